@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "sip_addr.h"
+
+#include <string.h>
+
+#include "sip_chars.h"
+
+int
+sip_ipv4_parse(const char *p, size_t len, uint8_t out[4])
+{
+	const char *end = p + len;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned v = 0, digits = 0;
+		while (p < end && *p >= '0' && *p <= '9' && digits < 4) {
+			v = v * 10 + (unsigned)(*p - '0');
+			p++;
+			digits++;
+		}
+		if (digits == 0 || digits > 3 || v > 255)
+			return -1;
+		out[part] = (uint8_t)v;
+		if (part < 3) {
+			if (p == end || *p != '.')
+				return -1;
+			p++;
+		}
+	}
+	return p == end ? 0 : -1;
+}
+
+int
+sip_ipv6_parse(const char *p, size_t len, uint8_t out[16], bool strict)
+{
+	const char *end = p + len;
+	uint16_t words[8];
+	int n = 0, gap = -1;
+
+	if (len < 2)
+		return -1;
+	if (p[0] == ':') {
+		if (p[1] != ':')
+			return -1;
+		gap = 0;
+		p += 2;
+	}
+	while (p < end) {
+		/* An IPv4 tail: digits up to a '.' before any ':'. */
+		const char *q = p;
+		while (q < end && sip_is((unsigned char)*q, SIP_C_HEX))
+			q++;
+		if (q < end && *q == '.') {
+			if (n > 6)
+				return -1;
+			if (sip_ipv4_parse(p, (size_t)(end - p), (uint8_t *)&words[n]) != 0)
+				return -1;
+			n += 2;
+			p = end;
+			break;
+		}
+		if (q == p || q - p > 4 || n == 8)
+			return -1;
+		unsigned v = 0;
+		for (; p < q; p++)
+			v = (v << 4) | (unsigned)sip_hexval((unsigned char)*p);
+		words[n++] = (uint16_t)(((v & 0xff) << 8) | (v >> 8)); /* network order */
+		if (p == end)
+			break;
+		if (*p != ':')
+			return -1;
+		p++;
+		if (p < end && *p == ':') {
+			if (gap >= 0)
+				return -1;
+			gap = n;
+			p++;
+			/* RFC 5118 §4.10: tolerate ":::" before a dotted quad. */
+			if (!strict && p < end && *p == ':') {
+				const char *r = p + 1;
+				while (r < end && *r >= '0' && *r <= '9')
+					r++;
+				if (r < end && *r == '.')
+					p++;
+			}
+		} else if (p == end) {
+			return -1; /* trailing single ':' */
+		}
+	}
+	if (gap < 0 && n != 8)
+		return -1;
+	if (gap >= 0 && n > 7)
+		return -1;
+	memset(out, 0, 16);
+	if (gap < 0) {
+		memcpy(out, words, 16);
+	} else {
+		memcpy(out, words, (size_t)gap * 2);
+		memcpy(out + 16 - (size_t)(n - gap) * 2, &words[gap], (size_t)(n - gap) * 2);
+	}
+	return 0;
+}
+
+int
+sip_addr_parse(struct sip_str s, struct sip_addr *out)
+{
+	const char *p = s.p;
+	size_t len = s.len;
+
+	if (len >= 2 && p[0] == '[' && p[len - 1] == ']') {
+		p++;
+		len -= 2;
+	}
+	if (memchr(p, ':', len) != NULL) {
+		out->af = SIP_AF_INET6;
+		return sip_ipv6_parse(p, len, out->a, true);
+	}
+	memset(out->a, 0, sizeof(out->a));
+	out->af = SIP_AF_INET;
+	return sip_ipv4_parse(p, len, out->a);
+}
+
+static size_t
+put_dec(char *o, unsigned v)
+{
+	char t[4];
+	size_t n = 0, i = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		o[i++] = t[--n];
+	return i;
+}
+
+size_t
+sip_addr_format(const struct sip_addr *a, char *out, size_t cap)
+{
+	char tmp[48];
+	size_t n = 0;
+
+	if (a->af == SIP_AF_INET) {
+		for (int i = 0; i < 4; i++) {
+			n += put_dec(tmp + n, a->a[i]);
+			if (i < 3)
+				tmp[n++] = '.';
+		}
+	} else if (a->af == SIP_AF_INET6) {
+		/* Longest run of zero words (>= 2) becomes "::" (RFC 5952). */
+		int best = -1, best_len = 0;
+		for (int i = 0; i < 8;) {
+			int j = i;
+			while (j < 8 && a->a[2 * j] == 0 && a->a[2 * j + 1] == 0)
+				j++;
+			if (j - i > best_len && j - i >= 2) {
+				best = i;
+				best_len = j - i;
+			}
+			i = j > i ? j : i + 1;
+		}
+		static const char hex[] = "0123456789abcdef";
+		for (int i = 0; i < 8; i++) {
+			if (i == best) {
+				tmp[n++] = ':';
+				if (i == 0)
+					tmp[n++] = ':';
+				i += best_len - 1;
+				continue;
+			}
+			unsigned w = ((unsigned)a->a[2 * i] << 8) | a->a[2 * i + 1];
+			int started = 0;
+			for (int s = 12; s >= 0; s -= 4) {
+				unsigned d = (w >> s) & 0xf;
+				if (d || started || s == 0) {
+					tmp[n++] = hex[d];
+					started = 1;
+				}
+			}
+			if (i < 7)
+				tmp[n++] = ':';
+		}
+	} else {
+		return 0;
+	}
+	if (n > cap)
+		return 0;
+	memcpy(out, tmp, n);
+	return n;
+}
+
+bool
+sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b)
+{
+	if (a->af != b->af)
+		return false;
+	return memcmp(a->a, b->a, a->af == SIP_AF_INET ? 4 : 16) == 0;
+}
+
+bool
+sip_addr_is_forbidden_dst(const struct sip_addr *a)
+{
+	static const uint8_t zero[16];
+
+	if (a->af == SIP_AF_INET) {
+		/* this-network, loopback, multicast, class E, broadcast */
+		if (a->a[0] == 0 || a->a[0] == 127 || a->a[0] >= 224)
+			return true;
+		return false;
+	}
+	if (a->af == SIP_AF_INET6) {
+		if (a->a[0] == 0xff) /* multicast */
+			return true;
+		if (memcmp(a->a, zero, 15) == 0 && a->a[15] <= 1) /* unspecified, loopback */
+			return true;
+		return false;
+	}
+	return true;
+}

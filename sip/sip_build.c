@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "sip_build.h"
+
+#include <string.h>
+
+#include "sip_hash.h"
+#include "sip_lex.h"
+#include "sip_scalar.h"
+#include "sip_uri.h"
+
+/* ---- small writers (no snprintf on the fast path) ---- */
+
+unsigned
+sip_fmt_u32(char *o, uint32_t v)
+{
+	char t[10];
+	unsigned n = 0, i = 0;
+
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (n)
+		o[i++] = t[--n];
+	return i;
+}
+
+struct wbuf {
+	char *p;
+	char *end;
+	bool full;
+};
+
+static inline void
+w_put(struct wbuf *w, const void *s, size_t n)
+{
+	if ((size_t)(w->end - w->p) < n) {
+		w->full = true;
+		return;
+	}
+	memcpy(w->p, s, n);
+	w->p += n;
+}
+
+#define W_LIT(w, lit) w_put((w), (lit), sizeof(lit) - 1)
+
+static inline void
+w_str(struct wbuf *w, struct sip_str s)
+{
+	w_put(w, s.p, s.len);
+}
+
+static inline void
+w_u32(struct wbuf *w, uint32_t v)
+{
+	char t[10];
+	w_put(w, t, sip_fmt_u32(t, v));
+}
+
+/* ---- edit lists ---- */
+
+int
+sip_edits_add(struct sip_edits *es, uint32_t off, uint32_t del, const char *ins, uint32_t ins_len)
+{
+	if (es->n == SIP_MAX_EDITS)
+		return -SIP_E_NOSPACE;
+	es->e[es->n++] = (struct sip_edit){.off = off, .del = del, .ins_len = ins_len, .ins = ins};
+	return 0;
+}
+
+char *
+sip_edits_text(struct sip_edits *es, uint32_t n)
+{
+	if (SIP_EDIT_TEXT - es->used < n)
+		return NULL;
+	char *p = es->text + es->used;
+	es->used += n;
+	return p;
+}
+
+int
+sip_edits_apply(struct sip_edits *es, const char *src, uint32_t from, uint32_t to, char *out,
+		size_t cap)
+{
+	struct wbuf w = {out, out + cap, false};
+	uint32_t pos = from;
+
+	/* Stable insertion sort by offset: few edits, mostly in order already. */
+	for (unsigned i = 1; i < es->n; i++) {
+		struct sip_edit e = es->e[i];
+		unsigned j = i;
+		while (j > 0 && es->e[j - 1].off > e.off) {
+			es->e[j] = es->e[j - 1];
+			j--;
+		}
+		es->e[j] = e;
+	}
+	for (unsigned i = 0; i < es->n; i++) {
+		const struct sip_edit *e = &es->e[i];
+		if (e->off < pos || e->off + e->del > to)
+			return -SIP_E_NOSPACE; /* overlapping or out of range: a caller bug */
+		w_put(&w, src + pos, e->off - pos);
+		w_put(&w, e->ins, e->ins_len);
+		pos = e->off + e->del;
+	}
+	w_put(&w, src + pos, to - pos);
+	return w.full ? -SIP_E_NOSPACE : (int)(w.p - out);
+}
+
+/* ---- edits on a received request ---- */
+
+int
+sip_edit_via_received(struct sip_edits *es, const struct sip_msg *m, const struct sip_via *top,
+		const struct sip_addr *src, uint16_t src_port)
+{
+	bool need = top->has_rport;
+	int rc;
+
+	if (!need) {
+		struct sip_addr sb;
+		need = top->host_type == SIP_HOST_NAME || sip_addr_parse(top->host, &sb) != 0 ||
+			!sip_addr_eq(&sb, src);
+	}
+	if (top->has_rport && top->rport.len == 0) {
+		char *t = sip_edits_text(es, 6);
+		if (t == NULL)
+			return -SIP_E_NOSPACE;
+		t[0] = '=';
+		unsigned n = 1 + sip_fmt_u32(t + 1, src_port);
+		rc = sip_edits_add(es, (uint32_t)(top->rport_name_end - m->buf), 0, t, n);
+		if (rc)
+			return rc;
+	}
+	if (!need)
+		return 0;
+
+	char *t = sip_edits_text(es, 10 + 40);
+	if (t == NULL)
+		return -SIP_E_NOSPACE;
+	if (top->has_received) {
+		size_t n = sip_addr_format(src, t, 40);
+		return sip_edits_add(es, sip_str_off(top->received, m->buf), top->received.len, t,
+				(uint32_t)n);
+	}
+	memcpy(t, ";received=", 10);
+	size_t n = 10 + sip_addr_format(src, t + 10, 40);
+	return sip_edits_add(es, (uint32_t)(top->end - m->buf), 0, t, (uint32_t)n);
+}
+
+int
+sip_edit_remove_value(struct sip_edits *es, const struct sip_msg *m, const struct sip_hdr *h,
+		const char *value_start, const char *value_end, bool more)
+{
+	struct sip_str val = sip_hdr_value(m, h);
+	const char *hend = val.p + val.len;
+
+	if (value_start == val.p && !more)
+		return sip_edits_add(es, h->name, sip_hdr_end(h) - h->name, NULL, 0);
+	if (more) {
+		/* "A , B" -> "B": drop the value, its comma and the LWS after it. */
+		const char *p = lex_lws(value_end, hend);
+		if (p == hend || *p != ',')
+			return -SIP_E_NOSPACE;
+		p = lex_lws(p + 1, hend);
+		return sip_edits_add(es, (uint32_t)(value_start - m->buf),
+				(uint32_t)(p - value_start), NULL, 0);
+	}
+	/* Last value of several: "A , B" -> "A": drop from the comma before it. */
+	const char *p = value_start;
+	while (p > val.p && p[-1] != ',')
+		p--;
+	if (p == val.p)
+		return -SIP_E_NOSPACE;
+	p--;
+	while (p > val.p && (p[-1] == ' ' || p[-1] == '\t' || p[-1] == '\r' || p[-1] == '\n'))
+		p--;
+	return sip_edits_add(es, (uint32_t)(p - m->buf), (uint32_t)(value_end - p), NULL, 0);
+}
+
+/* ---- request forwarding ---- */
+
+static const char *const transport_names[] = {
+	[SIP_TP_OTHER] = "UDP", [SIP_TP_UDP] = "UDP", [SIP_TP_TCP] = "TCP",
+	[SIP_TP_TLS] = "TLS", [SIP_TP_SCTP] = "SCTP", [SIP_TP_WS] = "WS", [SIP_TP_WSS] = "WSS",
+};
+
+int
+sip_build_request_fwd(char *out, size_t cap, const struct sip_msg *m, const struct sip_fwd_opts *o)
+{
+	struct sip_edits es;
+	char head[512];
+	struct wbuf w = {head, head + sizeof(head), false};
+	const struct sip_hdr *mf = sip_hdr_first(m, SIP_HDR_MAX_FORWARDS);
+	const char *tp = transport_names[o->via_tp <= SIP_TP_WSS ? o->via_tp : SIP_TP_UDP];
+	char mfbuf[4];
+	int rc;
+
+	sip_edits_init(&es);
+
+	/* Lines added on top, in order: our Via, Record-Route, missing headers. */
+	W_LIT(&w, "Via: SIP/2.0/");
+	w_put(&w, tp, strlen(tp));
+	W_LIT(&w, " ");
+	w_str(&w, o->via_host);
+	W_LIT(&w, ":");
+	w_u32(&w, o->via_port);
+	W_LIT(&w, ";branch=");
+	w_put(&w, o->branch, SIP_BRANCH_LEN);
+	W_LIT(&w, "\r\n");
+	if (o->record_route.len) {
+		W_LIT(&w, "Record-Route: <");
+		w_str(&w, o->record_route);
+		W_LIT(&w, ">\r\n");
+	}
+	if (mf == NULL)
+		W_LIT(&w, "Max-Forwards: 70\r\n");
+	if (m->flags & SIP_MSG_NO_CL) {
+		W_LIT(&w, "Content-Length: ");
+		w_u32(&w, m->body_len);
+		W_LIT(&w, "\r\n");
+	}
+	if (w.full)
+		return -SIP_E_NOSPACE;
+	if ((rc = sip_edits_add(&es, m->hdr_start, 0, head, (uint32_t)(w.p - head))) != 0)
+		return rc;
+
+	if (o->ruri.len &&
+			(rc = sip_edits_add(&es, m->ruri_off, m->ruri_len, o->ruri.p, o->ruri.len)) != 0)
+		return rc;
+	if ((rc = sip_edit_via_received(&es, m, o->top, o->src, o->src_port)) != 0)
+		return rc;
+	if (mf != NULL) {
+		struct sip_str v = sip_hdr_value(m, mf);
+		uint32_t n;
+		if (sip_msg_max_forwards(m, &n) != 1 || n == 0)
+			return -SIP_E_MAX_FORWARDS;
+		unsigned len = sip_fmt_u32(mfbuf, n - 1);
+		if ((rc = sip_edits_add(&es, sip_str_off(v, m->buf), v.len, mfbuf, len)) != 0)
+			return rc;
+	}
+	if (o->route != NULL &&
+			(rc = sip_edit_remove_value(&es, m, o->route_hdr, o->route->start,
+				 o->route->end, o->route->more)) != 0)
+		return rc;
+	return sip_edits_apply(&es, m->buf, m->skip, m->len, out, cap);
+}
+
+/* ---- response forwarding ---- */
+
+static int
+next_hop(const struct sip_via *v, struct sip_next_hop *hop)
+{
+	memset(hop, 0, sizeof(*hop));
+	hop->transport = v->transport_id;
+	hop->port = v->transport_id == SIP_TP_TLS ? 5061 : 5060;
+
+	if (v->has_maddr && v->maddr.len) {
+		if (sip_addr_parse(v->maddr, &hop->addr) != 0)
+			return -SIP_E_VIA;
+	} else if (v->has_received) {
+		if (sip_addr_parse(v->received, &hop->addr) != 0)
+			return -SIP_E_VIA;
+	} else if (v->host_type == SIP_HOST_IPV4 || v->host_type == SIP_HOST_IPV6) {
+		if (sip_addr_parse(v->host, &hop->addr) != 0)
+			return -SIP_E_VIA;
+	} else {
+		hop->need_dns = 1;
+		hop->host = v->host;
+	}
+	if (v->has_rport && v->rport.len) {
+		uint64_t port;
+		if (lex_uint(v->rport.p, v->rport.p + v->rport.len, 65535, &port) != 0 || port == 0)
+			return -SIP_E_VIA;
+		hop->port = (uint16_t)port;
+	} else if (v->has_port) {
+		if (v->port == 0)
+			return -SIP_E_VIA;
+		hop->port = v->port;
+	}
+	return 0;
+}
+
+int
+sip_build_response_fwd(char *out, size_t cap, const struct sip_msg *m, const struct sip_via *top,
+		struct sip_next_hop *hop)
+{
+	struct sip_edits es;
+	struct sip_cursor c;
+	struct sip_via first, second;
+	int rc;
+
+	sip_cursor_init(&c, m, SIP_HDR_VIA);
+	if (sip_via_next(&c, &first) != 1 || first.start != top->start)
+		return -SIP_E_VIA;
+	const struct sip_hdr *h = sip_cursor_hdr(&c);
+	if (sip_via_next(&c, &second) != 1)
+		return -SIP_E_VIA;
+	if ((rc = next_hop(&second, hop)) != 0)
+		return rc;
+
+	sip_edits_init(&es);
+	if ((rc = sip_edit_remove_value(&es, m, h, top->start, top->end, top->more)) != 0)
+		return rc;
+	return sip_edits_apply(&es, m->buf, m->skip, m->len, out, cap);
+}
+
+/* ---- stateless responses ---- */
+
+const char *
+sip_reason_phrase(unsigned code)
+{
+	switch (code) {
+	case 100: return "Trying";
+	case 180: return "Ringing";
+	case 183: return "Session Progress";
+	case 200: return "OK";
+	case 202: return "Accepted";
+	case 300: return "Multiple Choices";
+	case 301: return "Moved Permanently";
+	case 302: return "Moved Temporarily";
+	case 305: return "Use Proxy";
+	case 380: return "Alternative Service";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 410: return "Gone";
+	case 413: return "Request Entity Too Large";
+	case 414: return "Request-URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Unsupported URI Scheme";
+	case 420: return "Bad Extension";
+	case 421: return "Extension Required";
+	case 423: return "Interval Too Brief";
+	case 480: return "Temporarily Unavailable";
+	case 481: return "Call/Transaction Does Not Exist";
+	case 482: return "Loop Detected";
+	case 483: return "Too Many Hops";
+	case 484: return "Address Incomplete";
+	case 485: return "Ambiguous";
+	case 486: return "Busy Here";
+	case 487: return "Request Terminated";
+	case 488: return "Not Acceptable Here";
+	case 500: return "Server Internal Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Server Time-out";
+	case 505: return "Version Not Supported";
+	case 513: return "Message Too Large";
+	case 600: return "Busy Everywhere";
+	case 603: return "Decline";
+	case 604: return "Does Not Exist Anywhere";
+	case 606: return "Not Acceptable";
+	default: return "";
+	}
+}
+
+static inline void
+w_line(struct wbuf *w, const struct sip_msg *m, const struct sip_hdr *h)
+{
+	w_put(w, m->buf + h->name, sip_hdr_end(h) - h->name);
+}
+
+int
+sip_build_reply(char *out, size_t cap, const struct sip_msg *m, const struct sip_reply_opts *o)
+{
+	struct wbuf w = {out, out + cap, false};
+	const struct sip_hdr *from = sip_hdr_first(m, SIP_HDR_FROM);
+	const struct sip_hdr *to = sip_hdr_first(m, SIP_HDR_TO);
+	const struct sip_hdr *callid = sip_hdr_first(m, SIP_HDR_CALL_ID);
+	const struct sip_hdr *cseq = sip_hdr_first(m, SIP_HDR_CSEQ);
+	const struct sip_hdr *via = sip_hdr_first(m, SIP_HDR_VIA);
+	struct sip_naddr toa;
+	int rc;
+
+	if (!from || !to || !callid || !cseq || !via || o->code < 100 || o->code > 699)
+		return -SIP_E_MISSING_HDR;
+	if ((rc = sip_naddr_of(m, SIP_HDR_TO, &toa, 0)) != 0)
+		return rc;
+
+	W_LIT(&w, "SIP/2.0 ");
+	w_u32(&w, o->code);
+	W_LIT(&w, " ");
+	if (o->reason.len)
+		w_str(&w, o->reason);
+	else
+		w_put(&w, sip_reason_phrase(o->code), strlen(sip_reason_phrase(o->code)));
+	W_LIT(&w, "\r\n");
+
+	/* Vias in order; the top one gets received/rport (§18.2.1). */
+	for (const struct sip_hdr *h = via; h; h = sip_hdr_next(m, h)) {
+		if (h != via || o->top == NULL || o->src == NULL) {
+			w_line(&w, m, h);
+			continue;
+		}
+		struct sip_edits es;
+		sip_edits_init(&es);
+		if ((rc = sip_edit_via_received(&es, m, o->top, o->src, o->src_port)) != 0)
+			return rc;
+		if (w.full)
+			return -SIP_E_NOSPACE;
+		rc = sip_edits_apply(&es, m->buf, h->name, sip_hdr_end(h), w.p,
+				(size_t)(w.end - w.p));
+		if (rc < 0)
+			return rc;
+		w.p += rc;
+	}
+	w_line(&w, m, from);
+	if (toa.has_tag || o->to_tag.len == 0) {
+		w_line(&w, m, to);
+	} else {
+		const char *e = toa.end;
+		w_put(&w, m->buf + to->name, (size_t)(e - (m->buf + to->name)));
+		W_LIT(&w, ";tag=");
+		w_str(&w, o->to_tag);
+		w_put(&w, e, (size_t)(m->buf + sip_hdr_end(to) - e));
+	}
+	w_line(&w, m, callid);
+	w_line(&w, m, cseq);
+	if (o->n_contacts) {
+		W_LIT(&w, "Contact: ");
+		for (unsigned i = 0; i < o->n_contacts; i++) {
+			if (i)
+				W_LIT(&w, ", ");
+			w_str(&w, o->contacts[i]);
+		}
+		W_LIT(&w, "\r\n");
+	}
+	w_str(&w, o->extra);
+	W_LIT(&w, "Content-Length: 0\r\n\r\n");
+	return w.full ? -SIP_E_NOSPACE : (int)(w.p - out);
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "sip_chars.h"
+#include "sip_str.h"
+
+/* The table is built by the preprocessor so it stays a constant in .rodata. */
+#define IN_RANGE(c, a, b) ((c) >= (a) && (c) <= (b))
+#define ALPHA(c) (IN_RANGE(c, 'a', 'z') || IN_RANGE(c, 'A', 'Z'))
+#define DIGIT(c) IN_RANGE(c, '0', '9')
+#define ALNUM(c) (ALPHA(c) || DIGIT(c))
+#define ANY2(c, a, b) ((c) == (a) || (c) == (b))
+#define ANY4(c, a, b, d, e) (ANY2(c, a, b) || ANY2(c, d, e))
+
+#define TOKEN(c) (ALNUM(c) || ANY4(c, '-', '.', '!', '%') || ANY4(c, '*', '_', '+', '`') || \
+		ANY2(c, '\'', '~'))
+#define UNRES(c) (ALNUM(c) || ANY4(c, '-', '_', '.', '!') || ANY4(c, '~', '*', '\'', '(') || \
+		(c) == ')')
+#define USER(c) (ANY4(c, '&', '=', '+', '$') || ANY4(c, ',', ';', '?', '/'))
+#define PARAM(c) (ANY4(c, '[', ']', '/', ':') || ANY2(c, '&', '+') || (c) == '$')
+#define HNV(c) (ANY4(c, '[', ']', '/', '?') || ANY2(c, ':', '+') || (c) == '$')
+#define WORD(c) (TOKEN(c) || ANY4(c, '(', ')', '<', '>') || ANY4(c, ':', '\\', '"', '/') || \
+		ANY4(c, '[', ']', '?', '{') || (c) == '}')
+#define HOST(c) (ALNUM(c) || ANY2(c, '-', '.'))
+#define HEX(c) (DIGIT(c) || IN_RANGE(c, 'a', 'f') || IN_RANGE(c, 'A', 'F'))
+#define PASSWD(c) (ANY4(c, '&', '=', '+', '$') || (c) == ',')
+#define SCHEME(c) (ALNUM(c) || ANY2(c, '+', '-') || (c) == '.')
+
+#define CLS(c) (uint16_t)( \
+	(TOKEN(c) ? SIP_C_TOKEN : 0) | (UNRES(c) ? SIP_C_UNRESERVED : 0) | \
+	(USER(c) ? SIP_C_USER : 0) | (PARAM(c) ? SIP_C_PARAM : 0) | \
+	(HNV(c) ? SIP_C_HNV : 0) | (WORD(c) ? SIP_C_WORD : 0) | \
+	(HOST(c) ? SIP_C_HOST : 0) | (DIGIT(c) ? SIP_C_DIGIT : 0) | \
+	(HEX(c) ? SIP_C_HEX : 0) | (PASSWD(c) ? SIP_C_PASSWORD : 0) | \
+	(ANY2(c, ' ', '\t') ? SIP_C_WSP : 0) | (ALPHA(c) ? SIP_C_ALPHA : 0) | \
+	(SCHEME(c) ? SIP_C_SCHEME : 0) | ((c) >= 0x80 ? SIP_C_UTF8 : 0))
+
+#define R4(c) CLS(c), CLS((c) + 1), CLS((c) + 2), CLS((c) + 3)
+#define R16(c) R4(c), R4((c) + 4), R4((c) + 8), R4((c) + 12)
+#define R64(c) R16(c), R16((c) + 16), R16((c) + 32), R16((c) + 48)
+
+const uint16_t sip_char_class[256] = {
+	R64(0), R64(64), R64(128), R64(192),
+};
+
+bool
+sip_str_caseeq(struct sip_str a, const char *b, size_t blen)
+{
+	if (a.len != blen)
+		return false;
+	for (size_t i = 0; i < blen; i++) {
+		unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b[i];
+		if (x == y)
+			continue;
+		if ((x | 0x20) != (y | 0x20) || !ALPHA(x) || !ALPHA(y))
+			return false;
+	}
+	return true;
+}

@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "sip_hash.h"
+
+#include <string.h>
+
+#include "sip_naddr.h"
+#include "sip_scalar.h"
+
+#define K0 0xa0761d6478bd642full
+#define K1 0xe7037ed1a0b428dbull
+#define K2 0x8ebc6af09c88c6e3ull
+#define K3 0x589965cc75374cc3ull
+
+/* 64x64 -> 128 multiply folded back to 64 bits: the mixing step. */
+static inline uint64_t
+mix(uint64_t a, uint64_t b)
+{
+	__uint128_t r = (__uint128_t)a * b;
+	return (uint64_t)r ^ (uint64_t)(r >> 64);
+}
+
+static inline uint64_t
+rd64(const unsigned char *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+uint64_t
+sip_hash64(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = seed ^ mix(len ^ K0, K1);
+
+	while (len >= 16) {
+		h = mix(rd64(p) ^ K1 ^ h, rd64(p + 8) ^ K2);
+		p += 16;
+		len -= 16;
+	}
+	if (len >= 8) {
+		h = mix(rd64(p) ^ K1 ^ h, K3);
+		p += 8;
+		len -= 8;
+	}
+	if (len) {
+		uint64_t t = 0;
+		memcpy(&t, p, len);
+		h = mix(t ^ K2 ^ h, K3 ^ len);
+	}
+	return mix(h ^ K0, K1 ^ seed);
+}
+
+static void
+put_hex64(char *o, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	for (int i = 15; i >= 0; i--) {
+		o[i] = hex[v & 0xf];
+		v >>= 4;
+	}
+}
+
+/* Top Via identity: branch with cookie, else sent-by (RFC 2543). */
+static uint64_t
+hash_top_via(const struct sip_via *top, uint64_t h)
+{
+	h = sip_hash_str(top->sent_by, h);
+	if (top->has_branch)
+		h = sip_hash_str(top->branch, h);
+	return h;
+}
+
+static int
+from_tag(const struct sip_msg *m, struct sip_str *tag)
+{
+	struct sip_naddr a;
+	int rc = sip_naddr_of(m, SIP_HDR_FROM, &a, 0);
+	if (rc != 0)
+		return rc;
+	*tag = a.tag;
+	return 0;
+}
+
+int
+sip_branch_make(const struct sip_msg *m, const struct sip_via *top, uint64_t secret,
+		char out[SIP_BRANCH_LEN])
+{
+	uint64_t h = secret ^ 0x6272616e6368ull; /* domain: "branch" */
+	int rc;
+
+	h = hash_top_via(top, h);
+	if (!sip_branch_is_3261(top->branch)) {
+		struct sip_str tag, callid;
+		struct sip_cseq cs;
+
+		if ((rc = from_tag(m, &tag)) != 0 || (rc = sip_msg_callid(m, &callid)) != 0 ||
+				(rc = sip_msg_cseq(m, &cs)) != 0)
+			return rc;
+		h = sip_hash_str(tag, h);
+		h = sip_hash_str(callid, h);
+		h = sip_hash_str(sip_msg_ruri(m), h);
+		h = sip_hash64(&cs.seq, sizeof(cs.seq), h);
+	}
+	memcpy(out, SIP_BRANCH_COOKIE "sl", 9);
+	put_hex64(out + 9, h);
+	return 0;
+}
+
+static int
+totag_hash(const struct sip_msg *m, const struct sip_via *top, uint64_t secret, uint64_t *out)
+{
+	struct sip_str tag, callid;
+	int rc;
+
+	if ((rc = from_tag(m, &tag)) != 0 || (rc = sip_msg_callid(m, &callid)) != 0)
+		return rc;
+	uint64_t h = secret ^ 0x746f746167ull; /* domain: "totag" */
+	h = sip_hash_str(callid, h);
+	h = sip_hash_str(tag, h);
+	*out = hash_top_via(top, h);
+	return 0;
+}
+
+int
+sip_totag_make(const struct sip_msg *m, const struct sip_via *top, uint64_t secret,
+		char out[SIP_TOTAG_LEN])
+{
+	uint64_t h;
+	int rc = totag_hash(m, top, secret, &h);
+	if (rc != 0)
+		return rc;
+	out[0] = 's';
+	out[1] = 'l';
+	put_hex64(out + 2, h);
+	return 0;
+}
+
+bool
+sip_totag_is_ours(const struct sip_msg *m, const struct sip_via *top, uint64_t secret)
+{
+	struct sip_naddr to;
+	char mine[SIP_TOTAG_LEN];
+
+	if (sip_naddr_of(m, SIP_HDR_TO, &to, 0) != 0 || to.tag.len != SIP_TOTAG_LEN ||
+			to.tag.p[0] != 's' || to.tag.p[1] != 'l')
+		return false;
+	if (sip_totag_make(m, top, secret, mine) != 0)
+		return false;
+	return memcmp(mine, to.tag.p, SIP_TOTAG_LEN) == 0;
+}

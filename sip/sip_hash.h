@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SIP_HASH_H
+#define SIP_HASH_H
+
+/*
+ * Deterministic identifiers of a stateless element (RFC 3261 §16.11,
+ * §8.2.7): our Via branch and our To-tag are functions of the request and a
+ * per-deployment secret, so a retransmission, the CANCEL and the ACK for a
+ * non-2xx response map to the same values without any state.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sip_msg.h"
+#include "sip_str.h"
+#include "sip_via.h"
+
+/* Keyed 64-bit hash (not cryptographic; fast, well mixed). */
+uint64_t sip_hash64(const void *p, size_t len, uint64_t seed);
+
+static inline uint64_t
+sip_hash_str(struct sip_str s, uint64_t seed)
+{
+	return sip_hash64(s.p, s.len, seed);
+}
+
+/* "z9hG4bK" "sl" 16 hex digits */
+#define SIP_BRANCH_LEN 25
+/* "sl" 16 hex digits */
+#define SIP_TOTAG_LEN 18
+
+/*
+ * Branch for the Via we add when forwarding m statelessly. If the top Via
+ * branch carries the RFC 3261 cookie it is hashed with the top Via sent-by;
+ * otherwise (RFC 2543 peers) From-tag, Call-ID, Request-URI, top Via and
+ * CSeq number are. The method is never hashed, so INVITE, its CANCEL and
+ * the ACK for a non-2xx response get the same branch.
+ * Returns 0 or a negative enum sip_err (missing headers).
+ */
+int sip_branch_make(const struct sip_msg *m, const struct sip_via *top, uint64_t secret,
+		char out[SIP_BRANCH_LEN]);
+
+/*
+ * To-tag for a stateless response to m: a signature over Call-ID, From-tag
+ * and the top Via (branch, or sent-by for RFC 2543 peers). The ACK for that
+ * response carries the same three, so sip_totag_is_ours() recognises it.
+ */
+int sip_totag_make(const struct sip_msg *m, const struct sip_via *top, uint64_t secret,
+		char out[SIP_TOTAG_LEN]);
+/* m (an ACK) carries in its To the tag we would have given its INVITE. */
+bool sip_totag_is_ours(const struct sip_msg *m, const struct sip_via *top, uint64_t secret);
+
+/* Hash of a Call-ID value, for choices that must follow the call (gateway, worker). */
+static inline uint64_t
+sip_callid_hash(struct sip_str callid)
+{
+	return sip_hash64(callid.p, callid.len, 0x5349504c494e4531ull);
+}
+
+#endif

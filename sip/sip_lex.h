@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SIP_LEX_H
+#define SIP_LEX_H
+
+/*
+ * Lexical helpers shared by the structured parsers. Internal to sip/.
+ * Every function takes [p, end) and never reads at or past end.
+ */
+
+#include <stdint.h>
+
+#include "sip_chars.h"
+#include "sip_str.h"
+
+/* Skip LWS: SP, HT, and line folds (CRLF or LF followed by SP/HT). */
+static inline const char *
+lex_lws(const char *p, const char *end)
+{
+	for (;;) {
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (p < end && *p == '\r' && end - p >= 3 && p[1] == '\n' &&
+				(p[2] == ' ' || p[2] == '\t')) {
+			p += 3;
+			continue;
+		}
+		if (p < end && *p == '\n' && end - p >= 2 && (p[1] == ' ' || p[1] == '\t')) {
+			p += 2;
+			continue;
+		}
+		return p;
+	}
+}
+
+/* Trim trailing SP, HT, CR, LF from [start, end). */
+static inline const char *
+lex_rtrim(const char *start, const char *end)
+{
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r' ||
+			end[-1] == '\n'))
+		end--;
+	return end;
+}
+
+/* Span of bytes in class cls. */
+static inline const char *
+lex_span(const char *p, const char *end, unsigned cls)
+{
+	while (p < end && sip_is((unsigned char)*p, cls))
+		p++;
+	return p;
+}
+
+/*
+ * Quoted string starting at p (which must be '"'): returns the position
+ * after the closing quote, or NULL if unterminated. quoted-pair may escape
+ * any byte except CR and LF (RFC 3261 §25.1); raw bytes may be anything but
+ * a lone CR/LF outside a fold.
+ */
+static inline const char *
+lex_quoted(const char *p, const char *end)
+{
+	p++;
+	while (p < end) {
+		unsigned char c = (unsigned char)*p;
+		if (c == '"')
+			return p + 1;
+		if (c == '\\') {
+			if (end - p < 2 || p[1] == '\r' || p[1] == '\n')
+				return NULL;
+			p += 2;
+			continue;
+		}
+		if (c == '\r' || c == '\n') {
+			const char *q = lex_lws(p, end);
+			if (q == p)
+				return NULL;
+			p = q;
+			continue;
+		}
+		p++;
+	}
+	return NULL;
+}
+
+/*
+ * Unsigned decimal in [p, end) made only of digits (leading zeros allowed).
+ * Returns 0 and *out, or -1 if empty, not all digits, or above max.
+ */
+static inline int
+lex_uint(const char *p, const char *end, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (p == end)
+		return -1;
+	for (; p < end; p++) {
+		unsigned d = (unsigned)(unsigned char)*p - '0';
+		if (d > 9)
+			return -1;
+		v = v * 10 + d;
+		if (v > max)
+			return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+#endif

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SIP_STR_H
+#define SIP_STR_H
+
+/*
+ * Views into a caller's buffer. Nothing in sip/ copies message bytes except
+ * the builders, which write into a buffer the caller provides.
+ * Views are never NUL-terminated: message bytes may contain NULs (RFC 4475
+ * intmeth) and must never be treated as C strings.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct sip_str {
+	const char *p;
+	uint32_t len;
+};
+
+#define SIP_STR_NULL ((struct sip_str){NULL, 0})
+/* A view of a string literal. */
+#define SIP_STR_LIT(s) ((struct sip_str){(s), sizeof(s) - 1})
+
+static inline struct sip_str
+sip_str_make(const char *p, size_t len)
+{
+	return (struct sip_str){p, (uint32_t)len};
+}
+
+static inline struct sip_str
+sip_str_span(const char *p, const char *end)
+{
+	return (struct sip_str){p, (uint32_t)(end - p)};
+}
+
+static inline bool
+sip_str_eq(struct sip_str a, struct sip_str b)
+{
+	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+static inline bool
+sip_str_eq_lit(struct sip_str a, const char *lit, size_t len)
+{
+	return a.len == len && memcmp(a.p, lit, len) == 0;
+}
+
+/* ASCII case-insensitive equality (SIP tokens, header names, schemes). */
+bool sip_str_caseeq(struct sip_str a, const char *b, size_t blen);
+
+/* Offset of v inside a message buffer (views always point into it). */
+static inline uint32_t
+sip_str_off(struct sip_str v, const char *buf)
+{
+	return (uint32_t)(v.p - buf);
+}
+
+#define SIP_STR_CASEEQ_LIT(s, lit) sip_str_caseeq((s), (lit), sizeof(lit) - 1)
+#define SIP_STR_EQ_LIT(s, lit) sip_str_eq_lit((s), (lit), sizeof(lit) - 1)
+
+#endif
