@@ -5,27 +5,41 @@
 
 #include "sip_chars.h"
 
+/* 1 to 3 digits, value <= 255. */
+static inline int
+ipv4_octet(const char **pp, const char *end, uint8_t *out)
+{
+	const char *p = *pp;
+	unsigned v;
+
+	if (p == end || (unsigned char)(*p - '0') > 9)
+		return -1;
+	v = (unsigned)(*p++ - '0');
+	if (p < end && (unsigned char)(*p - '0') <= 9) {
+		v = v * 10 + (unsigned)(*p++ - '0');
+		if (p < end && (unsigned char)(*p - '0') <= 9) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (v > 255 || (p < end && (unsigned char)(*p - '0') <= 9))
+				return -1;
+		}
+	}
+	*out = (uint8_t)v;
+	*pp = p;
+	return 0;
+}
+
 int
 sip_ipv4_parse(const char *p, size_t len, uint8_t out[4])
 {
 	const char *end = p + len;
 
-	for (int part = 0; part < 4; part++) {
-		unsigned v = 0, digits = 0;
-		while (p < end && *p >= '0' && *p <= '9' && digits < 4) {
-			v = v * 10 + (unsigned)(*p - '0');
-			p++;
-			digits++;
-		}
-		if (digits == 0 || digits > 3 || v > 255)
+	for (int part = 0; part < 3; part++) {
+		if (ipv4_octet(&p, end, &out[part]) != 0 || p == end || *p != '.')
 			return -1;
-		out[part] = (uint8_t)v;
-		if (part < 3) {
-			if (p == end || *p != '.')
-				return -1;
-			p++;
-		}
+		p++;
 	}
+	if (ipv4_octet(&p, end, &out[3]) != 0)
+		return -1;
 	return p == end ? 0 : -1;
 }
 

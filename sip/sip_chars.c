@@ -40,18 +40,3 @@
 const uint16_t sip_char_class[256] = {
 	R64(0), R64(64), R64(128), R64(192),
 };
-
-bool
-sip_str_caseeq(struct sip_str a, const char *b, size_t blen)
-{
-	if (a.len != blen)
-		return false;
-	for (size_t i = 0; i < blen; i++) {
-		unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b[i];
-		if (x == y)
-			continue;
-		if ((x | 0x20) != (y | 0x20) || !ALPHA(x) || !ALPHA(y))
-			return false;
-	}
-	return true;
-}

@@ -28,15 +28,16 @@ sip_hdr_kind(enum sip_hdr_type t)
 }
 
 /*
- * Long names: the name (at most 24 bytes) is read as three 64-bit words,
- * case-folded and hashed into an open-addressed table built at start-up.
- * fold() sets bit 5 only in bytes that have bit 6 set, so for canonical names
- * (letters and '-') folded equality is exactly ASCII case-insensitive
- * equality: CR (0x0d) does not turn into '-' (0x2d) as a plain "| 0x20" would.
+ * Long names: a table indexed by a key made of the length and the first and
+ * last bytes (case-folded), probed linearly; a hit is confirmed by comparing
+ * the name, read as up to three case-folded 64-bit words, with the canonical
+ * one. fold() sets bit 5 only in bytes that have bit 6 set, so for canonical
+ * names (letters and '-') folded equality is exactly ASCII case-insensitive
+ * equality: CR (0x0d) does not turn into '-' (0x2d) as "| 0x20" would.
  */
 #define NAME_WORDS 3
 #define NAME_MAX_LEN (NAME_WORDS * 8)
-#define TABLE_BITS 8
+#define TABLE_BITS 7
 #define TABLE_SIZE (1u << TABLE_BITS)
 
 struct name_slot {
@@ -46,7 +47,7 @@ struct name_slot {
 };
 
 static struct name_slot name_table[TABLE_SIZE];
-static uint8_t compact_table[128];
+static uint8_t compact_table[256];
 
 static inline uint64_t
 fold(uint64_t w)
@@ -62,38 +63,38 @@ load64(const char *p)
 	return w;
 }
 
-static inline uint64_t
-len_mask(size_t len, unsigned word)
-{
-	size_t lo = (size_t)word * 8;
-	if (len <= lo)
-		return 0;
-	if (len - lo >= 8)
-		return ~0ull;
-	return (1ull << (8 * (len - lo))) - 1;
-}
-
 static inline unsigned
-name_hash(const uint64_t w[NAME_WORDS], size_t len)
+name_key(const char *name, size_t len)
 {
-	uint64_t h = w[0] * 0x9e3779b97f4a7c15ull;
-	h ^= w[1] * 0xc2b2ae3d27d4eb4full;
-	h ^= w[2] * 0x165667b19e3779f9ull;
-	h ^= len * 0x27d4eb2f165667c5ull;
-	return (unsigned)(h >> (64 - TABLE_BITS));
+	unsigned c0 = (unsigned char)name[0] | 0x20u;
+	unsigned c1 = (unsigned char)name[len - 1] | 0x20u;
+	/* Multipliers chosen so that no two known names share a key (no probing). */
+	return ((unsigned)len * 3u + c0 * 35u + c1 * 3u) & (TABLE_SIZE - 1);
 }
 
-static void
+static inline uint64_t
+low_bytes(size_t n)
+{
+	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
+}
+
+/*
+ * Name as three folded words, bytes past len zeroed. Reads 24 bytes from
+ * name when they lie before limit, else copies: never reads at or past limit.
+ */
+static inline void
 name_words(const char *name, size_t len, const char *limit, uint64_t w[NAME_WORDS])
 {
 	if (limit - name >= NAME_MAX_LEN) {
-		for (unsigned i = 0; i < NAME_WORDS; i++)
-			w[i] = fold(load64(name + 8 * i)) & len_mask(len, i);
+		w[0] = fold(load64(name)) & low_bytes(len);
+		w[1] = len > 8 ? fold(load64(name + 8)) & low_bytes(len - 8) : 0;
+		w[2] = len > 16 ? fold(load64(name + 16)) & low_bytes(len - 16) : 0;
 	} else {
 		char tmp[NAME_MAX_LEN] = {0};
 		memcpy(tmp, name, len);
-		for (unsigned i = 0; i < NAME_WORDS; i++)
-			w[i] = fold(load64(tmp + 8 * i));
+		w[0] = fold(load64(tmp));
+		w[1] = fold(load64(tmp + 8));
+		w[2] = fold(load64(tmp + 16));
 	}
 }
 
@@ -104,12 +105,9 @@ hdr_table_init(void)
 		const char *n = hdr_info[t].name;
 		size_t len = strlen(n);
 		uint64_t w[NAME_WORDS];
-		char tmp[NAME_MAX_LEN] = {0};
 
-		memcpy(tmp, n, len);
-		for (unsigned i = 0; i < NAME_WORDS; i++)
-			w[i] = fold(load64(tmp + 8 * i));
-		unsigned h = name_hash(w, len);
+		name_words(n, len, n + len, w); /* limit = end: copies, never over-reads */
+		unsigned h = name_key(n, len);
 		while (name_table[h].type != SIP_HDR_OTHER)
 			h = (h + 1) & (TABLE_SIZE - 1);
 		memcpy(name_table[h].w, w, sizeof(w));
@@ -127,16 +125,14 @@ hdr_table_init(void)
 enum sip_hdr_type
 sip_hdr_lookup(const char *name, size_t len, const char *limit)
 {
-	if (len == 1) {
-		unsigned char c = (unsigned char)name[0];
-		return c < 128 ? (enum sip_hdr_type)compact_table[c] : SIP_HDR_OTHER;
-	}
+	if (len == 1)
+		return (enum sip_hdr_type)compact_table[(unsigned char)name[0]];
 	if (len == 0 || len > NAME_MAX_LEN)
 		return SIP_HDR_OTHER;
 
 	uint64_t w[NAME_WORDS];
 	name_words(name, len, limit, w);
-	for (unsigned h = name_hash(w, len);; h = (h + 1) & (TABLE_SIZE - 1)) {
+	for (unsigned h = name_key(name, len);; h = (h + 1) & (TABLE_SIZE - 1)) {
 		const struct name_slot *s = &name_table[h];
 		if (s->type == SIP_HDR_OTHER)
 			return SIP_HDR_OTHER;

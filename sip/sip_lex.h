@@ -8,6 +8,7 @@
  */
 
 #include <stdint.h>
+#include <string.h>
 
 #include "sip_chars.h"
 #include "sip_str.h"
@@ -16,6 +17,8 @@
 static inline const char *
 lex_lws(const char *p, const char *end)
 {
+	if (p < end && (unsigned char)*p > ' ')
+		return p; /* the common case: nothing to skip */
 	for (;;) {
 		while (p < end && (*p == ' ' || *p == '\t'))
 			p++;
@@ -40,6 +43,28 @@ lex_rtrim(const char *start, const char *end)
 			end[-1] == '\n'))
 		end--;
 	return end;
+}
+
+/*
+ * Whether [p, p+len) holds a byte <= 0x20 (SP, HT, CR, LF, other controls):
+ * eight bytes at a time ("has less than" bit trick, exact for a bound < 128).
+ */
+static inline int
+lex_has_ctl_or_sp(const char *p, size_t len)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		if ((x - ones * 0x21) & ~x & highs)
+			return 1;
+	}
+	for (; i < len; i++)
+		if ((unsigned char)p[i] <= 0x20)
+			return 1;
+	return 0;
 }
 
 /* Span of bytes in class cls. */

@@ -4,15 +4,6 @@
 #include "sip_lex.h"
 #include "sip_uri.h"
 
-static int
-has_lws(struct sip_str s)
-{
-	for (uint32_t i = 0; i < s.len; i++)
-		if (s.p[i] == ' ' || s.p[i] == '\t' || s.p[i] == '\r' || s.p[i] == '\n')
-			return 1;
-	return 0;
-}
-
 /*
  * Display name and '<': returns the position of '<', or NULL when the
  * value is a bare addr-spec (then *bare is set) or malformed.
@@ -81,8 +72,8 @@ sip_naddr_parse(struct sip_naddr *a, const char *p, const char *end, unsigned fl
 			return -SIP_E_NAMEADDR;
 		a->uri = sip_str_span(lt + 1, gt);
 		a->bracketed = 1;
-		/* No LWS inside <> (RFC 4475 badaspec). */
-		if (a->uri.len == 0 || has_lws(a->uri))
+		/* No LWS (nor other controls) inside <> (RFC 4475 badaspec). */
+		if (a->uri.len == 0 || lex_has_ctl_or_sp(a->uri.p, a->uri.len))
 			return -SIP_E_NAMEADDR;
 		p = gt + 1;
 	} else if (bare) {

@@ -47,8 +47,22 @@ sip_str_eq_lit(struct sip_str a, const char *lit, size_t len)
 	return a.len == len && memcmp(a.p, lit, len) == 0;
 }
 
-/* ASCII case-insensitive equality (SIP tokens, header names, schemes). */
-bool sip_str_caseeq(struct sip_str a, const char *b, size_t blen);
+/*
+ * ASCII case-insensitive equality (SIP tokens, header names, schemes).
+ * Inline: most calls compare against a short literal and fail on length.
+ */
+static inline bool
+sip_str_caseeq(struct sip_str a, const char *b, size_t blen)
+{
+	if (a.len != blen)
+		return false;
+	for (size_t i = 0; i < blen; i++) {
+		unsigned char x = (unsigned char)a.p[i], y = (unsigned char)b[i];
+		if (x != y && ((x | 0x20) != (y | 0x20) || (unsigned char)((x | 0x20) - 'a') > 25))
+			return false;
+	}
+	return true;
+}
 
 /* Offset of v inside a message buffer (views always point into it). */
 static inline uint32_t

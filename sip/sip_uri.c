@@ -11,6 +11,11 @@
 static const char *
 span_escaped(const char *p, const char *end, unsigned cls)
 {
+	/* Four at a time while all four are plain class members (the common case). */
+	while (end - p >= 4 && (sip_char_class[(unsigned char)p[0]] &
+			sip_char_class[(unsigned char)p[1]] & sip_char_class[(unsigned char)p[2]] &
+			sip_char_class[(unsigned char)p[3]] & cls))
+		p += 4;
 	while (p < end) {
 		unsigned char c = (unsigned char)*p;
 		if (sip_is(c, cls)) {
@@ -53,18 +58,23 @@ sip_hostport_parse(struct sip_uri *u, const char *p, const char *end, bool lws_c
 		u->host_type = SIP_HOST_IPV6;
 		p = rb + 1;
 	} else {
-		p = lex_span(p, end, SIP_C_HOST);
+		/* One pass: hostname characters, noting whether all are digits and dots. */
+		unsigned alpha = 0;
+		while (p < end) {
+			unsigned char ch = (unsigned char)*p;
+			if (ch == '.' || (unsigned char)(ch - '0') <= 9)
+				p++;
+			else if (sip_is(ch, SIP_C_ALPHA) || ch == '-')
+				p++, alpha = 1;
+			else
+				break;
+		}
 		if (p == h)
 			return NULL;
 		u->host = sip_str_span(h, p);
-		uint8_t a4[4];
-		if (lex_span(h, p, SIP_C_DIGIT) == p)
-			return NULL; /* all digits: neither a name nor an address */
-		int dotted_digits = 1;
-		for (const char *q = h; q < p; q++)
-			if (!(*q == '.' || (*q >= '0' && *q <= '9')))
-				dotted_digits = 0;
-		if (dotted_digits) {
+		if (!alpha) {
+			uint8_t a4[4];
+			/* All digits and dots: it must be an IPv4 address (a toplabel starts with ALPHA). */
 			if (sip_ipv4_parse(h, (size_t)(p - h), a4) != 0)
 				return NULL;
 			u->host_type = SIP_HOST_IPV4;

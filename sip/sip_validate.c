@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "sip_validate.h"
 
+#include "sip_lex.h"
 #include "sip_naddr.h"
 #include "sip_scalar.h"
 #include "sip_uri.h"
@@ -52,16 +53,14 @@ check_vias(const struct sip_msg *m)
 }
 
 static int
-check_ruri(const struct sip_msg *m, struct sip_verdict *v)
+check_ruri(const struct sip_msg *m, struct sip_verdict *v, struct sip_uri *u)
 {
-	struct sip_uri u;
-
-	if (sip_uri_parse(&u, m->buf + m->ruri_off, m->ruri_len) != 0)
+	if (sip_uri_parse(u, m->buf + m->ruri_off, m->ruri_len) != 0)
 		return verdict(m, v, -SIP_E_REQUEST_URI, SIP_HDR_OTHER);
-	if (u.scheme_id == SIP_SCHEME_OTHER)
+	if (u->scheme_id == SIP_SCHEME_OTHER)
 		return verdict(m, v, -SIP_E_SCHEME, SIP_HDR_OTHER);
 	/* A proxy must not turn ?headers into real headers (RFC 4475 escruri): refuse them. */
-	if (u.headers.p != NULL)
+	if (u->headers.p != NULL)
 		return verdict(m, v, -SIP_E_URI_HEADERS, SIP_HDR_OTHER);
 	return 0;
 }
@@ -69,11 +68,16 @@ check_ruri(const struct sip_msg *m, struct sip_verdict *v)
 int
 sip_validate(const struct sip_msg *m, int rc, unsigned flags, struct sip_verdict *v)
 {
+	struct sip_fields f;
+	return sip_inspect(m, rc, flags, v, &f);
+}
+
+int
+sip_inspect(const struct sip_msg *m, int rc, unsigned flags, struct sip_verdict *v,
+		struct sip_fields *f)
+{
 	bool strict = (flags & SIP_VAL_STRICT) != 0;
 	unsigned uri_check = strict ? SIP_NADDR_CHECK_URI : 0;
-	struct sip_naddr a;
-	struct sip_cseq cs;
-	struct sip_str callid;
 	uint32_t u32;
 	int err;
 
@@ -90,24 +94,26 @@ sip_validate(const struct sip_msg *m, int rc, unsigned flags, struct sip_verdict
 			return verdict(m, v, -SIP_E_DUP_HDR, single[i]);
 	}
 
-	if (strict) {
-		if (check_vias(m) != 0)
-			return verdict(m, v, -SIP_E_VIA, SIP_HDR_VIA);
-	} else {
-		struct sip_via top;
-		if (sip_via_top(m, &top) != 0)
-			return verdict(m, v, -SIP_E_VIA, SIP_HDR_VIA);
-	}
-	if ((err = sip_naddr_of(m, SIP_HDR_FROM, &a, uri_check)) != 0)
+	if (sip_via_top(m, &f->top) != 0 || (strict && check_vias(m) != 0))
+		return verdict(m, v, -SIP_E_VIA, SIP_HDR_VIA);
+	if ((err = sip_naddr_of(m, SIP_HDR_FROM, &f->from, uri_check)) != 0)
 		return verdict(m, v, err, SIP_HDR_FROM);
-	if ((err = sip_naddr_of(m, SIP_HDR_TO, &a, uri_check)) != 0)
+	if ((err = sip_naddr_of(m, SIP_HDR_TO, &f->to, uri_check)) != 0)
 		return verdict(m, v, err, SIP_HDR_TO);
-	if (sip_msg_callid(m, &callid) != 0 || sip_callid_check(callid) != 0)
+	/*
+	 * A stateless forwarder only hashes the Call-ID: it must be one word
+	 * without LWS; strict mode also checks its characters.
+	 */
+	if (sip_msg_callid(m, &f->callid) != 0 || f->callid.len == 0 ||
+			lex_has_ctl_or_sp(f->callid.p, f->callid.len) ||
+			(strict && sip_callid_check(f->callid) != 0))
 		return verdict(m, v, -SIP_E_CALLID, SIP_HDR_CALL_ID);
-	if (sip_msg_cseq(m, &cs) != 0)
+	if (sip_msg_cseq(m, &f->cseq) != 0)
 		return verdict(m, v, -SIP_E_CSEQ, SIP_HDR_CSEQ);
-	if (sip_msg_max_forwards(m, &u32) < 0)
+	rc = sip_msg_max_forwards(m, &f->max_forwards);
+	if (rc < 0)
 		return verdict(m, v, -SIP_E_MAX_FORWARDS, SIP_HDR_MAX_FORWARDS);
+	f->has_max_forwards = rc == 1;
 	if (sip_msg_expires(m, &u32) < 0)
 		return verdict(m, v, -SIP_E_EXPIRES, SIP_HDR_EXPIRES);
 	if (strict) {
@@ -121,10 +127,10 @@ sip_validate(const struct sip_msg *m, int rc, unsigned flags, struct sip_verdict
 
 	if (sip_is_request(m)) {
 		struct sip_str method = sip_msg_method(m);
-		if (!sip_str_eq(cs.method, method))
+		if (!sip_str_eq(f->cseq.method, method))
 			return verdict(m, v, m->method == SIP_METHOD_UNKNOWN ?
 					-SIP_E_CSEQ_UNKNOWN : -SIP_E_CSEQ_METHOD, SIP_HDR_CSEQ);
-		if (check_ruri(m, v) != 0)
+		if (check_ruri(m, v, &f->ruri) != 0)
 			return v->err;
 	}
 	return verdict(m, v, 0, SIP_HDR_OTHER);

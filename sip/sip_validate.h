@@ -11,6 +11,10 @@
 #include <stdint.h>
 
 #include "sip_msg.h"
+#include "sip_naddr.h"
+#include "sip_scalar.h"
+#include "sip_uri.h"
+#include "sip_via.h"
 
 struct sip_verdict {
 	int err;         /* 0 or a negative enum sip_err */
@@ -27,11 +31,30 @@ enum {
 	SIP_VAL_STRICT = 1 << 0,
 };
 
+/* What validation parsed on the way, for the caller to reuse. */
+struct sip_fields {
+	struct sip_via top;     /* topmost Via value */
+	struct sip_naddr from;
+	struct sip_naddr to;
+	struct sip_cseq cseq;
+	struct sip_str callid;
+	struct sip_uri ruri;    /* requests */
+	uint32_t max_forwards;  /* valid if has_max_forwards */
+	uint8_t has_max_forwards;
+};
+
 /*
  * Validate m, given rc, the value sip_parse() returned for it.
  * Returns v->err (0 if the message may be processed).
  */
 int sip_validate(const struct sip_msg *m, int rc, unsigned flags, struct sip_verdict *v);
+
+/*
+ * sip_validate() that also returns the parsed fields in *f. When it returns
+ * 0 every member of *f is set; on error only those checked before it.
+ */
+int sip_inspect(const struct sip_msg *m, int rc, unsigned flags, struct sip_verdict *v,
+		struct sip_fields *f);
 
 /*
  * Proxy checks before forwarding a valid request: Max-Forwards 0 gives

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef BENCH_COMMON_H
+#define BENCH_COMMON_H
+
+/*
+ * Shared by the benchmarks in perf/: timing with the TSC and the monotonic
+ * clock, medians over repeated runs, one JSON line per result.
+ * Benchmarks never assert on time; they report it.
+ */
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <x86intrin.h>
+
+struct bench_sample {
+	double ns_per_op;
+	double cycles_per_op;
+};
+
+static inline uint64_t
+bench_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t
+bench_tsc(void)
+{
+	unsigned aux;
+	return __rdtscp(&aux);
+}
+
+static int
+bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Median of n samples (sorts them). */
+static inline double
+bench_median(double *v, unsigned n)
+{
+	qsort(v, n, sizeof(*v), bench_cmp_double);
+	return (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Prevents the compiler from discarding a result. */
+static inline void
+bench_keep(uint64_t v)
+{
+	__asm__ volatile("" : : "r"(v) : "memory");
+}
+
+/* True if argv holds flag. */
+static inline int
+bench_has_flag(int argc, char **argv, const char *flag)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], flag) == 0)
+			return 1;
+	return 0;
+}
+
+#endif

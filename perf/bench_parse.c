@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Parser benchmark: scanner alone, sip_parse(), the proxy fast path (parse +
+ * validation of what a stateless forwarder reads + proxy checks) and strict
+ * validation, for four realistic messages and every scanner variant this
+ * CPU runs. One JSON line per (message, case, variant).
+ *
+ *   bench_parse [--quick] [--variant NAME]
+ */
+#include <stdbool.h>
+
+#include "bench_common.h"
+#include "bench_messages.h"
+#include "sip.h"
+
+#define ITERS 2000000u
+#define QUICK_ITERS 20000u
+#define RUNS 9u
+#define QUICK_RUNS 3u
+
+struct message {
+	const char *name;
+	const char *text;
+	size_t len;
+};
+
+static const struct message messages[] = {
+	{"invite600", bench_invite600, sizeof(bench_invite600) - 1},
+	{"invite1000_5via", bench_invite1000, sizeof(bench_invite1000) - 1},
+	{"ok200", bench_ok200, sizeof(bench_ok200) - 1},
+	{"register", bench_register, sizeof(bench_register) - 1},
+};
+
+enum bench_case { CASE_SCAN, CASE_PARSE, CASE_PROXY, CASE_STRICT };
+static const char *const case_names[] = {"scan", "parse", "proxy", "strict"};
+
+/* One operation of case c on message msg; returns something to keep. */
+static inline uint64_t
+run_once(enum bench_case c, const struct message *msg, struct sip_msg *m)
+{
+	struct sip_line lines[SIP_MAX_HDRS + 1];
+	struct sip_verdict v;
+	struct sip_fields f;
+	uint32_t body;
+	int rc;
+
+	switch (c) {
+	case CASE_SCAN:
+		return (uint64_t)sip_scan_active_fn(msg->text, 0, (uint32_t)msg->len, lines,
+				SIP_MAX_HDRS + 1, &body) + body;
+	case CASE_PARSE:
+		return (uint64_t)sip_parse(m, msg->text, msg->len, 0);
+	case CASE_PROXY:
+		rc = sip_parse(m, msg->text, msg->len, 0);
+		sip_inspect(m, rc, 0, &v, &f);
+		if (v.err == 0 && sip_is_request(m))
+			sip_proxy_check(m, &v);
+		return (uint64_t)v.err + f.cseq.seq + f.top.branch.len + f.ruri.user.len;
+	case CASE_STRICT:
+		rc = sip_parse(m, msg->text, msg->len, 0);
+		return (uint64_t)sip_validate(m, rc, SIP_VAL_STRICT, &v);
+	}
+	return 0;
+}
+
+static void
+bench_one(const char *variant, const struct message *msg, enum bench_case c, unsigned iters,
+		unsigned runs)
+{
+	static struct sip_msg m;
+	double ns[RUNS], cyc[RUNS];
+	uint64_t keep = 0;
+
+	/* Sanity: the message must be valid, else we would time an error path. */
+	struct sip_verdict v;
+	int rc = sip_parse(&m, msg->text, msg->len, 0);
+	if (sip_validate(&m, rc, SIP_VAL_STRICT, &v) != 0) {
+		fprintf(stderr, "bench_parse: %s does not validate: %s\n", msg->name,
+				sip_err_text(v.err));
+		exit(1);
+	}
+	for (unsigned i = 0; i < iters / 10; i++) /* warm up */
+		keep += run_once(c, msg, &m);
+	for (unsigned r = 0; r < runs; r++) {
+		uint64_t t0 = bench_now_ns(), c0 = bench_tsc();
+		for (unsigned i = 0; i < iters; i++)
+			keep += run_once(c, msg, &m);
+		uint64_t c1 = bench_tsc(), t1 = bench_now_ns();
+		ns[r] = (double)(t1 - t0) / iters;
+		cyc[r] = (double)(c1 - c0) / iters;
+	}
+	bench_keep(keep);
+	double mns = bench_median(ns, runs), mcyc = bench_median(cyc, runs);
+	printf("{\"bench\":\"parse\",\"case\":\"%s/%s\",\"variant\":\"%s\",\"bytes\":%zu,"
+	       "\"ns_per_op\":%.1f,\"cycles_per_op\":%.0f,\"mpps\":%.2f,\"iters\":%u,\"runs\":%u}\n",
+			msg->name, case_names[c], variant, msg->len, mns, mcyc, 1000.0 / mns, iters,
+			runs);
+	fflush(stdout);
+}
+
+int
+main(int argc, char **argv)
+{
+	bool quick = bench_has_flag(argc, argv, "--quick");
+	const char *only = NULL;
+	unsigned n;
+	const struct sip_scanner *sc = sip_scanners(&n);
+
+	for (int i = 1; i + 1 < argc; i++)
+		if (strcmp(argv[i], "--variant") == 0)
+			only = argv[i + 1];
+
+	for (unsigned s = 0; s < n; s++) {
+		if (!sc[s].supported() || (only && strcmp(only, sc[s].name) != 0))
+			continue;
+		sip_scanner_select(sc[s].name);
+		for (unsigned k = 0; k < sizeof(messages) / sizeof(messages[0]); k++)
+			for (unsigned c = CASE_SCAN; c <= CASE_STRICT; c++)
+				bench_one(sc[s].name, &messages[k], c, quick ? QUICK_ITERS : ITERS,
+						quick ? QUICK_RUNS : RUNS);
+	}
+	return 0;
+}
