@@ -212,6 +212,7 @@ sip_build_request_fwd(char *out, size_t cap, const struct sip_msg *m, const stru
 		w_str(&w, o->record_route);
 		W_LIT(&w, ">\r\n");
 	}
+	w_str(&w, o->extra);
 	if (mf == NULL)
 		W_LIT(&w, "Max-Forwards: 70\r\n");
 	if (m->flags & SIP_MSG_NO_CL) {

@@ -83,6 +83,7 @@ struct sip_fwd_opts {
 	uint16_t src_port;
 	struct sip_str ruri;         /* new Request-URI; empty keeps it */
 	struct sip_str record_route; /* our Record-Route URI ("sip:h:p;lr"); empty for none */
+	struct sip_str extra;        /* header lines to add (each ending in CRLF), or empty */
 	/* top Route value to pop (ours), or NULL: */
 	const struct sip_hdr *route_hdr;
 	const struct sip_naddr *route;
@@ -92,7 +93,7 @@ struct sip_fwd_opts {
  * Build the forwarded request: our Via on top with the deterministic
  * branch, received/rport on the previous top Via, Max-Forwards decremented
  * (70 inserted if absent), Request-URI rewritten, our Route popped,
- * Record-Route added, Content-Length added if absent; leading CRLFs and
+ * Record-Route and extra lines added, Content-Length added if absent; leading CRLFs and
  * trailing octets after the framed body dropped. Everything else is copied
  * byte for byte (unknown headers untouched). Max-Forwards must be > 0
  * (sip_proxy_check()).

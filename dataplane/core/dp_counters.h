@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DP_COUNTERS_H
+#define DP_COUNTERS_H
+
+/*
+ * Every counter of the dataplane, declared once: X(name, description).
+ * Workers add to their own per-lcore array (never shared, never locked);
+ * readers sum the arrays. Drop reasons start with DROP_; every path that
+ * drops or refuses a packet increments exactly one of them.
+ */
+
+#include <stdint.h>
+
+#define DP_COUNTERS(X) \
+	X(RX_PKTS, "packets received on the SIP ports") \
+	X(RX_BYTES, "bytes received on the SIP ports") \
+	X(TX_PKTS, "packets sent") \
+	X(TX_BYTES, "bytes sent") \
+	X(RX_REQUESTS, "SIP requests received") \
+	X(RX_RESPONSES, "SIP responses received") \
+	X(ACT_REDIRECT, "requests answered with a 3xx redirect") \
+	X(ACT_FORWARD, "requests forwarded statelessly") \
+	X(ACT_REJECT, "requests rejected by the dialplan") \
+	X(ACT_DROP_RULE, "requests silently dropped by a drop rule") \
+	X(ACT_NO_ROUTE, "requests matching no route (default reply)") \
+	X(ACT_LOCATION, "requests forwarded to a registered contact") \
+	X(ACT_IN_DIALOG, "in-dialog requests routed by Route/Request-URI") \
+	X(ACT_OPTIONS_REPLY, "OPTIONS to the router answered 200") \
+	X(ACT_CANCEL_REPLY, "CANCEL of a redirected/rejected call answered 200") \
+	X(ACT_ACK_ABSORBED, "ACKs for our own replies absorbed") \
+	X(ACT_RESPONSE_FWD, "responses forwarded to the next Via") \
+	X(ACT_ERROR_REPLY, "malformed requests answered 4xx/5xx") \
+	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
+	X(EXC_REGISTER, "REGISTER handed to the control plane") \
+	X(EXC_NEIGH_MISS, "built packets sent by the kernel: next-hop MAC unknown") \
+	X(DROP_NOT_SIP, "UDP payload is not SIP") \
+	X(DROP_KEEPALIVE, "CRLF keep-alives") \
+	X(DROP_BAD_REQUEST_SILENT, "malformed requests that cannot be answered") \
+	X(DROP_BAD_RESPONSE, "malformed responses") \
+	X(DROP_RESPONSE_NOT_OURS, "responses whose top Via is not ours") \
+	X(DROP_RESPONSE_NO_VIA, "responses with no Via left after ours") \
+	X(DROP_FORBIDDEN_DST, "next hop is broadcast, multicast, loopback or ourselves") \
+	X(DROP_NEEDS_DNS, "next hop is a host name (not resolved in the fast path)") \
+	X(DROP_AMPLIFICATION, "reply would be much larger than the request") \
+	X(DROP_LOOP, "request would be sent back to ourselves") \
+	X(DROP_BUILD, "output did not fit the buffer") \
+	X(DROP_ACK_UNROUTABLE, "ACK with nowhere to go") \
+	X(DROP_NO_GATEWAY, "forward rule whose gateways are all down") \
+	X(DROP_L2, "not for our MAC / unsupported L2") \
+	X(DROP_L3, "IP header invalid or not for our address") \
+	X(DROP_L4, "UDP header or checksum invalid") \
+	X(DROP_TX_FULL, "TX queue full") \
+	X(DROP_NO_MBUF, "mbuf pool empty") \
+	X(DROP_EXC_FULL, "exception path queue full") \
+	X(REPLY_1XX_2XX, "replies sent with status 100-299") \
+	X(REPLY_3XX, "replies sent with status 300-399") \
+	X(REPLY_4XX, "replies sent with status 400-499") \
+	X(REPLY_5XX_6XX, "replies sent with status 500-699")
+
+enum dp_counter {
+#define DP_COUNTER_ENUM(name, desc) DP_C_##name,
+	DP_COUNTERS(DP_COUNTER_ENUM)
+#undef DP_COUNTER_ENUM
+	DP_C__COUNT
+};
+
+/* Lower-case name ("drop_not_sip") and description of a counter. */
+const char *dp_counter_name(enum dp_counter c);
+const char *dp_counter_desc(enum dp_counter c);
+
+/* One worker's counters; cache-line aligned so workers never share a line. */
+struct dp_counters {
+	uint64_t v[DP_C__COUNT];
+} __attribute__((aligned(64)));
+
+static inline void
+dp_count(struct dp_counters *c, enum dp_counter k, uint64_t n)
+{
+	c->v[k] += n;
+}
+
+#endif

@@ -1,0 +1,547 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dp_sip.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+int
+dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, uint16_t port,
+		uint64_t secret)
+{
+	size_t n = 0;
+	char txt[48];
+
+	c->addr = *addr;
+	c->port = port;
+	c->secret = secret;
+	if (c->no_route_code == 0)
+		c->no_route_code = 404;
+	if (c->amplification == 0)
+		c->amplification = 2;
+
+	size_t tl = sip_addr_format(addr, txt, sizeof(txt));
+	if (tl == 0)
+		return -1;
+	if (addr->af == SIP_AF_INET6)
+		c->host_buf[n++] = '[';
+	memcpy(c->host_buf + n, txt, tl);
+	n += tl;
+	if (addr->af == SIP_AF_INET6)
+		c->host_buf[n++] = ']';
+	c->host = sip_str_make(c->host_buf, n);
+
+	int rl = snprintf(c->rr_buf, sizeof(c->rr_buf), "sip:%.*s:%u;lr", (int)n, c->host_buf,
+			port);
+	if (rl < 0 || (size_t)rl >= sizeof(c->rr_buf))
+		return -1;
+	c->rr_uri = sip_str_make(c->rr_buf, (size_t)rl);
+	return 0;
+}
+
+/* ---- helpers ---- */
+
+static inline void
+count(const struct dp_sip_env *env, enum dp_counter k)
+{
+	dp_count(env->cnt, k, 1);
+}
+
+/* host[:port] is this router (default port 5060). */
+static bool
+is_local_hostport(const struct dp_sip_config *c, struct sip_str host, uint8_t host_type,
+		bool has_port, uint16_t port)
+{
+	struct sip_addr a;
+
+	if (host_type != SIP_HOST_IPV4 && host_type != SIP_HOST_IPV6)
+		return false;
+	if (sip_addr_parse(host, &a) != 0 || !sip_addr_eq(&a, &c->addr))
+		return false;
+	return (has_port ? port : 5060) == c->port;
+}
+
+static bool
+uri_is_local(const struct dp_sip_config *c, const struct sip_uri *u)
+{
+	if (u->scheme_id != SIP_SCHEME_SIP && u->scheme_id != SIP_SCHEME_SIPS)
+		return false;
+	return is_local_hostport(c, u->host, u->host_type, u->has_port, u->port);
+}
+
+/* Our own Via: our address and port, and a branch we made. */
+static bool
+via_is_ours(const struct dp_sip_config *c, const struct sip_via *v)
+{
+	return v->branch.len == SIP_BRANCH_LEN &&
+		memcmp(v->branch.p, SIP_BRANCH_COOKIE "sl", 9) == 0 &&
+		is_local_hostport(c, v->host, v->host_type, v->has_port, v->port);
+}
+
+static void
+count_status(const struct dp_sip_env *env, unsigned code)
+{
+	count(env, code < 300 ? DP_C_REPLY_1XX_2XX : code < 400 ? DP_C_REPLY_3XX :
+			code < 500 ? DP_C_REPLY_4XX : DP_C_REPLY_5XX_6XX);
+}
+
+/*
+ * Where a reply to this request goes (RFC 3261 §18.2.2, RFC 3581). An
+ * unparsable top Via (top->start NULL: a 400 for it) gets the source port.
+ */
+static void
+reply_destination(const struct dp_pkt_in *in, const struct sip_via *top, struct dp_pkt_out *out)
+{
+	out->dst = in->src;
+	if (top->start == NULL || top->has_rport)
+		out->dport = in->sport;
+	else
+		out->dport = top->has_port ? top->port : 5060;
+	out->transport = SIP_TP_UDP;
+	out->is_reply = 1;
+}
+
+/*
+ * Build a stateless reply. Contacts are dropped from the end until the reply
+ * is at most cfg->amplification times the request (the source of a UDP
+ * request is unverified: never reflect much more than we received).
+ */
+static enum dp_action
+reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
+		const struct sip_fields *f, unsigned code, struct sip_str reason,
+		const struct sip_str *contacts, unsigned n_contacts, struct sip_str extra,
+		struct dp_pkt_out *out)
+{
+	const struct dp_sip_config *c = env->cfg;
+	char tag[SIP_TOTAG_LEN];
+	char hdrs[512];
+	size_t hl = 0;
+	uint32_t limit = in->len * c->amplification;
+
+	if (sip_totag_make(m, &f->top, c->secret, tag) != 0) {
+		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
+		return DP_ACT_DROP;
+	}
+	if (extra.len + c->server.len <= sizeof(hdrs)) {
+		memcpy(hdrs, extra.p, extra.len);
+		memcpy(hdrs + extra.len, c->server.p, c->server.len);
+		hl = extra.len + c->server.len;
+	}
+	struct sip_reply_opts o = {
+		.code = (uint16_t)code,
+		.reason = reason,
+		.top = f->top.start ? &f->top : NULL,
+		.src = f->top.start ? &in->src : NULL,
+		.src_port = in->sport,
+		.to_tag = sip_str_make(tag, sizeof(tag)),
+		.contacts = contacts,
+		.n_contacts = n_contacts,
+		.extra = sip_str_make(hdrs, hl),
+	};
+	for (;;) {
+		int len = sip_build_reply(out->buf, out->cap, m, &o);
+		if (len > 0 && (uint32_t)len <= limit) {
+			out->len = (uint32_t)len;
+			break;
+		}
+		if (o.n_contacts <= 1 || (len < 0 && len != -SIP_E_NOSPACE)) {
+			count(env, len < 0 ? DP_C_DROP_BUILD : DP_C_DROP_AMPLIFICATION);
+			return DP_ACT_DROP;
+		}
+		o.n_contacts--;
+	}
+	reply_destination(in, &f->top, out);
+	count_status(env, code);
+	return DP_ACT_SEND;
+}
+
+/* A request that failed validation: answer it if we can, else drop it. */
+static enum dp_action
+reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
+		const struct sip_verdict *v, struct dp_pkt_out *out)
+{
+	struct sip_fields f;
+	char warn[160];
+
+	/*
+	 * We need the headers a reply copies: Via, From, To, Call-ID, CSeq. A
+	 * top Via we cannot parse (the reason for a 400, RFC 4475 badinv01) is
+	 * copied as it is and the reply goes to the source address and port.
+	 */
+	if (m->first[SIP_HDR_VIA] == SIP_HDR_NONE || sip_via_top(m, &f.top) != 0)
+		memset(&f.top, 0, sizeof(f.top));
+	if (v->status == 0 || !(m->flags & SIP_MSG_HDRS_OK) || m->first[SIP_HDR_VIA] == SIP_HDR_NONE ||
+			sip_naddr_of(m, SIP_HDR_TO, &f.to, 0) != 0 ||
+			sip_naddr_of(m, SIP_HDR_FROM, &f.from, 0) != 0 ||
+			!sip_hdr_first(m, SIP_HDR_CALL_ID) || !sip_hdr_first(m, SIP_HDR_CSEQ) ||
+			sip_hdr_first(m, SIP_HDR_CALL_ID)->next != SIP_HDR_NONE) {
+		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
+		return DP_ACT_DROP;
+	}
+	const char *what = sip_err_text(v->err);
+	const char *hdr = sip_hdr_name((enum sip_hdr_type)v->hdr);
+	int wl = snprintf(warn, sizeof(warn), "Warning: 399 %.*s \"%s%s%s\"\r\n",
+			(int)env->cfg->host.len, env->cfg->host.p, what, *hdr ? ": " : "", hdr);
+	if (wl < 0 || (size_t)wl >= sizeof(warn))
+		wl = 0;
+	count(env, DP_C_ACT_ERROR_REPLY);
+	return reply(env, in, m, &f, v->status, SIP_STR_NULL, NULL, 0,
+			sip_str_make(warn, (size_t)wl), out);
+}
+
+/* ---- responses ---- */
+
+static enum dp_action
+handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
+		struct dp_pkt_out *out)
+{
+	struct sip_verdict v;
+	struct sip_fields f;
+	struct sip_next_hop hop;
+
+	count(env, DP_C_RX_RESPONSES);
+	if (sip_inspect(m, rc, 0, &v, &f) != 0) {
+		count(env, DP_C_DROP_BAD_RESPONSE);
+		return DP_ACT_DROP;
+	}
+	if (!via_is_ours(env->cfg, &f.top)) {
+		count(env, DP_C_DROP_RESPONSE_NOT_OURS);
+		return DP_ACT_DROP;
+	}
+	int len = sip_build_response_fwd(out->buf, out->cap, m, &f.top, &hop);
+	if (len < 0) {
+		count(env, len == -SIP_E_NOSPACE ? DP_C_DROP_BUILD : DP_C_DROP_RESPONSE_NO_VIA);
+		return DP_ACT_DROP;
+	}
+	if (hop.need_dns) {
+		count(env, DP_C_DROP_NEEDS_DNS);
+		return DP_ACT_DROP;
+	}
+	/* RFC 4475 bcast: never to broadcast, multicast, loopback or ourselves. */
+	if (sip_addr_is_forbidden_dst(&hop.addr) || sip_addr_eq(&hop.addr, &env->cfg->addr)) {
+		count(env, DP_C_DROP_FORBIDDEN_DST);
+		return DP_ACT_DROP;
+	}
+	out->len = (uint32_t)len;
+	out->dst = hop.addr;
+	out->dport = hop.port;
+	out->transport = hop.transport;
+	out->is_reply = 0;
+	count(env, DP_C_ACT_RESPONSE_FWD);
+	return DP_ACT_SEND;
+}
+
+/* ---- requests ---- */
+
+struct route_state {
+	const struct sip_hdr *pop_hdr; /* Route value to remove, or NULL */
+	struct sip_naddr pop;
+	struct sip_str next_uri;       /* first Route left after ours, or empty */
+	struct sip_str strict_ruri;    /* §16.4: R-URI replaced by the last Route */
+};
+
+/*
+ * Route set processing (RFC 3261 §16.4): pop our Route if it is on top;
+ * if the R-URI is ours and Routes remain, a strict router sent us this:
+ * the last Route becomes the R-URI.
+ */
+static int
+route_set(const struct dp_sip_config *c, const struct sip_msg *m, bool ruri_local,
+		struct route_state *rs)
+{
+	struct sip_cursor cur;
+	struct sip_naddr a;
+	struct sip_uri u;
+	int rc, n = 0;
+
+	memset(rs, 0, sizeof(*rs));
+	sip_cursor_init(&cur, m, SIP_HDR_ROUTE);
+	while ((rc = sip_naddr_next(&cur, &a, SIP_NADDR_NEED_BRACKETS)) == 1) {
+		if (n == 0 && sip_uri_parse(&u, a.uri.p, a.uri.len) == 0 && uri_is_local(c, &u)) {
+			rs->pop = a;
+			rs->pop_hdr = sip_cursor_hdr(&cur);
+		} else if (rs->next_uri.len == 0) {
+			rs->next_uri = a.uri;
+		}
+		if (ruri_local && rs->pop_hdr == NULL && a.more == 0 &&
+				sip_hdr_next(m, sip_cursor_hdr(&cur)) == NULL) {
+			/* last value of the last Route header */
+			rs->strict_ruri = a.uri;
+			rs->pop = a;
+			rs->pop_hdr = sip_cursor_hdr(&cur);
+		}
+		n++;
+	}
+	if (rs->strict_ruri.len && n == 1)
+		rs->next_uri = SIP_STR_NULL;
+	return rc;
+}
+
+/* Forward m to addr:port over UDP. */
+static enum dp_action
+forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
+		const struct sip_fields *f, const struct route_state *rs, const struct sip_addr *nh,
+		uint16_t nh_port, struct sip_str ruri, struct sip_str extra, bool record_route,
+		struct dp_pkt_out *out)
+{
+	const struct dp_sip_config *c = env->cfg;
+	char branch[SIP_BRANCH_LEN];
+
+	if (sip_addr_is_forbidden_dst(nh)) {
+		count(env, DP_C_DROP_FORBIDDEN_DST);
+		return DP_ACT_DROP;
+	}
+	if (sip_addr_eq(nh, &c->addr) && nh_port == c->port) {
+		count(env, DP_C_DROP_LOOP);
+		return DP_ACT_DROP;
+	}
+	if (sip_branch_make(m, &f->top, c->secret, branch) != 0) {
+		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
+		return DP_ACT_DROP;
+	}
+	struct sip_fwd_opts o = {
+		.top = &f->top,
+		.via_host = c->host,
+		.via_port = c->port,
+		.via_tp = SIP_TP_UDP,
+		.branch = branch,
+		.src = &in->src,
+		.src_port = in->sport,
+		.ruri = ruri,
+		.record_route = record_route ? c->rr_uri : SIP_STR_NULL,
+		.extra = extra,
+		.route_hdr = rs ? rs->pop_hdr : NULL,
+		.route = rs && rs->pop_hdr ? &rs->pop : NULL,
+	};
+	int len = sip_build_request_fwd(out->buf, out->cap, m, &o);
+	if (len < 0) {
+		count(env, DP_C_DROP_BUILD);
+		return DP_ACT_DROP;
+	}
+	out->len = (uint32_t)len;
+	out->dst = *nh;
+	out->dport = nh_port;
+	out->transport = SIP_TP_UDP;
+	out->is_reply = 0;
+	return DP_ACT_SEND;
+}
+
+/* Forward to a URI's host:port (IP literals only: no DNS in the fast path). */
+static enum dp_action
+forward_to_uri(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
+		const struct sip_fields *f, const struct route_state *rs, struct sip_str uri,
+		struct sip_str new_ruri, struct dp_pkt_out *out)
+{
+	struct sip_uri u;
+	struct sip_addr a;
+	struct sip_str maddr;
+
+	if (sip_uri_parse(&u, uri.p, uri.len) != 0 ||
+			(u.scheme_id != SIP_SCHEME_SIP && u.scheme_id != SIP_SCHEME_SIPS)) {
+		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
+		return DP_ACT_DROP;
+	}
+	struct sip_str host = u.host;
+	if (sip_param_get(u.params, "maddr", 5, &maddr) == 1 && maddr.len)
+		host = maddr;
+	if (sip_addr_parse(host, &a) != 0) {
+		count(env, DP_C_DROP_NEEDS_DNS);
+		return DP_ACT_DROP;
+	}
+	uint16_t port = u.has_port ? u.port : (u.scheme_id == SIP_SCHEME_SIPS ? 5061 : 5060);
+	return forward(env, in, m, f, rs, &a, port, new_ruri, SIP_STR_NULL, false, out);
+}
+
+static bool
+contact_is_ruri(struct sip_str contact, struct sip_str ruri)
+{
+	const char *lt = memchr(contact.p, '<', contact.len);
+	const char *gt = lt ? memchr(lt, '>', contact.len - (size_t)(lt - contact.p)) : NULL;
+	struct sip_str uri = gt ? sip_str_span(lt + 1, gt) : contact;
+	return sip_str_eq(uri, ruri);
+}
+
+static enum dp_action
+apply_route(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
+		const struct sip_fields *f, const struct route_state *rs, struct dp_route *r,
+		struct dp_pkt_out *out)
+{
+	bool cancel = m->method == SIP_METHOD_CANCEL;
+	bool ack = m->method == SIP_METHOD_ACK;
+	struct sip_str ruri = sip_msg_ruri(m);
+
+	switch (r->kind) {
+	case DP_ROUTE_FORWARD: {
+		enum dp_action a = forward(env, in, m, f, rs, &r->nh, r->nh_port, r->ruri, r->extra,
+				env->cfg->record_route && !ack && !cancel, out);
+		if (a == DP_ACT_SEND)
+			count(env, r->from_location ? DP_C_ACT_LOCATION : DP_C_ACT_FORWARD);
+		return a;
+	}
+	case DP_ROUTE_DROP:
+		count(env, DP_C_ACT_DROP_RULE);
+		return DP_ACT_DROP;
+	case DP_ROUTE_REDIRECT:
+	case DP_ROUTE_REJECT:
+	case DP_ROUTE_NONE:
+		break;
+	}
+	if (ack) {
+		/* An ACK that is not ours and has nowhere to be forwarded. */
+		count(env, DP_C_DROP_ACK_UNROUTABLE);
+		return DP_ACT_DROP;
+	}
+	if (cancel) {
+		/* We answered the INVITE ourselves (final response): the CANCEL is moot. */
+		count(env, DP_C_ACT_CANCEL_REPLY);
+		return reply(env, in, m, f, 200, SIP_STR_NULL, NULL, 0, SIP_STR_NULL, out);
+	}
+	if (r->kind == DP_ROUTE_REDIRECT) {
+		/* Never redirect to the Request-URI itself (RFC 3261 §8.3). */
+		struct sip_str keep[DP_MAX_CONTACTS];
+		unsigned n = 0;
+		for (unsigned i = 0; i < r->n_contacts && i < DP_MAX_CONTACTS; i++)
+			if (!contact_is_ruri(r->contacts[i], ruri))
+				keep[n++] = r->contacts[i];
+		if (n == 0) {
+			count(env, DP_C_DROP_LOOP);
+			return DP_ACT_DROP;
+		}
+		count(env, DP_C_ACT_REDIRECT);
+		return reply(env, in, m, f, r->code ? r->code : 302, SIP_STR_NULL, keep, n,
+				r->extra, out);
+	}
+	if (r->kind == DP_ROUTE_REJECT) {
+		count(env, DP_C_ACT_REJECT);
+		return reply(env, in, m, f, r->code, r->reason, NULL, 0, r->extra, out);
+	}
+	count(env, DP_C_ACT_NO_ROUTE);
+	return reply(env, in, m, f, env->cfg->no_route_code, SIP_STR_NULL, NULL, 0, SIP_STR_NULL,
+			out);
+}
+
+static const char options_hdrs[] =
+	"Allow: INVITE, ACK, CANCEL, BYE, OPTIONS\r\n"
+	"Accept: application/sdp\r\n";
+
+static enum dp_action
+handle_request(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
+		int rc, struct dp_pkt_out *out)
+{
+	const struct dp_sip_config *c = env->cfg;
+	struct sip_verdict v;
+	struct sip_fields f;
+	struct route_state rs;
+
+	count(env, DP_C_RX_REQUESTS);
+	if (sip_inspect(m, rc, 0, &v, &f) != 0)
+		return reply_error(env, in, m, &v, out);
+
+	if (m->method == SIP_METHOD_ACK && f.to.has_tag &&
+			sip_totag_is_ours(m, &f.top, c->secret)) {
+		count(env, DP_C_ACT_ACK_ABSORBED);
+		return DP_ACT_DROP;
+	}
+	if (m->method == SIP_METHOD_REGISTER) {
+		count(env, DP_C_EXC_REGISTER);
+		return DP_ACT_EXCEPTION;
+	}
+
+	bool ruri_local = uri_is_local(c, &f.ruri);
+	if (m->method == SIP_METHOD_OPTIONS && ruri_local && !f.ruri.has_user && !f.to.has_tag) {
+		count(env, DP_C_ACT_OPTIONS_REPLY);
+		return reply(env, in, m, &f, 200, SIP_STR_NULL, NULL, 0,
+				SIP_STR_LIT(options_hdrs), out);
+	}
+	if (sip_proxy_check(m, &v) != 0) {
+		char unsup[256];
+		struct sip_str extra = SIP_STR_NULL;
+		const struct sip_hdr *pr = sip_hdr_first(m, SIP_HDR_PROXY_REQUIRE);
+		if (v.err == -SIP_E_BAD_EXTENSION && pr != NULL) {
+			struct sip_str val = sip_hdr_value(m, pr);
+			int n = snprintf(unsup, sizeof(unsup), "Unsupported: %.*s\r\n", (int)val.len,
+					val.p);
+			if (n > 0 && (size_t)n < sizeof(unsup))
+				extra = sip_str_make(unsup, (size_t)n);
+		}
+		count(env, DP_C_ACT_ERROR_REPLY);
+		if (m->method == SIP_METHOD_ACK) {
+			count(env, DP_C_DROP_ACK_UNROUTABLE);
+			return DP_ACT_DROP;
+		}
+		return reply(env, in, m, &f, v.status, SIP_STR_NULL, NULL, 0, extra, out);
+	}
+
+	/* Only a URI without a user part can be a Record-Route of ours (strict routing). */
+	if (route_set(c, m, ruri_local && !f.ruri.has_user, &rs) < 0) {
+		v.err = -SIP_E_NAMEADDR;
+		v.hdr = SIP_HDR_ROUTE;
+		v.status = 400;
+		return reply_error(env, in, m, &v, out);
+	}
+	if (rs.strict_ruri.len) {
+		/* §16.4 strict-router compatibility: continue towards the last Route. */
+		count(env, DP_C_ACT_IN_DIALOG);
+		return forward_to_uri(env, in, m, &f, &rs,
+				rs.next_uri.len ? rs.next_uri : rs.strict_ruri, rs.strict_ruri, out);
+	}
+	/*
+	 * In-dialog and pre-routed requests follow the Route set, else the
+	 * Request-URI. An ACK does so only when it came with a Route (ACK for a
+	 * record-routed 2xx); otherwise it is the ACK for a non-2xx response and
+	 * must follow its INVITE (RFC 3261 §16.11): the dialplan decides.
+	 */
+	bool in_dialog = m->method == SIP_METHOD_ACK ?
+		(rs.pop_hdr != NULL || rs.next_uri.len != 0) :
+		(f.to.has_tag && (rs.next_uri.len != 0 || !ruri_local));
+	if (in_dialog) {
+		enum dp_action a = forward_to_uri(env, in, m, &f, &rs,
+				rs.next_uri.len ? rs.next_uri : sip_msg_ruri(m), SIP_STR_NULL, out);
+		if (a == DP_ACT_SEND)
+			count(env, DP_C_ACT_IN_DIALOG);
+		return a;
+	}
+
+	/* Location bindings, then the dialplan. */
+	struct dp_route r;
+	struct dp_query q = {
+		.ruri_user = f.ruri.user,
+		.ruri_host = f.ruri.host,
+		.from_uri = f.from.uri,
+		.to_uri = f.to.uri,
+		.method = sip_msg_method(m),
+		.src = &in->src,
+		.callid_hash = sip_callid_hash(f.callid),
+		.in_dialog = f.to.has_tag,
+	};
+	/* Everything but the text storage: the callback sets only what it uses. */
+	memset(&r, 0, offsetof(struct dp_route, text));
+	if (env->route != NULL && env->route(env->route_ctx, &q, &r) < 0)
+		r.kind = DP_ROUTE_NONE;
+	return apply_route(env, in, m, &f, rs.pop_hdr ? &rs : NULL, &r, out);
+}
+
+enum dp_action
+dp_sip_handle(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct dp_pkt_out *out)
+{
+	struct sip_msg m;
+	int rc = sip_parse(&m, in->payload, in->len, 0);
+
+	if (rc == -SIP_E_EMPTY) {
+		count(env, DP_C_DROP_KEEPALIVE);
+		return DP_ACT_DROP;
+	}
+	if (!(m.flags & SIP_MSG_REQUEST)) {
+		if (!(m.flags & SIP_MSG_START_OK) && rc != -SIP_E_VERSION &&
+				rc != -SIP_E_STATUS_CODE) {
+			count(env, DP_C_DROP_NOT_SIP);
+			return DP_ACT_DROP;
+		}
+		return handle_response(env, &m, rc, out);
+	}
+	if (m.method_len == 0) {
+		count(env, DP_C_DROP_NOT_SIP);
+		return DP_ACT_DROP;
+	}
+	return handle_request(env, in, &m, rc, out);
+}

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DP_SIP_H
+#define DP_SIP_H
+
+/*
+ * The per-packet SIP decision of the dataplane, without DPDK: a UDP payload
+ * and its addresses in; an action, the payload to send and where to send it
+ * out. The worker loop (dataplane/dp_worker.c) wraps it with L2/L3/L4
+ * parsing and building; tests call it directly.
+ *
+ * Routing policy (docs/dataplane.md):
+ *  - responses: the top Via must be ours; it is removed and the response
+ *    goes to the next Via (received/rport, RFC 3261 §18.2.2, RFC 3581);
+ *  - ACK carrying our To-tag signature: absorbed;
+ *  - REGISTER: handed to the control plane (exception path);
+ *  - OPTIONS addressed to the router: 200;
+ *  - our Route on top: popped (loose routing); strict routers' requests
+ *    (R-URI is our Record-Route) get the last Route as R-URI (§16.4);
+ *  - a request with a To-tag whose remaining Route or R-URI points elsewhere
+ *    is in-dialog: forwarded there (IP literals only);
+ *  - everything else (initial requests, CANCEL, ACK for non-2xx, in-dialog
+ *    requests of UAs that use us as outbound proxy) is decided by the route
+ *    callback: location bindings first, then the dialplan.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "dp_counters.h"
+#include "sip.h"
+
+/* What the route callback (location + dialplan) decided. */
+enum dp_route_kind {
+	DP_ROUTE_NONE = 0, /* nothing matched */
+	DP_ROUTE_REDIRECT,
+	DP_ROUTE_FORWARD,
+	DP_ROUTE_REJECT,
+	DP_ROUTE_DROP,
+};
+
+#define DP_MAX_CONTACTS 8
+
+struct dp_query {
+	struct sip_str ruri_user;   /* as written (escapes kept) */
+	struct sip_str ruri_host;
+	struct sip_str from_uri;    /* raw URIs: the callback parses them only if it needs */
+	struct sip_str to_uri;
+	struct sip_str method;
+	const struct sip_addr *src;
+	uint64_t callid_hash;
+	bool in_dialog;             /* the request has a To-tag */
+};
+
+struct dp_route {
+	enum dp_route_kind kind;
+	uint16_t code;                 /* redirect / reject status */
+	struct sip_str reason;         /* reject reason (empty: standard phrase) */
+	unsigned n_contacts;           /* redirect */
+	struct sip_str contacts[DP_MAX_CONTACTS];
+	struct sip_addr nh;            /* forward: next hop */
+	uint16_t nh_port;
+	uint8_t nh_transport;          /* enum sip_transport */
+	bool from_location;            /* forward to a registered contact */
+	struct sip_str ruri;           /* forward: new Request-URI, empty to keep */
+	struct sip_str extra;          /* header lines to add, each ending CRLF */
+	uint32_t rule;                 /* rule id, for tracing */
+	char text[1536];               /* storage the callback may use for the strings */
+};
+
+/* Fills *r for query q. Returns 0 (r->kind says what), or < 0 on an internal error. */
+typedef int (*dp_route_fn)(void *ctx, const struct dp_query *q, struct dp_route *r);
+
+struct dp_sip_config {
+	struct sip_addr addr;        /* the router's address on this port */
+	struct sip_str host;         /* its text in URIs: "192.0.2.1" or "[2001:db8::1]" */
+	uint16_t port;               /* SIP port (UDP; TCP/TLS on the same in the control plane) */
+	uint64_t secret;             /* branch and To-tag key; equal on all nodes of a cluster */
+	bool record_route;           /* add Record-Route to forwarded initial requests */
+	uint16_t no_route_code;      /* reply when nothing matches (404) */
+	unsigned amplification;      /* a reply may be at most this many times the request */
+	struct sip_str server;       /* "Server: ..." line for our replies, or empty */
+	char host_buf[48];
+	char rr_buf[80];             /* "sip:HOST:PORT;lr" */
+	struct sip_str rr_uri;
+};
+
+/* Fill derived fields (host text, Record-Route URI) from addr and port. 0 or -1. */
+int dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, uint16_t port,
+		uint64_t secret);
+
+struct dp_sip_env {
+	const struct dp_sip_config *cfg;
+	dp_route_fn route;
+	void *route_ctx;
+	struct dp_counters *cnt;
+};
+
+struct dp_pkt_in {
+	const char *payload;
+	uint32_t len;
+	struct sip_addr src;
+	uint16_t sport;
+};
+
+enum dp_action {
+	DP_ACT_DROP = 0,   /* counted; nothing to send */
+	DP_ACT_SEND,       /* send out->buf[0..len) to out->dst:out->dport */
+	DP_ACT_EXCEPTION,  /* hand the original packet to the kernel */
+};
+
+struct dp_pkt_out {
+	char *buf;          /* caller's buffer */
+	uint32_t cap;
+	uint32_t len;
+	struct sip_addr dst;
+	uint16_t dport;
+	uint8_t transport;  /* enum sip_transport of the next hop */
+	uint8_t is_reply;   /* a reply to the source (vs. forwarded) */
+};
+
+/* Decide what to do with one SIP/UDP payload. Never allocates, never blocks. */
+enum dp_action dp_sip_handle(const struct dp_sip_env *env, const struct dp_pkt_in *in,
+		struct dp_pkt_out *out);
+
+#endif
