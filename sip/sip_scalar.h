@@ -2,7 +2,7 @@
 #ifndef SIP_SCALAR_H
 #define SIP_SCALAR_H
 
-/* Single-value headers with simple grammars: CSeq, Max-Forwards, Expires, Call-ID, Content-Length. */
+/* Single-value headers with simple grammars: CSeq, Max-Forwards, Expires, Call-ID. */
 
 #include <stdint.h>
 

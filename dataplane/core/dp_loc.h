@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DP_LOC_H
+#define DP_LOC_H
+
+/*
+ * Location bindings in the dataplane: AOR -> where to send requests for it.
+ * The control plane (registrar) is the source of truth and pushes one
+ * binding per AOR (its best contact); this is the fast copy workers read.
+ *
+ * One writer (the main lcore), many lock-free readers. Slots hold pointers
+ * to immutable bindings; a replaced or removed binding is retired and freed
+ * only after every reader has passed a quiescent point (the synchronize
+ * callback: rte_rcu_qsbr in the dataplane, rules_qsbr in tests).
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sip_addr.h"
+#include "sip_str.h"
+
+#define DP_AOR_MAX 128
+#define DP_CONTACT_MAX 256
+
+struct dp_binding {
+	char aor[DP_AOR_MAX];       /* "user@domain", domain in lower case */
+	uint16_t aor_len;
+	uint16_t contact_len;
+	char contact[DP_CONTACT_MAX]; /* Request-URI to send with ("sip:alice@192.0.2.7:5062") */
+	struct sip_addr nh;         /* where to send it */
+	uint16_t port;
+	uint8_t transport;          /* enum sip_transport */
+	uint64_t expires;           /* absolute, seconds (CLOCK_REALTIME); 0: never */
+};
+
+struct dp_loc;
+
+/*
+ * capacity: slots (rounded up to a power of two); the table refuses new
+ * AORs beyond 3/4 of it. sync(ctx) must return once all readers passed a
+ * quiescent point. NULL on allocation failure.
+ */
+struct dp_loc *dp_loc_create(unsigned capacity, void (*sync)(void *), void *ctx);
+/* Free everything. Only when no reader can run. */
+void dp_loc_free(struct dp_loc *l);
+
+/*
+ * Writer: add or replace the binding of b->aor (copied). The old one is
+ * retired. 0, -ENOSPC (table full), -EINVAL (bad AOR) or -ENOMEM.
+ */
+int dp_loc_set(struct dp_loc *l, const struct dp_binding *b);
+/* Writer: remove aor. 0 or -ENOENT. */
+int dp_loc_del(struct dp_loc *l, const char *aor, size_t len);
+/* Writer: remove everything (before a full re-sync). */
+void dp_loc_clear(struct dp_loc *l);
+/* Writer: free retired bindings (waits for one grace period if any). Returns how many. */
+unsigned dp_loc_reclaim(struct dp_loc *l);
+
+/*
+ * Reader: the binding for user@domain (domain compared case-insensitively),
+ * else for the user alone ("user@" key: bindings the registrar pushed
+ * without a domain), else NULL. Expired bindings (expires < now) are not
+ * returned. Valid until the reader's next quiescent point.
+ */
+const struct dp_binding *dp_loc_lookup(const struct dp_loc *l, struct sip_str user,
+		struct sip_str domain, uint64_t now);
+
+/* Bindings present. */
+unsigned dp_loc_count(const struct dp_loc *l);
+
+/* Build the key "user@domain" (domain lower-cased) into out. Length, or -1 if too long. */
+int dp_loc_key(char out[DP_AOR_MAX], struct sip_str user, struct sip_str domain);
+
+#endif

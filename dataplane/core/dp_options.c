@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dp_options.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_LINK "/run/sipline/dataplane.sock"
+
+void
+dp_options_defaults(struct dp_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->port = 5060;
+	o->no_route_code = 404;
+	o->udp_checksum = true;
+	snprintf(o->tap, sizeof(o->tap), "sl0");
+	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
+}
+
+void
+dp_options_usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [EAL options] -- [options]\n"
+		"\n"
+		"  --addr IP/PREFIX         router address on the wire (once per family); required\n"
+		"  --port N                 SIP UDP port (default 5060)\n"
+		"  --wire-port N            DPDK port id of the wire (default 0)\n"
+		"  --dialplan FILE          dialplan loaded at start and on SIGHUP\n"
+		"  --dialplan-format F      native | kamailio (default native)\n"
+		"  --record-route           add Record-Route to forwarded initial requests\n"
+		"  --secret HEX             64-bit key of branches and To-tags (default random)\n"
+		"  --no-route-code CODE     reply when nothing matches (default 404)\n"
+		"  --spread MODE            rss | callid (default rss)\n"
+		"  --tap NAME               kernel interface of the exception path (default sl0)\n"
+		"  --no-exception           no exception path (static neighbours only)\n"
+		"  --neighbor IP=MAC        static next-hop MAC (repeatable)\n"
+		"  --link PATH              control link socket (default %s)\n"
+		"  --stats-interval SEC     print counters every SEC seconds (default 0: never)\n"
+		"  --udp-checksum on|off    UDP checksums of IPv4 packets we send (default on)\n"
+		"  --config FILE            read options from FILE (\"option value\" per line)\n"
+		"  --help                   this text\n"
+		"\n"
+		"EAL example without hugepages:\n"
+		"  %s --no-huge -m 1024 --no-pci \\\n"
+		"     --vdev net_af_packet0,iface=eth1,framecnt=4096,blocksz=65536 -l 0-1 -- \\\n"
+		"     --addr 192.0.2.1/24 --dialplan /etc/sipline/dialplan.conf\n",
+		prog, DEFAULT_LINK, prog);
+}
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int
+parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v > max || s[0] == '-')
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned v[6];
+	char tail;
+	if (sscanf(s, "%x:%x:%x:%x:%x:%x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+			&tail) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++) {
+		if (v[i] > 255)
+			return -1;
+		mac[i] = (uint8_t)v[i];
+	}
+	return 0;
+}
+
+static int
+parse_addr(struct dp_options *o, const char *s, char *err, size_t errlen)
+{
+	const char *slash = strchr(s, '/');
+	struct sip_addr a;
+	unsigned long prefix;
+
+	if (slash == NULL)
+		return fail(err, errlen, "--addr %s: expected IP/PREFIX", s);
+	if (sip_addr_parse(sip_str_make(s, (size_t)(slash - s)), &a) != 0)
+		return fail(err, errlen, "--addr %s: not an IPv4 or IPv6 address", s);
+	if (parse_uint(slash + 1, a.af == SIP_AF_INET ? 32 : 128, &prefix) != 0 || prefix == 0)
+		return fail(err, errlen, "--addr %s: bad prefix length", s);
+	if (sip_addr_is_forbidden_dst(&a))
+		return fail(err, errlen, "--addr %s: not a unicast address", s);
+	if (a.af == SIP_AF_INET) {
+		o->addr4 = a;
+		o->prefix4 = (uint8_t)prefix;
+	} else {
+		o->addr6 = a;
+		o->prefix6 = (uint8_t)prefix;
+	}
+	return 0;
+}
+
+/* Apply one option; value is NULL for flags. Returns 0 or -1 (err set). */
+static int
+apply(struct dp_options *o, const char *name, const char *value, char *err, size_t errlen)
+{
+	unsigned long v;
+
+#define NEED_VALUE()                                                              \
+	do {                                                                      \
+		if (value == NULL)                                                \
+			return fail(err, errlen, "--%s needs a value", name);    \
+	} while (0)
+
+	if (strcmp(name, "addr") == 0) {
+		NEED_VALUE();
+		return parse_addr(o, value, err, errlen);
+	}
+	if (strcmp(name, "port") == 0 || strcmp(name, "wire-port") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 65535, &v) != 0 || (name[0] == 'p' && v == 0))
+			return fail(err, errlen, "--%s %s: not a port number", name, value);
+		if (name[0] == 'p')
+			o->port = (uint16_t)v;
+		else
+			o->wire_port = (uint16_t)v;
+		return 0;
+	}
+	if (strcmp(name, "dialplan") == 0) {
+		NEED_VALUE();
+		if (strlen(value) >= sizeof(o->dialplan))
+			return fail(err, errlen, "--dialplan: path too long");
+		snprintf(o->dialplan, sizeof(o->dialplan), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "dialplan-format") == 0) {
+		NEED_VALUE();
+		if (strcmp(value, "native") == 0)
+			o->dialplan_format = DP_PLAN_NATIVE;
+		else if (strcmp(value, "kamailio") == 0)
+			o->dialplan_format = DP_PLAN_KAMAILIO;
+		else
+			return fail(err, errlen, "--dialplan-format %s: native or kamailio", value);
+		return 0;
+	}
+	if (strcmp(name, "record-route") == 0) {
+		o->record_route = true;
+		return 0;
+	}
+	if (strcmp(name, "secret") == 0) {
+		NEED_VALUE();
+		char *end;
+		errno = 0;
+		o->secret = strtoull(value, &end, 16);
+		if (errno || end == value || *end != '\0' || strlen(value) > 16)
+			return fail(err, errlen, "--secret %s: expected 1 to 16 hex digits", value);
+		o->secret_set = true;
+		return 0;
+	}
+	if (strcmp(name, "no-route-code") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 699, &v) != 0 || v < 300)
+			return fail(err, errlen, "--no-route-code %s: a status 300..699", value);
+		o->no_route_code = (uint16_t)v;
+		return 0;
+	}
+	if (strcmp(name, "spread") == 0) {
+		NEED_VALUE();
+		if (strcmp(value, "rss") == 0)
+			o->spread = DP_SPREAD_RSS;
+		else if (strcmp(value, "callid") == 0)
+			o->spread = DP_SPREAD_CALLID;
+		else
+			return fail(err, errlen, "--spread %s: rss or callid", value);
+		return 0;
+	}
+	if (strcmp(name, "tap") == 0) {
+		NEED_VALUE();
+		if (strlen(value) == 0 || strlen(value) >= sizeof(o->tap))
+			return fail(err, errlen, "--tap %s: 1 to 15 characters", value);
+		snprintf(o->tap, sizeof(o->tap), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "no-exception") == 0) {
+		o->no_exception = true;
+		return 0;
+	}
+	if (strcmp(name, "neighbor") == 0) {
+		NEED_VALUE();
+		const char *eq = strchr(value, '=');
+		struct dp_static_neigh *n = &o->neigh[o->n_neigh];
+		if (o->n_neigh == DP_MAX_STATIC_NEIGH)
+			return fail(err, errlen, "--neighbor: at most %d", DP_MAX_STATIC_NEIGH);
+		if (eq == NULL ||
+				sip_addr_parse(sip_str_make(value, (size_t)(eq - value)), &n->ip) != 0 ||
+				parse_mac(eq + 1, n->mac) != 0)
+			return fail(err, errlen, "--neighbor %s: expected IP=MAC", value);
+		o->n_neigh++;
+		return 0;
+	}
+	if (strcmp(name, "link") == 0) {
+		NEED_VALUE();
+		if (strlen(value) >= sizeof(o->link))
+			return fail(err, errlen, "--link: path longer than %zu", sizeof(o->link) - 1);
+		snprintf(o->link, sizeof(o->link), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "stats-interval") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 86400, &v) != 0)
+			return fail(err, errlen, "--stats-interval %s: seconds", value);
+		o->stats_interval = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "udp-checksum") == 0) {
+		NEED_VALUE();
+		if (strcmp(value, "on") == 0)
+			o->udp_checksum = true;
+		else if (strcmp(value, "off") == 0)
+			o->udp_checksum = false;
+		else
+			return fail(err, errlen, "--udp-checksum %s: on or off", value);
+		return 0;
+	}
+	if (strcmp(name, "config") == 0) {
+		NEED_VALUE();
+		return dp_options_load(o, value, err, errlen);
+	}
+	if (strcmp(name, "help") == 0) {
+		o->help = true;
+		return 0;
+	}
+	return fail(err, errlen, "unknown option --%s (see --help)", name);
+#undef NEED_VALUE
+}
+
+static bool
+is_flag(const char *name)
+{
+	return strcmp(name, "record-route") == 0 || strcmp(name, "no-exception") == 0 ||
+		strcmp(name, "help") == 0;
+}
+
+int
+dp_options_load(struct dp_options *o, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[PATH_MAX + 64];
+	unsigned lineno = 0;
+	char sub[256];
+
+	if (f == NULL)
+		return fail(err, errlen, "--config %s: %s", path, strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		char *p = line, *hash = strchr(line, '#');
+		if (hash)
+			*hash = '\0';
+		p += strspn(p, " \t");
+		char *e = p + strlen(p);
+		while (e > p && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*p == '\0')
+			continue;
+		char *name = p;
+		if (strncmp(name, "--", 2) == 0)
+			name += 2;
+		char *value = name + strcspn(name, " \t");
+		if (*value) {
+			*value++ = '\0';
+			value += strspn(value, " \t");
+		}
+		if (apply(o, name, *value ? value : NULL, sub, sizeof(sub)) != 0 ||
+				(is_flag(name) && *value)) {
+			if (is_flag(name) && *value)
+				snprintf(sub, sizeof(sub), "--%s takes no value", name);
+			fclose(f);
+			return fail(err, errlen, "%s:%u: %s", path, lineno, sub);
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+int
+dp_options_parse(struct dp_options *o, int argc, char **argv, char *err, size_t errlen)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
+			return fail(err, errlen, "unexpected argument '%s' (see --help)", a);
+		char name[64];
+		const char *eq = strchr(a + 2, '=');
+		size_t nl = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+		if (nl >= sizeof(name))
+			return fail(err, errlen, "unknown option %s", a);
+		memcpy(name, a + 2, nl);
+		name[nl] = '\0';
+		const char *value = NULL;
+		if (eq != NULL)
+			value = eq + 1;
+		else if (!is_flag(name) && i + 1 < argc)
+			value = argv[++i];
+		if (apply(o, name, value, err, errlen) != 0)
+			return -1;
+	}
+	if (o->help)
+		return 0;
+	if (o->addr4.af == SIP_AF_NONE && o->addr6.af == SIP_AF_NONE)
+		return fail(err, errlen, "--addr is required (the router's address on the wire)");
+	return 0;
+}

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DP_OPTIONS_H
+#define DP_OPTIONS_H
+
+/*
+ * sipline's own options (after EAL's and "--"), from the command line and
+ * from --config files. docs/dataplane.md lists them; dp_options_usage()
+ * prints the same list.
+ */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sip_addr.h"
+
+#define DP_MAX_STATIC_NEIGH 32
+
+enum dp_spread {
+	DP_SPREAD_RSS = 0,  /* one RX queue per worker, NIC RSS */
+	DP_SPREAD_CALLID,   /* one RX queue, spread in software by Call-ID hash */
+};
+
+enum dp_plan_format {
+	DP_PLAN_NATIVE = 0,
+	DP_PLAN_KAMAILIO,
+};
+
+struct dp_static_neigh {
+	struct sip_addr ip;
+	uint8_t mac[6];
+};
+
+struct dp_options {
+	struct sip_addr addr4, addr6;  /* af NONE when not given */
+	uint8_t prefix4, prefix6;
+	uint16_t port;
+	uint16_t wire_port;
+	char dialplan[PATH_MAX];       /* empty: none */
+	enum dp_plan_format dialplan_format;
+	bool record_route;
+	bool secret_set;
+	uint64_t secret;
+	uint16_t no_route_code;
+	enum dp_spread spread;
+	char tap[16];
+	bool no_exception;
+	unsigned n_neigh;
+	struct dp_static_neigh neigh[DP_MAX_STATIC_NEIGH];
+	char link[108];                /* sun_path */
+	unsigned stats_interval;
+	bool udp_checksum;
+	bool help;
+};
+
+/* Defaults (port 5060, tap "sl0", link path, checksums on...). */
+void dp_options_defaults(struct dp_options *o);
+
+/*
+ * Parse argv[0..argc) (argv[0] is the program name). --config FILE is read
+ * where it appears; later options override earlier ones. Returns 0, or -1
+ * with a message naming the option (and file:line for config files) in err.
+ * Checks that the result is complete (an address is required unless --help).
+ */
+int dp_options_parse(struct dp_options *o, int argc, char **argv, char *err, size_t errlen);
+
+/* Read options from a file: one "option value" per line, '#' starts a comment. */
+int dp_options_load(struct dp_options *o, const char *path, char *err, size_t errlen);
+
+void dp_options_usage(FILE *f, const char *prog);
+
+#endif

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DP_APP_H
+#define DP_APP_H
+
+/*
+ * The process-wide state of sipline and the per-lcore state of its
+ * workers. Everything here is set up by the main lcore before workers
+ * start; afterwards workers read it and write only their struct dp_worker.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "dp_counters.h"
+#include "dp_loc.h"
+#include "dp_options.h"
+#include "dp_pkt.h"
+#include "dp_sip.h"
+#include "rules_swap.h"
+
+struct dp_exc;
+struct dp_neigh;
+
+/* Packets per RX burst; the vector a worker processes at once. */
+#define DP_BURST 32
+/* Prefetch the payload this many packets ahead of the one being processed. */
+#define DP_PREFETCH_AHEAD 4
+/* Room for the rules engine's rendered strings per query. */
+#define DP_ROUTE_BUF 1536
+
+enum dp_role {
+	DP_ROLE_WORKER = 0,   /* RX queue (rss) or ring (callid) -> SIP -> TX */
+	DP_ROLE_DISPATCHER,   /* every RX queue -> Call-ID hash -> worker rings */
+};
+
+struct dp_app;
+
+struct dp_worker {
+	struct dp_app *app;
+	unsigned id;            /* 0..n_lcores-1: queue pair, RCU thread id, rules scratch */
+	unsigned lcore;
+	enum dp_role role;
+	uint16_t rxq;
+	uint16_t txq;
+	struct rte_ring *ring;  /* callid mode: this worker's input */
+	uint16_t ip_id;
+	struct dp_sip_env env4;
+	struct dp_sip_env env6;
+	struct dp_counters cnt;
+} __rte_cache_aligned;
+
+struct dp_app {
+	struct dp_options opt;
+	struct dp_local local;
+	struct dp_sip_config sip4, sip6;
+	uint16_t wire_port;
+	const char *wire_driver;
+	unsigned n_lcores;       /* worker + dispatcher lcores */
+	unsigned n_workers;      /* SIP workers (n_lcores, or n_lcores - 1 with a dispatcher) */
+	struct rte_mempool *pool;
+	struct rte_rcu_qsbr *qsbr;
+	struct rules_swap *rules;
+	struct dp_loc *loc;
+	struct dp_exc *exc;
+	struct dp_neigh *neigh;
+	struct rte_ring *egress; /* kernel -> wire frames, sent by lcore 0 */
+	struct dp_worker *w[RTE_MAX_LCORE];
+	uint64_t start_tsc;
+	volatile bool quit;
+};
+
+extern struct dp_app dp_app;
+
+/* The loop of a worker or dispatcher lcore (rte_eal_remote_launch). */
+int dp_worker_main(void *arg);
+/*
+ * One iteration of that loop (RX, process, TX; egress on lcore 0) without
+ * the RCU quiescent report. Returns the frames received. For benchmarks.
+ */
+unsigned dp_worker_poll(struct dp_worker *w);
+
+/* Sum of every worker's counter k (racy by design: a monotonic snapshot). */
+uint64_t dp_app_counter(const struct dp_app *app, enum dp_counter k);
+
+/* The route callback of workers: location bindings, then the dialplan. */
+int dp_route_lookup(void *ctx, const struct dp_query *q, struct dp_route *r);
+
+#endif

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane's end of the control link (link/sl_link.h): a non-blocking
+ * Unix socket served from the main lcore's loop. Plans are published with
+ * RCU (rules_swap), bindings go into the location table; workers never wait.
+ */
+#include "dp_link.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+
+#include "dp_telemetry.h"
+#include "sl_link_io.h"
+
+#define MAX_CLIENTS 4
+
+static struct {
+	struct dp_app *app;
+	int listen_fd;
+	char path[108];
+	int fd[MAX_CLIENTS];
+	struct sl_rx *rx[MAX_CLIENTS];
+} lk = {.listen_fd = -1};
+
+static void
+drop_client(unsigned i)
+{
+	close(lk.fd[i]);
+	lk.fd[i] = -1;
+	sl_rx_reset(lk.rx[i]);
+}
+
+int
+dp_link_init(struct dp_app *app, const char *path, char *err, size_t errlen)
+{
+	lk.app = app;
+	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+		lk.fd[i] = -1;
+		lk.rx[i] = malloc(sizeof(struct sl_rx));
+		if (lk.rx[i] == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -ENOMEM;
+		}
+		sl_rx_init(lk.rx[i]);
+	}
+	int s = sl_link_listen(path, err, errlen);
+	if (s < 0)
+		return s;
+	lk.listen_fd = s;
+	snprintf(lk.path, sizeof(lk.path), "%s", path);
+	return 0;
+}
+
+void
+dp_link_fini(void)
+{
+	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+		if (lk.fd[i] >= 0)
+			drop_client(i);
+		free(lk.rx[i]);
+		lk.rx[i] = NULL;
+	}
+	if (lk.listen_fd >= 0) {
+		close(lk.listen_fd);
+		unlink(lk.path);
+		lk.listen_fd = -1;
+	}
+}
+
+static void
+reply_errors(int fd, uint32_t seq, int status, const struct rules_errors *errs)
+{
+	char text[4000];
+	size_t n = 0;
+
+	for (unsigned i = 0; i < errs->n && n < sizeof(text) - 1; i++) {
+		int w = snprintf(text + n, sizeof(text) - n, "%s\n", errs->msg[i]);
+		if (w < 0)
+			break;
+		n += (size_t)w < sizeof(text) - n ? (size_t)w : sizeof(text) - n - 1;
+	}
+	sl_link_send_result(fd, seq, status, text, n);
+}
+
+static void
+on_plan_push(int fd, const struct sl_rx *rx)
+{
+	struct dp_app *app = lk.app;
+	const struct sl_plan_push *pp = sl_rx_payload(rx);
+	struct rules_errors errs = {0};
+	struct stat st;
+	const char *msg;
+
+	if (rx->hdr.len < sizeof(*pp) || rx->fd < 0) {
+		msg = "PLAN_PUSH needs its payload and a memfd";
+		sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
+		return;
+	}
+	if (fstat(rx->fd, &st) != 0 || (uint64_t)st.st_size < pp->size || pp->size == 0) {
+		msg = "PLAN_PUSH: the memfd is smaller than the announced blob";
+		sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
+		return;
+	}
+	void *blob = mmap(NULL, pp->size, PROT_READ, MAP_PRIVATE, rx->fd, 0);
+	if (blob == MAP_FAILED) {
+		int e = errno;
+		sl_link_send_result(fd, rx->hdr.seq, -e, strerror(e), strlen(strerror(e)));
+		return;
+	}
+	int rc = rules_swap_load_blob(app->rules, blob, pp->size, &errs);
+	munmap(blob, pp->size);
+	if (rc != 0) {
+		fprintf(stderr, "sipline: plan push refused (%s); the current plan keeps serving\n",
+				strerror(-rc));
+		rules_errors_print(&errs, stderr);
+		reply_errors(fd, rx->hdr.seq, rc, &errs);
+		rules_errors_clear(&errs);
+		return;
+	}
+	/* The main lcore is the only writer: the current instance cannot go away under us. */
+	struct rules_plan_info info;
+	rules_plan_info(rules_inst_plan(rules_swap_current(app->rules)), &info);
+	char name[65];
+	snprintf(name, sizeof(name), "%.64s", pp->name);
+	dp_telemetry_set_plan(info.name ? info.name : name, info.sha256, "control link",
+			info.n_rules);
+	printf("sipline: dialplan pushed: version %llu, %u rules, sha256 %s\n",
+			(unsigned long long)rules_swap_version(app->rules), info.n_rules, info.sha256);
+	fflush(stdout);
+	sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
+}
+
+static void
+on_loc_set(int fd, const struct sl_rx *rx)
+{
+	const struct sl_loc_set *ls = sl_rx_payload(rx);
+	struct dp_binding b;
+	int rc = -EINVAL;
+
+	if (rx->hdr.len >= sizeof(*ls) && (ls->af == 4 || ls->af == 6)) {
+		memset(&b, 0, sizeof(b));
+		b.aor_len = (uint16_t)strnlen(ls->aor, sizeof(ls->aor));
+		memcpy(b.aor, ls->aor, b.aor_len);
+		b.contact_len = (uint16_t)strnlen(ls->contact, sizeof(ls->contact));
+		memcpy(b.contact, ls->contact, b.contact_len);
+		b.nh.af = ls->af == 4 ? SIP_AF_INET : SIP_AF_INET6;
+		memcpy(b.nh.a, ls->addr, 16);
+		b.port = ls->port ? ls->port : 5060;
+		b.transport = ls->transport;
+		b.expires = ls->expires;
+		rc = dp_loc_set(lk.app->loc, &b);
+	}
+	sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
+}
+
+static void
+on_hello(int fd, const struct sl_rx *rx)
+{
+	struct dp_app *app = lk.app;
+	struct sl_hello_ack ack;
+	const struct rules_inst *inst = rules_swap_current(app->rules);
+
+	memset(&ack, 0, sizeof(ack));
+	ack.plan_version = rules_swap_version(app->rules);
+	if (inst != NULL) {
+		struct rules_plan_info info;
+		rules_plan_info(rules_inst_plan(inst), &info);
+		memcpy(ack.plan_sha256, info.sha256, sizeof(ack.plan_sha256));
+	}
+	ack.bindings = dp_loc_count(app->loc);
+	ack.lcores = app->n_lcores;
+	ack.uptime_s = (rte_rdtsc() - app->start_tsc) / rte_get_tsc_hz();
+	sl_link_send(fd, SL_MSG_HELLO_ACK, rx->hdr.seq, &ack, sizeof(ack), -1);
+}
+
+static void
+on_stats(int fd, const struct sl_rx *rx)
+{
+	struct dp_app *app = lk.app;
+	unsigned char buf[sizeof(struct sl_stats) + DP_C__COUNT * sizeof(uint64_t)];
+	struct sl_stats st = {
+		.n = DP_C__COUNT,
+		.plan_version = rules_swap_version(app->rules),
+		.bindings = dp_loc_count(app->loc),
+	};
+
+	memcpy(buf, &st, sizeof(st));
+	for (unsigned k = 0; k < DP_C__COUNT; k++) {
+		uint64_t v = dp_app_counter(app, k);
+		memcpy(buf + sizeof(st) + k * sizeof(v), &v, sizeof(v));
+	}
+	sl_link_send(fd, SL_MSG_STATS, rx->hdr.seq, buf, sizeof(buf), -1);
+}
+
+static void
+handle(int fd, const struct sl_rx *rx)
+{
+	struct dp_app *app = lk.app;
+	const void *p = sl_rx_payload(rx);
+	int rc;
+
+	switch (rx->hdr.type) {
+	case SL_MSG_HELLO:
+		on_hello(fd, rx);
+		break;
+	case SL_MSG_PLAN_PUSH:
+		on_plan_push(fd, rx);
+		break;
+	case SL_MSG_LOC_SET:
+		on_loc_set(fd, rx);
+		break;
+	case SL_MSG_LOC_DEL: {
+		const struct sl_loc_del *d = p;
+		rc = rx->hdr.len >= sizeof(*d) ?
+			dp_loc_del(app->loc, d->aor, strnlen(d->aor, sizeof(d->aor))) : -EINVAL;
+		sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
+		break;
+	}
+	case SL_MSG_LOC_CLEAR:
+		dp_loc_clear(app->loc);
+		sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
+		break;
+	case SL_MSG_GW_STATE: {
+		const struct sl_gw_state *g = p;
+		rc = rx->hdr.len >= sizeof(*g) ?
+			rules_swap_gw_set(app->rules, g->host, g->port, g->transport, g->down != 0) :
+			-EINVAL;
+		sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
+		break;
+	}
+	case SL_MSG_STATS_GET:
+		on_stats(fd, rx);
+		break;
+	case SL_MSG_PING:
+		sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
+		break;
+	default: {
+		const char *msg = "unknown message type";
+		sl_link_send_result(fd, rx->hdr.seq, -ENOTSUP, msg, strlen(msg));
+		break;
+	}
+	}
+}
+
+unsigned
+dp_link_poll(void)
+{
+	unsigned work = 0;
+
+	if (lk.listen_fd < 0)
+		return 0;
+	for (;;) {
+		int c = accept4(lk.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c < 0)
+			break;
+		unsigned i = 0;
+		while (i < MAX_CLIENTS && lk.fd[i] >= 0)
+			i++;
+		if (i == MAX_CLIENTS) {
+			close(c); /* busy: the client sees EOF and retries */
+			continue;
+		}
+		lk.fd[i] = c;
+		sl_rx_init(lk.rx[i]);
+		work++;
+	}
+	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
+		if (lk.fd[i] < 0)
+			continue;
+		int rc;
+		while ((rc = sl_link_recv(lk.fd[i], lk.rx[i])) == 1) {
+			handle(lk.fd[i], lk.rx[i]);
+			sl_rx_reset(lk.rx[i]);
+			work++;
+		}
+		if (rc < 0)
+			drop_client(i); /* closed, or spoke another protocol */
+	}
+	return work;
+}

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dp_pkt.h"
+
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+#include "dp_cksum.h"
+
+#define IPV4_DF 0x4000
+#define IPV4_MF_OFFSET 0x3fff /* more-fragments flag and fragment offset */
+#define DP_IP_TTL 64
+
+static inline bool
+is_our_mac_or_group(const struct rte_ether_addr *dst, const struct dp_local *loc)
+{
+	/* Broadcast and multicast (ARP, ND) are for the kernel too. */
+	return rte_is_same_ether_addr(dst, &loc->mac) || rte_is_multicast_ether_addr(dst);
+}
+
+static enum dp_class
+classify4(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
+		struct dp_meta *meta, enum dp_counter *why)
+{
+	uint32_t len = rte_pktmbuf_data_len(m);
+	const struct rte_ipv4_hdr *ip;
+	const struct rte_udp_hdr *udp;
+
+	if (len < off + sizeof(*ip))
+		goto bad_l3;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, off);
+	uint32_t ihl = (uint32_t)(ip->version_ihl & 0xf) * 4;
+	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
+	if ((ip->version_ihl >> 4) != 4 || ihl < 20 || tot < ihl || off + tot > len)
+		goto bad_l3;
+	if (loc->addr4.af != SIP_AF_INET || memcmp(&ip->dst_addr, loc->addr4.a, 4) != 0) {
+		/* Broadcast/multicast IP (DHCP, mDNS...) is the kernel's business. */
+		const uint8_t *d = (const uint8_t *)&ip->dst_addr;
+		if (d[0] >= 224 || (d[0] == 255 && d[3] == 255))
+			return DP_PKT_PUNT;
+		*why = DP_C_DROP_L3;
+		return DP_PKT_DROP;
+	}
+	/* rte_ipv4_cksum() complements the sum: 0 over a correct header, checksum included. */
+	if (rte_ipv4_cksum(ip) != 0)
+		goto bad_l3;
+	if ((rte_be_to_cpu_16(ip->fragment_offset) & IPV4_MF_OFFSET) != 0 ||
+			ip->next_proto_id != IPPROTO_UDP)
+		return DP_PKT_PUNT; /* fragments are reassembled by the kernel */
+	if (tot < ihl + sizeof(*udp))
+		goto bad_l4;
+	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off + ihl);
+	if (udp->dst_port != loc->port_be)
+		return DP_PKT_PUNT;
+	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (ulen < sizeof(*udp) || ulen > tot - ihl)
+		goto bad_l4;
+
+	meta->af = SIP_AF_INET;
+	meta->src.af = SIP_AF_INET;
+	memcpy(meta->src.a, &ip->src_addr, 4);
+	meta->sport = rte_be_to_cpu_16(udp->src_port);
+	meta->payload_off = (uint16_t)(off + ihl + sizeof(*udp));
+	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));
+	return DP_PKT_SIP;
+bad_l3:
+	*why = DP_C_DROP_L3;
+	return DP_PKT_DROP;
+bad_l4:
+	*why = DP_C_DROP_L4;
+	return DP_PKT_DROP;
+}
+
+static enum dp_class
+classify6(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
+		struct dp_meta *meta, enum dp_counter *why)
+{
+	uint32_t len = rte_pktmbuf_data_len(m);
+	const struct rte_ipv6_hdr *ip;
+	const struct rte_udp_hdr *udp;
+
+	if (len < off + sizeof(*ip))
+		goto bad_l3;
+	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, off);
+	uint32_t plen = rte_be_to_cpu_16(ip->payload_len);
+	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || off + sizeof(*ip) + plen > len)
+		goto bad_l3;
+	if (ip->dst_addr[0] == 0xff)
+		return DP_PKT_PUNT; /* multicast: neighbour discovery and friends */
+	if (loc->addr6.af != SIP_AF_INET6 || memcmp(ip->dst_addr, loc->addr6.a, 16) != 0) {
+		/* Link-local unicast (ND to fe80::) is the kernel's. */
+		if (ip->dst_addr[0] == 0xfe && (ip->dst_addr[1] & 0xc0) == 0x80)
+			return DP_PKT_PUNT;
+		*why = DP_C_DROP_L3;
+		return DP_PKT_DROP;
+	}
+	/* Extension headers (fragments included) and ICMPv6: the kernel's. */
+	if (ip->proto != IPPROTO_UDP)
+		return DP_PKT_PUNT;
+	if (plen < sizeof(*udp))
+		goto bad_l4;
+	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off + sizeof(*ip));
+	if (udp->dst_port != loc->port_be)
+		return DP_PKT_PUNT;
+	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (ulen < sizeof(*udp) || ulen > plen)
+		goto bad_l4;
+
+	meta->af = SIP_AF_INET6;
+	meta->src.af = SIP_AF_INET6;
+	memcpy(meta->src.a, ip->src_addr, 16);
+	meta->sport = rte_be_to_cpu_16(udp->src_port);
+	meta->payload_off = (uint16_t)(off + sizeof(*ip) + sizeof(*udp));
+	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));
+	return DP_PKT_SIP;
+bad_l3:
+	*why = DP_C_DROP_L3;
+	return DP_PKT_DROP;
+bad_l4:
+	*why = DP_C_DROP_L4;
+	return DP_PKT_DROP;
+}
+
+enum dp_class
+dp_pkt_classify(const struct rte_mbuf *m, const struct dp_local *loc, struct dp_meta *meta,
+		enum dp_counter *why)
+{
+	const struct rte_ether_hdr *eth;
+
+	/* Multi-segment frames are rare for SIP over UDP: the kernel copes with them. */
+	if (m->nb_segs != 1)
+		return DP_PKT_PUNT;
+	if (rte_pktmbuf_data_len(m) < sizeof(*eth)) {
+		*why = DP_C_DROP_L2;
+		return DP_PKT_DROP;
+	}
+	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (!is_our_mac_or_group(&eth->dst_addr, loc)) {
+		*why = DP_C_DROP_L2;
+		return DP_PKT_DROP;
+	}
+	meta->smac = eth->src_addr;
+	switch (eth->ether_type) {
+	case RTE_BE16(RTE_ETHER_TYPE_IPV4):
+		return classify4(m, loc, sizeof(*eth), meta, why);
+	case RTE_BE16(RTE_ETHER_TYPE_IPV6):
+		return classify6(m, loc, sizeof(*eth), meta, why);
+	default:
+		/* ARP, VLAN-tagged and anything else: the kernel decides. */
+		return DP_PKT_PUNT;
+	}
+}
+
+void
+dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
+		const struct rte_ether_addr *dmac, const struct sip_addr *dst, uint16_t dport,
+		uint32_t len, uint16_t ip_id)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_udp_hdr *udp;
+	uint32_t hl = dp_hdr_len(af);
+	uint32_t ulen = (uint32_t)sizeof(*udp) + len;
+	uint64_t sum;
+
+	eth->dst_addr = *dmac;
+	eth->src_addr = loc->mac;
+	if (af == SIP_AF_INET) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->type_of_service = 0;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + ulen));
+		ip->packet_id = rte_cpu_to_be_16(ip_id);
+		ip->fragment_offset = RTE_BE16(IPV4_DF);
+		ip->time_to_live = DP_IP_TTL;
+		ip->next_proto_id = IPPROTO_UDP;
+		ip->hdr_checksum = 0;
+		memcpy(&ip->src_addr, loc->addr4.a, 4);
+		memcpy(&ip->dst_addr, dst->a, 4);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		/* pseudo header: addresses, protocol, UDP length (RFC 768) */
+		sum = dp_cksum_add(&ip->src_addr, 8, 0);
+		sum += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16((uint16_t)ulen);
+	} else {
+		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
+		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+		ip->vtc_flow = RTE_BE32(6u << 28);
+		ip->payload_len = rte_cpu_to_be_16((uint16_t)ulen);
+		ip->proto = IPPROTO_UDP;
+		ip->hop_limits = DP_IP_TTL;
+		memcpy(ip->src_addr, loc->addr6.a, 16);
+		memcpy(ip->dst_addr, dst->a, 16);
+		udp = (struct rte_udp_hdr *)(ip + 1);
+		sum = dp_cksum_add(ip->src_addr, 32, 0);
+		sum += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16((uint16_t)ulen);
+	}
+	udp->src_port = loc->port_be;
+	udp->dst_port = rte_cpu_to_be_16(dport);
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)ulen);
+	udp->dgram_cksum = 0;
+	if (af == SIP_AF_INET6 || loc->udp_checksum4) {
+		sum = dp_cksum_add(udp, ulen, sum);
+		uint16_t ck = (uint16_t)~dp_cksum_fold(sum);
+		udp->dgram_cksum = ck == 0 ? 0xffff : ck; /* 0 means "none" in UDP */
+	}
+	m->data_len = (uint16_t)(hl + len);
+	m->pkt_len = hl + len;
+	m->l2_len = RTE_ETHER_HDR_LEN;
+	m->l3_len = af == SIP_AF_INET ? 20 : 40;
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DP_PKT_H
+#define DP_PKT_H
+
+/*
+ * Frames in and out of the workers: classify what arrives (ours: SIP over
+ * UDP to our address and port; the kernel's: everything else that is for
+ * us; nobody's) and put Ethernet/IP/UDP headers around payloads we built.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "dp_counters.h"
+#include "sip_addr.h"
+
+/* Who we are on the wire. */
+struct dp_local {
+	struct rte_ether_addr mac;
+	struct sip_addr addr4;   /* af NONE if unused */
+	struct sip_addr addr6;
+	uint16_t port;           /* SIP port, network order in port_be */
+	uint16_t port_be;
+	bool udp_checksum4;      /* compute UDP checksums over IPv4 */
+};
+
+enum dp_class {
+	DP_PKT_SIP = 0,  /* UDP to our address and SIP port: the fast path's */
+	DP_PKT_PUNT,     /* for us, but the kernel's (ARP, ICMP, TCP, fragments...) */
+	DP_PKT_DROP,     /* not for us, or malformed (*why says which counter) */
+};
+
+/* Where a frame came from and where its UDP payload is. */
+struct dp_meta {
+	struct sip_addr src;
+	uint16_t sport;          /* host order */
+	uint8_t af;              /* SIP_AF_INET / SIP_AF_INET6 */
+	uint16_t payload_off;    /* from the start of the frame */
+	uint16_t payload_len;
+	struct rte_ether_addr smac;
+};
+
+/* Headers we put in front of a payload. */
+#define DP_HDR_LEN4 (RTE_ETHER_HDR_LEN + 20 + 8)
+#define DP_HDR_LEN6 (RTE_ETHER_HDR_LEN + 40 + 8)
+
+enum dp_class dp_pkt_classify(const struct rte_mbuf *m, const struct dp_local *loc,
+		struct dp_meta *meta, enum dp_counter *why);
+
+/*
+ * m holds a UDP payload of len bytes starting hdr_len(af) bytes into its
+ * data (the caller wrote it there); write the Ethernet, IP and UDP headers
+ * in front, from our address and SIP port to dst:dport via dmac, and set
+ * the lengths. ip_id is the IPv4 identification to use.
+ */
+void dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
+		const struct rte_ether_addr *dmac, const struct sip_addr *dst, uint16_t dport,
+		uint32_t len, uint16_t ip_id);
+
+static inline uint16_t
+dp_hdr_len(uint8_t af)
+{
+	return af == SIP_AF_INET6 ? DP_HDR_LEN6 : DP_HDR_LEN4;
+}
+
+#endif

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Building struct dp_app: identity, shared state (RCU, dialplan, location),
+ * worker lcores, dialplan loads. Used by main.c and by the pipeline
+ * benchmark, which runs the same workers on a ring port.
+ */
+#include "dp_setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+
+#include "dp_telemetry.h"
+
+#define RING_SIZE 4096
+#define LOC_CAPACITY (1u << 18)
+
+static void
+rcu_sync(void *ctx)
+{
+	rte_rcu_qsbr_synchronize(ctx, RTE_QSBR_THRID_INVALID);
+}
+
+static uint64_t
+random_secret(void)
+{
+	uint64_t s = 0;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, &s, sizeof(s)) != (ssize_t)sizeof(s))
+			s = 0;
+		close(fd);
+	}
+	return s ? s : rte_rand();
+}
+
+int
+dp_setup_identity(struct dp_app *app, char *err, size_t errlen)
+{
+	struct dp_options *o = &app->opt;
+
+	if (rte_eth_macaddr_get(app->wire_port, &app->local.mac) != 0) {
+		snprintf(err, errlen, "port %u: cannot read its MAC address", app->wire_port);
+		return -EIO;
+	}
+	app->local.addr4 = o->addr4;
+	app->local.addr6 = o->addr6;
+	app->local.port = o->port;
+	app->local.port_be = rte_cpu_to_be_16(o->port);
+	app->local.udp_checksum4 = o->udp_checksum;
+
+	uint64_t secret = o->secret_set ? o->secret : random_secret();
+	struct dp_sip_config *cfgs[2] = {&app->sip4, &app->sip6};
+	const struct sip_addr *addrs[2] = {&o->addr4, &o->addr6};
+	for (int i = 0; i < 2; i++) {
+		if (addrs[i]->af == SIP_AF_NONE)
+			continue;
+		cfgs[i]->record_route = o->record_route;
+		cfgs[i]->no_route_code = o->no_route_code;
+		cfgs[i]->server = SIP_STR_LIT("Server: sipline\r\n");
+		if (dp_sip_config_init(cfgs[i], addrs[i], o->port, secret) != 0) {
+			snprintf(err, errlen, "cannot format the router address");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+int
+dp_setup_state(struct dp_app *app, char *err, size_t errlen)
+{
+	size_t qsz = rte_rcu_qsbr_get_memsize(app->n_lcores);
+
+	app->qsbr = rte_zmalloc("qsbr", qsz, RTE_CACHE_LINE_SIZE);
+	if (app->qsbr == NULL || rte_rcu_qsbr_init(app->qsbr, app->n_lcores) != 0) {
+		snprintf(err, errlen, "cannot create the RCU state for %u lcores", app->n_lcores);
+		return -ENOMEM;
+	}
+	struct rules_rcu_ops ops = {.synchronize = rcu_sync, .ctx = app->qsbr};
+	app->rules = rules_swap_create(app->n_lcores, &ops);
+	app->loc = dp_loc_create(LOC_CAPACITY, rcu_sync, app->qsbr);
+	if (app->rules == NULL || app->loc == NULL) {
+		snprintf(err, errlen, "out of memory for the dialplan and location tables");
+		return -ENOMEM;
+	}
+	app->egress = rte_ring_create("egress", RING_SIZE, (int)rte_socket_id(),
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (app->egress == NULL) {
+		snprintf(err, errlen, "cannot create the egress ring: %s", rte_strerror(rte_errno));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+dp_setup_workers(struct dp_app *app, char *err, size_t errlen)
+{
+	unsigned lcore, id = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct dp_worker *w = rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
+				(int)rte_lcore_to_socket_id(lcore));
+		if (w == NULL) {
+			snprintf(err, errlen, "lcore %u: cannot allocate worker state", lcore);
+			return -ENOMEM;
+		}
+		w->app = app;
+		w->id = id;
+		w->lcore = lcore;
+		w->rxq = (uint16_t)id;
+		w->txq = (uint16_t)id;
+		w->role = DP_ROLE_WORKER;
+		if (app->opt.spread == DP_SPREAD_CALLID) {
+			if (id == 0) {
+				w->role = DP_ROLE_DISPATCHER;
+			} else {
+				char name[RTE_RING_NAMESIZE];
+				snprintf(name, sizeof(name), "spread%u", id);
+				w->ring = rte_ring_create(name, RING_SIZE,
+						(int)rte_lcore_to_socket_id(lcore),
+						RING_F_SP_ENQ | RING_F_SC_DEQ);
+				if (w->ring == NULL) {
+					snprintf(err, errlen, "lcore %u: cannot create its ring: %s",
+							lcore, rte_strerror(rte_errno));
+					return -ENOMEM;
+				}
+			}
+		}
+		struct dp_sip_env env = {.route = dp_route_lookup, .route_ctx = w, .cnt = &w->cnt};
+		w->env4 = env;
+		w->env4.cfg = &app->sip4;
+		w->env6 = env;
+		w->env6.cfg = &app->sip6;
+		app->w[id++] = w;
+	}
+	return 0;
+}
+
+int
+dp_setup_load_dialplan(struct dp_app *app, bool at_start)
+{
+	struct rules_errors errs = {0};
+	struct rules_plan *plan;
+	const char *path = app->opt.dialplan;
+
+	if (app->opt.dialplan_format == DP_PLAN_KAMAILIO)
+		plan = rules_import_kamailio(path, NULL, NULL, &errs);
+	else
+		plan = rules_compile_file(path, NULL, &errs);
+	if (plan == NULL) {
+		fprintf(stderr, "sipline: dialplan %s: %u error(s)%s\n", path, errs.total,
+				at_start ? "" : "; the current plan keeps serving");
+		rules_errors_print(&errs, stderr);
+		rules_errors_clear(&errs);
+		return -EINVAL;
+	}
+	struct rules_plan_info info;
+	rules_plan_info(plan, &info);
+	char name[64], sha[65];
+	snprintf(name, sizeof(name), "%s", info.name ? info.name : "");
+	snprintf(sha, sizeof(sha), "%s", info.sha256);
+	uint32_t n_rules = info.n_rules;
+
+	/* The plan version is the publisher's: one more than the current one. */
+	rules_plan_set_version(plan, 0);
+	int rc = rules_swap_publish(app->rules, plan);
+	if (rc != 0) {
+		fprintf(stderr, "sipline: dialplan %s: cannot publish: %s%s\n", path, strerror(-rc),
+				at_start ? "" : "; the current plan keeps serving");
+		return rc;
+	}
+	dp_telemetry_set_plan(name, sha, path, n_rules);
+	printf("sipline: dialplan %s loaded: version %llu, %u rules, sha256 %s\n", path,
+			(unsigned long long)rules_swap_version(app->rules), n_rules, sha);
+	fflush(stdout);
+	return 0;
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef DP_SETUP_H
+#define DP_SETUP_H
+
+/*
+ * Start-up steps shared by sipline and the pipeline benchmark. Each returns
+ * 0 or -errno with a message naming what failed in err.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dp_app.h"
+
+/* Our MAC (the wire port's), addresses, ports, SIP configs (secret: --secret or random). */
+int dp_setup_identity(struct dp_app *app, char *err, size_t errlen);
+/* RCU, dialplan swap helper, location table, egress ring (needs app->n_lcores). */
+int dp_setup_state(struct dp_app *app, char *err, size_t errlen);
+/* One struct dp_worker per worker lcore (dispatcher first in callid mode). */
+int dp_setup_workers(struct dp_app *app, char *err, size_t errlen);
+/*
+ * Compile app->opt.dialplan and publish it (version = current + 1). Errors
+ * go to stderr with file:line; the plan already serving stays. 0 or -errno.
+ */
+int dp_setup_load_dialplan(struct dp_app *app, bool at_start);
+
+#endif

@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Worker lcores: RX a burst, classify every frame, run the SIP decision on
+ * ours, build and send what it asks for, punt the kernel's frames, free
+ * the rest. No syscalls, locks, mallocs or log lines per packet: counters
+ * only. The dispatcher variant (--spread callid) only hashes Call-IDs and
+ * hands frames to the workers' rings.
+ */
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_prefetch.h>
+
+#include "dp_app.h"
+#include "dp_exc.h"
+#include "dp_neigh.h"
+
+struct tx_batch {
+	unsigned n;
+	struct rte_mbuf *m[DP_BURST * 2];
+};
+
+static inline void
+tx_flush(struct dp_worker *w, struct tx_batch *tx)
+{
+	unsigned sent = 0;
+
+	if (tx->n == 0)
+		return;
+	sent = rte_eth_tx_burst(w->app->wire_port, w->txq, tx->m, (uint16_t)tx->n);
+	for (unsigned i = 0; i < sent; i++)
+		dp_count(&w->cnt, DP_C_TX_BYTES, rte_pktmbuf_pkt_len(tx->m[i]));
+	dp_count(&w->cnt, DP_C_TX_PKTS, sent);
+	if (sent < tx->n) {
+		dp_count(&w->cnt, DP_C_DROP_TX_FULL, tx->n - sent);
+		rte_pktmbuf_free_bulk(&tx->m[sent], tx->n - sent);
+	}
+	tx->n = 0;
+}
+
+static inline void
+tx_add(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *m)
+{
+	if (tx->n == RTE_DIM(tx->m))
+		tx_flush(w, tx);
+	tx->m[tx->n++] = m;
+}
+
+static void
+punt(struct dp_worker *w, struct rte_mbuf **m, unsigned n)
+{
+	unsigned taken = 0;
+
+	if (n == 0)
+		return;
+	if (w->app->exc != NULL)
+		taken = dp_exc_punt(w->app->exc, m, n);
+	dp_count(&w->cnt, DP_C_EXC_PKTS, taken);
+	if (taken < n) {
+		dp_count(&w->cnt, DP_C_DROP_EXC_FULL, n - taken);
+		rte_pktmbuf_free_bulk(&m[taken], n - taken);
+	}
+}
+
+/* Static neighbours (--neighbor), for deployments without the exception path. */
+static int
+static_neigh(const struct dp_app *app, const struct sip_addr *dst, struct rte_ether_addr *mac)
+{
+	for (unsigned i = 0; i < app->opt.n_neigh; i++) {
+		if (sip_addr_eq(&app->opt.neigh[i].ip, dst)) {
+			memcpy(mac->addr_bytes, app->opt.neigh[i].mac, RTE_ETHER_ADDR_LEN);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * Send a built frame towards dst: the MAC of a reply is the request's
+ * source MAC; other next hops come from the neighbour table, and a miss
+ * goes through the kernel (which resolves it) while we ask for it.
+ */
+static void
+send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t af,
+		const struct dp_pkt_out *po, const struct dp_meta *meta)
+{
+	struct dp_app *app = w->app;
+	struct rte_ether_addr mac;
+	bool known = true;
+
+	if (po->is_reply && sip_addr_eq(&po->dst, &meta->src))
+		mac = meta->smac;
+	else if (static_neigh(app, &po->dst, &mac) == 0)
+		;
+	else if (app->neigh == NULL || dp_neigh_lookup(app->neigh, &po->dst, &mac) != 0)
+		known = false;
+
+	if (po->dst.af != af) {
+		/* The next hop is of the other family: build for it if we have an address there. */
+		af = po->dst.af;
+		if ((af == SIP_AF_INET ? app->local.addr4.af : app->local.addr6.af) == SIP_AF_NONE) {
+			dp_count(&w->cnt, DP_C_DROP_FORBIDDEN_DST, 1);
+			rte_pktmbuf_free(out);
+			return;
+		}
+	}
+	if (!known)
+		memset(&mac, 0, sizeof(mac));
+	dp_pkt_finish(out, &app->local, af, &mac, &po->dst, po->dport, po->len, w->ip_id++);
+	if (known) {
+		tx_add(w, tx, out);
+		return;
+	}
+	if (app->exc == NULL) {
+		dp_count(&w->cnt, DP_C_DROP_NO_GATEWAY, 1);
+		rte_pktmbuf_free(out);
+		return;
+	}
+	dp_neigh_request(app->neigh, &po->dst);
+	if (dp_exc_send_via_kernel(app->exc, &out, 1) == 1) {
+		dp_count(&w->cnt, DP_C_EXC_NEIGH_MISS, 1);
+	} else {
+		dp_count(&w->cnt, DP_C_DROP_EXC_FULL, 1);
+		rte_pktmbuf_free(out);
+	}
+}
+
+/*
+ * Payload room in an output mbuf: the data room after our headers, and no
+ * more than an Ethernet MTU allows (we never fragment in the fast path).
+ */
+static inline uint32_t
+payload_room(const struct rte_mbuf *m, uint8_t af)
+{
+	uint32_t room = rte_pktmbuf_tailroom(m) - dp_hdr_len(af);
+	uint32_t mtu = RTE_ETHER_MTU - (af == SIP_AF_INET6 ? 40 : 20) - 8;
+	return room < mtu ? room : mtu;
+}
+
+/* Process one burst of frames from the wire. */
+static void
+process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
+{
+	struct dp_app *app = w->app;
+	struct rte_mbuf *outs[DP_BURST];
+	struct rte_mbuf *to_kernel[DP_BURST];
+	struct tx_batch tx = {.n = 0};
+	unsigned n_kernel = 0, n_out = 0;
+
+	dp_count(&w->cnt, DP_C_RX_PKTS, n);
+	if (rte_pktmbuf_alloc_bulk(app->pool, outs, n) != 0) {
+		/* Pool exhausted: count and drop the burst rather than stall. */
+		dp_count(&w->cnt, DP_C_DROP_NO_MBUF, n);
+		rte_pktmbuf_free_bulk(pkts, n);
+		return;
+	}
+	for (unsigned i = 0; i < n && i < DP_PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct dp_meta meta;
+		enum dp_counter why = DP_C_DROP_L2;
+
+		if (i + DP_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH_AHEAD], void *));
+		dp_count(&w->cnt, DP_C_RX_BYTES, rte_pktmbuf_pkt_len(m));
+
+		switch (dp_pkt_classify(m, &app->local, &meta, &why)) {
+		case DP_PKT_PUNT:
+			to_kernel[n_kernel++] = m;
+			continue;
+		case DP_PKT_DROP:
+			dp_count(&w->cnt, why, 1);
+			rte_pktmbuf_free(m);
+			continue;
+		case DP_PKT_SIP:
+			break;
+		}
+
+		struct rte_mbuf *out = outs[n_out++];
+		struct dp_pkt_in in = {
+			.payload = rte_pktmbuf_mtod_offset(m, const char *, meta.payload_off),
+			.len = meta.payload_len,
+			.src = meta.src,
+			.sport = meta.sport,
+		};
+		struct dp_pkt_out po = {
+			.buf = rte_pktmbuf_mtod_offset(out, char *, dp_hdr_len(meta.af)),
+			.cap = payload_room(out, meta.af),
+		};
+		const struct dp_sip_env *env = meta.af == SIP_AF_INET ? &w->env4 : &w->env6;
+
+		switch (dp_sip_handle(env, &in, &po)) {
+		case DP_ACT_SEND:
+			send_out(w, &tx, out, meta.af, &po, &meta);
+			rte_pktmbuf_free(m);
+			break;
+		case DP_ACT_EXCEPTION:
+			to_kernel[n_kernel++] = m;
+			rte_pktmbuf_free(out);
+			break;
+		case DP_ACT_DROP:
+			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(out);
+			break;
+		}
+	}
+	if (n_out < n)
+		rte_pktmbuf_free_bulk(&outs[n_out], n - n_out);
+	tx_flush(w, &tx);
+	punt(w, to_kernel, n_kernel);
+}
+
+/* Frames the kernel sent on the tap: lcore 0 puts them on the wire. */
+static void
+drain_egress(struct dp_worker *w)
+{
+	struct rte_mbuf *m[DP_BURST];
+	struct tx_batch tx = {.n = 0};
+	unsigned n = rte_ring_sc_dequeue_burst(w->app->egress, (void **)m, DP_BURST, NULL);
+
+	for (unsigned i = 0; i < n; i++)
+		tx_add(w, &tx, m[i]);
+	tx_flush(w, &tx);
+}
+
+/*
+ * Call-ID of a SIP payload for spreading, found without a full parse: the
+ * scanner's lines, checked for "Call-ID" or "i". 0 if none (then any worker
+ * will do: the message is broken anyway).
+ */
+static uint64_t
+callid_hash_of(const char *p, uint32_t len)
+{
+	struct sip_line lines[SIP_MAX_HDRS + 1];
+	uint32_t body;
+	int n = sip_scan_active_fn(p, 0, len, lines, SIP_MAX_HDRS + 1, &body);
+
+	for (int i = 1; i < n; i++) {
+		const struct sip_line *l = &lines[i];
+		if (l->colon == SIP_SCAN_NO_COLON)
+			continue;
+		if (sip_hdr_lookup(p + l->start, (size_t)(l->colon - l->start), p + len) !=
+				SIP_HDR_CALL_ID)
+			continue;
+		const char *v = p + l->colon + 1, *e = p + l->lf;
+		while (v < e && (*v == ' ' || *v == '\t'))
+			v++;
+		while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		return sip_callid_hash(sip_str_span(v, e));
+	}
+	return 0;
+}
+
+static void
+dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
+{
+	struct dp_app *app = w->app;
+	struct rte_mbuf *to_kernel[DP_BURST];
+	unsigned n_kernel = 0;
+
+	dp_count(&w->cnt, DP_C_RX_PKTS, n);
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct dp_meta meta;
+		enum dp_counter why = DP_C_DROP_L2;
+
+		switch (dp_pkt_classify(m, &app->local, &meta, &why)) {
+		case DP_PKT_PUNT:
+			to_kernel[n_kernel++] = m;
+			continue;
+		case DP_PKT_DROP:
+			dp_count(&w->cnt, why, 1);
+			rte_pktmbuf_free(m);
+			continue;
+		case DP_PKT_SIP:
+			break;
+		}
+		uint64_t h = callid_hash_of(rte_pktmbuf_mtod_offset(m, const char *,
+				meta.payload_off), meta.payload_len);
+		/* Workers are the lcores after the dispatcher (ids 1..n_workers). */
+		struct dp_worker *t = app->w[1 + (unsigned)(h % app->n_workers)];
+		if (rte_ring_sp_enqueue(t->ring, m) != 0) {
+			dp_count(&w->cnt, DP_C_DROP_TX_FULL, 1);
+			rte_pktmbuf_free(m);
+		}
+	}
+	punt(w, to_kernel, n_kernel);
+}
+
+unsigned
+dp_worker_poll(struct dp_worker *w)
+{
+	struct dp_app *app = w->app;
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned n;
+
+	if (w->role == DP_ROLE_DISPATCHER) {
+		/* af_packet spreads frames over every queue pair: read them all. */
+		n = rte_eth_rx_burst(app->wire_port, w->rxq, pkts, DP_BURST);
+		w->rxq = (uint16_t)((w->rxq + 1) % app->n_lcores);
+		if (n)
+			dispatch_burst(w, pkts, n);
+	} else {
+		if (w->ring != NULL)
+			n = rte_ring_sc_dequeue_burst(w->ring, (void **)pkts, DP_BURST, NULL);
+		else
+			n = rte_eth_rx_burst(app->wire_port, w->rxq, pkts, DP_BURST);
+		if (n)
+			process_burst(w, pkts, n);
+	}
+	if (w->id == 0 && app->egress != NULL)
+		drain_egress(w);
+	return n;
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_worker *w = arg;
+	struct dp_app *app = w->app;
+
+	rte_rcu_qsbr_thread_register(app->qsbr, w->id);
+	rte_rcu_qsbr_thread_online(app->qsbr, w->id);
+
+	while (!__atomic_load_n(&app->quit, __ATOMIC_RELAXED)) {
+		dp_worker_poll(w);
+		/* Plans and bindings read during this iteration are no longer held. */
+		rte_rcu_qsbr_quiescent(app->qsbr, w->id);
+	}
+
+	rte_rcu_qsbr_thread_offline(app->qsbr, w->id);
+	rte_rcu_qsbr_thread_unregister(app->qsbr, w->id);
+	return 0;
+}
+
+uint64_t
+dp_app_counter(const struct dp_app *app, enum dp_counter k)
+{
+	uint64_t s = 0;
+	for (unsigned i = 0; i < app->n_lcores; i++)
+		if (app->w[i] != NULL)
+			s += __atomic_load_n(&app->w[i]->cnt.v[k], __ATOMIC_RELAXED);
+	return s;
+}

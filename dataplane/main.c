@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sipline: the DPDK poll-mode SIP router.
+ *
+ * Start-up (main lcore): EAL, options, mempool, wire port, exception path
+ * and neighbour table, RCU, dialplan, workers. Then the main lcore runs the
+ * control loop: exception relay, neighbours, control link, SIGHUP reloads,
+ * statistics, reclamation. It never busy-spins: when idle it sleeps briefly.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_random.h>
+
+#include "dp_app.h"
+#include "dp_exc.h"
+#include "dp_link.h"
+#include "dp_neigh.h"
+#include "dp_port.h"
+#include "dp_setup.h"
+#include "dp_telemetry.h"
+
+struct dp_app dp_app;
+extern uint64_t dp_now_seconds;
+
+static volatile sig_atomic_t got_stop;
+static volatile sig_atomic_t got_hup;
+
+#define MBUFS_PER_LCORE 8192
+#define MBUF_CACHE 256
+#define RING_SIZE 4096
+/* Main-lcore sleep when a loop found nothing to do: short, so kernel traffic stays prompt. */
+#define IDLE_SLEEP_US 200
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		got_hup = 1;
+	else
+		got_stop = 1;
+}
+
+static __attribute__((noreturn, format(printf, 1, 2))) void
+die(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("sipline: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	rte_eal_cleanup();
+	exit(1);
+}
+
+static uint64_t
+wall_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec;
+}
+
+static void
+print_stats(const struct dp_app *app)
+{
+	printf("sipline: stats rx=%llu tx=%llu redirect=%llu forward=%llu response_fwd=%llu "
+	       "reject=%llu no_route=%llu ack_absorbed=%llu error_reply=%llu exception=%llu "
+	       "drops=%llu dialplan=%llu\n",
+			(unsigned long long)dp_app_counter(app, DP_C_RX_PKTS),
+			(unsigned long long)dp_app_counter(app, DP_C_TX_PKTS),
+			(unsigned long long)dp_app_counter(app, DP_C_ACT_REDIRECT),
+			(unsigned long long)(dp_app_counter(app, DP_C_ACT_FORWARD) +
+					dp_app_counter(app, DP_C_ACT_LOCATION) +
+					dp_app_counter(app, DP_C_ACT_IN_DIALOG)),
+			(unsigned long long)dp_app_counter(app, DP_C_ACT_RESPONSE_FWD),
+			(unsigned long long)dp_app_counter(app, DP_C_ACT_REJECT),
+			(unsigned long long)dp_app_counter(app, DP_C_ACT_NO_ROUTE),
+			(unsigned long long)dp_app_counter(app, DP_C_ACT_ACK_ABSORBED),
+			(unsigned long long)dp_app_counter(app, DP_C_ACT_ERROR_REPLY),
+			(unsigned long long)dp_app_counter(app, DP_C_EXC_PKTS),
+			(unsigned long long)({
+				uint64_t d = 0;
+				for (unsigned k = 0; k < DP_C__COUNT; k++)
+					if (strncmp(dp_counter_name(k), "drop_", 5) == 0)
+						d += dp_app_counter(app, k);
+				d;
+			}),
+			(unsigned long long)rules_swap_version(app->rules));
+	fflush(stdout);
+}
+
+static void
+main_loop(struct dp_app *app)
+{
+	uint64_t hz = rte_get_tsc_hz();
+	uint64_t next_stats = rte_rdtsc() + app->opt.stats_interval * hz;
+	uint64_t next_clock = 0;
+
+	while (!got_stop) {
+		unsigned work = 0;
+		uint64_t now = rte_rdtsc();
+
+		if (now >= next_clock) {
+			__atomic_store_n(&dp_now_seconds, wall_seconds(), __ATOMIC_RELAXED);
+			next_clock = now + hz / 10;
+		}
+		if (app->exc != NULL)
+			work += dp_exc_poll(app->exc);
+		if (app->neigh != NULL)
+			work += dp_neigh_poll(app->neigh);
+		work += dp_link_poll();
+		if (got_hup) {
+			got_hup = 0;
+			if (app->opt.dialplan[0] != '\0')
+				dp_setup_load_dialplan(app, false);
+			else
+				fprintf(stderr, "sipline: SIGHUP: no --dialplan to reload\n");
+		}
+		dp_loc_reclaim(app->loc);
+		if (app->opt.stats_interval && now >= next_stats) {
+			print_stats(app);
+			next_stats = now + app->opt.stats_interval * hz;
+		}
+		if (work == 0)
+			usleep(IDLE_SLEEP_US);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dp_app *app = &dp_app;
+	char err[512];
+	int rc;
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "sipline: cannot initialise DPDK's EAL: %s (see --help after --)\n",
+				rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= rc;
+	argv += rc;
+	argv[0] = (char *)"sipline";
+
+	dp_options_defaults(&app->opt);
+	if (dp_options_parse(&app->opt, argc, argv, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (app->opt.help) {
+		dp_options_usage(stdout, "sipline");
+		rte_eal_cleanup();
+		return 0;
+	}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	app->start_tsc = rte_rdtsc();
+	__atomic_store_n(&dp_now_seconds, wall_seconds(), __ATOMIC_RELAXED);
+
+	app->n_lcores = rte_lcore_count() - 1;
+	if (app->n_lcores == 0)
+		die("no worker lcore: give the EAL at least two lcores (e.g. -l 0-1)");
+	if (app->opt.spread == DP_SPREAD_CALLID && app->n_lcores < 2)
+		die("--spread callid needs a dispatcher and a worker: at least three lcores "
+		    "(e.g. --lcores 0@0,1@1,2@1)");
+	app->n_workers = app->opt.spread == DP_SPREAD_CALLID ? app->n_lcores - 1 : app->n_lcores;
+	app->wire_port = app->opt.wire_port;
+
+	unsigned n_mbufs = MBUFS_PER_LCORE * (app->n_lcores + 1);
+	app->pool = rte_pktmbuf_pool_create("sipline_mbufs", n_mbufs, MBUF_CACHE, 0,
+			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (app->pool == NULL)
+		die("cannot create a pool of %u mbufs: %s (more memory: EAL -m)", n_mbufs,
+				rte_strerror(rte_errno));
+
+	rc = dp_port_setup(app->wire_port, (uint16_t)app->n_lcores, app->pool, err, sizeof(err));
+	if (rc != 0)
+		die("%s", err);
+	app->wire_driver = dp_port_driver(app->wire_port);
+	if (dp_setup_identity(app, err, sizeof(err)) != 0 ||
+			dp_setup_state(app, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (app->opt.dialplan[0] != '\0' && dp_setup_load_dialplan(app, true) != 0)
+		die("dialplan %s: not loaded (errors above)", app->opt.dialplan);
+
+	if (!app->opt.no_exception) {
+		struct dp_neigh_conf nc = {.ifname = app->opt.tap, .capacity = 65536,
+			.socket_id = rte_socket_id()};
+		if (dp_neigh_create(&nc, &app->neigh, err, sizeof(err)) != 0)
+			die("neighbour table: %s", err);
+		struct dp_exc_conf xc = {
+			.wire_port = app->wire_port,
+			.egress = app->egress,
+			.ifname = app->opt.tap,
+			.mac = app->local.mac,
+			.addr4 = app->opt.addr4,
+			.prefix4 = app->opt.prefix4,
+			.addr6 = app->opt.addr6,
+			.prefix6 = app->opt.prefix6,
+			.pool = app->pool,
+			.ring_size = RING_SIZE,
+			.neigh = app->neigh,
+		};
+		if (dp_exc_create(&xc, &app->exc, err, sizeof(err)) != 0)
+			die("exception path: %s", err);
+	}
+	if (dp_setup_workers(app, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (dp_telemetry_init() != 0)
+		fprintf(stderr, "sipline: telemetry commands not registered (telemetry off?)\n");
+	if (dp_link_init(app, app->opt.link, err, sizeof(err)) != 0)
+		die("control link: %s", err);
+
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	rte_ether_format_addr(mac, sizeof(mac), &app->local.mac);
+	printf("sipline: wire port %u (%s) %s, %u lcore(s), spread %s, SIP port %u, "
+	       "exception path %s\n", app->wire_port, app->wire_driver, mac, app->n_lcores,
+			app->opt.spread == DP_SPREAD_CALLID ? "callid" : "rss", app->opt.port,
+			app->exc ? app->opt.tap : "off");
+	fflush(stdout);
+
+	for (unsigned i = 0; i < app->n_lcores; i++) {
+		rc = rte_eal_remote_launch(dp_worker_main, app->w[i], app->w[i]->lcore);
+		if (rc != 0)
+			die("lcore %u: cannot launch: %s", app->w[i]->lcore, strerror(-rc));
+	}
+	printf("sipline: running\n");
+	fflush(stdout);
+
+	main_loop(app);
+
+	printf("sipline: stopping\n");
+	__atomic_store_n(&app->quit, true, __ATOMIC_RELEASE);
+	rte_eal_mp_wait_lcore();
+	if (app->opt.stats_interval)
+		print_stats(app);
+	dp_link_fini();
+	if (app->exc != NULL)
+		dp_exc_destroy(app->exc);
+	if (app->neigh != NULL)
+		dp_neigh_destroy(app->neigh);
+	dp_port_close(app->wire_port);
+	rules_swap_free(app->rules);
+	dp_loc_free(app->loc);
+	rte_eal_cleanup();
+	return 0;
+}

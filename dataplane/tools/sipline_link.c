@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * sipline-link: talk to a running dataplane over the control link, the way
+ * the control plane does. For tests, scripts and operators who run the
+ * dataplane alone.
+ *
+ *   sipline-link [--socket PATH] COMMAND ...
+ *     hello                          what the dataplane serves
+ *     push FILE [--kamailio]         compile FILE and publish it (memfd + SCM_RIGHTS)
+ *     loc-set AOR CONTACT IP[:PORT] [EXPIRES_S]
+ *     loc-del AOR
+ *     loc-clear
+ *     gw HOST PORT up|down [udp|tcp|tls]
+ *     stats                          counters, one "name value" per line
+ *     ping
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dp_counters.h"
+#include "rules.h"
+#include "sip_addr.h"
+#include "sl_link_io.h"
+
+#define DEFAULT_SOCKET "/run/sipline/dataplane.sock"
+#define TIMEOUT_MS 30000
+
+static struct sl_rx reply;
+
+static int
+usage(void)
+{
+	fprintf(stderr,
+		"usage: sipline-link [--socket PATH] COMMAND\n"
+		"  hello | ping | stats | loc-clear\n"
+		"  push FILE [--kamailio]\n"
+		"  loc-set AOR CONTACT IP[:PORT] [EXPIRES_S]\n"
+		"  loc-del AOR\n"
+		"  gw HOST PORT up|down [udp|tcp|tls]\n");
+	return 2;
+}
+
+/* Print a RESULT; its status as exit code (0 ok, 1 refused). */
+static int
+result(const char *what)
+{
+	if (reply.hdr.type != SL_MSG_RESULT || reply.hdr.len < sizeof(struct sl_result)) {
+		fprintf(stderr, "sipline-link: %s: unexpected reply type %u\n", what,
+				reply.hdr.type);
+		return 1;
+	}
+	const struct sl_result *r = sl_rx_payload(&reply);
+	const char *text = (const char *)(r + 1);
+	uint32_t tl = r->len <= reply.hdr.len - sizeof(*r) ? r->len : 0;
+	if (r->status != 0) {
+		fprintf(stderr, "sipline-link: %s refused: %s\n%.*s", what, strerror(-r->status),
+				(int)tl, text);
+		return 1;
+	}
+	printf("%s: ok\n", what);
+	return 0;
+}
+
+static int
+call(int s, uint16_t type, const void *p, uint32_t len, int fd, const char *what)
+{
+	int rc = sl_link_call(s, type, p, len, fd, &reply, TIMEOUT_MS);
+	if (rc != 0) {
+		fprintf(stderr, "sipline-link: %s: %s\n", what, strerror(-rc));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+cmd_push(int s, const char *path, int kamailio)
+{
+	struct rules_errors errs = {0};
+	struct rules_plan *plan = kamailio ? rules_import_kamailio(path, NULL, NULL, &errs) :
+		rules_compile_file(path, NULL, &errs);
+	void *blob;
+	size_t len;
+
+	if (plan == NULL) {
+		fprintf(stderr, "sipline-link: %s: %u error(s)\n", path, errs.total);
+		rules_errors_print(&errs, stderr);
+		rules_errors_clear(&errs);
+		return 1;
+	}
+	if (rules_plan_serialize(plan, &blob, &len) != 0) {
+		fprintf(stderr, "sipline-link: out of memory serializing %s\n", path);
+		rules_plan_free(plan);
+		return 1;
+	}
+	rules_plan_free(plan);
+	int fd = memfd_create("sipline-plan", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, blob, len) != (ssize_t)len) {
+		fprintf(stderr, "sipline-link: memfd: %s\n", strerror(errno));
+		free(blob);
+		return 1;
+	}
+	free(blob);
+	struct sl_plan_push pp = {.size = len};
+	snprintf(pp.name, sizeof(pp.name), "%s", path);
+	int rc = call(s, SL_MSG_PLAN_PUSH, &pp, sizeof(pp), fd, "push");
+	close(fd);
+	return rc ? 1 : result("push");
+}
+
+static int
+cmd_loc_set(int s, int argc, char **argv)
+{
+	struct sl_loc_set ls;
+	struct sip_addr a;
+
+	if (argc < 3)
+		return usage();
+	memset(&ls, 0, sizeof(ls));
+	snprintf(ls.aor, sizeof(ls.aor), "%s", argv[0]);
+	snprintf(ls.contact, sizeof(ls.contact), "%s", argv[1]);
+	char host[64];
+	snprintf(host, sizeof(host), "%s", argv[2]);
+	char *colon = strrchr(host, ':');
+	ls.port = 5060;
+	if (colon != NULL && strchr(host, ':') == colon) {
+		*colon = '\0';
+		ls.port = (uint16_t)atoi(colon + 1);
+	}
+	if (sip_addr_parse(sip_str_make(host, strlen(host)), &a) != 0) {
+		fprintf(stderr, "sipline-link: %s: not an IP address\n", host);
+		return 2;
+	}
+	ls.af = a.af == SIP_AF_INET ? 4 : 6;
+	memcpy(ls.addr, a.a, 16);
+	ls.transport = 1; /* SIP_TP_UDP */
+	if (argc > 3)
+		ls.expires = (uint64_t)time(NULL) + strtoull(argv[3], NULL, 10);
+	if (call(s, SL_MSG_LOC_SET, &ls, sizeof(ls), -1, "loc-set"))
+		return 1;
+	return result("loc-set");
+}
+
+static int
+cmd_stats(int s)
+{
+	if (call(s, SL_MSG_STATS_GET, NULL, 0, -1, "stats"))
+		return 1;
+	const struct sl_stats *st = sl_rx_payload(&reply);
+	if (reply.hdr.type != SL_MSG_STATS || reply.hdr.len < sizeof(*st)) {
+		fprintf(stderr, "sipline-link: stats: unexpected reply\n");
+		return 1;
+	}
+	const unsigned char *v = (const unsigned char *)(st + 1);
+	unsigned n = st->n < DP_C__COUNT ? st->n : DP_C__COUNT;
+	printf("dialplan_version %llu\nlocation_bindings %llu\n",
+			(unsigned long long)st->plan_version, (unsigned long long)st->bindings);
+	for (unsigned k = 0; k < n && sizeof(*st) + (k + 1) * 8 <= reply.hdr.len; k++) {
+		uint64_t x;
+		memcpy(&x, v + k * 8, 8);
+		printf("%s %llu\n", dp_counter_name(k), (unsigned long long)x);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = DEFAULT_SOCKET;
+	char err[256];
+	int i = 1, rc;
+
+	if (i + 1 < argc && strcmp(argv[i], "--socket") == 0) {
+		path = argv[i + 1];
+		i += 2;
+	}
+	if (i >= argc)
+		return usage();
+	int s = sl_link_connect(path, err, sizeof(err));
+	if (s < 0) {
+		fprintf(stderr, "sipline-link: %s\n", err);
+		return 1;
+	}
+	const char *cmd = argv[i++];
+	struct sl_hello h = {{0}};
+	snprintf(h.who, sizeof(h.who), "sipline-link");
+
+	if (strcmp(cmd, "hello") == 0) {
+		if (call(s, SL_MSG_HELLO, &h, sizeof(h), -1, "hello"))
+			return 1;
+		const struct sl_hello_ack *a = sl_rx_payload(&reply);
+		if (reply.hdr.type != SL_MSG_HELLO_ACK || reply.hdr.len < sizeof(*a))
+			return 1;
+		printf("plan_version %llu\nplan_sha256 %s\nbindings %u\nlcores %u\nuptime_s %llu\n",
+				(unsigned long long)a->plan_version, a->plan_sha256, a->bindings,
+				a->lcores, (unsigned long long)a->uptime_s);
+		rc = 0;
+	} else if (strcmp(cmd, "ping") == 0) {
+		rc = call(s, SL_MSG_PING, NULL, 0, -1, "ping") ? 1 : result("ping");
+	} else if (strcmp(cmd, "push") == 0 && i < argc) {
+		rc = cmd_push(s, argv[i], i + 1 < argc && strcmp(argv[i + 1], "--kamailio") == 0);
+	} else if (strcmp(cmd, "loc-set") == 0) {
+		rc = cmd_loc_set(s, argc - i, argv + i);
+	} else if (strcmp(cmd, "loc-del") == 0 && i < argc) {
+		struct sl_loc_del d = {{0}};
+		snprintf(d.aor, sizeof(d.aor), "%s", argv[i]);
+		rc = call(s, SL_MSG_LOC_DEL, &d, sizeof(d), -1, "loc-del") ? 1 : result("loc-del");
+	} else if (strcmp(cmd, "loc-clear") == 0) {
+		rc = call(s, SL_MSG_LOC_CLEAR, NULL, 0, -1, "loc-clear") ? 1 : result("loc-clear");
+	} else if (strcmp(cmd, "gw") == 0 && i + 2 < argc) {
+		struct sl_gw_state g = {{0}};
+		snprintf(g.host, sizeof(g.host), "%s", argv[i]);
+		g.port = (uint16_t)atoi(argv[i + 1]);
+		g.down = strcmp(argv[i + 2], "down") == 0;
+		const char *tp = i + 3 < argc ? argv[i + 3] : "udp";
+		g.transport = strcmp(tp, "tcp") == 0 ? RULES_TP_TCP :
+			strcmp(tp, "tls") == 0 ? RULES_TP_TLS : RULES_TP_UDP;
+		rc = call(s, SL_MSG_GW_STATE, &g, sizeof(g), -1, "gw") ? 1 : result("gw");
+	} else if (strcmp(cmd, "stats") == 0) {
+		rc = cmd_stats(s);
+	} else {
+		rc = usage();
+	}
+	close(s);
+	return rc;
+}

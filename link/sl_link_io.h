@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef SL_LINK_IO_H
+#define SL_LINK_IO_H
+
+/*
+ * Framing of the control link (sl_link.h) for both ends: sockets, sending
+ * a frame (with an optional file descriptor), receiving frames on a
+ * non-blocking socket, and a blocking request/reply helper for clients.
+ * Errors: 0 / -errno; messages for the operator go into caller buffers.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sl_link.h"
+
+/* A frame being received. */
+struct sl_rx {
+	uint32_t have;                /* bytes of buf filled */
+	int fd;                       /* descriptor received with the frame, or -1 */
+	union {
+		struct sl_hdr hdr;
+		unsigned char buf[sizeof(struct sl_hdr) + SL_LINK_MAX_PAYLOAD];
+	};
+};
+
+void sl_rx_init(struct sl_rx *rx);
+/* Forget the current frame (closes a descriptor nobody took). */
+void sl_rx_reset(struct sl_rx *rx);
+
+static inline const void *
+sl_rx_payload(const struct sl_rx *rx)
+{
+	return rx->buf + sizeof(struct sl_hdr);
+}
+
+/*
+ * Read what the socket has. Returns 1 when rx holds a whole frame (call
+ * sl_rx_reset() after using it), 0 when more bytes are needed (EAGAIN),
+ * -EPIPE when the peer closed, -EPROTO on a bad magic/version/length, or
+ * another -errno.
+ */
+int sl_link_recv(int sock, struct sl_rx *rx);
+
+/* Send one frame; fd >= 0 travels with it (SCM_RIGHTS). Blocks until sent. 0 or -errno. */
+int sl_link_send(int sock, uint16_t type, uint32_t seq, const void *payload, uint32_t len,
+		int fd);
+
+/* Send a SL_MSG_RESULT with status and text (may be NULL). */
+int sl_link_send_result(int sock, uint32_t seq, int32_t status, const char *text, size_t len);
+
+/*
+ * Listening socket at path: creates its directory (mode 0750) if missing,
+ * replaces a stale socket, binds with mode 0600, non-blocking, close-on-exec.
+ * Returns the fd, or -errno with a message in err.
+ */
+int sl_link_listen(const char *path, char *err, size_t errlen);
+
+/* Connect to path (blocking, close-on-exec). The fd, or -errno with a message. */
+int sl_link_connect(const char *path, char *err, size_t errlen);
+
+/*
+ * Client: send a request and wait (up to timeout_ms) for the reply with the
+ * same seq, which is left in reply. Returns 0 or -errno (-ETIMEDOUT).
+ */
+int sl_link_call(int sock, uint16_t type, const void *payload, uint32_t len, int fd,
+		struct sl_rx *reply, int timeout_ms);
+
+#endif
