@@ -14,7 +14,7 @@ PACKAGES=(
     # fuzzing and sanitizers
     clang llvm libclang-rt-14-dev
     # integration tests, demo, benchmarks
-    iproute2 sip-tester kamailio tshark python3 procps psmisc
+    iproute2 ethtool sip-tester kamailio tshark python3 procps psmisc
 )
 
 missing=()

@@ -226,6 +226,9 @@ sip_addr_is_forbidden_dst(const struct sip_addr *a)
 			return true;
 		if (memcmp(a->a, zero, 15) == 0 && a->a[15] <= 1) /* unspecified, loopback */
 			return true;
+		/* IPv4-mapped (::ffff:a.b.c.d): a dual-stack socket sends to the IPv4 address. */
+		if (memcmp(a->a, zero, 10) == 0 && a->a[10] == 0xff && a->a[11] == 0xff)
+			return a->a[12] == 0 || a->a[12] == 127 || a->a[12] >= 224;
 		return false;
 	}
 	return true;

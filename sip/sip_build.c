@@ -38,6 +38,9 @@ w_put(struct wbuf *w, const void *s, size_t n)
 		w->full = true;
 		return;
 	}
+	/* Optional views left empty are SIP_STR_NULL: memcpy from NULL is undefined. */
+	if (n == 0)
+		return;
 	memcpy(w->p, s, n);
 	w->p += n;
 }
@@ -374,13 +377,17 @@ sip_build_reply(char *out, size_t cap, const struct sip_msg *m, const struct sip
 	const struct sip_hdr *callid = sip_hdr_first(m, SIP_HDR_CALL_ID);
 	const struct sip_hdr *cseq = sip_hdr_first(m, SIP_HDR_CSEQ);
 	const struct sip_hdr *via = sip_hdr_first(m, SIP_HDR_VIA);
-	struct sip_naddr toa;
+	struct sip_naddr parsed;
+	const struct sip_naddr *toa = o->to;
 	int rc;
 
 	if (!from || !to || !callid || !cseq || !via || o->code < 100 || o->code > 699)
 		return -SIP_E_MISSING_HDR;
-	if ((rc = sip_naddr_of(m, SIP_HDR_TO, &toa, 0)) != 0)
-		return rc;
+	if (toa == NULL) {
+		if ((rc = sip_naddr_of(m, SIP_HDR_TO, &parsed, 0)) != 0)
+			return rc;
+		toa = &parsed;
+	}
 
 	W_LIT(&w, "SIP/2.0 ");
 	w_u32(&w, o->code);
@@ -410,10 +417,10 @@ sip_build_reply(char *out, size_t cap, const struct sip_msg *m, const struct sip
 		w.p += rc;
 	}
 	w_line(&w, m, from);
-	if (toa.has_tag || o->to_tag.len == 0) {
+	if (toa->has_tag || o->to_tag.len == 0) {
 		w_line(&w, m, to);
 	} else {
-		const char *e = toa.end;
+		const char *e = toa->end;
 		w_put(&w, m->buf + to->name, (size_t)(e - (m->buf + to->name)));
 		W_LIT(&w, ";tag=");
 		w_str(&w, o->to_tag);

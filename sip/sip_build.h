@@ -126,6 +126,7 @@ struct sip_reply_opts {
 	uint16_t code;
 	struct sip_str reason;        /* empty: the standard phrase */
 	const struct sip_via *top;    /* the request's top Via, parsed */
+	const struct sip_naddr *to;   /* the request's To, parsed; NULL: parsed here */
 	const struct sip_addr *src;   /* for received/rport on the top Via */
 	uint16_t src_port;
 	struct sip_str to_tag;        /* used if the request's To has no tag */

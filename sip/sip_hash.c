@@ -5,6 +5,7 @@
 
 #include "sip_naddr.h"
 #include "sip_scalar.h"
+#include "sip_validate.h"
 
 #define K0 0xa0761d6478bd642full
 #define K1 0xe7037ed1a0b428dbull
@@ -82,29 +83,48 @@ from_tag(const struct sip_msg *m, struct sip_str *tag)
 	return 0;
 }
 
+static uint64_t
+branch_hash(const struct sip_via *top, struct sip_str from_tag, struct sip_str callid,
+		struct sip_str ruri, uint32_t cseq, uint64_t secret)
+{
+	uint64_t h = secret ^ 0x6272616e6368ull; /* domain: "branch" */
+
+	h = hash_top_via(top, h);
+	if (!sip_branch_is_3261(top->branch)) {
+		h = sip_hash_str(from_tag, h);
+		h = sip_hash_str(callid, h);
+		h = sip_hash_str(ruri, h);
+		h = sip_hash64(&cseq, sizeof(cseq), h);
+	}
+	return h;
+}
+
 int
 sip_branch_make(const struct sip_msg *m, const struct sip_via *top, uint64_t secret,
 		char out[SIP_BRANCH_LEN])
 {
-	uint64_t h = secret ^ 0x6272616e6368ull; /* domain: "branch" */
+	struct sip_str tag = SIP_STR_NULL, callid = SIP_STR_NULL;
+	struct sip_cseq cs = {0};
 	int rc;
 
-	h = hash_top_via(top, h);
-	if (!sip_branch_is_3261(top->branch)) {
-		struct sip_str tag, callid;
-		struct sip_cseq cs;
-
-		if ((rc = from_tag(m, &tag)) != 0 || (rc = sip_msg_callid(m, &callid)) != 0 ||
-				(rc = sip_msg_cseq(m, &cs)) != 0)
-			return rc;
-		h = sip_hash_str(tag, h);
-		h = sip_hash_str(callid, h);
-		h = sip_hash_str(sip_msg_ruri(m), h);
-		h = sip_hash64(&cs.seq, sizeof(cs.seq), h);
-	}
+	if (!sip_branch_is_3261(top->branch) &&
+			((rc = from_tag(m, &tag)) != 0 || (rc = sip_msg_callid(m, &callid)) != 0 ||
+			 (rc = sip_msg_cseq(m, &cs)) != 0))
+		return rc;
+	uint64_t h = branch_hash(top, tag, callid, sip_msg_ruri(m), cs.seq, secret);
 	memcpy(out, SIP_BRANCH_COOKIE "sl", 9);
 	put_hex64(out + 9, h);
 	return 0;
+}
+
+static uint64_t
+totag_hash_of(struct sip_str callid, struct sip_str from_tag, const struct sip_via *top,
+		uint64_t secret)
+{
+	uint64_t h = secret ^ 0x746f746167ull; /* domain: "totag" */
+	h = sip_hash_str(callid, h);
+	h = sip_hash_str(from_tag, h);
+	return hash_top_via(top, h);
 }
 
 static int
@@ -115,10 +135,7 @@ totag_hash(const struct sip_msg *m, const struct sip_via *top, uint64_t secret, 
 
 	if ((rc = from_tag(m, &tag)) != 0 || (rc = sip_msg_callid(m, &callid)) != 0)
 		return rc;
-	uint64_t h = secret ^ 0x746f746167ull; /* domain: "totag" */
-	h = sip_hash_str(callid, h);
-	h = sip_hash_str(tag, h);
-	*out = hash_top_via(top, h);
+	*out = totag_hash_of(callid, tag, top, secret);
 	return 0;
 }
 
@@ -148,4 +165,36 @@ sip_totag_is_ours(const struct sip_msg *m, const struct sip_via *top, uint64_t s
 	if (sip_totag_make(m, top, secret, mine) != 0)
 		return false;
 	return memcmp(mine, to.tag.p, SIP_TOTAG_LEN) == 0;
+}
+
+/* ---- from parsed fields ---- */
+
+int
+sip_branch_make_f(const struct sip_msg *m, const struct sip_fields *f, uint64_t secret,
+		char out[SIP_BRANCH_LEN])
+{
+	uint64_t h = branch_hash(&f->top, f->from.tag, f->callid, sip_msg_ruri(m), f->cseq.seq,
+			secret);
+	memcpy(out, SIP_BRANCH_COOKIE "sl", 9);
+	put_hex64(out + 9, h);
+	return 0;
+}
+
+void
+sip_totag_make_f(const struct sip_fields *f, uint64_t secret, char out[SIP_TOTAG_LEN])
+{
+	out[0] = 's';
+	out[1] = 'l';
+	put_hex64(out + 2, totag_hash_of(f->callid, f->from.tag, &f->top, secret));
+}
+
+bool
+sip_totag_is_ours_f(const struct sip_fields *f, uint64_t secret)
+{
+	char mine[SIP_TOTAG_LEN];
+
+	if (f->to.tag.len != SIP_TOTAG_LEN || f->to.tag.p[0] != 's' || f->to.tag.p[1] != 'l')
+		return false;
+	sip_totag_make_f(f, secret, mine);
+	return memcmp(mine, f->to.tag.p, SIP_TOTAG_LEN) == 0;
 }

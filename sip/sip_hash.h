@@ -52,6 +52,16 @@ int sip_totag_make(const struct sip_msg *m, const struct sip_via *top, uint64_t 
 /* m (an ACK) carries in its To the tag we would have given its INVITE. */
 bool sip_totag_is_ours(const struct sip_msg *m, const struct sip_via *top, uint64_t secret);
 
+/*
+ * The same three from what sip_inspect() already parsed (no re-parsing):
+ * the fast path's versions. f must come from sip_inspect() of m.
+ */
+struct sip_fields;
+int sip_branch_make_f(const struct sip_msg *m, const struct sip_fields *f, uint64_t secret,
+		char out[SIP_BRANCH_LEN]);
+void sip_totag_make_f(const struct sip_fields *f, uint64_t secret, char out[SIP_TOTAG_LEN]);
+bool sip_totag_is_ours_f(const struct sip_fields *f, uint64_t secret);
+
 /* Hash of a Call-ID value, for choices that must follow the call (gateway, worker). */
 static inline uint64_t
 sip_callid_hash(struct sip_str callid)

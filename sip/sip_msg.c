@@ -222,8 +222,12 @@ frame_body(struct sip_msg *m, uint32_t body, size_t len, unsigned flags)
 	uint64_t cl;
 	if (lex_uint(v.p, v.p + v.len, SIP_MAX_MSG, &cl) != 0)
 		return -SIP_E_CL_SYNTAX;
-	if (body + cl > len)
-		return (flags & SIP_PARSE_STREAM) ? -SIP_E_INCOMPLETE : -SIP_E_BODY_SHORT;
+	if (body + cl > len) {
+		if (!(flags & SIP_PARSE_STREAM))
+			return -SIP_E_BODY_SHORT;
+		/* A stream message must fit in 64 KiB: waiting for more would wait forever. */
+		return body + cl > SIP_MAX_MSG ? -SIP_E_TOO_LARGE : -SIP_E_INCOMPLETE;
+	}
 	m->body_len = (uint32_t)cl;
 	m->len = body + (uint32_t)cl;
 	return 0;

@@ -107,7 +107,8 @@ params:
 				a->has_tag = 1;
 			}
 		}
-		if (rc < 0)
+		/* pos == 0: a ';' with no parameter after it (RFC 4475 badinv01's junk). */
+		if (rc < 0 || pos == 0)
 			return -SIP_E_NAMEADDR;
 		a->params = sip_str_span(s.p, lex_rtrim(s.p, s.p + pos));
 		p = lex_lws(s.p + pos, end);

@@ -240,6 +240,9 @@ sip_uri_parse(struct sip_uri *u, const char *p, size_t len)
 int
 sip_param_next(struct sip_str s, uint32_t *pos, struct sip_param *out)
 {
+	/* An absent view is {NULL, 0} (u.params without ';'): NULL + 0 is undefined in C. */
+	if (s.len == 0)
+		return 0;
 	const char *p = s.p + *pos;
 	const char *end = s.p + s.len;
 

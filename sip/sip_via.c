@@ -70,7 +70,8 @@ via_params(struct sip_via *v, const char *p, const char *end, const char **stop)
 			v->ttl = prm.value;
 		}
 	}
-	if (rc < 0)
+	/* pos == 0: nothing after the ';' (RFC 3261 §20.42: each SEMI introduces a via-param). */
+	if (rc < 0 || pos == 0)
 		return -1;
 	*stop = lex_lws(s.p + pos, end);
 	return 0;

@@ -118,10 +118,7 @@ reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip
 	size_t hl = 0;
 	uint32_t limit = in->len * c->amplification;
 
-	if (sip_totag_make(m, &f->top, c->secret, tag) != 0) {
-		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
-		return DP_ACT_DROP;
-	}
+	sip_totag_make_f(f, c->secret, tag);
 	if (extra.len + c->server.len <= sizeof(hdrs)) {
 		memcpy(hdrs, extra.p, extra.len);
 		memcpy(hdrs + extra.len, c->server.p, c->server.len);
@@ -131,6 +128,7 @@ reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip
 		.code = (uint16_t)code,
 		.reason = reason,
 		.top = f->top.start ? &f->top : NULL,
+		.to = &f->to,
 		.src = f->top.start ? &in->src : NULL,
 		.src_port = in->sport,
 		.to_tag = sip_str_make(tag, sizeof(tag)),
@@ -173,7 +171,7 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 	if (v->status == 0 || !(m->flags & SIP_MSG_HDRS_OK) || m->first[SIP_HDR_VIA] == SIP_HDR_NONE ||
 			sip_naddr_of(m, SIP_HDR_TO, &f.to, 0) != 0 ||
 			sip_naddr_of(m, SIP_HDR_FROM, &f.from, 0) != 0 ||
-			!sip_hdr_first(m, SIP_HDR_CALL_ID) || !sip_hdr_first(m, SIP_HDR_CSEQ) ||
+			sip_msg_callid(m, &f.callid) != 0 || !sip_hdr_first(m, SIP_HDR_CSEQ) ||
 			sip_hdr_first(m, SIP_HDR_CALL_ID)->next != SIP_HDR_NONE) {
 		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
 		return DP_ACT_DROP;
@@ -295,10 +293,7 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		count(env, DP_C_DROP_LOOP);
 		return DP_ACT_DROP;
 	}
-	if (sip_branch_make(m, &f->top, c->secret, branch) != 0) {
-		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
-		return DP_ACT_DROP;
-	}
+	sip_branch_make_f(m, f, c->secret, branch);
 	struct sip_fwd_opts o = {
 		.top = &f->top,
 		.via_host = c->host,
@@ -437,8 +432,7 @@ handle_request(const struct dp_sip_env *env, const struct dp_pkt_in *in, const s
 	if (sip_inspect(m, rc, 0, &v, &f) != 0)
 		return reply_error(env, in, m, &v, out);
 
-	if (m->method == SIP_METHOD_ACK && f.to.has_tag &&
-			sip_totag_is_ours(m, &f.top, c->secret)) {
+	if (m->method == SIP_METHOD_ACK && f.to.has_tag && sip_totag_is_ours_f(&f, c->secret)) {
 		count(env, DP_C_ACT_ACK_ABSORBED);
 		return DP_ACT_DROP;
 	}
@@ -453,7 +447,12 @@ handle_request(const struct dp_sip_env *env, const struct dp_pkt_in *in, const s
 		return reply(env, in, m, &f, 200, SIP_STR_NULL, NULL, 0,
 				SIP_STR_LIT(options_hdrs), out);
 	}
-	if (sip_proxy_check(m, &v) != 0) {
+	/* RFC 3261 §16.3 steps 3 and 6 (sip_proxy_check()), from the parsed fields. */
+	if ((f.has_max_forwards && f.max_forwards == 0) ||
+			m->first[SIP_HDR_PROXY_REQUIRE] != SIP_HDR_NONE) {
+		bool hops = f.has_max_forwards && f.max_forwards == 0;
+		v.err = hops ? -SIP_E_TOO_MANY_HOPS : -SIP_E_BAD_EXTENSION;
+		v.status = hops ? 483 : 420;
 		char unsup[256];
 		struct sip_str extra = SIP_STR_NULL;
 		const struct sip_hdr *pr = sip_hdr_first(m, SIP_HDR_PROXY_REQUIRE);

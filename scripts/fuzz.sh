@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Build the libFuzzer targets (clang, ASan + UBSan) and run each of them.
+#
+#   scripts/fuzz.sh                          every target, FUZZ_SECONDS (60) each: the CI smoke run
+#   FUZZ_SECONDS=3600 scripts/fuzz.sh fuzz_msg   one target for an hour (see docs/fuzzing.md)
+#
+# Seeds come from ../shared/corpus (or $SIPLINE_CORPUS): the RFC 4475 and
+# RFC 5118 messages, the RFC 5118 ones also in CRLF form, the public fuzz
+# seeds, and for fuzz_uri the Request-URIs and header values cut out of them.
+# They are copied to a temporary directory only: some are GPL-licensed and
+# must never land in the repository. What the fuzzer finds goes to
+# build-fuzz/corpus/<target> (kept between runs, ignored by git); crash, leak
+# and timeout inputs to build-fuzz/artifacts/.
+#
+# Exit status: 0 if every target ran its time without a crash, leak, timeout,
+# sanitizer report or broken invariant; 1 otherwise.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+CORPUS=${SIPLINE_CORPUS:-$ROOT/../shared/corpus}
+BUILD=${FUZZ_BUILD:-build-fuzz}
+SECS=${FUZZ_SECONDS:-60}
+ALL_TARGETS=(fuzz_msg fuzz_uri)
+if [ $# -gt 0 ]; then
+    TARGETS=("$@")
+else
+    TARGETS=("${ALL_TARGETS[@]}")
+fi
+
+for t in "${TARGETS[@]}"; do
+    case " ${ALL_TARGETS[*]} " in
+        *" $t "*) ;;
+        *) echo "fuzz: unknown target $t (targets: ${ALL_TARGETS[*]})" >&2; exit 2 ;;
+    esac
+done
+if [ ! -d "$CORPUS/rfc4475" ]; then
+    echo "fuzz: SIP corpus not found at $CORPUS (set SIPLINE_CORPUS)" >&2
+    exit 2
+fi
+command -v clang >/dev/null || { echo "fuzz: clang is required" >&2; exit 2; }
+
+# ---- build ----
+if [ -f "$BUILD/build.ninja" ]; then
+    meson setup --reconfigure "$BUILD" >/dev/null
+else
+    CC=clang meson setup "$BUILD" -Dfuzz=true -Db_sanitize=address,undefined \
+        -Db_lundef=false >/dev/null
+fi
+meson compile -C "$BUILD" "${TARGETS[@]}"
+
+# ---- seeds (temporary) ----
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sipline-fuzz.XXXXXX")
+trap 'rm -rf "$WORK"' EXIT
+mkdir -p "$WORK/msg" "$WORK/uri"
+cp "$CORPUS"/rfc4475/*.sip "$WORK/msg/"
+for f in "$CORPUS"/rfc5118/*.sip; do
+    b=$(basename "$f" .sip)
+    cp "$f" "$WORK/msg/5118-$b.sip"
+    # The archive uses bare LF; a peer sends CRLF.
+    sed 's/$/\r/' "$f" > "$WORK/msg/5118-$b-crlf.sip"
+done
+find "$CORPUS/fuzz" -type f | while read -r f; do
+    cp "$f" "$WORK/msg/seed-$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+# URI-target seeds: every Request-URI and every header value, one per file.
+for f in "$WORK"/msg/*; do
+    tr -d '\r' < "$f" | awk -v dir="$WORK/uri" -v base="$(basename "$f")" '
+        NR == 1 && $2 != "" { print $2 > (dir "/" base "-ruri"); next }
+        /^$/ { exit }
+        /^[A-Za-z-]+[ \t]*:/ {
+            v = $0; sub(/^[^:]*:[ \t]*/, "", v)
+            if (v != "") { n++; print v > (dir "/" base "-h" n) }
+        }'
+done
+
+# ---- run ----
+mkdir -p "$BUILD/artifacts" "$BUILD/logs"
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}
+status=0
+for t in "${TARGETS[@]}"; do
+    seeds="$WORK/${t#fuzz_}"
+    mkdir -p "$BUILD/corpus/$t"
+    before=$(find "$BUILD/artifacts" -type f | wc -l)
+    log="$BUILD/logs/$t.log"
+    echo "fuzz: $t for ${SECS}s (seeds: $(find "$seeds" -type f | wc -l), log: $log)"
+    rc=0
+    "$BUILD/tests/fuzz/$t" \
+        -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
+        -dict=tests/fuzz/sip.dict -print_final_stats=1 \
+        -artifact_prefix="$BUILD/artifacts/$t-" \
+        "$BUILD/corpus/$t" "$seeds" > "$log" 2>&1 || rc=$?
+    after=$(find "$BUILD/artifacts" -type f | wc -l)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" || true)
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" || true)
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 || true)
+    echo "fuzz: $t: exit $rc, ${runs:-?} runs, ${rate:-?} exec/s, ${cov:-cov: ?}," \
+        "corpus $(find "$BUILD/corpus/$t" -type f | wc -l) files"
+    if [ "$rc" -ne 0 ] || [ "$after" -ne "$before" ]; then
+        echo "fuzz: $t FAILED; last lines of $log:" >&2
+        tail -n 40 "$log" >&2
+        ls -t "$BUILD/artifacts" | head -n 5 | sed "s|^|fuzz: artifact $BUILD/artifacts/|" >&2
+        status=1
+    fi
+done
+exit "$status"

@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* sipline's option parser: every option, config files with line numbers, precise errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dp_options.h"
+
+static int
+parse(struct dp_options *o, char *err, const char *a0, ...)
+{
+	char *argv[32] = {(char *)"sipline"};
+	int argc = 1;
+	va_list ap;
+
+	va_start(ap, a0);
+	for (const char *a = a0; a != NULL && argc < 31; a = va_arg(ap, const char *))
+		argv[argc++] = (char *)a;
+	va_end(ap);
+	dp_options_defaults(o);
+	return dp_options_parse(o, argc, argv, err, 256);
+}
+
+static void
+test_full(void **state)
+{
+	struct dp_options o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--addr=2001:db8::1/64",
+				 "--port", "5070", "--wire-port", "1", "--dialplan", "/tmp/x.conf",
+				 "--dialplan-format", "kamailio", "--record-route", "--secret",
+				 "00ff00ff00ff00ff", "--no-route-code", "480", "--spread", "callid",
+				 "--tap", "sipx0", "--neighbor", "192.0.2.9=02:00:00:00:00:09",
+				 "--link", "/tmp/dp.sock", "--stats-interval", "5",
+				 "--udp-checksum", "off", NULL), 0);
+	assert_int_equal(o.addr4.af, SIP_AF_INET);
+	assert_int_equal(o.prefix4, 24);
+	assert_int_equal(o.addr6.af, SIP_AF_INET6);
+	assert_int_equal(o.prefix6, 64);
+	assert_int_equal(o.port, 5070);
+	assert_int_equal(o.wire_port, 1);
+	assert_string_equal(o.dialplan, "/tmp/x.conf");
+	assert_int_equal(o.dialplan_format, DP_PLAN_KAMAILIO);
+	assert_true(o.record_route);
+	assert_true(o.secret_set);
+	assert_true(o.secret == 0x00ff00ff00ff00ffull);
+	assert_int_equal(o.no_route_code, 480);
+	assert_int_equal(o.spread, DP_SPREAD_CALLID);
+	assert_string_equal(o.tap, "sipx0");
+	assert_int_equal(o.n_neigh, 1);
+	assert_int_equal(o.neigh[0].mac[5], 9);
+	assert_string_equal(o.link, "/tmp/dp.sock");
+	assert_int_equal(o.stats_interval, 5);
+	assert_false(o.udp_checksum);
+}
+
+struct bad_case {
+	const char *name;
+	const char *args[4];
+	const char *expect; /* substring of the message */
+};
+
+static const struct bad_case bad[] = {
+	{"no address", {"--port", "5060"}, "--addr is required"},
+	{"address without prefix", {"--addr", "192.0.2.1"}, "expected IP/PREFIX"},
+	{"broadcast address", {"--addr", "255.255.255.255/32"}, "not a unicast"},
+	{"bad prefix", {"--addr", "192.0.2.1/33"}, "bad prefix"},
+	{"port zero", {"--addr", "192.0.2.1/24", "--port", "0"}, "not a port number"},
+	{"port text", {"--addr", "192.0.2.1/24", "--port", "sip"}, "not a port number"},
+	{"unknown option", {"--addr", "192.0.2.1/24", "--frobnicate"}, "unknown option --frobnicate"},
+	{"missing value", {"--addr", "192.0.2.1/24", "--dialplan"}, "--dialplan needs a value"},
+	{"spread", {"--addr", "192.0.2.1/24", "--spread", "random"}, "rss or callid"},
+	{"secret", {"--addr", "192.0.2.1/24", "--secret", "xyz"}, "hex digits"},
+	{"neighbor", {"--addr", "192.0.2.1/24", "--neighbor", "1.2.3.4"}, "expected IP=MAC"},
+	{"stray argument", {"--addr", "192.0.2.1/24", "extra"}, "unexpected argument 'extra'"},
+	{"no-route code", {"--addr", "192.0.2.1/24", "--no-route-code", "200"}, "300..699"},
+};
+
+static void
+test_errors(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct dp_options o;
+		char err[256] = "";
+		const char *const *a = bad[i].args;
+		int rc = parse(&o, err, a[0], a[1], a[2], a[3], NULL);
+		if (rc != -1 || strstr(err, bad[i].expect) == NULL)
+			fail_msg("%s: rc %d, message '%s', expected '%s'", bad[i].name, rc, err,
+					bad[i].expect);
+	}
+}
+
+static void
+test_config_file(void **state)
+{
+	char path[] = "/tmp/sipline-opts-XXXXXX";
+	struct dp_options o;
+	char err[256];
+	(void)state;
+
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char good[] = "# sipline options\n"
+			    "addr 10.0.0.1/24   # the wire\n"
+			    "\n"
+			    "--record-route\n"
+			    "dialplan /etc/sipline/plan.conf\n";
+	assert_int_equal(write(fd, good, sizeof(good) - 1), (ssize_t)(sizeof(good) - 1));
+	close(fd);
+	assert_int_equal(parse(&o, err, "--config", path, "--port", "5080", NULL), 0);
+	assert_int_equal(o.addr4.a[3], 1);
+	assert_true(o.record_route);
+	assert_string_equal(o.dialplan, "/etc/sipline/plan.conf");
+	assert_int_equal(o.port, 5080);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	const char bad_file[] = "addr 10.0.0.1/24\nport 99999\n";
+	assert_int_equal(write(fd, bad_file, sizeof(bad_file) - 1), (ssize_t)(sizeof(bad_file) - 1));
+	close(fd);
+	assert_int_equal(parse(&o, err, "--config", path, NULL), -1);
+	char want[128];
+	snprintf(want, sizeof(want), "%s:2: --port 99999", path);
+	if (strstr(err, want) == NULL)
+		fail_msg("message '%s' does not name %s", err, want);
+
+	fd = open(path, O_WRONLY | O_TRUNC);
+	const char flag_value[] = "record-route yes\n";
+	assert_int_equal(write(fd, flag_value, sizeof(flag_value) - 1),
+			(ssize_t)(sizeof(flag_value) - 1));
+	close(fd);
+	assert_int_equal(parse(&o, err, "--config", path, NULL), -1);
+	assert_non_null(strstr(err, ":1: --record-route takes no value"));
+	unlink(path);
+
+	assert_int_equal(parse(&o, err, "--config", "/nonexistent/sipline.conf", NULL), -1);
+	assert_non_null(strstr(err, "No such file"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_config_file),
+	};
+	return cmocka_run_group_tests_name("dp_options", tests, NULL, NULL);
+}

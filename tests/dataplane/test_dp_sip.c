@@ -1,0 +1,590 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The dataplane's per-packet SIP decision (dataplane/core/dp_sip.c) with a
+ * fake route callback: redirect, forward, reject, drop, ACK absorption,
+ * CANCEL, response forwarding, OPTIONS, proxy checks, route sets, strict
+ * routing, amplification limits, and the RFC 4475 corpus end to end.
+ * Every input sits flush against a guard page.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "corpus.h"
+#include "dp_sip.h"
+#include "guard.h"
+
+#define ROUTER "10.0.0.1"
+#define CLIENT "192.0.2.10"
+#define GW "10.0.0.20"
+
+static struct dp_sip_config cfg;
+static struct dp_counters cnt;
+static struct guard_buf gin, gout;
+static char outbuf[8192];
+
+/* Routes by R-URI user prefix. */
+static int
+fake_route(void *ctx, const struct dp_query *q, struct dp_route *r)
+{
+	(void)ctx;
+	if (q->ruri_user.len >= 3 && memcmp(q->ruri_user.p, "302", 3) == 0) {
+		r->kind = DP_ROUTE_REDIRECT;
+		r->code = 302;
+		r->contacts[0] = SIP_STR_LIT("<sip:+4930111@gw1.example.net>;q=0.5");
+		r->contacts[1] = SIP_STR_LIT("<sip:+4930111@gw2.example.net>;q=0.1;expires=60");
+		r->n_contacts = 2;
+	} else if (q->ruri_user.len >= 3 && memcmp(q->ruri_user.p, "fwd", 3) == 0) {
+		r->kind = DP_ROUTE_FORWARD;
+		sip_addr_parse(SIP_STR_LIT(GW), &r->nh);
+		r->nh_port = 5080;
+		r->ruri = SIP_STR_LIT("sip:4930222@" GW ":5080");
+		r->extra = SIP_STR_LIT("X-Route: fwd\r\n");
+	} else if (SIP_STR_EQ_LIT(q->ruri_user, "reject")) {
+		r->kind = DP_ROUTE_REJECT;
+		r->code = 403;
+		r->reason = SIP_STR_LIT("Forbidden by policy");
+	} else if (SIP_STR_EQ_LIT(q->ruri_user, "drop")) {
+		r->kind = DP_ROUTE_DROP;
+	} else if (SIP_STR_EQ_LIT(q->ruri_user, "loop")) {
+		r->kind = DP_ROUTE_REDIRECT;
+		r->contacts[0] = SIP_STR_LIT("<sip:loop@" ROUTER ">");
+		r->n_contacts = 1;
+	} else if (SIP_STR_EQ_LIT(q->ruri_user, "many")) {
+		r->kind = DP_ROUTE_REDIRECT;
+		for (unsigned i = 0; i < DP_MAX_CONTACTS; i++)
+			r->contacts[i] = SIP_STR_LIT("<sip:+493011122233344455566677788899900@"
+						     "a-rather-long-gateway-name.example.net:5060;"
+						     "transport=udp>;q=0.5;expires=3600");
+		r->n_contacts = DP_MAX_CONTACTS;
+	}
+	return 0;
+}
+
+static struct dp_sip_env env = {
+	.cfg = &cfg,
+	.route = fake_route,
+	.cnt = &cnt,
+};
+
+static int
+setup(void **state)
+{
+	struct sip_addr a;
+	(void)state;
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT(ROUTER), &a), 0);
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(dp_sip_config_init(&cfg, &a, 5060, 0x1234567890abcdefull), 0);
+	assert_int_equal(guard_init(&gin, 16384), 0);
+	assert_int_equal(guard_init(&gout, 16384), 0);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	guard_fini(&gin);
+	guard_fini(&gout);
+	return 0;
+}
+
+static int
+reset(void **state)
+{
+	(void)state;
+	memset(&cnt, 0, sizeof(cnt));
+	return 0;
+}
+
+/* Run the handler on text from src:sport; output copied to outbuf (NUL-terminated). */
+static enum dp_action
+run(const char *text, size_t len, const char *src, uint16_t sport, struct dp_pkt_out *out)
+{
+	struct dp_pkt_in in = {.len = (uint32_t)len, .sport = sport};
+	assert_int_equal(sip_addr_parse(sip_str_make(src, strlen(src)), &in.src), 0);
+	in.payload = guard_put(&gin, text, len);
+	memset(out, 0, sizeof(*out));
+	out->cap = 4096;
+	out->buf = guard_room(&gout, out->cap);
+	enum dp_action a = dp_sip_handle(&env, &in, out);
+	if (a == DP_ACT_SEND) {
+		assert_true(out->len < sizeof(outbuf));
+		memcpy(outbuf, out->buf, out->len);
+		outbuf[out->len] = '\0';
+	}
+	return a;
+}
+
+static enum dp_action
+run_str(const char *text, struct dp_pkt_out *out)
+{
+	return run(text, strlen(text), CLIENT, 5062, out);
+}
+
+/* An INVITE-like request; fields default when NULL. */
+static const char *
+request(const char *method, const char *ruri, const char *to_tag, const char *branch,
+		const char *extra)
+{
+	static char buf[4096];
+	snprintf(buf, sizeof(buf),
+			"%s %s SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP " CLIENT ":5062;branch=%s\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: \"Alice\" <sip:alice@" CLIENT ">;tag=a1\r\n"
+			"To: <%s>%s%s\r\n"
+			"Call-ID: call-1@" CLIENT "\r\n"
+			"CSeq: 1 %s\r\n"
+			"%s"
+			"Content-Length: 0\r\n"
+			"\r\n",
+			method, ruri, branch ? branch : "z9hG4bKcli1", ruri, to_tag ? ";tag=" : "",
+			to_tag ? to_tag : "", method, extra ? extra : "");
+	return buf;
+}
+
+static void
+parse_out(struct sip_msg *m)
+{
+	int rc = sip_parse(m, outbuf, strlen(outbuf), 0);
+	struct sip_verdict v;
+	assert_true(rc > 0);
+	assert_int_equal(sip_validate(m, rc, SIP_VAL_STRICT, &v), 0);
+}
+
+static void
+test_redirect_and_ack(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	struct sip_naddr to;
+	(void)state;
+
+	assert_int_equal(run_str(request("INVITE", "sip:302555@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	assert_true(out.is_reply);
+	assert_int_equal(out.dport, 5062); /* sent-by port: no rport (§18.2.2) */
+	parse_out(&m);
+	assert_int_equal(m.status, 302);
+	assert_int_equal(sip_hdr_count(&m, SIP_HDR_CONTACT), 1);
+	assert_non_null(strstr(outbuf, "Contact: <sip:+4930111@gw1.example.net>;q=0.5, "
+					"<sip:+4930111@gw2.example.net>;q=0.1;expires=60\r\n"));
+	assert_int_equal(sip_naddr_of(&m, SIP_HDR_TO, &to, 0), 0);
+	assert_int_equal(to.tag.len, SIP_TOTAG_LEN);
+	assert_int_equal(cnt.v[DP_C_ACT_REDIRECT], 1);
+	assert_int_equal(cnt.v[DP_C_REPLY_3XX], 1);
+
+	/* The ACK for it: same branch, Call-ID, From tag; our To-tag. */
+	char tag[SIP_TOTAG_LEN + 1];
+	memcpy(tag, to.tag.p, SIP_TOTAG_LEN);
+	tag[SIP_TOTAG_LEN] = '\0';
+	assert_int_equal(run_str(request("ACK", "sip:302555@" ROUTER, tag, NULL, NULL), &out),
+			DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_ACT_ACK_ABSORBED], 1);
+
+	/* Another ACK (other tag) is not ours: it follows its INVITE (dialplan says redirect: drop). */
+	assert_int_equal(run_str(request("ACK", "sip:302555@" ROUTER, "slother", NULL, NULL),
+				 &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_ACT_ACK_ABSORBED], 1);
+	assert_int_equal(cnt.v[DP_C_DROP_ACK_UNROUTABLE], 1);
+
+	/* CANCEL of a redirected call: 200. */
+	assert_int_equal(run_str(request("CANCEL", "sip:302555@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 200);
+	assert_int_equal(cnt.v[DP_C_ACT_CANCEL_REPLY], 1);
+}
+
+static void
+test_reply_rport(void **state)
+{
+	struct dp_pkt_out out;
+	(void)state;
+	const char *t = request("INVITE", "sip:reject@" ROUTER, NULL, "z9hG4bKrp;rport", NULL);
+	/* From another address than sent-by: received and rport filled in (RFC 3581). */
+	assert_int_equal(run(t, strlen(t), "198.51.100.7", 40000, &out), DP_ACT_SEND);
+	assert_int_equal(out.dport, 40000);
+	assert_non_null(strstr(outbuf, "SIP/2.0 403 Forbidden by policy\r\n"));
+	assert_non_null(strstr(outbuf, ";rport=40000;received=198.51.100.7\r\n"));
+	assert_int_equal(cnt.v[DP_C_ACT_REJECT], 1);
+}
+
+static void
+test_forward_cancel_retransmission(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	struct sip_via v;
+	struct sip_cursor c;
+	char first[4096];
+	(void)state;
+
+	const char *inv = request("INVITE", "sip:fwd42@" ROUTER, NULL, NULL, NULL);
+	assert_int_equal(run_str(inv, &out), DP_ACT_SEND);
+	assert_false(out.is_reply);
+	assert_int_equal(out.dport, 5080);
+	char txt[48];
+	assert_int_equal(sip_addr_format(&out.dst, txt, sizeof(txt)), strlen(GW));
+	assert_memory_equal(txt, GW, strlen(GW));
+	parse_out(&m);
+	assert_true(SIP_STR_EQ_LIT(sip_msg_ruri(&m), "sip:4930222@" GW ":5080"));
+	assert_non_null(strstr(outbuf, "Max-Forwards: 69\r\n"));
+	assert_non_null(strstr(outbuf, "X-Route: fwd\r\n"));
+	sip_cursor_init(&c, &m, SIP_HDR_VIA);
+	assert_int_equal(sip_via_next(&c, &v), 1);
+	assert_true(SIP_STR_EQ_LIT(v.host, ROUTER));
+	assert_int_equal(v.branch.len, SIP_BRANCH_LEN);
+	assert_int_equal(sip_via_next(&c, &v), 1);
+	assert_true(SIP_STR_EQ_LIT(v.branch, "z9hG4bKcli1"));
+	assert_int_equal(cnt.v[DP_C_ACT_FORWARD], 1);
+	strcpy(first, outbuf);
+
+	/* A retransmission gives the same bytes. */
+	assert_int_equal(run_str(inv, &out), DP_ACT_SEND);
+	assert_string_equal(first, outbuf);
+
+	/* Its CANCEL goes to the same place with the same branch. */
+	assert_int_equal(run_str(request("CANCEL", "sip:fwd42@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	assert_int_equal(out.dport, 5080);
+	const char *b1 = strstr(first, ";branch=");
+	const char *b2 = strstr(outbuf, ";branch=");
+	assert_non_null(b1);
+	assert_non_null(b2);
+	assert_memory_equal(b1, b2, 8 + SIP_BRANCH_LEN);
+	assert_null(strstr(outbuf, "Record-Route"));
+}
+
+static void
+test_response_forward(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	char resp[2048];
+	(void)state;
+
+	/* Forward an INVITE to learn our branch, then send its 180 back. */
+	assert_int_equal(run_str(request("INVITE", "sip:fwd7@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	const char *b = strstr(outbuf, ";branch=") + 8;
+	char branch[SIP_BRANCH_LEN + 1];
+	memcpy(branch, b, SIP_BRANCH_LEN);
+	branch[SIP_BRANCH_LEN] = '\0';
+	snprintf(resp, sizeof(resp),
+			"SIP/2.0 180 Ringing\r\n"
+			"Via: SIP/2.0/UDP " ROUTER ":5060;branch=%s\r\n"
+			"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKcli1;rport=5999;received=192.0.2.99\r\n"
+			"From: <sip:alice@" CLIENT ">;tag=a1\r\n"
+			"To: <sip:fwd7@" ROUTER ">;tag=gw1\r\n"
+			"Call-ID: call-1@" CLIENT "\r\n"
+			"CSeq: 1 INVITE\r\n"
+			"Content-Length: 0\r\n\r\n", branch);
+	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_SEND);
+	assert_int_equal(out.dport, 5999);
+	char txt[48];
+	size_t tl = sip_addr_format(&out.dst, txt, sizeof(txt));
+	assert_int_equal(tl, strlen("192.0.2.99"));
+	assert_memory_equal(txt, "192.0.2.99", tl);
+	parse_out(&m);
+	assert_int_equal(sip_hdr_count(&m, SIP_HDR_VIA), 1);
+	assert_int_equal(cnt.v[DP_C_ACT_RESPONSE_FWD], 1);
+
+	/* Not ours (wrong branch format): dropped. */
+	char *p = strstr(resp, ";branch=z9hG4bKsl");
+	p[12] = 'X';
+	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_RESPONSE_NOT_OURS], 1);
+}
+
+static void
+test_response_broadcast(void **state)
+{
+	struct dp_pkt_out out;
+	char resp[2048];
+	char branch[SIP_BRANCH_LEN + 1];
+	(void)state;
+
+	assert_int_equal(run_str(request("INVITE", "sip:fwd8@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	memcpy(branch, strstr(outbuf, ";branch=") + 8, SIP_BRANCH_LEN);
+	branch[SIP_BRANCH_LEN] = '\0';
+	/* RFC 4475 bcast: the next Via is the broadcast address. */
+	snprintf(resp, sizeof(resp),
+			"SIP/2.0 200 OK\r\n"
+			"Via: SIP/2.0/UDP " ROUTER ";branch=%s\r\n"
+			"Via: SIP/2.0/UDP 255.255.255.255;branch=z9hG4bK1saber23\r\n"
+			"Call-ID: c\r\nCSeq: 35 INVITE\r\n"
+			"From: sip:user@example.com;tag=11141343\r\n"
+			"To: sip:user@example.edu;tag=2229\r\n"
+			"Content-Length: 0\r\n\r\n", branch);
+	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_FORBIDDEN_DST], 1);
+}
+
+static void
+test_options_and_proxy_checks(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	(void)state;
+
+	assert_int_equal(run_str(request("OPTIONS", "sip:" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 200);
+	assert_non_null(strstr(outbuf, "Allow: INVITE"));
+	assert_int_equal(cnt.v[DP_C_ACT_OPTIONS_REPLY], 1);
+
+	/* Max-Forwards 0 to a number: 483. */
+	char t[4096];
+	strcpy(t, request("INVITE", "sip:fwd1@" ROUTER, NULL, NULL, NULL));
+	memcpy(strstr(t, "Max-Forwards: 70"), "Max-Forwards: 00", 16);
+	assert_int_equal(run_str(t, &out), DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 483);
+
+	/* Proxy-Require: 420 with Unsupported listing it. */
+	assert_int_equal(run_str(request("INVITE", "sip:fwd1@" ROUTER, NULL, NULL,
+					 "Proxy-Require: foo, bar\r\n"), &out), DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 420);
+	assert_non_null(strstr(outbuf, "Unsupported: foo, bar\r\n"));
+}
+
+static void
+test_register_goes_to_kernel(void **state)
+{
+	struct dp_pkt_out out;
+	(void)state;
+	assert_int_equal(run_str(request("REGISTER", "sip:" ROUTER, NULL, NULL,
+					 "Contact: <sip:alice@" CLIENT ":5062>\r\n"), &out),
+			DP_ACT_EXCEPTION);
+	assert_int_equal(cnt.v[DP_C_EXC_REGISTER], 1);
+}
+
+static void
+test_garbage_and_keepalive(void **state)
+{
+	struct dp_pkt_out out;
+	(void)state;
+	assert_int_equal(run("\r\n\r\n", 4, CLIENT, 5062, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_KEEPALIVE], 1);
+	assert_int_equal(run("\0\0\0\0", 4, CLIENT, 5062, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_NOT_SIP], 1);
+	const char http[] = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
+	assert_int_equal(run(http, sizeof(http) - 1, CLIENT, 5062, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_BAD_REQUEST_SILENT], 1);
+}
+
+static void
+test_no_route_default(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	(void)state;
+	assert_int_equal(run_str(request("INVITE", "sip:unknown@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 404);
+	assert_int_equal(cnt.v[DP_C_ACT_NO_ROUTE], 1);
+	assert_int_equal(run_str(request("INVITE", "sip:drop@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_ACT_DROP_RULE], 1);
+}
+
+static void
+test_in_dialog_route(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	(void)state;
+
+	/* BYE with our Record-Route as Route, then the UAS contact as R-URI. */
+	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL,
+					 "Route: <sip:" ROUTER ":5060;lr>\r\n"), &out), DP_ACT_SEND);
+	assert_int_equal(out.dport, 5070);
+	parse_out(&m);
+	assert_null(sip_hdr_first(&m, SIP_HDR_ROUTE));
+	assert_int_equal(cnt.v[DP_C_ACT_IN_DIALOG], 1);
+
+	/* Two Routes on one line: only ours goes, the request follows the next one. */
+	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL,
+					 "Route: <sip:" ROUTER ";lr>, <sip:10.0.0.40:5090;lr>\r\n"),
+				 &out), DP_ACT_SEND);
+	assert_int_equal(out.dport, 5090);
+	assert_non_null(strstr(outbuf, "Route: <sip:10.0.0.40:5090;lr>\r\n"));
+
+	/* In-dialog to a host name: not resolved in the fast path. */
+	assert_int_equal(run_str(request("BYE", "sip:bob@host.example.com", "gw1", NULL, NULL),
+				 &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_NEEDS_DNS], 1);
+
+	/* SIPp-style BYE sent to the router itself, no Route: the dialplan decides. */
+	assert_int_equal(run_str(request("BYE", "sip:fwd3@" ROUTER ":5060", "gw1", NULL, NULL),
+				 &out), DP_ACT_SEND);
+	assert_int_equal(out.dport, 5080);
+}
+
+static void
+test_strict_route(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	(void)state;
+
+	/* A strict router put our Record-Route in the R-URI (§16.4). */
+	assert_int_equal(run_str(request("BYE", "sip:" ROUTER ":5060;lr", "gw1", NULL,
+					 "Route: <sip:bob@10.0.0.30:5070>\r\n"), &out), DP_ACT_SEND);
+	assert_int_equal(out.dport, 5070);
+	parse_out(&m);
+	assert_true(SIP_STR_EQ_LIT(sip_msg_ruri(&m), "sip:bob@10.0.0.30:5070"));
+	assert_null(sip_hdr_first(&m, SIP_HDR_ROUTE));
+}
+
+static void
+test_redirect_loop_and_amplification(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	(void)state;
+
+	assert_int_equal(run_str(request("INVITE", "sip:loop@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_LOOP], 1);
+
+	/* A small request never gets a reply more than twice its size. */
+	const char *t = request("INVITE", "sip:many@" ROUTER, NULL, NULL, NULL);
+	size_t tl = strlen(t);
+	assert_int_equal(run_str(t, &out), DP_ACT_SEND);
+	assert_true(out.len <= 2 * tl);
+	parse_out(&m);
+	assert_int_equal(m.status, 302);
+	unsigned n = 0;
+	for (const char *p = outbuf; (p = strstr(p, "a-rather-long")) != NULL; p++)
+		n++;
+	assert_true(n >= 1 && n < DP_MAX_CONTACTS);
+}
+
+static void
+test_error_replies(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	(void)state;
+	char t[4096];
+
+	strcpy(t, request("INVITE", "sip:fwd1@" ROUTER, NULL, NULL, NULL));
+	memcpy(strstr(t, "SIP/2.0\r\n"), "SIP/7.0", 7);
+	assert_int_equal(run_str(t, &out), DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 505);
+	assert_non_null(strstr(outbuf, "Warning: 399 " ROUTER " \""));
+	assert_int_equal(cnt.v[DP_C_ACT_ERROR_REPLY], 1);
+}
+
+/* RFC 4475 over the handler: the expected action for each message, and no crash. */
+struct corpus_case {
+	const char *name;
+	enum dp_action action;
+	unsigned status; /* for replies */
+};
+
+static const struct corpus_case corpus_cases[] = {
+	{"badvers", DP_ACT_SEND, 505},
+	{"unkscm", DP_ACT_SEND, 416},
+	{"novelsc", DP_ACT_SEND, 416},
+	{"zeromf", DP_ACT_SEND, 483},
+	{"bext01", DP_ACT_SEND, 420},
+	{"mismatch01", DP_ACT_SEND, 400},
+	{"mismatch02", DP_ACT_SEND, 501},
+	{"insuf", DP_ACT_DROP, 0},    /* no From/To/Call-ID: no reply can be built */
+	{"clerr", DP_ACT_SEND, 400},
+	{"ncl", DP_ACT_SEND, 400},
+	{"mcl01", DP_ACT_SEND, 400},
+	{"multi01", DP_ACT_DROP, 0},  /* two Call-IDs: a reply would be ambiguous */
+	{"badinv01", DP_ACT_SEND, 400},
+	{"bcast", DP_ACT_DROP, 0},    /* response, top Via not ours */
+	{"bigcode", DP_ACT_DROP, 0},
+	{"scalarlg", DP_ACT_DROP, 0},
+	{"noreason", DP_ACT_DROP, 0},
+	{"unreason", DP_ACT_DROP, 0},
+	{"regescrt", DP_ACT_EXCEPTION, 0},
+	{"cparam01", DP_ACT_EXCEPTION, 0},
+	{"wsinv", DP_ACT_DROP, 0},    /* To-tag + Route to a host name: needs DNS */
+	{"intmeth", DP_ACT_SEND, 404},
+	{"inv2543", DP_ACT_SEND, 404},
+	{"dblreq", DP_ACT_EXCEPTION, 0},
+};
+
+static void
+test_corpus(void **state)
+{
+	struct dp_pkt_out out;
+	char path[64];
+	(void)state;
+
+	if (corpus_dir() == NULL)
+		fail_msg("SIPLINE_CORPUS is not set");
+	for (size_t i = 0; i < sizeof(corpus_cases) / sizeof(corpus_cases[0]); i++) {
+		const struct corpus_case *cc = &corpus_cases[i];
+		char *buf;
+		size_t len;
+		snprintf(path, sizeof(path), "rfc4475/%s.sip", cc->name);
+		assert_int_equal(corpus_read(path, &buf, &len), 0);
+		enum dp_action a = run(buf, len, CLIENT, 5060, &out);
+		if (a != cc->action)
+			fail_msg("%s: action %d, expected %d", cc->name, a, cc->action);
+		if (a == DP_ACT_SEND && cc->status) {
+			struct sip_msg m;
+			int rc = sip_parse(&m, outbuf, out.len, 0);
+			assert_true(rc > 0);
+			if (m.status != cc->status)
+				fail_msg("%s: status %u, expected %u", cc->name, m.status, cc->status);
+		}
+		free(buf);
+	}
+
+	/* Every other corpus file: whatever the action, the handler must not crash. */
+	char **names;
+	size_t n;
+	assert_int_equal(corpus_list("rfc4475", ".sip", &names, &n), 0);
+	assert_int_equal(n, 49);
+	for (size_t i = 0; i < n; i++) {
+		char *buf;
+		size_t len;
+		snprintf(path, sizeof(path), "rfc4475/%s", names[i]);
+		assert_int_equal(corpus_read(path, &buf, &len), 0);
+		(void)run(buf, len, CLIENT, 5060, &out);
+		free(buf);
+	}
+	corpus_list_free(names, n);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_redirect_and_ack, reset),
+		cmocka_unit_test_setup(test_reply_rport, reset),
+		cmocka_unit_test_setup(test_forward_cancel_retransmission, reset),
+		cmocka_unit_test_setup(test_response_forward, reset),
+		cmocka_unit_test_setup(test_response_broadcast, reset),
+		cmocka_unit_test_setup(test_options_and_proxy_checks, reset),
+		cmocka_unit_test_setup(test_register_goes_to_kernel, reset),
+		cmocka_unit_test_setup(test_garbage_and_keepalive, reset),
+		cmocka_unit_test_setup(test_no_route_default, reset),
+		cmocka_unit_test_setup(test_in_dialog_route, reset),
+		cmocka_unit_test_setup(test_strict_route, reset),
+		cmocka_unit_test_setup(test_redirect_loop_and_amplification, reset),
+		cmocka_unit_test_setup(test_error_replies, reset),
+		cmocka_unit_test_setup(test_corpus, reset),
+	};
+	return cmocka_run_group_tests_name("dp_sip", tests, setup, teardown);
+}
