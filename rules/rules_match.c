@@ -1,0 +1,978 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The matcher. Per lookup, cheapest first: the digit and generic indexes
+ * (one or two cache lines each), rules without an index, then the regex
+ * databases, and a field's database is scanned only if one of its rules
+ * could still beat the best candidate so far. Rules are numbered in
+ * precedence order, so every comparison is an integer compare. Only the
+ * winner's rule, program, substitutions and templates are touched.
+ *
+ * No allocation, no locks, no system calls: everything variable lives
+ * in the caller's scratch and buffers.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "rules_dix.h"
+#include "rules_impl.h"
+
+/* ---- templates ---- */
+
+int
+rules_tmpl_var(const char *p, size_t n, size_t *used)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		int var;
+	} vars[] = {
+		{"ruser", 5, TV_RUSER}, {"user", 4, TV_USER}, {"domain", 6, TV_DOMAIN},
+		{"from", 4, TV_FROM}, {"to", 2, TV_TO},
+	};
+	bool brace;
+
+	if (n < 2 || p[0] != '$')
+		return -1;
+	if (p[1] == '$') {
+		*used = 2;
+		return TV_DOLLAR;
+	}
+	brace = p[1] == '{';
+	p += 1 + brace;
+	n -= 1 + brace;
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		if (n < vars[i].len || memcmp(p, vars[i].name, vars[i].len) != 0)
+			continue;
+		if (brace) {
+			if (n == vars[i].len || p[vars[i].len] != '}')
+				return -1;
+			*used = vars[i].len + 3;
+			return vars[i].var;
+		}
+		/* "$userx" is not "$user" followed by "x": ask for braces instead. */
+		if (n > vars[i].len) {
+			char c = p[vars[i].len];
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+					c == '_')
+				return -1;
+		}
+		*used = vars[i].len + 1;
+		return vars[i].var;
+	}
+	return -1;
+}
+
+/* ---- scratch ---- */
+
+struct rules_scratch *
+rules_scratch_create(const struct rules_plan *plan)
+{
+	struct rules_scratch *s = calloc(1, sizeof(*s));
+	size_t n = plan->n_regex ? plan->n_regex : 1;
+
+	if (s == NULL)
+		return NULL;
+	s->plan = plan;
+	s->gen = 1;
+	s->stamp = calloc(n, sizeof(uint32_t));
+	s->cand = calloc(n, sizeof(uint32_t));
+	/* \0..\9: captures beyond nine are never used by a replacement. */
+	s->md = pcre2_match_data_create(10, NULL);
+	if (s->stamp == NULL || s->cand == NULL || s->md == NULL)
+		goto fail;
+	/*
+	 * Without JIT, PCRE2 allocates its backtracking frames in the match
+	 * data on first use: do that now rather than in a worker's lookup.
+	 */
+	for (uint64_t i = 0; i < plan->n_pcres; i++)
+		(void)pcre2_match(plan->pcre[i], (PCRE2_SPTR) "", 0, 0, 0, s->md, NULL);
+	if (plan->hs_proto != NULL && hs_clone_scratch(plan->hs_proto, &s->hs) != HS_SUCCESS)
+		goto fail;
+	return s;
+fail:
+	rules_scratch_free(s);
+	return NULL;
+}
+
+struct rules_scratch *
+rules_scratch_clone(const struct rules_scratch *proto)
+{
+	return rules_scratch_create(proto->plan);
+}
+
+void
+rules_scratch_free(struct rules_scratch *s)
+{
+	if (s == NULL)
+		return;
+	if (s->hs != NULL)
+		hs_free_scratch(s->hs);
+	pcre2_match_data_free(s->md);
+	free(s->stamp);
+	free(s->cand);
+	free(s);
+}
+
+/* ---- one lookup ---- */
+
+struct mctx {
+	const struct rules_plan *p;
+	struct rules_scratch *s;
+	const struct rules_query *q;
+	struct rules_trace *tr;
+	uint32_t best;
+};
+
+static struct rules_view
+domain_lc(struct mctx *m)
+{
+	struct rules_scratch *s = m->s;
+
+	if (!s->dom_ready) {
+		struct rules_view d = m->q->domain;
+		/* Longer than any host name: kept as is, so it matches nothing lower-cased. */
+		if (d.len > sizeof(s->dom_lc)) {
+			s->dom = d;
+		} else {
+			for (uint32_t i = 0; i < d.len; i++) {
+				char c = d.p[i];
+				s->dom_lc[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+			}
+			s->dom = (struct rules_view){s->dom_lc, d.len};
+		}
+		s->dom_ready = true;
+	}
+	return s->dom;
+}
+
+static inline struct rules_view
+field_view(struct mctx *m, unsigned f)
+{
+	const struct rules_query *q = m->q;
+
+	switch (f) {
+	case RULES_F_USER:
+		return q->user;
+	case RULES_F_DOMAIN:
+		return domain_lc(m);
+	case RULES_F_FROM:
+		return q->from;
+	default:
+		return q->to;
+	}
+}
+
+struct scan_ctx {
+	const struct rules_plan *p;
+	struct rules_scratch *s;
+};
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+		void *ctx)
+{
+	struct scan_ctx *c = ctx;
+	struct rules_scratch *s = c->s;
+	uint32_t prim;
+
+	/* A database from a blob is trusted only as far as its ids are in range. */
+	if (id >= c->p->n_regex)
+		return 0;
+	prim = c->p->regex[id].prim;
+	(void)from;
+	(void)to;
+	(void)flags;
+	s->stamp[id] = s->gen;
+	if (prim != RV_NONE && (prim & RV_RULE) < s->best_hint)
+		s->cand[s->n_cand++] = prim;
+	return 0;
+}
+
+/* Scan field f's database once per lookup: stamps for filters, candidates for rules. */
+static void
+scan_field(struct mctx *m, unsigned f)
+{
+	struct rules_scratch *s = m->s;
+	struct scan_ctx c = {m->p, s};
+
+	if (s->scanned & (1u << f))
+		return;
+	s->scanned |= 1u << f;
+	s->cand_start[f] = s->n_cand;
+	s->best_hint = m->tr != NULL ? UINT32_MAX : m->best;
+	struct rules_view v = field_view(m, f);
+	hs_error_t e = hs_scan(m->p->hs[f], v.p != NULL ? v.p : "", v.len, 0, s->hs, on_match, &c);
+	if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+		s->scan_err = -EINVAL;
+	s->cand_end[f] = s->n_cand;
+}
+
+static bool
+method_in(struct rules_view m, const char *list, uint32_t len)
+{
+	uint32_t st = 0;
+
+	for (uint32_t i = 0; i <= len; i++) {
+		if (i < len && list[i] != ',')
+			continue;
+		if (i - st == m.len && memcmp(list + st, m.p, m.len) == 0)
+			return true;
+		st = i + 1;
+	}
+	return false;
+}
+
+static bool
+cidr_in(const struct rules_query *q, const struct rules_cidr *c)
+{
+	unsigned full = c->bits / 8, rem = c->bits % 8;
+
+	if (q->src_af != c->af)
+		return false;
+	if (memcmp(q->src, c->a, full) != 0)
+		return false;
+	if (rem == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rem));
+	return (q->src[full] & mask) == c->a[full];
+}
+
+static bool
+cond_ok(struct mctx *m, const struct rules_cond *c)
+{
+	const struct rules_plan *p = m->p;
+	struct rules_view v;
+
+	switch (c->type) {
+	case CT_PREFIX:
+		v = field_view(m, c->field);
+		return v.len >= c->s.len && memcmp(v.p, rules_str(p, c->s), c->s.len) == 0;
+	case CT_EXACT:
+		v = field_view(m, c->field);
+		return v.len == c->s.len && memcmp(v.p, rules_str(p, c->s), c->s.len) == 0;
+	case CT_REGEX:
+		scan_field(m, c->field);
+		return m->s->stamp[c->n] == m->s->gen;
+	case CT_LEN:
+		return field_view(m, c->field).len == c->n;
+	case CT_SRC:
+		for (uint32_t i = 0; i < c->n; i++)
+			if (cidr_in(m->q, &p->cidrs[c->s.off + i]))
+				return true;
+		return false;
+	case CT_METHOD:
+		return method_in(m->q->method, rules_str(p, c->s), c->s.len);
+	default:
+		return false;
+	}
+}
+
+/* The rule's own regex failed (a rule indexed by the regex's literal prefix). */
+#define FAIL_PRIMARY UINT32_MAX
+
+/*
+ * 0 if every further condition of rule r holds, else the index of the
+ * first that fails (FAIL_PRIMARY for its indexing regex).
+ */
+static uint32_t
+filters_fail(struct mctx *m, uint32_t r)
+{
+	const struct rules_rule *ru = &m->p->rules[r];
+	uint32_t i = ru->filt;
+
+	if (PRIM_KIND(ru->prim) == PK_REGEX) {
+		/* Found by a literal prefix, or by the scan (then this is a stamp check). */
+		uint32_t re = PRIM_ARG(ru->prim);
+		scan_field(m, m->p->regex[re].field);
+		if (m->s->stamp[re] != m->s->gen)
+			return FAIL_PRIMARY;
+	}
+	if (i == 0)
+		return 0;
+	for (;; i++) {
+		const struct rules_cond *c = &m->p->conds[i];
+		if (!cond_ok(m, c))
+			return i;
+		if (c->last)
+			return 0;
+	}
+}
+
+static void
+trace_cand(struct rules_trace *tr, uint32_t r, uint32_t failed)
+{
+	if (tr->n_cands < RULES_EXPLAIN_CANDS) {
+		tr->cand[tr->n_cands].rule = r;
+		tr->cand[tr->n_cands].failed = failed;
+		tr->n_cands++;
+	}
+}
+
+/* Candidate v (one encoded rule): does it hold, and is it the best so far? */
+static inline bool
+consider(struct mctx *m, uint32_t v)
+{
+	uint32_t r = v & RV_RULE;
+	uint32_t failed = 0;
+
+	if (r >= m->best && m->tr == NULL)
+		return false;
+	if (v & RV_FILT)
+		failed = filters_fail(m, r);
+	if (m->tr != NULL)
+		trace_cand(m->tr, r, failed);
+	if (failed != 0)
+		return false;
+	if (r < m->best)
+		m->best = r;
+	return true;
+}
+
+static inline void
+consider_value(struct mctx *m, uint32_t v)
+{
+	if (v == RV_NONE)
+		return;
+	if (!(v & RV_LIST)) {
+		consider(m, v);
+		return;
+	}
+	const uint32_t *l = m->p->lists + (v & RV_LIST_OFF);
+	for (uint32_t i = 0; i < l[0]; i++) {
+		/* In precedence order: the first that holds is the best of the list. */
+		if (consider(m, l[1 + i]) && m->tr == NULL)
+			return;
+		if ((l[1 + i] & RV_RULE) >= m->best && m->tr == NULL)
+			return;
+	}
+}
+
+static void
+probe_generic(struct mctx *m, unsigned f)
+{
+	const struct rules_plan *p = m->p;
+	struct rules_view v = field_view(m, f);
+	uint64_t plen = p->h.gen_plen[f];
+	uint64_t h = gen_hash_start(f);
+
+	for (uint32_t l = 1; l <= v.len; l++) {
+		h = gen_hash_step(h, (unsigned char)v.p[l - 1]);
+		unsigned kind;
+		if (l <= 64 && (plen & (1ull << (l - 1))))
+			kind = PK_PREFIX;
+		else if (l == v.len && p->h.gen_exact[f])
+			kind = PK_EXACT;
+		else
+			continue;
+		for (;;) {
+			uint64_t key = gen_hash_final(h, l, kind);
+			for (uint32_t i = (uint32_t)key & p->h.gtab_mask; p->gtab[i] != 0;
+					i = (i + 1) & p->h.gtab_mask) {
+				const struct rules_gent *e = &p->gents[p->gtab[i] - 1];
+				if (e->key == key && e->field == f && e->kind == kind && e->s.len == l &&
+						memcmp(rules_str(p, e->s), v.p, l) == 0) {
+					consider_value(m, e->value);
+					break;
+				}
+			}
+			/* At the full length both a prefix and an exact value may exist. */
+			if (kind == PK_PREFIX && l == v.len && p->h.gen_exact[f]) {
+				kind = PK_EXACT;
+				continue;
+			}
+			break;
+		}
+	}
+}
+
+/* The user field's digit-index candidate, found ahead of the match (bursts). */
+struct pre {
+	uint32_t value;
+};
+
+static inline void
+find_best(struct mctx *m, const struct pre *pre)
+{
+	const struct rules_plan *p = m->p;
+	uint32_t fields = p->h.fields_dix;
+
+	while (fields != 0) {
+		unsigned f = (unsigned)__builtin_ctz(fields);
+		const struct rules_dix *dx = &p->h.dix[f];
+		fields &= fields - 1;
+		if (pre != NULL && f == RULES_F_USER) {
+			consider_value(m, pre->value);
+		} else {
+			struct rules_view v = field_view(m, f);
+			uint64_t x;
+			uint32_t t = dix_locate(dx, v.p, v.len, &x);
+			consider_value(m, dix_find(p, dx, x, t));
+		}
+	}
+	fields = p->h.fields_gen;
+	while (fields != 0) {
+		unsigned f = (unsigned)__builtin_ctz(fields);
+		fields &= fields - 1;
+		probe_generic(m, f);
+	}
+	for (uint64_t i = 0; i < p->n_unidx; i++) {
+		uint32_t v = p->unidx[i];
+		if ((v & RV_RULE) >= m->best && m->tr == NULL)
+			break;
+		if (consider(m, v) && m->tr == NULL)
+			break;
+	}
+	fields = p->h.fields_re;
+	while (fields != 0) {
+		unsigned f = (unsigned)__builtin_ctz(fields);
+		fields &= fields - 1;
+		/* Skip the scan when none of this field's regex rules can win any more. */
+		if (p->h.re_min[f] == RV_NONE || (p->h.re_min[f] >= m->best && m->tr == NULL))
+			continue;
+		scan_field(m, f);
+		for (uint32_t i = m->s->cand_start[f]; i < m->s->cand_end[f]; i++)
+			consider(m, m->s->cand[i]);
+	}
+}
+
+/* ---- applying the winner ---- */
+
+struct wbuf {
+	char *p;
+	size_t cap;
+	size_t len;
+	bool full;
+};
+
+static inline void
+put(struct wbuf *w, const char *s, size_t n)
+{
+	if (n == 0)
+		return;
+	if (w->len + n > w->cap) {
+		w->full = true;
+		return;
+	}
+	memcpy(w->p + w->len, s, n);
+	w->len += n;
+}
+
+static void
+put_u32(struct wbuf *w, uint32_t v)
+{
+	char d[10];
+	int n = 0;
+
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	while (n > 0) {
+		char c = d[--n];
+		put(w, &c, 1);
+	}
+}
+
+/* RFC 3261 qvalue from thousandths: 1, 0, 0.5, 0.25, 0.125. */
+static void
+put_q(struct wbuf *w, uint16_t q)
+{
+	char t[6] = {'0', '.', 0, 0, 0, 0};
+	size_t n = 2;
+
+	if (q >= 1000) {
+		put(w, "1", 1);
+		return;
+	}
+	if (q == 0) {
+		put(w, "0", 1);
+		return;
+	}
+	t[2] = (char)('0' + q / 100);
+	t[3] = (char)('0' + q / 10 % 10);
+	t[4] = (char)('0' + q % 10);
+	n = 5;
+	while (t[n - 1] == '0')
+		n--;
+	put(w, t, n);
+}
+
+static void
+render(struct wbuf *w, struct rules_view t, const struct rules_query *q, struct rules_view user)
+{
+	uint32_t i = 0, lit = 0;
+
+	while (i < t.len) {
+		if (t.p[i] != '$') {
+			i++;
+			continue;
+		}
+		put(w, t.p + lit, i - lit);
+		size_t used = 1;
+		struct rules_view v = {NULL, 0};
+		switch (rules_tmpl_var(t.p + i, t.len - i, &used)) {
+		case TV_USER:
+			v = user;
+			break;
+		case TV_RUSER:
+			v = q->user;
+			break;
+		case TV_DOMAIN:
+			v = q->domain;
+			break;
+		case TV_FROM:
+			v = q->from;
+			break;
+		case TV_TO:
+			v = q->to;
+			break;
+		case TV_DOLLAR:
+			v = (struct rules_view){"$", 1};
+			break;
+		default:
+			/* The compiler only lets well-formed templates through. */
+			v = (struct rules_view){"$", 1};
+			used = 1;
+			break;
+		}
+		put(w, v.p, v.len);
+		i += (uint32_t)used;
+		lit = i;
+	}
+	put(w, t.p + lit, t.len - lit);
+}
+
+static void
+trace_step(struct rules_trace *tr, const char *op, const char *arg, size_t arg_len,
+		struct rules_view val)
+{
+	if (tr == NULL || tr->n_steps >= RULES_EXPLAIN_STEPS)
+		return;
+	struct rules_explain_step *st = &tr->step[tr->n_steps++];
+	snprintf(st->op, sizeof(st->op), "%s", op);
+	snprintf(st->arg, sizeof(st->arg), "%.*s", (int)arg_len, arg);
+	snprintf(st->value, sizeof(st->value), "%.*s", (int)val.len, val.p != NULL ? val.p : "");
+}
+
+/*
+ * Kamailio dialplan semantics: when the pattern matches, the value
+ * becomes the replacement with \N taken from the captures; otherwise it
+ * is unchanged. Returns 1 if it matched, 0 if not, -ENOSPC.
+ */
+static int
+subst(const struct rules_plan *p, struct rules_scratch *s, const struct rules_op *op,
+		struct rules_view in, char *out, struct rules_view *res)
+{
+	int rc = pcre2_match(p->pcre[op->n], (PCRE2_SPTR)(in.p != NULL ? in.p : ""), in.len, 0, 0,
+			s->md, NULL);
+	struct rules_view r = rules_sview(p, op->s);
+	PCRE2_SIZE *ov = pcre2_get_ovector_pointer(s->md);
+	uint32_t ng = rc > 0 ? (uint32_t)rc : 10;
+	size_t n = 0;
+
+	/* No match, or a matching error (limits): the value stays as it is. */
+	if (rc < 0)
+		return 0;
+	for (uint32_t i = 0; i < r.len; i++) {
+		const char *src = r.p + i;
+		size_t len = 1;
+		if (r.p[i] == '\\') {
+			i++;
+			if (r.p[i] == '\\') {
+				src = r.p + i;
+			} else {
+				uint32_t g = (uint32_t)(r.p[i] - '0');
+				/* A group that did not take part is empty (PCRE2 unset). */
+				if (g < ng && ov[2 * g] != PCRE2_UNSET) {
+					src = in.p + ov[2 * g];
+					len = ov[2 * g + 1] - ov[2 * g];
+				} else {
+					len = 0;
+				}
+			}
+		}
+		if (n + len > RULES_VALUE_MAX)
+			return -ENOSPC;
+		memcpy(out + n, src, len);
+		n += len;
+	}
+	*res = (struct rules_view){out, (uint32_t)n};
+	return 1;
+}
+
+static int
+transform(const struct rules_plan *p, struct rules_scratch *s, const struct rules_prog *pg,
+		struct rules_view in, struct rules_view *out, struct rules_trace *tr)
+{
+	struct rules_view cur = in;
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < pg->n_ops; i++) {
+		const struct rules_op *op = &p->ops[pg->ops + i];
+		char *dst = s->val[k];
+		switch (op->type) {
+		case OP_STRIP: {
+			uint32_t n = op->n < cur.len ? op->n : cur.len;
+			cur.p += n;
+			cur.len -= n;
+			if (tr != NULL) {
+				char a[12];
+				int an = snprintf(a, sizeof(a), "%u", op->n);
+				trace_step(tr, "strip", a, (size_t)an, cur);
+			}
+			break;
+		}
+		case OP_ADD:
+			if (op->s.len + cur.len > RULES_VALUE_MAX)
+				return -ENOSPC;
+			memcpy(dst, rules_str(p, op->s), op->s.len);
+			if (cur.len != 0)
+				memmove(dst + op->s.len, cur.p, cur.len);
+			cur = (struct rules_view){dst, op->s.len + cur.len};
+			k ^= 1;
+			trace_step(tr, "add", rules_str(p, op->s), op->s.len, cur);
+			break;
+		case OP_SET:
+			cur = rules_sview(p, op->s);
+			trace_step(tr, "set", rules_str(p, op->s), op->s.len, cur);
+			break;
+		case OP_SUBST: {
+			int rc = subst(p, s, op, cur, dst, &cur);
+			if (rc < 0)
+				return rc;
+			if (rc > 0)
+				k ^= 1;
+			if (tr != NULL) {
+				char a[96];
+				int an = snprintf(a, sizeof(a), "%s -> %s%s",
+						rules_str(p, p->pcres[op->n].pat), rules_str(p, op->s),
+						rc > 0 ? "" : " (no match: unchanged)");
+				trace_step(tr, "subst", a, an > 0 ? (size_t)an : 0, cur);
+			}
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	*out = cur;
+	return 0;
+}
+
+static inline bool
+gw_is_down(const uint64_t *down, uint32_t gw)
+{
+	if (down == NULL)
+		return false;
+	/* Written by the health tracker at any time: a relaxed atomic read is enough. */
+	return (__atomic_load_n(&down[gw / 64], __ATOMIC_RELAXED) >> (gw % 64)) & 1;
+}
+
+/* Member with weighted position x < total. */
+static uint32_t
+pick(const struct rules_member *m, uint32_t n, uint32_t x, const uint64_t *down, bool up_only)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (up_only && gw_is_down(down, m[i].gw))
+			continue;
+		if (x < m[i].weight)
+			return i;
+		x -= m[i].weight;
+	}
+	return n - 1;
+}
+
+/*
+ * Gateway by hash of the Call-ID, never at random: retransmissions,
+ * CANCEL and ACK follow the INVITE. First choice over all members (so
+ * calls to healthy gateways never move when another one fails); if that
+ * one is down, a second hash over the members that are up.
+ */
+static void
+choose_gw(const struct rules_plan *p, const struct rules_prog *pg, const struct rules_query *q,
+		const uint64_t *down, struct rules_result *r)
+{
+	const struct rules_group *g = &p->groups[pg->group];
+	const struct rules_member *m = &p->members[g->first];
+	uint64_t h = rules_mix64(q->callid_hash ^ ((uint64_t)pg->group << 32));
+	uint32_t i = pick(m, g->n, (uint32_t)(((h >> 32) * g->total) >> 32), down, false);
+
+	if (gw_is_down(down, m[i].gw)) {
+		uint32_t up = 0;
+		for (uint32_t j = 0; j < g->n; j++)
+			if (!gw_is_down(down, m[j].gw))
+				up += m[j].weight;
+		if (up == 0) {
+			r->gw = RULES_GW_ALL_DOWN;
+			return;
+		}
+		h = rules_mix64(h + 0x9e3779b97f4a7c15ull);
+		i = pick(m, g->n, (uint32_t)(((h >> 32) * up) >> 32), down, true);
+	}
+	const struct rules_gw *gw = &p->gws[m[i].gw];
+	r->gw = (int32_t)m[i].gw;
+	r->gw_host = rules_sview(p, gw->host);
+	r->gw_port = gw->port;
+	r->gw_transport = gw->transport;
+}
+
+static const char *
+default_reason(unsigned code)
+{
+	switch (code) {
+	case 300: return "Multiple Choices";
+	case 301: return "Moved Permanently";
+	case 302: return "Moved Temporarily";
+	case 305: return "Use Proxy";
+	case 380: return "Alternative Service";
+	case 400: return "Bad Request";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 410: return "Gone";
+	case 480: return "Temporarily Unavailable";
+	case 484: return "Address Incomplete";
+	case 486: return "Busy Here";
+	case 488: return "Not Acceptable Here";
+	case 500: return "Server Internal Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 603: return "Decline";
+	case 604: return "Does Not Exist Anywhere";
+	default:
+		return code < 400 ? "Redirection" : code < 500 ? "Request Failure" :
+			code < 600 ? "Server Failure" : "Global Failure";
+	}
+}
+
+static int
+apply(struct mctx *m, const uint64_t *gw_down, struct rules_result *r, char *buf, size_t cap)
+{
+	const struct rules_plan *p = m->p;
+	const struct rules_rule *ru = &p->rules[m->best];
+	const struct rules_prog *pg = &p->progs[ru->prog];
+	struct wbuf w = {buf, cap, 0, false};
+	struct rules_view user;
+	int rc;
+
+	r->rule = m->best;
+	r->line = ru->line;
+	r->prio = rules_prio(p, m->best);
+	r->action = (enum rules_action)pg->action;
+	r->code = pg->code;
+	if (pg->action == RULES_ACT_REDIRECT || pg->action == RULES_ACT_REJECT) {
+		r->reason = pg->reason.len != 0 ? rules_sview(p, pg->reason) :
+			(struct rules_view){default_reason(pg->code),
+				(uint32_t)strlen(default_reason(pg->code))};
+	}
+	r->attrs = rules_sview(p, pg->attrs);
+	rc = transform(p, m->s, pg, m->q->user, &user, m->tr);
+	if (rc < 0)
+		return rc;
+	/*
+	 * Only a value built in the scratch must be copied out: otherwise it
+	 * is (part of) the query's user or a plan string, both of which
+	 * outlive the result.
+	 */
+	if (user.p >= m->s->val[0] && user.p < m->s->val[0] + sizeof(m->s->val)) {
+		put(&w, user.p, user.len);
+		user = (struct rules_view){buf, (uint32_t)w.len};
+	}
+	r->user = user;
+	for (unsigned i = 0; i < pg->n_contacts; i++) {
+		const struct rules_contact *c = &p->contacts[pg->contacts + i];
+		size_t st = w.len;
+		put(&w, "<", 1);
+		render(&w, rules_sview(p, c->uri), m->q, user);
+		put(&w, ">", 1);
+		if (c->q != RULES_NO_Q) {
+			put(&w, ";q=", 3);
+			put_q(&w, c->q);
+		}
+		if (c->expires != RULES_NO_EXPIRES) {
+			put(&w, ";expires=", 9);
+			put_u32(&w, c->expires);
+		}
+		r->contact[i] = (struct rules_view){buf + st, (uint32_t)(w.len - st)};
+	}
+	r->n_contacts = pg->n_contacts;
+	size_t hst = w.len;
+	for (unsigned i = 0; i < pg->n_headers; i++) {
+		render(&w, rules_sview(p, p->hdrs[pg->headers + i]), m->q, user);
+		put(&w, "\r\n", 2);
+	}
+	r->headers = (struct rules_view){buf + hst, (uint32_t)(w.len - hst)};
+	if (pg->action == RULES_ACT_FORWARD)
+		choose_gw(p, pg, m->q, gw_down, r);
+	if (w.full) {
+		r->n_contacts = 0;
+		r->headers = (struct rules_view){NULL, 0};
+		r->user = (struct rules_view){NULL, 0};
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+static inline void
+result_init(struct rules_result *r)
+{
+	r->err = 0;
+	r->action = RULES_ACT_NONE;
+	r->rule = RULES_NO_RULE;
+	r->line = 0;
+	r->prio = 0;
+	r->code = 0;
+	r->reason = (struct rules_view){NULL, 0};
+	r->user = (struct rules_view){NULL, 0};
+	r->n_contacts = 0;
+	r->gw = RULES_GW_NONE;
+	r->gw_host = (struct rules_view){NULL, 0};
+	r->gw_port = 0;
+	r->gw_transport = 0;
+	r->headers = (struct rules_view){NULL, 0};
+	r->attrs = (struct rules_view){NULL, 0};
+}
+
+static inline __attribute__((always_inline)) int
+match_core(const struct rules_plan *p, struct rules_scratch *s, const struct rules_query *q,
+		const uint64_t *gw_down, struct rules_result *r, char *buf, size_t cap,
+		struct rules_trace *tr, const struct pre *pre)
+{
+	struct mctx m = {p, s, q, tr, RV_NONE};
+
+	result_init(r);
+	if (s->plan != p)
+		return -EINVAL;
+	if (++s->gen == 0) {
+		/* Once per 2^32 lookups: old stamps could alias the new counter. */
+		memset(s->stamp, 0, (p->n_regex ? p->n_regex : 1) * sizeof(uint32_t));
+		s->gen = 1;
+	}
+	s->scanned = 0;
+	s->n_cand = 0;
+	s->dom_ready = false;
+	s->scan_err = 0;
+	find_best(&m, pre);
+	if (s->scan_err != 0)
+		return s->scan_err;
+	if (m.best == RV_NONE)
+		return 0;
+	return apply(&m, gw_down, r, buf, cap);
+}
+
+int
+rules_match(const struct rules_plan *plan, struct rules_scratch *s, const struct rules_query *q,
+		const uint64_t *gw_down, struct rules_result *r, char *buf, size_t cap)
+{
+	return match_core(plan, s, q, gw_down, r, buf, cap, NULL, NULL);
+}
+
+int
+rules_match_trace(const struct rules_plan *p, struct rules_scratch *s,
+		const struct rules_query *q, const uint64_t *gw_down, struct rules_result *r,
+		char *buf, size_t cap, struct rules_trace *tr)
+{
+	return match_core(p, s, q, gw_down, r, buf, cap, tr, NULL);
+}
+
+/* Queries whose index walks are interleaved before they are matched. */
+#define BURST_GROUP 32
+
+/* Where a query's walk through the user field's digit index stands. */
+struct walk {
+	uint64_t x;
+	uint32_t e;   /* entry to read next (after its line was requested) */
+	uint32_t pos; /* nibble a node at e splits on */
+};
+
+static inline void
+prefetch_rule(const struct rules_plan *p, uint32_t v)
+{
+	if (v != RV_NONE && !(v & RV_LIST))
+		__builtin_prefetch(&p->rules[v & RV_RULE]);
+}
+
+/*
+ * Group prefetching: the walks of up to BURST_GROUP queries advance one
+ * level per round (first-level entry, nodes, leaf, then the rule that
+ * will win), each round requesting the next line of every walk, so the
+ * cache misses of a round overlap instead of queueing behind each other.
+ * The matches that follow find every line in cache.
+ */
+static void
+burst_group(const struct rules_plan *p, struct rules_scratch *s, const struct rules_query *q,
+		unsigned n, const uint64_t *gw_down, struct rules_result *r, char *bufs,
+		size_t buf_size)
+{
+	const struct rules_dix *dx = &p->h.dix[RULES_F_USER];
+	const uint32_t *ar = p->arena + dx->ar_off;
+	struct walk w[BURST_GROUP];
+	struct pre pre[BURST_GROUP];
+	unsigned pending = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t t = dix_locate(dx, q[i].user.p, q[i].user.len, &w[i].x);
+		w[i].e = t;
+		w[i].pos = dx->depth;
+		__builtin_prefetch(dix_l1_addr(p, dx, t));
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t e = p->l1[dx->l1_off + w[i].e];
+		if (e & RV_DIRECT) {
+			pre[i].value = e & ~RV_DIRECT;
+			prefetch_rule(p, pre[i].value);
+			w[i].e = RV_DIRECT;
+			continue;
+		}
+		w[i].e = e;
+		__builtin_prefetch(ar + e);
+		__builtin_prefetch(ar + e + 15);
+		pending++;
+	}
+	while (pending > 0) {
+		pending = 0;
+		for (unsigned i = 0; i < n; i++) {
+			if (w[i].e & RV_DIRECT)
+				continue;
+			const uint32_t *b = ar + w[i].e;
+			if ((b[0] & DIX_NODE) && w[i].pos < DIX_POS) {
+				uint32_t e = b[2 + ((w[i].x >> (60 - 4 * w[i].pos)) & 15)];
+				w[i].pos++;
+				if (!(e & RV_DIRECT)) {
+					w[i].e = e;
+					__builtin_prefetch(ar + e);
+					__builtin_prefetch(ar + e + 15);
+					pending++;
+					continue;
+				}
+				pre[i].value = e & ~RV_DIRECT;
+			} else if (b[0] & DIX_NODE) {
+				pre[i].value = RV_NONE;
+			} else {
+				pre[i].value = dix_leaf(b, w[i].x, w[i].pos);
+			}
+			prefetch_rule(p, pre[i].value);
+			w[i].e = RV_DIRECT;
+		}
+	}
+	for (unsigned i = 0; i < n; i++)
+		r[i].err = match_core(p, s, &q[i], gw_down, &r[i], bufs + i * buf_size, buf_size,
+				NULL, &pre[i]);
+}
+
+unsigned
+rules_match_burst(const struct rules_plan *plan, struct rules_scratch *s,
+		const struct rules_query *q, unsigned n, const uint64_t *gw_down,
+		struct rules_result *r, char *bufs, size_t buf_size)
+{
+	if (!(plan->h.fields_dix & (1u << RULES_F_USER))) {
+		for (unsigned i = 0; i < n; i++)
+			r[i].err = match_core(plan, s, &q[i], gw_down, &r[i], bufs + i * buf_size,
+					buf_size, NULL, NULL);
+		return n;
+	}
+	for (unsigned i = 0; i < n; i += BURST_GROUP) {
+		unsigned k = n - i < BURST_GROUP ? n - i : BURST_GROUP;
+		burst_group(plan, s, q + i, k, gw_down, r + i, bufs + i * buf_size, buf_size);
+	}
+	return n;
+}
