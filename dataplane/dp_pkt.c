@@ -33,8 +33,13 @@ classify4(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, off);
 	uint32_t ihl = (uint32_t)(ip->version_ihl & 0xf) * 4;
 	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
-	if ((ip->version_ihl >> 4) != 4 || ihl < 20 || tot < ihl || off + tot > len)
+	if ((ip->version_ihl >> 4) != 4 || ihl < 20 || tot < ihl)
 		goto bad_l3;
+	if (off + tot > len) {
+		/* The port's frame buffer cut the datagram (af_packet: raise framesz). */
+		*why = DP_C_DROP_TRUNCATED;
+		return DP_PKT_DROP;
+	}
 	if (loc->addr4.af != SIP_AF_INET || memcmp(&ip->dst_addr, loc->addr4.a, 4) != 0) {
 		/* Broadcast/multicast IP (DHCP, mDNS...) is the kernel's business. */
 		const uint8_t *d = (const uint8_t *)&ip->dst_addr;
@@ -85,8 +90,12 @@ classify6(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 		goto bad_l3;
 	ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv6_hdr *, off);
 	uint32_t plen = rte_be_to_cpu_16(ip->payload_len);
-	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6 || off + sizeof(*ip) + plen > len)
+	if ((rte_be_to_cpu_32(ip->vtc_flow) >> 28) != 6)
 		goto bad_l3;
+	if (off + sizeof(*ip) + plen > len) {
+		*why = DP_C_DROP_TRUNCATED;
+		return DP_PKT_DROP;
+	}
 	if (ip->dst_addr[0] == 0xff)
 		return DP_PKT_PUNT; /* multicast: neighbour discovery and friends */
 	if (loc->addr6.af != SIP_AF_INET6 || memcmp(ip->dst_addr, loc->addr6.a, 16) != 0) {
@@ -156,7 +165,7 @@ dp_pkt_classify(const struct rte_mbuf *m, const struct dp_local *loc, struct dp_
 void
 dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
 		const struct rte_ether_addr *dmac, const struct sip_addr *dst, uint16_t dport,
-		uint32_t len, uint16_t ip_id)
+		uint32_t len, uint16_t ip_id, bool df)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_udp_hdr *udp;
@@ -173,7 +182,7 @@ dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
 		ip->type_of_service = 0;
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + ulen));
 		ip->packet_id = rte_cpu_to_be_16(ip_id);
-		ip->fragment_offset = RTE_BE16(IPV4_DF);
+		ip->fragment_offset = df ? RTE_BE16(IPV4_DF) : 0;
 		ip->time_to_live = DP_IP_TTL;
 		ip->next_proto_id = IPPROTO_UDP;
 		ip->hdr_checksum = 0;

@@ -43,6 +43,11 @@ struct dp_meta {
 	struct rte_ether_addr smac;
 };
 
+/* Data room of our mbufs: frames (and datagrams) up to 4 KiB; af_packet needs framesz=4096. */
+#define DP_MBUF_DATA_ROOM 4096
+/* Largest frame the wire takes without fragmentation (Ethernet MTU 1500 + header). */
+#define DP_WIRE_MAX_FRAME (RTE_ETHER_MTU + RTE_ETHER_HDR_LEN)
+
 /* Headers we put in front of a payload. */
 #define DP_HDR_LEN4 (RTE_ETHER_HDR_LEN + 20 + 8)
 #define DP_HDR_LEN6 (RTE_ETHER_HDR_LEN + 40 + 8)
@@ -54,11 +59,12 @@ enum dp_class dp_pkt_classify(const struct rte_mbuf *m, const struct dp_local *l
  * m holds a UDP payload of len bytes starting hdr_len(af) bytes into its
  * data (the caller wrote it there); write the Ethernet, IP and UDP headers
  * in front, from our address and SIP port to dst:dport via dmac, and set
- * the lengths. ip_id is the IPv4 identification to use.
+ * the lengths. ip_id is the IPv4 identification to use; df sets IPv4's
+ * don't-fragment flag (cleared for packets the kernel must fragment).
  */
 void dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
 		const struct rte_ether_addr *dmac, const struct sip_addr *dst, uint16_t dport,
-		uint32_t len, uint16_t ip_id);
+		uint32_t len, uint16_t ip_id, bool df);
 
 static inline uint16_t
 dp_hdr_len(uint8_t af)

@@ -108,35 +108,60 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 	}
 	if (!known)
 		memset(&mac, 0, sizeof(mac));
-	dp_pkt_finish(out, &app->local, af, &mac, &po->dst, po->dport, po->len, w->ip_id++);
+	/*
+	 * Larger than the wire MTU (a forwarded INVITE that grew past 1500
+	 * bytes): IPv4 is fragmented here (RFC 3261 §18.1.1 would rather have
+	 * TCP, which is the control plane's). IPv6 routers do not fragment.
+	 */
+	bool oversize = (uint32_t)dp_hdr_len(af) + po->len > DP_WIRE_MAX_FRAME;
+	/* Never 0: the kernel's raw sockets replace an ID of 0, per fragment. */
+	if (++w->ip_id == 0)
+		w->ip_id = 1;
+	dp_pkt_finish(out, &app->local, af, &mac, &po->dst, po->dport, po->len, w->ip_id,
+			!oversize);
+	struct rte_mbuf *frames[DP_FRAG_MAX];
+	unsigned n = 1;
+	frames[0] = out;
+	if (oversize) {
+		int nf = af == SIP_AF_INET ?
+			dp_frag_ipv4(out, RTE_ETHER_MTU, app->pool, frames, DP_FRAG_MAX) : -ENOTSUP;
+		if (nf < 0) {
+			if (af != SIP_AF_INET)
+				rte_pktmbuf_free(out);
+			dp_count(&w->cnt, DP_C_DROP_BUILD, 1);
+			return;
+		}
+		n = (unsigned)nf;
+		dp_count(&w->cnt, DP_C_EXC_FRAGMENTED, 1);
+	}
 	if (known) {
-		tx_add(w, tx, out);
+		for (unsigned i = 0; i < n; i++)
+			tx_add(w, tx, frames[i]);
 		return;
 	}
 	if (app->exc == NULL) {
 		dp_count(&w->cnt, DP_C_DROP_NO_GATEWAY, 1);
-		rte_pktmbuf_free(out);
+		rte_pktmbuf_free_bulk(frames, n);
 		return;
 	}
+	/* Next hop unknown: the kernel sends these (and resolves it meanwhile). */
 	dp_neigh_request(app->neigh, &po->dst);
-	if (dp_exc_send_via_kernel(app->exc, &out, 1) == 1) {
-		dp_count(&w->cnt, DP_C_EXC_NEIGH_MISS, 1);
-	} else {
-		dp_count(&w->cnt, DP_C_DROP_EXC_FULL, 1);
-		rte_pktmbuf_free(out);
+	unsigned taken = dp_exc_send_via_kernel(app->exc, frames, n);
+	dp_count(&w->cnt, DP_C_EXC_NEIGH_MISS, 1);
+	if (taken < n) {
+		dp_count(&w->cnt, DP_C_DROP_EXC_FULL, n - taken);
+		rte_pktmbuf_free_bulk(frames + taken, n - taken);
 	}
 }
 
 /*
- * Payload room in an output mbuf: the data room after our headers, and no
- * more than an Ethernet MTU allows (we never fragment in the fast path).
+ * Payload room in an output mbuf after our headers. Frames larger than the
+ * wire MTU are fragmented by the kernel (send_out()).
  */
 static inline uint32_t
 payload_room(const struct rte_mbuf *m, uint8_t af)
 {
-	uint32_t room = rte_pktmbuf_tailroom(m) - dp_hdr_len(af);
-	uint32_t mtu = RTE_ETHER_MTU - (af == SIP_AF_INET6 ? 40 : 20) - 8;
-	return room < mtu ? room : mtu;
+	return rte_pktmbuf_tailroom(m) - dp_hdr_len(af);
 }
 
 /* Process one burst of frames from the wire. */

@@ -147,6 +147,13 @@ main(int argc, char **argv)
 	char err[512];
 	int rc;
 
+	/* --help anywhere: our usage (EAL's summarised in it) without starting EAL. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			dp_options_usage(stdout, "sipline");
+			return 0;
+		}
+	}
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, "sipline: cannot initialise DPDK's EAL: %s (see --help after --)\n",
@@ -183,7 +190,7 @@ main(int argc, char **argv)
 
 	unsigned n_mbufs = MBUFS_PER_LCORE * (app->n_lcores + 1);
 	app->pool = rte_pktmbuf_pool_create("sipline_mbufs", n_mbufs, MBUF_CACHE, 0,
-			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+			DP_MBUF_DATA_ROOM + RTE_PKTMBUF_HEADROOM, (int)rte_socket_id());
 	if (app->pool == NULL)
 		die("cannot create a pool of %u mbufs: %s (more memory: EAL -m)", n_mbufs,
 				rte_strerror(rte_errno));

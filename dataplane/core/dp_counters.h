@@ -33,6 +33,7 @@
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
 	X(EXC_NEIGH_MISS, "built packets sent by the kernel: next-hop MAC unknown") \
+	X(EXC_FRAGMENTED, "packets larger than the wire MTU, sent as IPv4 fragments") \
 	X(DROP_NOT_SIP, "UDP payload is not SIP") \
 	X(DROP_KEEPALIVE, "CRLF keep-alives") \
 	X(DROP_BAD_REQUEST_SILENT, "malformed requests that cannot be answered") \
@@ -48,6 +49,7 @@
 	X(DROP_NO_GATEWAY, "forward rule whose gateways are all down") \
 	X(DROP_L2, "not for our MAC / unsupported L2") \
 	X(DROP_L3, "IP header invalid or not for our address") \
+	X(DROP_TRUNCATED, "frame shorter than its IP length (port frame size too small)") \
 	X(DROP_L4, "UDP header or checksum invalid") \
 	X(DROP_TX_FULL, "TX queue full") \
 	X(DROP_NO_MBUF, "mbuf pool empty") \

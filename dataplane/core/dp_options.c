@@ -43,9 +43,13 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --config FILE            read options from FILE (\"option value\" per line)\n"
 		"  --help                   this text\n"
 		"\n"
-		"EAL example without hugepages:\n"
-		"  %s --no-huge -m 1024 --no-pci \\\n"
-		"     --vdev net_af_packet0,iface=eth1,framecnt=4096,blocksz=65536 -l 0-1 -- \\\n"
+		"EAL options (DPDK's, before --): -l CORES (main lcore + workers), -a PCI (a NIC),\n"
+		"  --vdev DEV (virtual port), --no-huge -m MB (no hugepages), --file-prefix NAME\n"
+		"  (one per instance), --lcores MAP, --log-level; see DPDK's EAL documentation.\n"
+		"\n"
+		"Example without hugepages, on a Linux interface:\n"
+		"  %s --no-huge -m 1024 --no-pci -l 0-1 \\\n"
+		"     --vdev net_af_packet0,iface=eth1,framecnt=4096,blocksz=65536,framesz=4096 -- \\\n"
 		"     --addr 192.0.2.1/24 --dialplan /etc/sipline/dialplan.conf\n",
 		prog, DEFAULT_LINK, prog);
 }

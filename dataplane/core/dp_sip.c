@@ -131,7 +131,7 @@ reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip
 		.to = &f->to,
 		.src = f->top.start ? &in->src : NULL,
 		.src_port = in->sport,
-		.to_tag = sip_str_make(tag, sizeof(tag)),
+		.to_tag = f->to.start ? sip_str_make(tag, sizeof(tag)) : SIP_STR_NULL,
 		.contacts = contacts,
 		.n_contacts = n_contacts,
 		.extra = sip_str_make(hdrs, hl),
@@ -168,9 +168,17 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 	 */
 	if (m->first[SIP_HDR_VIA] == SIP_HDR_NONE || sip_via_top(m, &f.top) != 0)
 		memset(&f.top, 0, sizeof(f.top));
+	/*
+	 * From and To that do not parse (RFC 4475 badaspec, quotbal, baddn) are
+	 * still copied as they are; the To then gets no tag (we cannot know
+	 * where its value ends), so the ACK for this 400 is simply not ours.
+	 */
+	if (sip_naddr_of(m, SIP_HDR_FROM, &f.from, 0) != 0)
+		memset(&f.from, 0, sizeof(f.from));
+	if (sip_naddr_of(m, SIP_HDR_TO, &f.to, 0) != 0)
+		memset(&f.to, 0, sizeof(f.to));
 	if (v->status == 0 || !(m->flags & SIP_MSG_HDRS_OK) || m->first[SIP_HDR_VIA] == SIP_HDR_NONE ||
-			sip_naddr_of(m, SIP_HDR_TO, &f.to, 0) != 0 ||
-			sip_naddr_of(m, SIP_HDR_FROM, &f.from, 0) != 0 ||
+			m->first[SIP_HDR_FROM] == SIP_HDR_NONE || m->first[SIP_HDR_TO] == SIP_HDR_NONE ||
 			sip_msg_callid(m, &f.callid) != 0 || !sip_hdr_first(m, SIP_HDR_CSEQ) ||
 			sip_hdr_first(m, SIP_HDR_CALL_ID)->next != SIP_HDR_NONE) {
 		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
@@ -309,6 +317,11 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		.route = rs && rs->pop_hdr ? &rs->pop : NULL,
 	};
 	int len = sip_build_request_fwd(out->buf, out->cap, m, &o);
+	if (len == -SIP_E_NOSPACE && m->method != SIP_METHOD_ACK) {
+		/* Too large to forward over UDP from here: say so rather than let it time out. */
+		count(env, DP_C_DROP_BUILD);
+		return reply(env, in, m, f, 513, SIP_STR_NULL, NULL, 0, SIP_STR_NULL, out);
+	}
 	if (len < 0) {
 		count(env, DP_C_DROP_BUILD);
 		return DP_ACT_DROP;

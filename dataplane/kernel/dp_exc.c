@@ -39,6 +39,7 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
+#include <rte_ip_frag.h>
 #include <rte_log.h>
 #include <rte_ring.h>
 
@@ -50,6 +51,7 @@
 #define EXC_MAX_SEGS 8      /* segments of a "via kernel" packet (iovecs per message) */
 #define EXC_TAP_DESC 512
 #define EXC_NL_TIMEOUT_MS 2000
+#define EXC_MAX_FRAGS DP_FRAG_MAX
 
 /* One batch of "via kernel" messages, per family (main lcore only). */
 struct exc_raw_batch {
@@ -72,6 +74,8 @@ struct dp_exc {
 	uint16_t wire_txq;
 	struct rte_ring *egress; /* or NULL: to the wire on wire_txq */
 	uint16_t tap_port;
+	uint16_t tap_mtu;
+	struct rte_mempool *pool;
 	unsigned ifindex;
 	bool tap_probed;
 	bool tap_started;
@@ -124,6 +128,67 @@ exc_tx(struct dp_exc *x, uint16_t port, uint16_t q, struct rte_mbuf **pkts, unsi
 	return sent;
 }
 
+int
+dp_frag_ipv4(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *pool, struct rte_mbuf **out,
+		unsigned max)
+{
+	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4) || m->nb_segs != 1) {
+		rte_pktmbuf_free(m);
+		return -ENOTSUP;
+	}
+	struct rte_ether_hdr l2 = *eth;
+	rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
+	int n = rte_ipv4_fragment_copy_nonseg_packet(m, out, (uint16_t)max, mtu, pool);
+	rte_pktmbuf_free(m);
+	if (n <= 0)
+		return n < 0 ? n : -EINVAL; /* DF set, too many fragments, or no mbufs */
+	for (int f = 0; f < n; f++) {
+		struct rte_ether_hdr *h = (struct rte_ether_hdr *)rte_pktmbuf_prepend(out[f],
+				RTE_ETHER_HDR_LEN);
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(out[f], struct rte_ipv4_hdr *,
+				RTE_ETHER_HDR_LEN);
+		if (h == NULL) {
+			rte_pktmbuf_free_bulk(out, (unsigned)n);
+			return -ENOMEM;
+		}
+		*h = l2;
+		/* The library leaves the checksum to offload; nothing offloads it here. */
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	return n;
+}
+
+/*
+ * The tap takes frames up to its MTU. The wire port may hand us larger
+ * IPv4 datagrams (af_packet reassembles fragments before we see them, and
+ * its frames may exceed the MTU): those are fragmented again, so the
+ * kernel reassembles them as it would have from the wire. Returns the
+ * frames in out (the inputs are consumed).
+ */
+static unsigned
+exc_fit_tap(struct dp_exc *x, struct rte_mbuf **in, unsigned n, struct rte_mbuf **out)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = in[i];
+
+		if (rte_pktmbuf_pkt_len(m) <= (uint32_t)x->tap_mtu + RTE_ETHER_HDR_LEN) {
+			out[k++] = m;
+			continue;
+		}
+		int nf = dp_frag_ipv4(m, x->tap_mtu, x->pool, out + k, EXC_MAX_FRAGS);
+		if (nf < 0)
+			x->st.drops++;
+		else
+			k += (unsigned)nf;
+	}
+	return k;
+}
+
 /* Punted frames to the kernel. */
 static unsigned
 exc_to_kernel(struct dp_exc *x)
@@ -138,7 +203,9 @@ exc_to_kernel(struct dp_exc *x)
 		if (n == 0)
 			break;
 		exc_snoop(x, pkts, n);
-		sent = exc_tx(x, x->tap_port, 0, pkts, n);
+		struct rte_mbuf *fit[EXC_BURST * EXC_MAX_FRAGS];
+		unsigned nf = exc_fit_tap(x, pkts, n, fit);
+		sent = exc_tx(x, x->tap_port, 0, fit, nf);
 		x->st.to_kernel += sent;
 		moved += n;
 		if (n < EXC_BURST)
@@ -500,6 +567,8 @@ exc_tap_setup(struct dp_exc *x, const struct dp_exc_conf *c, char *err, size_t e
 	ret = rte_eth_dev_get_mtu(c->wire_port, &mtu);
 	if (ret == 0)
 		ret = rte_eth_dev_set_mtu(x->tap_port, mtu);
+	x->tap_mtu = mtu;
+	x->pool = c->pool;
 	if (ret != 0) {
 		snprintf(err, errlen, "dp_exc: %s: MTU from wire port %u: %s", c->ifname,
 				c->wire_port, strerror(-ret));

@@ -90,6 +90,18 @@ unsigned dp_exc_poll(struct dp_exc *x);
 
 void dp_exc_get_stats(const struct dp_exc *x, struct dp_exc_stats *st);
 
+/* Most fragments dp_frag_ipv4() makes of one frame (4 KiB at MTU 576 and up). */
+#define DP_FRAG_MAX 8
+
+/*
+ * Fragment an IPv4 frame (Ethernet + IPv4) to fit mtu (the IP MTU), with
+ * fragments copied into mbufs of pool, headers and checksums complete.
+ * m is consumed. Returns the fragments in out (at most max), or -errno
+ * (-ENOTSUP: not single-segment IPv4; DF set; no mbufs).
+ */
+int dp_frag_ipv4(struct rte_mbuf *m, uint16_t mtu, struct rte_mempool *pool, struct rte_mbuf **out,
+		unsigned max);
+
 /* Stop and close the tap (the kernel interface disappears). */
 void dp_exc_destroy(struct dp_exc *x);
 

@@ -24,7 +24,7 @@
 # Environment: SIPLINE_CORPUS (corpus path), ITEST_KEEP=1 (keep the temporary
 # directory), ITEST_VERBOSE=1 (SIPp message traces), ITEST_STATS_INTERVAL
 # (sipline --stats-interval, default 0), ITEST_AF_PACKET_ARGS (af_packet
-# ring parameters after iface=r0, default framecnt=4096,blocksz=65536).
+# ring parameters after iface=r0, default framecnt=4096,blocksz=65536,framesz=4096).
 
 set -Eeuo pipefail
 
@@ -330,7 +330,7 @@ sipline_start() {
     local sess=()
     [ "${ITEST_SETSID:-0}" = 1 ] && sess=(setsid)
     ip netns exec "$NS_R" "${sess[@]}" "$SIPLINE" --no-huge -m 1024 --no-pci --file-prefix "$DPDK_PREFIX" -l 0-1 \
-        --vdev "net_af_packet0,iface=r0,${ITEST_AF_PACKET_ARGS:-framecnt=4096,blocksz=65536}" -- \
+        --vdev "net_af_packet0,iface=r0,${ITEST_AF_PACKET_ARGS:-framecnt=4096,blocksz=65536,framesz=4096}" -- \
         --addr "$IP_R/24" --port "$SIP_PORT" --tap sl0 --link "$ITEST_TMP/link.sock" \
         --stats-interval "$stats" "$@" >>"$SIPLINE_LOG" 2>&1 &
     SIPLINE_PID=$!
