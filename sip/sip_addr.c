@@ -154,10 +154,27 @@ sip_addr_format(const struct sip_addr *a, char *out, size_t cap)
 	size_t n = 0;
 
 	if (a->af == SIP_AF_INET) {
-		for (int i = 0; i < 4; i++) {
-			n += put_dec(tmp + n, a->a[i]);
-			if (i < 3)
-				tmp[n++] = '.';
+		/* Per packet (received=, gateway URIs): straight-line, no loops over digits. */
+		if (cap < 15) {
+			for (int i = 0; i < 4; i++) {
+				n += put_dec(tmp + n, a->a[i]);
+				if (i < 3)
+					tmp[n++] = '.';
+			}
+		} else {
+			for (int i = 0; i < 4; i++) {
+				unsigned v = a->a[i];
+				if (v >= 100) {
+					out[n++] = (char)('0' + v / 100);
+					out[n++] = (char)('0' + v / 10 % 10);
+				} else if (v >= 10) {
+					out[n++] = (char)('0' + v / 10);
+				}
+				out[n++] = (char)('0' + v % 10);
+				if (i < 3)
+					out[n++] = '.';
+			}
+			return n;
 		}
 	} else if (a->af == SIP_AF_INET6) {
 		/* Longest run of zero words (>= 2) becomes "::" (RFC 5952). */

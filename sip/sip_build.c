@@ -119,11 +119,8 @@ sip_edit_via_received(struct sip_edits *es, const struct sip_msg *m, const struc
 	bool need = top->has_rport;
 	int rc;
 
-	if (!need) {
-		struct sip_addr sb;
-		need = top->host_type == SIP_HOST_NAME || sip_addr_parse(top->host, &sb) != 0 ||
-			!sip_addr_eq(&sb, src);
-	}
+	if (!need)
+		need = top->addr.af == SIP_AF_NONE || !sip_addr_eq(&top->addr, src);
 	if (top->has_rport && top->rport.len == 0) {
 		char *t = sip_edits_text(es, 6);
 		if (t == NULL)
@@ -265,8 +262,7 @@ next_hop(const struct sip_via *v, struct sip_next_hop *hop)
 		if (sip_addr_parse(v->received, &hop->addr) != 0)
 			return -SIP_E_VIA;
 	} else if (v->host_type == SIP_HOST_IPV4 || v->host_type == SIP_HOST_IPV6) {
-		if (sip_addr_parse(v->host, &hop->addr) != 0)
-			return -SIP_E_VIA;
+		hop->addr = v->addr;
 	} else {
 		hop->need_dns = 1;
 		hop->host = v->host;

@@ -51,9 +51,9 @@ sip_hostport_parse(struct sip_uri *u, const char *p, const char *end, bool lws_c
 
 	if (p < end && *p == '[') {
 		const char *rb = memchr(p, ']', (size_t)(end - p));
-		uint8_t a6[16];
-		if (rb == NULL || sip_ipv6_parse(p + 1, (size_t)(rb - p - 1), a6, false) != 0)
+		if (rb == NULL || sip_ipv6_parse(p + 1, (size_t)(rb - p - 1), u->addr.a, false) != 0)
 			return NULL;
+		u->addr.af = SIP_AF_INET6;
 		u->host = sip_str_span(p + 1, rb);
 		u->host_type = SIP_HOST_IPV6;
 		p = rb + 1;
@@ -73,10 +73,10 @@ sip_hostport_parse(struct sip_uri *u, const char *p, const char *end, bool lws_c
 			return NULL;
 		u->host = sip_str_span(h, p);
 		if (!alpha) {
-			uint8_t a4[4];
 			/* All digits and dots: it must be an IPv4 address (a toplabel starts with ALPHA). */
-			if (sip_ipv4_parse(h, (size_t)(p - h), a4) != 0)
+			if (sip_ipv4_parse(h, (size_t)(p - h), u->addr.a) != 0)
 				return NULL;
+			u->addr.af = SIP_AF_INET;
 			u->host_type = SIP_HOST_IPV4;
 		} else {
 			if (h[0] == '-' || h[0] == '.')

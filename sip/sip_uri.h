@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sip_addr.h"
 #include "sip_str.h"
 
 enum sip_scheme {
@@ -37,6 +38,7 @@ struct sip_uri {
 	struct sip_str params;   /* after the ';' that follows hostport (or the TEL number) */
 	struct sip_str headers;  /* after '?' */
 	struct sip_str opaque;   /* everything after "scheme:" */
+	struct sip_addr addr;    /* the host as an address when host_type is IPV4/IPV6 */
 	uint16_t port;           /* valid if has_port */
 	uint8_t scheme_id;       /* enum sip_scheme */
 	uint8_t host_type;       /* enum sip_host_type */
@@ -77,7 +79,7 @@ int sip_unescape(char *dst, size_t cap, struct sip_str src);
 
 /*
  * host [ ":" port ] at p (IPv6 in brackets, IPv4, hostname): fills u->host,
- * host_type, port, has_port, hostport. lws_colon allows LWS around the ':'
+ * host_type, addr (for IP hosts), port, has_port, hostport. lws_colon allows LWS around the ':'
  * (Via sent-by). Returns the end of what was read, or NULL.
  */
 const char *sip_hostport_parse(struct sip_uri *u, const char *p, const char *end, bool lws_colon);

@@ -100,6 +100,7 @@ sip_via_parse(struct sip_via *v, const char *p, const char *end, const char **ne
 		return -SIP_E_VIA;
 	v->sent_by = sip_str_span(q, p);
 	v->host = hp.host;
+	v->addr = hp.addr;
 	v->host_type = hp.host_type;
 	v->port = hp.port;
 	v->has_port = hp.has_port;

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sip_addr.h"
 #include "sip_msg.h"
 #include "sip_str.h"
 
@@ -34,6 +35,7 @@ struct sip_via {
 	struct sip_str transport; /* "UDP", as written */
 	struct sip_str sent_by;   /* host[:port] as written */
 	struct sip_str host;      /* IPv6 without brackets */
+	struct sip_addr addr;     /* host as an address when host_type is IPV4/IPV6 */
 	struct sip_str params;    /* raw, after the first ';' (empty if none) */
 	struct sip_str branch, received, rport, maddr, ttl; /* param values */
 	const char *rport_name_end; /* one past "rport" when present (to append "=port") */

@@ -47,18 +47,13 @@ count(const struct dp_sip_env *env, enum dp_counter k)
 	dp_count(env->cnt, k, 1);
 }
 
-/* host[:port] is this router (default port 5060). */
-static bool
-is_local_hostport(const struct dp_sip_config *c, struct sip_str host, uint8_t host_type,
-		bool has_port, uint16_t port)
+/* An already parsed host[:port] is this router (default port 5060). */
+static inline bool
+is_local_hostport(const struct dp_sip_config *c, const struct sip_addr *a, bool has_port,
+		uint16_t port)
 {
-	struct sip_addr a;
-
-	if (host_type != SIP_HOST_IPV4 && host_type != SIP_HOST_IPV6)
-		return false;
-	if (sip_addr_parse(host, &a) != 0 || !sip_addr_eq(&a, &c->addr))
-		return false;
-	return (has_port ? port : 5060) == c->port;
+	return a->af != SIP_AF_NONE && sip_addr_eq(a, &c->addr) &&
+		(has_port ? port : 5060) == c->port;
 }
 
 static bool
@@ -66,7 +61,7 @@ uri_is_local(const struct dp_sip_config *c, const struct sip_uri *u)
 {
 	if (u->scheme_id != SIP_SCHEME_SIP && u->scheme_id != SIP_SCHEME_SIPS)
 		return false;
-	return is_local_hostport(c, u->host, u->host_type, u->has_port, u->port);
+	return is_local_hostport(c, &u->addr, u->has_port, u->port);
 }
 
 /* Our own Via: our address and port, and a branch we made. */
@@ -75,7 +70,7 @@ via_is_ours(const struct dp_sip_config *c, const struct sip_via *v)
 {
 	return v->branch.len == SIP_BRANCH_LEN &&
 		memcmp(v->branch.p, SIP_BRANCH_COOKIE "sl", 9) == 0 &&
-		is_local_hostport(c, v->host, v->host_type, v->has_port, v->port);
+		is_local_hostport(c, &v->addr, v->has_port, v->port);
 }
 
 static void
