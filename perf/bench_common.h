@@ -28,6 +28,32 @@ bench_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * CPU time of the calling thread: time the VM or the scheduler took the
+ * thread off its CPU is not counted (the machine is shared and noisy).
+ */
+static inline uint64_t
+bench_thread_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* TSC ticks per ns, measured once against the monotonic clock over 50 ms. */
+static inline double
+bench_tsc_per_ns(void)
+{
+	static double r;
+	if (r == 0) {
+		uint64_t t0 = bench_now_ns(), c0 = __rdtsc();
+		struct timespec d = {0, 50 * 1000 * 1000};
+		nanosleep(&d, NULL);
+		r = (double)(__rdtsc() - c0) / (double)(bench_now_ns() - t0);
+	}
+	return r;
+}
+
 static inline uint64_t
 bench_tsc(void)
 {

@@ -3,7 +3,10 @@
  * Dialplan benchmark: compile time, memory and lookup cost of generated
  * carrier tables. One JSON line per (case, measurement).
  *
- *   bench_rules [--quick] [--case NAME]
+ *   bench_rules [--quick] [--case NAME] [--dump DIR]
+ *
+ * --dump DIR also writes each generated plan to DIR/NAME.dialplan, to
+ * profile or compile it elsewhere.
  *
  * Cases (each in a child process, so memory figures are its own):
  *   regex_10, regex_1k, regex_10k   realistic number-range regexes
@@ -232,7 +235,8 @@ static char (*gen_numbers(struct rng *g, const struct table *t, unsigned n, bool
 		if (t->n > 0 && below(g, 20) != 0) {
 			unsigned k;
 			if (zipf)
-				k = (unsigned)(exp((double)(rnd(g) >> 11) / 9007199254740992.0 * ln)) - 1;
+				k = (unsigned)(exp((double)(rnd(g) >> 11) / 9007199254740992.0 *
+						ln)) - 1;
 			else
 				k = below(g, t->n);
 			if (k >= t->n)
@@ -318,7 +322,24 @@ struct ctx {
 	unsigned queries;
 	const char *name;
 	double ghz;
+	const char *dump;
 };
+
+static void
+dump(const struct ctx *c, const struct text *tx)
+{
+	char path[1024];
+	FILE *f;
+
+	if (c->dump == NULL)
+		return;
+	snprintf(path, sizeof(path), "%s/%s.dialplan", c->dump, c->name);
+	f = fopen(path, "w");
+	if (f == NULL || fwrite(tx->p, 1, tx->len, f) != tx->len)
+		fprintf(stderr, "bench_rules: cannot write %s\n", path);
+	if (f != NULL)
+		fclose(f);
+}
 
 static struct rules_plan *
 compile(const struct ctx *c, struct text *tx, unsigned rules)
@@ -328,6 +349,7 @@ compile(const struct ctx *c, struct text *tx, unsigned rules)
 	size_t rss0, rss1;
 	uint64_t t0, t1, c0, c1;
 
+	dump(c, tx);
 	hwm_reset();
 	rss0 = rss_bytes();
 	t0 = bench_now_ns();
@@ -389,14 +411,16 @@ lookups(const struct ctx *c, const struct rules_plan *p, char (*users)[16], cons
 				q[j].callid_hash = i + j;
 			}
 			if (burst) {
-				rules_match_burst(p, s, q, BURST, NULL, r, bufs[0], sizeof(bufs[0]));
+				rules_match_burst(p, s, q, BURST, NULL, r, bufs[0],
+						sizeof(bufs[0]));
 				for (unsigned j = 0; j < BURST; j++) {
 					keep += r[j].rule;
 					hits += r[j].action != RULES_ACT_NONE;
 				}
 			} else {
 				for (unsigned j = 0; j < BURST; j++) {
-					rules_match(p, s, &q[j], NULL, &r[0], bufs[0], sizeof(bufs[0]));
+					rules_match(p, s, &q[j], NULL, &r[0], bufs[0],
+							sizeof(bufs[0]));
 					keep += r[0].rule;
 					hits += r[0].action != RULES_ACT_NONE;
 				}
@@ -485,9 +509,14 @@ main(int argc, char **argv)
 	const char *only = NULL;
 	int status = 0;
 
-	for (int i = 1; i + 1 < argc; i++)
+	const char *dumpdir = NULL;
+
+	for (int i = 1; i + 1 < argc; i++) {
 		if (strcmp(argv[i], "--case") == 0)
 			only = argv[i + 1];
+		if (strcmp(argv[i], "--dump") == 0)
+			dumpdir = argv[i + 1];
+	}
 	bool quick = bench_has_flag(argc, argv, "--quick");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct bcase *bc = &cases[i];
@@ -500,7 +529,7 @@ main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			struct ctx c = {quick, quick ? QUICK_RUNS : RUNS,
-				quick ? QUICK_QUERIES : QUERIES, bc->name, tsc_ghz()};
+				quick ? QUICK_QUERIES : QUERIES, bc->name, tsc_ghz(), dumpdir};
 			if (bc->prefixes == 0)
 				run_regex(&c, bc->regexes);
 			else

@@ -109,16 +109,18 @@ struct rules_plan *rules_compile_text(const char *text, size_t len, const char *
 
 /* Kamailio `dialplan` table import (mapping in docs/dialplan.md). */
 struct rules_kamailio_opts {
-	int dpid;             /* rows of this dialplan id are imported; others skipped */
+	int dpid;             /* rows of this dialplan id are imported, others skipped; < 0: the
+	                       * table must hold one dialplan id only, and that is imported */
 	const char *action;   /* clauses added to every row, e.g. "forward pstn"; NULL: "pass" */
-	const char *preamble; /* dialplan text read before the rows (groups, plan name); may be NULL */
+	const char *preamble; /* dialplan text read before the rows (groups, plan name), or NULL */
 };
 
 /*
  * Compile a Kamailio dialplan table exported as db_text (header line
  * "id(int,auto) dpid(int) ...", ':'-separated rows) or CSV with a header
  * row. The format is detected from the first line. Errors name the line
- * of the row. Returns the plan or NULL as rules_compile_file().
+ * of the row. kopts may be NULL: dpid -1, action "pass", no preamble.
+ * Returns the plan or NULL as rules_compile_file().
  */
 struct rules_plan *rules_import_kamailio(const char *path, const struct rules_kamailio_opts *kopts,
 		const struct rules_compile_opts *opts, struct rules_errors *errs);
@@ -126,8 +128,9 @@ struct rules_plan *rules_import_kamailio(const char *path, const struct rules_ka
 /*
  * Write the sipline dialplan text equivalent to the Kamailio table at path
  * (what rules_import_kamailio() compiles) to out, one rule per row, so an
- * operator can review and keep it. Returns 0, or -EINVAL with errs filled
- * when a row cannot be converted, or another -errno.
+ * operator can review and keep it. kopts as rules_import_kamailio().
+ * Returns 0, or -EINVAL with errs filled when a row cannot be converted,
+ * or another -errno.
  */
 int rules_kamailio_convert(const char *path, const struct rules_kamailio_opts *kopts, FILE *out,
 		struct rules_errors *errs);
@@ -140,7 +143,7 @@ struct rules_plan_info {
 	const char *name;
 	const char *source;   /* file name or source name given to the compiler */
 	uint64_t version;     /* 0 until set by the compiler options or the publisher */
-	char sha256[65];      /* hex SHA-256 of the source text (of the preamble and table for imports) */
+	char sha256[65];      /* hex SHA-256 of the source (imports: preamble, options, table) */
 	uint32_t n_rules;
 	uint32_t n_prefix;    /* rules indexed by a prefix or exact value */
 	uint32_t n_regex;     /* regular expressions (Hyperscan) */
@@ -256,11 +259,12 @@ int rules_match(const struct rules_plan *plan, struct rules_scratch *s,
 
 /*
  * rules_match() over n queries, overlapping their memory accesses: the
- * prefix tables of a large plan do not fit in cache, and prefetching
- * the next queries' lines while matching the current one hides most of
- * that latency. bufs holds n buffers of buf_size bytes (query i uses
- * bufs + i * buf_size). Each r[i].err gets that query's return value.
- * Returns n.
+ * prefix tables of a large plan do not fit in cache, and requesting the
+ * next queries' lines while matching the current one hides most of that
+ * latency (4-6x faster than one at a time on a 1M-prefix plan; plans that
+ * fit in cache are matched one by one). bufs holds n buffers of buf_size
+ * bytes (query i uses bufs + i * buf_size). Each r[i].err gets that
+ * query's return value. Returns n.
  */
 unsigned rules_match_burst(const struct rules_plan *plan, struct rules_scratch *s,
 		const struct rules_query *q, unsigned n, const uint64_t *gw_down,
@@ -281,7 +285,7 @@ struct rules_explain_cand {
 	uint32_t rule;
 	uint32_t line;
 	uint32_t prio;
-	char outcome[96];               /* "won", "lost on precedence", "src 10.0.0.0/8 did not match" */
+	char outcome[96];               /* "won", "method BYE: did not match", ... */
 };
 
 /* Structured result of rules_explain(). Large: allocate it, do not put it on a worker stack. */

@@ -411,44 +411,51 @@ tmpl_ok(struct bld *b, const struct draft *d, const char *what, struct rules_vie
 struct pcre_eq_ctx {
 	const struct bld *b;
 	struct rules_sref pat;
+	uint32_t caseless;
 };
 
 static bool
 pcre_eq(const void *ctx, uint32_t idx)
 {
 	const struct pcre_eq_ctx *c = ctx;
+	const struct rules_pcre *rp = (const struct rules_pcre *)c->b->pcres.p + idx;
 
-	return ((const struct rules_pcre *)c->b->pcres.p)[idx].pat.off == c->pat.off;
+	return rp->pat.off == c->pat.off && rp->caseless == c->caseless;
 }
 
-/* PCRE2 code for pattern (interned); index in pcres[], or -1 with the error reported. */
+/*
+ * PCRE2 code for pattern (interned); index in pcres[], or -1 with the
+ * error reported (unless quiet: the caller has another way).
+ */
 static int
-pcre_for(struct bld *b, const struct draft *d, struct rules_view pat, uint32_t *ncap)
+pcre_for(struct bld *b, const struct draft *d, struct rules_view pat, bool caseless, bool quiet,
+		uint32_t *ncap)
 {
-	struct pcre_eq_ctx c = {b, {0, 0}};
+	struct pcre_eq_ctx c = {b, {0, 0}, caseless};
 	int errcode;
 	PCRE2_SIZE erroff;
 
 	if (intern_view(b, pat, &c.pat) < 0)
 		return -1;
-	uint64_t h = rules_mix64(c.pat.off);
+	uint64_t h = rules_mix64(c.pat.off ^ ((uint64_t)caseless << 32));
 	uint32_t idx = htab_get(&b->pcretab, h, pcre_eq, &c);
 	if (idx != UINT32_MAX) {
 		*ncap = ((struct rules_pcre *)b->pcres.p)[idx].ncap;
 		return (int)idx;
 	}
-	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pstr(b, c.pat), c.pat.len, 0, &errcode,
-			&erroff, NULL);
+	pcre2_code *code = pcre2_compile((PCRE2_SPTR)pstr(b, c.pat), c.pat.len,
+			caseless ? PCRE2_CASELESS : 0, &errcode, &erroff, NULL);
 	if (code == NULL) {
 		PCRE2_UCHAR msg[256];
 		pcre2_get_error_message(errcode, msg, sizeof(msg));
-		rerr(b, d, "pattern \"%.*s\": %s at offset %zu", (int)pat.len, pat.p, (char *)msg,
-				(size_t)erroff);
+		if (!quiet)
+			rerr(b, d, "pattern \"%.*s\": %s at offset %zu", (int)pat.len, pat.p,
+					(char *)msg, (size_t)erroff);
 		return -1;
 	}
 	uint32_t cap = 0;
 	pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
-	struct rules_pcre rp = {c.pat, 0, cap};
+	struct rules_pcre rp = {c.pat, caseless, cap};
 	idx = (uint32_t)b->pcres.n;
 	if (vec_push(&b->pcres, sizeof(rp), &rp) < 0 ||
 			vec_push(&b->pcre_codes, sizeof(code), &code) < 0 ||
@@ -472,7 +479,8 @@ repl_ok(struct bld *b, const struct draft *d, struct rules_view r, uint32_t ncap
 	for (uint32_t i = 0; i < r.len; i++) {
 		if (r.p[i] != '\\')
 			continue;
-		if (i + 1 == r.len || (r.p[i + 1] != '\\' && (r.p[i + 1] < '0' || r.p[i + 1] > '9'))) {
+		char e = i + 1 < r.len ? r.p[i + 1] : '\0';
+		if (e != '\\' && (e < '0' || e > '9')) {
 			rerr(b, d, "replacement \"%.*s\": a backslash must be followed by a digit "
 					"(\\0 to \\9) or a backslash", (int)r.len, r.p);
 			return false;
@@ -585,7 +593,7 @@ intern_prog(struct bld *b, const struct draft *d, const struct rules_op *ops, un
 	p.reason = reason;
 	p.attrs = attrs;
 	uint64_t koff = b->progkey.n;
-	uint64_t line = (uint64_t)b->src_idx << 32 | d->line;
+	struct prog_site site = {b->src_idx, d->line, d->ordinal, d->prio};
 	idx = (uint32_t)b->progs.n;
 	void *kp = vec_grow(&b->progkey, 4, k);
 	if (kp == NULL)
@@ -602,7 +610,8 @@ intern_prog(struct bld *b, const struct draft *d, const struct rules_op *ops, un
 			goto oom;
 	if (vec_push(&b->progs, sizeof(p), &p) < 0 || vec_push(&b->progkey_off, 8, &koff) < 0 ||
 			vec_push(&b->prog_group, sizeof(group), &group) < 0 ||
-			vec_push(&b->prog_line, 8, &line) < 0 || htab_put(&b->progtab, h, idx) < 0)
+			vec_push(&b->prog_line, sizeof(site), &site) < 0 ||
+			htab_put(&b->progtab, h, idx) < 0)
 		goto oom;
 	*out = idx;
 	return 0;
@@ -645,6 +654,7 @@ add_regex(struct bld *b, const struct draft *d, const struct draft_cond *c, uint
 	}
 	free(info);
 	re.prim = RV_NONE;
+	re.pcre = UINT32_MAX;
 	re.line = d->line;
 	re.src = (uint8_t)b->src_idx;
 	re.field = c->field;
@@ -797,7 +807,8 @@ rules_regex_literals(const char *p, size_t n, char lit[][RELIT_LEN + 1], unsigne
 		unsigned nc = 0;
 		for (unsigned x = 0; x < cnt; x++) {
 			for (unsigned a = 0; a < na; a++) {
-				size_t l = len[x] + alen[a] > RELIT_LEN ? RELIT_LEN - len[x] : alen[a];
+				size_t l = len[x] + alen[a] > RELIT_LEN ? RELIT_LEN - len[x] :
+					alen[a];
 				memcpy(nl[nc], lit[x], len[x]);
 				memcpy(nl[nc] + len[x], alt[a], l);
 				nlen[nc] = len[x] + l;
@@ -883,14 +894,15 @@ bld_add_rule(struct bld *b, struct draft *d)
 		struct rules_view pat = o->pat;
 		if (o->own) {
 			if (user_re < 0) {
-				rerr(b, d, "'repl' needs a user regex in the same rule (or use subst)");
+				rerr(b, d, "'repl' needs a user regex in the same rule "
+						"(or use subst)");
 				ok = false;
 				continue;
 			}
 			pat = d->cond[user_re].v;
 		}
 		uint32_t ncap = 0;
-		int pc = pcre_for(b, d, pat, &ncap);
+		int pc = pcre_for(b, d, pat, false, false, &ncap);
 		if (pc < 0 || !repl_ok(b, d, o->s, ncap) || intern_view(b, o->s, &ops[i].s) < 0) {
 			ok = false;
 			continue;
@@ -908,10 +920,11 @@ bld_add_rule(struct bld *b, struct draft *d)
 			bad = c->uri.p[j] == '<' || c->uri.p[j] == '>' || c->uri.p[j] == ' ' ||
 				(unsigned char)c->uri.p[j] < 0x20;
 		if (bad) {
-			rerr(b, d, "contact \"%.*s\" must be a URI without spaces or angle brackets",
-					(int)c->uri.len, c->uri.p);
+			rerr(b, d, "contact \"%.*s\" must be a URI without spaces or angle "
+					"brackets", (int)c->uri.len, c->uri.p);
 			ok = false;
-		} else if (!tmpl_ok(b, d, "contact", c->uri) || intern_view(b, c->uri, &ct[i].uri) < 0) {
+		} else if (!tmpl_ok(b, d, "contact", c->uri) ||
+				intern_view(b, c->uri, &ct[i].uri) < 0) {
 			ok = false;
 		}
 	}
@@ -958,9 +971,15 @@ bld_add_rule(struct bld *b, struct draft *d)
 		struct draft_cond *c = &d->cond[prim];
 		char lit[RELIT_MAX][RELIT_LEN + 1];
 		unsigned nl = rules_regex_literals(c->v.p, c->v.len, lit, RELIT_MAX);
+		uint32_t ncap;
+		int pc = -1;
 		tr.prim = PRIM_MAKE(PK_REGEX, c->field, re_no[prim]);
 		tr.ix = IX_REGEX;
-		if (nl > 0) {
+		/* Checked alone with PCRE2; if PCRE2 cannot read it, the scan finds it. */
+		if (nl > 0)
+			pc = pcre_for(b, d, c->v, c->field == RULES_F_DOMAIN, true, &ncap);
+		if (pc >= 0) {
+			((struct rules_regex *)b->regex.p)[re_no[prim]].pcre = (uint32_t)pc;
 			/*
 			 * Indexed by its literal prefixes, checked by its regex: the
 			 * regex database is only scanned when some candidate needs it.
@@ -1200,8 +1219,9 @@ compile_hs(struct bld *b, struct rules_plan *p)
 				HS_SUCCESS) {
 			if (cerr != NULL && cerr->expression >= 0) {
 				const struct rules_regex *bad = &re[ids[cerr->expression]];
-				errlist_add(&b->errs, b->src_name[bad->src], bad->src, bad->line,
-						"regex \"%s\": %s", pstr(b, bad->pat), cerr->message);
+				errlist_add(&b->errs, b->src_name[bad->src], bad->src,
+						bad->line, "regex \"%s\": %s", pstr(b, bad->pat),
+						cerr->message);
 			} else {
 				errlist_add(&b->errs, b->src_name[0], 0, 0, "regex database: %s",
 						cerr != NULL ? cerr->message : "Hyperscan failed");
@@ -1248,17 +1268,18 @@ resolve_groups(struct bld *b, struct rules_plan *p)
 	p->n_members = members.n;
 	struct rules_prog *pg = b->progs.p;
 	const struct rules_sref *gname = b->prog_group.p;
-	const uint64_t *pline = b->prog_line.p;
+	const struct prog_site *site = b->prog_line.p;
 	for (size_t i = 0; i < b->progs.n; i++) {
 		if (pg[i].action != RULES_ACT_FORWARD)
 			continue;
 		struct group_eq_ctx c = {b, gname[i]};
 		uint32_t gi = htab_get(&b->grouptab, rules_mix64(gname[i].off), group_eq, &c);
 		if (gi == UINT32_MAX) {
-			errlist_add(&b->errs, b->src_name[pline[i] >> 32],
-					(unsigned)(pline[i] >> 32), (uint32_t)pline[i],
-					"forward to unknown group \"%s\" (define it with: group %s HOST...)",
-					pstr(b, gname[i]), pstr(b, gname[i]));
+			errlist_add(&b->errs, b->src_name[site[i].src_idx], site[i].src_idx,
+					site[i].line, "rule %u (priority %u): forward to unknown "
+					"group \"%s\" (define it with: group %s HOST...)",
+					site[i].ordinal, site[i].prio, pstr(b, gname[i]),
+					pstr(b, gname[i]));
 			rc = -EINVAL;
 			continue;
 		}
@@ -1280,7 +1301,7 @@ resolve_groups(struct bld *b, struct rules_plan *p)
 static uint64_t
 l1_bound(size_t n)
 {
-	uint64_t l = n;
+	uint64_t l = 2 * (uint64_t)n;
 
 	return l < 256 ? 256 : l > (1u << 23) ? (1u << 23) : l;
 }
@@ -1290,6 +1311,7 @@ build_indexes(struct bld *b, struct rules_plan *p)
 {
 	struct vec ents[RULES_F__COUNT] = {{0}};
 	struct vec gtmp = {0}, unidx = {0}, lists = {0}, l1 = {0}, arena = {0}, runs = {0};
+	struct vec nodes = {0};
 	uint32_t last_prio = 0;
 	size_t n = b->trules.n, cnt[RULES_F__COUNT] = {0};
 	struct trule *tr = b->trules.p;
@@ -1317,12 +1339,13 @@ build_indexes(struct bld *b, struct rules_plan *p)
 		l1_cap += l1_bound(cnt[f]);
 		/*
 		 * Two boundaries per entry at most; a leaf costs at most 3 words
-		 * per key plus 2, a node (18 words) splits at least 8 keys: 16
-		 * words per entry bound it. Untouched pages cost nothing.
+		 * per key plus 2, a node (16 words) splits at least 8 keys: 8
+		 * words per entry bound each. Untouched pages cost nothing.
 		 */
-		ar_cap += 16 * (uint64_t)cnt[f] + 64;
+		ar_cap += 8 * (uint64_t)cnt[f] + 64;
 	}
-	if (vec_init_big(&l1, 4, l1_cap + 1) < 0 || vec_init_big(&arena, 4, ar_cap + 1) < 0)
+	if (vec_init_big(&l1, 4, l1_cap + 1) < 0 || vec_init_big(&arena, 4, ar_cap + 1) < 0 ||
+			vec_init_big(&nodes, 4, ar_cap + 16) < 0)
 		goto out;
 	/*
 	 * Precedence is known: rule i is the i-th best. Each rule goes to its
@@ -1336,7 +1359,8 @@ build_indexes(struct bld *b, struct rules_plan *p)
 		uint32_t v = (uint32_t)i | (t.flags & TR_FILTERED ? RV_FILT : 0);
 		unsigned f = PRIM_FIELD(t.prim);
 		if (t.ix == IX_DIGIT) {
-			struct dix_ent e = {t.key, v | (PRIM_KIND(t.prim) == PK_EXACT ? DIX_ENT_EXACT : 0)};
+			uint32_t kind = PRIM_KIND(t.prim) == PK_EXACT ? DIX_ENT_EXACT : 0;
+			struct dix_ent e = {t.key, v | kind};
 			if (vec_push(&ents[f], sizeof(e), &e) < 0)
 				goto out;
 			p->h.n_prefix++;
@@ -1359,7 +1383,8 @@ build_indexes(struct bld *b, struct rules_plan *p)
 					if (vec_push(&ents[rl->field], sizeof(e), &e) < 0)
 						goto out;
 				} else {
-					struct gtmp e = {sr.off, sr.len, rl->field, PK_PREFIX, 0, v};
+					struct gtmp e = {sr.off, sr.len, rl->field, PK_PREFIX, 0,
+						v};
 					if (vec_push(&gtmp, sizeof(e), &e) < 0)
 						goto out;
 				}
@@ -1405,7 +1430,7 @@ build_indexes(struct bld *b, struct rules_plan *p)
 		p->h.re_min[f] = RV_NONE;
 		if (ents[f].n == 0)
 			continue;
-		rc = dix_build(&p->h.dix[f], ents[f].p, ents[f].n, &l1, &arena, &lists);
+		rc = dix_build(&p->h.dix[f], ents[f].p, ents[f].n, &l1, &arena, &nodes, &lists);
 		vec_free(&ents[f]);
 		if (rc < 0)
 			goto out;
@@ -1432,9 +1457,17 @@ build_indexes(struct bld *b, struct rules_plan *p)
 	p->l1 = l1.p;
 	p->n_l1 = l1.n;
 	l1.p = NULL;
+	/* A leaf is scanned over DIX_LEAF_MAX keys whatever its size: pad the end. */
+	if (vec_grow(&arena, sizeof(uint32_t), DIX_LEAF_MAX + 2) == NULL)
+		goto out;
+	memset((uint32_t *)arena.p + arena.n - DIX_LEAF_MAX - 2, 0,
+			(DIX_LEAF_MAX + 2) * sizeof(uint32_t));
 	p->arena = arena.p;
 	p->n_arena = arena.n;
 	arena.p = NULL;
+	p->nodes = nodes.p;
+	p->n_nodes = nodes.n;
+	nodes.p = NULL;
 	rc = 0;
 out:
 	for (unsigned f = 0; f < RULES_F__COUNT; f++)
@@ -1444,6 +1477,7 @@ out:
 	vec_free(&lists);
 	vec_free(&l1);
 	vec_free(&arena);
+	vec_free(&nodes);
 	vec_free(&runs);
 	return rc;
 }
@@ -1474,7 +1508,8 @@ bld_finish(struct bld *b, struct rules_errors *errs)
 		if (rc == -ENOMEM)
 			b->oom = true;
 		else
-			errlist_add(&b->errs, b->src_name[0], 0, 0, "plan too large for its tables");
+			errlist_add(&b->errs, b->src_name[0], 0, 0,
+					"plan too large for its tables");
 		goto fail;
 	}
 	if (EVP_DigestFinal_ex(b->sha, md, &mdlen) != 1 || mdlen != 32) {

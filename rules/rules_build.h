@@ -89,6 +89,14 @@ struct gval {
 	uint8_t kind;
 };
 
+/* Where a program was first used, for messages about it. */
+struct prog_site {
+	uint32_t src_idx;
+	uint32_t line;
+	uint32_t ordinal;
+	uint32_t prio;
+};
+
 /* A rule until precedence is known (32 bytes: millions of them are held at once). */
 struct trule {
 	uint64_t key;  /* digit index: value key; generic: index in gvals */
@@ -166,7 +174,7 @@ struct bld {
 	struct vec progkey;    /* uint32_t: canonical encodings of programs */
 	struct vec progkey_off; /* uint64_t: start of each program's encoding */
 	struct vec prog_group; /* struct rules_sref: group name of a forward program */
-	struct vec prog_line;  /* uint64_t: src_idx << 32 | first line using the program */
+	struct vec prog_line;  /* struct prog_site: the first rule using the program */
 };
 
 /* A builder for a plan named after source. NULL on allocation failure. */

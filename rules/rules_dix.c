@@ -85,7 +85,9 @@ struct bucket_writer {
 	struct rules_dix *dx;
 	uint32_t *l1;
 	struct vec *arena;
+	struct vec *nodes;
 	uint64_t ar_base;
+	uint64_t nd_base;
 	uint32_t n_l1;
 	uint32_t next_t;   /* first slot not yet written */
 	uint32_t cur_t;    /* slot of the open block, UINT32_MAX: none */
@@ -120,20 +122,20 @@ static int
 write_sub(struct bucket_writer *w, const uint64_t *keys, const uint32_t *vals, size_t c,
 		uint32_t entry, unsigned pos, uint32_t *out)
 {
-	uint64_t off = w->arena->n - w->ar_base;
-
 	if (c == 0) {
 		*out = RV_DIRECT | entry;
 		return 0;
 	}
-	if (off >= RV_DIRECT)
-		return -E2BIG;
 	/* Keys are distinct, so past the last nibble a group holds one key. */
 	if (c <= DIX_LEAF_MAX || pos >= DIX_POS) {
+		uint64_t off = w->arena->n - w->ar_base;
 		bool wide = pos >= DIX_POS;
+		if (off > DIX_E_OFF)
+			return -E2BIG;
 		for (size_t i = 0; i < c && !wide; i++)
 			wide = (keys[i] << (4 * pos)) << 32 != 0;
-		uint32_t *r = vec_grow(w->arena, sizeof(uint32_t), 2 + (wide ? 3 : 2) * c);
+		size_t words = 2 + (wide ? 3 : 2) * c;
+		uint32_t *r = vec_grow(w->arena, sizeof(uint32_t), words);
 		if (r == NULL)
 			return -ENOMEM;
 		r[0] = (uint32_t)c | (wide ? DIX_WIDE : 0);
@@ -147,12 +149,18 @@ write_sub(struct bucket_writer *w, const uint64_t *keys, const uint32_t *vals, s
 			}
 		}
 		memcpy(r + 2 + (wide ? 2 : 1) * c, vals, c * sizeof(uint32_t));
-		*out = (uint32_t)off;
+		/* The arena is line-aligned: whether the leaf crosses a line is known here. */
+		uint64_t at = w->arena->n - words;
+		bool span = (at * 4) / 64 != ((at + words) * 4 - 1) / 64;
+		*out = (uint32_t)off | (span ? DIX_E_SPAN : 0);
 		return 0;
 	}
-	uint32_t child[16];
-	if (vec_grow(w->arena, sizeof(uint32_t), 18) == NULL)
+	uint64_t num = w->nodes->n / 16 - w->nd_base;
+	if (num > DIX_E_OFF)
+		return -E2BIG;
+	if (vec_grow(w->nodes, sizeof(uint32_t), 16) == NULL)
 		return -ENOMEM;
+	uint32_t child[16];
 	size_t j = 0;
 	for (unsigned nib = 0; nib < 16; nib++) {
 		size_t k = j;
@@ -165,12 +173,9 @@ write_sub(struct bucket_writer *w, const uint64_t *keys, const uint32_t *vals, s
 			entry = vals[k - 1];
 		j = k;
 	}
-	/* Children follow their node: offsets only grow, so a walk cannot loop. */
-	uint32_t *r = (uint32_t *)w->arena->p + w->ar_base + off;
-	r[0] = DIX_NODE;
-	r[1] = 0;
-	memcpy(r + 2, child, sizeof(child));
-	*out = (uint32_t)off;
+	/* Children are numbered after their node: a walk cannot loop. */
+	memcpy((uint32_t *)w->nodes->p + 16 * (w->nd_base + num), child, sizeof(child));
+	*out = (uint32_t)num | DIX_E_NODE;
 	return 0;
 }
 
@@ -350,10 +355,11 @@ choose_geometry(struct rules_dix *dx, const struct dix_ent *e, size_t n)
 		base[p] = c + 1;
 	}
 	/*
-	 * About one slot per entry (two boundaries) keeps most blocks to a
-	 * leaf; the cap bounds the table at 32 MiB for tens of millions.
+	 * Up to two slots per entry (one per boundary) keeps most walks to a
+	 * node and a leaf even when a rare symbol widens a position's radix;
+	 * the cap bounds the table at 32 MiB for tens of millions.
 	 */
-	uint64_t limit = n;
+	uint64_t limit = 2 * (uint64_t)n;
 	if (limit < 256)
 		limit = 256;
 	if (limit > (1u << 23))
@@ -380,7 +386,7 @@ struct frame {
 
 int
 dix_build(struct rules_dix *dx, struct dix_ent *e, size_t n, struct vec *l1, struct vec *arena,
-		struct vec *lists)
+		struct vec *nodes, struct vec *lists)
 {
 	struct bucket_writer w = {0};
 	struct emitter em = {0};
@@ -396,12 +402,16 @@ dix_build(struct rules_dix *dx, struct dix_ent *e, size_t n, struct vec *l1, str
 	choose_geometry(dx, e, n);
 	dx->l1_off = l1->n;
 	dx->ar_off = arena->n;
+	/* Node blocks are 16 words: keep them on line boundaries. */
+	dx->nd_off = nodes->n / 16;
 	w.l1 = vec_grow(l1, sizeof(uint32_t), dx->n_l1);
 	if (w.l1 == NULL)
 		return -ENOMEM;
 	w.dx = dx;
 	w.arena = arena;
 	w.ar_base = arena->n;
+	w.nodes = nodes;
+	w.nd_base = dx->nd_off;
 	w.n_l1 = dx->n_l1;
 	w.cur_t = UINT32_MAX;
 	w.last = RV_NONE;

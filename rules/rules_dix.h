@@ -39,11 +39,11 @@ int dix_value_key(const char *s, size_t len, uint64_t *key);
 
 /*
  * Build the digit index of one field from n entries (sorted here, in
- * place). Appends to l1 (uint32_t), arena (uint32_t) and lists
- * (uint32_t) and fills dx. 0, -ENOMEM or -E2BIG (tables too large).
+ * place). Appends to l1, arena, nodes and lists (all uint32_t; nodes
+ * 64-byte aligned) and fills dx. 0, -ENOMEM or -E2BIG (tables too large).
  */
 int dix_build(struct rules_dix *dx, struct dix_ent *e, size_t n, struct vec *l1,
-		struct vec *arena, struct vec *lists);
+		struct vec *arena, struct vec *nodes, struct vec *lists);
 
 /* Running hash of a generic value: start, one step per byte, final per length. */
 static inline uint64_t
@@ -66,9 +66,7 @@ gen_hash_final(uint64_t h, uint32_t len, unsigned kind)
 
 /* Most keys in a leaf (8 + 7 * 8 bytes: one line); more are split by 16-way nodes. */
 #define DIX_LEAF_MAX 7
-/* First word of a node (a leaf's holds its key count, <= DIX_LEAF_MAX). */
-#define DIX_NODE 0x80000000u
-/* A leaf with whole 64-bit keys. */
+/* A leaf with whole 64-bit keys (in its first word, above the count). */
 #define DIX_WIDE 0x40000000u
 #define DIX_COUNT 0xffu
 
@@ -88,8 +86,13 @@ dix_leaf(const uint32_t *w, uint64_t x, unsigned pos)
 
 	if (!(w[0] & DIX_WIDE)) {
 		uint32_t xw = dix_window(x, pos);
-		for (uint32_t j = 0; j < c; j++)
-			i += w[2 + j] <= xw;
+		/*
+		 * Always DIX_LEAF_MAX compares, the ones past c masked off: no
+		 * mispredicted loop exit. The words read past a short leaf are
+		 * its values or the next record (the arena is padded at its end).
+		 */
+		for (uint32_t j = 0; j < DIX_LEAF_MAX; j++)
+			i += (j < c) & (w[2 + j] <= xw);
 		return i == 0 ? w[1] : w[2 + c + i - 1];
 	}
 	for (uint32_t j = 0; j < c; j++)
@@ -168,7 +171,7 @@ dix_key(const char *s, uint32_t n)
 	if (n >= 16)
 		v = _mm_loadu_si128((const __m128i *)(const void *)s);
 	else
-		v = _mm_set_epi64x((long long)dix_bytes(s + 8, n > 8 ? n - 8 : 0),
+		v = _mm_set_epi64x(n > 8 ? (long long)dix_bytes(s + 8, n - 8) : 0,
 				(long long)dix_bytes(s, n < 8 ? n : 8));
 	__m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
 	__m128i dig = _mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d);
@@ -211,12 +214,33 @@ dix_locate(const struct rules_dix *dx, const char *s, uint32_t n, uint64_t *xp)
 	uint64_t x = dix_key(s, n);
 	uint32_t t = 0;
 
-	/* The slot's digits are independent loads: no chain through the string. */
-	for (uint32_t i = 0; i < dx->depth; i++)
+	/*
+	 * The slot's digits are independent loads. Positions past the depth
+	 * weigh 0, so a fixed count of them costs no mispredicted loop exit.
+	 */
+	for (uint32_t i = 0; i < 8; i++)
+		t += dx->cmul[i][(x >> (60 - 4 * i)) & 15];
+	for (uint32_t i = 8; i < dx->depth; i++)
 		t += dx->cmul[i][(x >> (60 - 4 * i)) & 15];
 	*xp = x;
 	return t;
 }
+
+/*
+ * Request the lines of the record entry e (not RV_DIRECT) leads to. A
+ * macro: GCC deletes calls to a function that only prefetches, judging
+ * it to have no effect.
+ */
+#define DIX_PREFETCH(p, dx, e) do { \
+	if ((e) & DIX_E_NODE) { \
+		__builtin_prefetch((p)->nodes + 16 * ((dx)->nd_off + ((e) & DIX_E_OFF))); \
+	} else { \
+		const uint32_t *pf_ = (p)->arena + (dx)->ar_off + ((e) & DIX_E_OFF); \
+		__builtin_prefetch(pf_); \
+		if ((e) & DIX_E_SPAN) \
+			__builtin_prefetch(pf_ + 15); \
+	} \
+} while (0)
 
 /*
  * Candidate value for key x in first-level slot t: the slot holds a value,
@@ -225,21 +249,21 @@ dix_locate(const struct rules_dix *dx, const char *s, uint32_t n, uint64_t *xp)
 static inline uint32_t
 dix_find(const struct rules_plan *p, const struct rules_dix *dx, uint64_t x, uint32_t t)
 {
-	const uint32_t *ar = p->arena + dx->ar_off;
 	uint32_t e = p->l1[dx->l1_off + t];
 	unsigned pos = dx->depth;
 
-	while (!(e & RV_DIRECT)) {
-		const uint32_t *w = ar + e;
-		if (!(w[0] & DIX_NODE))
-			return dix_leaf(w, x, pos);
+	for (;;) {
+		/* A direct value's bits overlap the other flags: test it first. */
+		if (e & RV_DIRECT)
+			return e & ~RV_DIRECT;
+		if (!(e & DIX_E_NODE))
+			return dix_leaf(p->arena + dx->ar_off + (e & DIX_E_OFF), x, pos);
 		/* A loaded blob is checked, but never walk past the last symbol. */
 		if (pos >= DIX_POS)
 			return RV_NONE;
-		e = w[2 + ((x >> (60 - 4 * pos)) & 15)];
+		e = p->nodes[16 * (dx->nd_off + (e & DIX_E_OFF)) + ((x >> (60 - 4 * pos)) & 15)];
 		pos++;
 	}
-	return e & ~RV_DIRECT;
 }
 
 /* Lines to prefetch for a later dix_find(x, t): the first-level entry. */

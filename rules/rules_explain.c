@@ -182,8 +182,8 @@ rules_explain(const struct rules_plan *p, const struct rules_query *q, const uin
 	if (r->rule == RULES_NO_RULE) {
 		tprintf(&t, "result: no rule matched\n");
 	} else {
-		tprintf(&t, "matched: rule %u at %s:%u, priority %u\n", r->rule, p->h.source, r->line,
-				r->prio);
+		tprintf(&t, "matched: rule %u at %s:%u, priority %u\n", r->rule, p->h.source,
+				r->line, r->prio);
 		tprintf(&t, "why: %s\n", ex->why);
 	}
 	if (ex->n_cands > 1) {
@@ -193,7 +193,8 @@ rules_explain(const struct rules_plan *p, const struct rules_query *q, const uin
 					ex->cand[i].line, ex->cand[i].prio, ex->cand[i].outcome);
 	}
 	if (r->rule != RULES_NO_RULE) {
-		tprintf(&t, "user: \"%.*s\"\n", (int)q->user.len, q->user.p != NULL ? q->user.p : "");
+		tprintf(&t, "user: \"%.*s\"\n", (int)q->user.len,
+				q->user.p != NULL ? q->user.p : "");
 		for (unsigned i = 0; i < ex->n_steps; i++)
 			tprintf(&t, "  %s %s -> \"%s\"\n", ex->step[i].op, ex->step[i].arg,
 					ex->step[i].value);

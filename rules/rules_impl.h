@@ -145,20 +145,25 @@ struct rules_cidr {
 	uint8_t a[16];
 };
 
-/* A regular-expression condition; its number is its Hyperscan id. */
+/*
+ * A regular-expression condition; its number is its Hyperscan id. A rule
+ * indexed by the literal prefix of its regex checks that regex alone with
+ * PCRE2 (pcre), not by scanning the field's whole database.
+ */
 struct rules_regex {
 	struct rules_sref pat; /* NUL-terminated in the pool */
-	uint32_t prim;         /* encoded rule when it is that rule's index, RV_NONE when a filter */
+	uint32_t prim;         /* encoded rule when the scan finds its rule, RV_NONE otherwise */
+	uint32_t pcre;         /* index in pcres[] for the single check, UINT32_MAX: none */
 	uint32_t line;
 	uint8_t field;
 	uint8_t src; /* source index, for messages */
 	uint8_t pad[2];
 };
 
-/* A pattern compiled with PCRE2 for a substitution. */
+/* A pattern compiled with PCRE2: substitutions, single regex checks. */
 struct rules_pcre {
 	struct rules_sref pat; /* NUL-terminated */
-	uint32_t caseless;
+	uint32_t caseless;     /* compiled with PCRE2_CASELESS (domain regexes) */
 	uint32_t ncap;
 };
 
@@ -209,23 +214,30 @@ struct rules_dix {
 	uint32_t n_l1;    /* entries in the first level; 0: no index on this field */
 	uint32_t depth;   /* symbols the first level looks at */
 	uint64_t l1_off;  /* first entry in l1[] */
-	uint64_t ar_off;  /* record offsets are relative to arena[ar_off] */
+	uint64_t ar_off;  /* leaf offsets are relative to arena[ar_off] */
+	uint64_t nd_off;  /* node numbers are relative to nodes[16 * nd_off] */
 	uint64_t n_bound; /* boundaries (statistics) */
 	uint32_t cmul[DIX_POS][16]; /* class of nibble at position, times the position's weight */
 };
 
 /*
- * Records in arena[] (32-bit words), reached from first-level entries
- * that are not RV_DIRECT (offsets relative to arena[ar_off]):
- *   node: w[0] = DIX_NODE, w[1] = 0, w[2..18) = the entry of each value of
- *         the next nibble (children always lie after their node);
- *   leaf: w[0] = key count c (| DIX_WIDE), w[1] = entry value (the
- *         candidate before the first key), then c keys and c values. Keys
- *         are the 8 nibbles after the ones the leaf's keys share (32 bits,
- *         exact because their later nibbles are zero), or whole 64-bit keys
- *         (two words, low first) in a DIX_WIDE leaf. The candidate of x is
- *         the value of the last key <= x.
+ * Entries of the first level and of nodes (32 bits): RV_DIRECT | value;
+ * DIX_E_NODE | node number (nodes[16 * number ...], one 64-byte line of
+ * 16 child entries, one per value of the next nibble; children always
+ * have higher numbers than their node); or a leaf offset in arena[]
+ * (32-bit words), with DIX_E_SPAN when the leaf crosses a cache line (so
+ * a prefetch asks for exactly the lines a lookup reads). Offsets and
+ * numbers are relative to the field's ar_off and nd_off.
+ * Leaf: w[0] = key count c (| DIX_WIDE), w[1] = entry value (the
+ * candidate before the first key), then c keys and c values. Keys are the
+ * 8 nibbles after the ones the leaf's keys share (32 bits, exact because
+ * their later nibbles are zero), or whole 64-bit keys (two words, low
+ * first) in a DIX_WIDE leaf. The candidate of x is the value of the last
+ * key <= x.
  */
+#define DIX_E_SPAN (1u << 30)
+#define DIX_E_NODE (1u << 29)
+#define DIX_E_OFF 0x1fffffffu
 
 #define RULES_NAME_MAX 64
 #define RULES_SOURCE_MAX 128
@@ -253,7 +265,7 @@ struct rules_hdr {
 	uint32_t gen_exact[RULES_F__COUNT];
 	uint32_t gtab_mask;                /* generic hash table size - 1 */
 	uint32_t pad;
-	uint64_t hs_off[RULES_F__COUNT];   /* serialized Hyperscan database of each field in hsdb[] */
+	uint64_t hs_off[RULES_F__COUNT];   /* each field's serialized database in hsdb[] */
 	uint64_t hs_len[RULES_F__COUNT];
 	struct rules_dix dix[RULES_F__COUNT];
 };
@@ -276,6 +288,7 @@ struct rules_hdr {
 	X(gtab, uint32_t) \
 	X(l1, uint32_t) \
 	X(arena, uint32_t) \
+	X(nodes, uint32_t) \
 	X(gws, struct rules_gw) \
 	X(members, struct rules_member) \
 	X(groups, struct rules_group) \
@@ -292,6 +305,7 @@ struct rules_plan {
 	pcre2_code **pcre;
 	hs_scratch_t *hs_proto;   /* prototype every scratch clones */
 	size_t mem_bytes;
+	bool pipeline;            /* index tables past cache size: bursts prefetch ahead */
 };
 
 /* What explain wants to know about a lookup (rules_explain.c). */

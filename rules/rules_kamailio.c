@@ -52,6 +52,8 @@ struct kam {
 	int col[COL__COUNT]; /* position of each column in a row */
 	unsigned n_cols;
 	unsigned n_errors;
+	bool have_dpid;     /* dpid < 0: the one dialplan id the table holds */
+	long long dpid;
 	char *out;           /* the converted line */
 	size_t out_len, out_cap;
 };
@@ -158,7 +160,8 @@ glob_to_regex(struct kam *k, const char *g, size_t n)
 					a++;
 				}
 				for (; a < j; a++) {
-					if (g[a] == '\\' || g[a] == '[' || (g[a] == ']' && a > i + 1))
+					if (g[a] == '\\' || g[a] == '[' ||
+							(g[a] == ']' && a > i + 1))
 						ok = ok && out_put(k, "\\", 1);
 					ok = ok && out_put(k, g + a, 1);
 				}
@@ -201,8 +204,18 @@ convert_row(struct kam *k, uint32_t line, struct field *f, unsigned nf)
 		kerr(k, line, "dpid is not a number");
 		return;
 	}
-	if (dpid != k->ko->dpid)
+	if (k->ko->dpid >= 0 && dpid != k->ko->dpid)
 		return;
+	if (k->ko->dpid < 0) {
+		if (!k->have_dpid) {
+			k->have_dpid = true;
+			k->dpid = dpid;
+		} else if (dpid != k->dpid) {
+			kerr(k, line, "rows of several dialplans (dpid %lld and %lld): choose one",
+					k->dpid, dpid);
+			return;
+		}
+	}
 	if (!parse_int(v[COL_PR].p, v[COL_PR].n, &pr) || pr < 0 || pr >= (long long)LEN0_TIER) {
 		kerr(k, line, "pr must be a number from 0 to %u", LEN0_TIER - 1);
 		return;
@@ -399,7 +412,8 @@ header(struct kam *k, char *s, size_t n, uint32_t line)
 				break;
 			const char *par = memchr(s + st, '(', i - st);
 			if (nf < MAX_COLS)
-				f[nf] = (struct field){s + st, par != NULL ? (size_t)(par - s - st) : i - st};
+				f[nf] = (struct field){s + st,
+					par != NULL ? (size_t)(par - s - st) : i - st};
 			nf++;
 		}
 	} else {
@@ -419,7 +433,8 @@ header(struct kam *k, char *s, size_t n, uint32_t line)
 				k->col[c] = (int)i;
 		if (k->col[c] < 0) {
 			kerr(k, line, "no %s column in the header (need dpid, pr, match_op, "
-					"match_exp, match_len, subst_exp, repl_exp, attrs)", col_names[c]);
+					"match_exp, match_len, subst_exp, repl_exp, attrs)",
+					col_names[c]);
 			ok = false;
 		}
 	}
@@ -551,6 +566,8 @@ options_digest(struct bld *b, const struct rules_kamailio_opts *ko)
 		bld_digest(b, opt, (size_t)n < sizeof(opt) ? (size_t)n : sizeof(opt) - 1);
 }
 
+static const struct rules_kamailio_opts kam_defaults = {-1, NULL, NULL};
+
 struct rules_plan *
 rules_import_kamailio(const char *path, const struct rules_kamailio_opts *ko,
 		const struct rules_compile_opts *opts, struct rules_errors *errs)
@@ -559,6 +576,8 @@ rules_import_kamailio(const char *path, const struct rules_kamailio_opts *ko,
 	struct kam k = {0};
 	struct bld *b = bld_new(path, opts);
 
+	if (ko == NULL)
+		ko = &kam_defaults;
 	if (b == NULL)
 		return NULL;
 	/* Kamailio tries rows of equal pr in table order, not longest first. */
@@ -621,8 +640,14 @@ rules_kamailio_convert(const char *path, const struct rules_kamailio_opts *ko, F
 	struct kam k = {0};
 	int rc;
 
+	if (ko == NULL)
+		ko = &kam_defaults;
 	errlist_init(&c.el, 0);
-	fprintf(out, "# Converted from the Kamailio dialplan table %s, dpid %d.\n", path, ko->dpid);
+	if (ko->dpid >= 0)
+		fprintf(out, "# Converted from the Kamailio dialplan table %s, dpid %d.\n", path,
+				ko->dpid);
+	else
+		fprintf(out, "# Converted from the Kamailio dialplan table %s.\n", path);
 	fprintf(out, "# Kamailio tries rows of equal pr in table order, and rows with match_len 0\n"
 			"# after all others: priority = pr, plus %u when match_len is 0.\n",
 			LEN0_TIER);

@@ -52,8 +52,8 @@ rules_tmpl_var(const char *p, size_t n, size_t *used)
 		/* "$userx" is not "$user" followed by "x": ask for braces instead. */
 		if (n > vars[i].len) {
 			char c = p[vars[i].len];
-			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-					c == '_')
+			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+					(c >= '0' && c <= '9') || c == '_')
 				return -1;
 		}
 		*used = vars[i].len + 1;
@@ -281,11 +281,24 @@ filters_fail(struct mctx *m, uint32_t r)
 	uint32_t i = ru->filt;
 
 	if (PRIM_KIND(ru->prim) == PK_REGEX) {
-		/* Found by a literal prefix, or by the scan (then this is a stamp check). */
 		uint32_t re = PRIM_ARG(ru->prim);
-		scan_field(m, m->p->regex[re].field);
-		if (m->s->stamp[re] != m->s->gen)
-			return FAIL_PRIMARY;
+		const struct rules_regex *rx = &m->p->regex[re];
+		if (rx->pcre != UINT32_MAX) {
+			/*
+			 * Found by the literal prefix of its regex: check that regex
+			 * alone, far cheaper than scanning every regex of the field
+			 * (and it leaves the caches to the lookups in flight).
+			 */
+			struct rules_view v = field_view(m, rx->field);
+			if (pcre2_match(m->p->pcre[rx->pcre], (PCRE2_SPTR)(v.p != NULL ? v.p : ""),
+					v.len, 0, 0, m->s->md, NULL) < 0)
+				return FAIL_PRIMARY;
+		} else {
+			/* Found by the scan: its stamp is set. */
+			scan_field(m, rx->field);
+			if (m->s->stamp[re] != m->s->gen)
+				return FAIL_PRIMARY;
+		}
 	}
 	if (i == 0)
 		return 0;
@@ -369,7 +382,8 @@ probe_generic(struct mctx *m, unsigned f)
 			for (uint32_t i = (uint32_t)key & p->h.gtab_mask; p->gtab[i] != 0;
 					i = (i + 1) & p->h.gtab_mask) {
 				const struct rules_gent *e = &p->gents[p->gtab[i] - 1];
-				if (e->key == key && e->field == f && e->kind == kind && e->s.len == l &&
+				if (e->key == key && e->field == f && e->kind == kind &&
+						e->s.len == l &&
 						memcmp(rules_str(p, e->s), v.p, l) == 0) {
 					consider_value(m, e->value);
 					break;
@@ -613,8 +627,11 @@ transform(const struct rules_plan *p, struct rules_scratch *s, const struct rule
 		switch (op->type) {
 		case OP_STRIP: {
 			uint32_t n = op->n < cur.len ? op->n : cur.len;
-			cur.p += n;
-			cur.len -= n;
+			/* An absent user is {NULL, 0}: never offset a null pointer. */
+			if (n > 0) {
+				cur.p += n;
+				cur.len -= n;
+			}
 			if (tr != NULL) {
 				char a[12];
 				int an = snprintf(a, sizeof(a), "%u", op->n);
@@ -645,7 +662,8 @@ transform(const struct rules_plan *p, struct rules_scratch *s, const struct rule
 			if (tr != NULL) {
 				char a[96];
 				int an = snprintf(a, sizeof(a), "%s -> %s%s",
-						rules_str(p, p->pcres[op->n].pat), rules_str(p, op->s),
+						rules_str(p, p->pcres[op->n].pat),
+						rules_str(p, op->s),
 						rc > 0 ? "" : " (no match: unchanged)");
 				trace_step(tr, "subst", a, an > 0 ? (size_t)an : 0, cur);
 			}
@@ -874,105 +892,142 @@ rules_match_trace(const struct rules_plan *p, struct rules_scratch *s,
 	return match_core(p, s, q, gw_down, r, buf, cap, tr, NULL);
 }
 
-/* Queries whose index walks are interleaved before they are matched. */
-#define BURST_GROUP 32
+/*
+ * Software pipeline of a burst: query i is located and its first-level
+ * entry requested at step i; from step i + AHEAD on, each stage reads what
+ * the previous one requested and requests the next line (a node's child,
+ * then the leaf, then the winner's rule record), AHEAD steps apart; query
+ * i is matched at step i + (WALK_STAGES + 2) * AHEAD. Every line has a few
+ * matches' worth of time to arrive and the misses of consecutive queries
+ * overlap. Walks deeper than WALK_STAGES records finish at match time.
+ */
+#define AHEAD 4
+#define WALK_STAGES 4
+/* Locate, first level, the walk stages, the candidate list stage, match. */
+#define STAGES (WALK_STAGES + 3)
+#define RING (STAGES * AHEAD + 1)
+/* Rules at the head of a candidate list whose records are requested ahead. */
+#define LIST_PREFETCH 3
 
 /* Where a query's walk through the user field's digit index stands. */
 struct walk {
 	uint64_t x;
-	uint32_t e;   /* entry to read next (after its line was requested) */
+	uint32_t e;   /* first-level slot, then the record to read */
 	uint32_t pos; /* nibble a node at e splits on */
+	uint32_t value;
+	bool done;
 };
 
+/*
+ * Request the rule record of candidate v, or the line of its candidate
+ * list (whose rules are requested a stage later). A macro, not a
+ * function: GCC judges a function that only prefetches to have no
+ * effect and deletes calls to it.
+ */
+#define PREFETCH_RULE(p, v) do { \
+	if ((v) == RV_NONE) \
+		break; \
+	if ((v) & RV_LIST) \
+		__builtin_prefetch(&(p)->lists[(v) & RV_LIST_OFF]); \
+	else \
+		__builtin_prefetch(&(p)->rules[(v) & RV_RULE]); \
+} while (0)
+
 static inline void
-prefetch_rule(const struct rules_plan *p, uint32_t v)
+walk_found(const struct rules_plan *p, struct walk *w, uint32_t v)
 {
-	if (v != RV_NONE && !(v & RV_LIST))
-		__builtin_prefetch(&p->rules[v & RV_RULE]);
+	w->value = v;
+	w->done = true;
+	PREFETCH_RULE(p, v);
 }
 
-/*
- * Group prefetching: the walks of up to BURST_GROUP queries advance one
- * level per round (first-level entry, nodes, leaf, then the rule that
- * will win), each round requesting the next line of every walk, so the
- * cache misses of a round overlap instead of queueing behind each other.
- * The matches that follow find every line in cache.
- */
-static void
-burst_group(const struct rules_plan *p, struct rules_scratch *s, const struct rules_query *q,
-		unsigned n, const uint64_t *gw_down, struct rules_result *r, char *bufs,
-		size_t buf_size)
+/* Take entry e of the walk: a value ends it, a record is requested. */
+static inline void
+walk_entry(const struct rules_plan *p, const struct rules_dix *dx, struct walk *w, uint32_t e)
 {
-	const struct rules_dix *dx = &p->h.dix[RULES_F_USER];
-	const uint32_t *ar = p->arena + dx->ar_off;
-	struct walk w[BURST_GROUP];
-	struct pre pre[BURST_GROUP];
-	unsigned pending = 0;
+	if (e & RV_DIRECT) {
+		walk_found(p, w, e & ~RV_DIRECT);
+		return;
+	}
+	w->e = e;
+	DIX_PREFETCH(p, dx, e);
+}
 
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t t = dix_locate(dx, q[i].user.p, q[i].user.len, &w[i].x);
-		w[i].e = t;
-		w[i].pos = dx->depth;
-		__builtin_prefetch(dix_l1_addr(p, dx, t));
+/* Read the record the walk is at (requested a stage ago) and request the next one. */
+static inline void
+walk_step(const struct rules_plan *p, const struct rules_dix *dx, struct walk *w)
+{
+	if (w->done)
+		return;
+	uint32_t e = w->e;
+	if (!(e & DIX_E_NODE)) {
+		walk_found(p, w, dix_leaf(p->arena + dx->ar_off + (e & DIX_E_OFF), w->x, w->pos));
+		return;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		uint32_t e = p->l1[dx->l1_off + w[i].e];
-		if (e & RV_DIRECT) {
-			pre[i].value = e & ~RV_DIRECT;
-			prefetch_rule(p, pre[i].value);
-			w[i].e = RV_DIRECT;
-			continue;
-		}
-		w[i].e = e;
-		__builtin_prefetch(ar + e);
-		__builtin_prefetch(ar + e + 15);
-		pending++;
+	if (w->pos >= DIX_POS) {
+		walk_found(p, w, RV_NONE);
+		return;
 	}
-	while (pending > 0) {
-		pending = 0;
-		for (unsigned i = 0; i < n; i++) {
-			if (w[i].e & RV_DIRECT)
-				continue;
-			const uint32_t *b = ar + w[i].e;
-			if ((b[0] & DIX_NODE) && w[i].pos < DIX_POS) {
-				uint32_t e = b[2 + ((w[i].x >> (60 - 4 * w[i].pos)) & 15)];
-				w[i].pos++;
-				if (!(e & RV_DIRECT)) {
-					w[i].e = e;
-					__builtin_prefetch(ar + e);
-					__builtin_prefetch(ar + e + 15);
-					pending++;
-					continue;
-				}
-				pre[i].value = e & ~RV_DIRECT;
-			} else if (b[0] & DIX_NODE) {
-				pre[i].value = RV_NONE;
-			} else {
-				pre[i].value = dix_leaf(b, w[i].x, w[i].pos);
-			}
-			prefetch_rule(p, pre[i].value);
-			w[i].e = RV_DIRECT;
-		}
-	}
-	for (unsigned i = 0; i < n; i++)
-		r[i].err = match_core(p, s, &q[i], gw_down, &r[i], bufs + i * buf_size, buf_size,
-				NULL, &pre[i]);
+	e = p->nodes[16 * (dx->nd_off + (e & DIX_E_OFF)) + ((w->x >> (60 - 4 * w->pos)) & 15)];
+	w->pos++;
+	walk_entry(p, dx, w, e);
 }
 
 unsigned
-rules_match_burst(const struct rules_plan *plan, struct rules_scratch *s,
+rules_match_burst(const struct rules_plan *p, struct rules_scratch *s,
 		const struct rules_query *q, unsigned n, const uint64_t *gw_down,
 		struct rules_result *r, char *bufs, size_t buf_size)
 {
-	if (!(plan->h.fields_dix & (1u << RULES_F_USER))) {
+	const struct rules_dix *dx = &p->h.dix[RULES_F_USER];
+	struct walk w[RING];
+
+	if (!(p->h.fields_dix & (1u << RULES_F_USER)) || !p->pipeline) {
 		for (unsigned i = 0; i < n; i++)
-			r[i].err = match_core(plan, s, &q[i], gw_down, &r[i], bufs + i * buf_size,
+			r[i].err = match_core(p, s, &q[i], gw_down, &r[i], bufs + i * buf_size,
 					buf_size, NULL, NULL);
 		return n;
 	}
-	for (unsigned i = 0; i < n; i += BURST_GROUP) {
-		unsigned k = n - i < BURST_GROUP ? n - i : BURST_GROUP;
-		burst_group(plan, s, q + i, k, gw_down, r + i, bufs + i * buf_size, buf_size);
+	for (unsigned i = 0; i < n + STAGES * AHEAD; i++) {
+		/* Oldest first: a ring slot is reused only after its query was matched. */
+		if (i >= STAGES * AHEAD) {
+			unsigned j = i - STAGES * AHEAD;
+			struct walk *m = &w[j % RING];
+			while (!m->done)
+				walk_step(p, dx, m);
+			struct pre pr = {m->value};
+			r[j].err = match_core(p, s, &q[j], gw_down, &r[j], bufs + j * buf_size,
+					buf_size, NULL, &pr);
+		}
+		if (i >= (STAGES - 1) * AHEAD && i - (STAGES - 1) * AHEAD < n) {
+			/* A list arrived: request the records of its first rules. */
+			const struct walk *l = &w[(i - (STAGES - 1) * AHEAD) % RING];
+			if (l->done && l->value != RV_NONE && (l->value & RV_LIST)) {
+				/*
+				 * The first rules may win if their conditions hold; the
+				 * last one (no further conditions) wins otherwise.
+				 */
+				const uint32_t *lst = p->lists + (l->value & RV_LIST_OFF);
+				for (uint32_t k = 0; k < lst[0] && k < LIST_PREFETCH; k++)
+					__builtin_prefetch(&p->rules[lst[1 + k] & RV_RULE]);
+				__builtin_prefetch(&p->rules[lst[lst[0]] & RV_RULE]);
+			}
+		}
+		for (unsigned st = WALK_STAGES; st >= 1; st--) {
+			unsigned d = (st + 1) * AHEAD;
+			if (i >= d && i - d < n)
+				walk_step(p, dx, &w[(i - d) % RING]);
+		}
+		if (i >= AHEAD && i - AHEAD < n) {
+			struct walk *b = &w[(i - AHEAD) % RING];
+			walk_entry(p, dx, b, p->l1[dx->l1_off + b->e]);
+		}
+		if (i < n) {
+			struct walk *a = &w[i % RING];
+			a->e = dix_locate(dx, q[i].user.p, q[i].user.len, &a->x);
+			a->pos = dx->depth;
+			a->done = false;
+			__builtin_prefetch(dix_l1_addr(p, dx, a->e));
+		}
 	}
 	return n;
 }

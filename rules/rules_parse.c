@@ -69,7 +69,8 @@ keyword(const struct tok *t)
 	if (t->quoted)
 		return KW_NONE;
 	for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-		if (strlen(keywords[i].name) == t->len && memcmp(keywords[i].name, t->p, t->len) == 0)
+		if (strlen(keywords[i].name) == t->len &&
+				memcmp(keywords[i].name, t->p, t->len) == 0)
 			return keywords[i].kw;
 	return KW_NONE;
 }
@@ -295,7 +296,8 @@ take_number(struct pctx *c, const char *what, uint64_t min, uint64_t max, uint64
 	struct tok *t = &c->t[c->i];
 	if (t->quoted || parse_u64(t, max, out) < 0 || *out < min) {
 		perr(c, "'%s' needs a number from %llu to %llu, not \"%.*s\"", what,
-				(unsigned long long)min, (unsigned long long)max, (int)t->len, t->p);
+				(unsigned long long)min, (unsigned long long)max, (int)t->len,
+				t->p);
 		return false;
 	}
 	c->i++;
@@ -561,8 +563,8 @@ clause_contact(struct pctx *c)
 		if (t->len > 2 && memcmp(t->p, "q=", 2) == 0) {
 			struct rules_view q = {t->p + 2, t->len - 2};
 			if (!parse_q(q, &ct->q)) {
-				perr(c, "bad \"%.*s\": q is 0 to 1 with up to 3 decimals", (int)t->len,
-						t->p);
+				perr(c, "bad \"%.*s\": q is 0 to 1 with up to 3 decimals",
+						(int)t->len, t->p);
 				return;
 			}
 		} else if (t->len > 8 && memcmp(t->p, "expires=", 8) == 0) {
@@ -802,8 +804,9 @@ parse_member(struct bld *b, struct rules_view group, struct tok *t, uint32_t lin
 		} else if (l > 7 && memcmp(p, "weight=", 7) == 0) {
 			struct tok wt = {(char *)p + 7, (uint32_t)(l - 7), false};
 			if (parse_u64(&wt, 65535, &weight) < 0 || weight == 0) {
-				bld_error(b, line, "group %.*s: weight must be 1 to 65535 in \"%.*s\"",
-						(int)group.len, group.p, (int)t->len, t->p);
+				bld_error(b, line, "group %.*s: weight must be 1 to 65535 in "
+						"\"%.*s\"", (int)group.len, group.p, (int)t->len,
+						t->p);
 				return;
 			}
 		} else {
@@ -826,7 +829,8 @@ parse_directive(struct bld *b, struct tok *t, unsigned n, uint32_t line)
 	uint64_t v;
 
 	if (tok_is(&t[0], "plan")) {
-		if (n != 2 || t[1].len == 0 || t[1].len >= RULES_NAME_MAX || !printable(tview(&t[1])))
+		if (n != 2 || t[1].len == 0 || t[1].len >= RULES_NAME_MAX ||
+				!printable(tview(&t[1])))
 			bld_error(b, line, "usage: plan NAME (1 to %d printable bytes)",
 					RULES_NAME_MAX - 1);
 		else
@@ -849,8 +853,8 @@ parse_directive(struct bld *b, struct tok *t, unsigned n, uint32_t line)
 			return;
 		}
 		if (!is_name(tview(&t[1]))) {
-			bld_error(b, line, "bad group name \"%.*s\" (letters, digits, '_', '-', '.')",
-					(int)t[1].len, t[1].p);
+			bld_error(b, line, "bad group name \"%.*s\" (letters, digits, '_', '-', "
+					"'.')", (int)t[1].len, t[1].p);
 			return;
 		}
 		for (unsigned i = 2; i < n; i++)

@@ -23,7 +23,9 @@
 const char *
 rules_action_name(enum rules_action a)
 {
-	static const char *const names[] = {"none", "pass", "redirect", "forward", "reject", "drop"};
+	static const char *const names[] = {
+		"none", "pass", "redirect", "forward", "reject", "drop",
+	};
 
 	return (unsigned)a < sizeof(names) / sizeof(names[0]) ? names[a] : "?";
 }
@@ -107,8 +109,8 @@ rules_plan_prepare(struct rules_plan *p, char *err, size_t errlen)
 			int ec;
 			PCRE2_SIZE eo;
 			const struct rules_pcre *rp = &p->pcres[i];
-			p->pcre[i] = pcre2_compile((PCRE2_SPTR)rules_str(p, rp->pat), rp->pat.len, 0,
-					&ec, &eo, NULL);
+			p->pcre[i] = pcre2_compile((PCRE2_SPTR)rules_str(p, rp->pat), rp->pat.len,
+					rp->caseless ? PCRE2_CASELESS : 0, &ec, &eo, NULL);
 			if (p->pcre[i] == NULL) {
 				snprintf(err, errlen, "substitution pattern %llu does not compile",
 						(unsigned long long)i);
@@ -128,6 +130,13 @@ rules_plan_prepare(struct rules_plan *p, char *err, size_t errlen)
 		}
 	}
 	p->mem_bytes = rules_plan_mem(p);
+	/*
+	 * A burst's software pipeline hides cache misses and costs a little
+	 * per query: worth it only when the tables a lookup walks do not fit
+	 * in a core's L2 cache.
+	 */
+	p->pipeline = (p->n_l1 + p->n_arena + p->n_nodes + p->n_lists) * sizeof(uint32_t) +
+		p->n_rules * sizeof(struct rules_rule) > (1u << 20);
 	if (p->hs_proto != NULL) {
 		size_t sz = 0;
 		if (hs_scratch_size(p->hs_proto, &sz) == HS_SUCCESS)
@@ -361,36 +370,40 @@ value_ok(const struct rules_plan *p, uint32_t v)
 	return true;
 }
 
-/* Entry e of a digit index and everything under it; each record checked once. */
+/* Entry e of a digit index and everything under it; each node checked once. */
 static bool
 dix_entry_ok(const struct rules_plan *p, const struct rules_dix *dx, uint32_t e,
 		uint8_t *seen, unsigned pos)
 {
 	if (e & RV_DIRECT)
 		return value_ok(p, e & ~RV_DIRECT);
-	uint64_t at = dx->ar_off + e, n = p->n_arena;
-	if (at + 2 > n)
-		return false;
-	if (seen[e / 8] & (1u << (e % 8)))
-		return true;
-	seen[e / 8] |= (uint8_t)(1u << (e % 8));
-	const uint32_t *w = p->arena + at;
-	if (w[0] & DIX_NODE) {
-		if (pos >= DIX_POS || at + 18 > n)
+	uint64_t off = e & DIX_E_OFF;
+	if (e & DIX_E_NODE) {
+		uint64_t at = 16 * (dx->nd_off + off);
+		if (pos >= DIX_POS || at + 16 > p->n_nodes)
 			return false;
+		if (seen[off / 8] & (1u << (off % 8)))
+			return true;
+		seen[off / 8] |= (uint8_t)(1u << (off % 8));
 		for (unsigned i = 0; i < 16; i++) {
-			/* Children come after their node: no walk can loop. */
-			if (!(w[2 + i] & RV_DIRECT) && w[2 + i] <= e)
+			uint32_t ch = p->nodes[at + i];
+			/* Children are numbered after their node: no walk can loop. */
+			if (!(ch & RV_DIRECT) && (ch & DIX_E_NODE) && (ch & DIX_E_OFF) <= off)
 				return false;
-			if (!dix_entry_ok(p, dx, w[2 + i], seen, pos + 1))
+			if (!dix_entry_ok(p, dx, ch, seen, pos + 1))
 				return false;
 		}
 		return true;
 	}
+	uint64_t at = dx->ar_off + off, n = p->n_arena;
+	if (at + 2 > n)
+		return false;
+	const uint32_t *w = p->arena + at;
 	uint32_t c = w[0] & DIX_COUNT;
 	bool wide = (w[0] & DIX_WIDE) != 0;
 	if (c == 0 || c > DIX_LEAF_MAX || (w[0] & ~(DIX_COUNT | DIX_WIDE)) != 0 ||
-			(!wide && pos >= DIX_POS) || at + 2 + (wide ? 3 : 2) * (uint64_t)c > n)
+			(!wide && pos >= DIX_POS) || at + 2 + (wide ? 3 : 2) * (uint64_t)c > n ||
+			at + 2 + DIX_LEAF_MAX > n)
 		return false;
 	if (!value_ok(p, w[1]))
 		return false;
@@ -407,7 +420,11 @@ dix_ok(const struct rules_plan *p, const struct rules_dix *dx)
 	bool ok = true;
 
 	if (dx->n_l1 == 0 || dx->depth > DIX_POS || dx->l1_off + dx->n_l1 > p->n_l1 ||
-			dx->ar_off > p->n_arena || p->n_arena - dx->ar_off >= RV_DIRECT)
+			dx->ar_off > p->n_arena || 16 * dx->nd_off > p->n_nodes ||
+			p->n_nodes % 16 != 0)
+		return false;
+	/* Leaves are scanned over DIX_LEAF_MAX keys: the arena must extend past the last one. */
+	if (p->n_arena < DIX_LEAF_MAX + 2)
 		return false;
 	/* The slot of any input must land in the table. */
 	for (int i = 0; i < DIX_POS; i++) {
@@ -418,7 +435,7 @@ dix_ok(const struct rules_plan *p, const struct rules_dix *dx)
 	}
 	if (maxt >= dx->n_l1)
 		return false;
-	uint8_t *seen = calloc((p->n_arena - dx->ar_off) / 8 + 1, 1);
+	uint8_t *seen = calloc((p->n_nodes / 16 - dx->nd_off) / 8 + 1, 1);
 	if (seen == NULL)
 		return false;
 	for (uint32_t t = 0; t < dx->n_l1 && ok; t++)
@@ -507,7 +524,8 @@ validate(const struct rules_plan *p)
 			return "headers";
 	for (uint64_t i = 0; i < p->n_regex; i++)
 		if (!sref_ok(p, p->regex[i].pat) || p->regex[i].field >= RULES_F__COUNT ||
-				!value_ok(p, p->regex[i].prim) || (p->regex[i].prim & RV_LIST))
+				!value_ok(p, p->regex[i].prim) || (p->regex[i].prim & RV_LIST) ||
+				(p->regex[i].pcre != UINT32_MAX && p->regex[i].pcre >= p->n_pcres))
 			return "regular expressions";
 	for (uint64_t i = 0; i < p->n_pcres; i++)
 		if (!sref_ok(p, p->pcres[i].pat))
@@ -530,8 +548,9 @@ validate(const struct rules_plan *p)
 			return "generic index";
 		for (uint64_t i = 0; i < p->n_gents; i++) {
 			const struct rules_gent *e = &p->gents[i];
-			if (!sref_ok(p, e->s) || e->field >= RULES_F__COUNT || !value_ok(p, e->value) ||
-					(e->kind != PK_PREFIX && e->kind != PK_EXACT) || e->s.len == 0)
+			if (!sref_ok(p, e->s) || e->field >= RULES_F__COUNT ||
+					!value_ok(p, e->value) || e->s.len == 0 ||
+					(e->kind != PK_PREFIX && e->kind != PK_EXACT))
 				return "generic index";
 		}
 	} else if (h->fields_gen != 0) {
@@ -622,7 +641,7 @@ rules_plan_load(const void *blob, size_t len, struct rules_errors *errs)
 #define SEC_LOAD(name, type) do { \
 	size_t bytes = head.count[i] * sizeof(type); \
 	p->n_##name = head.count[i]; \
-	p->name = bytes > (1u << 21) ? rules_big_alloc(bytes) : malloc(bytes ? bytes : 1); \
+	p->name = rules_big_alloc(bytes); \
 	if (p->name == NULL) \
 		goto nomem; \
 	memcpy(p->name, b + head.off[i], bytes); \

@@ -127,7 +127,8 @@ rules_inst_gw_copy(struct rules_inst *dst, const struct rules_inst *src)
 			continue;
 		struct rules_gateway g;
 		rules_plan_gateway(src->plan, i, &g);
-		int j = rules_plan_gateway_find(dst->plan, g.host.p, g.host.len, g.port, g.transport);
+		int j = rules_plan_gateway_find(dst->plan, g.host.p, g.host.len, g.port,
+				g.transport);
 		if (j >= 0)
 			rules_inst_gw_set(dst, (uint32_t)j, true);
 	}
@@ -256,7 +257,8 @@ rules_swap_gw_set(struct rules_swap *sw, const char *host, uint16_t port, uint8_
 
 	pthread_mutex_lock(&sw->lock);
 	if (sw->cur != NULL) {
-		int id = rules_plan_gateway_find(sw->cur->plan, host, strlen(host), port, transport);
+		int id = rules_plan_gateway_find(sw->cur->plan, host, strlen(host), port,
+				transport);
 		if (id >= 0)
 			rc = rules_inst_gw_set(sw->cur, (uint32_t)id, down);
 	}

@@ -91,8 +91,9 @@ vec_free(struct vec *v)
 void *
 rules_big_alloc(size_t bytes)
 {
+	/* Line-aligned, so a record's cache lines are known when it is built. */
 	if (bytes < HUGE_SZ)
-		return malloc(bytes ? bytes : 1);
+		return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
 	size_t sz = (bytes + HUGE_SZ - 1) & ~(size_t)(HUGE_SZ - 1);
 	void *p = aligned_alloc(HUGE_SZ, sz);
 	if (p == NULL)

@@ -12,7 +12,8 @@ test_redirect(void **state)
 	struct tp t = rt_compile(
 		"10 exact 1 redirect contact sip:$user@a.example\n"
 		"10 exact 2 redirect 301 contact sip:${user}x@a.example q=1 expires=0\n"
-		"10 exact 3 strip 1 add 9 redirect 380 contact sip:$user@a.example q=0.5 expires=60 "
+		"10 exact 3 strip 1 add 9 redirect 380 "
+		"contact sip:$user@a.example q=0.5 expires=60 "
 		"contact sips:$ruser@b.example;user=phone q=0.125 contact tel:$$$from q=0 "
 		"contact sip:$to@$domain\n");
 	struct rules_result r;

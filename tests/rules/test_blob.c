@@ -25,7 +25,8 @@ mixed_plan(unsigned n_prefix)
 		"plan mixed\nversion 3\n"
 		"group a 192.0.2.1;weight=2 192.0.2.2\ngroup b gw.example.net;transport=tls\n"
 		"5 src 198.51.100.0/24 drop\n"
-		"10 regex ^\\+49(1[5-7][0-9]+)$ repl 0\\1 redirect contact sip:$user@m.example q=0.5\n"
+		"10 regex ^\\+49(1[5-7][0-9]+)$ repl 0\\1 "
+		"redirect contact sip:$user@m.example q=0.5\n"
 		"10 regex ^00 from regex ^anon reject 403\n"
 		"20 domain exact example.com prefix 1 forward b header \"X-D: $domain\"\n"
 		"30 prefix alice subst ^alice(.*)$ bob\\1 pass attrs who=alice\n"
@@ -39,13 +40,14 @@ mixed_plan(unsigned n_prefix)
 		v[len] = '\0';
 		switch (rt_below(&g, 5)) {
 		case 0:
-			n += (size_t)snprintf(s + n, cap - n, "%u exact +%s strip 1 add 00 forward a\n",
+			n += (size_t)snprintf(s + n, cap - n,
+					"%u exact +%s strip 1 add 00 forward a\n",
 					100 + rt_below(&g, 3), v);
 			break;
 		case 1:
 			n += (size_t)snprintf(s + n, cap - n, "%u prefix +%s method INVITE "
-					"redirect contact sip:$user@gw%u.example\n", 100 + rt_below(&g, 3), v,
-					rt_below(&g, 5));
+					"redirect contact sip:$user@gw%u.example\n",
+					100 + rt_below(&g, 3), v, rt_below(&g, 5));
 			break;
 		default:
 			n += (size_t)snprintf(s + n, cap - n, "%u prefix +%s forward %s\n",

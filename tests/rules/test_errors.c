@@ -41,7 +41,7 @@ static const struct {
 	const char *what;
 } expected[] = {
 	{2, "group gw: weight must be 1 to 65535"},
-	{3, "forward to unknown group \"nosuch\""},
+	{3, "rule 1 (priority 10): forward to unknown group \"nosuch\""},
 	{4, "rule 2 (priority 10): regex \"^(49\": Missing close parenthesis"},
 	{5, "expected a priority or a directive"},
 	{6, "rule 3: no action"},
@@ -126,7 +126,8 @@ test_more_errors(void **state)
 		{"10 exact \"a\"b pass\n", "test:1: quoted text must be followed by a space"},
 		{"10 exact a\"b pass\n", "test:1: quote inside a word"},
 		{"10 exact \x01 pass\n", "test:1: control character in line"},
-		{"10 from pass\n", "test:1: rule 1: after 'from' expected prefix, exact, regex or len"},
+		{"10 from pass\n",
+			"test:1: rule 1: after 'from' expected prefix, exact, regex or len"},
 		{"10 strip 0 pass\n", "test:1: rule 1: 'strip' needs a number from 1 to 256"},
 		{"10 redirect contact <sip:x>\n", "must be a URI without spaces or angle brackets"},
 		{"10 redirect contact sip:x q=2\n", "bad \"q=2\": q is 0 to 1"},
@@ -145,8 +146,8 @@ test_more_errors(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct rules_errors e = rt_compile_fail(cases[i].plan);
 		if (e.n != 1 || strstr(e.msg[0], cases[i].msg) == NULL)
-			fail_msg("plan \"%s\": got %u errors, first \"%s\", want \"%s\"", cases[i].plan,
-					e.n, e.n ? e.msg[0] : "", cases[i].msg);
+			fail_msg("plan \"%s\": got %u errors, first \"%s\", want \"%s\"",
+					cases[i].plan, e.n, e.n ? e.msg[0] : "", cases[i].msg);
 		rules_errors_clear(&e);
 	}
 }

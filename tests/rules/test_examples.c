@@ -80,8 +80,8 @@ test_demo(void **state)
 		char buf[512];
 		assert_int_equal(rt_match(&t, &demo[i].q, &r, buf, sizeof(buf)), 0);
 		if (r.action != demo[i].action || r.line != demo[i].line)
-			fail_msg("case %zu (%s): %s at line %u, want %s at line %u", i, demo[i].q.user,
-					rules_action_name(r.action), r.line,
+			fail_msg("case %zu (%s): %s at line %u, want %s at line %u", i,
+					demo[i].q.user, rules_action_name(r.action), r.line,
 					rules_action_name(demo[i].action), demo[i].line);
 		if (demo[i].user != NULL)
 			assert_view(r.user, demo[i].user);

@@ -36,8 +36,8 @@ test_text(void **state)
 	assert_string_equal(ex.step[0].op, "subst");
 	assert_string_equal(ex.step[0].value, "015112345");
 	static const char *const lines[] = {
-		"query: user \"+4915112345\" domain \"\" from \"alice\" to \"\" method \"INVITE\" "
-			"src 192.0.2.1\n",
+		("query: user \"+4915112345\" domain \"\" from \"alice\" to \"\" method \"INVITE\" "
+			"src 192.0.2.1\n"),
 		"plan: explain-test version 9\n",
 		"matched: rule 1 at test:5, priority 20\n",
 		"why: user regex \"^\\+49(1[5-7][0-9]+)$\"\n",
@@ -104,7 +104,8 @@ test_agrees(void **state)
 			user[n++] = (char)('0' + rt_below(&g, 10));
 		user[n] = '\0';
 		struct tq in = {.user = user, .method = rt_below(&g, 3) ? "INVITE" : "BYE",
-			.src = rt_below(&g, 4) ? "192.0.2.1" : "198.51.100.3", .callid = rt_next(&g)};
+			.src = rt_below(&g, 4) ? "192.0.2.1" : "198.51.100.3",
+			.callid = rt_next(&g)};
 		rt_query(&q, &in);
 		int rc = rules_match(t.p, t.s, &q, NULL, &r, buf, sizeof(buf));
 		assert_int_equal(rules_explain(t.p, &q, NULL, &ex, text, sizeof(text)), rc);

@@ -280,6 +280,16 @@ test_errors(void **state)
 			"2: attrs contains a control character");
 	expect_import_error("id,dpid,pr,match_op,match_exp,match_len,subst_exp,repl_exp,attrs\n"
 			"1,1,1,0,\"5,0,,,\n", 1, "2: unterminated quoted value");
+	/* Without options: the table's only dpid; several are an error. */
+	snprintf(t, sizeof(t), "%s1:7:1:0:5:0:::\n2:7:2:0:6:0:::\n", hdr);
+	struct tp one = {rules_import_kamailio(write_tmp(t), NULL, NULL, NULL), NULL};
+	assert_non_null(one.p);
+	one.s = rules_scratch_create(one.p);
+	assert_int_equal(rt_line(&one, "6"), 3);
+	rt_free(&one);
+	unlink(tmp_path);
+	snprintf(t, sizeof(t), "%s1:7:1:0:5:0:::\n2:8:2:0:6:0:::\n", hdr);
+	expect_import_error(t, -1, "3: rows of several dialplans (dpid 7 and 8): choose one");
 	/* Rows of other dialplans are not even checked beyond their dpid. */
 	snprintf(t, sizeof(t), "%s1:2:1:7:x:0:::\n1:1:1:0:5:0:::\n", hdr);
 	struct tp ok = import(write_tmp(t), 1, NULL, NULL);
@@ -292,7 +302,8 @@ test_errors(void **state)
 	assert_true(e.n >= 1);
 	rules_errors_clear(&e);
 	FILE *devnull = fopen("/dev/null", "w");
-	assert_int_equal(rules_kamailio_convert("/nonexistent/dialplan", &ko, devnull, &e), -ENOENT);
+	assert_int_equal(rules_kamailio_convert("/nonexistent/dialplan", &ko, devnull, &e),
+			-ENOENT);
 	fclose(devnull);
 	rules_errors_clear(&e);
 }

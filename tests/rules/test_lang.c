@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "rules_impl.h"
 #include "rules_test.h"
 
 struct lang_case {
@@ -169,6 +170,41 @@ test_compile_file(void **state)
 	rules_errors_clear(&e);
 }
 
+/* Every field absent ({NULL, 0}) through every kind of index and filter. */
+static void
+test_absent_fields(void **state)
+{
+	struct tp t = rt_compile(
+		"group g 192.0.2.1\n"
+		"10 prefix 49 from prefix 1 strip 2 add 0 pass\n"
+		"10 exact 123 domain exact example.com pass\n"
+		"10 regex ^\\+49 to regex ^b forward g\n"
+		"10 from prefix alice method INVITE pass\n"
+		"10 domain regex ^sip src 10.0.0.0/8 redirect contact sip:$user@$domain$to$from\n"
+		"20 regex x pass\n"
+		"30 user len 0 strip 3 subst ^$ empty header \"X-U: $user$ruser\" pass\n");
+	struct rules_query q;
+	struct rules_result r;
+	char buf[256], text[2048];
+	static struct rules_explain ex;
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(rules_match(t.p, t.s, &q, NULL, &r, buf, sizeof(buf)), 0);
+	assert_int_equal(r.line, 8);
+	assert_view(r.user, "empty");
+	assert_view(r.headers, "X-U: empty\r\n");
+	assert_int_equal(rules_match_burst(t.p, t.s, &q, 1, NULL, &r, buf, sizeof(buf)), 1);
+	assert_int_equal(r.err, 0);
+	assert_int_equal(r.line, 8);
+	t.p->pipeline = true;
+	assert_int_equal(rules_match_burst(t.p, t.s, &q, 1, NULL, &r, buf, sizeof(buf)), 1);
+	assert_int_equal(r.line, 8);
+	assert_int_equal(rules_explain(t.p, &q, NULL, &ex, text, sizeof(text)), 0);
+	assert_int_equal(ex.res.line, 8);
+	rt_free(&t);
+}
+
 static void
 test_empty_plan(void **state)
 {
@@ -181,7 +217,7 @@ test_empty_plan(void **state)
 int
 test_group_lang(void)
 {
-	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 3];
+	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 4];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -191,5 +227,6 @@ test_group_lang(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_directives);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_compile_file);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_empty_plan);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_absent_fields);
 	return _cmocka_run_group_tests("lang", t, n, NULL, NULL);
 }

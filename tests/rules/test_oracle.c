@@ -92,7 +92,8 @@ rand_regex(struct rt_rng *g, char *out, size_t cap)
 			break;
 		}
 		case 3:
-			EMIT("(%c|%c%c)", alpha_digits[rt_below(g, 10)], alpha_digits[rt_below(g, 10)],
+			EMIT("(%c|%c%c)", alpha_digits[rt_below(g, 10)],
+					alpha_digits[rt_below(g, 10)],
 					alpha_digits[rt_below(g, 10)]);
 			break;
 		default:
@@ -276,8 +277,9 @@ check_table(struct table *t, struct rt_rng *g, unsigned queries, uint64_t seed)
 		assert_int_equal(rt_match(&tp, &in, &r, buf, sizeof(buf)), 0);
 		uint32_t want = oracle(t, user, from, method);
 		if (r.line != want) {
-			fprintf(stderr, "seed %llu: user \"%s\" from \"%s\" %s: line %u, oracle %u\n",
-					(unsigned long long)seed, user, from, method, r.line, want);
+			fprintf(stderr, "seed %llu: user \"%s\" from \"%s\" %s: line %u, "
+					"oracle %u\n", (unsigned long long)seed, user, from, method,
+					r.line, want);
 			FILE *f = fopen("rules_oracle_fail.dialplan", "w");
 			if (f != NULL) {
 				fputs(text, f);
@@ -387,8 +389,8 @@ test_regex_oracle(void **state)
 				PCRE2_SIZE eo;
 				r->kind = K_REGEX;
 				rand_regex(&g, r->val, sizeof(r->val));
-				r->re = pcre2_compile((PCRE2_SPTR)r->val, PCRE2_ZERO_TERMINATED, 0, &ec, &eo,
-						NULL);
+				r->re = pcre2_compile((PCRE2_SPTR)r->val, PCRE2_ZERO_TERMINATED, 0,
+						&ec, &eo, NULL);
 				assert_non_null(r->re);
 				r->field = rt_below(&g, 8) == 0 ? 1 : 0;
 			}
@@ -415,9 +417,21 @@ test_burst(void **state)
 
 	(void)state;
 	gen_prefix_table(&g, &t, 2000, 20);
+	/* Regexes too: literal-prefix candidates in lists, and the scan path. */
+	for (unsigned i = 0; i < t.n; i += 7) {
+		struct orule *o = &t.r[i];
+		int ec;
+		PCRE2_SIZE eo;
+		o->kind = K_REGEX;
+		o->field = 0;
+		rand_regex(&g, o->val, sizeof(o->val));
+		o->re = pcre2_compile((PCRE2_SPTR)o->val, PCRE2_ZERO_TERMINATED, 0, &ec, &eo, NULL);
+		assert_non_null(o->re);
+		spec_of(o);
+	}
 	char *text = table_text(&t);
 	struct tp tp = rt_compile(text);
-	for (int round = 0; round < 20; round++) {
+	for (int round = 0; round < 40; round++) {
 		for (int i = 0; i < N; i++) {
 			const char *m;
 			gen_query(&g, &t, users[i], from[i], &m);
@@ -425,14 +439,19 @@ test_burst(void **state)
 			rt_query(&q[i], &in);
 		}
 		unsigned n = 1 + rt_below(&g, N);
+		/* The pipeline is only used for big plans: force it on and off. */
+		tp.p->pipeline = round % 2 == 0;
 		assert_int_equal(rules_match_burst(tp.p, tp.s, q, n, NULL, r, bufs[0], 512), n);
 		for (unsigned i = 0; i < n; i++) {
 			struct rules_result one;
 			char buf[512];
-			assert_int_equal(rules_match(tp.p, tp.s, &q[i], NULL, &one, buf, sizeof(buf)),
-					r[i].err);
+			int rc = rules_match(tp.p, tp.s, &q[i], NULL, &one, buf, sizeof(buf));
+			assert_int_equal(rc, r[i].err);
 			assert_int_equal(one.rule, r[i].rule);
 			assert_int_equal(one.action, r[i].action);
+			/* And both agree with brute force. */
+			assert_int_equal(r[i].line, oracle(&t, users[i], from[i],
+					q[i].method.len == 6 ? "INVITE" : "BYE"));
 		}
 	}
 	rt_free(&tp);
@@ -514,7 +533,8 @@ test_regex_literals(void **state)
 			strcat(got, lit[k]);
 		}
 		if (strcmp(got, cases[i].want) != 0)
-			fail_msg("%s: literals \"%s\", want \"%s\"", cases[i].re, got, cases[i].want);
+			fail_msg("%s: literals \"%s\", want \"%s\"", cases[i].re, got,
+					cases[i].want);
 	}
 }
 

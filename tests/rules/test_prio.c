@@ -41,10 +41,12 @@ static const struct prio_case cases[] = {
 	{"filtered shorter prefix failing",
 		"10 prefix 49 method BYE pass\n20 prefix 4930 pass\n", {.user = "4930"}, 2},
 	{"same prefix, filters tried in order",
-		"10 prefix 49 method BYE pass\n10 prefix 49 method INVITE pass\n10 prefix 49 pass\n",
+		"10 prefix 49 method BYE pass\n10 prefix 49 method INVITE pass\n"
+		"10 prefix 49 pass\n",
 		{.user = "491", .method = "INVITE"}, 2},
 	{"same prefix, all filters fail",
-		"10 prefix 49 method BYE pass\n10 prefix 49 method INVITE pass\n10 prefix 49 pass\n",
+		"10 prefix 49 method BYE pass\n10 prefix 49 method INVITE pass\n"
+		"10 prefix 49 pass\n",
 		{.user = "491", .method = "OPTIONS"}, 3},
 	{"regex candidate fails its filter",
 		"10 regex ^49 src 10.0.0.0/8 pass\n20 prefix 49 pass\n",
@@ -72,8 +74,8 @@ static const struct prio_case cases[] = {
 	{"priority 0 and the largest priority",
 		"4294967295 pass\n0 exact 7 drop\n", {.user = "7"}, 2},
 	{"deep nesting of prefixes",
-		"10 prefix 1 pass\n9 prefix 12 pass\n10 prefix 123 pass\n8 prefix 1234 method BYE pass\n"
-		"10 prefix 12345 pass\n",
+		"10 prefix 1 pass\n9 prefix 12 pass\n10 prefix 123 pass\n"
+		"8 prefix 1234 method BYE pass\n10 prefix 12345 pass\n",
 		{.user = "123456"}, 2},
 };
 

@@ -29,7 +29,8 @@ static const struct subst_case cases[] = {
 	{"subst without a match leaves the value", "10 subst ^\\+49 x pass\n", "0049", "0049", 0},
 	{"subst result is the replacement only (Kamailio)",
 		"10 subst 30 X pass\n", "4930", "X", 0},
-	{"\\0 is the whole match", "10 subst ^(49)(30) \\2-\\1-\\0 pass\n", "4930", "30-49-4930", 0},
+	{"\\0 is the whole match", "10 subst ^(49)(30) \\2-\\1-\\0 pass\n", "4930",
+		"30-49-4930", 0},
 	{"backslash in the replacement", "10 subst ^(.*)$ \"a\\\\b\\1\" pass\n", "7", "a\\b7", 0},
 	{"unset group is empty", "10 subst ^(1)?(4) [\\1] pass\n", "49", "[]", 0},
 	{"repl uses the rule's own regex",
@@ -94,7 +95,8 @@ test_group_subst(void)
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		t[n++] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, (void *)&cases[i]};
+		t[n++] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL,
+			(void *)&cases[i]};
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_small_buffer);
 	return _cmocka_run_group_tests("subst", t, n, NULL, NULL);
 }
