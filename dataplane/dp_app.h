@@ -30,8 +30,8 @@ struct dp_neigh;
 #define DP_BURST 32
 /* Prefetch the payload this many packets ahead of the one being processed. */
 #define DP_PREFETCH_AHEAD 4
-/* Room for the rules engine's rendered strings per query. */
-#define DP_ROUTE_BUF 1536
+/* Room for the rules engine's rendered strings per query of a burst. */
+#define DP_ROUTE_BUF 1280
 
 enum dp_role {
 	DP_ROLE_WORKER = 0,   /* RX queue (rss) or ring (callid) -> SIP -> TX */
@@ -52,6 +52,16 @@ struct dp_worker {
 	struct dp_sip_env env4;
 	struct dp_sip_env env6;
 	struct dp_counters cnt;
+	/* The burst in flight: one decision per packet, lookups done together. */
+	struct dp_sip_job job[DP_BURST];
+	struct dp_pkt_in in[DP_BURST];
+	struct dp_pkt_out out[DP_BURST];
+	struct dp_meta meta[DP_BURST];
+	uint8_t act[DP_BURST];
+	struct rules_query rq[DP_BURST];
+	struct rules_result rr[DP_BURST];
+	struct dp_sip_job *rq_job[DP_BURST];
+	char rbuf[DP_BURST][DP_ROUTE_BUF];
 } __rte_cache_aligned;
 
 struct dp_app {
@@ -89,5 +99,7 @@ uint64_t dp_app_counter(const struct dp_app *app, enum dp_counter k);
 
 /* The route callback of workers: location bindings, then the dialplan. */
 int dp_route_lookup(void *ctx, const struct dp_query *q, struct dp_route *r);
+/* The same for the n jobs of a burst that dp_sip_begin() left at DP_ACT_ROUTE. */
+void dp_route_burst(struct dp_worker *w, struct dp_sip_job **jobs, unsigned n);
 
 #endif

@@ -77,30 +77,28 @@ reject(struct dp_route *r, uint16_t code, const char *reason)
 	r->reason = sip_str_make(reason, strlen(reason));
 }
 
-int
-dp_route_lookup(void *ctx, const struct dp_query *q, struct dp_route *r)
+/* Registered contacts win over the dialplan (an INVITE to a registered AOR). */
+static bool
+route_location(const struct dp_app *app, const struct dp_query *q, struct dp_route *r)
 {
-	struct dp_worker *w = ctx;
-	struct dp_app *app = w->app;
 	uint64_t now = __atomic_load_n(&dp_now_seconds, __ATOMIC_RELAXED);
-
-	/* Registered contacts win over the dialplan (an INVITE to a registered AOR). */
 	const struct dp_binding *b = dp_loc_lookup(app->loc, q->ruri_user, q->ruri_host, now);
-	if (b != NULL) {
-		r->kind = DP_ROUTE_FORWARD;
-		r->from_location = true;
-		r->nh = b->nh;
-		r->nh_port = b->port;
-		r->nh_transport = b->transport;
-		r->ruri = sip_str_make(b->contact, b->contact_len);
-		return 0;
-	}
 
-	const struct rules_inst *inst = rules_swap_current(app->rules);
-	if (inst == NULL)
-		return 0;
+	if (b == NULL)
+		return false;
+	r->kind = DP_ROUTE_FORWARD;
+	r->from_location = true;
+	r->nh = b->nh;
+	r->nh_port = b->port;
+	r->nh_transport = b->transport;
+	r->ruri = sip_str_make(b->contact, b->contact_len);
+	return true;
+}
 
-	struct rules_query rq = {
+static void
+make_query(const struct dp_query *q, struct rules_query *rq)
+{
+	*rq = (struct rules_query){
 		.user = {q->ruri_user.p, q->ruri_user.len},
 		.domain = {q->ruri_host.p, q->ruri_host.len},
 		.from = uri_user(q->from_uri),
@@ -109,60 +107,120 @@ dp_route_lookup(void *ctx, const struct dp_query *q, struct dp_route *r)
 		.src_af = q->src->af,
 		.callid_hash = q->callid_hash,
 	};
-	memcpy(rq.src, q->src->a, sizeof(rq.src));
+	memcpy(rq->src, q->src->a, sizeof(rq->src));
+}
 
-	/* r->text: the first part for the engine's strings, the rest for our Request-URI. */
-	enum { RULES_TEXT = sizeof(r->text) - 320 };
-	struct rules_result res;
-	int rc = rules_inst_match(inst, w->id, &rq, &res, r->text, RULES_TEXT);
-	if (rc < 0)
-		return rc;
-	r->rule = res.rule;
-	r->extra = view(res.headers);
+/*
+ * What the dialplan decided, as a dp_route. ruri_buf holds the gateway
+ * Request-URI of a forward (views in r point into it and into the engine's
+ * buffer, valid until the next burst).
+ */
+static void
+route_from_result(const struct rules_result *res, struct dp_route *r, char *ruri_buf,
+		size_t ruri_cap)
+{
+	r->rule = res->rule;
+	r->extra = view(res->headers);
 
-	switch (res.action) {
+	switch (res->action) {
 	case RULES_ACT_REDIRECT:
 		r->kind = DP_ROUTE_REDIRECT;
-		r->code = res.code;
-		r->n_contacts = res.n_contacts < DP_MAX_CONTACTS ? res.n_contacts : DP_MAX_CONTACTS;
+		r->code = res->code;
+		r->n_contacts = res->n_contacts < DP_MAX_CONTACTS ? res->n_contacts :
+			DP_MAX_CONTACTS;
 		for (unsigned i = 0; i < r->n_contacts; i++)
-			r->contacts[i] = view(res.contact[i]);
-		return 0;
+			r->contacts[i] = view(res->contact[i]);
+		return;
 	case RULES_ACT_REJECT:
 		r->kind = DP_ROUTE_REJECT;
-		r->code = res.code;
-		r->reason = view(res.reason);
-		return 0;
+		r->code = res->code;
+		r->reason = view(res->reason);
+		return;
 	case RULES_ACT_DROP:
 		r->kind = DP_ROUTE_DROP;
-		return 0;
+		return;
 	case RULES_ACT_FORWARD:
 		break;
 	case RULES_ACT_NONE:
 	case RULES_ACT_PASS:
 	default:
 		r->kind = DP_ROUTE_NONE;
-		return 0;
+		return;
 	}
 
 	/* Forward: a gateway chosen by Call-ID hash among those up. */
-	if (res.gw < 0) {
+	if (res->gw < 0) {
 		reject(r, 503, "All Gateways Down");
-		return 0;
+		return;
 	}
-	if (res.gw_transport != RULES_TP_UDP) {
+	if (res->gw_transport != RULES_TP_UDP) {
 		/* TCP/TLS next hops are the control plane's (kernel sockets), not the fast path's. */
 		reject(r, 503, "Gateway Transport Not In Fast Path");
-		return 0;
+		return;
 	}
-	if (sip_addr_parse(view(res.gw_host), &r->nh) != 0) {
+	if (sip_addr_parse(view(res->gw_host), &r->nh) != 0) {
 		reject(r, 503, "Gateway Not Resolved");
-		return 0;
+		return;
 	}
 	r->kind = DP_ROUTE_FORWARD;
-	r->nh_port = res.gw_port;
+	r->nh_port = res->gw_port;
 	r->nh_transport = SIP_TP_UDP;
-	r->ruri = gateway_ruri(r->text + RULES_TEXT, sizeof(r->text) - RULES_TEXT, res.user, &r->nh,
-			res.gw_port);
+	r->ruri = gateway_ruri(ruri_buf, ruri_cap, res->user, &r->nh, res->gw_port);
+}
+
+/* r->text: the first part for the engine's strings, the rest for our Request-URI. */
+enum { RULES_TEXT = sizeof(((struct dp_route *)0)->text) - 320 };
+
+int
+dp_route_lookup(void *ctx, const struct dp_query *q, struct dp_route *r)
+{
+	struct dp_worker *w = ctx;
+	struct dp_app *app = w->app;
+
+	if (route_location(app, q, r))
+		return 0;
+	const struct rules_inst *inst = rules_swap_current(app->rules);
+	if (inst == NULL)
+		return 0;
+
+	struct rules_query rq;
+	struct rules_result res;
+	make_query(q, &rq);
+	int rc = rules_inst_match(inst, w->id, &rq, &res, r->text, RULES_TEXT);
+	if (rc < 0)
+		return rc;
+	route_from_result(&res, r, r->text + RULES_TEXT, sizeof(r->text) - RULES_TEXT);
 	return 0;
+}
+
+void
+dp_route_burst(struct dp_worker *w, struct dp_sip_job **jobs, unsigned n)
+{
+	struct dp_app *app = w->app;
+	const struct rules_inst *inst = rules_swap_current(app->rules);
+	unsigned k = 0;
+
+	/* Bindings first; the rest goes to the dialplan in one burst. */
+	for (unsigned i = 0; i < n; i++) {
+		if (route_location(app, &jobs[i]->q, &jobs[i]->r))
+			continue;
+		if (inst != NULL) {
+			make_query(&jobs[i]->q, &w->rq[k]);
+			w->rq_job[k++] = jobs[i];
+		}
+	}
+	if (k == 0)
+		return;
+	/*
+	 * One call for the whole burst: the engine prefetches the next queries'
+	 * table lines while it works on the current one, so the cache misses of
+	 * a large plan overlap instead of adding up.
+	 */
+	rules_inst_match_burst(inst, w->id, w->rq, k, w->rr, w->rbuf[0], sizeof(w->rbuf[0]));
+	for (unsigned i = 0; i < k; i++) {
+		struct dp_route *r = &w->rq_job[i]->r;
+		if (w->rr[i].err < 0)
+			continue; /* no route: the default reply */
+		route_from_result(&w->rr[i], r, r->text, sizeof(r->text));
+	}
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -143,6 +144,38 @@ dp_setup_workers(struct dp_app *app, char *err, size_t errlen)
 	return 0;
 }
 
+/* A whole small text file, NUL-terminated (malloc'd), or NULL with errno. */
+static char *
+read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, cap);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				errno = ENOMEM;
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
 int
 dp_setup_load_dialplan(struct dp_app *app, bool at_start)
 {
@@ -150,9 +183,24 @@ dp_setup_load_dialplan(struct dp_app *app, bool at_start)
 	struct rules_plan *plan;
 	const char *path = app->opt.dialplan;
 
-	if (app->opt.dialplan_format == DP_PLAN_KAMAILIO)
-		plan = rules_import_kamailio(path, NULL, NULL, &errs);
-	else
+	if (app->opt.dialplan_format == DP_PLAN_KAMAILIO) {
+		struct rules_kamailio_opts ko = {
+			.dpid = app->opt.kamailio_dpid,
+			.action = app->opt.kamailio_action[0] ? app->opt.kamailio_action : NULL,
+		};
+		char *pre = NULL;
+		if (app->opt.kamailio_preamble[0] != '\0') {
+			pre = read_text(app->opt.kamailio_preamble);
+			if (pre == NULL) {
+				fprintf(stderr, "sipline: --kamailio-preamble %s: %s\n",
+						app->opt.kamailio_preamble, strerror(errno));
+				return -errno;
+			}
+		}
+		ko.preamble = pre;
+		plan = rules_import_kamailio(path, &ko, NULL, &errs);
+		free(pre);
+	} else
 		plan = rules_compile_file(path, NULL, &errs);
 	if (plan == NULL) {
 		fprintf(stderr, "sipline: dialplan %s: %u error(s)%s\n", path, errs.total,

@@ -164,15 +164,20 @@ payload_room(const struct rte_mbuf *m, uint8_t af)
 	return rte_pktmbuf_tailroom(m) - dp_hdr_len(af);
 }
 
-/* Process one burst of frames from the wire. */
+/*
+ * Process one burst of frames from the wire, in three passes: decide what
+ * can be decided alone (and collect the packets that need a lookup), look
+ * those up together, then finish and send in arrival order.
+ */
 static void
 process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 {
 	struct dp_app *app = w->app;
 	struct rte_mbuf *outs[DP_BURST];
 	struct rte_mbuf *to_kernel[DP_BURST];
+	struct dp_sip_job *pending[DP_BURST];
 	struct tx_batch tx = {.n = 0};
-	unsigned n_kernel = 0, n_out = 0;
+	unsigned n_kernel = 0, n_pending = 0;
 
 	dp_count(&w->cnt, DP_C_RX_PKTS, n);
 	if (rte_pktmbuf_alloc_bulk(app->pool, outs, n) != 0) {
@@ -186,55 +191,68 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		struct dp_meta meta;
+		struct dp_meta *meta = &w->meta[i];
 		enum dp_counter why = DP_C_DROP_L2;
 
 		if (i + DP_PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH_AHEAD], void *));
 		dp_count(&w->cnt, DP_C_RX_BYTES, rte_pktmbuf_pkt_len(m));
 
-		switch (dp_pkt_classify(m, &app->local, &meta, &why)) {
+		switch (dp_pkt_classify(m, &app->local, meta, &why)) {
 		case DP_PKT_PUNT:
-			to_kernel[n_kernel++] = m;
+			w->act[i] = DP_ACT_EXCEPTION;
 			continue;
 		case DP_PKT_DROP:
 			dp_count(&w->cnt, why, 1);
-			rte_pktmbuf_free(m);
+			w->act[i] = DP_ACT_DROP;
 			continue;
 		case DP_PKT_SIP:
 			break;
 		}
-
-		struct rte_mbuf *out = outs[n_out++];
-		struct dp_pkt_in in = {
-			.payload = rte_pktmbuf_mtod_offset(m, const char *, meta.payload_off),
-			.len = meta.payload_len,
-			.src = meta.src,
-			.sport = meta.sport,
+		w->in[i] = (struct dp_pkt_in){
+			.payload = rte_pktmbuf_mtod_offset(m, const char *, meta->payload_off),
+			.len = meta->payload_len,
+			.src = meta->src,
+			.sport = meta->sport,
 		};
-		struct dp_pkt_out po = {
-			.buf = rte_pktmbuf_mtod_offset(out, char *, dp_hdr_len(meta.af)),
-			.cap = payload_room(out, meta.af),
+		w->out[i] = (struct dp_pkt_out){
+			.buf = rte_pktmbuf_mtod_offset(outs[i], char *, dp_hdr_len(meta->af)),
+			.cap = payload_room(outs[i], meta->af),
 		};
-		const struct dp_sip_env *env = meta.af == SIP_AF_INET ? &w->env4 : &w->env6;
+		const struct dp_sip_env *env = meta->af == SIP_AF_INET ? &w->env4 : &w->env6;
+		w->act[i] = (uint8_t)dp_sip_begin(env, &w->in[i], &w->out[i], &w->job[i]);
+		if (w->act[i] == DP_ACT_ROUTE)
+			pending[n_pending++] = &w->job[i];
+	}
 
-		switch (dp_sip_handle(env, &in, &po)) {
+	if (n_pending)
+		dp_route_burst(w, pending, n_pending);
+
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		enum dp_action a = (enum dp_action)w->act[i];
+
+		if (a == DP_ACT_ROUTE) {
+			const struct dp_sip_env *env =
+				w->meta[i].af == SIP_AF_INET ? &w->env4 : &w->env6;
+			a = dp_sip_finish(env, &w->job[i]);
+		}
+		switch (a) {
 		case DP_ACT_SEND:
-			send_out(w, &tx, out, meta.af, &po, &meta);
+			send_out(w, &tx, outs[i], w->meta[i].af, &w->out[i], &w->meta[i]);
 			rte_pktmbuf_free(m);
 			break;
 		case DP_ACT_EXCEPTION:
 			to_kernel[n_kernel++] = m;
-			rte_pktmbuf_free(out);
+			rte_pktmbuf_free(outs[i]);
 			break;
 		case DP_ACT_DROP:
+		case DP_ACT_ROUTE:
 			rte_pktmbuf_free(m);
-			rte_pktmbuf_free(out);
+			rte_pktmbuf_free(outs[i]);
 			break;
 		}
 	}
-	if (n_out < n)
-		rte_pktmbuf_free_bulk(&outs[n_out], n - n_out);
 	tx_flush(w, &tx);
 	punt(w, to_kernel, n_kernel);
 }

@@ -14,6 +14,7 @@ dp_options_defaults(struct dp_options *o)
 	memset(o, 0, sizeof(*o));
 	o->port = 5060;
 	o->no_route_code = 404;
+	o->kamailio_dpid = -1;
 	o->udp_checksum = true;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
@@ -30,6 +31,9 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --wire-port N            DPDK port id of the wire (default 0)\n"
 		"  --dialplan FILE          dialplan loaded at start and on SIGHUP\n"
 		"  --dialplan-format F      native | kamailio (default native)\n"
+		"  --kamailio-dpid N        with kamailio: the dpid to import (default: the only one)\n"
+		"  --kamailio-action TEXT   with kamailio: action of every row, e.g. \"forward pstn\"\n"
+		"  --kamailio-preamble FILE with kamailio: dialplan text before the rows (groups)\n"
 		"  --record-route           add Record-Route to forwarded initial requests\n"
 		"  --secret HEX             64-bit key of branches and To-tags (default random)\n"
 		"  --no-route-code CODE     reply when nothing matches (default 404)\n"
@@ -158,6 +162,23 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 			o->dialplan_format = DP_PLAN_KAMAILIO;
 		else
 			return fail(err, errlen, "--dialplan-format %s: native or kamailio", value);
+		return 0;
+	}
+	if (strcmp(name, "kamailio-dpid") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 2147483647ul, &v) != 0)
+			return fail(err, errlen, "--kamailio-dpid %s: a dialplan id", value);
+		o->kamailio_dpid = (int)v;
+		return 0;
+	}
+	if (strcmp(name, "kamailio-action") == 0 || strcmp(name, "kamailio-preamble") == 0) {
+		NEED_VALUE();
+		bool act = strcmp(name, "kamailio-action") == 0;
+		char *dst = act ? o->kamailio_action : o->kamailio_preamble;
+		size_t cap = act ? sizeof(o->kamailio_action) : sizeof(o->kamailio_preamble);
+		if (strlen(value) >= cap)
+			return fail(err, errlen, "--%s: too long", name);
+		snprintf(dst, cap, "%s", value);
 		return 0;
 	}
 	if (strcmp(name, "record-route") == 0) {

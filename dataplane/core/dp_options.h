@@ -39,6 +39,9 @@ struct dp_options {
 	uint16_t wire_port;
 	char dialplan[PATH_MAX];       /* empty: none */
 	enum dp_plan_format dialplan_format;
+	int kamailio_dpid;             /* -1: the table's only dpid */
+	char kamailio_action[256];     /* clauses for every row ("forward pstn"); empty: pass */
+	char kamailio_preamble[PATH_MAX]; /* dialplan text read before the rows; empty: none */
 	bool record_route;
 	bool secret_set;
 	uint64_t secret;

@@ -234,13 +234,6 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 
 /* ---- requests ---- */
 
-struct route_state {
-	const struct sip_hdr *pop_hdr; /* Route value to remove, or NULL */
-	struct sip_naddr pop;
-	struct sip_str next_uri;       /* first Route left after ours, or empty */
-	struct sip_str strict_ruri;    /* §16.4: R-URI replaced by the last Route */
-};
-
 /*
  * Route set processing (RFC 3261 §16.4): pop our Route if it is on top;
  * if the R-URI is ours and Routes remain, a strict router sent us this:
@@ -248,7 +241,7 @@ struct route_state {
  */
 static int
 route_set(const struct dp_sip_config *c, const struct sip_msg *m, bool ruri_local,
-		struct route_state *rs)
+		struct dp_route_set *rs)
 {
 	struct sip_cursor cur;
 	struct sip_naddr a;
@@ -281,7 +274,7 @@ route_set(const struct dp_sip_config *c, const struct sip_msg *m, bool ruri_loca
 /* Forward m to addr:port over UDP. */
 static enum dp_action
 forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
-		const struct sip_fields *f, const struct route_state *rs, const struct sip_addr *nh,
+		const struct sip_fields *f, const struct dp_route_set *rs, const struct sip_addr *nh,
 		uint16_t nh_port, struct sip_str ruri, struct sip_str extra, bool record_route,
 		struct dp_pkt_out *out)
 {
@@ -332,7 +325,7 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 /* Forward to a URI's host:port (IP literals only: no DNS in the fast path). */
 static enum dp_action
 forward_to_uri(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
-		const struct sip_fields *f, const struct route_state *rs, struct sip_str uri,
+		const struct sip_fields *f, const struct dp_route_set *rs, struct sip_str uri,
 		struct sip_str new_ruri, struct dp_pkt_out *out)
 {
 	struct sip_uri u;
@@ -366,7 +359,7 @@ contact_is_ruri(struct sip_str contact, struct sip_str ruri)
 
 static enum dp_action
 apply_route(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
-		const struct sip_fields *f, const struct route_state *rs, struct dp_route *r,
+		const struct sip_fields *f, const struct dp_route_set *rs, struct dp_route *r,
 		struct dp_pkt_out *out)
 {
 	bool cancel = m->method == SIP_METHOD_CANCEL;
@@ -428,19 +421,22 @@ static const char options_hdrs[] =
 	"Accept: application/sdp\r\n";
 
 static enum dp_action
-handle_request(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
-		int rc, struct dp_pkt_out *out)
+handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 {
 	const struct dp_sip_config *c = env->cfg;
+	const struct dp_pkt_in *in = j->in;
+	struct dp_pkt_out *out = j->out;
+	const struct sip_msg *m = &j->m;
+	struct sip_fields *f = &j->f;
+	struct dp_route_set *rs = &j->rs;
 	struct sip_verdict v;
-	struct sip_fields f;
-	struct route_state rs;
+	int rc = j->rc;
 
 	count(env, DP_C_RX_REQUESTS);
-	if (sip_inspect(m, rc, 0, &v, &f) != 0)
+	if (sip_inspect(m, rc, 0, &v, f) != 0)
 		return reply_error(env, in, m, &v, out);
 
-	if (m->method == SIP_METHOD_ACK && f.to.has_tag && sip_totag_is_ours_f(&f, c->secret)) {
+	if (m->method == SIP_METHOD_ACK && f->to.has_tag && sip_totag_is_ours_f(f, c->secret)) {
 		count(env, DP_C_ACT_ACK_ABSORBED);
 		return DP_ACT_DROP;
 	}
@@ -449,16 +445,16 @@ handle_request(const struct dp_sip_env *env, const struct dp_pkt_in *in, const s
 		return DP_ACT_EXCEPTION;
 	}
 
-	bool ruri_local = uri_is_local(c, &f.ruri);
-	if (m->method == SIP_METHOD_OPTIONS && ruri_local && !f.ruri.has_user && !f.to.has_tag) {
+	bool ruri_local = uri_is_local(c, &f->ruri);
+	if (m->method == SIP_METHOD_OPTIONS && ruri_local && !f->ruri.has_user && !f->to.has_tag) {
 		count(env, DP_C_ACT_OPTIONS_REPLY);
-		return reply(env, in, m, &f, 200, SIP_STR_NULL, NULL, 0,
+		return reply(env, in, m, f, 200, SIP_STR_NULL, NULL, 0,
 				SIP_STR_LIT(options_hdrs), out);
 	}
 	/* RFC 3261 §16.3 steps 3 and 6 (sip_proxy_check()), from the parsed fields. */
-	if ((f.has_max_forwards && f.max_forwards == 0) ||
+	if ((f->has_max_forwards && f->max_forwards == 0) ||
 			m->first[SIP_HDR_PROXY_REQUIRE] != SIP_HDR_NONE) {
-		bool hops = f.has_max_forwards && f.max_forwards == 0;
+		bool hops = f->has_max_forwards && f->max_forwards == 0;
 		v.err = hops ? -SIP_E_TOO_MANY_HOPS : -SIP_E_BAD_EXTENSION;
 		v.status = hops ? 483 : 420;
 		char unsup[256];
@@ -476,21 +472,21 @@ handle_request(const struct dp_sip_env *env, const struct dp_pkt_in *in, const s
 			count(env, DP_C_DROP_ACK_UNROUTABLE);
 			return DP_ACT_DROP;
 		}
-		return reply(env, in, m, &f, v.status, SIP_STR_NULL, NULL, 0, extra, out);
+		return reply(env, in, m, f, v.status, SIP_STR_NULL, NULL, 0, extra, out);
 	}
 
 	/* Only a URI without a user part can be a Record-Route of ours (strict routing). */
-	if (route_set(c, m, ruri_local && !f.ruri.has_user, &rs) < 0) {
+	if (route_set(c, m, ruri_local && !f->ruri.has_user, rs) < 0) {
 		v.err = -SIP_E_NAMEADDR;
 		v.hdr = SIP_HDR_ROUTE;
 		v.status = 400;
 		return reply_error(env, in, m, &v, out);
 	}
-	if (rs.strict_ruri.len) {
+	if (rs->strict_ruri.len) {
 		/* §16.4 strict-router compatibility: continue towards the last Route. */
 		count(env, DP_C_ACT_IN_DIALOG);
-		return forward_to_uri(env, in, m, &f, &rs,
-				rs.next_uri.len ? rs.next_uri : rs.strict_ruri, rs.strict_ruri, out);
+		return forward_to_uri(env, in, m, f, rs,
+				rs->next_uri.len ? rs->next_uri : rs->strict_ruri, rs->strict_ruri, out);
 	}
 	/*
 	 * In-dialog and pre-routed requests follow the Route set, else the
@@ -499,56 +495,76 @@ handle_request(const struct dp_sip_env *env, const struct dp_pkt_in *in, const s
 	 * must follow its INVITE (RFC 3261 §16.11): the dialplan decides.
 	 */
 	bool in_dialog = m->method == SIP_METHOD_ACK ?
-		(rs.pop_hdr != NULL || rs.next_uri.len != 0) :
-		(f.to.has_tag && (rs.next_uri.len != 0 || !ruri_local));
+		(rs->pop_hdr != NULL || rs->next_uri.len != 0) :
+		(f->to.has_tag && (rs->next_uri.len != 0 || !ruri_local));
 	if (in_dialog) {
-		enum dp_action a = forward_to_uri(env, in, m, &f, &rs,
-				rs.next_uri.len ? rs.next_uri : sip_msg_ruri(m), SIP_STR_NULL, out);
+		enum dp_action a = forward_to_uri(env, in, m, f, rs,
+				rs->next_uri.len ? rs->next_uri : sip_msg_ruri(m), SIP_STR_NULL, out);
 		if (a == DP_ACT_SEND)
 			count(env, DP_C_ACT_IN_DIALOG);
 		return a;
 	}
 
-	/* Location bindings, then the dialplan. */
-	struct dp_route r;
-	struct dp_query q = {
-		.ruri_user = f.ruri.user,
-		.ruri_host = f.ruri.host,
-		.from_uri = f.from.uri,
-		.to_uri = f.to.uri,
+	/* Location bindings, then the dialplan: the caller looks them up (a burst at a time). */
+	j->q = (struct dp_query){
+		.ruri_user = f->ruri.user,
+		.ruri_host = f->ruri.host,
+		.from_uri = f->from.uri,
+		.to_uri = f->to.uri,
 		.method = sip_msg_method(m),
 		.src = &in->src,
-		.callid_hash = sip_callid_hash(f.callid),
-		.in_dialog = f.to.has_tag,
+		.callid_hash = sip_callid_hash(f->callid),
+		.in_dialog = f->to.has_tag,
 	};
-	/* Everything but the text storage: the callback sets only what it uses. */
-	memset(&r, 0, offsetof(struct dp_route, text));
-	if (env->route != NULL && env->route(env->route_ctx, &q, &r) < 0)
-		r.kind = DP_ROUTE_NONE;
-	return apply_route(env, in, m, &f, rs.pop_hdr ? &rs : NULL, &r, out);
+	/* Everything but the text storage: the lookup sets only what it uses. */
+	memset(&j->r, 0, offsetof(struct dp_route, text));
+	return DP_ACT_ROUTE;
+}
+
+enum dp_action
+dp_sip_begin(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct dp_pkt_out *out,
+		struct dp_sip_job *j)
+{
+	struct sip_msg *m = &j->m;
+
+	j->in = in;
+	j->out = out;
+	j->rc = sip_parse(m, in->payload, in->len, 0);
+	if (j->rc == -SIP_E_EMPTY) {
+		count(env, DP_C_DROP_KEEPALIVE);
+		return DP_ACT_DROP;
+	}
+	if (!(m->flags & SIP_MSG_REQUEST)) {
+		if (!(m->flags & SIP_MSG_START_OK) && j->rc != -SIP_E_VERSION &&
+				j->rc != -SIP_E_STATUS_CODE) {
+			count(env, DP_C_DROP_NOT_SIP);
+			return DP_ACT_DROP;
+		}
+		return handle_response(env, m, j->rc, out);
+	}
+	if (m->method_len == 0) {
+		count(env, DP_C_DROP_NOT_SIP);
+		return DP_ACT_DROP;
+	}
+	return handle_request(env, j);
+}
+
+enum dp_action
+dp_sip_finish(const struct dp_sip_env *env, struct dp_sip_job *j)
+{
+	return apply_route(env, j->in, &j->m, &j->f, j->rs.pop_hdr ? &j->rs : NULL, &j->r,
+			j->out);
 }
 
 enum dp_action
 dp_sip_handle(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct dp_pkt_out *out)
 {
-	struct sip_msg m;
-	int rc = sip_parse(&m, in->payload, in->len, 0);
+	struct dp_sip_job j;
+	enum dp_action a = dp_sip_begin(env, in, out, &j);
 
-	if (rc == -SIP_E_EMPTY) {
-		count(env, DP_C_DROP_KEEPALIVE);
-		return DP_ACT_DROP;
-	}
-	if (!(m.flags & SIP_MSG_REQUEST)) {
-		if (!(m.flags & SIP_MSG_START_OK) && rc != -SIP_E_VERSION &&
-				rc != -SIP_E_STATUS_CODE) {
-			count(env, DP_C_DROP_NOT_SIP);
-			return DP_ACT_DROP;
-		}
-		return handle_response(env, &m, rc, out);
-	}
-	if (m.method_len == 0) {
-		count(env, DP_C_DROP_NOT_SIP);
-		return DP_ACT_DROP;
-	}
-	return handle_request(env, in, &m, rc, out);
+	if (a != DP_ACT_ROUTE)
+		return a;
+	if (env->route != NULL && env->route(env->route_ctx, &j.q, &j.r) < 0)
+		j.r.kind = DP_ROUTE_NONE;
+	return dp_sip_finish(env, &j);
 }

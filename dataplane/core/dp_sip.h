@@ -106,6 +106,7 @@ enum dp_action {
 	DP_ACT_DROP = 0,   /* counted; nothing to send */
 	DP_ACT_SEND,       /* send out->buf[0..len) to out->dst:out->dport */
 	DP_ACT_EXCEPTION,  /* hand the original packet to the kernel */
+	DP_ACT_ROUTE,      /* dp_sip_begin(): look up job->q, then dp_sip_finish() */
 };
 
 struct dp_pkt_out {
@@ -118,7 +119,46 @@ struct dp_pkt_out {
 	uint8_t is_reply;   /* a reply to the source (vs. forwarded) */
 };
 
-/* Decide what to do with one SIP/UDP payload. Never allocates, never blocks. */
+/* Route set processing state (RFC 3261 §16.4), between the two halves. */
+struct dp_route_set {
+	const struct sip_hdr *pop_hdr; /* Route value to remove, or NULL */
+	struct sip_naddr pop;
+	struct sip_str next_uri;       /* first Route left after ours, or empty */
+	struct sip_str strict_ruri;    /* §16.4: R-URI replaced by the last Route */
+};
+
+/*
+ * One packet's decision in progress. Large (it holds the parsed message):
+ * workers keep one per packet of a burst in their own state, never on a
+ * worker's stack; views in it point into the packet.
+ */
+struct dp_sip_job {
+	struct sip_msg m;
+	struct sip_fields f;
+	struct dp_route_set rs;
+	const struct dp_pkt_in *in;
+	struct dp_pkt_out *out;
+	int rc;                 /* sip_parse()'s return */
+	struct dp_query q;      /* set when dp_sip_begin() returns DP_ACT_ROUTE */
+	struct dp_route r;      /* the caller fills it, then calls dp_sip_finish() */
+};
+
+/*
+ * First half of the decision: parse, validate, and everything that needs no
+ * lookup (responses, ACK absorption, OPTIONS, errors, in-dialog routing).
+ * Returns the action, or DP_ACT_ROUTE: then j->q is to be looked up into
+ * j->r (location bindings, dialplan) and dp_sip_finish() called. This lets
+ * a worker look up a whole burst at once (prefetching the dialplan's lines).
+ */
+enum dp_action dp_sip_begin(const struct dp_sip_env *env, const struct dp_pkt_in *in,
+		struct dp_pkt_out *out, struct dp_sip_job *j);
+/* Second half: apply j->r. Returns DP_ACT_DROP or DP_ACT_SEND. */
+enum dp_action dp_sip_finish(const struct dp_sip_env *env, struct dp_sip_job *j);
+
+/*
+ * Both halves for one payload, looking up with env->route. Never allocates,
+ * never blocks (but uses a large stack frame: for tests and slow paths).
+ */
 enum dp_action dp_sip_handle(const struct dp_sip_env *env, const struct dp_pkt_in *in,
 		struct dp_pkt_out *out);
 

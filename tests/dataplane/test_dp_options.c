@@ -63,6 +63,26 @@ test_full(void **state)
 	assert_false(o.udp_checksum);
 }
 
+static void
+test_kamailio(void **state)
+{
+	struct dp_options o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", NULL), 0);
+	assert_int_equal(o.kamailio_dpid, -1);
+	assert_string_equal(o.kamailio_action, "");
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--dialplan-format", "kamailio",
+				 "--kamailio-dpid", "7", "--kamailio-action", "forward pstn",
+				 "--kamailio-preamble", "/etc/sipline/pre.dialplan", NULL), 0);
+	assert_int_equal(o.kamailio_dpid, 7);
+	assert_string_equal(o.kamailio_action, "forward pstn");
+	assert_string_equal(o.kamailio_preamble, "/etc/sipline/pre.dialplan");
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--kamailio-dpid", "x", NULL), -1);
+	assert_non_null(strstr(err, "--kamailio-dpid x"));
+}
+
 struct bad_case {
 	const char *name;
 	const char *args[4];
@@ -151,6 +171,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_kamailio),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_config_file),
 	};
