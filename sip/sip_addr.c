@@ -29,9 +29,9 @@ ipv4_octet(const char **pp, const char *end, uint8_t *out)
 }
 
 int
-sip_ipv4_parse(const char *p, size_t len, uint8_t out[4])
+sip_ipv4_scan(const char **pp, const char *end, uint8_t out[4])
 {
-	const char *end = p + len;
+	const char *p = *pp;
 
 	for (int part = 0; part < 3; part++) {
 		if (ipv4_octet(&p, end, &out[part]) != 0 || p == end || *p != '.')
@@ -40,7 +40,15 @@ sip_ipv4_parse(const char *p, size_t len, uint8_t out[4])
 	}
 	if (ipv4_octet(&p, end, &out[3]) != 0)
 		return -1;
-	return p == end ? 0 : -1;
+	*pp = p;
+	return 0;
+}
+
+int
+sip_ipv4_parse(const char *p, size_t len, uint8_t out[4])
+{
+	const char *end = p + len;
+	return sip_ipv4_scan(&p, end, out) == 0 && p == end ? 0 : -1;
 }
 
 int

@@ -26,6 +26,8 @@ struct sip_addr {
 
 /* Dotted-quad IPv4 (each part 0..255, 1..3 digits). 0 or -1. */
 int sip_ipv4_parse(const char *p, size_t len, uint8_t out[4]);
+/* A dotted quad at the start of [*pp, end): 0 and *pp past it, or -1 (*pp unchanged). */
+int sip_ipv4_scan(const char **pp, const char *end, uint8_t out[4]);
 /*
  * IPv6 text (RFC 4291 §2.2, with an optional trailing dotted quad), without
  * brackets. strict=false also takes the RFC 3261 ABNF form with three

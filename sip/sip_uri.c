@@ -57,7 +57,14 @@ sip_hostport_parse(struct sip_uri *u, const char *p, const char *end, bool lws_c
 		u->host = sip_str_span(p + 1, rb);
 		u->host_type = SIP_HOST_IPV6;
 		p = rb + 1;
+	} else if (p < end && (unsigned char)(*p - '0') <= 9 && sip_ipv4_scan(&p, end, u->addr.a) == 0 &&
+			(p == end || !sip_is((unsigned char)*p, SIP_C_HOST))) {
+		/* The common case in carrier traffic: an IPv4 address, read in one pass. */
+		u->host = sip_str_span(h, p);
+		u->addr.af = SIP_AF_INET;
+		u->host_type = SIP_HOST_IPV4;
 	} else {
+		p = h; /* not a whole IPv4 address: read it as a host name */
 		/* One pass: hostname characters, noting whether all are digits and dots. */
 		unsigned alpha = 0;
 		while (p < end) {

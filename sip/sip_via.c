@@ -85,10 +85,18 @@ sip_via_parse(struct sip_via *v, const char *p, const char *end, const char **ne
 	memset(v, 0, sizeof(*v));
 	p = lex_lws(p, end);
 	v->start = p;
-	if ((p = proto_part(p, end, &v->protocol, true)) == NULL ||
+	if (end - p > 8 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+			memcmp(p + 3, "/2.0/", 5) == 0) {
+		/* "SIP/2.0/" without LWS, as nearly every Via is written. */
+		v->protocol = sip_str_make(p, 3);
+		v->version = sip_str_make(p + 4, 3);
+		if ((p = proto_part(p + 8, end, &v->transport, false)) == NULL)
+			return -SIP_E_VIA;
+	} else if ((p = proto_part(p, end, &v->protocol, true)) == NULL ||
 			(p = proto_part(p, end, &v->version, true)) == NULL ||
-			(p = proto_part(p, end, &v->transport, false)) == NULL)
+			(p = proto_part(p, end, &v->transport, false)) == NULL) {
 		return -SIP_E_VIA;
+	}
 	v->transport_id = (uint8_t)sip_transport_lookup(v->transport);
 
 	const char *q = lex_lws(p, end);
