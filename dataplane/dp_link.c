@@ -28,6 +28,7 @@ static struct {
 	char path[108];
 	int fd[MAX_CLIENTS];
 	struct sl_rx *rx[MAX_CLIENTS];
+	unsigned oldest;         /* next slot to evict when all are taken */
 } lk = {.listen_fd = -1};
 
 static void
@@ -75,7 +76,7 @@ dp_link_fini(void)
 	}
 }
 
-static void
+static int
 reply_errors(int fd, uint32_t seq, int status, const struct rules_errors *errs)
 {
 	char text[4000];
@@ -87,10 +88,10 @@ reply_errors(int fd, uint32_t seq, int status, const struct rules_errors *errs)
 			break;
 		n += (size_t)w < sizeof(text) - n ? (size_t)w : sizeof(text) - n - 1;
 	}
-	sl_link_send_result(fd, seq, status, text, n);
+	return sl_link_send_result(fd, seq, status, text, n);
 }
 
-static void
+static int
 on_plan_push(int fd, const struct sl_rx *rx)
 {
 	struct dp_app *app = lk.app;
@@ -101,19 +102,16 @@ on_plan_push(int fd, const struct sl_rx *rx)
 
 	if (rx->hdr.len < sizeof(*pp) || rx->fd < 0) {
 		msg = "PLAN_PUSH needs its payload and a memfd";
-		sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
-		return;
+		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
 	}
 	if (fstat(rx->fd, &st) != 0 || (uint64_t)st.st_size < pp->size || pp->size == 0) {
 		msg = "PLAN_PUSH: the memfd is smaller than the announced blob";
-		sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
-		return;
+		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
 	}
 	void *blob = mmap(NULL, pp->size, PROT_READ, MAP_PRIVATE, rx->fd, 0);
 	if (blob == MAP_FAILED) {
 		int e = errno;
-		sl_link_send_result(fd, rx->hdr.seq, -e, strerror(e), strlen(strerror(e)));
-		return;
+		return sl_link_send_result(fd, rx->hdr.seq, -e, strerror(e), strlen(strerror(e)));
 	}
 	int rc = rules_swap_load_blob(app->rules, blob, pp->size, &errs);
 	munmap(blob, pp->size);
@@ -121,9 +119,9 @@ on_plan_push(int fd, const struct sl_rx *rx)
 		fprintf(stderr, "sipline: plan push refused (%s); the current plan keeps serving\n",
 				strerror(-rc));
 		rules_errors_print(&errs, stderr);
-		reply_errors(fd, rx->hdr.seq, rc, &errs);
+		int sent = reply_errors(fd, rx->hdr.seq, rc, &errs);
 		rules_errors_clear(&errs);
-		return;
+		return sent;
 	}
 	/* The main lcore is the only writer: the current instance cannot go away under us. */
 	struct rules_plan_info info;
@@ -135,10 +133,10 @@ on_plan_push(int fd, const struct sl_rx *rx)
 	printf("sipline: dialplan pushed: version %llu, %u rules, sha256 %s\n",
 			(unsigned long long)rules_swap_version(app->rules), info.n_rules, info.sha256);
 	fflush(stdout);
-	sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
+	return sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
 }
 
-static void
+static int
 on_loc_set(int fd, const struct sl_rx *rx)
 {
 	const struct sl_loc_set *ls = sl_rx_payload(rx);
@@ -158,10 +156,10 @@ on_loc_set(int fd, const struct sl_rx *rx)
 		b.expires = ls->expires;
 		rc = dp_loc_set(lk.app->loc, &b);
 	}
-	sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
+	return sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
 }
 
-static void
+static int
 on_hello(int fd, const struct sl_rx *rx)
 {
 	struct dp_app *app = lk.app;
@@ -178,10 +176,10 @@ on_hello(int fd, const struct sl_rx *rx)
 	ack.bindings = dp_loc_count(app->loc);
 	ack.lcores = app->n_lcores;
 	ack.uptime_s = (rte_rdtsc() - app->start_tsc) / rte_get_tsc_hz();
-	sl_link_send(fd, SL_MSG_HELLO_ACK, rx->hdr.seq, &ack, sizeof(ack), -1);
+	return sl_link_send_nowait(fd, SL_MSG_HELLO_ACK, rx->hdr.seq, &ack, sizeof(ack), -1);
 }
 
-static void
+static int
 on_stats(int fd, const struct sl_rx *rx)
 {
 	struct dp_app *app = lk.app;
@@ -197,10 +195,10 @@ on_stats(int fd, const struct sl_rx *rx)
 		uint64_t v = dp_app_counter(app, k);
 		memcpy(buf + sizeof(st) + k * sizeof(v), &v, sizeof(v));
 	}
-	sl_link_send(fd, SL_MSG_STATS, rx->hdr.seq, buf, sizeof(buf), -1);
+	return sl_link_send_nowait(fd, SL_MSG_STATS, rx->hdr.seq, buf, sizeof(buf), -1);
 }
 
-static void
+static int
 handle(int fd, const struct sl_rx *rx)
 {
 	struct dp_app *app = lk.app;
@@ -209,43 +207,39 @@ handle(int fd, const struct sl_rx *rx)
 
 	switch (rx->hdr.type) {
 	case SL_MSG_HELLO:
-		on_hello(fd, rx);
-		break;
+		return on_hello(fd, rx);
 	case SL_MSG_PLAN_PUSH:
-		on_plan_push(fd, rx);
-		break;
+		return on_plan_push(fd, rx);
 	case SL_MSG_LOC_SET:
-		on_loc_set(fd, rx);
-		break;
+		return on_loc_set(fd, rx);
 	case SL_MSG_LOC_DEL: {
 		const struct sl_loc_del *d = p;
 		rc = rx->hdr.len >= sizeof(*d) ?
 			dp_loc_del(app->loc, d->aor, strnlen(d->aor, sizeof(d->aor))) : -EINVAL;
-		sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
-		break;
+		return sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
 	}
 	case SL_MSG_LOC_CLEAR:
 		dp_loc_clear(app->loc);
-		sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
-		break;
+		return sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
 	case SL_MSG_GW_STATE: {
 		const struct sl_gw_state *g = p;
-		rc = rx->hdr.len >= sizeof(*g) ?
-			rules_swap_gw_set(app->rules, g->host, g->port, g->transport, g->down != 0) :
-			-EINVAL;
-		sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
-		break;
+		char host[sizeof(g->host) + 1];
+		rc = -EINVAL;
+		if (rx->hdr.len >= sizeof(*g)) {
+			/* The host travels in a fixed field: make it a C string here. */
+			snprintf(host, sizeof(host), "%.*s", (int)strnlen(g->host, sizeof(g->host)),
+					g->host);
+			rc = rules_swap_gw_set(app->rules, host, g->port, g->transport, g->down != 0);
+		}
+		return sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
 	}
 	case SL_MSG_STATS_GET:
-		on_stats(fd, rx);
-		break;
+		return on_stats(fd, rx);
 	case SL_MSG_PING:
-		sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
-		break;
+		return sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
 	default: {
 		const char *msg = "unknown message type";
-		sl_link_send_result(fd, rx->hdr.seq, -ENOTSUP, msg, strlen(msg));
-		break;
+		return sl_link_send_result(fd, rx->hdr.seq, -ENOTSUP, msg, strlen(msg));
 	}
 	}
 }
@@ -265,8 +259,13 @@ dp_link_poll(void)
 		while (i < MAX_CLIENTS && lk.fd[i] >= 0)
 			i++;
 		if (i == MAX_CLIENTS) {
-			close(c); /* busy: the client sees EOF and retries */
-			continue;
+			/*
+			 * Full: the oldest connection goes, so idle or stuck clients can
+			 * never lock the control plane out (a live one reconnects).
+			 */
+			i = lk.oldest;
+			lk.oldest = (lk.oldest + 1) % MAX_CLIENTS;
+			drop_client(i);
 		}
 		lk.fd[i] = c;
 		sl_rx_init(lk.rx[i]);
@@ -277,12 +276,17 @@ dp_link_poll(void)
 			continue;
 		int rc;
 		while ((rc = sl_link_recv(lk.fd[i], lk.rx[i])) == 1) {
-			handle(lk.fd[i], lk.rx[i]);
+			int sent = handle(lk.fd[i], lk.rx[i]);
 			sl_rx_reset(lk.rx[i]);
 			work++;
+			if (sent < 0) {
+				/* It does not read its replies (or left): never wait for it. */
+				rc = sent;
+				break;
+			}
 		}
 		if (rc < 0)
-			drop_client(i); /* closed, or spoke another protocol */
+			drop_client(i); /* closed, stuck, or spoke another protocol */
 	}
 	return work;
 }

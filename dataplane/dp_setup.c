@@ -137,8 +137,10 @@ dp_setup_workers(struct dp_app *app, char *err, size_t errlen)
 		struct dp_sip_env env = {.route = dp_route_lookup, .route_ctx = w, .cnt = &w->cnt};
 		w->env4 = env;
 		w->env4.cfg = &app->sip4;
+		w->env4.cfg_other = app->opt.addr6.af != SIP_AF_NONE ? &app->sip6 : NULL;
 		w->env6 = env;
 		w->env6.cfg = &app->sip6;
+		w->env6.cfg_other = app->opt.addr4.af != SIP_AF_NONE ? &app->sip4 : NULL;
 		app->w[id++] = w;
 	}
 	return 0;

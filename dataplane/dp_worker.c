@@ -97,15 +97,14 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 	else if (app->neigh == NULL || dp_neigh_lookup(app->neigh, &po->dst, &mac) != 0)
 		known = false;
 
-	if (po->dst.af != af) {
-		/* The next hop is of the other family: build for it if we have an address there. */
-		af = po->dst.af;
-		if ((af == SIP_AF_INET ? app->local.addr4.af : app->local.addr6.af) == SIP_AF_NONE) {
-			dp_count(&w->cnt, DP_C_DROP_FORBIDDEN_DST, 1);
-			rte_pktmbuf_free(out);
-			return;
-		}
-	}
+	/*
+	 * The payload sits after room for IPv6 headers; an IPv4 frame starts
+	 * 20 bytes later. The next hop's family decides (a forward may cross
+	 * families; dp_sip put the right address in our Via).
+	 */
+	af = po->dst.af;
+	if (af == SIP_AF_INET)
+		out->data_off += DP_HDR_LEN6 - DP_HDR_LEN4; /* still empty: adj() would refuse */
 	if (!known)
 		memset(&mac, 0, sizeof(mac));
 	/*
@@ -155,13 +154,14 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 }
 
 /*
- * Payload room in an output mbuf after our headers. Frames larger than the
- * wire MTU are fragmented by the kernel (send_out()).
+ * Payload room in an output mbuf after room for our headers (IPv6's, the
+ * larger: the output's family is only known once decided). Frames larger
+ * than the wire MTU are fragmented (send_out()).
  */
 static inline uint32_t
-payload_room(const struct rte_mbuf *m, uint8_t af)
+payload_room(const struct rte_mbuf *m)
 {
-	return rte_pktmbuf_tailroom(m) - dp_hdr_len(af);
+	return rte_pktmbuf_tailroom(m) - DP_HDR_LEN6;
 }
 
 /*
@@ -216,8 +216,8 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 			.sport = meta->sport,
 		};
 		w->out[i] = (struct dp_pkt_out){
-			.buf = rte_pktmbuf_mtod_offset(outs[i], char *, dp_hdr_len(meta->af)),
-			.cap = payload_room(outs[i], meta->af),
+			.buf = rte_pktmbuf_mtod_offset(outs[i], char *, DP_HDR_LEN6),
+			.cap = payload_room(outs[i]),
 		};
 		const struct dp_sip_env *env = meta->af == SIP_AF_INET ? &w->env4 : &w->env6;
 		w->act[i] = (uint8_t)dp_sip_begin(env, &w->in[i], &w->out[i], &w->job[i]);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -89,8 +90,9 @@ sl_link_recv(int sock, struct sl_rx *rx)
 	}
 }
 
-int
-sl_link_send(int sock, uint16_t type, uint32_t seq, const void *payload, uint32_t len, int fd)
+static int
+link_send(int sock, uint16_t type, uint32_t seq, const void *payload, uint32_t len, int fd,
+		bool wait)
 {
 	struct sl_hdr h = {
 		.magic = SL_LINK_MAGIC, .version = SL_LINK_VERSION, .type = type, .seq = seq,
@@ -120,11 +122,13 @@ sl_link_send(int sock, uint16_t type, uint32_t seq, const void *payload, uint32_
 		memcpy(CMSG_DATA(c), &fd, sizeof(int));
 	}
 	while (sent < total) {
-		ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+		ssize_t n = sendmsg(sock, &msg, MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT));
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN || errno == EWOULDBLOCK) {
+				if (!wait)
+					return -EAGAIN;
 				struct pollfd p = {.fd = sock, .events = POLLOUT};
 				poll(&p, 1, 1000);
 				continue;
@@ -151,6 +155,19 @@ sl_link_send(int sock, uint16_t type, uint32_t seq, const void *payload, uint32_
 }
 
 int
+sl_link_send(int sock, uint16_t type, uint32_t seq, const void *payload, uint32_t len, int fd)
+{
+	return link_send(sock, type, seq, payload, len, fd, true);
+}
+
+int
+sl_link_send_nowait(int sock, uint16_t type, uint32_t seq, const void *payload, uint32_t len,
+		int fd)
+{
+	return link_send(sock, type, seq, payload, len, fd, false);
+}
+
+int
 sl_link_send_result(int sock, uint32_t seq, int32_t status, const char *text, size_t len)
 {
 	unsigned char buf[sizeof(struct sl_result) + 4096];
@@ -162,7 +179,7 @@ sl_link_send_result(int sock, uint32_t seq, int32_t status, const char *text, si
 	memcpy(buf, &r, sizeof(r));
 	if (len)
 		memcpy(buf + sizeof(r), text, len);
-	return sl_link_send(sock, SL_MSG_RESULT, seq, buf, (uint32_t)(sizeof(r) + len), -1);
+	return sl_link_send_nowait(sock, SL_MSG_RESULT, seq, buf, (uint32_t)(sizeof(r) + len), -1);
 }
 
 static int

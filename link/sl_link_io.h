@@ -45,8 +45,16 @@ int sl_link_recv(int sock, struct sl_rx *rx);
 /* Send one frame; fd >= 0 travels with it (SCM_RIGHTS). Blocks until sent. 0 or -errno. */
 int sl_link_send(int sock, uint16_t type, uint32_t seq, const void *payload, uint32_t len,
 		int fd);
+/*
+ * The same without ever waiting (the dataplane's end: its main lcore must
+ * not block on a peer that stops reading). Returns 0, or -EAGAIN when the
+ * socket could not take the whole frame — the stream is then broken and the
+ * connection must be closed — or another -errno.
+ */
+int sl_link_send_nowait(int sock, uint16_t type, uint32_t seq, const void *payload,
+		uint32_t len, int fd);
 
-/* Send a SL_MSG_RESULT with status and text (may be NULL). */
+/* Send a SL_MSG_RESULT with status and text (may be NULL), without waiting. */
 int sl_link_send_result(int sock, uint32_t seq, int32_t status, const char *text, size_t len);
 
 /*

@@ -210,6 +210,10 @@ sip_build_request_fwd(char *out, size_t cap, const struct sip_msg *m, const stru
 	if (o->record_route.len) {
 		W_LIT(&w, "Record-Route: <");
 		w_str(&w, o->record_route);
+		if (o->record_route2.len) {
+			W_LIT(&w, ">, <");
+			w_str(&w, o->record_route2);
+		}
 		W_LIT(&w, ">\r\n");
 	}
 	w_str(&w, o->extra);
@@ -239,10 +243,21 @@ sip_build_request_fwd(char *out, size_t cap, const struct sip_msg *m, const stru
 		if ((rc = sip_edits_add(&es, sip_str_off(v, m->buf), v.len, mfbuf, len)) != 0)
 			return rc;
 	}
-	if (o->route != NULL &&
-			(rc = sip_edit_remove_value(&es, m, o->route_hdr, o->route->start,
-				 o->route->end, o->route->more)) != 0)
-		return rc;
+	if (o->route != NULL && o->route2 != NULL && o->route2_hdr == o->route_hdr) {
+		/* Two consecutive values of one line: remove them as one span. */
+		if ((rc = sip_edit_remove_value(&es, m, o->route_hdr, o->route->start,
+				 o->route2->end, o->route2->more)) != 0)
+			return rc;
+	} else {
+		if (o->route != NULL &&
+				(rc = sip_edit_remove_value(&es, m, o->route_hdr, o->route->start,
+					 o->route->end, o->route->more)) != 0)
+			return rc;
+		if (o->route2 != NULL &&
+				(rc = sip_edit_remove_value(&es, m, o->route2_hdr, o->route2->start,
+					 o->route2->end, o->route2->more)) != 0)
+			return rc;
+	}
 	return sip_edits_apply(&es, m->buf, m->skip, m->len, out, cap);
 }
 

@@ -67,7 +67,11 @@ int sip_edits_apply(struct sip_edits *es, const char *src, uint32_t from, uint32
 int sip_edit_via_received(struct sip_edits *es, const struct sip_msg *m,
 		const struct sip_via *top, const struct sip_addr *src, uint16_t src_port);
 
-/* Remove one value of a list header (a Route, a Via): the line if it is alone on it. */
+/*
+ * Remove one value of a list header (a Route, a Via), or a span of consecutive
+ * values [value_start, value_end) (more: a value follows the span): the whole
+ * line if nothing else is on it.
+ */
 int sip_edit_remove_value(struct sip_edits *es, const struct sip_msg *m,
 		const struct sip_hdr *h, const char *value_start, const char *value_end, bool more);
 
@@ -83,10 +87,14 @@ struct sip_fwd_opts {
 	uint16_t src_port;
 	struct sip_str ruri;         /* new Request-URI; empty keeps it */
 	struct sip_str record_route; /* our Record-Route URI ("sip:h:p;lr"); empty for none */
+	struct sip_str record_route2; /* a second one below it (RFC 5658: family change); or empty */
 	struct sip_str extra;        /* header lines to add (each ending in CRLF), or empty */
 	/* top Route value to pop (ours), or NULL: */
 	const struct sip_hdr *route_hdr;
 	const struct sip_naddr *route;
+	/* the value after it, also ours (double Record-Route), or NULL: */
+	const struct sip_hdr *route2_hdr;
+	const struct sip_naddr *route2;
 };
 
 /*

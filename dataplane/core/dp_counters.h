@@ -44,6 +44,7 @@
 	X(DROP_NEEDS_DNS, "next hop is a host name (not resolved in the fast path)") \
 	X(DROP_AMPLIFICATION, "reply would be much larger than the request") \
 	X(DROP_LOOP, "request would be sent back to ourselves") \
+	X(DROP_NO_FAMILY, "next hop in an address family the router has no address in") \
 	X(DROP_BUILD, "output did not fit the buffer") \
 	X(DROP_ACK_UNROUTABLE, "ACK with nowhere to go") \
 	X(DROP_NO_GATEWAY, "forward rule whose gateways are all down") \

@@ -64,6 +64,14 @@ uri_is_local(const struct dp_sip_config *c, const struct sip_uri *u)
 	return is_local_hostport(c, &u->addr, u->has_port, u->port);
 }
 
+/* The URI names this router, on either of its addresses. */
+static bool
+uri_is_ours(const struct dp_sip_env *env, const struct sip_uri *u)
+{
+	return uri_is_local(env->cfg, u) ||
+		(env->cfg_other != NULL && uri_is_local(env->cfg_other, u));
+}
+
 /* Our own Via: our address and port, and a branch we made. */
 static bool
 via_is_ours(const struct dp_sip_config *c, const struct sip_via *v)
@@ -240,7 +248,7 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
  * the last Route becomes the R-URI.
  */
 static int
-route_set(const struct dp_sip_config *c, const struct sip_msg *m, bool ruri_local,
+route_set(const struct dp_sip_env *env, const struct sip_msg *m, bool ruri_local,
 		struct dp_route_set *rs)
 {
 	struct sip_cursor cur;
@@ -251,9 +259,15 @@ route_set(const struct dp_sip_config *c, const struct sip_msg *m, bool ruri_loca
 	memset(rs, 0, sizeof(*rs));
 	sip_cursor_init(&cur, m, SIP_HDR_ROUTE);
 	while ((rc = sip_naddr_next(&cur, &a, SIP_NADDR_NEED_BRACKETS)) == 1) {
-		if (n == 0 && sip_uri_parse(&u, a.uri.p, a.uri.len) == 0 && uri_is_local(c, &u)) {
+		bool ours = (n == 0 || (n == 1 && rs->pop_hdr != NULL)) &&
+			sip_uri_parse(&u, a.uri.p, a.uri.len) == 0 && uri_is_ours(env, &u);
+		if (ours && n == 0) {
 			rs->pop = a;
 			rs->pop_hdr = sip_cursor_hdr(&cur);
+		} else if (ours) {
+			/* Our second Record-Route (we changed address family on the way). */
+			rs->pop2 = a;
+			rs->pop2_hdr = sip_cursor_hdr(&cur);
 		} else if (rs->next_uri.len == 0) {
 			rs->next_uri = a.uri;
 		}
@@ -285,24 +299,37 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		count(env, DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
 	}
-	if (sip_addr_eq(nh, &c->addr) && nh_port == c->port) {
+	/*
+	 * Our Via (and Record-Route) must name the address the next hop will
+	 * answer to: the one of its family. Crossing families, we record-route
+	 * on both sides (RFC 5658): the egress address first, then the ingress.
+	 */
+	const struct dp_sip_config *eg = nh->af == c->addr.af ? c : env->cfg_other;
+	if (eg == NULL || eg->addr.af != nh->af) {
+		count(env, DP_C_DROP_NO_FAMILY);
+		return DP_ACT_DROP;
+	}
+	if (sip_addr_eq(nh, &eg->addr) && nh_port == eg->port) {
 		count(env, DP_C_DROP_LOOP);
 		return DP_ACT_DROP;
 	}
 	sip_branch_make_f(m, f, c->secret, branch);
 	struct sip_fwd_opts o = {
 		.top = &f->top,
-		.via_host = c->host,
-		.via_port = c->port,
+		.via_host = eg->host,
+		.via_port = eg->port,
 		.via_tp = SIP_TP_UDP,
 		.branch = branch,
 		.src = &in->src,
 		.src_port = in->sport,
 		.ruri = ruri,
-		.record_route = record_route ? c->rr_uri : SIP_STR_NULL,
+		.record_route = record_route ? eg->rr_uri : SIP_STR_NULL,
+		.record_route2 = record_route && eg != c ? c->rr_uri : SIP_STR_NULL,
 		.extra = extra,
 		.route_hdr = rs ? rs->pop_hdr : NULL,
 		.route = rs && rs->pop_hdr ? &rs->pop : NULL,
+		.route2_hdr = rs ? rs->pop2_hdr : NULL,
+		.route2 = rs && rs->pop2_hdr ? &rs->pop2 : NULL,
 	};
 	int len = sip_build_request_fwd(out->buf, out->cap, m, &o);
 	if (len == -SIP_E_NOSPACE && m->method != SIP_METHOD_ACK) {
@@ -445,7 +472,7 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 		return DP_ACT_EXCEPTION;
 	}
 
-	bool ruri_local = uri_is_local(c, &f->ruri);
+	bool ruri_local = uri_is_ours(env, &f->ruri);
 	if (m->method == SIP_METHOD_OPTIONS && ruri_local && !f->ruri.has_user && !f->to.has_tag) {
 		count(env, DP_C_ACT_OPTIONS_REPLY);
 		return reply(env, in, m, f, 200, SIP_STR_NULL, NULL, 0,
@@ -476,7 +503,7 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 	}
 
 	/* Only a URI without a user part can be a Record-Route of ours (strict routing). */
-	if (route_set(c, m, ruri_local && !f->ruri.has_user, rs) < 0) {
+	if (route_set(env, m, ruri_local && !f->ruri.has_user, rs) < 0) {
 		v.err = -SIP_E_NAMEADDR;
 		v.hdr = SIP_HDR_ROUTE;
 		v.status = 400;

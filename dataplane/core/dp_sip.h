@@ -89,7 +89,8 @@ int dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, uin
 		uint64_t secret);
 
 struct dp_sip_env {
-	const struct dp_sip_config *cfg;
+	const struct dp_sip_config *cfg;        /* the family the packet arrived in */
+	const struct dp_sip_config *cfg_other;  /* the other family's, or NULL */
 	dp_route_fn route;
 	void *route_ctx;
 	struct dp_counters *cnt;
@@ -123,6 +124,8 @@ struct dp_pkt_out {
 struct dp_route_set {
 	const struct sip_hdr *pop_hdr; /* Route value to remove, or NULL */
 	struct sip_naddr pop;
+	const struct sip_hdr *pop2_hdr; /* the next one, also ours (double Record-Route) */
+	struct sip_naddr pop2;
 	struct sip_str next_uri;       /* first Route left after ours, or empty */
 	struct sip_str strict_ruri;    /* §16.4: R-URI replaced by the last Route */
 };

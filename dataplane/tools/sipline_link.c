@@ -123,15 +123,35 @@ cmd_loc_set(int s, int argc, char **argv)
 	memset(&ls, 0, sizeof(ls));
 	snprintf(ls.aor, sizeof(ls.aor), "%s", argv[0]);
 	snprintf(ls.contact, sizeof(ls.contact), "%s", argv[1]);
+	/* IPv4, IPv4:PORT, IPv6, [IPv6] or [IPv6]:PORT */
 	char host[64];
 	snprintf(host, sizeof(host), "%s", argv[2]);
-	char *colon = strrchr(host, ':');
-	ls.port = 5060;
-	if (colon != NULL && strchr(host, ':') == colon) {
-		*colon = '\0';
-		ls.port = (uint16_t)atoi(colon + 1);
+	char *h = host, *port = NULL;
+	if (host[0] == '[') {
+		char *rb = strchr(host, ']');
+		if (rb != NULL) {
+			*rb = '\0';
+			h = host + 1;
+			if (rb[1] == ':')
+				port = rb + 2;
+			else if (rb[1] != '\0')
+				h = host; /* junk after ']': let the address check refuse it */
+		}
+	} else if (strchr(host, ':') == strrchr(host, ':') && strchr(host, ':') != NULL) {
+		port = strchr(host, ':');
+		*port++ = '\0';
 	}
-	if (sip_addr_parse(sip_str_make(host, strlen(host)), &a) != 0) {
+	ls.port = 5060;
+	if (port != NULL) {
+		char *e;
+		unsigned long v = strtoul(port, &e, 10);
+		if (*port == '\0' || *e != '\0' || v == 0 || v > 65535) {
+			fprintf(stderr, "sipline-link: %s: bad port\n", argv[2]);
+			return 2;
+		}
+		ls.port = (uint16_t)v;
+	}
+	if (sip_addr_parse(sip_str_make(h, strlen(h)), &a) != 0) {
 		fprintf(stderr, "sipline-link: %s: not an IP address\n", host);
 		return 2;
 	}

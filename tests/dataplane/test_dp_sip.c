@@ -23,7 +23,7 @@
 #define CLIENT "192.0.2.10"
 #define GW "10.0.0.20"
 
-static struct dp_sip_config cfg;
+static struct dp_sip_config cfg, cfg6;
 static struct dp_counters cnt;
 static struct guard_buf gin, gout;
 static char outbuf[8192];
@@ -45,6 +45,10 @@ fake_route(void *ctx, const struct dp_query *q, struct dp_route *r)
 		r->nh_port = 5080;
 		r->ruri = SIP_STR_LIT("sip:4930222@" GW ":5080");
 		r->extra = SIP_STR_LIT("X-Route: fwd\r\n");
+	} else if (SIP_STR_EQ_LIT(q->ruri_user, "v6gw")) {
+		r->kind = DP_ROUTE_FORWARD;
+		sip_addr_parse(SIP_STR_LIT("fd00::20"), &r->nh);
+		r->nh_port = 5080;
 	} else if (SIP_STR_EQ_LIT(q->ruri_user, "reject")) {
 		r->kind = DP_ROUTE_REJECT;
 		r->code = 403;
@@ -80,6 +84,9 @@ setup(void **state)
 	assert_int_equal(sip_addr_parse(SIP_STR_LIT(ROUTER), &a), 0);
 	memset(&cfg, 0, sizeof(cfg));
 	assert_int_equal(dp_sip_config_init(&cfg, &a, 5060, 0x1234567890abcdefull), 0);
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT("fd00::1"), &a), 0);
+	memset(&cfg6, 0, sizeof(cfg6));
+	assert_int_equal(dp_sip_config_init(&cfg6, &a, 5060, 0x1234567890abcdefull), 0);
 	assert_int_equal(guard_init(&gin, 16384), 0);
 	assert_int_equal(guard_init(&gout, 16384), 0);
 	return 0;
@@ -472,6 +479,54 @@ test_redirect_loop_and_amplification(void **state)
 	assert_true(n >= 1 && n < DP_MAX_CONTACTS);
 }
 
+/* IPv4 in, IPv6 out (RFC 5658): our Via and Record-Routes name the right sides. */
+static void
+test_cross_family(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	(void)state;
+
+	/* Without an IPv6 address, an IPv6 next hop cannot be reached. */
+	assert_int_equal(run_str(request("INVITE", "sip:v6gw@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_NO_FAMILY], 1);
+
+	env.cfg_other = &cfg6;
+	cfg.record_route = cfg6.record_route = true;
+	assert_int_equal(run_str(request("INVITE", "sip:v6gw@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	assert_int_equal(out.dst.af, SIP_AF_INET6);
+	assert_int_equal(out.dport, 5080);
+	parse_out(&m);
+	assert_non_null(strstr(outbuf, "\r\nVia: SIP/2.0/UDP [fd00::1]:5060;branch=z9hG4bKsl"));
+	assert_non_null(strstr(outbuf, "Record-Route: <sip:[fd00::1]:5060;lr>, "
+					"<sip:" ROUTER ":5060;lr>\r\n"));
+
+	/* The in-dialog BYE comes back with both our Routes: both are popped. */
+	assert_int_equal(run_str(request("BYE", "sip:bob@[fd00::30]:5070", "gw1", NULL,
+					 "Route: <sip:" ROUTER ":5060;lr>, <sip:[fd00::1]:5060;lr>\r\n"),
+				 &out), DP_ACT_SEND);
+	assert_int_equal(out.dst.af, SIP_AF_INET6);
+	assert_int_equal(out.dport, 5070);
+	parse_out(&m);
+	assert_null(sip_hdr_first(&m, SIP_HDR_ROUTE));
+	assert_non_null(strstr(outbuf, "Via: SIP/2.0/UDP [fd00::1]:5060;"));
+
+	/* On two lines, with a third Route after ours: only ours go. */
+	assert_int_equal(run_str(request("BYE", "sip:bob@[fd00::30]:5070", "gw1", NULL,
+					 "Route: <sip:" ROUTER ":5060;lr>\r\n"
+					 "Route: <sip:[fd00::1]:5060;lr>, <sip:[fd00::40]:5090;lr>\r\n"),
+				 &out), DP_ACT_SEND);
+	assert_int_equal(out.dport, 5090);
+	assert_non_null(strstr(outbuf, "Route: <sip:[fd00::40]:5090;lr>\r\n"));
+	assert_null(strstr(outbuf, ROUTER ":5060;lr"));
+	assert_null(strstr(outbuf, "[fd00::1]:5060;lr"));
+
+	env.cfg_other = NULL;
+	cfg.record_route = cfg6.record_route = false;
+}
+
 static void
 test_error_replies(void **state)
 {
@@ -583,6 +638,7 @@ main(void)
 		cmocka_unit_test_setup(test_in_dialog_route, reset),
 		cmocka_unit_test_setup(test_strict_route, reset),
 		cmocka_unit_test_setup(test_redirect_loop_and_amplification, reset),
+		cmocka_unit_test_setup(test_cross_family, reset),
 		cmocka_unit_test_setup(test_error_replies, reset),
 		cmocka_unit_test_setup(test_corpus, reset),
 	};

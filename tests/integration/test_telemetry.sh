@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Telemetry read with DPDK's own client, /usr/bin/dpdk-telemetry.py -f PREFIX
+# (commands on stdin, one JSON reply per line), as docs/dataplane.md tells
+# operators to:
+#   - /sipline/stats: every counter of dataplane/core/dp_counters.h by its
+#     lower-case name, an integer, plus dialplan_version (1 after --dialplan),
+#     uptime_s, location_bindings, neighbours, worker_lcores; the counters
+#     move with the traffic sent (OPTIONS, 302, 404);
+#   - /sipline/dialplan: version, name, SHA-256 (sha256sum of the file), source;
+#   - /sipline/lcores: one entry per worker lcore;
+#   - "/" lists the three commands, /help describes them.
+#
+# Usage: test_telemetry.sh PATH_TO_SIPLINE [PATH_TO_SIPLINE_LINK]
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_extra.sh"
+itest_init telemetry "${1:-}"
+DPDK_TELEMETRY=${ITEST_DPDK_TELEMETRY:-/usr/bin/dpdk-telemetry.py}
+[ -x "$DPDK_TELEMETRY" ] ||
+    fail "DPDK's telemetry client $DPDK_TELEMETRY is missing (Debian package dpdk; or set ITEST_DPDK_TELEMETRY)"
+PLAN="$ITEST_PLANS/itest.dialplan"
+
+# dpdk_tel CMD...: the replies, one JSON document per line, in $ITEST_TMP/tel.json.
+dpdk_tel() {
+    printf '%s\n' "$@" | timeout 20 "$DPDK_TELEMETRY" -f "$DPDK_PREFIX" >"$ITEST_TMP/tel.json" \
+        2>"$ITEST_TMP/tel.err" ||
+        fail "$DPDK_TELEMETRY -f $DPDK_PREFIX failed: $(cat "$ITEST_TMP/tel.err")"
+    [ "$(grep -c . "$ITEST_TMP/tel.json")" = "$#" ] ||
+        fail "$DPDK_TELEMETRY printed $(grep -c . "$ITEST_TMP/tel.json") lines for $# commands: $(head -c 600 "$ITEST_TMP/tel.json")"
+}
+
+topo_up
+sipline_start --dialplan "$PLAN"
+for r in 302555:302 99999:404; do
+    nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" request --src "$IP_A" --dst "$IP_R" \
+        --method INVITE --ruri "sip:${r%:*}@$IP_R" --expect "${r#*:}" >"$ITEST_TMP/req.out" 2>&1 ||
+        fail "INVITE sip:${r%:*}@$IP_R: expected ${r#*:}, got $(head -n 1 "$ITEST_TMP/req.out")"
+done
+
+dpdk_tel / /sipline/stats /sipline/dialplan /sipline/lcores /help,/sipline/stats
+counter_names >"$ITEST_TMP/names"
+"$ITEST_PY" - "$ITEST_TMP/tel.json" "$ITEST_TMP/names" "$(sha256sum "$PLAN" | cut -d' ' -f1)" \
+    "$PLAN" >"$ITEST_TMP/check.out" 2>&1 <<'EOF' || fail "dpdk-telemetry.py replies: $(cat "$ITEST_TMP/check.out")"
+import json, sys
+replies = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+names = [l.strip() for l in open(sys.argv[2]) if l.strip()]
+sha, path = sys.argv[3], sys.argv[4]
+bad = []
+def want(cond, what):
+    if not cond:
+        bad.append(what)
+listing, stats, plan, lcores, helptext = replies
+cmds = listing.get("/", [])
+for c in ("/sipline/stats", "/sipline/dialplan", "/sipline/lcores"):
+    want(c in cmds, "'/' does not list %s" % c)
+stats = stats.get("/sipline/stats", {})
+for n in names + ["dialplan_version", "uptime_s", "location_bindings", "neighbours", "worker_lcores"]:
+    want(isinstance(stats.get(n), int), "/sipline/stats: no integer '%s'" % n)
+want(stats.get("dialplan_version") == 1, "dialplan_version %r, expected 1" % stats.get("dialplan_version"))
+want(stats.get("worker_lcores") == 1, "worker_lcores %r, expected 1" % stats.get("worker_lcores"))
+for n, least in (("act_options_reply", 1), ("act_redirect", 1), ("act_no_route", 1),
+                 ("reply_3xx", 1), ("reply_4xx", 1), ("rx_requests", 3)):
+    want(stats.get(n, 0) >= least, "%s = %r, expected at least %d" % (n, stats.get(n), least))
+extra = sorted(k for k in stats if k not in names and k not in
+               ("dialplan_version", "uptime_s", "location_bindings", "neighbours", "worker_lcores"))
+want(all(k == k.lower() for k in stats), "upper-case names in /sipline/stats")
+plan = plan.get("/sipline/dialplan", {})
+want(plan.get("version") == 1, "/sipline/dialplan version %r" % plan.get("version"))
+want(plan.get("sha256") == sha, "/sipline/dialplan sha256 %r, sha256sum says %s" % (plan.get("sha256"), sha))
+want(plan.get("name") == "itest", "/sipline/dialplan name %r" % plan.get("name"))
+want(plan.get("source") == path, "/sipline/dialplan source %r" % plan.get("source"))
+lc = lcores.get("/sipline/lcores", {})
+want(list(lc) == ["worker0"] and lc["worker0"].get("role") == "worker",
+     "/sipline/lcores: %r" % lc)
+want("Counters" in json.dumps(helptext), "/help,/sipline/stats: %r" % helptext)
+print("%d counters by name, dialplan_version %s, sha256 %s, other keys %s" % (
+    len(names), stats.get("dialplan_version"), plan.get("sha256"), extra))
+if bad:
+    print("\n".join(bad))
+    sys.exit(1)
+EOF
+log "dpdk-telemetry.py: $(cat "$ITEST_TMP/check.out")"
+sipline_stop
+pass "/sipline/stats, /sipline/dialplan and /sipline/lcores through dpdk-telemetry.py"
