@@ -52,8 +52,10 @@ gateway_ruri(char *buf, size_t cap, struct rules_view user, const struct sip_add
 		return SIP_STR_NULL;
 	memcpy(buf, "sip:", 4);
 	n = 4;
-	memcpy(buf + n, user.p, user.len);
-	n += user.len;
+	if (user.len) {
+		memcpy(buf + n, user.p, user.len);
+		n += user.len;
+	}
 	if (user.len)
 		buf[n++] = '@';
 	if (nh->af == SIP_AF_INET6)

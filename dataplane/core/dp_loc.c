@@ -28,7 +28,8 @@ dp_loc_key(char out[DP_AOR_MAX], struct sip_str user, struct sip_str domain)
 	size_t n = user.len + 1 + domain.len;
 	if (n > DP_AOR_MAX)
 		return -1;
-	memcpy(out, user.p, user.len);
+	if (user.len)
+		memcpy(out, user.p, user.len);
 	out[user.len] = '@';
 	for (uint32_t i = 0; i < domain.len; i++) {
 		char c = domain.p[i];

@@ -123,8 +123,11 @@ reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip
 
 	sip_totag_make_f(f, c->secret, tag);
 	if (extra.len + c->server.len <= sizeof(hdrs)) {
-		memcpy(hdrs, extra.p, extra.len);
-		memcpy(hdrs + extra.len, c->server.p, c->server.len);
+		/* Empty views may be {NULL, 0}: memcpy() must not see a NULL. */
+		if (extra.len)
+			memcpy(hdrs, extra.p, extra.len);
+		if (c->server.len)
+			memcpy(hdrs + extra.len, c->server.p, c->server.len);
 		hl = extra.len + c->server.len;
 	}
 	struct sip_reply_opts o = {
