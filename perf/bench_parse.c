@@ -15,9 +15,9 @@
 #include "bench_messages.h"
 #include "sip.h"
 
-#define ITERS 2000000u
+#define ITERS 500000u
 #define QUICK_ITERS 20000u
-#define RUNS 9u
+#define RUNS 7u
 #define QUICK_RUNS 3u
 
 struct message {

@@ -281,6 +281,8 @@ check_frame(const struct rte_mbuf *m)
 		why = "UDP length differs from the IP length";
 	else if (memcmp(payload, "SIP/2.0 ", 8) != 0 && memcmp(payload, "INVITE ", 7) != 0)
 		why = "payload does not start with a SIP start line";
+	else if (udp->dgram_cksum != 0 && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0)
+		why = "bad UDP checksum (DPDK's verifier disagrees)";
 	if (why != NULL) {
 		fprintf(stderr, "bench_pipeline: malformed output frame: %s\n", why);
 		exit(1);

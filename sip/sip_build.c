@@ -13,9 +13,24 @@
 unsigned
 sip_fmt_u32(char *o, uint32_t v)
 {
+	/* Per packet (ports, Max-Forwards, lengths): short numbers without a digit loop. */
+	if (v < 10) {
+		o[0] = (char)('0' + v);
+		return 1;
+	}
+	if (v < 100) {
+		o[0] = (char)('0' + v / 10);
+		o[1] = (char)('0' + v % 10);
+		return 2;
+	}
+	if (v < 100000) {
+		unsigned n = v < 1000 ? 3 : v < 10000 ? 4 : 5;
+		for (unsigned i = n; i-- > 0; v /= 10)
+			o[i] = (char)('0' + v % 10);
+		return n;
+	}
 	char t[10];
 	unsigned n = 0, i = 0;
-
 	do {
 		t[n++] = (char)('0' + v % 10);
 		v /= 10;

@@ -27,76 +27,10 @@ sip_hdr_kind(enum sip_hdr_type t)
 	return t < SIP_HDR__COUNT ? (enum sip_hdr_kind)hdr_info[t].kind : SIP_HDR_KIND_OPAQUE;
 }
 
-/*
- * Long names: a table indexed by a key made of the length and the first and
- * last bytes (case-folded), probed linearly; a hit is confirmed by comparing
- * the name, read as up to three case-folded 64-bit words, with the canonical
- * one. fold() sets bit 5 only in bytes that have bit 6 set, so for canonical
- * names (letters and '-') folded equality is exactly ASCII case-insensitive
- * equality: CR (0x0d) does not turn into '-' (0x2d) as "| 0x20" would.
- */
-#define NAME_WORDS 3
-#define NAME_MAX_LEN (NAME_WORDS * 8)
-#define TABLE_BITS 7
-#define TABLE_SIZE (1u << TABLE_BITS)
+#include "sip_hdr_impl.h"
 
-struct name_slot {
-	uint64_t w[NAME_WORDS];
-	uint8_t len;
-	uint8_t type; /* SIP_HDR_OTHER marks an empty slot */
-};
-
-static struct name_slot name_table[TABLE_SIZE];
-static uint8_t compact_table[256];
-
-static inline uint64_t
-fold(uint64_t w)
-{
-	return w | ((w & 0x4040404040404040ull) >> 1);
-}
-
-static inline uint64_t
-load64(const char *p)
-{
-	uint64_t w;
-	memcpy(&w, p, sizeof(w));
-	return w;
-}
-
-static inline unsigned
-name_key(const char *name, size_t len)
-{
-	unsigned c0 = (unsigned char)name[0] | 0x20u;
-	unsigned c1 = (unsigned char)name[len - 1] | 0x20u;
-	/* Multipliers chosen so that no two known names share a key (no probing). */
-	return ((unsigned)len * 3u + c0 * 35u + c1 * 3u) & (TABLE_SIZE - 1);
-}
-
-static inline uint64_t
-low_bytes(size_t n)
-{
-	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
-}
-
-/*
- * Name as three folded words, bytes past len zeroed. Reads 24 bytes from
- * name when they lie before limit, else copies: never reads at or past limit.
- */
-static inline void
-name_words(const char *name, size_t len, const char *limit, uint64_t w[NAME_WORDS])
-{
-	if (limit - name >= NAME_MAX_LEN) {
-		w[0] = fold(load64(name)) & low_bytes(len);
-		w[1] = len > 8 ? fold(load64(name + 8)) & low_bytes(len - 8) : 0;
-		w[2] = len > 16 ? fold(load64(name + 16)) & low_bytes(len - 16) : 0;
-	} else {
-		char tmp[NAME_MAX_LEN] = {0};
-		memcpy(tmp, name, len);
-		w[0] = fold(load64(tmp));
-		w[1] = fold(load64(tmp + 8));
-		w[2] = fold(load64(tmp + 16));
-	}
-}
+struct name_slot sip_hdr_name_table[TABLE_SIZE];
+uint8_t sip_hdr_compact_table[256];
 
 __attribute__((constructor)) static void
 hdr_table_init(void)
@@ -108,16 +42,16 @@ hdr_table_init(void)
 
 		name_words(n, len, n + len, w); /* limit = end: copies, never over-reads */
 		unsigned h = name_key(n, len);
-		while (name_table[h].type != SIP_HDR_OTHER)
+		while (sip_hdr_name_table[h].type != SIP_HDR_OTHER)
 			h = (h + 1) & (TABLE_SIZE - 1);
-		memcpy(name_table[h].w, w, sizeof(w));
-		name_table[h].len = (uint8_t)len;
-		name_table[h].type = (uint8_t)t;
+		memcpy(sip_hdr_name_table[h].w, w, sizeof(w));
+		sip_hdr_name_table[h].len = (uint8_t)len;
+		sip_hdr_name_table[h].type = (uint8_t)t;
 
 		unsigned char c = hdr_info[t].compact;
 		if (c) {
-			compact_table[c] = (uint8_t)t;
-			compact_table[c - 'a' + 'A'] = (uint8_t)t;
+			sip_hdr_compact_table[c] = (uint8_t)t;
+			sip_hdr_compact_table[c - 'a' + 'A'] = (uint8_t)t;
 		}
 	}
 }
@@ -125,18 +59,5 @@ hdr_table_init(void)
 enum sip_hdr_type
 sip_hdr_lookup(const char *name, size_t len, const char *limit)
 {
-	if (len == 1)
-		return (enum sip_hdr_type)compact_table[(unsigned char)name[0]];
-	if (len == 0 || len > NAME_MAX_LEN)
-		return SIP_HDR_OTHER;
-
-	uint64_t w[NAME_WORDS];
-	name_words(name, len, limit, w);
-	for (unsigned h = name_key(name, len);; h = (h + 1) & (TABLE_SIZE - 1)) {
-		const struct name_slot *s = &name_table[h];
-		if (s->type == SIP_HDR_OTHER)
-			return SIP_HDR_OTHER;
-		if (s->len == len && s->w[0] == w[0] && s->w[1] == w[1] && s->w[2] == w[2])
-			return (enum sip_hdr_type)s->type;
-	}
+	return sip_hdr_lookup_inline(name, len, limit);
 }

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "sip_hdr_impl.h"
 #include "sip_lex.h"
 #include "sip_scan.h"
 
@@ -178,7 +179,7 @@ index_headers(struct sip_msg *m, const struct sip_line *lines, unsigned n, const
 		while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
 			ne--;
 		size_t nlen = (size_t)(ne - p);
-		enum sip_hdr_type t = sip_hdr_lookup(p, nlen, limit);
+		enum sip_hdr_type t = sip_hdr_lookup_inline(p, nlen, limit);
 		if (t == SIP_HDR_OTHER && (nlen == 0 || lex_span(p, ne, SIP_C_TOKEN) != ne)) {
 			err = err ? err : -SIP_E_HDR_LINE;
 			continue;
