@@ -329,7 +329,10 @@ sipline_start() {
     # reaches only the script, which then stops sipline itself.
     local sess=()
     [ "${ITEST_SETSID:-0}" = 1 ] && sess=(setsid)
-    ip netns exec "$NS_R" "${sess[@]}" "$SIPLINE" --no-huge -m 1024 --no-pci --file-prefix "$DPDK_PREFIX" -l 0-1 \
+    # ITEST_EAL_CORES: the EAL's lcore options (words), default one worker.
+    # shellcheck disable=SC2086
+    ip netns exec "$NS_R" "${sess[@]}" "$SIPLINE" --no-huge -m 1024 --no-pci --file-prefix "$DPDK_PREFIX" \
+        ${ITEST_EAL_CORES:--l 0-1} \
         --vdev "net_af_packet0,iface=r0,${ITEST_AF_PACKET_ARGS:-framecnt=4096,blocksz=65536,framesz=4096}" -- \
         --addr "$IP_R/24" --port "$SIP_PORT" --tap sl0 --link "$ITEST_TMP/link.sock" \
         --stats-interval "$stats" "$@" >>"$SIPLINE_LOG" 2>&1 &

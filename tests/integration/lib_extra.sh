@@ -120,36 +120,9 @@ uas_stop_pid() {
 # lib.sh's sipline_start with other lcores (e.g. "--lcores 0@0,1@1,2@1,3@1")
 # and af_packet parameters after iface=r0 (e.g. "qpairs=3,...").
 sipline_start_eal() {
-    local cores=$1 afp=$2 i
+    local cores=$1 afp=$2
     shift 2
-    : >"$SIPLINE_LOG"
-    SIPLINE_STATUS=""
-    log "starting sipline ($cores, $afp) $*"
-    # shellcheck disable=SC2086 # the lcore options are words
-    ip netns exec "$NS_R" "$SIPLINE" --no-huge -m 1024 --no-pci --file-prefix "$DPDK_PREFIX" \
-        $cores --vdev "net_af_packet0,iface=r0,$afp" -- \
-        --addr "$IP_R/24" --port "$SIP_PORT" --tap sl0 --link "$ITEST_TMP/link.sock" \
-        --stats-interval "${ITEST_STATS_INTERVAL:-0}" "$@" >>"$SIPLINE_LOG" 2>&1 &
-    SIPLINE_PID=$!
-    for ((i = 0; i < 300; i++)); do
-        kill -0 "$SIPLINE_PID" 2>/dev/null || {
-            wait "$SIPLINE_PID" && SIPLINE_STATUS=0 || SIPLINE_STATUS=$?
-            local dead=$SIPLINE_PID
-            SIPLINE_PID=""
-            fail "sipline (pid $dead) exited with status $SIPLINE_STATUS during start-up"
-        }
-        if ip -n "$NS_R" -o addr show dev sl0 2>/dev/null | grep -q "inet $IP_R/"; then
-            break
-        fi
-        sleep 0.1
-    done
-    [ "$i" -lt 300 ] || fail "sipline did not bring up the tap sl0 with $IP_R in 30 s"
-    if ! nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" options --src "$IP_A" \
-        --dst "$IP_R" --port "$SIP_PORT" --tries 40 --timeout 0.5 >>"$ITEST_TMP/probe.log" 2>&1; then
-        cat "$ITEST_TMP/probe.log" >&2
-        fail "sipline does not answer OPTIONS sip:$IP_R:$SIP_PORT with 200 after 20 s"
-    fi
-    log "sipline running (pid $SIPLINE_PID, file prefix $DPDK_PREFIX)"
+    ITEST_EAL_CORES=$cores ITEST_AF_PACKET_ARGS=$afp sipline_start "$@"
 }
 
 # telemetry_json CMD: the reply of one telemetry command as JSON.
