@@ -7,7 +7,7 @@
  * time (the scheduler's gaps excluded), medians over runs; cycles are that
  * time at the TSC rate (this VM exposes no cycle counter).
  *
- *   bench_parse [--quick] [--variant NAME]
+ *   bench_parse [--quick] [--variant NAME] [--case scan|parse|proxy|strict]
  */
 #include <stdbool.h>
 
@@ -104,13 +104,15 @@ int
 main(int argc, char **argv)
 {
 	bool quick = bench_has_flag(argc, argv, "--quick");
-	const char *only = NULL;
+	const char *only = NULL, *only_case = NULL;
 	unsigned n;
 	const struct sip_scanner *sc = sip_scanners(&n);
 
 	for (int i = 1; i + 1 < argc; i++)
 		if (strcmp(argv[i], "--variant") == 0)
 			only = argv[i + 1];
+		else if (strcmp(argv[i], "--case") == 0)
+			only_case = argv[i + 1];
 
 	for (unsigned s = 0; s < n; s++) {
 		if (!sc[s].supported() || (only && strcmp(only, sc[s].name) != 0))
@@ -118,8 +120,9 @@ main(int argc, char **argv)
 		sip_scanner_select(sc[s].name);
 		for (unsigned k = 0; k < sizeof(messages) / sizeof(messages[0]); k++)
 			for (unsigned c = CASE_SCAN; c <= CASE_STRICT; c++)
-				bench_one(sc[s].name, &messages[k], c, quick ? QUICK_ITERS : ITERS,
-						quick ? QUICK_RUNS : RUNS);
+				if (!only_case || strcmp(only_case, case_names[c]) == 0)
+					bench_one(sc[s].name, &messages[k], c, quick ? QUICK_ITERS : ITERS,
+							quick ? QUICK_RUNS : RUNS);
 	}
 	return 0;
 }
