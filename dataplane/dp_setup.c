@@ -51,6 +51,14 @@ dp_setup_identity(struct dp_app *app, char *err, size_t errlen)
 		snprintf(err, errlen, "port %u: cannot read its MAC address", app->wire_port);
 		return -EIO;
 	}
+	if (rte_is_zero_ether_addr(&app->local.mac)) {
+		/* Some virtual ports (net_ring) have none: a random locally administered one. */
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+		rte_eth_random_addr(app->local.mac.addr_bytes);
+		(void)rte_eth_dev_default_mac_addr_set(app->wire_port, &app->local.mac);
+		rte_ether_format_addr(mac, sizeof(mac), &app->local.mac);
+		printf("sipline: port %u has no MAC address; using %s\n", app->wire_port, mac);
+	}
 	app->local.addr4 = o->addr4;
 	app->local.addr6 = o->addr6;
 	app->local.port = o->port;

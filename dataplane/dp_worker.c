@@ -55,8 +55,12 @@ punt(struct dp_worker *w, struct rte_mbuf **m, unsigned n)
 
 	if (n == 0)
 		return;
-	if (w->app->exc != NULL)
-		taken = dp_exc_punt(w->app->exc, m, n);
+	if (w->app->exc == NULL) {
+		dp_count(&w->cnt, DP_C_DROP_NO_EXCEPTION, n);
+		rte_pktmbuf_free_bulk(m, n);
+		return;
+	}
+	taken = dp_exc_punt(w->app->exc, m, n);
 	dp_count(&w->cnt, DP_C_EXC_PKTS, taken);
 	if (taken < n) {
 		dp_count(&w->cnt, DP_C_DROP_EXC_FULL, n - taken);
@@ -139,7 +143,7 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 		return;
 	}
 	if (app->exc == NULL) {
-		dp_count(&w->cnt, DP_C_DROP_NO_GATEWAY, 1);
+		dp_count(&w->cnt, DP_C_DROP_NO_NEIGHBOR, 1);
 		rte_pktmbuf_free_bulk(frames, n);
 		return;
 	}

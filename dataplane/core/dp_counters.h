@@ -48,6 +48,8 @@
 	X(DROP_BUILD, "output did not fit the buffer") \
 	X(DROP_ACK_UNROUTABLE, "ACK with nowhere to go") \
 	X(DROP_NO_GATEWAY, "forward rule whose gateways are all down") \
+	X(DROP_NO_NEIGHBOR, "next-hop MAC unknown and no exception path to learn it") \
+	X(DROP_NO_EXCEPTION, "for the kernel (ARP, ICMP, TCP, fragments...) but no exception path") \
 	X(DROP_L2, "not for our MAC / unsupported L2") \
 	X(DROP_L3, "IP header invalid or not for our address") \
 	X(DROP_TRUNCATED, "frame shorter than its IP length (port frame size too small)") \

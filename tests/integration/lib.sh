@@ -24,7 +24,10 @@
 # Environment: SIPLINE_CORPUS (corpus path), ITEST_KEEP=1 (keep the temporary
 # directory), ITEST_VERBOSE=1 (SIPp message traces), ITEST_STATS_INTERVAL
 # (sipline --stats-interval, default 0), ITEST_AF_PACKET_ARGS (af_packet
-# ring parameters after iface=r0, default framecnt=4096,blocksz=65536,framesz=4096).
+# ring parameters after iface=r0, default framecnt=4096,blocksz=65536,framesz=4096),
+# ITEST_WIRE_VDEV (the wire port's --vdev instead of af_packet on r0),
+# ITEST_AFTER_TAP (a command sipline_start runs once the tap is up, before
+# probing the router).
 
 set -Eeuo pipefail
 
@@ -213,7 +216,8 @@ itest_cleanup() {
         ip netns del "$ns" 2>/dev/null
     done
     if [ -n "$DPDK_PREFIX" ]; then
-        rm -rf "/var/run/dpdk/$DPDK_PREFIX"
+        # Ours and our peers' (test_vports.sh's testpmd: $DPDK_PREFIX-peer).
+        rm -rf "/var/run/dpdk/$DPDK_PREFIX" "/var/run/dpdk/$DPDK_PREFIX"-*
     fi
     if [ -n "$ITEST_TMP" ] && [ -d "$ITEST_TMP" ]; then
         if [ "${ITEST_KEEP:-0}" = 1 ]; then
@@ -333,7 +337,7 @@ sipline_start() {
     # shellcheck disable=SC2086
     ip netns exec "$NS_R" "${sess[@]}" "$SIPLINE" --no-huge -m 1024 --no-pci --file-prefix "$DPDK_PREFIX" \
         ${ITEST_EAL_CORES:--l 0-1} \
-        --vdev "net_af_packet0,iface=r0,${ITEST_AF_PACKET_ARGS:-framecnt=4096,blocksz=65536,framesz=4096}" -- \
+        --vdev "${ITEST_WIRE_VDEV:-net_af_packet0,iface=r0,${ITEST_AF_PACKET_ARGS:-framecnt=4096,blocksz=65536,framesz=4096}}" -- \
         --addr "$IP_R/24" --port "$SIP_PORT" --tap sl0 --link "$ITEST_TMP/link.sock" \
         --stats-interval "$stats" "$@" >>"$SIPLINE_LOG" 2>&1 &
     SIPLINE_PID=$!
@@ -351,6 +355,7 @@ sipline_start() {
         sleep 0.1
     done
     [ "$i" -lt 300 ] || fail "sipline did not bring up the tap sl0 with $IP_R in 30 s"
+    ${ITEST_AFTER_TAP:-}
     # First requests also wait for ARP (the router resolves us via the kernel).
     if ! nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" options --src "$IP_A" \
         --dst "$IP_R" --port "$SIP_PORT" --tries 40 --timeout 0.5 >>"$ITEST_TMP/probe.log" 2>&1; then
