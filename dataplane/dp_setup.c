@@ -57,7 +57,8 @@ dp_setup_identity(struct dp_app *app, char *err, size_t errlen)
 		rte_eth_random_addr(app->local.mac.addr_bytes);
 		(void)rte_eth_dev_default_mac_addr_set(app->wire_port, &app->local.mac);
 		rte_ether_format_addr(mac, sizeof(mac), &app->local.mac);
-		printf("sipline: port %u has no MAC address; using %s\n", app->wire_port, mac);
+		fprintf(stderr, "sipline: port %u has no MAC address; using %s\n", app->wire_port,
+				mac);
 	}
 	app->local.addr4 = o->addr4;
 	app->local.addr6 = o->addr6;

@@ -19,6 +19,12 @@ fi
 meson compile -C "$build" >/dev/null
 
 status=0
+for want in bench_parse bench_rules bench_pipeline; do
+    if [ ! -x "$build/perf/$want" ]; then
+        echo "bench: $build/perf/$want was not built" >&2
+        status=1
+    fi
+done
 for b in "$build"/perf/bench_*; do
     [ -x "$b" ] && [ -f "$b" ] || continue
     name=$(basename "$b")
@@ -29,14 +35,15 @@ for b in "$build"/perf/bench_*; do
     fi
     if ! printf '%s\n' "$out" | python3 -c '
 import json, sys
-need = {"bench", "case", "ns_per_op"}
+need = {"bench", "case", "ns_per_op", "mpps", "cycles_per_op"}
 n = 0
 for line in sys.stdin:
     line = line.strip()
     if not line:
         continue
     rec = json.loads(line)
-    missing = need - rec.keys()
+    # The parser benchmark also names the scanner variant of each line.
+    missing = (need | ({"variant"} if rec.get("bench") == "parse" else set())) - rec.keys()
     if missing:
         sys.exit("missing fields %s in %s" % (sorted(missing), line))
     n += 1

@@ -535,13 +535,19 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 		return a;
 	}
 
-	/* Location bindings, then the dialplan: the caller looks them up (a burst at a time). */
+	/*
+	 * Location bindings, then the dialplan: the caller looks them up (a burst
+	 * at a time). CANCEL and the ACK of a non-2xx belong to the INVITE's
+	 * transaction: the lookup sees them as the INVITE, so a method condition
+	 * cannot send them elsewhere than the INVITE went (RFC 3261 §9.1, §16.11).
+	 */
+	bool invite_txn = m->method == SIP_METHOD_CANCEL || m->method == SIP_METHOD_ACK;
 	j->q = (struct dp_query){
 		.ruri_user = f->ruri.user,
 		.ruri_host = f->ruri.host,
 		.from_uri = f->from.uri,
 		.to_uri = f->to.uri,
-		.method = sip_msg_method(m),
+		.method = invite_txn ? SIP_STR_LIT("INVITE") : sip_msg_method(m),
 		.src = &in->src,
 		.callid_hash = sip_callid_hash(f->callid),
 		.in_dialog = f->to.has_tag,

@@ -28,12 +28,27 @@ static struct dp_counters cnt;
 static struct guard_buf gin, gout;
 static char outbuf[8192];
 
+/* The method of the last query (what a dialplan's method condition sees). */
+static char last_method[16];
+
 /* Routes by R-URI user prefix. */
 static int
 fake_route(void *ctx, const struct dp_query *q, struct dp_route *r)
 {
 	(void)ctx;
-	if (q->ruri_user.len >= 3 && memcmp(q->ruri_user.p, "302", 3) == 0) {
+	snprintf(last_method, sizeof(last_method), "%.*s", (int)q->method.len, q->method.p);
+	if (SIP_STR_EQ_LIT(q->ruri_user, "invonly")) {
+		/* "method INVITE forward", anything else rejected. */
+		if (SIP_STR_EQ_LIT(q->method, "INVITE")) {
+			r->kind = DP_ROUTE_FORWARD;
+			sip_addr_parse(SIP_STR_LIT(GW), &r->nh);
+			r->nh_port = 5080;
+		} else {
+			r->kind = DP_ROUTE_REJECT;
+			r->code = 405;
+			r->reason = SIP_STR_LIT("Method Not Allowed");
+		}
+	} else if (q->ruri_user.len >= 3 && memcmp(q->ruri_user.p, "302", 3) == 0) {
 		r->kind = DP_ROUTE_REDIRECT;
 		r->code = 302;
 		r->contacts[0] = SIP_STR_LIT("<sip:+4930111@gw1.example.net>;q=0.5");
@@ -267,6 +282,44 @@ test_forward_cancel_retransmission(void **state)
 	assert_non_null(b2);
 	assert_memory_equal(b1, b2, 8 + SIP_BRANCH_LEN);
 	assert_null(strstr(outbuf, "Record-Route"));
+}
+
+/*
+ * A rule that holds only for INVITE still takes the INVITE's CANCEL and the
+ * ACK of its non-2xx: they are looked up as the INVITE. Other methods see
+ * their own name.
+ */
+static void
+test_cancel_ack_follow_invite(void **state)
+{
+	struct dp_pkt_out out;
+	char txt[48];
+	(void)state;
+
+	assert_int_equal(run_str(request("INVITE", "sip:invonly@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	assert_false(out.is_reply);
+	assert_string_equal(last_method, "INVITE");
+	assert_int_equal(run_str(request("CANCEL", "sip:invonly@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	assert_false(out.is_reply);
+	assert_int_equal(out.dport, 5080);
+	assert_string_equal(last_method, "INVITE");
+	assert_non_null(strstr(outbuf, "CANCEL sip:invonly@"));
+	/* The ACK of a 4xx from downstream: To-tag not ours, no Route. */
+	assert_int_equal(run_str(request("ACK", "sip:invonly@" ROUTER, "gw-tag", NULL, NULL), &out),
+			DP_ACT_SEND);
+	assert_false(out.is_reply);
+	assert_int_equal(sip_addr_format(&out.dst, txt, sizeof(txt)), strlen(GW));
+	assert_memory_equal(txt, GW, strlen(GW));
+	assert_string_equal(last_method, "INVITE");
+	assert_int_equal(cnt.v[DP_C_ACT_FORWARD], 3);
+	/* An out-of-dialog MESSAGE is matched as what it is. */
+	assert_int_equal(run_str(request("MESSAGE", "sip:invonly@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	assert_true(out.is_reply);
+	assert_string_equal(last_method, "MESSAGE");
+	assert_non_null(strstr(outbuf, "SIP/2.0 405 Method Not Allowed\r\n"));
 }
 
 static void
@@ -629,6 +682,7 @@ main(void)
 		cmocka_unit_test_setup(test_redirect_and_ack, reset),
 		cmocka_unit_test_setup(test_reply_rport, reset),
 		cmocka_unit_test_setup(test_forward_cancel_retransmission, reset),
+		cmocka_unit_test_setup(test_cancel_ack_follow_invite, reset),
 		cmocka_unit_test_setup(test_response_forward, reset),
 		cmocka_unit_test_setup(test_response_broadcast, reset),
 		cmocka_unit_test_setup(test_options_and_proxy_checks, reset),

@@ -36,6 +36,8 @@ main(int argc, char **argv)
 {
 	int failed = 0;
 
+	if (argc == 3 && strcmp(argv[1], "--load-blob") == 0)
+		return rt_blob_child(argv[2]);
 	if (argc >= 3)
 		rt_examples = argv[2];
 	if (argc < 2) {

@@ -28,6 +28,8 @@ int test_group_kamailio(void);
 int test_group_explain(void);
 int test_group_swap(void);
 int test_group_examples(void);
+/* test_rules --load-blob FILE: load a serialized plan, print a digest of its answers. */
+int rt_blob_child(const char *path);
 
 /* Directory of examples/dialplans (second command-line argument). */
 extern const char *rt_examples;

@@ -153,26 +153,36 @@ test_round_trip(void **state)
 	assert_memory_equal(blob, blob2, len);
 	free(blob2);
 
-	/* Another process loads the blob and gets the same answers. */
+	/*
+	 * Another process loads the blob from a file and gets the same answers:
+	 * a fresh program (exec, its own address layout), so a pointer that
+	 * slipped into the blob could not work there by luck.
+	 */
+	char path[] = "/tmp/rules_blob_XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, blob, len), (ssize_t)len);
+	close(fd);
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(fds[0]);
-		struct rules_plan *cp = rules_plan_load(blob, len, NULL);
-		uint64_t d = cp != NULL ? run_queries(cp, 20000, 5) : 0;
-		rules_plan_free(cp);
-		_exit(write(fds[1], &d, sizeof(d)) == sizeof(d) ? 0 : 1);
+		dup2(fds[1], STDOUT_FILENO);
+		execl("/proc/self/exe", "test_rules", "--load-blob", path, (char *)NULL);
+		_exit(127);
 	}
 	close(fds[1]);
-	uint64_t child = 0;
-	assert_int_equal(read(fds[0], &child, sizeof(child)), sizeof(child));
+	char out[64] = {0};
+	ssize_t got = read(fds[0], out, sizeof(out) - 1);
 	close(fds[0]);
 	int status;
 	assert_int_equal(waitpid(pid, &status, 0), pid);
+	unlink(path);
 	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	assert_int_equal(child, run_queries(t.p, 20000, 5));
+	assert_true(got > 0);
+	assert_int_equal(strtoull(out, NULL, 16), run_queries(t.p, 20000, 5));
 
 	rules_plan_free(p);
 	free(blob);
@@ -267,7 +277,14 @@ test_resealed(void **state)
 		(void)run_queries(p, 300, (uint64_t)i);
 		rules_plan_free(p);
 	}
-	assert_int_equal(loaded + refused, 400);
+	/*
+	 * What this test is for: no crash and no out-of-bounds read (it also
+	 * runs in the ASan build) whatever a resealed blob holds. Damage to the
+	 * tables must be noticed at least some of the time: the loader checks
+	 * them rather than trusting the checksum alone.
+	 */
+	print_message("resealed blobs: %u refused, %u loaded (damage in values)\n", refused, loaded);
+	assert_true(refused > 0);
 	free(copy);
 	free(blob);
 	rt_free(&t);
@@ -283,4 +300,27 @@ test_group_blob(void)
 		cmocka_unit_test(test_resealed),
 	};
 	return cmocka_run_group_tests_name("blob", t, NULL, NULL);
+}
+
+/* test_rules --load-blob FILE: the other process of test_round_trip. */
+int
+rt_blob_child(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	static char blob[1 << 24];
+	size_t len;
+
+	if (f == NULL)
+		return 2;
+	len = fread(blob, 1, sizeof(blob), f);
+	fclose(f);
+	struct rules_errors e = {0};
+	struct rules_plan *p = rules_plan_load(blob, len, &e);
+	if (p == NULL) {
+		rules_errors_print(&e, stderr);
+		return 1;
+	}
+	printf("%llx\n", (unsigned long long)run_queries(p, 20000, 5));
+	rules_plan_free(p);
+	return 0;
 }

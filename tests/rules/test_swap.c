@@ -162,8 +162,33 @@ struct stress {
 	int stop;
 	uint64_t lookups[READERS];
 	uint64_t versions_seen[READERS];
+	uint64_t cur_version[READERS]; /* what each reader matched against last */
 	int errors;
+	/* The instance a publish replaces: still alive when the writer synchronizes. */
+	const struct rules_inst *replaced;
+	unsigned syncs, replaced_alive;
 };
+
+/*
+ * The publisher's grace period, checked: when it starts waiting for the
+ * readers, the plan being replaced must not have been freed yet (under
+ * ASan reading it would fault; otherwise its name would be garbage).
+ */
+static void
+checking_sync(void *ctx)
+{
+	struct stress *st = ctx;
+	unsigned gen;
+
+	st->syncs++;
+	if (st->replaced != NULL) {
+		struct rules_plan_info info;
+		rules_plan_info(rules_inst_plan(st->replaced), &info);
+		if (sscanf(info.name, "gen-%u", &gen) == 1)
+			st->replaced_alive++;
+	}
+	rules_qsbr_synchronize(st->q);
+}
 
 struct reader_arg {
 	struct stress *st;
@@ -235,6 +260,7 @@ reader(void *arg)
 			if (info.version != last)
 				seen++;
 			last = info.version;
+			__atomic_store_n(&st->cur_version[a->id], last, __ATOMIC_RELEASE);
 		}
 		/* Between bursts the worker holds nothing: its quiescent point. */
 		rules_qsbr_quiescent(st->q, a->id);
@@ -244,6 +270,23 @@ reader(void *arg)
 	st->lookups[a->id] = n;
 	st->versions_seen[a->id] = seen;
 	return NULL;
+}
+
+/* Wait (up to 20 s) until every reader has matched against version v or later. */
+static void
+wait_readers_at(struct stress *st, uint64_t v)
+{
+	struct timespec ts = {0, 1000 * 1000};
+
+	for (unsigned ms = 0; ms < 20000; ms++) {
+		unsigned at = 0;
+		for (unsigned i = 0; i < READERS; i++)
+			at += __atomic_load_n(&st->cur_version[i], __ATOMIC_ACQUIRE) >= v;
+		if (at == READERS)
+			return;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg("readers did not reach plan version %llu within 20 s", (unsigned long long)v);
 }
 
 static void
@@ -257,7 +300,7 @@ test_stress(void **state)
 
 	(void)state;
 	st.q = rules_qsbr_create(READERS);
-	struct rules_rcu_ops ops = {rules_qsbr_sync_cb, st.q};
+	struct rules_rcu_ops ops = {checking_sync, &st};
 	st.sw = rules_swap_create(READERS, &ops);
 	assert_non_null(st.sw);
 	assert_int_equal(rules_swap_publish(st.sw, gen_plan(0, 0)), 0);
@@ -266,8 +309,11 @@ test_stress(void **state)
 		assert_int_equal(pthread_create(&th[i], NULL, reader, &args[i]), 0);
 	}
 	for (unsigned g = 1; g <= SWAPS; g++) {
+		if (g % 30 == 1)
+			wait_readers_at(&st, g); /* every reader matched with plan g: they overlap */
 		struct rules_plan *p = gen_plan(g, 0);
 		assert_non_null(p);
+		st.replaced = rules_swap_current(st.sw);
 		if (g % 3 == 0) {
 			/* Through the serialized form, as the dataplane receives plans. */
 			assert_int_equal(rules_plan_serialize(p, &blob, &len), 0);
@@ -292,9 +338,16 @@ test_stress(void **state)
 	}
 	assert_int_equal(st.errors, 0);
 	assert_int_equal(rules_swap_version(st.sw), SWAPS + 1);
-	print_message("stress: %u swaps, %llu lookups by %d readers\n", SWAPS,
-			(unsigned long long)total, READERS);
-	assert_true(total > 0);
+	print_message("stress: %u swaps, %llu lookups by %d readers, versions seen %llu %llu %llu\n",
+			SWAPS, (unsigned long long)total, READERS,
+			(unsigned long long)st.versions_seen[0], (unsigned long long)st.versions_seen[1],
+			(unsigned long long)st.versions_seen[2]);
+	/* Each reader matched through at least 10 of the swaps (the writer waited for it). */
+	for (unsigned i = 0; i < READERS; i++)
+		assert_true(st.versions_seen[i] >= SWAPS / 30);
+	/* Every publish that replaced a plan waited for the readers before freeing it. */
+	assert_true(st.syncs >= SWAPS);
+	assert_int_equal(st.replaced_alive, st.syncs);
 	rules_swap_free(st.sw);
 	rules_qsbr_free(st.q);
 }

@@ -23,14 +23,18 @@ static const struct {
 	{"scalar", test_group_scalar},
 	{"addr", test_group_addr},
 	{"build", test_group_build},
+	{"validate", test_group_validate},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
+
+const struct sip_scanner *test_startup_scanner;
 
 int
 main(int argc, char **argv)
 {
 	int failed = 0;
 
+	test_startup_scanner = sip_scanner_active();
 	if (argc < 2) {
 		for (size_t i = 0; i < N_GROUPS; i++)
 			failed += groups[i].run();

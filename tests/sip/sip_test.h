@@ -30,6 +30,7 @@ int test_group_naddr(void);
 int test_group_scalar(void);
 int test_group_addr(void);
 int test_group_build(void);
+int test_group_validate(void);
 
 /*
  * Run fn once per row of a table as a cmocka test named after the row:
@@ -46,6 +47,11 @@ int run_rows(const char *group, const void *rows, size_t n, size_t row_size,
  * (comma-separated names) pretends the CPU lacks some, to exercise that path.
  */
 void test_use_variant(const char *name);
+/* The corpus is part of the test suite: without it a test fails, never skips. */
+#define test_no_corpus() \
+	fail_msg("SIPLINE_CORPUS is not set or has no messages (meson sets ../shared/corpus)")
+/* The scanner sip/ chose at start-up, read by main() before any test selects one. */
+extern const struct sip_scanner *test_startup_scanner;
 /* 1 if variant name runs on this CPU (and is not masked by the variable above). */
 int test_variant_supported(const struct sip_scanner *s);
 

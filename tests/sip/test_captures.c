@@ -31,8 +31,7 @@ run_capture(void **state)
 	const struct test_msg *v = test_messages(&n);
 
 	if (n == 0) {
-		print_message("SIPLINE_CORPUS is not set: skipped\n");
-		skip();
+		test_no_corpus();
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].kind != row->kind || strncmp(v[i].name, row->file_prefix,
@@ -88,7 +87,7 @@ mutations(void **state)
 	(void)state;
 
 	if (n == 0)
-		skip();
+		test_no_corpus();
 	rng_seed(&r, MUTATION_SEED);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i].kind == MSG_CAPTURE)

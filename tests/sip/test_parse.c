@@ -348,6 +348,50 @@ names_any_case(void **state)
 	assert_int_equal(sip_hdr_kind(SIP_HDR_SUBJECT), SIP_HDR_KIND_OPAQUE);
 }
 
+/*
+ * Compact forms from the RFCs that define them, written out here rather
+ * than taken from the table under test (RFC 3261 §7.3.3 and §20, 3265 o/u,
+ * 3515 r, 3892 b, 4028 x, 3841 a/j/d, 4474 y/n).
+ */
+static void
+compact_names_from_the_rfcs(void **state)
+{
+	static const struct {
+		char letter;
+		enum sip_hdr_type type;
+		const char *name;
+	} compact[] = {
+		{'i', SIP_HDR_CALL_ID, "Call-ID"}, {'m', SIP_HDR_CONTACT, "Contact"},
+		{'e', SIP_HDR_CONTENT_ENCODING, "Content-Encoding"},
+		{'l', SIP_HDR_CONTENT_LENGTH, "Content-Length"},
+		{'c', SIP_HDR_CONTENT_TYPE, "Content-Type"}, {'f', SIP_HDR_FROM, "From"},
+		{'s', SIP_HDR_SUBJECT, "Subject"}, {'k', SIP_HDR_SUPPORTED, "Supported"},
+		{'t', SIP_HDR_TO, "To"}, {'v', SIP_HDR_VIA, "Via"}, {'o', SIP_HDR_EVENT, "Event"},
+		{'u', SIP_HDR_ALLOW_EVENTS, "Allow-Events"}, {'r', SIP_HDR_REFER_TO, "Refer-To"},
+		{'b', SIP_HDR_REFERRED_BY, "Referred-By"},
+		{'x', SIP_HDR_SESSION_EXPIRES, "Session-Expires"},
+		{'a', SIP_HDR_ACCEPT_CONTACT, "Accept-Contact"},
+		{'j', SIP_HDR_REJECT_CONTACT, "Reject-Contact"},
+		{'d', SIP_HDR_REQUEST_DISPOSITION, "Request-Disposition"},
+		{'y', SIP_HDR_IDENTITY, "Identity"}, {'n', SIP_HDR_IDENTITY_INFO, "Identity-Info"},
+	};
+	bool taken[26] = {false};
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(compact) / sizeof(compact[0]); i++) {
+		char lc = compact[i].letter, uc = (char)toupper(lc);
+		taken[lc - 'a'] = true;
+		expect_type(&lc, 1, compact[i].type);
+		expect_type(&uc, 1, compact[i].type);
+		expect_type(compact[i].name, strlen(compact[i].name), compact[i].type);
+		assert_string_equal(sip_hdr_name(compact[i].type), compact[i].name);
+	}
+	/* Letters no RFC assigns stay unknown. */
+	for (char lc = 'a'; lc <= 'z'; lc++)
+		if (!taken[lc - 'a'])
+			expect_type(&lc, 1, SIP_HDR_OTHER);
+}
+
 /* Type of a name that may be a known one spelled in another case, else OTHER. */
 static enum sip_hdr_type
 type_of(const char *name, size_t len)
@@ -474,6 +518,7 @@ test_group_parse(void)
 		cmocka_unit_test(stream_too_large),
 		cmocka_unit_test(index_and_values),
 		cmocka_unit_test(names_any_case),
+		cmocka_unit_test(compact_names_from_the_rfcs),
 		cmocka_unit_test(names_odd_bytes),
 		cmocka_unit_test(name_at_end_of_message),
 		cmocka_unit_test(methods),

@@ -79,8 +79,7 @@ messages(size_t *n)
 {
 	const struct test_msg *v = test_messages(n);
 	if (*n == 0) {
-		print_message("SIPLINE_CORPUS is not set: skipped\n");
-		skip();
+		test_no_corpus();
 	}
 	return v;
 }
@@ -263,6 +262,14 @@ selection(void **state)
 		if (all[i].supported())
 			best = &all[i];
 	}
+	/* What sip/ chose at start-up, before any test selected a variant. */
+	const char *env = getenv("SIPLINE_SCANNER");
+	const struct sip_scanner *forced = env ? sip_scanner_by_name(env) : NULL;
+	assert_non_null(test_startup_scanner);
+	if (forced != NULL && forced->supported())
+		assert_ptr_equal(test_startup_scanner, forced);
+	else
+		assert_ptr_equal(test_startup_scanner, best);
 	assert_null(sip_scanner_by_name("avx1024"));
 	assert_int_equal(sip_scanner_select("avx1024"), -1);
 	assert_int_equal(sip_scanner_select("scalar"), 0);

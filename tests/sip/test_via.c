@@ -21,6 +21,7 @@ struct via_case {
 	const char *rport;     /* NULL: no rport; "" present without a value */
 	const char *maddr;
 	int more;              /* a ',' followed */
+	const char *ttl;       /* NULL: none */
 };
 
 #define OKV .ok = 1
@@ -75,7 +76,8 @@ static const struct via_case via_cases[] = {
 		"UDP", SIP_TP_UDP, "[::ffff:192.0.2.10]:19823", "::ffff:192.0.2.10", SIP_HOST_IPV6,
 		19823, "z9hG4bKbh19", NULL, NULL, NULL, 0},
 	{"maddr and ttl", "SIP/2.0/UDP h;maddr=224.0.1.75;ttl=16;branch=z9hG4bKm", OKV, "UDP",
-		SIP_TP_UDP, "h", "h", SIP_HOST_NAME, -1, "z9hG4bKm", NULL, NULL, "224.0.1.75", 0},
+		SIP_TP_UDP, "h", "h", SIP_HOST_NAME, -1, "z9hG4bKm", NULL, NULL, "224.0.1.75", 0,
+		"16"},
 	{"upper-case parameter names", "SIP/2.0/UDP h;BRANCH=z9hG4bKu;Received=192.0.2.1", OKV,
 		"UDP", SIP_TP_UDP, "h", "h", SIP_HOST_NAME, -1, "z9hG4bKu", "192.0.2.1", NULL, NULL,
 		0},
@@ -147,6 +149,7 @@ run_via_case(void **state)
 		assert_memory_equal(v.rport_name_end - 5, "rport", 5);
 	assert_int_equal(v.has_maddr, c->maddr != NULL);
 	expect(v.maddr, c->maddr, "maddr");
+	expect(v.ttl, c->ttl, "ttl");
 	assert_int_equal(v.more, c->more);
 	assert_ptr_equal(v.start, p);
 	assert_true(v.end > v.start && v.end <= p + len);
