@@ -96,6 +96,8 @@ unsigned dp_worker_poll(struct dp_worker *w);
 
 /* Sum of every worker's counter k (racy by design: a monotonic snapshot). */
 uint64_t dp_app_counter(const struct dp_app *app, enum dp_counter k);
+/* Sum of every worker's count of status code (sent: replies we made; else relayed). */
+uint64_t dp_app_status(const struct dp_app *app, bool sent, unsigned code);
 
 /* The route callback of workers: location bindings, then the dialplan. */
 int dp_route_lookup(void *ctx, const struct dp_query *q, struct dp_route *r);

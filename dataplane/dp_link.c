@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -108,13 +107,31 @@ on_plan_push(int fd, const struct sl_rx *rx)
 		msg = "PLAN_PUSH: the memfd is smaller than the announced blob";
 		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
 	}
-	void *blob = mmap(NULL, pp->size, PROT_READ, MAP_PRIVATE, rx->fd, 0);
-	if (blob == MAP_FAILED) {
-		int e = errno;
-		return sl_link_send_result(fd, rx->hdr.seq, -e, strerror(e), strlen(strerror(e)));
+	/*
+	 * Read, not mapped: a client that shrank the memfd after sending it
+	 * would make a mapping fault (SIGBUS); a short read is only an error.
+	 */
+	void *blob = pp->size <= SIZE_MAX ? malloc((size_t)pp->size) : NULL;
+	if (blob == NULL) {
+		msg = "PLAN_PUSH: no memory for the blob";
+		return sl_link_send_result(fd, rx->hdr.seq, -ENOMEM, msg, strlen(msg));
 	}
-	int rc = rules_swap_load_blob(app->rules, blob, pp->size, &errs);
-	munmap(blob, pp->size);
+	size_t got = 0;
+	while (got < pp->size) {
+		ssize_t r = pread(rx->fd, (char *)blob + got, (size_t)pp->size - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got < pp->size) {
+		free(blob);
+		msg = "PLAN_PUSH: the memfd shrank while being read";
+		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
+	}
+	int rc = rules_swap_load_blob(app->rules, blob, (size_t)pp->size, &errs);
+	free(blob);
 	if (rc != 0) {
 		fprintf(stderr, "sipline: plan push refused (%s); the current plan keeps serving\n",
 				strerror(-rc));

@@ -20,6 +20,25 @@ is_our_mac_or_group(const struct rte_ether_addr *dst, const struct dp_local *loc
 	return rte_is_same_ether_addr(dst, &loc->mac) || rte_is_multicast_ether_addr(dst);
 }
 
+/*
+ * A source no host sends from (broadcast, multicast, loopback, unspecified,
+ * our own addresses, our subnet's broadcast): spoofed, and whatever we
+ * answered would go there.
+ */
+/* The port checked the UDP checksum and found it wrong (ports that do not check say UNKNOWN). */
+static inline bool
+l4_cksum_bad(const struct rte_mbuf *m)
+{
+	return (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD;
+}
+
+static inline bool
+martian(const struct sip_addr *src, const struct dp_local *loc)
+{
+	return sip_addr_is_forbidden_dst(src) || sip_addr_eq(src, &loc->addr4) ||
+		sip_addr_eq(src, &loc->addr6) || sip_addr_eq(src, &loc->bcast4);
+}
+
 static enum dp_class
 classify4(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 		struct dp_meta *meta, enum dp_counter *why)
@@ -60,12 +79,16 @@ classify4(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	if (udp->dst_port != loc->port_be)
 		return DP_PKT_PUNT;
 	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-	if (ulen < sizeof(*udp) || ulen > tot - ihl)
+	if (ulen < sizeof(*udp) || ulen > tot - ihl || l4_cksum_bad(m))
 		goto bad_l4;
 
 	meta->af = SIP_AF_INET;
 	meta->src.af = SIP_AF_INET;
 	memcpy(meta->src.a, &ip->src_addr, 4);
+	if (martian(&meta->src, loc)) {
+		*why = DP_C_DROP_MARTIAN;
+		return DP_PKT_DROP;
+	}
 	meta->sport = rte_be_to_cpu_16(udp->src_port);
 	meta->payload_off = (uint16_t)(off + ihl + sizeof(*udp));
 	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));
@@ -114,12 +137,16 @@ classify6(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	if (udp->dst_port != loc->port_be)
 		return DP_PKT_PUNT;
 	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-	if (ulen < sizeof(*udp) || ulen > plen)
+	if (ulen < sizeof(*udp) || ulen > plen || l4_cksum_bad(m))
 		goto bad_l4;
 
 	meta->af = SIP_AF_INET6;
 	meta->src.af = SIP_AF_INET6;
 	memcpy(meta->src.a, ip->src_addr, 16);
+	if (martian(&meta->src, loc)) {
+		*why = DP_C_DROP_MARTIAN;
+		return DP_PKT_DROP;
+	}
 	meta->sport = rte_be_to_cpu_16(udp->src_port);
 	meta->payload_off = (uint16_t)(off + sizeof(*ip) + sizeof(*udp));
 	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));

@@ -22,6 +22,7 @@ struct dp_local {
 	struct rte_ether_addr mac;
 	struct sip_addr addr4;   /* af NONE if unused */
 	struct sip_addr addr6;
+	struct sip_addr bcast4;  /* addr4's subnet broadcast, af NONE if none (/31, /32) */
 	uint16_t port;           /* SIP port, network order in port_be */
 	uint16_t port_be;
 	bool udp_checksum4;      /* compute UDP checksums over IPv4 */

@@ -71,10 +71,11 @@ gateway_ruri(char *buf, size_t cap, struct rules_view user, const struct sip_add
 	return sip_str_make(buf, n);
 }
 
+/* A forward we cannot serve from the fast path. */
 static void
-reject(struct dp_route *r, uint16_t code, const char *reason)
+unavailable(struct dp_route *r, uint16_t code, const char *reason)
 {
-	r->kind = DP_ROUTE_REJECT;
+	r->kind = DP_ROUTE_UNAVAILABLE;
 	r->code = code;
 	r->reason = sip_str_make(reason, strlen(reason));
 }
@@ -88,6 +89,11 @@ route_location(const struct dp_app *app, const struct dp_query *q, struct dp_rou
 
 	if (b == NULL)
 		return false;
+	if (b->transport != SIP_TP_UDP) {
+		/* A contact registered over TCP/TLS: its connection is the control plane's. */
+		unavailable(r, 503, "Contact Transport Not In Fast Path");
+		return true;
+	}
 	r->kind = DP_ROUTE_FORWARD;
 	r->from_location = true;
 	r->nh = b->nh;
@@ -152,16 +158,16 @@ route_from_result(const struct rules_result *res, struct dp_route *r, char *ruri
 
 	/* Forward: a gateway chosen by Call-ID hash among those up. */
 	if (res->gw < 0) {
-		reject(r, 503, "All Gateways Down");
+		unavailable(r, 503, "All Gateways Down");
 		return;
 	}
 	if (res->gw_transport != RULES_TP_UDP) {
 		/* TCP/TLS next hops are the control plane's (kernel sockets), not the fast path's. */
-		reject(r, 503, "Gateway Transport Not In Fast Path");
+		unavailable(r, 503, "Gateway Transport Not In Fast Path");
 		return;
 	}
 	if (sip_addr_parse(view(res->gw_host), &r->nh) != 0) {
-		reject(r, 503, "Gateway Not Resolved");
+		unavailable(r, 503, "Gateway Not Resolved");
 		return;
 	}
 	r->kind = DP_ROUTE_FORWARD;

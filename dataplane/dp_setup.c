@@ -62,6 +62,13 @@ dp_setup_identity(struct dp_app *app, char *err, size_t errlen)
 	}
 	app->local.addr4 = o->addr4;
 	app->local.addr6 = o->addr6;
+	if (o->addr4.af == SIP_AF_INET && o->prefix4 <= 30) {
+		uint32_t a, host = o->prefix4 == 0 ? ~0u : (1u << (32 - o->prefix4)) - 1;
+		memcpy(&a, o->addr4.a, 4);
+		a = rte_cpu_to_be_32(rte_be_to_cpu_32(a) | host);
+		app->local.bcast4.af = SIP_AF_INET;
+		memcpy(app->local.bcast4.a, &a, 4);
+	}
 	app->local.port = o->port;
 	app->local.port_be = rte_cpu_to_be_16(o->port);
 	app->local.udp_checksum4 = o->udp_checksum;
@@ -73,6 +80,9 @@ dp_setup_identity(struct dp_app *app, char *err, size_t errlen)
 		if (addrs[i]->af == SIP_AF_NONE)
 			continue;
 		cfgs[i]->record_route = o->record_route;
+		cfgs[i]->relay_in_dialog = o->relay_in_dialog;
+		if (i == 0)
+			cfgs[i]->bcast = app->local.bcast4;
 		cfgs[i]->no_route_code = o->no_route_code;
 		cfgs[i]->server = SIP_STR_LIT("Server: sipline\r\n");
 		if (dp_sip_config_init(cfgs[i], addrs[i], o->port, secret) != 0) {

@@ -4,13 +4,17 @@
  *   /sipline/stats      every counter summed over the workers, plus state
  *   /sipline/lcores     per-lcore RX/TX and actions
  *   /sipline/dialplan   the plan being served
+ *   /sipline/status     replies sent and responses relayed, per status code
  * Callbacks run in DPDK's telemetry thread and only read: counters are
  * 64-bit words written by one worker each, so a torn read cannot happen.
  */
+#include <pthread.h>
+
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
 #include "dp_app.h"
+#include "dp_exc.h"
 #include "dp_neigh.h"
 #include "dp_telemetry.h"
 
@@ -29,6 +33,47 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "location_bindings", dp_loc_count(app->loc));
 	rte_tel_data_add_dict_u64(d, "neighbours", app->neigh ? dp_neigh_count(app->neigh) : 0);
 	rte_tel_data_add_dict_u64(d, "worker_lcores", app->n_lcores);
+	/* The exception path and the neighbour table count their own (main lcore). */
+	struct dp_exc_stats xs = {0};
+	struct dp_neigh_stats ns = {0};
+	if (app->exc != NULL)
+		dp_exc_get_stats(app->exc, &xs);
+	if (app->neigh != NULL)
+		dp_neigh_get_stats(app->neigh, &ns);
+	rte_tel_data_add_dict_u64(d, "exc_to_kernel", xs.to_kernel);
+	rte_tel_data_add_dict_u64(d, "exc_from_kernel", xs.from_kernel);
+	rte_tel_data_add_dict_u64(d, "exc_via_kernel", xs.via_kernel);
+	rte_tel_data_add_dict_u64(d, "exc_drops", xs.drops);
+	rte_tel_data_add_dict_u64(d, "neigh_requests", ns.requests);
+	rte_tel_data_add_dict_u64(d, "neigh_req_drops", ns.req_drops);
+	rte_tel_data_add_dict_u64(d, "neigh_route_errors", ns.route_errors);
+	rte_tel_data_add_dict_u64(d, "neigh_full", ns.full);
+	rte_tel_data_add_dict_u64(d, "neigh_nl_errors", ns.nl_errors);
+	return 0;
+}
+
+/* {"sent": {"302": n, ...}, "relayed": {"180": n, ...}}: non-zero codes only. */
+static int
+cmd_status(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (int sent = 1; sent >= 0; sent--) {
+		struct rte_tel_data *c = rte_tel_data_alloc();
+		if (c == NULL)
+			return -ENOMEM;
+		rte_tel_data_start_dict(c);
+		for (unsigned code = DP_STATUS_MIN; code < DP_STATUS_MIN + DP_STATUS_N; code++) {
+			uint64_t n = dp_app_status(&dp_app, sent, code);
+			char name[8];
+			if (n == 0)
+				continue;
+			snprintf(name, sizeof(name), "%u", code);
+			rte_tel_data_add_dict_u64(c, name, n);
+		}
+		rte_tel_data_add_dict_container(d, sent ? "sent" : "relayed", c, 0);
+	}
 	return 0;
 }
 
@@ -63,7 +108,8 @@ cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/* Filled by the main lcore at each (re)load; read here. */
+/* Filled at each (re)load (main lcore or the reload thread); read here. Locked: not hot. */
+static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	char name[64];
 	char sha256[65];
@@ -74,10 +120,12 @@ static struct {
 void
 dp_telemetry_set_plan(const char *name, const char *sha256, const char *source, uint64_t rules)
 {
+	pthread_mutex_lock(&plan_lock);
 	snprintf(plan_info.name, sizeof(plan_info.name), "%s", name ? name : "");
 	snprintf(plan_info.sha256, sizeof(plan_info.sha256), "%s", sha256 ? sha256 : "");
 	snprintf(plan_info.source, sizeof(plan_info.source), "%s", source ? source : "");
 	plan_info.rules = rules;
+	pthread_mutex_unlock(&plan_lock);
 }
 
 static int
@@ -87,10 +135,12 @@ cmd_dialplan(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)params;
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "version", rules_swap_version(dp_app.rules));
+	pthread_mutex_lock(&plan_lock);
 	rte_tel_data_add_dict_string(d, "name", plan_info.name);
 	rte_tel_data_add_dict_string(d, "sha256", plan_info.sha256);
 	rte_tel_data_add_dict_string(d, "source", plan_info.source);
 	rte_tel_data_add_dict_u64(d, "rules", plan_info.rules);
+	pthread_mutex_unlock(&plan_lock);
 	return 0;
 }
 
@@ -102,6 +152,9 @@ dp_telemetry_init(void)
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/sipline/lcores", cmd_lcores,
 				"Per-lcore counters of the SIP dataplane. No parameters.");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/sipline/status", cmd_status,
+				"Replies sent and responses relayed, per status code. No parameters.");
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/sipline/dialplan", cmd_dialplan,
 				"Dialplan being served: version, name, SHA-256. No parameters.");

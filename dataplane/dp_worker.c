@@ -131,7 +131,7 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 		if (nf < 0) {
 			if (af != SIP_AF_INET)
 				rte_pktmbuf_free(out);
-			dp_count(&w->cnt, DP_C_DROP_BUILD, 1);
+			dp_count(&w->cnt, af == SIP_AF_INET ? DP_C_DROP_BUILD : DP_C_DROP_TOO_BIG, 1);
 			return;
 		}
 		n = (unsigned)nf;
@@ -183,7 +183,8 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 	struct tx_batch tx = {.n = 0};
 	unsigned n_kernel = 0, n_pending = 0;
 
-	dp_count(&w->cnt, DP_C_RX_PKTS, n);
+	if (w->ring == NULL) /* with a dispatcher, it counted them */
+		dp_count(&w->cnt, DP_C_RX_PKTS, n);
 	if (rte_pktmbuf_alloc_bulk(app->pool, outs, n) != 0) {
 		/* Pool exhausted: count and drop the burst rather than stall. */
 		dp_count(&w->cnt, DP_C_DROP_NO_MBUF, n);
@@ -332,7 +333,7 @@ dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 		/* Workers are the lcores after the dispatcher (ids 1..n_workers). */
 		struct dp_worker *t = app->w[1 + (unsigned)(h % app->n_workers)];
 		if (rte_ring_sp_enqueue(t->ring, m) != 0) {
-			dp_count(&w->cnt, DP_C_DROP_TX_FULL, 1);
+			dp_count(&w->cnt, DP_C_DROP_SPREAD_FULL, 1);
 			rte_pktmbuf_free(m);
 		}
 	}
@@ -383,6 +384,21 @@ dp_worker_main(void *arg)
 	rte_rcu_qsbr_thread_offline(app->qsbr, w->id);
 	rte_rcu_qsbr_thread_unregister(app->qsbr, w->id);
 	return 0;
+}
+
+uint64_t
+dp_app_status(const struct dp_app *app, bool sent, unsigned code)
+{
+	uint64_t s = 0;
+	if (code - DP_STATUS_MIN >= DP_STATUS_N)
+		return 0;
+	for (unsigned i = 0; i < app->n_lcores; i++) {
+		const struct dp_counters *c = app->w[i] != NULL ? &app->w[i]->cnt : NULL;
+		if (c != NULL)
+			s += __atomic_load_n(&(sent ? c->sent : c->relayed)[code - DP_STATUS_MIN],
+					__ATOMIC_RELAXED);
+	}
+	return s;
 }
 
 uint64_t

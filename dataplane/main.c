@@ -6,9 +6,12 @@
  * and neighbour table, RCU, dialplan, workers. Then the main lcore runs the
  * control loop: exception relay, neighbours, control link, SIGHUP reloads,
  * statistics, reclamation. It never busy-spins: when idle it sleeps briefly.
+ * A SIGHUP reload compiles in a thread of its own: a big plan takes seconds,
+ * and ARP, the kernel's traffic and the control link must not wait for it.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +106,47 @@ print_stats(const struct dp_app *app)
 	fflush(stdout);
 }
 
+/* The SIGHUP reload in progress (compile + publish), if any. */
+static struct {
+	pthread_t th;
+	bool running;
+	int done; /* set by the thread when it finishes */
+} reload;
+
+static void *
+reload_thread(void *arg)
+{
+	dp_setup_load_dialplan(arg, false);
+	__atomic_store_n(&reload.done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* Start a reload unless one runs; a SIGHUP meanwhile waits for it (got_hup stays set). */
+static void
+reload_poll(struct dp_app *app)
+{
+	if (reload.running && __atomic_load_n(&reload.done, __ATOMIC_ACQUIRE)) {
+		pthread_join(reload.th, NULL);
+		reload.running = false;
+	}
+	if (!got_hup || reload.running)
+		return;
+	got_hup = 0;
+	if (app->opt.dialplan[0] == '\0') {
+		fprintf(stderr, "sipline: SIGHUP: no --dialplan to reload\n");
+		return;
+	}
+	reload.done = 0;
+	int rc = pthread_create(&reload.th, NULL, reload_thread, app);
+	if (rc != 0) {
+		fprintf(stderr, "sipline: SIGHUP: cannot start the reload thread: %s; "
+				"reloading on the main lcore\n", strerror(rc));
+		dp_setup_load_dialplan(app, false);
+		return;
+	}
+	reload.running = true;
+}
+
 static void
 main_loop(struct dp_app *app)
 {
@@ -123,13 +167,7 @@ main_loop(struct dp_app *app)
 		if (app->neigh != NULL)
 			work += dp_neigh_poll(app->neigh);
 		work += dp_link_poll();
-		if (got_hup) {
-			got_hup = 0;
-			if (app->opt.dialplan[0] != '\0')
-				dp_setup_load_dialplan(app, false);
-			else
-				fprintf(stderr, "sipline: SIGHUP: no --dialplan to reload\n");
-		}
+		reload_poll(app);
 		dp_loc_reclaim(app->loc);
 		if (app->opt.stats_interval && now >= next_stats) {
 			print_stats(app);
@@ -251,6 +289,8 @@ main(int argc, char **argv)
 
 	main_loop(app);
 
+	if (reload.running)
+		pthread_join(reload.th, NULL); /* workers must be there for its grace period */
 	printf("sipline: stopping\n");
 	__atomic_store_n(&app->quit, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();

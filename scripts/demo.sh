@@ -82,7 +82,7 @@ EOF
 say "starting: namespaces, sipline, SIPp gateway"
 topo_up
 uas_start "$ITEST_SCEN/uas_gw.xml"
-sipline_start --dialplan "$PLAN"
+sipline_start --dialplan "$PLAN" --record-route
 sed -n 's/^sipline: /   sipline: /p' "$SIPLINE_LOG"
 echo "   dialplan ($PLAN):"
 grep -Ev '^(#|$)' "$PLAN" | sed 's/^/     /'

@@ -83,9 +83,15 @@ from_tag(const struct sip_msg *m, struct sip_str *tag)
 	return 0;
 }
 
+/*
+ * The Request-URI, which RFC 3261 §16.11 lists for RFC 2543 peers, is left
+ * out: everything hashed here comes back in the responses (the previous
+ * hop's Via below ours, From-tag, Call-ID, CSeq), so a response's branch
+ * can be checked (sip_branch_is_ours_f()).
+ */
 static uint64_t
 branch_hash(const struct sip_via *top, struct sip_str from_tag, struct sip_str callid,
-		struct sip_str ruri, uint32_t cseq, uint64_t secret)
+		uint32_t cseq, uint64_t secret)
 {
 	uint64_t h = secret ^ 0x6272616e6368ull; /* domain: "branch" */
 
@@ -93,7 +99,6 @@ branch_hash(const struct sip_via *top, struct sip_str from_tag, struct sip_str c
 	if (!sip_branch_is_3261(top->branch)) {
 		h = sip_hash_str(from_tag, h);
 		h = sip_hash_str(callid, h);
-		h = sip_hash_str(ruri, h);
 		h = sip_hash64(&cseq, sizeof(cseq), h);
 	}
 	return h;
@@ -111,7 +116,7 @@ sip_branch_make(const struct sip_msg *m, const struct sip_via *top, uint64_t sec
 			((rc = from_tag(m, &tag)) != 0 || (rc = sip_msg_callid(m, &callid)) != 0 ||
 			 (rc = sip_msg_cseq(m, &cs)) != 0))
 		return rc;
-	uint64_t h = branch_hash(top, tag, callid, sip_msg_ruri(m), cs.seq, secret);
+	uint64_t h = branch_hash(top, tag, callid, cs.seq, secret);
 	memcpy(out, SIP_BRANCH_COOKIE "sl", 9);
 	put_hex64(out + 9, h);
 	return 0;
@@ -173,11 +178,33 @@ int
 sip_branch_make_f(const struct sip_msg *m, const struct sip_fields *f, uint64_t secret,
 		char out[SIP_BRANCH_LEN])
 {
-	uint64_t h = branch_hash(&f->top, f->from.tag, f->callid, sip_msg_ruri(m), f->cseq.seq,
-			secret);
+	(void)m;
+	uint64_t h = branch_hash(&f->top, f->from.tag, f->callid, f->cseq.seq, secret);
 	memcpy(out, SIP_BRANCH_COOKIE "sl", 9);
 	put_hex64(out + 9, h);
 	return 0;
+}
+
+bool
+sip_branch_is_ours_f(struct sip_str branch, const struct sip_via *prev,
+		const struct sip_fields *f, uint64_t secret)
+{
+	char want[SIP_BRANCH_LEN];
+
+	if (branch.len != SIP_BRANCH_LEN)
+		return false;
+	memcpy(want, SIP_BRANCH_COOKIE "sl", 9);
+	put_hex64(want + 9, branch_hash(prev, f->from.tag, f->callid, f->cseq.seq, secret));
+	return memcmp(want, branch.p, SIP_BRANCH_LEN) == 0;
+}
+
+void
+sip_rrsig_make(struct sip_str callid, struct sip_str tag, uint64_t secret,
+		char out[SIP_RRSIG_LEN])
+{
+	uint64_t h = secret ^ 0x72727369676eull; /* domain: "rrsign" */
+	h = sip_hash_str(callid, h);
+	put_hex64(out, sip_hash_str(tag, h));
 }
 
 void

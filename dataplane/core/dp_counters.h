@@ -25,11 +25,13 @@
 	X(ACT_NO_ROUTE, "requests matching no route (default reply)") \
 	X(ACT_LOCATION, "requests forwarded to a registered contact") \
 	X(ACT_IN_DIALOG, "in-dialog requests routed by Route/Request-URI") \
+	X(ACT_DIALOG_REFUSED, "in-dialog requests of a dialog we did not record-route: 403") \
 	X(ACT_OPTIONS_REPLY, "OPTIONS to the router answered 200") \
 	X(ACT_CANCEL_REPLY, "CANCEL of a redirected/rejected call answered 200") \
 	X(ACT_ACK_ABSORBED, "ACKs for our own replies absorbed") \
 	X(ACT_RESPONSE_FWD, "responses forwarded to the next Via") \
 	X(ACT_ERROR_REPLY, "malformed requests answered 4xx/5xx") \
+	X(ACT_UNAVAILABLE, "forwards answered 503: gateways down, TCP/TLS or not an address") \
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
 	X(EXC_NEIGH_MISS, "built packets sent by the kernel: next-hop MAC unknown") \
@@ -47,14 +49,17 @@
 	X(DROP_NO_FAMILY, "next hop in an address family the router has no address in") \
 	X(DROP_BUILD, "output did not fit the buffer") \
 	X(DROP_ACK_UNROUTABLE, "ACK with nowhere to go") \
-	X(DROP_NO_GATEWAY, "forward rule whose gateways are all down") \
+	X(DROP_NOT_OUR_DIALOG, "ACK of a dialog we did not record-route") \
 	X(DROP_NO_NEIGHBOR, "next-hop MAC unknown and no exception path to learn it") \
 	X(DROP_NO_EXCEPTION, "for the kernel (ARP, ICMP, TCP, fragments...) but no exception path") \
 	X(DROP_L2, "not for our MAC / unsupported L2") \
 	X(DROP_L3, "IP header invalid or not for our address") \
 	X(DROP_TRUNCATED, "frame shorter than its IP length (port frame size too small)") \
-	X(DROP_L4, "UDP header or checksum invalid") \
+	X(DROP_L4, "UDP header invalid, or its checksum when the port verified it") \
+	X(DROP_MARTIAN, "source address no host sends from (broadcast, multicast, loopback, ours)") \
 	X(DROP_TX_FULL, "TX queue full") \
+	X(DROP_SPREAD_FULL, "--spread callid: the worker's ring was full") \
+	X(DROP_TOO_BIG, "IPv6 packet larger than the wire MTU (not fragmented here)") \
 	X(DROP_NO_MBUF, "mbuf pool empty") \
 	X(DROP_EXC_FULL, "exception path queue full") \
 	X(REPLY_1XX_2XX, "replies sent with status 100-299") \
@@ -73,15 +78,44 @@ enum dp_counter {
 const char *dp_counter_name(enum dp_counter c);
 const char *dp_counter_desc(enum dp_counter c);
 
-/* One worker's counters; cache-line aligned so workers never share a line. */
+/* Status codes counted one by one: 100..699. */
+#define DP_STATUS_MIN 100u
+#define DP_STATUS_N 600u
+
+/*
+ * One worker's counters; cache-line aligned so workers never share a line.
+ * Besides the named ones, every status code of the replies we send and of
+ * the responses we relay.
+ */
 struct dp_counters {
 	uint64_t v[DP_C__COUNT];
+	uint64_t sent[DP_STATUS_N];    /* replies we made, by status */
+	uint64_t relayed[DP_STATUS_N]; /* responses forwarded, by status */
 } __attribute__((aligned(64)));
+
+/*
+ * One writer per counter (its worker); readers on other threads load with
+ * relaxed atomics. The store is atomic too, so that is not a data race: on
+ * x86 both are plain moves.
+ */
+static inline void
+dp_add(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+}
 
 static inline void
 dp_count(struct dp_counters *c, enum dp_counter k, uint64_t n)
 {
-	c->v[k] += n;
+	dp_add(&c->v[k], n);
+}
+
+/* tbl: c->sent or c->relayed. */
+static inline void
+dp_count_status(uint64_t *tbl, unsigned code)
+{
+	if (code - DP_STATUS_MIN < DP_STATUS_N)
+		dp_add(&tbl[code - DP_STATUS_MIN], 1);
 }
 
 #endif

@@ -34,7 +34,10 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --kamailio-dpid N        with kamailio: the dpid to import (default: the only one)\n"
 		"  --kamailio-action TEXT   with kamailio: action of every row, e.g. \"forward pstn\"\n"
 		"  --kamailio-preamble FILE with kamailio: dialplan text before the rows (groups)\n"
-		"  --record-route           add Record-Route to forwarded initial requests\n"
+		"  --record-route           add Record-Route to forwarded initial requests (signed:\n"
+		"                           in-dialog requests of these dialogs are relayed)\n"
+		"  --relay-in-dialog        also relay in-dialog requests without our Record-Route\n"
+		"                           (UAs using the router as outbound proxy; trusted peers only)\n"
 		"  --secret HEX             64-bit key of branches and To-tags (default random)\n"
 		"  --no-route-code CODE     reply when nothing matches (default 404)\n"
 		"  --spread MODE            rss | callid (default rss)\n"
@@ -185,6 +188,10 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 		o->record_route = true;
 		return 0;
 	}
+	if (strcmp(name, "relay-in-dialog") == 0) {
+		o->relay_in_dialog = true;
+		return 0;
+	}
 	if (strcmp(name, "secret") == 0) {
 		NEED_VALUE();
 		char *end;
@@ -275,7 +282,8 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 static bool
 is_flag(const char *name)
 {
-	return strcmp(name, "record-route") == 0 || strcmp(name, "no-exception") == 0 ||
+	return strcmp(name, "record-route") == 0 || strcmp(name, "relay-in-dialog") == 0 ||
+		strcmp(name, "no-exception") == 0 ||
 		strcmp(name, "help") == 0;
 }
 

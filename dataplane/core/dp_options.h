@@ -43,6 +43,7 @@ struct dp_options {
 	char kamailio_action[256];     /* clauses for every row ("forward pstn"); empty: pass */
 	char kamailio_preamble[PATH_MAX]; /* dialplan text read before the rows; empty: none */
 	bool record_route;
+	bool relay_in_dialog;
 	bool secret_set;
 	uint64_t secret;
 	uint16_t no_route_code;

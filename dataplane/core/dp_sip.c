@@ -19,6 +19,8 @@ dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, uint16_
 		c->no_route_code = 404;
 	if (c->amplification == 0)
 		c->amplification = 2;
+	if (c->mtu == 0)
+		c->mtu = 1500;
 
 	size_t tl = sip_addr_format(addr, txt, sizeof(txt));
 	if (tl == 0)
@@ -72,6 +74,19 @@ uri_is_ours(const struct dp_sip_env *env, const struct sip_uri *u)
 		(env->cfg_other != NULL && uri_is_local(env->cfg_other, u));
 }
 
+/*
+ * Nowhere to send anything: broadcast, multicast, loopback, unspecified
+ * (RFC 4475 bcast), our own addresses, our subnet's broadcast.
+ */
+static bool
+dst_forbidden(const struct dp_sip_env *env, const struct sip_addr *a)
+{
+	const struct dp_sip_config *o = env->cfg_other;
+	return sip_addr_is_forbidden_dst(a) || sip_addr_eq(a, &env->cfg->addr) ||
+		sip_addr_eq(a, &env->cfg->bcast) ||
+		(o != NULL && (sip_addr_eq(a, &o->addr) || sip_addr_eq(a, &o->bcast)));
+}
+
 /* Our own Via: our address and port, and a branch we made. */
 static bool
 via_is_ours(const struct dp_sip_config *c, const struct sip_via *v)
@@ -86,6 +101,7 @@ count_status(const struct dp_sip_env *env, unsigned code)
 {
 	count(env, code < 300 ? DP_C_REPLY_1XX_2XX : code < 400 ? DP_C_REPLY_3XX :
 			code < 500 ? DP_C_REPLY_4XX : DP_C_REPLY_5XX_6XX);
+	dp_count_status(env->cnt->sent, code);
 }
 
 /*
@@ -105,13 +121,15 @@ reply_destination(const struct dp_pkt_in *in, const struct sip_via *top, struct 
 }
 
 /*
- * Build a stateless reply. Contacts are dropped from the end until the reply
- * is at most cfg->amplification times the request (the source of a UDP
- * request is unverified: never reflect much more than we received).
+ * Build a stateless reply; act is the action counter, counted when the
+ * reply goes out (otherwise the drop's own counter is). Contacts are
+ * dropped from the end until the reply is at most cfg->amplification times
+ * the request (the source of a UDP request is unverified: never reflect
+ * much more than we received).
  */
 static enum dp_action
-reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
-		const struct sip_fields *f, unsigned code, struct sip_str reason,
+reply(const struct dp_sip_env *env, enum dp_counter act, const struct dp_pkt_in *in,
+		const struct sip_msg *m, const struct sip_fields *f, unsigned code, struct sip_str reason,
 		const struct sip_str *contacts, unsigned n_contacts, struct sip_str extra,
 		struct dp_pkt_out *out)
 {
@@ -121,6 +139,11 @@ reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip
 	size_t hl = 0;
 	uint32_t limit = in->len * c->amplification;
 
+	if (dst_forbidden(env, &in->src)) {
+		/* A spoofed source (the wire port drops these before they get here). */
+		count(env, DP_C_DROP_FORBIDDEN_DST);
+		return DP_ACT_DROP;
+	}
 	sip_totag_make_f(f, c->secret, tag);
 	if (extra.len + c->server.len <= sizeof(hdrs)) {
 		/* Empty views may be {NULL, 0}: memcpy() must not see a NULL. */
@@ -155,6 +178,7 @@ reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip
 		o.n_contacts--;
 	}
 	reply_destination(in, &f->top, out);
+	count(env, act);
 	count_status(env, code);
 	return DP_ACT_SEND;
 }
@@ -196,8 +220,7 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 			(int)env->cfg->host.len, env->cfg->host.p, what, *hdr ? ": " : "", hdr);
 	if (wl < 0 || (size_t)wl >= sizeof(warn))
 		wl = 0;
-	count(env, DP_C_ACT_ERROR_REPLY);
-	return reply(env, in, m, &f, v->status, SIP_STR_NULL, NULL, 0,
+	return reply(env, DP_C_ACT_ERROR_REPLY, in, m, &f, v->status, SIP_STR_NULL, NULL, 0,
 			sip_str_make(warn, (size_t)wl), out);
 }
 
@@ -216,7 +239,22 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 		count(env, DP_C_DROP_BAD_RESPONSE);
 		return DP_ACT_DROP;
 	}
+	/*
+	 * Ours: our address and a branch we made for the request whose top Via
+	 * is now the second one (a forged response naming us is dropped).
+	 */
+	struct sip_cursor cur;
+	struct sip_via first, prev;
+	sip_cursor_init(&cur, m, SIP_HDR_VIA);
 	if (!via_is_ours(env->cfg, &f.top)) {
+		count(env, DP_C_DROP_RESPONSE_NOT_OURS);
+		return DP_ACT_DROP;
+	}
+	if (sip_via_next(&cur, &first) != 1 || sip_via_next(&cur, &prev) != 1) {
+		count(env, DP_C_DROP_RESPONSE_NO_VIA);
+		return DP_ACT_DROP;
+	}
+	if (!sip_branch_is_ours_f(f.top.branch, &prev, &f, env->cfg->secret)) {
 		count(env, DP_C_DROP_RESPONSE_NOT_OURS);
 		return DP_ACT_DROP;
 	}
@@ -230,7 +268,7 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 		return DP_ACT_DROP;
 	}
 	/* RFC 4475 bcast: never to broadcast, multicast, loopback or ourselves. */
-	if (sip_addr_is_forbidden_dst(&hop.addr) || sip_addr_eq(&hop.addr, &env->cfg->addr)) {
+	if (dst_forbidden(env, &hop.addr)) {
 		count(env, DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
 	}
@@ -240,6 +278,7 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 	out->transport = hop.transport;
 	out->is_reply = 0;
 	count(env, DP_C_ACT_RESPONSE_FWD);
+	dp_count_status(env->cnt->relayed, m->status);
 	return DP_ACT_SEND;
 }
 
@@ -267,6 +306,7 @@ route_set(const struct dp_sip_env *env, const struct sip_msg *m, bool ruri_local
 		if (ours && n == 0) {
 			rs->pop = a;
 			rs->pop_hdr = sip_cursor_hdr(&cur);
+			rs->pop_params = u.params;
 		} else if (ours) {
 			/* Our second Record-Route (we changed address family on the way). */
 			rs->pop2 = a;
@@ -280,12 +320,43 @@ route_set(const struct dp_sip_env *env, const struct sip_msg *m, bool ruri_local
 			rs->strict_ruri = a.uri;
 			rs->pop = a;
 			rs->pop_hdr = sip_cursor_hdr(&cur);
+			rs->pop_params = SIP_STR_NULL; /* ours is the Request-URI */
 		}
 		n++;
 	}
 	if (rs->strict_ruri.len && n == 1)
 		rs->next_uri = SIP_STR_NULL;
 	return rc;
+}
+
+/* "sip:HOST:PORT;lr;sl=SIG" into buf (room for rr_buf + 4 + SIP_RRSIG_LEN). */
+static struct sip_str
+signed_rr(const struct dp_sip_config *c, const char sig[SIP_RRSIG_LEN], char *buf)
+{
+	memcpy(buf, c->rr_uri.p, c->rr_uri.len);
+	memcpy(buf + c->rr_uri.len, ";sl=", 4);
+	memcpy(buf + c->rr_uri.len + 4, sig, SIP_RRSIG_LEN);
+	return sip_str_make(buf, c->rr_uri.len + 4 + SIP_RRSIG_LEN);
+}
+
+/*
+ * The request belongs to a dialog we record-routed: our Route (or, from a
+ * strict router, the Request-URI) carries the signature of its Call-ID and
+ * of one of its tags (From from the caller's side, To from the callee's).
+ */
+static bool
+dialog_is_ours(const struct dp_sip_config *c, const struct sip_fields *f, struct sip_str params)
+{
+	struct sip_str sig;
+	char want[SIP_RRSIG_LEN];
+
+	if (sip_param_get(params, "sl", 2, &sig) != 1 || sig.len != SIP_RRSIG_LEN)
+		return false;
+	sip_rrsig_make(f->callid, f->from.tag, c->secret, want);
+	if (memcmp(want, sig.p, SIP_RRSIG_LEN) == 0)
+		return true;
+	sip_rrsig_make(f->callid, f->to.tag, c->secret, want);
+	return memcmp(want, sig.p, SIP_RRSIG_LEN) == 0;
 }
 
 /* Forward m to addr:port over UDP. */
@@ -298,7 +369,8 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 	const struct dp_sip_config *c = env->cfg;
 	char branch[SIP_BRANCH_LEN];
 
-	if (sip_addr_is_forbidden_dst(nh)) {
+	if (sip_addr_is_forbidden_dst(nh) || sip_addr_eq(nh, &c->bcast) ||
+			(env->cfg_other != NULL && sip_addr_eq(nh, &env->cfg_other->bcast))) {
 		count(env, DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
 	}
@@ -317,6 +389,16 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		return DP_ACT_DROP;
 	}
 	sip_branch_make_f(m, f, c->secret, branch);
+	/* Our Record-Route carries the dialog's signature (sip_rrsig_make()). */
+	char rr1[sizeof(eg->rr_buf) + 4 + SIP_RRSIG_LEN], rr2[sizeof(rr1)];
+	struct sip_str rrs1 = SIP_STR_NULL, rrs2 = SIP_STR_NULL;
+	if (record_route) {
+		char sig[SIP_RRSIG_LEN];
+		sip_rrsig_make(f->callid, f->from.tag, c->secret, sig);
+		rrs1 = signed_rr(eg, sig, rr1);
+		if (eg != c)
+			rrs2 = signed_rr(c, sig, rr2);
+	}
 	struct sip_fwd_opts o = {
 		.top = &f->top,
 		.via_host = eg->host,
@@ -326,8 +408,8 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		.src = &in->src,
 		.src_port = in->sport,
 		.ruri = ruri,
-		.record_route = record_route ? eg->rr_uri : SIP_STR_NULL,
-		.record_route2 = record_route && eg != c ? c->rr_uri : SIP_STR_NULL,
+		.record_route = rrs1,
+		.record_route2 = rrs2,
 		.extra = extra,
 		.route_hdr = rs ? rs->pop_hdr : NULL,
 		.route = rs && rs->pop_hdr ? &rs->pop : NULL,
@@ -335,10 +417,13 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		.route2 = rs && rs->pop2_hdr ? &rs->pop2 : NULL,
 	};
 	int len = sip_build_request_fwd(out->buf, out->cap, m, &o);
+	/* IPv6 is not fragmented on the way (and we do not fragment it): too big is too big. */
+	if (len > 0 && nh->af == SIP_AF_INET6 && (uint32_t)len + 48 > c->mtu)
+		len = -SIP_E_NOSPACE;
 	if (len == -SIP_E_NOSPACE && m->method != SIP_METHOD_ACK) {
 		/* Too large to forward over UDP from here: say so rather than let it time out. */
-		count(env, DP_C_DROP_BUILD);
-		return reply(env, in, m, f, 513, SIP_STR_NULL, NULL, 0, SIP_STR_NULL, out);
+		return reply(env, DP_C_ACT_ERROR_REPLY, in, m, f, 513, SIP_STR_NULL, NULL, 0,
+				SIP_STR_NULL, out);
 	}
 	if (len < 0) {
 		count(env, DP_C_DROP_BUILD);
@@ -400,7 +485,7 @@ apply_route(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 	case DP_ROUTE_FORWARD: {
 		enum dp_action a = forward(env, in, m, f, rs, &r->nh, r->nh_port, r->ruri, r->extra,
 				env->cfg->record_route && !ack && !cancel, out);
-		if (a == DP_ACT_SEND)
+		if (a == DP_ACT_SEND && !out->is_reply) /* not the 513 for an oversized one */
 			count(env, r->from_location ? DP_C_ACT_LOCATION : DP_C_ACT_FORWARD);
 		return a;
 	}
@@ -409,6 +494,7 @@ apply_route(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 		return DP_ACT_DROP;
 	case DP_ROUTE_REDIRECT:
 	case DP_ROUTE_REJECT:
+	case DP_ROUTE_UNAVAILABLE:
 	case DP_ROUTE_NONE:
 		break;
 	}
@@ -419,8 +505,8 @@ apply_route(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 	}
 	if (cancel) {
 		/* We answered the INVITE ourselves (final response): the CANCEL is moot. */
-		count(env, DP_C_ACT_CANCEL_REPLY);
-		return reply(env, in, m, f, 200, SIP_STR_NULL, NULL, 0, SIP_STR_NULL, out);
+		return reply(env, DP_C_ACT_CANCEL_REPLY, in, m, f, 200, SIP_STR_NULL, NULL, 0,
+				SIP_STR_NULL, out);
 	}
 	if (r->kind == DP_ROUTE_REDIRECT) {
 		/* Never redirect to the Request-URI itself (RFC 3261 §8.3). */
@@ -433,17 +519,19 @@ apply_route(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 			count(env, DP_C_DROP_LOOP);
 			return DP_ACT_DROP;
 		}
-		count(env, DP_C_ACT_REDIRECT);
-		return reply(env, in, m, f, r->code ? r->code : 302, SIP_STR_NULL, keep, n,
-				r->extra, out);
+		return reply(env, DP_C_ACT_REDIRECT, in, m, f, r->code ? r->code : 302,
+				SIP_STR_NULL, keep, n, r->extra, out);
 	}
 	if (r->kind == DP_ROUTE_REJECT) {
-		count(env, DP_C_ACT_REJECT);
-		return reply(env, in, m, f, r->code, r->reason, NULL, 0, r->extra, out);
+		return reply(env, DP_C_ACT_REJECT, in, m, f, r->code, r->reason, NULL, 0, r->extra,
+				out);
 	}
-	count(env, DP_C_ACT_NO_ROUTE);
-	return reply(env, in, m, f, env->cfg->no_route_code, SIP_STR_NULL, NULL, 0, SIP_STR_NULL,
-			out);
+	if (r->kind == DP_ROUTE_UNAVAILABLE) {
+		return reply(env, DP_C_ACT_UNAVAILABLE, in, m, f, r->code, r->reason, NULL, 0,
+				SIP_STR_NULL, out);
+	}
+	return reply(env, DP_C_ACT_NO_ROUTE, in, m, f, env->cfg->no_route_code, SIP_STR_NULL, NULL,
+			0, SIP_STR_NULL, out);
 }
 
 static const char options_hdrs[] =
@@ -477,8 +565,7 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 
 	bool ruri_local = uri_is_ours(env, &f->ruri);
 	if (m->method == SIP_METHOD_OPTIONS && ruri_local && !f->ruri.has_user && !f->to.has_tag) {
-		count(env, DP_C_ACT_OPTIONS_REPLY);
-		return reply(env, in, m, f, 200, SIP_STR_NULL, NULL, 0,
+		return reply(env, DP_C_ACT_OPTIONS_REPLY, in, m, f, 200, SIP_STR_NULL, NULL, 0,
 				SIP_STR_LIT(options_hdrs), out);
 	}
 	/* RFC 3261 §16.3 steps 3 and 6 (sip_proxy_check()), from the parsed fields. */
@@ -497,12 +584,12 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 			if (n > 0 && (size_t)n < sizeof(unsup))
 				extra = sip_str_make(unsup, (size_t)n);
 		}
-		count(env, DP_C_ACT_ERROR_REPLY);
 		if (m->method == SIP_METHOD_ACK) {
 			count(env, DP_C_DROP_ACK_UNROUTABLE);
 			return DP_ACT_DROP;
 		}
-		return reply(env, in, m, f, v.status, SIP_STR_NULL, NULL, 0, extra, out);
+		return reply(env, DP_C_ACT_ERROR_REPLY, in, m, f, v.status, SIP_STR_NULL, NULL, 0,
+				extra, out);
 	}
 
 	/* Only a URI without a user part can be a Record-Route of ours (strict routing). */
@@ -512,25 +599,39 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 		v.status = 400;
 		return reply_error(env, in, m, &v, out);
 	}
-	if (rs->strict_ruri.len) {
-		/* §16.4 strict-router compatibility: continue towards the last Route. */
-		count(env, DP_C_ACT_IN_DIALOG);
-		return forward_to_uri(env, in, m, f, rs,
-				rs->next_uri.len ? rs->next_uri : rs->strict_ruri, rs->strict_ruri, out);
-	}
 	/*
 	 * In-dialog and pre-routed requests follow the Route set, else the
-	 * Request-URI. An ACK does so only when it came with a Route (ACK for a
-	 * record-routed 2xx); otherwise it is the ACK for a non-2xx response and
-	 * must follow its INVITE (RFC 3261 §16.11): the dialplan decides.
+	 * Request-URI, past the dialplan: only for dialogs we record-routed
+	 * (the signature in our Route, or in the Request-URI a strict router
+	 * made of it), unless --relay-in-dialog. An ACK does so when it came
+	 * with a Route (ACK for a record-routed 2xx), or, relaying, when its
+	 * Request-URI is not ours (the 2xx's Contact); otherwise it is the ACK
+	 * for a non-2xx response and must follow its INVITE (RFC 3261 §16.11):
+	 * the dialplan decides.
 	 */
-	bool in_dialog = m->method == SIP_METHOD_ACK ?
-		(rs->pop_hdr != NULL || rs->next_uri.len != 0) :
-		(f->to.has_tag && (rs->next_uri.len != 0 || !ruri_local));
+	bool in_dialog = rs->strict_ruri.len != 0 || (m->method == SIP_METHOD_ACK ?
+		(rs->pop_hdr != NULL || rs->next_uri.len != 0 ||
+		 /* relaying: the ACK of a 2xx goes to its remote target, not to us */
+		 (c->relay_in_dialog && f->to.has_tag && !ruri_local)) :
+		(f->to.has_tag && (rs->next_uri.len != 0 || !ruri_local)));
 	if (in_dialog) {
-		enum dp_action a = forward_to_uri(env, in, m, f, rs,
-				rs->next_uri.len ? rs->next_uri : sip_msg_ruri(m), SIP_STR_NULL, out);
-		if (a == DP_ACT_SEND)
+		if (!c->relay_in_dialog && !dialog_is_ours(c, f,
+				rs->strict_ruri.len ? f->ruri.params : rs->pop_params)) {
+			if (m->method == SIP_METHOD_ACK) {
+				count(env, DP_C_DROP_NOT_OUR_DIALOG);
+				return DP_ACT_DROP;
+			}
+			return reply(env, DP_C_ACT_DIALOG_REFUSED, in, m, f, 403,
+					SIP_STR_LIT("Dialog Not Routed Here"), NULL, 0, SIP_STR_NULL, out);
+		}
+		enum dp_action a;
+		if (rs->strict_ruri.len) /* §16.4 strict router: continue towards the last Route */
+			a = forward_to_uri(env, in, m, f, rs, rs->next_uri.len ? rs->next_uri :
+					rs->strict_ruri, rs->strict_ruri, out);
+		else
+			a = forward_to_uri(env, in, m, f, rs, rs->next_uri.len ? rs->next_uri :
+					sip_msg_ruri(m), SIP_STR_NULL, out);
+		if (a == DP_ACT_SEND && !out->is_reply)
 			count(env, DP_C_ACT_IN_DIALOG);
 		return a;
 	}

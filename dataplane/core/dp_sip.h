@@ -36,6 +36,7 @@ enum dp_route_kind {
 	DP_ROUTE_FORWARD,
 	DP_ROUTE_REJECT,
 	DP_ROUTE_DROP,
+	DP_ROUTE_UNAVAILABLE, /* a forward that cannot be served here: code/reason (503) */
 };
 
 #define DP_MAX_CONTACTS 8
@@ -72,12 +73,20 @@ typedef int (*dp_route_fn)(void *ctx, const struct dp_query *q, struct dp_route 
 
 struct dp_sip_config {
 	struct sip_addr addr;        /* the router's address on this port */
+	struct sip_addr bcast;       /* its subnet's broadcast address (IPv4), af NONE if none */
 	struct sip_str host;         /* its text in URIs: "192.0.2.1" or "[2001:db8::1]" */
 	uint16_t port;               /* SIP port (UDP; TCP/TLS on the same in the control plane) */
 	uint64_t secret;             /* branch and To-tag key; equal on all nodes of a cluster */
 	bool record_route;           /* add Record-Route to forwarded initial requests */
+	/*
+	 * Relay in-dialog requests that carry no Record-Route of ours (UAs using
+	 * the router as outbound proxy without Record-Route). Off: only dialogs
+	 * whose Route holds our signature are relayed; others get 403.
+	 */
+	bool relay_in_dialog;
 	uint16_t no_route_code;      /* reply when nothing matches (404) */
 	unsigned amplification;      /* a reply may be at most this many times the request */
+	uint16_t mtu;                /* wire MTU (1500): IPv6 packets are not fragmented here */
 	struct sip_str server;       /* "Server: ..." line for our replies, or empty */
 	char host_buf[48];
 	char rr_buf[80];             /* "sip:HOST:PORT;lr" */
@@ -124,6 +133,7 @@ struct dp_pkt_out {
 struct dp_route_set {
 	const struct sip_hdr *pop_hdr; /* Route value to remove, or NULL */
 	struct sip_naddr pop;
+	struct sip_str pop_params;     /* its URI's parameters (our ";sl=" signature) */
 	const struct sip_hdr *pop2_hdr; /* the next one, also ours (double Record-Route) */
 	struct sip_naddr pop2;
 	struct sip_str next_uri;       /* first Route left after ours, or empty */

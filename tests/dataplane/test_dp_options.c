@@ -37,7 +37,7 @@ test_full(void **state)
 
 	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--addr=2001:db8::1/64",
 				 "--port", "5070", "--wire-port", "1", "--dialplan", "/tmp/x.conf",
-				 "--dialplan-format", "kamailio", "--record-route", "--secret",
+				 "--dialplan-format", "kamailio", "--record-route", "--relay-in-dialog", "--secret",
 				 "00ff00ff00ff00ff", "--no-route-code", "480", "--spread", "callid",
 				 "--tap", "sipx0", "--neighbor", "192.0.2.9=02:00:00:00:00:09",
 				 "--link", "/tmp/dp.sock", "--stats-interval", "5",
@@ -51,6 +51,7 @@ test_full(void **state)
 	assert_string_equal(o.dialplan, "/tmp/x.conf");
 	assert_int_equal(o.dialplan_format, DP_PLAN_KAMAILIO);
 	assert_true(o.record_route);
+	assert_true(o.relay_in_dialog);
 	assert_true(o.secret_set);
 	assert_true(o.secret == 0x00ff00ff00ff00ffull);
 	assert_int_equal(o.no_route_code, 480);

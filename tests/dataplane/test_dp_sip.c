@@ -68,6 +68,10 @@ fake_route(void *ctx, const struct dp_query *q, struct dp_route *r)
 		r->kind = DP_ROUTE_REJECT;
 		r->code = 403;
 		r->reason = SIP_STR_LIT("Forbidden by policy");
+	} else if (SIP_STR_EQ_LIT(q->ruri_user, "down")) {
+		r->kind = DP_ROUTE_UNAVAILABLE;
+		r->code = 503;
+		r->reason = SIP_STR_LIT("All Gateways Down");
 	} else if (SIP_STR_EQ_LIT(q->ruri_user, "drop")) {
 		r->kind = DP_ROUTE_DROP;
 	} else if (SIP_STR_EQ_LIT(q->ruri_user, "loop")) {
@@ -121,7 +125,28 @@ reset(void **state)
 {
 	(void)state;
 	memset(&cnt, 0, sizeof(cnt));
+	env.cfg_other = NULL;
+	cfg.record_route = cfg6.record_route = false;
+	cfg.relay_in_dialog = cfg6.relay_in_dialog = false;
 	return 0;
+}
+
+/*
+ * "<URI;sl=SIG>": our Record-Route as it comes back in a Route, signed for
+ * the dialog of request() (Call-ID call-1@CLIENT) and the given tag.
+ */
+static const char *
+signed_route(const char *uri, const char *tag)
+{
+	static char buf[4][160];
+	static unsigned next;
+	char sig[SIP_RRSIG_LEN];
+	char *b = buf[next++ % 4];
+
+	sip_rrsig_make(SIP_STR_LIT("call-1@" CLIENT), sip_str_make(tag, strlen(tag)),
+			cfg.secret, sig);
+	snprintf(b, sizeof(buf[0]), "<%s;sl=%.*s>", uri, SIP_RRSIG_LEN, sig);
+	return b;
 }
 
 /* Run the handler on text from src:sport; output copied to outbuf (NUL-terminated). */
@@ -322,6 +347,57 @@ test_cancel_ack_follow_invite(void **state)
 	assert_non_null(strstr(outbuf, "SIP/2.0 405 Method Not Allowed\r\n"));
 }
 
+/* Counters: actions only when the reply goes out, every status code, drops by reason. */
+static void
+test_counters_and_limits(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	static char pad[1600];
+	(void)state;
+
+	/* A forward that cannot be served: 503, its own action counter, its status. */
+	assert_int_equal(run_str(request("INVITE", "sip:down@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 503);
+	assert_int_equal(cnt.v[DP_C_ACT_UNAVAILABLE], 1);
+	assert_int_equal(cnt.v[DP_C_ACT_REJECT], 0);
+	assert_int_equal(cnt.sent[503 - DP_STATUS_MIN], 1);
+	assert_int_equal(cnt.v[DP_C_REPLY_5XX_6XX], 1);
+
+	/* IPv6 is not fragmented: a forward past the MTU gets 513, not a forward. */
+	env.cfg_other = &cfg6;
+	memcpy(pad, "X-Pad: ", 7);
+	memset(pad + 7, 'p', 1450);
+	memcpy(pad + 1457, "\r\n", 3);
+	assert_int_equal(run_str(request("INVITE", "sip:v6gw@" ROUTER, NULL, NULL, pad), &out),
+			DP_ACT_SEND);
+	assert_true(out.is_reply);
+	parse_out(&m);
+	assert_int_equal(m.status, 513);
+	assert_int_equal(cnt.v[DP_C_ACT_FORWARD], 0);
+	assert_int_equal(cnt.v[DP_C_ACT_ERROR_REPLY], 1);
+	assert_int_equal(cnt.sent[513 - DP_STATUS_MIN], 1);
+	/* The same over IPv4 goes (the worker fragments it). */
+	assert_int_equal(run_str(request("INVITE", "sip:fwd9@" ROUTER, NULL, NULL, pad), &out),
+			DP_ACT_SEND);
+	assert_false(out.is_reply);
+	assert_int_equal(cnt.v[DP_C_ACT_FORWARD], 1);
+
+	/* A spoofed broadcast or own source gets nothing, and no action is counted. */
+	const char *t = request("INVITE", "sip:302x@" ROUTER, NULL, NULL, NULL);
+	assert_int_equal(run(t, strlen(t), "255.255.255.255", 5060, &out), DP_ACT_DROP);
+	assert_int_equal(run(t, strlen(t), ROUTER, 5060, &out), DP_ACT_DROP);
+	assert_int_equal(run(t, strlen(t), "fd00::1", 5060, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_FORBIDDEN_DST], 3);
+	assert_int_equal(cnt.v[DP_C_ACT_REDIRECT], 0);
+	assert_int_equal(cnt.v[DP_C_REPLY_3XX], 0);
+	assert_int_equal(run_str(t, &out), DP_ACT_SEND);
+	assert_int_equal(cnt.v[DP_C_ACT_REDIRECT], 1);
+	assert_int_equal(cnt.sent[302 - DP_STATUS_MIN], 1);
+}
+
 static void
 test_response_forward(void **state)
 {
@@ -355,12 +431,25 @@ test_response_forward(void **state)
 	parse_out(&m);
 	assert_int_equal(sip_hdr_count(&m, SIP_HDR_VIA), 1);
 	assert_int_equal(cnt.v[DP_C_ACT_RESPONSE_FWD], 1);
+	assert_int_equal(cnt.relayed[180 - DP_STATUS_MIN], 1);
 
 	/* Not ours (wrong branch format): dropped. */
 	char *p = strstr(resp, ";branch=z9hG4bKsl");
 	p[12] = 'X';
 	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_DROP);
 	assert_int_equal(cnt.v[DP_C_DROP_RESPONSE_NOT_OURS], 1);
+	p[12] = 'b';
+	/* Our format and address, but not a branch we made for this request: forged. */
+	p[20] = p[20] == '0' ? '1' : '0';
+	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_RESPONSE_NOT_OURS], 2);
+	p[20] = p[20] == '0' ? '1' : '0';
+	/* Our branch, but the second Via swapped for a victim's address: forged too. */
+	char *v2 = strstr(resp, CLIENT ":5062;branch=z9hG4bKcli1");
+	memcpy(v2, "192.0.2.66", strlen(CLIENT));
+	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_RESPONSE_NOT_OURS], 3);
+	assert_int_equal(cnt.v[DP_C_ACT_RESPONSE_FWD], 1);
 }
 
 static void
@@ -371,11 +460,22 @@ test_response_broadcast(void **state)
 	char branch[SIP_BRANCH_LEN + 1];
 	(void)state;
 
-	assert_int_equal(run_str(request("INVITE", "sip:fwd8@" ROUTER, NULL, NULL, NULL), &out),
-			DP_ACT_SEND);
+	/*
+	 * RFC 4475 bcast: the next Via is the broadcast address. For the
+	 * response to be ours at all, we must have forwarded a request whose
+	 * top Via named it.
+	 */
+	const char inv[] =
+			"INVITE sip:fwd8@" ROUTER " SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP 255.255.255.255;branch=z9hG4bK1saber23\r\n"
+			"Max-Forwards: 70\r\n"
+			"Call-ID: c\r\nCSeq: 35 INVITE\r\n"
+			"From: sip:user@example.com;tag=11141343\r\n"
+			"To: sip:user@example.edu\r\n"
+			"Content-Length: 0\r\n\r\n";
+	assert_int_equal(run_str(inv, &out), DP_ACT_SEND);
 	memcpy(branch, strstr(outbuf, ";branch=") + 8, SIP_BRANCH_LEN);
 	branch[SIP_BRANCH_LEN] = '\0';
-	/* RFC 4475 bcast: the next Via is the broadcast address. */
 	snprintf(resp, sizeof(resp),
 			"SIP/2.0 200 OK\r\n"
 			"Via: SIP/2.0/UDP " ROUTER ";branch=%s\r\n"
@@ -464,27 +564,70 @@ test_in_dialog_route(void **state)
 {
 	struct dp_pkt_out out;
 	struct sip_msg m;
+	char hdr[512];
 	(void)state;
 
-	/* BYE with our Record-Route as Route, then the UAS contact as R-URI. */
-	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL,
-					 "Route: <sip:" ROUTER ":5060;lr>\r\n"), &out), DP_ACT_SEND);
+	/* BYE with our signed Record-Route as Route, then the UAS contact as R-URI. */
+	snprintf(hdr, sizeof(hdr), "Route: %s\r\n", signed_route("sip:" ROUTER ":5060;lr", "a1"));
+	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL, hdr), &out),
+			DP_ACT_SEND);
 	assert_int_equal(out.dport, 5070);
 	parse_out(&m);
 	assert_null(sip_hdr_first(&m, SIP_HDR_ROUTE));
 	assert_int_equal(cnt.v[DP_C_ACT_IN_DIALOG], 1);
 
 	/* Two Routes on one line: only ours goes, the request follows the next one. */
-	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL,
-					 "Route: <sip:" ROUTER ";lr>, <sip:10.0.0.40:5090;lr>\r\n"),
-				 &out), DP_ACT_SEND);
+	snprintf(hdr, sizeof(hdr), "Route: %s, <sip:10.0.0.40:5090;lr>\r\n",
+			signed_route("sip:" ROUTER ";lr", "a1"));
+	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL, hdr), &out),
+			DP_ACT_SEND);
 	assert_int_equal(out.dport, 5090);
 	assert_non_null(strstr(outbuf, "Route: <sip:10.0.0.40:5090;lr>\r\n"));
 
+	/*
+	 * From the callee's side the tags swap: the caller's From-tag, which the
+	 * signature names, comes back as the To-tag. Here the signed tag is the
+	 * request's To-tag (gw1), as in a BYE from the callee.
+	 */
+	snprintf(hdr, sizeof(hdr), "Route: %s\r\n", signed_route("sip:" ROUTER ";lr", "gw1"));
+	assert_int_equal(run_str(request("BYE", "sip:alice@10.0.0.31:5071", "gw1", NULL, hdr), &out),
+			DP_ACT_SEND);
+	assert_int_equal(out.dport, 5071);
+	assert_int_equal(cnt.v[DP_C_ACT_IN_DIALOG], 3);
+
+	/* Not a dialog we record-routed: no signature, another dialog's, or no Route. */
+	const char *refused[] = {
+		"Route: <sip:" ROUTER ";lr>\r\n",
+		"Route: <sip:" ROUTER ";lr;sl=0123456789abcdef>\r\n",
+		"",
+	};
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(run_str(request("INVITE", "sip:+4930999@10.0.0.20:5080", "x1", NULL,
+						 refused[i]), &out), DP_ACT_SEND);
+		parse_out(&m);
+		assert_int_equal(m.status, 403);
+		assert_non_null(strstr(outbuf, "SIP/2.0 403 Dialog Not Routed Here\r\n"));
+	}
+	assert_int_equal(cnt.v[DP_C_ACT_DIALOG_REFUSED], 3);
+	assert_int_equal(run_str(request("ACK", "sip:bob@10.0.0.30:5070", "gw1", NULL,
+					 "Route: <sip:" ROUTER ";lr>\r\n"), &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_NOT_OUR_DIALOG], 1);
+	assert_int_equal(cnt.v[DP_C_ACT_IN_DIALOG], 3);
+
+	/* --relay-in-dialog: relayed without a signature (trusted peers only). */
+	cfg.relay_in_dialog = true;
+	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL, NULL), &out),
+			DP_ACT_SEND);
+	assert_int_equal(out.dport, 5070);
+	/* The ACK of a 2xx without Record-Route: to the 2xx's Contact, whatever its user. */
+	assert_int_equal(run_str(request("ACK", "sip:gw@10.0.0.30:5072", "gw1", NULL, NULL), &out),
+			DP_ACT_SEND);
+	assert_int_equal(out.dport, 5072);
 	/* In-dialog to a host name: not resolved in the fast path. */
 	assert_int_equal(run_str(request("BYE", "sip:bob@host.example.com", "gw1", NULL, NULL),
 				 &out), DP_ACT_DROP);
 	assert_int_equal(cnt.v[DP_C_DROP_NEEDS_DNS], 1);
+	cfg.relay_in_dialog = false;
 
 	/* SIPp-style BYE sent to the router itself, no Route: the dialplan decides. */
 	assert_int_equal(run_str(request("BYE", "sip:fwd3@" ROUTER ":5060", "gw1", NULL, NULL),
@@ -497,15 +640,23 @@ test_strict_route(void **state)
 {
 	struct dp_pkt_out out;
 	struct sip_msg m;
+	char ruri[160];
 	(void)state;
 
 	/* A strict router put our Record-Route in the R-URI (§16.4). */
-	assert_int_equal(run_str(request("BYE", "sip:" ROUTER ":5060;lr", "gw1", NULL,
+	const char *rr = signed_route("sip:" ROUTER ":5060;lr", "a1");
+	snprintf(ruri, sizeof(ruri), "%.*s", (int)strlen(rr) - 2, rr + 1);
+	assert_int_equal(run_str(request("BYE", ruri, "gw1", NULL,
 					 "Route: <sip:bob@10.0.0.30:5070>\r\n"), &out), DP_ACT_SEND);
 	assert_int_equal(out.dport, 5070);
 	parse_out(&m);
 	assert_true(SIP_STR_EQ_LIT(sip_msg_ruri(&m), "sip:bob@10.0.0.30:5070"));
 	assert_null(sip_hdr_first(&m, SIP_HDR_ROUTE));
+	/* Unsigned: refused like any dialog that is not ours. */
+	assert_int_equal(run_str(request("BYE", "sip:" ROUTER ":5060;lr", "gw1", NULL,
+					 "Route: <sip:bob@10.0.0.30:5070>\r\n"), &out), DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 403);
 }
 
 static void
@@ -553,12 +704,18 @@ test_cross_family(void **state)
 	assert_int_equal(out.dport, 5080);
 	parse_out(&m);
 	assert_non_null(strstr(outbuf, "\r\nVia: SIP/2.0/UDP [fd00::1]:5060;branch=z9hG4bKsl"));
-	assert_non_null(strstr(outbuf, "Record-Route: <sip:[fd00::1]:5060;lr>, "
-					"<sip:" ROUTER ":5060;lr>\r\n"));
+	char rr[400];
+	snprintf(rr, sizeof(rr), "Record-Route: %s, %s\r\n",
+			signed_route("sip:[fd00::1]:5060;lr", "a1"),
+			signed_route("sip:" ROUTER ":5060;lr", "a1"));
+	assert_non_null(strstr(outbuf, rr));
 
 	/* The in-dialog BYE comes back with both our Routes: both are popped. */
-	assert_int_equal(run_str(request("BYE", "sip:bob@[fd00::30]:5070", "gw1", NULL,
-					 "Route: <sip:" ROUTER ":5060;lr>, <sip:[fd00::1]:5060;lr>\r\n"),
+	char routes[400];
+	snprintf(routes, sizeof(routes), "Route: %s, %s\r\n",
+			signed_route("sip:" ROUTER ":5060;lr", "a1"),
+			signed_route("sip:[fd00::1]:5060;lr", "a1"));
+	assert_int_equal(run_str(request("BYE", "sip:bob@[fd00::30]:5070", "gw1", NULL, routes),
 				 &out), DP_ACT_SEND);
 	assert_int_equal(out.dst.af, SIP_AF_INET6);
 	assert_int_equal(out.dport, 5070);
@@ -567,9 +724,10 @@ test_cross_family(void **state)
 	assert_non_null(strstr(outbuf, "Via: SIP/2.0/UDP [fd00::1]:5060;"));
 
 	/* On two lines, with a third Route after ours: only ours go. */
-	assert_int_equal(run_str(request("BYE", "sip:bob@[fd00::30]:5070", "gw1", NULL,
-					 "Route: <sip:" ROUTER ":5060;lr>\r\n"
-					 "Route: <sip:[fd00::1]:5060;lr>, <sip:[fd00::40]:5090;lr>\r\n"),
+	snprintf(routes, sizeof(routes), "Route: %s\r\nRoute: %s, <sip:[fd00::40]:5090;lr>\r\n",
+			signed_route("sip:" ROUTER ":5060;lr", "a1"),
+			signed_route("sip:[fd00::1]:5060;lr", "a1"));
+	assert_int_equal(run_str(request("BYE", "sip:bob@[fd00::30]:5070", "gw1", NULL, routes),
 				 &out), DP_ACT_SEND);
 	assert_int_equal(out.dport, 5090);
 	assert_non_null(strstr(outbuf, "Route: <sip:[fd00::40]:5090;lr>\r\n"));
@@ -625,7 +783,7 @@ static const struct corpus_case corpus_cases[] = {
 	{"unreason", DP_ACT_DROP, 0},
 	{"regescrt", DP_ACT_EXCEPTION, 0},
 	{"cparam01", DP_ACT_EXCEPTION, 0},
-	{"wsinv", DP_ACT_DROP, 0},    /* To-tag + Route to a host name: needs DNS */
+	{"wsinv", DP_ACT_SEND, 403},  /* To-tag + a Route not ours: not a dialog we route */
 	{"intmeth", DP_ACT_SEND, 404},
 	{"inv2543", DP_ACT_SEND, 404},
 	{"dblreq", DP_ACT_EXCEPTION, 0},
@@ -683,6 +841,7 @@ main(void)
 		cmocka_unit_test_setup(test_reply_rport, reset),
 		cmocka_unit_test_setup(test_forward_cancel_retransmission, reset),
 		cmocka_unit_test_setup(test_cancel_ack_follow_invite, reset),
+		cmocka_unit_test_setup(test_counters_and_limits, reset),
 		cmocka_unit_test_setup(test_response_forward, reset),
 		cmocka_unit_test_setup(test_response_broadcast, reset),
 		cmocka_unit_test_setup(test_options_and_proxy_checks, reset),

@@ -407,9 +407,13 @@ sipline_stats() {
     "$ITEST_PY" "$ITEST_DIR/sipnet.py" telemetry --prefix "$DPDK_PREFIX" /sipline/stats
 }
 
-# counter NAME: one counter (0 when absent from the output).
+# counter NAME: one counter; fails when telemetry has no such name (a typo
+# or a counter that is not exported must not read as 0).
 counter() {
-    sipline_stats | awk -v n="$1" '$1 == n { print $2; found = 1 } END { if (!found) print 0 }'
+    local out
+    out=$(sipline_stats) || fail "cannot read telemetry /sipline/stats"
+    printf '%s\n' "$out" | awk -v n="$1" '$1 == n { print $2; found = 1 } END { exit !found }' ||
+        fail "telemetry /sipline/stats has no counter '$1'"
 }
 
 # expect_counter NAME OP VALUE: e.g. expect_counter act_forward -ge 20.
@@ -512,6 +516,13 @@ uac_expect_all_ok() {
         fi
         fail "SIPp $tag: expected $calls successful calls and none failed, got $ok successful, $failed failed (exit $rc); see ${tag}_err.log"
     fi
+}
+
+# uac_expect_no_retrans TAG: SIPp run TAG never retransmitted (nothing was lost).
+uac_expect_no_retrans() {
+    local n
+    n=$(sipp_stat "$ITEST_TMP/${1}_stat.csv" 'Retransmissions(C)')
+    [ "$n" = 0 ] || fail "SIPp $1: $n retransmissions (a message was lost or late)"
 }
 
 # ---- assertions ----

@@ -46,7 +46,7 @@ import time
 # in these messages (no-route reply 404), and docs/sip-core.md's choices
 # where the RFC allows several.
 RFC4475 = {
-    "wsinv": ("silence", "valid; To-tag + Route to a host name: in-dialog, needs DNS (not in the fast path)"),
+    "wsinv": ("403", "valid; To-tag + a Route not ours: not a dialog the router record-routed"),
     "intmeth": ("404", "valid unknown method; no route for the user"),
     "esc01": ("404", "valid; no route"),
     "escnull": ("kernel", "REGISTER: control plane"),
@@ -109,7 +109,7 @@ RFC5118 = {
     "via-received-param-with-delim": ("any", "BYE to [2001:db8::10]: in-dialog to an IPv6 literal"),
     "via-received-param-no-delim": ("404", "OPTIONS to another host; no route"),
     "ipv6-in-sdp": ("404", "valid; no route"),
-    "mult-ip-in-header": ("silence", "BYE to a host name: needs DNS"),
+    "mult-ip-in-header": ("403", "BYE with a To-tag to a host name: not a dialog the router record-routed"),
     "mult-ip-in-sdp": ("404", "valid; no route"),
     "ipv4-mapped-ipv6": ("404", "valid; no route"),
     "ipv6-bad": ("kernel|400", "REGISTER with an unbracketed IPv6 Request-URI"),

@@ -9,10 +9,13 @@
 # caller's Via, the router's Via removed from responses, Max-Forwards
 # decremented, our Route popped).
 #
-# Run twice: without Record-Route (ACK and BYE addressed to the gateway's
-# Contact, routed by Request-URI) and with --record-route (ACK and BYE
-# carry the router's Route, which it pops). Then INVITEs of 1200, 1450 and
-# 1800 bytes: the first is forwarded, the others must not vanish.
+# Run twice: without Record-Route but with --relay-in-dialog (ACK and BYE
+# addressed to the gateway's Contact, routed by Request-URI, as for UAs that
+# use the router as outbound proxy) and with --record-route (ACK and BYE
+# carry the router's signed Route, which it checks and pops). Then INVITEs
+# of 1200, 1450 and 1800 bytes: the first is forwarded, the others must not
+# vanish. With neither option, an in-dialog request the router did not
+# record-route is refused (403): a To-tag is no way around the dialplan.
 #
 # Usage: test_forward.sh PATH_TO_SIPLINE
 . "$(dirname "$0")/lib.sh"
@@ -23,8 +26,8 @@ RATE=10
 topo_up
 uas_start "$ITEST_SCEN/uas_gw.xml"
 
-# ---- 1: no Record-Route ----
-sipline_start --dialplan "$ITEST_PLANS/itest.dialplan"
+# ---- 1: no Record-Route, --relay-in-dialog ----
+sipline_start --dialplan "$ITEST_PLANS/itest.dialplan" --relay-in-dialog
 rc=0
 uac_run fwd "$ITEST_SCEN/uac_fwd.xml" 100 "$CALLS" "$RATE" || rc=$?
 uac_expect_all_ok fwd "$CALLS" "$rc"
@@ -42,11 +45,12 @@ uac_run rr "$ITEST_SCEN/uac_fwd.xml" 100 "$CALLS" "$RATE" \
     -trace_msg -message_file "$ITEST_TMP/rr_msg.log" || rc=$?
 uac_expect_all_ok rr "$CALLS" "$rc"
 # The 2xx carried our Record-Route; ACK and BYE were sent with it as Route.
-rr=$(grep -Ec '^Record-Route: *<sip:10\.77\.0\.1(:5060)?;lr[;>=]' "$ITEST_TMP/rr_msg.log" || true)
-assert_ge "responses carrying Record-Route <sip:$IP_R:$SIP_PORT;lr>" "$rr" "$CALLS"
-rt=$(grep -Ec '^Route: *<sip:10\.77\.0\.1(:5060)?;lr[;>=]' "$ITEST_TMP/rr_msg.log" || true)
-assert_ge "ACK and BYE sent with Route <sip:$IP_R:$SIP_PORT;lr>" "$rt" $((CALLS * 2))
+rr=$(grep -Ec '^Record-Route: *<sip:10\.77\.0\.1(:5060)?;lr;sl=[0-9a-f]{16}>' "$ITEST_TMP/rr_msg.log" || true)
+assert_ge "responses carrying Record-Route <sip:$IP_R:$SIP_PORT;lr;sl=SIGNATURE>" "$rr" "$CALLS"
+rt=$(grep -Ec '^Route: *<sip:10\.77\.0\.1(:5060)?;lr;sl=[0-9a-f]{16}>' "$ITEST_TMP/rr_msg.log" || true)
+assert_ge "ACK and BYE sent with Route <sip:$IP_R:$SIP_PORT;lr;sl=SIGNATURE>" "$rt" $((CALLS * 2))
 expect_counter act_in_dialog -ge $((CALLS * 2))
+expect_counter act_dialog_refused -eq 0
 sipline_stop
 
 uas_stop
@@ -62,6 +66,16 @@ assert_eq "calls completed at the gateway (UAS)" "$uas_ok" $((CALLS * 2))
 # forwarded, answered (e.g. 513) or handed to the kernel (here: ICMP port
 # unreachable, as no control plane listens) - not silently dropped.
 sipline_start --dialplan "$ITEST_PLANS/itest.dialplan"
+# No Record-Route, no relaying: an INVITE with a To-tag straight to the
+# gateway's address (around the dialplan) is refused, and nothing reaches it.
+nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" request --src "$IP_A" --dst "$IP_R" \
+    --method INVITE --ruri "sip:+900123@$IP_B:5060" --to-tag forged --expect 403 \
+    >"$ITEST_TMP/forged.out" 2>&1 ||
+    fail "forged in-dialog INVITE: expected 403, got $(head -n 1 "$ITEST_TMP/forged.out")"
+log "forged in-dialog INVITE: $(head -n 1 "$ITEST_TMP/forged.out")"
+expect_counter act_dialog_refused -eq 1
+expect_counter act_in_dialog -eq 0
+expect_counter act_forward -eq 0
 ip netns exec "$NS_B" "$ITEST_PY" "$ITEST_DIR/sipnet.py" udp-sink --bind "$IP_B" --port 5070 \
     >"$ITEST_TMP/sink.log" 2>&1 &
 ITEST_PIDS+=($!)

@@ -64,7 +64,7 @@ uas_start_at "$NS_B" "$IP6_B" 5060 uas6 "$ITEST_SCEN/uas6_gw.xml"
 UAS6=$LAST_UAS_PID
 sink_start "$NS_B" "$IP6_B" 5070 sink6
 sink_start "$NS_B" "$IP6_B" 5072 ans6 --answer 486
-sipline_start --dialplan "$PLAN" --addr "$IP6_R/64"
+sipline_start --dialplan "$PLAN" --addr "$IP6_R/64" --record-route
 wait_for 10 "$IP6_R/64 on the tap sl0 (not tentative)" tap_has_v6
 
 # ---- 1: neighbour discovery and ICMPv6 echo through the exception path ----

@@ -84,7 +84,7 @@ sink_start "$NS_B" "$IP_B" 5071 sink71
 # ---- 1: the socket, HELLO, no plan ----
 # In a directory sipline has to create: it must not open it to others.
 LINK_SOCK="$ITEST_TMP/run/sipline/dataplane.sock"
-sipline_start --link "$LINK_SOCK"
+sipline_start --link "$LINK_SOCK" --record-route
 [ -S "$LINK_SOCK" ] || fail "no control socket at $LINK_SOCK"
 mode=$(stat -c %a "$LINK_SOCK")
 dmode=$(stat -c %a "$(dirname "$LINK_SOCK")")
@@ -146,7 +146,10 @@ FWD_CALLS=$((FWD_CALLS + SWAP_CALLS))
 assert_eq "HELLO plan_version after plan B" "$(hello_field plan_version)" 2
 assert_eq "HELLO plan_sha256 after plan B" "$(hello_field plan_sha256)" "$sha_b"
 expect_counter act_reject -eq 0 # plan B's 503 catch-all for 1xxx never won
-expect_counter drop_no_gateway -eq 0
+expect_counter act_unavailable -eq 0
+expect_counter drop_tx_full -eq 0
+expect_counter drop_no_mbuf -eq 0
+uac_expect_no_retrans swap
 
 # ---- 5: location bindings ----
 user=4930777
@@ -189,6 +192,7 @@ nsx "$NS_A" "$ITEST_PY" "$ITOOLS" request --src "$IP_A" --dst "$IP_R" \
 grep -q '^SIP/2.0 503 All Gateways Down' "$ITEST_TMP/req.out" ||
     fail "100x with its only gateway down: $(head -n 1 "$ITEST_TMP/req.out"), expected '503 All Gateways Down'"
 log "gateway $IP_B:5060 down: $(head -n 1 "$ITEST_TMP/req.out")"
+expect_counter act_unavailable -eq 1
 slink_ok gw "$IP_B" 5060 up
 rc=0
 uac_run gwup "$ITEST_SCEN/uac_fwd.xml" 100 10 10 || rc=$?

@@ -49,7 +49,7 @@ CNLA=$LAST_UAS_PID
 uas_start_at "$NS_B" "$IP_B" 5064 cnlb "$ITEST_SCEN/uas_cancel.xml" \
     -trace_msg -message_file "$ITEST_TMP/cnlb_msg.log"
 CNLB=$LAST_UAS_PID
-sipline_start_eal "--lcores 0@0,1@1,2@1,3@1" "$AFP,qpairs=3" --dialplan "$PLAN" --spread callid
+sipline_start_eal "--lcores 0@0,1@1,2@1,3@1" "$AFP,qpairs=3" --dialplan "$PLAN" --spread callid --record-route
 assert_log "3 lcore\(s\), spread callid" "start-up line: three lcores, spread callid"
 
 rc=0

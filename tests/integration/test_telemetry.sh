@@ -38,7 +38,7 @@ for r in 302555:302 99999:404; do
         fail "INVITE sip:${r%:*}@$IP_R: expected ${r#*:}, got $(head -n 1 "$ITEST_TMP/req.out")"
 done
 
-dpdk_tel / /sipline/stats /sipline/dialplan /sipline/lcores /help,/sipline/stats
+dpdk_tel / /sipline/stats /sipline/dialplan /sipline/lcores /help,/sipline/stats /sipline/status
 counter_names >"$ITEST_TMP/names"
 "$ITEST_PY" - "$ITEST_TMP/tel.json" "$ITEST_TMP/names" "$(sha256sum "$PLAN" | cut -d' ' -f1)" \
     "$PLAN" >"$ITEST_TMP/check.out" 2>&1 <<'EOF' || fail "dpdk-telemetry.py replies: $(cat "$ITEST_TMP/check.out")"
@@ -50,9 +50,9 @@ bad = []
 def want(cond, what):
     if not cond:
         bad.append(what)
-listing, stats, plan, lcores, helptext = replies
+listing, stats, plan, lcores, helptext, status = replies
 cmds = listing.get("/", [])
-for c in ("/sipline/stats", "/sipline/dialplan", "/sipline/lcores"):
+for c in ("/sipline/stats", "/sipline/dialplan", "/sipline/lcores", "/sipline/status"):
     want(c in cmds, "'/' does not list %s" % c)
 stats = stats.get("/sipline/stats", {})
 for n in names + ["dialplan_version", "uptime_s", "location_bindings", "neighbours", "worker_lcores"]:
@@ -62,8 +62,21 @@ want(stats.get("worker_lcores") == 1, "worker_lcores %r, expected 1" % stats.get
 for n, least in (("act_options_reply", 1), ("act_redirect", 1), ("act_no_route", 1),
                  ("reply_3xx", 1), ("reply_4xx", 1), ("rx_requests", 3)):
     want(stats.get(n, 0) >= least, "%s = %r, expected at least %d" % (n, stats.get(n), least))
-extra = sorted(k for k in stats if k not in names and k not in
-               ("dialplan_version", "uptime_s", "location_bindings", "neighbours", "worker_lcores"))
+state = ("dialplan_version", "uptime_s", "location_bindings", "neighbours", "worker_lcores",
+         "exc_to_kernel", "exc_from_kernel", "exc_via_kernel", "exc_drops", "neigh_requests",
+         "neigh_req_drops", "neigh_route_errors", "neigh_full", "neigh_nl_errors")
+for n in state:
+    want(isinstance(stats.get(n), int), "/sipline/stats: no integer '%s'" % n)
+want(stats.get("exc_to_kernel", 0) >= 1, "exc_to_kernel %r: ARP went to the kernel" % stats.get("exc_to_kernel"))
+extra = sorted(k for k in stats if k not in names and k not in state)
+want(not extra, "/sipline/stats: unknown keys %s" % extra)
+# Every status code we sent: the OPTIONS probes' 200, one 302, one 404.
+st = status.get("/sipline/status", {})
+sent = st.get("sent", {})
+want(sent.get("200", 0) >= 1 and sent.get("302") == 1 and sent.get("404") == 1,
+     "/sipline/status sent %r: expected 200 (>= 1), 302 and 404 (1 each)" % sent)
+want(set(sent) <= {"200", "302", "404"}, "/sipline/status sent codes we never sent: %r" % sent)
+want(st.get("relayed") == {}, "/sipline/status relayed %r, expected none" % st.get("relayed"))
 want(all(k == k.lower() for k in stats), "upper-case names in /sipline/stats")
 plan = plan.get("/sipline/dialplan", {})
 want(plan.get("version") == 1, "/sipline/dialplan version %r" % plan.get("version"))
@@ -82,4 +95,4 @@ if bad:
 EOF
 log "dpdk-telemetry.py: $(cat "$ITEST_TMP/check.out")"
 sipline_stop
-pass "/sipline/stats, /sipline/dialplan and /sipline/lcores through dpdk-telemetry.py"
+pass "/sipline/stats, /sipline/dialplan, /sipline/lcores and /sipline/status through dpdk-telemetry.py"

@@ -4,12 +4,13 @@
 # The other virtual port types: the same router on net_pcap, net_memif,
 # net_tap and net_ring wire ports (the other tests use af_packet).
 #
-#  1. net_pcap: a capture of 12 frames (vport_pcap.py: redirect, forward,
+#  1. net_pcap: a capture of 13 frames (vport_pcap.py: redirect, forward,
 #     reject, no route, OPTIONS, Max-Forwards 0, SIP/3.0, garbage, a foreign
-#     response, another MAC, a bad IP checksum, a fragment) replayed into
-#     the wire port; what the router transmits is written to another capture
-#     and checked frame by frame: the 7 expected frames, exactly once, well
-#     formed (MACs, IP and UDP checksums), nothing for the 5 others.
+#     response, another MAC, a bad IP checksum, our own source address, a
+#     fragment) replayed into the wire port; what the router transmits is
+#     written to another capture and checked frame by frame: the 7 expected
+#     frames, exactly once, well formed (MACs, IP and UDP checksums),
+#     nothing for the 6 others.
 #     No exception path: next hops are static (--neighbor).
 #  2. net_memif: sipline is the memif server; DPDK's testpmd is the client
 #     and relays between the memif and a net_pcap port (io forwarding), so
@@ -76,10 +77,10 @@ check_capture() {
     log "$tag: $(tail -n 1 "$ITEST_TMP/${tag}_check.log")"
 }
 
-# The counters every replay of the capture must leave (12 frames: 7 answered
+# The counters every replay of the capture must leave (13 frames: 7 answered
 # or forwarded, the rest dropped each for its own reason).
 expect_replay_counters() {
-    expect_counter rx_pkts -eq 12
+    expect_counter rx_pkts -eq 13
     expect_counter tx_pkts -eq 7
     expect_counter act_redirect -eq 1
     expect_counter act_forward -eq 1
@@ -92,6 +93,7 @@ expect_replay_counters() {
     expect_counter drop_l2 -eq 1
     expect_counter drop_l3 -eq 1
     expect_counter drop_no_exception -eq 1
+    expect_counter drop_martian -eq 1
 }
 
 # Parts 1, 2 and 4 need no network: their own empty namespace.
@@ -105,7 +107,7 @@ PCAP_MAC=02:70:63:61:70:00
 "$ITEST_PY" "$VP" gen --out "$ITEST_TMP/pcap_in.pcap" --router-mac "$PCAP_MAC" >/dev/null
 sipline_offline "net_pcap0,rx_pcap=$ITEST_TMP/pcap_in.pcap,tx_pcap=$ITEST_TMP/pcap_out.pcap"
 assert_eq "net_pcap wire MAC" "$(wire_mac)" "$PCAP_MAC"
-wait_for 10 "sipline to read the 12 frames of the capture" received_all 12
+wait_for 10 "sipline to read the 13 frames of the capture" received_all 13
 expect_replay_counters
 sipline_stop # closing the port flushes the output capture
 check_capture pcap "$ITEST_TMP/pcap_out.pcap" "$PCAP_MAC"
@@ -138,7 +140,7 @@ memif_up() {
 wait_for 20 "the memif connection (sipline's wire port link up)" memif_up
 log "memif connected; testpmd (pid $PEER_PID) relays the capture"
 echo start >&9 || fail "testpmd (pid $PEER_PID) is gone: $(tail -n 5 "$ITEST_TMP/testpmd.log")"
-wait_for 10 "sipline to receive the 12 frames through the memif" received_all 12
+wait_for 10 "sipline to receive the 13 frames through the memif" received_all 13
 peer_sent_all() { # testpmd wrote the router's 7 frames to its capture port (1)
     "$ITEST_PY" "$ITEST_DIR/sipnet.py" telemetry --prefix "$PEER_PREFIX" "/ethdev/stats,1" |
         awk '$1 == "opackets" { exit !($2 >= 7) }'
@@ -172,7 +174,7 @@ bridge_tap() {
 }
 uas_start "$ITEST_SCEN/uas_gw.xml"
 ITEST_WIRE_VDEV="net_tap0,iface=w0,mac=$TAP_MAC" ITEST_AFTER_TAP=bridge_tap \
-    sipline_start --dialplan "$ITEST_PLANS/itest.dialplan"
+    sipline_start --dialplan "$ITEST_PLANS/itest.dialplan" --record-route
 assert_eq "net_tap wire MAC" "$(wire_mac)" "$TAP_MAC"
 assert_log '^sipline: wire port 0 \(net_tap\)' "the wire is the net_tap port"
 nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" ping --dst "$IP_R" --count 3 \

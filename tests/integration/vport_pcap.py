@@ -114,6 +114,9 @@ def cases(router_mac):
         ("other_mac", frame(request("other_mac", "INVITE", "3023000").encode(), other_mac), None),
         ("bad_ip_checksum", frame(request("bad_ip_checksum", "INVITE", "3024000").encode(),
                                   router_mac, bad_ip_csum=True), None),
+        # Spoofed from the router's own address: nothing may go back there.
+        ("own_source", frame(request("own_source", "INVITE", "3026000").encode(), router_mac,
+                             src_ip=ROUTER_IP), None),
         # A first fragment (MF set): the kernel's business; no exception path here.
         ("fragment", frame(request("fragment", "INVITE", "3025000").encode(), router_mac,
                            frag=0x2000), None),

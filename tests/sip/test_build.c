@@ -337,8 +337,9 @@ static const struct branch_case branch_cases[] = {
 	{"2543: another From-tag", B_INV(B_VIA2543), B_MSG("INVITE", "sip:bob@example.com",
 		B_VIA2543, B_TO, "From: Alice <sip:alice@example.org>;tag=other" CRLF, B_CALLID,
 		"1 INVITE"), false},
+	/* Left out so that responses, which carry no Request-URI, can be checked. */
 	{"2543: another Request-URI", B_INV(B_VIA2543), B_MSG("INVITE", "sip:carol@example.com",
-		B_VIA2543, B_TO, B_FROM, B_CALLID, "1 INVITE"), false},
+		B_VIA2543, B_TO, B_FROM, B_CALLID, "1 INVITE"), true},
 	/* badbranch: the cookie alone is no RFC 3261 branch, so the 2543 rule applies. */
 	{"cookie only: CANCEL", B_INV("Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK" CRLF),
 		B_MSG("CANCEL", "sip:bob@example.com", "Via: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK"
@@ -401,6 +402,52 @@ branch_depends_on_secret(void **state)
 	assert_int_equal(sip_branch_make(&m, &top, 1, a), 0);
 	assert_int_equal(sip_branch_make(&m, &top, 2, b), 0);
 	assert_memory_not_equal(a, b, SIP_BRANCH_LEN);
+}
+
+/* The response to what we forwarded proves it: its branch is checked from its own fields. */
+static void
+branch_checked_on_response(void **state)
+{
+	static const char *const reqs[] = {B_INV(B_VIA3261), B_INV(B_VIA2543)};
+	(void)state;
+
+	for (unsigned i = 0; i < 2; i++) {
+		char req[1024], resp[1024], branch[SIP_BRANCH_LEN];
+		struct sip_msg m, r;
+		struct sip_fields f, rf;
+		struct sip_verdict v;
+		struct sip_cursor c;
+		struct sip_via ours, prev;
+
+		snprintf(req, sizeof(req), "%s", reqs[i]);
+		int rc = test_parse_slot(0, &m, req, strlen(req));
+		assert_int_equal(sip_inspect(&m, rc, 0, &v, &f), 0);
+		assert_int_equal(sip_branch_make_f(&m, &f, SECRET, branch), 0);
+		/* What comes back: our Via, then the request's, received added; tags; same CSeq. */
+		const char *rv = i == 0 ?
+			"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9;received=198.51.100.1" CRLF :
+			"Via: SIP/2.0/UDP 192.0.2.10:5060;received=198.51.100.1" CRLF;
+		for (unsigned t = 0; t < 4; t++) {
+			/* 0: genuine; 1: another CSeq; 2: another second Via; 3: another secret */
+			snprintf(resp, sizeof(resp), "SIP/2.0 200 OK" CRLF
+					"Via: SIP/2.0/UDP 192.0.2.99:5060;branch=%.*s" CRLF "%s"
+					B_TO_TAGGED B_FROM B_CALLID "CSeq: %s" CRLF "Content-Length: 0" CRLF CRLF,
+					SIP_BRANCH_LEN, branch,
+					t == 2 ? "Via: SIP/2.0/UDP 192.0.2.66:5060;branch=z9hG4bK74bf9" CRLF : rv,
+					t == 1 ? "2 INVITE" : "1 INVITE");
+			rc = test_parse_slot(1, &r, resp, strlen(resp));
+			assert_int_equal(sip_inspect(&r, rc, 0, &v, &rf), 0);
+			sip_cursor_init(&c, &r, SIP_HDR_VIA);
+			assert_int_equal(sip_via_next(&c, &ours), 1);
+			assert_int_equal(sip_via_next(&c, &prev), 1);
+			bool want = t == 0 || (t == 1 && i == 0); /* 3261: the CSeq is not hashed */
+			bool got = sip_branch_is_ours_f(rf.top.branch, &prev, &rf,
+					t == 3 ? SECRET + 1 : SECRET);
+			if (got != want)
+				fail_msg("%s request, case %u: %s", i ? "2543" : "3261", t,
+						got ? "accepted" : "refused");
+		}
+	}
 }
 
 static void
@@ -1002,6 +1049,7 @@ test_group_build(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(branch_depends_on_secret),
+		cmocka_unit_test(branch_checked_on_response),
 		cmocka_unit_test(branch_needs_headers),
 		cmocka_unit_test(fwd_refuses_max_forwards_zero),
 		cmocka_unit_test(inv2543_transaction),
