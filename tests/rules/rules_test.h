@@ -79,6 +79,17 @@ struct tq {
 
 void rt_query(struct rules_query *q, const struct tq *t);
 
+/* A plan, a query and the line of the rule that must win (0: none matches). */
+struct rt_winner_case {
+	const char *name;
+	const char *plan;
+	struct tq q;
+	uint32_t line;
+};
+
+/* cmocka test body for a struct rt_winner_case passed as *state. */
+void rt_run_winner_case(void **state);
+
 /* Match and return the result; buf must outlive the result's views. */
 int rt_match(struct tp *t, const struct tq *in, struct rules_result *r, char *buf, size_t cap);
 /* Source line of the winner for user alone (0 if none). */

@@ -83,3 +83,19 @@ rt_line(struct tp *t, const char *user)
 	assert_int_equal(rt_match(t, &in, &r, buf, sizeof(buf)), 0);
 	return r.line;
 }
+
+void
+rt_run_winner_case(void **state)
+{
+	const struct rt_winner_case *c = *state;
+	struct tp t = rt_compile(c->plan);
+	struct rules_result r;
+	char buf[512];
+
+	assert_int_equal(rt_match(&t, &c->q, &r, buf, sizeof(buf)), 0);
+	if (r.line != c->line)
+		fail_msg("%s: winner line %u, want %u", c->name, r.line, c->line);
+	if (c->line == 0)
+		assert_int_equal(r.action, RULES_ACT_NONE);
+	rt_free(&t);
+}

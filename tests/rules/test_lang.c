@@ -9,14 +9,7 @@
 #include "rules_impl.h"
 #include "rules_test.h"
 
-struct lang_case {
-	const char *name;
-	const char *plan;
-	struct tq q;
-	uint32_t line; /* winner's line, 0: nothing matches */
-};
-
-static const struct lang_case cases[] = {
+static const struct rt_winner_case cases[] = {
 	{"comments and blank lines",
 		"# a comment\n\n   # indented comment\n10 prefix 49 pass # trailing\n",
 		{.user = "4930"}, 4},
@@ -93,22 +86,6 @@ static const struct lang_case cases[] = {
 	{"empty user",
 		"10 exact 1 pass\n20 len 0 pass\n", {.user = ""}, 2},
 };
-
-static void
-run_case(void **state)
-{
-	const struct lang_case *c = *state;
-	struct tp t = rt_compile(c->plan);
-	struct rules_result r;
-	char buf[512];
-
-	assert_int_equal(rt_match(&t, &c->q, &r, buf, sizeof(buf)), 0);
-	if (r.line != c->line)
-		fail_msg("%s: winner line %u, want %u", c->name, r.line, c->line);
-	if (c->line == 0)
-		assert_int_equal(r.action, RULES_ACT_NONE);
-	rt_free(&t);
-}
 
 static void
 test_directives(void **state)
@@ -221,7 +198,7 @@ test_group_lang(void)
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		t[n] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, (void *)&cases[i]};
+		t[n] = (struct CMUnitTest){cases[i].name, rt_run_winner_case, NULL, NULL, (void *)&cases[i]};
 		n++;
 	}
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_directives);

@@ -8,14 +8,7 @@
  */
 #include "rules_test.h"
 
-struct prio_case {
-	const char *name;
-	const char *plan;
-	struct tq q;
-	uint32_t line;
-};
-
-static const struct prio_case cases[] = {
+static const struct rt_winner_case cases[] = {
 	{"lower priority beats a longer prefix",
 		"10 prefix 4 pass\n20 prefix 4930 pass\n", {.user = "49301"}, 1},
 	{"equal priority: longer prefix",
@@ -79,26 +72,12 @@ static const struct prio_case cases[] = {
 		{.user = "123456"}, 2},
 };
 
-static void
-run_case(void **state)
-{
-	const struct prio_case *c = *state;
-	struct tp t = rt_compile(c->plan);
-	struct rules_result r;
-	char buf[512];
-
-	assert_int_equal(rt_match(&t, &c->q, &r, buf, sizeof(buf)), 0);
-	if (r.line != c->line)
-		fail_msg("%s: winner line %u, want %u", c->name, r.line, c->line);
-	rt_free(&t);
-}
-
 int
 test_group_prio(void)
 {
 	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0])];
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		t[i] = (struct CMUnitTest){cases[i].name, run_case, NULL, NULL, (void *)&cases[i]};
+		t[i] = (struct CMUnitTest){cases[i].name, rt_run_winner_case, NULL, NULL, (void *)&cases[i]};
 	return _cmocka_run_group_tests("prio", t, sizeof(t) / sizeof(t[0]), NULL, NULL);
 }
