@@ -527,6 +527,23 @@ uac_expect_no_retrans() {
 
 # ---- assertions ----
 
+# filler_plan BASE OUT NPREFIX NREGEX: BASE plus rules for numbers no test
+# dials (NPREFIX prefixes 49NNNN, NREGEX regexes ^77NNN...), so that compiling
+# the plan takes long enough for a swap to overlap traffic.
+filler_plan() {
+    local base=$1 out=$2 npfx=$3 nre=$4 i
+    {
+        cat "$base"
+        echo "# filler: numbers no test dials"
+        for ((i = 0; i < npfx; i++)); do
+            printf '40 prefix 49%04d forward gateway-b\n' "$i"
+        done
+        for ((i = 0; i < nre; i++)); do
+            printf '40 regex ^77%03d[0-9]{4,8}$ reject 404 "filler %d"\n' "$i" "$i"
+        done
+    } >"$out"
+}
+
 assert_eq() { # WHAT GOT WANT
     [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"
 }

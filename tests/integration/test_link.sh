@@ -33,16 +33,7 @@ ROUTER_BUGS=()
 PLAN_A="$ITEST_PLANS/link_a.dialplan"
 PLAN_BAD="$ITEST_PLANS/link_bad.dialplan"
 PLAN_B="$ITEST_TMP/link_b.dialplan"
-{
-    cat "$ITEST_PLANS/link_b.dialplan"
-    echo "# filler: numbers the test never dials"
-    for ((i = 0; i < 3000; i++)); do
-        printf '40 prefix 49%04d forward gateway-b\n' "$i"
-    done
-    for ((i = 0; i < 100; i++)); do
-        printf '40 regex ^77%03d[0-9]{4,8}$ reject 404 "filler %d"\n' "$i" "$i"
-    done
-} >"$PLAN_B"
+filler_plan "$ITEST_PLANS/link_b.dialplan" "$PLAN_B" 3000 100
 sha_a=$(sha256sum "$PLAN_A" | cut -d' ' -f1)
 sha_b=$(sha256sum "$PLAN_B" | cut -d' ' -f1)
 

@@ -21,16 +21,7 @@ PLAN="$ITEST_TMP/reload.dialplan"
 PLAN_A="$ITEST_TMP/plan_a"
 PLAN_B="$ITEST_TMP/plan_b"
 cp "$ITEST_PLANS/reload_a.dialplan" "$PLAN_A"
-{
-    cat "$ITEST_PLANS/reload_b.dialplan"
-    echo "# filler: numbers no test dials"
-    for ((i = 0; i < 5000; i++)); do
-        printf '40 prefix 49%04d forward gateway-b\n' "$i"
-    done
-    for ((i = 0; i < 200; i++)); do
-        printf '40 regex ^77%03d[0-9]{4,8}$ reject 404 "filler %d"\n' "$i" "$i"
-    done
-} >"$PLAN_B"
+filler_plan "$ITEST_PLANS/reload_b.dialplan" "$PLAN_B" 5000 200
 sha_a=$(sha256sum "$PLAN_A" | cut -d' ' -f1)
 sha_b=$(sha256sum "$PLAN_B" | cut -d' ' -f1)
 
