@@ -14,8 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <rte_cycles.h>
 
+#include "dp_stats.h"
 #include "dp_telemetry.h"
 #include "sl_link_io.h"
 
@@ -28,11 +30,21 @@ static struct {
 	int fd[MAX_CLIENTS];
 	struct sl_rx *rx[MAX_CLIENTS];
 	unsigned oldest;         /* next slot to evict when all are taken */
-} lk = {.listen_fd = -1};
+	/*
+	 * Binding re-sync (mark-and-sweep): every LOC_SET marks its binding
+	 * with loc_gen; SYNC_BEGIN starts a new generation, SYNC_END from the
+	 * same client removes the bindings of older ones. -1: no sync running.
+	 */
+	uint32_t loc_gen;
+	int sync_owner;
+	uint32_t sync_sets;
+} lk = {.listen_fd = -1, .sync_owner = -1};
 
 static void
 drop_client(unsigned i)
 {
+	if (lk.sync_owner == (int)i)
+		lk.sync_owner = -1; /* its re-sync is abandoned: nothing is swept */
 	close(lk.fd[i]);
 	lk.fd[i] = -1;
 	sl_rx_reset(lk.rx[i]);
@@ -90,6 +102,44 @@ reply_errors(int fd, uint32_t seq, int status, const struct rules_errors *errs)
 	return sl_link_send_result(fd, seq, status, text, n);
 }
 
+/*
+ * Load a pushed blob and publish it. With SL_PLAN_GW_STATES the gateway
+ * states that follow the header are the control plane's complete view:
+ * the new plan starts with them (no window where a down gateway serves);
+ * without, it inherits the old plan's.
+ */
+static int
+publish_blob(struct dp_app *app, const void *blob, size_t size, const struct sl_rx *rx,
+		struct rules_errors *errs)
+{
+	const struct sl_plan_push *pp = sl_rx_payload(rx);
+	struct rules_plan *plan = rules_plan_load(blob, size, errs);
+	if (plan == NULL)
+		return -EINVAL;
+	if (!(pp->flags & SL_PLAN_GW_STATES))
+		return rules_swap_publish(app->rules, plan);
+	uint32_t room = (rx->hdr.len - (uint32_t)sizeof(*pp)) / (uint32_t)sizeof(struct sl_gw_state);
+	uint32_t n = pp->n_gw < room ? pp->n_gw : room;
+	uint32_t *down = malloc((n ? n : 1) * sizeof(*down));
+	unsigned nd = 0;
+	if (down == NULL) {
+		rules_plan_free(plan);
+		return -ENOMEM;
+	}
+	const struct sl_gw_state *g = (const struct sl_gw_state *)(pp + 1);
+	for (uint32_t i = 0; i < n; i++) {
+		if (!g[i].down)
+			continue;
+		int id = rules_plan_gateway_find(plan, g[i].host, strnlen(g[i].host,
+				sizeof(g[i].host)), g[i].port, g[i].transport);
+		if (id >= 0)
+			down[nd++] = (uint32_t)id;
+	}
+	int rc = rules_swap_publish_health(app->rules, plan, down, nd);
+	free(down);
+	return rc;
+}
+
 static int
 on_plan_push(int fd, const struct sl_rx *rx)
 {
@@ -130,7 +180,7 @@ on_plan_push(int fd, const struct sl_rx *rx)
 		msg = "PLAN_PUSH: the memfd shrank while being read";
 		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
 	}
-	int rc = rules_swap_load_blob(app->rules, blob, (size_t)pp->size, &errs);
+	int rc = publish_blob(app, blob, (size_t)pp->size, rx, &errs);
 	free(blob);
 	if (rc != 0) {
 		fprintf(stderr, "sipline: plan push refused (%s); the current plan keeps serving\n",
@@ -171,9 +221,30 @@ on_loc_set(int fd, const struct sl_rx *rx)
 		b.port = ls->port ? ls->port : 5060;
 		b.transport = ls->transport;
 		b.expires = ls->expires;
+		b.mark = lk.loc_gen;
 		rc = dp_loc_set(lk.app->loc, &b);
+		if (rc == 0 && lk.sync_owner >= 0)
+			lk.sync_sets++;
 	}
 	return sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
+}
+
+/*
+ * Fingerprint of the key that signs branches, To-tags and Record-Routes:
+ * the first 8 bytes of SHA-256("sipline key fingerprint" || key), so
+ * processes can be compared without revealing the key.
+ */
+static void
+key_fingerprint(const struct dp_app *app, uint8_t out[SL_KEY_FP_LEN])
+{
+	const struct dp_sip_config *c = app->opt.addr4.af != SIP_AF_NONE ? &app->sip4 : &app->sip6;
+	static const char label[] = "sipline key fingerprint";
+	unsigned char in[sizeof(label) - 1 + sizeof(uint64_t)], md[32];
+	unsigned len = 0;
+	memcpy(in, label, sizeof(label) - 1);
+	memcpy(in + sizeof(label) - 1, &c->secret, sizeof(uint64_t));
+	EVP_Digest(in, sizeof(in), md, &len, EVP_sha256(), NULL);
+	memcpy(out, md, SL_KEY_FP_LEN);
 }
 
 static int
@@ -193,30 +264,108 @@ on_hello(int fd, const struct sl_rx *rx)
 	ack.bindings = dp_loc_count(app->loc);
 	ack.lcores = app->n_lcores;
 	ack.uptime_s = (rte_rdtsc() - app->start_tsc) / rte_get_tsc_hz();
+	key_fingerprint(app, ack.key_fp);
+	ack.pid = (uint32_t)getpid();
+	snprintf(ack.name, sizeof(ack.name), "%s", app->opt.tap);
+	if (inst != NULL) {
+		struct rules_plan_info info;
+		rules_plan_info(rules_inst_plan(inst), &info);
+		for (uint32_t i = 0; i < info.n_gateways; i++)
+			ack.gateways_down += rules_inst_gw_is_down(inst, i);
+	}
 	return sl_link_send_nowait(fd, SL_MSG_HELLO_ACK, rx->hdr.seq, &ack, sizeof(ack), -1);
 }
 
+/* A STATS page being filled: records from position cursor on, until full. */
+struct stats_page {
+	unsigned char *buf;
+	size_t len;
+	uint32_t pos, cursor, n, next;
+};
+
+static int
+page_add(const char *name, unsigned worker, unsigned code, enum dp_stat_kind kind,
+		uint64_t value, void *ctx)
+{
+	struct stats_page *p = ctx;
+	uint32_t pos = p->pos++;
+	size_t nl = strlen(name);
+	if (pos < p->cursor || (code != 0 && value == 0))
+		return 0;
+	if (nl > 255)
+		nl = 255;
+	size_t sz = SL_STAT_SIZE(nl);
+	if (p->len + sz > SL_LINK_MAX_PAYLOAD) {
+		p->next = pos; /* resume here */
+		return 1;
+	}
+	struct sl_stat st = {.value = value, .worker = (uint16_t)worker, .code = (uint16_t)code,
+		.kind = kind == DP_STAT_GAUGE ? SL_STAT_GAUGE : SL_STAT_COUNTER,
+		.name_len = (uint8_t)nl};
+	memset(p->buf + p->len, 0, sz);
+	memcpy(p->buf + p->len, &st, sizeof(st));
+	memcpy(p->buf + p->len + sizeof(st), name, nl);
+	p->len += sz;
+	p->n++;
+	return 0;
+}
+
+/* STATS: counters by name, a page at a time (sl_link.h). */
 static int
 on_stats(int fd, const struct sl_rx *rx)
 {
 	struct dp_app *app = lk.app;
-	unsigned char buf[sizeof(struct sl_stats) + DP_C__COUNT * sizeof(uint64_t)];
+	static unsigned char buf[SL_LINK_MAX_PAYLOAD];
+	struct sl_stats_get g = {0};
+	struct stats_page p = {.buf = buf, .len = sizeof(struct sl_stats)};
+
+	if (rx->hdr.len >= sizeof(g))
+		memcpy(&g, sl_rx_payload(rx), sizeof(g));
+	p.cursor = g.cursor;
+	dp_stats_snapshot(app, DP_STATS_STATUS | (g.flags & SL_STATS_PER_WORKER ?
+			DP_STATS_WORKERS : 0), page_add, &p);
 	struct sl_stats st = {
-		.n = DP_C__COUNT,
+		.n = p.n,
+		.next = p.next,
 		.plan_version = rules_swap_version(app->rules),
 		.bindings = dp_loc_count(app->loc),
 	};
-
 	memcpy(buf, &st, sizeof(st));
-	for (unsigned k = 0; k < DP_C__COUNT; k++) {
-		uint64_t v = dp_app_counter(app, k);
-		memcpy(buf + sizeof(st) + k * sizeof(v), &v, sizeof(v));
+	return sl_link_send_nowait(fd, SL_MSG_STATS, rx->hdr.seq, buf, (uint32_t)p.len, -1);
+}
+
+/* SYNC_BEGIN / SYNC_END of the binding re-sync. */
+static int
+on_sync(int fd, unsigned client, const struct sl_rx *rx)
+{
+	struct sl_sync sy = {0};
+	const char *msg = NULL;
+	int rc = 0;
+
+	if (rx->hdr.len >= sizeof(sy))
+		memcpy(&sy, sl_rx_payload(rx), sizeof(sy));
+	if (!(sy.what & SL_SYNC_BINDINGS)) {
+		msg = "nothing to sync (what)";
+		rc = -EINVAL;
+	} else if (rx->hdr.type == SL_MSG_SYNC_BEGIN) {
+		lk.loc_gen++;
+		lk.sync_owner = (int)client;
+		lk.sync_sets = 0;
+	} else if (lk.sync_owner != (int)client) {
+		msg = "SYNC_END without this client's SYNC_BEGIN";
+		rc = -EINVAL;
+	} else {
+		unsigned gone = dp_loc_sweep(lk.app->loc, lk.loc_gen);
+		printf("sipline: bindings re-synced: %u set, %u removed, %u in the table\n",
+				lk.sync_sets, gone, dp_loc_count(lk.app->loc));
+		fflush(stdout);
+		lk.sync_owner = -1;
 	}
-	return sl_link_send_nowait(fd, SL_MSG_STATS, rx->hdr.seq, buf, sizeof(buf), -1);
+	return sl_link_send_result(fd, rx->hdr.seq, rc, msg, msg ? strlen(msg) : 0);
 }
 
 static int
-handle(int fd, const struct sl_rx *rx)
+handle(int fd, unsigned client, const struct sl_rx *rx)
 {
 	struct dp_app *app = lk.app;
 	const void *p = sl_rx_payload(rx);
@@ -235,9 +384,9 @@ handle(int fd, const struct sl_rx *rx)
 			dp_loc_del(app->loc, d->aor, strnlen(d->aor, sizeof(d->aor))) : -EINVAL;
 		return sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
 	}
-	case SL_MSG_LOC_CLEAR:
-		dp_loc_clear(app->loc);
-		return sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
+	case SL_MSG_SYNC_BEGIN:
+	case SL_MSG_SYNC_END:
+		return on_sync(fd, client, rx);
 	case SL_MSG_GW_STATE: {
 		const struct sl_gw_state *g = p;
 		char host[sizeof(g->host) + 1];
@@ -293,7 +442,7 @@ dp_link_poll(void)
 			continue;
 		int rc;
 		while ((rc = sl_link_recv(lk.fd[i], lk.rx[i])) == 1) {
-			int sent = handle(lk.fd[i], lk.rx[i]);
+			int sent = handle(lk.fd[i], i, lk.rx[i]);
 			sl_rx_reset(lk.rx[i]);
 			work++;
 			if (sent < 0) {

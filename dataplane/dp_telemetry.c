@@ -9,46 +9,52 @@
  * 64-bit words written by one worker each, so a torn read cannot happen.
  */
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
 
 #include "dp_app.h"
-#include "dp_exc.h"
-#include "dp_neigh.h"
+#include "dp_stats.h"
 #include "dp_telemetry.h"
+
+static int
+tel_stats(const char *name, unsigned worker, unsigned code, enum dp_stat_kind kind,
+		uint64_t value, void *ctx)
+{
+	(void)kind;
+	if (worker == DP_STAT_ALL && code == 0)
+		rte_tel_data_add_dict_u64(ctx, name, value);
+	return 0;
+}
 
 static int
 cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct dp_app *app = &dp_app;
 	(void)cmd;
 	(void)params;
-
 	rte_tel_data_start_dict(d);
-	for (unsigned k = 0; k < DP_C__COUNT; k++)
-		rte_tel_data_add_dict_u64(d, dp_counter_name(k), dp_app_counter(app, k));
-	rte_tel_data_add_dict_u64(d, "uptime_s", (rte_rdtsc() - app->start_tsc) / rte_get_tsc_hz());
-	rte_tel_data_add_dict_u64(d, "dialplan_version", rules_swap_version(app->rules));
-	rte_tel_data_add_dict_u64(d, "location_bindings", dp_loc_count(app->loc));
-	rte_tel_data_add_dict_u64(d, "neighbours", app->neigh ? dp_neigh_count(app->neigh) : 0);
-	rte_tel_data_add_dict_u64(d, "worker_lcores", app->n_lcores);
-	/* The exception path and the neighbour table count their own (main lcore). */
-	struct dp_exc_stats xs = {0};
-	struct dp_neigh_stats ns = {0};
-	if (app->exc != NULL)
-		dp_exc_get_stats(app->exc, &xs);
-	if (app->neigh != NULL)
-		dp_neigh_get_stats(app->neigh, &ns);
-	rte_tel_data_add_dict_u64(d, "exc_to_kernel", xs.to_kernel);
-	rte_tel_data_add_dict_u64(d, "exc_from_kernel", xs.from_kernel);
-	rte_tel_data_add_dict_u64(d, "exc_via_kernel", xs.via_kernel);
-	rte_tel_data_add_dict_u64(d, "exc_drops", xs.drops);
-	rte_tel_data_add_dict_u64(d, "neigh_requests", ns.requests);
-	rte_tel_data_add_dict_u64(d, "neigh_req_drops", ns.req_drops);
-	rte_tel_data_add_dict_u64(d, "neigh_route_errors", ns.route_errors);
-	rte_tel_data_add_dict_u64(d, "neigh_full", ns.full);
-	rte_tel_data_add_dict_u64(d, "neigh_nl_errors", ns.nl_errors);
+	return dp_stats_snapshot(&dp_app, 0, tel_stats, d);
+}
+
+/* The "sent" and "relayed" containers of /sipline/status, filled from one snapshot. */
+struct tel_status {
+	struct rte_tel_data *sent, *relayed;
+};
+
+static int
+tel_status(const char *name, unsigned worker, unsigned code, enum dp_stat_kind kind,
+		uint64_t value, void *ctx)
+{
+	struct tel_status *t = ctx;
+	char c[12];
+	(void)worker;
+	(void)kind;
+	if (code == 0 || value == 0)
+		return 0;
+	snprintf(c, sizeof(c), "%u", code);
+	rte_tel_data_add_dict_u64(strcmp(name, "sent") == 0 ? t->sent : t->relayed, c, value);
 	return 0;
 }
 
@@ -56,24 +62,46 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 cmd_status(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	struct tel_status t;
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_dict(d);
-	for (int sent = 1; sent >= 0; sent--) {
-		struct rte_tel_data *c = rte_tel_data_alloc();
-		if (c == NULL)
-			return -ENOMEM;
-		rte_tel_data_start_dict(c);
-		for (unsigned code = DP_STATUS_MIN; code < DP_STATUS_MIN + DP_STATUS_N; code++) {
-			uint64_t n = dp_app_status(&dp_app, sent, code);
-			char name[8];
-			if (n == 0)
-				continue;
-			snprintf(name, sizeof(name), "%u", code);
-			rte_tel_data_add_dict_u64(c, name, n);
-		}
-		rte_tel_data_add_dict_container(d, sent ? "sent" : "relayed", c, 0);
+	t.sent = rte_tel_data_alloc();
+	t.relayed = rte_tel_data_alloc();
+	if (t.sent == NULL || t.relayed == NULL) {
+		rte_tel_data_free(t.sent);
+		rte_tel_data_free(t.relayed);
+		return -ENOMEM;
 	}
+	rte_tel_data_start_dict(t.sent);
+	rte_tel_data_start_dict(t.relayed);
+	dp_stats_snapshot(&dp_app, DP_STATS_STATUS, tel_status, &t);
+	rte_tel_data_add_dict_container(d, "sent", t.sent, 0);
+	rte_tel_data_add_dict_container(d, "relayed", t.relayed, 0);
+	return 0;
+}
+
+/* Per-lcore: a few counters of each worker, from the same snapshot. */
+struct tel_lcores {
+	struct rte_tel_data *c[RTE_MAX_LCORE];
+};
+
+static int
+tel_lcore(const char *name, unsigned worker, unsigned code, enum dp_stat_kind kind,
+		uint64_t value, void *ctx)
+{
+	static const enum dp_counter shown[] = {
+		DP_C_RX_PKTS, DP_C_TX_PKTS, DP_C_RX_REQUESTS, DP_C_RX_RESPONSES,
+		DP_C_ACT_REDIRECT, DP_C_ACT_FORWARD, DP_C_ACT_RESPONSE_FWD, DP_C_EXC_PKTS,
+	};
+	struct tel_lcores *t = ctx;
+	(void)code;
+	(void)kind;
+	if (worker == DP_STAT_ALL || worker >= RTE_MAX_LCORE || t->c[worker] == NULL)
+		return 0;
+	for (unsigned k = 0; k < RTE_DIM(shown); k++)
+		if (strcmp(name, dp_counter_name(shown[k])) == 0)
+			rte_tel_data_add_dict_u64(t->c[worker], name, value);
 	return 0;
 }
 
@@ -81,29 +109,28 @@ static int
 cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	const struct dp_app *app = &dp_app;
-	static const enum dp_counter shown[] = {
-		DP_C_RX_PKTS, DP_C_TX_PKTS, DP_C_RX_REQUESTS, DP_C_RX_RESPONSES,
-		DP_C_ACT_REDIRECT, DP_C_ACT_FORWARD, DP_C_ACT_RESPONSE_FWD, DP_C_EXC_PKTS,
-	};
+	static struct tel_lcores t; /* telemetry callbacks run one at a time, on one thread */
 	(void)cmd;
 	(void)params;
 
+	memset(&t, 0, sizeof(t));
 	rte_tel_data_start_dict(d);
 	for (unsigned i = 0; i < app->n_lcores; i++) {
 		const struct dp_worker *w = app->w[i];
 		struct rte_tel_data *c = rte_tel_data_alloc();
-		char name[32];
 		if (c == NULL)
 			return -ENOMEM;
 		rte_tel_data_start_dict(c);
 		rte_tel_data_add_dict_u64(c, "lcore", w->lcore);
 		rte_tel_data_add_dict_string(c, "role",
 				w->role == DP_ROLE_DISPATCHER ? "dispatcher" : "worker");
-		for (unsigned k = 0; k < RTE_DIM(shown); k++)
-			rte_tel_data_add_dict_u64(c, dp_counter_name(shown[k]),
-					__atomic_load_n(&w->cnt.v[shown[k]], __ATOMIC_RELAXED));
-		snprintf(name, sizeof(name), "worker%u", w->id);
-		rte_tel_data_add_dict_container(d, name, c, 0);
+		t.c[w->id] = c;
+	}
+	dp_stats_snapshot(app, DP_STATS_WORKERS, tel_lcore, &t);
+	for (unsigned i = 0; i < app->n_lcores; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "worker%u", app->w[i]->id);
+		rte_tel_data_add_dict_container(d, name, t.c[app->w[i]->id], 0);
 	}
 	return 0;
 }

@@ -33,6 +33,7 @@
 #include "dp_neigh.h"
 #include "dp_port.h"
 #include "dp_setup.h"
+#include "dp_stats.h"
 #include "dp_telemetry.h"
 
 struct dp_app dp_app;
@@ -77,32 +78,62 @@ wall_seconds(void)
 	return (uint64_t)ts.tv_sec;
 }
 
+/* The summary line's figures, gathered from one snapshot (dp_stats.c). */
+struct summary {
+	uint64_t rx, tx, redirect, forward, response_fwd, reject, no_route, ack_absorbed,
+		error_reply, exception, drops, dialplan;
+};
+
+static int
+summarise(const char *name, unsigned worker, unsigned code, enum dp_stat_kind kind,
+		uint64_t v, void *ctx)
+{
+	struct summary *s = ctx;
+	(void)kind;
+	if (worker != DP_STAT_ALL || code != 0)
+		return 0;
+	if (strncmp(name, "drop_", 5) == 0)
+		s->drops += v;
+	else if (strcmp(name, "rx_pkts") == 0)
+		s->rx = v;
+	else if (strcmp(name, "tx_pkts") == 0)
+		s->tx = v;
+	else if (strcmp(name, "act_redirect") == 0)
+		s->redirect = v;
+	else if (strcmp(name, "act_forward") == 0 || strcmp(name, "act_location") == 0 ||
+			strcmp(name, "act_in_dialog") == 0)
+		s->forward += v;
+	else if (strcmp(name, "act_response_fwd") == 0)
+		s->response_fwd = v;
+	else if (strcmp(name, "act_reject") == 0)
+		s->reject = v;
+	else if (strcmp(name, "act_no_route") == 0)
+		s->no_route = v;
+	else if (strcmp(name, "act_ack_absorbed") == 0)
+		s->ack_absorbed = v;
+	else if (strcmp(name, "act_error_reply") == 0)
+		s->error_reply = v;
+	else if (strcmp(name, "exc_pkts") == 0)
+		s->exception = v;
+	else if (strcmp(name, "dialplan_version") == 0)
+		s->dialplan = v;
+	return 0;
+}
+
 static void
 print_stats(const struct dp_app *app)
 {
+	struct summary s = {0};
+	dp_stats_snapshot(app, 0, summarise, &s);
 	printf("sipline: stats rx=%llu tx=%llu redirect=%llu forward=%llu response_fwd=%llu "
 	       "reject=%llu no_route=%llu ack_absorbed=%llu error_reply=%llu exception=%llu "
 	       "drops=%llu dialplan=%llu\n",
-			(unsigned long long)dp_app_counter(app, DP_C_RX_PKTS),
-			(unsigned long long)dp_app_counter(app, DP_C_TX_PKTS),
-			(unsigned long long)dp_app_counter(app, DP_C_ACT_REDIRECT),
-			(unsigned long long)(dp_app_counter(app, DP_C_ACT_FORWARD) +
-					dp_app_counter(app, DP_C_ACT_LOCATION) +
-					dp_app_counter(app, DP_C_ACT_IN_DIALOG)),
-			(unsigned long long)dp_app_counter(app, DP_C_ACT_RESPONSE_FWD),
-			(unsigned long long)dp_app_counter(app, DP_C_ACT_REJECT),
-			(unsigned long long)dp_app_counter(app, DP_C_ACT_NO_ROUTE),
-			(unsigned long long)dp_app_counter(app, DP_C_ACT_ACK_ABSORBED),
-			(unsigned long long)dp_app_counter(app, DP_C_ACT_ERROR_REPLY),
-			(unsigned long long)dp_app_counter(app, DP_C_EXC_PKTS),
-			(unsigned long long)({
-				uint64_t d = 0;
-				for (unsigned k = 0; k < DP_C__COUNT; k++)
-					if (strncmp(dp_counter_name(k), "drop_", 5) == 0)
-						d += dp_app_counter(app, k);
-				d;
-			}),
-			(unsigned long long)rules_swap_version(app->rules));
+			(unsigned long long)s.rx, (unsigned long long)s.tx,
+			(unsigned long long)s.redirect, (unsigned long long)s.forward,
+			(unsigned long long)s.response_fwd, (unsigned long long)s.reject,
+			(unsigned long long)s.no_route, (unsigned long long)s.ack_absorbed,
+			(unsigned long long)s.error_reply, (unsigned long long)s.exception,
+			(unsigned long long)s.drops, (unsigned long long)s.dialplan);
 	fflush(stdout);
 }
 

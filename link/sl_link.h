@@ -3,34 +3,48 @@
 #define SL_LINK_H
 
 /*
- * The local link between the control plane and the dataplane: a Unix stream
- * socket (the dataplane listens, mode 0600 in a 0750 directory; the control
- * plane connects). Both processes run on the same host, so structures travel
- * in host byte order; every frame starts with a header carrying a magic and
- * the protocol version, and a peer of another version is refused at HELLO.
+ * The local link between the control plane and the dataplane(s): a Unix
+ * stream socket (each dataplane listens, mode 0600 in a 0750 directory;
+ * the control plane connects to every dataplane it is configured with).
+ * Both processes run on the same host, so structures travel in host byte
+ * order; every frame starts with a header carrying a magic and the
+ * protocol version, and a frame of another version is refused (the
+ * connection is closed).
  *
  * Every request gets exactly one SL_MSG_RESULT (or the reply named below)
  * with the same seq. A compiled dialplan travels as a memfd passed with
  * SCM_RIGHTS beside SL_MSG_PLAN_PUSH, so plans of any size need no chunking.
  *
  *   control plane                       dataplane
- *   HELLO                 ------------> HELLO_ACK (plan version, sha, bindings)
- *   PLAN_PUSH + fd        ------------> RESULT (0, or -errno + errors)
- *   LOC_CLEAR / LOC_SET / LOC_DEL ----> RESULT
+ *   HELLO                 ------------> HELLO_ACK (plan version and sha, bindings,
+ *                                                  key fingerprint, ...)
+ *   PLAN_PUSH + fd [+ gateway states] -> RESULT (0, or -errno + errors)
+ *   SYNC_BEGIN            ------------> RESULT    mark-and-sweep re-sync of bindings:
+ *   LOC_SET ...           ------------> RESULT    bindings set during the sync are
+ *   SYNC_END              ------------> RESULT    marked; SYNC_END removes the others
+ *   LOC_SET / LOC_DEL     ------------> RESULT
  *   GW_STATE              ------------> RESULT
- *   STATS_GET             ------------> STATS
+ *   STATS_GET (cursor)    ------------> STATS (a page of counters by name)
  *   PING                  ------------> RESULT
  *
+ * Version 2 (this one) against 1: several dataplanes per control plane;
+ * bindings re-synced by mark-and-sweep (SYNC_BEGIN/SYNC_END replace
+ * LOC_CLEAR, so there is never a window without bindings); PLAN_PUSH may
+ * carry the gateway states for the new plan (no window where a down
+ * gateway is up); statistics travel by name, paged; HELLO_ACK carries the
+ * dataplane's signing-key fingerprint and its process id.
+ *
  * The dataplane keeps serving with its last state when the link drops; the
- * control plane re-syncs after reconnecting (HELLO tells it what the
- * dataplane has: it pushes the plan if the SHA-256 differs, then
- * LOC_CLEAR and every binding).
+ * control plane re-syncs after reconnecting: HELLO tells it what the
+ * dataplane has; it pushes the plan if the SHA-256 or version differs
+ * (with the gateway states), else sends every gateway state (GW_STATE),
+ * then re-syncs the bindings.
  */
 
 #include <stdint.h>
 
 #define SL_LINK_MAGIC 0x534c4b31u /* "SLK1" */
-#define SL_LINK_VERSION 1u
+#define SL_LINK_VERSION 2u
 #define SL_LINK_MAX_PAYLOAD (64u * 1024u)
 
 enum sl_msg_type {
@@ -40,11 +54,13 @@ enum sl_msg_type {
 	SL_MSG_PLAN_PUSH = 4,
 	SL_MSG_LOC_SET = 5,
 	SL_MSG_LOC_DEL = 6,
-	SL_MSG_LOC_CLEAR = 7,
+	/* 7 was LOC_CLEAR (version 1): replaced by SYNC_BEGIN/SYNC_END */
 	SL_MSG_GW_STATE = 8,
 	SL_MSG_STATS_GET = 9,
 	SL_MSG_STATS = 10,
 	SL_MSG_PING = 11,
+	SL_MSG_SYNC_BEGIN = 12,
+	SL_MSG_SYNC_END = 13,
 };
 
 struct sl_hdr {
@@ -59,6 +75,9 @@ struct sl_hello {
 	char who[32];    /* "sipline-control 0.1" */
 };
 
+/* Bytes of the signing-key fingerprint. */
+#define SL_KEY_FP_LEN 8
+
 struct sl_hello_ack {
 	uint64_t plan_version;
 	char plan_sha256[65];
@@ -66,6 +85,15 @@ struct sl_hello_ack {
 	uint32_t bindings;
 	uint32_t lcores;
 	uint64_t uptime_s;
+	/*
+	 * Fingerprint of the key that signs branches, To-tags and
+	 * Record-Routes: a one-way function of it, never the key. Dataplanes
+	 * of one deployment must show the same one.
+	 */
+	uint8_t key_fp[SL_KEY_FP_LEN];
+	uint32_t pid;
+	uint32_t gateways_down;  /* in the current plan */
+	char name[32];           /* the dataplane's name for logs and labels (its tap) */
 };
 
 /* Reply to every request but HELLO and STATS_GET. */
@@ -75,10 +103,16 @@ struct sl_result {
 	/* char text[len] */
 };
 
+/* sl_plan_push.flags */
+#define SL_PLAN_GW_STATES 1u  /* n_gw sl_gw_state follow: the complete set of down gateways */
+
 /* The blob (rules_plan_serialize()) is in the memfd passed with the frame. */
 struct sl_plan_push {
 	uint64_t size;   /* bytes of the blob in the memfd */
 	char name[64];   /* for logs */
+	uint32_t flags;  /* SL_PLAN_* */
+	uint32_t n_gw;   /* with SL_PLAN_GW_STATES: gateway states that follow */
+	/* struct sl_gw_state gw[n_gw]: applied to the new plan before it serves */
 };
 
 struct sl_loc_set {
@@ -95,6 +129,14 @@ struct sl_loc_del {
 	char aor[128];
 };
 
+/* SYNC_BEGIN / SYNC_END: one sync at a time per connection. */
+struct sl_sync {
+	uint32_t what;       /* SL_SYNC_* */
+	uint32_t count;      /* SYNC_END: LOC_SETs sent since SYNC_BEGIN (a check) */
+};
+
+#define SL_SYNC_BINDINGS 1u
+
 struct sl_gw_state {
 	char host[64];   /* gateway host as written in the dialplan */
 	uint16_t port;
@@ -102,13 +144,39 @@ struct sl_gw_state {
 	uint8_t down;       /* 1: down, 0: up */
 };
 
-/* STATS: counters in dataplane/core/dp_counters.h order, summed over workers. */
+/* STATS_GET: the page starting at cursor (0: the first). */
+struct sl_stats_get {
+	uint32_t cursor;
+	uint32_t flags;      /* SL_STATS_* */
+};
+
+#define SL_STATS_PER_WORKER 1u  /* also every counter per worker */
+
+/* STATS: header, then n records. */
 struct sl_stats {
-	uint32_t n;          /* counters that follow */
-	uint32_t pad;
+	uint32_t n;          /* records in this page */
+	uint32_t next;       /* cursor of the next page; 0: this was the last */
 	uint64_t plan_version;
 	uint64_t bindings;
-	/* uint64_t value[n] */
+	/* struct sl_stat records, each followed by its name */
 };
+
+/* sl_stat.kind */
+#define SL_STAT_COUNTER 0u   /* only grows (until the dataplane restarts) */
+#define SL_STAT_GAUGE 1u     /* a current value */
+/* sl_stat.worker for process-wide values and sums over the workers */
+#define SL_STAT_ALL 0xffffu
+
+struct sl_stat {
+	uint64_t value;
+	uint16_t worker;     /* worker id, or SL_STAT_ALL */
+	uint16_t code;       /* SIP status for the per-status tables ("sent", "relayed"), else 0 */
+	uint8_t kind;        /* SL_STAT_COUNTER or SL_STAT_GAUGE */
+	uint8_t name_len;    /* bytes of name after this struct (no NUL), then padding to 8 */
+	uint8_t pad[2];
+};
+
+/* Size of a record with a name of n bytes (8-byte aligned). */
+#define SL_STAT_SIZE(n) ((sizeof(struct sl_stat) + (n) + 7u) & ~7u)
 
 #endif

@@ -178,8 +178,9 @@ rules_swap_current(const struct rules_swap *sw)
 	return __atomic_load_n(&sw->cur, __ATOMIC_SEQ_CST);
 }
 
-int
-rules_swap_publish(struct rules_swap *sw, struct rules_plan *plan)
+static int
+publish(struct rules_swap *sw, struct rules_plan *plan, bool set_health, const uint32_t *down,
+		unsigned n_down)
 {
 	struct rules_inst *in, *old;
 	uint64_t v;
@@ -203,8 +204,12 @@ rules_swap_publish(struct rules_swap *sw, struct rules_plan *plan)
 	}
 	plan->h.version = v;
 	old = sw->cur;
-	if (old != NULL)
+	if (set_health) {
+		for (unsigned i = 0; i < n_down; i++)
+			rules_inst_gw_set(in, down[i], true);
+	} else if (old != NULL) {
 		rules_inst_gw_copy(in, old);
+	}
 	/* Everything above is written before the pointer: readers see a whole instance. */
 	__atomic_store_n(&sw->cur, in, __ATOMIC_SEQ_CST);
 	sw->version = v;
@@ -214,6 +219,19 @@ rules_swap_publish(struct rules_swap *sw, struct rules_plan *plan)
 	}
 	pthread_mutex_unlock(&sw->lock);
 	return 0;
+}
+
+int
+rules_swap_publish(struct rules_swap *sw, struct rules_plan *plan)
+{
+	return publish(sw, plan, false, NULL, 0);
+}
+
+int
+rules_swap_publish_health(struct rules_swap *sw, struct rules_plan *plan, const uint32_t *down,
+		unsigned n_down)
+{
+	return publish(sw, plan, true, down, n_down);
 }
 
 int

@@ -94,6 +94,15 @@ const struct rules_inst *rules_swap_current(const struct rules_swap *sw);
  */
 int rules_swap_publish(struct rules_swap *sw, struct rules_plan *plan);
 
+/*
+ * As rules_swap_publish(), but gateway health comes from down[] (gateway
+ * numbers of plan that start down; every other one starts up) instead of
+ * the old instance: a control plane's complete view, in force from the
+ * first packet the new plan sees.
+ */
+int rules_swap_publish_health(struct rules_swap *sw, struct rules_plan *plan,
+		const uint32_t *down, unsigned n_down);
+
 /* Compile path and publish it. Compile errors go to errs (-EINVAL). */
 int rules_swap_load_file(struct rules_swap *sw, const char *path,
 		const struct rules_compile_opts *opts, struct rules_errors *errs);

@@ -11,10 +11,14 @@ PACKAGES=(
     # libraries (pkg-config names in meson.build)
     libdpdk-dev dpdk dpdk-dev libhyperscan-dev libssl-dev libcmocka-dev
     libpcre2-dev libjansson-dev libnuma-dev libpcap-dev libbsd-dev
+    # control plane: store (SQLite, WAL) and metrics endpoint (HTTP)
+    libsqlite3-dev libmicrohttpd-dev
     # fuzzing and sanitizers
     clang llvm libclang-rt-14-dev
     # integration tests, demo, benchmarks
     iproute2 ethtool sip-tester kamailio tshark python3 procps psmisc
+    # control plane tests: the metrics endpoint read with curl, checked by promtool
+    curl prometheus util-linux
 )
 
 missing=()

@@ -179,6 +179,23 @@ dp_loc_clear(struct dp_loc *l)
 }
 
 unsigned
+dp_loc_sweep(struct dp_loc *l, uint32_t gen)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i <= l->mask; i++) {
+		struct dp_binding *b = slot_load(l, i);
+		if (b == NULL || b == TOMBSTONE || b->mark == gen)
+			continue;
+		slot_store(l, i, TOMBSTONE);
+		__atomic_store_n(&l->used, l->used - 1, __ATOMIC_RELAXED);
+		l->tombs++;
+		retire(l, b);
+		n++;
+	}
+	return n;
+}
+
+unsigned
 dp_loc_reclaim(struct dp_loc *l)
 {
 	unsigned n = l->n_retired;

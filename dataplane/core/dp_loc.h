@@ -31,6 +31,7 @@ struct dp_binding {
 	uint16_t port;
 	uint8_t transport;          /* enum sip_transport */
 	uint64_t expires;           /* absolute, seconds (CLOCK_REALTIME); 0: never */
+	uint32_t mark;              /* re-sync generation that last set it (dp_loc_sweep()) */
 };
 
 struct dp_loc;
@@ -51,8 +52,15 @@ void dp_loc_free(struct dp_loc *l);
 int dp_loc_set(struct dp_loc *l, const struct dp_binding *b);
 /* Writer: remove aor. 0 or -ENOENT. */
 int dp_loc_del(struct dp_loc *l, const char *aor, size_t len);
-/* Writer: remove everything (before a full re-sync). */
+/* Writer: remove everything. */
 void dp_loc_clear(struct dp_loc *l);
+/*
+ * Writer: the sweep of a mark-and-sweep re-sync. The control plane sets
+ * every binding it holds with mark = gen (a new generation per re-sync),
+ * then every binding with another mark is removed. Bindings are never
+ * missing in between, unlike clear-then-set. Returns how many were removed.
+ */
+unsigned dp_loc_sweep(struct dp_loc *l, uint32_t gen);
 /* Writer: free retired bindings (waits for one grace period if any). Returns how many. */
 unsigned dp_loc_reclaim(struct dp_loc *l);
 

@@ -9,12 +9,18 @@
  *     push FILE [--kamailio]         compile FILE and publish it (memfd + SCM_RIGHTS)
  *     loc-set AOR CONTACT IP[:PORT] [EXPIRES_S]
  *     loc-del AOR
- *     loc-clear
+ *     loc-clear                      an empty binding re-sync (SYNC_BEGIN, SYNC_END)
  *     gw HOST PORT up|down [udp|tcp|tls]
- *     stats                          counters, one "name value" per line
+ *     stats [--workers]              counters by name, one "name value" per line
+ *                                    (per worker "name{worker=N} value", per status
+ *                                    "sent{code=302} value")
+ *
+ * Operators use siplinectl (through sipline-control); this tool speaks the
+ * link protocol directly, for tests and for a dataplane run alone.
  *     ping
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +43,7 @@ usage(void)
 {
 	fprintf(stderr,
 		"usage: sipline-link [--socket PATH] COMMAND\n"
-		"  hello | ping | stats | loc-clear\n"
+		"  hello | ping | stats [--workers] | loc-clear\n"
 		"  push FILE [--kamailio]\n"
 		"  loc-set AOR CONTACT IP[:PORT] [EXPIRES_S]\n"
 		"  loc-del AOR\n"
@@ -166,25 +172,46 @@ cmd_loc_set(int s, int argc, char **argv)
 }
 
 static int
-cmd_stats(int s)
+cmd_stats(int s, bool workers)
 {
-	if (call(s, SL_MSG_STATS_GET, NULL, 0, -1, "stats"))
-		return 1;
-	const struct sl_stats *st = sl_rx_payload(&reply);
-	if (reply.hdr.type != SL_MSG_STATS || reply.hdr.len < sizeof(*st)) {
-		fprintf(stderr, "sipline-link: stats: unexpected reply\n");
-		return 1;
+	uint32_t cursor = 0;
+	for (unsigned page = 0; page < 64; page++) {
+		struct sl_stats_get g = {.cursor = cursor,
+			.flags = workers ? SL_STATS_PER_WORKER : 0};
+		if (call(s, SL_MSG_STATS_GET, &g, sizeof(g), -1, "stats"))
+			return 1;
+		const struct sl_stats *st = sl_rx_payload(&reply);
+		if (reply.hdr.type != SL_MSG_STATS || reply.hdr.len < sizeof(*st)) {
+			fprintf(stderr, "sipline-link: stats: unexpected reply\n");
+			return 1;
+		}
+		const unsigned char *p = (const unsigned char *)(st + 1);
+		const unsigned char *end = (const unsigned char *)st + reply.hdr.len;
+		for (uint32_t i = 0; i < st->n; i++) {
+			struct sl_stat v;
+			if ((size_t)(end - p) < sizeof(v))
+				break;
+			memcpy(&v, p, sizeof(v));
+			if ((size_t)(end - p) < SL_STAT_SIZE(v.name_len))
+				break;
+			const char *name = (const char *)p + sizeof(v);
+			if (v.code != 0)
+				printf("%.*s{code=%u} %llu\n", v.name_len, name, v.code,
+						(unsigned long long)v.value);
+			else if (v.worker != SL_STAT_ALL)
+				printf("%.*s{worker=%u} %llu\n", v.name_len, name, v.worker,
+						(unsigned long long)v.value);
+			else
+				printf("%.*s %llu\n", v.name_len, name, (unsigned long long)v.value);
+			p += SL_STAT_SIZE(v.name_len);
+		}
+		cursor = st->next;
+		sl_rx_reset(&reply);
+		if (cursor == 0)
+			return 0;
 	}
-	const unsigned char *v = (const unsigned char *)(st + 1);
-	unsigned n = st->n < DP_C__COUNT ? st->n : DP_C__COUNT;
-	printf("dialplan_version %llu\nlocation_bindings %llu\n",
-			(unsigned long long)st->plan_version, (unsigned long long)st->bindings);
-	for (unsigned k = 0; k < n && sizeof(*st) + (k + 1) * 8 <= reply.hdr.len; k++) {
-		uint64_t x;
-		memcpy(&x, v + k * 8, 8);
-		printf("%s %llu\n", dp_counter_name(k), (unsigned long long)x);
-	}
-	return 0;
+	fprintf(stderr, "sipline-link: stats: too many pages\n");
+	return 1;
 }
 
 int
@@ -215,9 +242,14 @@ main(int argc, char **argv)
 		const struct sl_hello_ack *a = sl_rx_payload(&reply);
 		if (reply.hdr.type != SL_MSG_HELLO_ACK || reply.hdr.len < sizeof(*a))
 			return 1;
-		printf("plan_version %llu\nplan_sha256 %s\nbindings %u\nlcores %u\nuptime_s %llu\n",
+		printf("plan_version %llu\nplan_sha256 %.64s\nbindings %u\nlcores %u\nuptime_s %llu\n"
+		       "pid %u\nname %.31s\ngateways_down %u\nkey_fp ",
 				(unsigned long long)a->plan_version, a->plan_sha256, a->bindings,
-				a->lcores, (unsigned long long)a->uptime_s);
+				a->lcores, (unsigned long long)a->uptime_s, a->pid, a->name,
+				a->gateways_down);
+		for (unsigned k = 0; k < SL_KEY_FP_LEN; k++)
+			printf("%02x", a->key_fp[k]);
+		printf("\n");
 		rc = 0;
 	} else if (strcmp(cmd, "ping") == 0) {
 		rc = call(s, SL_MSG_PING, NULL, 0, -1, "ping") ? 1 : result("ping");
@@ -230,7 +262,13 @@ main(int argc, char **argv)
 		snprintf(d.aor, sizeof(d.aor), "%s", argv[i]);
 		rc = call(s, SL_MSG_LOC_DEL, &d, sizeof(d), -1, "loc-del") ? 1 : result("loc-del");
 	} else if (strcmp(cmd, "loc-clear") == 0) {
-		rc = call(s, SL_MSG_LOC_CLEAR, NULL, 0, -1, "loc-clear") ? 1 : result("loc-clear");
+		/* Mark-and-sweep with nothing marked: every binding goes. */
+		struct sl_sync sy = {.what = SL_SYNC_BINDINGS};
+		rc = call(s, SL_MSG_SYNC_BEGIN, &sy, sizeof(sy), -1, "sync-begin") ? 1 :
+			result("sync-begin");
+		if (rc == 0)
+			rc = call(s, SL_MSG_SYNC_END, &sy, sizeof(sy), -1, "loc-clear") ? 1 :
+				result("loc-clear");
 	} else if (strcmp(cmd, "gw") == 0 && i + 2 < argc) {
 		struct sl_gw_state g = {{0}};
 		snprintf(g.host, sizeof(g.host), "%s", argv[i]);
@@ -241,7 +279,7 @@ main(int argc, char **argv)
 			strcmp(tp, "tls") == 0 ? RULES_TP_TLS : RULES_TP_UDP;
 		rc = call(s, SL_MSG_GW_STATE, &g, sizeof(g), -1, "gw") ? 1 : result("gw");
 	} else if (strcmp(cmd, "stats") == 0) {
-		rc = cmd_stats(s);
+		rc = cmd_stats(s, i < argc && strcmp(argv[i], "--workers") == 0);
 	} else {
 		rc = usage();
 	}

@@ -174,6 +174,37 @@ reader(void *arg)
 	return NULL;
 }
 
+/* Mark-and-sweep re-sync: what was set with the new mark stays, the rest goes. */
+static void
+test_sweep(void **state)
+{
+	(void)state;
+	struct dp_loc *l = dp_loc_create(64, no_sync, NULL);
+	assert_non_null(l);
+	struct dp_binding a = binding("a@x", "sip:a@192.0.2.1", "192.0.2.1", 5060, 0);
+	struct dp_binding b = binding("b@x", "sip:b@192.0.2.2", "192.0.2.2", 5060, 0);
+	struct dp_binding c = binding("c@x", "sip:c@192.0.2.3", "192.0.2.3", 5060, 0);
+	a.mark = b.mark = c.mark = 1;
+	assert_int_equal(dp_loc_set(l, &a), 0);
+	assert_int_equal(dp_loc_set(l, &b), 0);
+	assert_int_equal(dp_loc_set(l, &c), 0);
+	/* Re-sync 2 sends a and c only: b is swept, a and c never disappear. */
+	a.mark = c.mark = 2;
+	assert_int_equal(dp_loc_set(l, &a), 0);
+	assert_non_null(dp_loc_lookup(l, SIP_STR_LIT("b"), SIP_STR_LIT("x"), 0));
+	assert_int_equal(dp_loc_set(l, &c), 0);
+	assert_int_equal(dp_loc_sweep(l, 2), 1);
+	assert_int_equal(dp_loc_count(l), 2);
+	assert_non_null(dp_loc_lookup(l, SIP_STR_LIT("a"), SIP_STR_LIT("x"), 0));
+	assert_null(dp_loc_lookup(l, SIP_STR_LIT("b"), SIP_STR_LIT("x"), 0));
+	assert_non_null(dp_loc_lookup(l, SIP_STR_LIT("c"), SIP_STR_LIT("x"), 0));
+	/* An empty re-sync removes everything. */
+	assert_int_equal(dp_loc_sweep(l, 3), 2);
+	assert_int_equal(dp_loc_count(l), 0);
+	dp_loc_reclaim(l);
+	dp_loc_free(l);
+}
+
 static void
 test_concurrent_churn(void **state)
 {
@@ -233,6 +264,7 @@ main(void)
 		cmocka_unit_test(test_set_lookup_replace_delete),
 		cmocka_unit_test(test_any_domain_and_expiry),
 		cmocka_unit_test(test_capacity_and_bad_input),
+		cmocka_unit_test(test_sweep),
 		cmocka_unit_test(test_concurrent_churn),
 	};
 	return cmocka_run_group_tests_name("dp_loc", tests, NULL, NULL);

@@ -239,7 +239,7 @@ def cmd_ping6(a):
 # ---- the control link (link/sl_link.h) ----
 
 SL_MAGIC = 0x534C4B31
-SL_VERSION = 1
+SL_VERSION = 2
 SL_MAX_PAYLOAD = 64 * 1024
 HDR = struct.Struct("=IHHII")  # magic, version, type, seq, len (host order)
 T_RESULT, T_PLAN_PUSH, T_PING = 3, 4, 11

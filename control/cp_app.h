@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef CP_APP_H
+#define CP_APP_H
+
+/*
+ * sipline-control's process state: one struct owned by the event loop's
+ * thread, passed as the context of every method and callback. Modules:
+ *   cp_plan.c     dialplan lifecycle (compile off the loop, history, pushes)
+ *   cp_methods.c  the JSON-RPC methods (one action function per operation)
+ *   cp_rpcsrv.c   the control socket
+ *   main.c        start-up, signals, shutdown
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cp_config.h"
+#include "cp_dp.h"
+#include "cp_probe.h"
+
+struct cp_loop;
+struct cp_rpc;
+struct cp_rpcsrv;
+struct cp_store;
+struct cp_metrics;
+struct rules_plan;
+
+/* The control plane's own counters, declared once: X(name, help). */
+#define CP_COUNTERS(X) \
+	X(RPC_REQUESTS, "JSON-RPC calls handled") \
+	X(RPC_ERRORS, "JSON-RPC calls answered with an error") \
+	X(RPC_CLIENTS_REFUSED, "control socket connections refused (max_clients)") \
+	X(RPC_CLIENTS_DROPPED, "control socket clients disconnected (request too large, not reading)") \
+	X(DIALPLAN_PUSHES, "dialplan versions accepted") \
+	X(DIALPLAN_REFUSED, "dialplan pushes refused (compile errors, conflicts)") \
+	X(DIALPLAN_NOOP, "dialplan pushes of the serving text (no new version)") \
+	X(DIALPLAN_ROLLBACKS, "rollbacks (each also a push)") \
+	X(DATAPLANE_PUSH_OK, "plans published by a dataplane") \
+	X(DATAPLANE_PUSH_FAILED, "plan pushes a dataplane refused or did not answer") \
+	X(DATAPLANE_CONNECTS, "control link connections established") \
+	X(DATAPLANE_DISCONNECTS, "control link connections lost") \
+	X(DATAPLANE_RESYNCS, "dataplanes re-synced after connecting") \
+	X(GATEWAY_TRANSITIONS, "gateway effective state changes (probes or admin)") \
+	X(GW_STATE_SENT, "gateway states sent to dataplanes")
+
+enum cp_counter {
+#define CP_COUNTER_ENUM(n, h) CP_C_##n,
+	CP_COUNTERS(CP_COUNTER_ENUM)
+#undef CP_COUNTER_ENUM
+	CP_C__COUNT
+};
+
+const char *cp_counter_name(enum cp_counter c);
+const char *cp_counter_help(enum cp_counter c);
+
+/* The plan being served. */
+struct cp_plan_cur {
+	uint64_t version;          /* 0: none yet */
+	char sha256[65];
+	int64_t created;
+	char *caller;
+	char *source;
+	char *text;
+	size_t text_len;
+	struct rules_plan *plan;   /* compiled (NULL while the start-up compile runs) */
+	int memfd;                 /* the serialized plan, for pushes; -1 */
+	uint64_t blob_len;
+	uint32_t rules;
+};
+
+struct cp_plan_queue;
+
+struct cp_app {
+	struct cp_config cfg;
+	const char *config_path;   /* NULL: defaults and -o only */
+	char **overrides;          /* -o option=value, re-applied on reload */
+	unsigned n_overrides;
+	struct cp_loop *loop;
+	struct cp_rpc *rpc;
+	struct cp_rpcsrv *srv;
+	struct cp_store *store;
+	struct cp_dps *dps;
+	struct cp_probe *probe;
+	struct cp_metrics *metrics;
+	int64_t started;           /* wall seconds */
+	uint64_t started_ms;       /* monotonic */
+	struct cp_plan_cur cur;
+	struct cp_plan_queue *pq;
+	uint64_t cnt[CP_C__COUNT];
+	/* stats.reset: per dataplane, the values at the reset (name/worker/code order of the read) */
+	struct cp_dp_stats base[CP_MAX_DATAPLANES];
+	uint64_t cnt_base[CP_C__COUNT];
+	bool stopping;
+};
+
+/* Log a line to stderr (journald adds the time): "sipline-control: ...". */
+void cp_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- cp_plan.c ---- */
+
+/* Load the newest plan from the store and compile it off the loop. 0 or -errno. */
+int cp_plan_init(struct cp_app *app, char *err, size_t errlen);
+void cp_plan_fini(struct cp_app *app);
+/* A dataplane said HELLO: push the plan if it differs, gateway states, bindings. */
+void cp_plan_resync(struct cp_app *app, struct cp_dp *dp);
+/* Send one gateway's state to every ready dataplane. */
+void cp_plan_gw_broadcast(struct cp_app *app, const struct cp_gw *g);
+/* Compile running or queued. */
+unsigned cp_plan_busy(const struct cp_app *app);
+/* Bitmap of down gateways numbered as in app->cur.plan (for explain); NULL if no plan. */
+uint64_t *cp_plan_gw_bitmap(struct cp_app *app);
+
+struct cp_rpc_req;
+
+/* What a push or validate asks for (strings copied by cp_plan_submit()). */
+struct cp_push {
+	const char *text;
+	size_t len;
+	const char *source;        /* name in errors and history: "operator.dialplan" */
+	const char *note;          /* "rollback to 3", or NULL */
+	bool has_base;
+	uint64_t base_version;
+	bool dry_run;
+	bool validate;             /* compile only; never stored */
+	bool rollback;
+};
+
+/* Queue a push/validate; completes req. */
+void cp_plan_submit(struct cp_app *app, const struct cp_push *p, struct cp_rpc_req *req);
+
+/* ---- cp_methods.c ---- */
+
+/* Register every method of this part. 0 or -errno. */
+int cp_methods_register(struct cp_app *app);
+/* The Prometheus page (malloc()ed). */
+char *cp_metrics_render(void *app, size_t *len);
+
+/* ---- cp_rpcsrv.c ---- */
+
+struct cp_rpcsrv_conf {
+	const char *path;
+	const char *group;          /* "" : the process' group */
+	unsigned mode;
+	uint64_t max_request;
+	uint64_t max_write_queue;
+	unsigned max_clients;
+};
+
+struct cp_rpcsrv *cp_rpcsrv_start(struct cp_app *app, const struct cp_rpcsrv_conf *c,
+		char *err, size_t errlen);
+void cp_rpcsrv_set_limits(struct cp_rpcsrv *s, const struct cp_rpcsrv_conf *c);
+void cp_rpcsrv_stop(struct cp_rpcsrv *s);
+unsigned cp_rpcsrv_clients(const struct cp_rpcsrv *s);
+
+#endif

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#ifndef CP_CONFIG_H
+#define CP_CONFIG_H
+
+/*
+ * sipline-control's configuration: a file of `option value` lines (`#`
+ * comments, blank lines), the same style as the dataplane's --config, and
+ * `-o option=value` on the command line. Every option is declared once in
+ * cp_config.c's table, which also prints --help and checks values; errors
+ * name file:line. Options marked "restart" in --help keep their old value
+ * on SIGHUP (with a log line); the others take effect at once.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define CP_MAX_DATAPLANES 8
+#define CP_PATH_MAX 256
+
+enum cp_key_policy {
+	CP_KEY_WARN = 0,   /* log dataplanes whose key fingerprint differs, keep them */
+	CP_KEY_REFUSE = 1, /* disconnect them (the first one seen sets the reference) */
+};
+
+struct cp_config {
+	char socket[CP_PATH_MAX];
+	char socket_group[64];
+	unsigned socket_mode;
+	unsigned n_dataplanes;
+	char dataplane[CP_MAX_DATAPLANES][CP_PATH_MAX];
+	char store[CP_PATH_MAX];
+	unsigned history;
+	char dialplan_dir[CP_PATH_MAX];
+	uint64_t max_request;
+	unsigned max_clients;
+	uint64_t max_write_queue;
+	unsigned push_queue;
+	uint64_t push_timeout_ms;
+	char metrics[128];
+	uint64_t stats_poll_ms;
+	uint64_t reconnect_min_ms;
+	uint64_t reconnect_max_ms;
+	enum cp_key_policy key_mismatch;
+	bool probe;
+	uint64_t probe_interval_ms;
+	unsigned probe_jitter;     /* percent of the interval, each way */
+	uint64_t probe_timeout_ms;
+	unsigned probe_down;
+	unsigned probe_up;
+	char probe_codes[128];
+	char probe_bind4[64];
+	char probe_bind6[64];
+	unsigned probe_port;
+};
+
+/* Defaults (documented in --help and docs/control.md). */
+void cp_config_defaults(struct cp_config *c);
+
+/*
+ * Read the file at path into c (on top of what c holds). 0, or -errno with
+ * "path:line: message" in err.
+ */
+int cp_config_load(struct cp_config *c, const char *path, char *err, size_t errlen);
+
+/* One "option value" (or "option=value") setting; where names it in errors. 0 or -EINVAL. */
+int cp_config_set(struct cp_config *c, const char *line, const char *where, char *err,
+		size_t errlen);
+
+/* Checks across options (after loading). 0 or -EINVAL with a message. */
+int cp_config_check(const struct cp_config *c, char *err, size_t errlen);
+
+/* Every option with its default and meaning, for --help. */
+void cp_config_usage(FILE *out);
+
+/*
+ * After a reload: copy the options that need a restart from old into new
+ * and log which ones changed (reported through the log callback).
+ */
+void cp_config_keep_restart_only(struct cp_config *nc, const struct cp_config *old,
+		void (*log)(const char *msg, void *ctx), void *ctx);
+
+/* Parse a probe_codes list ("200-299,404") into a bitmap of codes 100..699. 0 or -EINVAL. */
+int cp_config_parse_codes(const char *text, uint64_t bits[10]);
+
+#endif
