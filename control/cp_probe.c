@@ -65,8 +65,8 @@ cp_gw_probe_name(enum cp_gw_probe p)
 {
 	switch (p) {
 	case CP_GW_PROBED: return "probed";
-	case CP_GW_NOT_UDP: return "not probed: TCP/TLS transport (comes with control plane part 2)";
-	case CP_GW_NOT_ADDRESS: return "not probed: host name (DNS resolution comes later)";
+	case CP_GW_NOT_UDP: return "not probed: TCP/TLS (next release)";
+	case CP_GW_NOT_ADDRESS: return "not probed: host name (no DNS yet)";
 	}
 	return "?";
 }

@@ -569,7 +569,7 @@ cp_rpc_handle(struct cp_rpc *rpc, const char *line, size_t len, const struct cp_
 	b->started = 1;
 	if (peer == NULL)
 		peer = &nobody;
-	in = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+	in = json_loadb(line, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (in == NULL) {
 		char msg[256];
 		snprintf(msg, sizeof(msg), "%s (at byte %d)", jerr.text, jerr.position);

@@ -30,18 +30,6 @@
 
 static struct cp_app the_app;
 
-void
-cp_log(const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "sipline-control: %s\n", line);
-	fflush(stderr);
-}
-
 /*
  * systemd's readiness protocol (sd_notify(3)) without libsystemd: one
  * datagram to $NOTIFY_SOCKET ("@name" is an abstract socket). No-op

@@ -234,6 +234,30 @@ call(const char *method, json_t *params, json_t **result, bool quiet, const char
 
 /* ---- output ---- */
 
+/* Wall-clock times are shown as local date and time. */
+static bool
+is_time_key(const char *k)
+{
+	return k != NULL && (!strcmp(k, "created") || !strcmp(k, "since") ||
+			!strcmp(k, "last_probe") || !strcmp(k, "started") || !strcmp(k, "read_at"));
+}
+
+static char *
+scalar_k(const char *key, const json_t *v)
+{
+	if (is_time_key(key) && json_is_integer(v) && !json_out) {
+		char buf[32];
+		time_t t = (time_t)json_integer_value(v);
+		struct tm tm;
+		if (t == 0)
+			return strdup("-");
+		localtime_r(&t, &tm);
+		strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
+		return strdup(buf);
+	}
+	return NULL;
+}
+
 static char *
 scalar(const json_t *v)
 {
@@ -281,7 +305,9 @@ table(const json_t *rows, const char *indent)
 	json_array_foreach(rows, i, row) {
 		for (size_t c = 0; c < ncol; c++) {
 			json_t *v = json_object_get(row, cols[c]);
-			char *s = v ? scalar(v) : strdup("");
+			char *s = v ? scalar_k(cols[c], v) : NULL;
+			if (s == NULL)
+				s = v ? scalar(v) : strdup("");
 			if (s && strlen(s) > w[c])
 				w[c] = strlen(s) > 60 ? 60 : strlen(s);
 			free(s);
@@ -301,7 +327,9 @@ table(const json_t *rows, const char *indent)
 		printf("%s", indent);
 		for (size_t c = 0; c < ncol; c++) {
 			json_t *v = json_object_get(row, cols[c]);
-			char *s = v ? scalar(v) : strdup("");
+			char *s = v ? scalar_k(cols[c], v) : NULL;
+			if (s == NULL)
+				s = v ? scalar(v) : strdup("");
 			printf("%-*.*s%s", (int)w[c], 60, s ? s : "", c + 1 < ncol ? "  " : "\n");
 			free(s);
 		}
@@ -320,7 +348,9 @@ show_object(const json_t *o, const char *indent)
 	json_object_foreach((json_t *)o, k, v) {
 		if (json_is_object(v) || json_is_array(v))
 			continue;
-		char *s = scalar(v);
+		char *s = scalar_k(k, v);
+		if (s == NULL)
+			s = scalar(v);
 		printf("%s%-*s  %s\n", indent, (int)w, k, s ? s : "");
 		free(s);
 	}
