@@ -16,7 +16,9 @@
 /* Bytes of requests queued for one dataplane before cp_dp_request() says -ENOBUFS. */
 #define WQ_MAX (8u * 1024 * 1024)
 /* HELLO and small requests: a dataplane that does not answer within this is stuck. */
-#define HELLO_TIMEOUT_MS 5000
+#define HELLO_TIMEOUT_MS 10000
+/* Statistics pages: the answer waits for a main lcore that may be busy. */
+#define STATS_TIMEOUT_MS 20000
 /* STATS pages: at most this many per read (a runaway cursor cannot loop forever). */
 #define STATS_MAX_PAGES 64
 
@@ -364,10 +366,12 @@ dp_down(struct cp_dp *dp, const char *why)
 	dp->stats_busy = false;
 	cp_dp_stats_clear(&dp->next_stats);
 	set_state(dp, CP_DP_DOWN);
+	bool repeated = why != NULL && strcmp(why, dp->info.last_error) == 0;
 	if (why != NULL)
 		snprintf(dp->info.last_error, sizeof(dp->info.last_error), "%s", why);
 	if (was_up) {
-		dlog(dp, "link down: %s", why ? why : "closed");
+		if (!repeated)
+			dlog(dp, "link down: %s", why ? why : "closed");
 		fail_pending(dp);
 		if (dp->set->ops.on_down)
 			dp->set->ops.on_down(dp, dp->set->ops.ctx);
@@ -398,11 +402,25 @@ on_hello_ack(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 	dp->info.hello.plan_sha256[64] = '\0';
 	dp->info.hello.name[sizeof(dp->info.hello.name) - 1] = '\0';
 	char fp[2 * SL_KEY_FP_LEN + 1], ref[2 * SL_KEY_FP_LEN + 1];
-	for (unsigned i = 0; i < SL_KEY_FP_LEN; i++) {
+	for (unsigned i = 0; i < SL_KEY_FP_LEN; i++)
 		snprintf(fp + 2 * i, 3, "%02x", dp->info.hello.key_fp[i]);
-		snprintf(ref + 2 * i, 3, "%02x", s->fp[i]);
-	}
+	/*
+	 * The reference is the key of the dataplanes connected now (a
+	 * dataplane restarted with a new random key alone is fine); with none,
+	 * this one sets it.
+	 */
 	dp->info.key_mismatch = false;
+	s->have_fp = false;
+	for (unsigned i = 0; i < s->n; i++) {
+		const struct cp_dp *o = s->dp[i];
+		if (o != dp && (o->info.state == CP_DP_SYNC || o->info.state == CP_DP_READY)) {
+			memcpy(s->fp, o->info.hello.key_fp, SL_KEY_FP_LEN);
+			s->have_fp = true;
+			break;
+		}
+	}
+	for (unsigned i = 0; i < SL_KEY_FP_LEN; i++)
+		snprintf(ref + 2 * i, 3, "%02x", s->fp[i]);
 	if (!s->have_fp) {
 		memcpy(s->fp, dp->info.hello.key_fp, SL_KEY_FP_LEN);
 		s->have_fp = true;
@@ -410,14 +428,15 @@ on_hello_ack(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 		dp->info.key_mismatch = true;
 		if (s->conf.key_refuse) {
 			char why[160];
-			snprintf(why, sizeof(why), "signing-key fingerprint %s differs from %s "
-					"(key_mismatch refuse): branches and To-tags would not match", fp, ref);
-			dlog(dp, "refused: %s", why);
+			snprintf(why, sizeof(why), "signing-key fingerprint %s differs from the other "
+					"dataplanes' %s (key_mismatch refuse): give every node the same key",
+					fp, ref);
 			dp_down(dp, why);
 			return;
 		}
 		dlog(dp, "WARNING: signing-key fingerprint %s differs from the other dataplanes' "
-				"%s: give every node the same --secret", fp, ref);
+				"%s: branches, To-tags and Record-Routes will not match across nodes; give "
+				"every node the same key", fp, ref);
 	}
 	dp->backoff_ms = 0;
 	dlog(dp, "connected (pid %u, %s): plan version %llu sha256 %.16s..., %u bindings, "
@@ -476,18 +495,39 @@ dp_connect(struct cp_dp *dp)
 		dp_down(dp, "cannot queue HELLO");
 }
 
-/* Pending requests past their deadline: the dataplane is stuck; reconnect. */
+/*
+ * Requests past their deadline are failed (their callbacks get NULL; a
+ * late answer is then ignored). A dataplane that does not answer HELLO is
+ * dropped and retried; later requests only fail: a main lcore starved for
+ * a while must not cost a re-sync.
+ */
 static int64_t
 on_check(struct cp_loop *l, void *ctx)
 {
 	struct cp_dp *dp = ctx;
 	uint64_t now = cp_now_ms();
 	(void)l;
-	for (struct pend *p = dp->pend_head; p != NULL; p = p->next) {
-		if (now >= p->deadline) {
-			dp_down(dp, "a request got no answer in time");
-			break;
+	if (dp->info.state == CP_DP_HELLO && dp->pend_head != NULL &&
+			now >= dp->pend_head->deadline) {
+		dp_down(dp, "no answer to HELLO in time");
+		return 500;
+	}
+	for (struct pend **pp = &dp->pend_head, *prev = NULL; *pp != NULL;) {
+		struct pend *p = *pp;
+		if (now < p->deadline) {
+			prev = p;
+			pp = &p->next;
+			continue;
 		}
+		*pp = p->next;
+		if (dp->pend_tail == p)
+			dp->pend_tail = prev;
+		dlog(dp, "a request (seq %u) got no answer in time", p->seq);
+		if (p->cb)
+			p->cb(dp, NULL, p->arg);
+		free(p);
+		if (dp->fd < 0)
+			break; /* the callback dropped the link */
 	}
 	return 500;
 }
@@ -556,7 +596,7 @@ static void
 stats_page(struct cp_dp *dp, uint32_t cursor)
 {
 	struct sl_stats_get g = {.cursor = cursor, .flags = SL_STATS_PER_WORKER};
-	if (cp_dp_request(dp, SL_MSG_STATS_GET, &g, sizeof(g), -1, HELLO_TIMEOUT_MS, on_stats,
+	if (cp_dp_request(dp, SL_MSG_STATS_GET, &g, sizeof(g), -1, STATS_TIMEOUT_MS, on_stats,
 			NULL) != 0) {
 		dp->stats_busy = false;
 		cp_dp_stats_clear(&dp->next_stats);

@@ -778,9 +778,9 @@ static const struct cp_rpc_param p_explain[] = {
 };
 static const struct cp_rpc_param p_gw_set[] = {
 	{"host", CP_T_STRING, true, "gateway host as in the dialplan"},
+	{"state", CP_T_STRING, true, "up, down (forced) or auto (follow the probes)"},
 	{"port", CP_T_INT, false, "gateway port (default 5060)"},
 	{"transport", CP_T_STRING, false, "udp (default), tcp or tls"},
-	{"state", CP_T_STRING, true, "up, down (forced) or auto (follow the probes)"},
 	{NULL, 0, false, NULL},
 };
 static const struct cp_rpc_param p_gw_probe[] = {
@@ -962,6 +962,11 @@ cp_metrics_render(void *ctx, size_t *len)
 			bool counter = v->kind == SL_STAT_COUNTER;
 			if (strcmp(v->name, "sent") == 0 || strcmp(v->name, "relayed") == 0)
 				snprintf(name, sizeof(name), "sipline_dataplane_responses_%s_total", v->name);
+			else if (!counter && strlen(v->name) > 2 &&
+					strcmp(v->name + strlen(v->name) - 2, "_s") == 0)
+				/* Prometheus spells units out: uptime_s -> uptime_seconds. */
+				snprintf(name, sizeof(name), "sipline_dataplane_%.*s_seconds",
+						(int)strlen(v->name) - 2, v->name);
 			else
 				snprintf(name, sizeof(name), "sipline_dataplane_%s%s", v->name,
 						counter ? "_total" : "");

@@ -748,54 +748,62 @@ main(int argc, char **argv)
 	params = json_object();
 	bool file_push = !strcmp(method, "dialplan.push") || !strcmp(method, "dialplan.validate");
 	size_t next_pos = 0;
-	for (; i < argc; i++) {
-		const char *a = argv[i], *eq = strchr(a, '=');
-		char name[64];
-		const char *val;
-		if (file_push && (eq == NULL || strncmp(a, "file=", 5) == 0)) {
-			const char *path = eq ? eq + 1 : a;
-			size_t len;
-			char *text = read_file(path, &len);
-			if (text == NULL)
-				return EXIT_USAGE;
-			json_object_set_new(params, "text", json_stringn(text, len));
-			json_object_set_new(params, "source", json_string(strcmp(path, "-") ? path :
-					"stdin"));
-			free(text);
-			continue;
-		}
-		if (eq != NULL) {
-			snprintf(name, sizeof(name), "%.*s", (int)(eq - a), a);
-			val = eq + 1;
-		} else {
-			/* A bare argument: the next parameter (in the method's order) not given yet. */
-			const json_t *p = NULL;
-			while ((p = json_array_get(plist, next_pos)) != NULL &&
-					json_object_get(params, json_string_value(json_object_get(p, "name"))))
+	/* Two passes: key=value first, then bare arguments fill the parameters left, in order. */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int k = i; k < argc; k++) {
+			const char *a = argv[k], *eq = strchr(a, '=');
+			char name[64];
+			const char *val;
+			bool bare = eq == NULL || (file_push && strncmp(a, "file=", 5) == 0);
+			if (bare != (pass == 1))
+				continue;
+			if (file_push && bare) {
+				const char *path = eq ? eq + 1 : a;
+				size_t len;
+				char *text = read_file(path, &len);
+				if (text == NULL)
+					return EXIT_USAGE;
+				json_object_set_new(params, "text", json_stringn(text, len));
+				json_object_set_new(params, "source", json_string(strcmp(path, "-") ?
+						path : "stdin"));
+				free(text);
+				continue;
+			}
+			if (!bare) {
+				snprintf(name, sizeof(name), "%.*s", (int)(eq - a), a);
+				val = eq + 1;
+			} else {
+				const json_t *p = NULL;
+				while ((p = json_array_get(plist, next_pos)) != NULL &&
+						json_object_get(params,
+							json_string_value(json_object_get(p, "name"))))
+					next_pos++;
+				if (p == NULL) {
+					fprintf(stderr, "siplinectl: %s: too many arguments at '%s'\n",
+							method, a);
+					return EXIT_USAGE;
+				}
+				snprintf(name, sizeof(name), "%s",
+						json_string_value(json_object_get(p, "name")));
+				val = a;
 				next_pos++;
-			if (p == NULL) {
-				fprintf(stderr, "siplinectl: %s: too many arguments at '%s'\n", method, a);
+			}
+			const char *type = NULL;
+			size_t n;
+			json_t *p;
+			json_array_foreach(plist, n, p)
+				if (strcmp(json_string_value(json_object_get(p, "name")), name) == 0)
+					type = json_string_value(json_object_get(p, "type"));
+			if (type == NULL) {
+				fprintf(stderr, "siplinectl: %s has no parameter '%s' (siplinectl %s "
+						"--help)\n", method, name, group);
 				return EXIT_USAGE;
 			}
-			snprintf(name, sizeof(name), "%s", json_string_value(json_object_get(p, "name")));
-			val = a;
-			next_pos++;
+			json_t *v = convert(type, name, val);
+			if (v == NULL)
+				return EXIT_USAGE;
+			json_object_set_new(params, name, v);
 		}
-		const char *type = NULL;
-		size_t k;
-		json_t *p;
-		json_array_foreach(plist, k, p)
-			if (strcmp(json_string_value(json_object_get(p, "name")), name) == 0)
-				type = json_string_value(json_object_get(p, "type"));
-		if (type == NULL) {
-			fprintf(stderr, "siplinectl: %s has no parameter '%s' (siplinectl %s --help)\n",
-					method, name, group);
-			return EXIT_USAGE;
-		}
-		json_t *v = convert(type, name, val);
-		if (v == NULL)
-			return EXIT_USAGE;
-		json_object_set_new(params, name, v);
 	}
 	json_decref(help);
 
