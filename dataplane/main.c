@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,6 +70,31 @@ die(const char *fmt, ...)
 	fputc('\n', stderr);
 	rte_eal_cleanup();
 	exit(1);
+}
+
+/*
+ * systemd's readiness protocol (sd_notify(3)) without libsystemd: one
+ * datagram to $NOTIFY_SOCKET ("@name": abstract). No-op without systemd.
+ */
+static void
+notify(const char *state)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
+			strlen(path) >= sizeof(sa.sun_path))
+		return;
+	size_t n = strlen(path);
+	memcpy(sa.sun_path, path, n);
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0';
+	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return;
+	if (sendto(s, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
+			(socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
+		fprintf(stderr, "sipline: sd_notify %s: %s\n", state, strerror(errno));
+	close(s);
 }
 
 static uint64_t
@@ -317,11 +344,13 @@ main(int argc, char **argv)
 	}
 	printf("sipline: running\n");
 	fflush(stdout);
+	notify("READY=1");
 
 	main_loop(app);
 
 	if (reload.running)
 		pthread_join(reload.th, NULL); /* workers must be there for its grace period */
+	notify("STOPPING=1");
 	printf("sipline: stopping\n");
 	__atomic_store_n(&app->quit, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();

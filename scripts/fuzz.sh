@@ -23,7 +23,7 @@ ROOT=$(pwd)
 CORPUS=${SIPLINE_CORPUS:-$ROOT/../shared/corpus}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
-ALL_TARGETS=(fuzz_msg fuzz_uri)
+ALL_TARGETS=(fuzz_msg fuzz_uri fuzz_rpc fuzz_link)
 if [ $# -gt 0 ]; then
     TARGETS=("$@")
 else
@@ -76,6 +76,43 @@ for f in "$WORK"/msg/*; do
         }'
 done
 
+# JSON-RPC seeds: requests, batches, notifications, every parameter type.
+mkdir -p "$WORK/rpc" "$WORK/link"
+n=0
+while IFS= read -r line; do
+    n=$((n + 1))
+    printf '%s' "$line" >"$WORK/rpc/seed-$n.json"
+done <<'JSON'
+{"jsonrpc":"2.0","id":1,"method":"f.echo","params":{"r":1,"s":"x","i":2,"b":true,"o":{},"a":[],"x":null}}
+{"jsonrpc":"2.0","id":"a","method":"f.echo","params":[1,"s",true]}
+[{"jsonrpc":"2.0","id":1,"method":"f.later"},{"jsonrpc":"2.0","method":"f.echo","params":{"r":1}},{"jsonrpc":"2.0","id":2,"method":"f.err","params":{"r":-32001}}]
+{"jsonrpc":"2.0","id":3,"method":"f.page","params":{"cursor":"3","limit":2}}
+{"jsonrpc":"2.0","id":4,"method":"system.methodHelp","params":["f.echo"]}
+{"jsonrpc":"2.0","id":5,"method":"system.listMethods"}
+[]
+{"jsonrpc":"2.0","method":"nope"}
+JSON
+# Link seeds: a HELLO, a RESULT, a STATS page with two records, two frames in one.
+"${PYTHON:-python3}" - "$WORK/link" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def frame(t, seq, payload, version=2):
+    return struct.pack("=IHHII", 0x534C4B31, version, t, seq, len(payload)) + payload
+def stat(name, value, worker=0xffff, code=0, kind=0):
+    b = struct.pack("=QHHBB2x", value, worker, code, kind, len(name)) + name
+    return b + b"\0" * (-len(b) % 8)
+stats = struct.pack("=IIQQ", 2, 0, 3, 0) + stat(b"rx_pkts", 7) + stat(b"sent", 1, code=302)
+seeds = {
+    "hello": frame(1, 1, b"sipline-control".ljust(32, b"\0")),
+    "result": frame(3, 2, struct.pack("=iI", -22, 5) + b"error"),
+    "stats": frame(10, 3, stats),
+    "two": frame(11, 4, b"") + frame(3, 4, struct.pack("=iI", 0, 0)),
+    "v1": frame(11, 5, b"", version=1),
+}
+for k, v in seeds.items():
+    open("%s/seed-%s" % (d, k), "wb").write(v)
+PY
+
 # ---- run ----
 mkdir -p "$BUILD/artifacts" "$BUILD/logs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
@@ -88,9 +125,11 @@ for t in "${TARGETS[@]}"; do
     log="$BUILD/logs/$t.log"
     echo "fuzz: $t for ${SECS}s (seeds: $(find "$seeds" -type f | wc -l), log: $log)"
     rc=0
+    dict=()
+    case $t in fuzz_msg | fuzz_uri) dict=(-dict=tests/fuzz/sip.dict) ;; esac
     "$BUILD/tests/fuzz/$t" \
         -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
-        -dict=tests/fuzz/sip.dict -print_final_stats=1 \
+        "${dict[@]}" -print_final_stats=1 \
         -artifact_prefix="$BUILD/artifacts/$t-" \
         "$BUILD/corpus/$t" "$seeds" > "$log" 2>&1 || rc=$?
     after=$(find "$BUILD/artifacts" -type f | wc -l)
