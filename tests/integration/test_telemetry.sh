@@ -64,7 +64,8 @@ for n, least in (("act_options_reply", 1), ("act_redirect", 1), ("act_no_route",
     want(stats.get(n, 0) >= least, "%s = %r, expected at least %d" % (n, stats.get(n), least))
 state = ("dialplan_version", "uptime_s", "location_bindings", "neighbours", "worker_lcores",
          "exc_to_kernel", "exc_from_kernel", "exc_via_kernel", "exc_drops", "neigh_requests",
-         "neigh_req_drops", "neigh_route_errors", "neigh_full", "neigh_nl_errors")
+         "neigh_req_drops", "neigh_route_lookups", "neigh_route_errors", "neigh_updates",
+         "neigh_snooped", "neigh_full", "neigh_nl_resyncs", "neigh_nl_errors")
 for n in state:
     want(isinstance(stats.get(n), int), "/sipline/stats: no integer '%s'" % n)
 want(stats.get("exc_to_kernel", 0) >= 1, "exc_to_kernel %r: ARP went to the kernel" % stats.get("exc_to_kernel"))
