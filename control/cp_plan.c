@@ -54,6 +54,12 @@ struct cp_plan_queue {
 	struct job *head, *tail;
 	unsigned n;
 	bool running;
+	/*
+	 * PLAN_PUSHes not answered yet. The next job waits for them: a
+	 * dataplane loads one plan at a time (a second push while it loads
+	 * would be refused with -EBUSY).
+	 */
+	unsigned inflight;
 };
 
 /* A push to the dataplanes in progress: the call completes when all answered. */
@@ -202,17 +208,18 @@ fanout_done(struct fanout *f)
 }
 
 struct dp_push {
+	struct cp_app *app;
 	struct fanout *f;           /* NULL: a re-sync push */
 	uint64_t version;
 };
 
-static void sync_after_plan(struct cp_app *app, struct cp_dp *dp);
+static void send_gw(struct cp_app *app, struct cp_dp *dp, const struct cp_gw *g);
 
 static void
 on_push_reply(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 {
 	struct dp_push *p = arg;
-	struct cp_app *app = p->f ? p->f->app : NULL;
+	struct cp_app *app = p->app;
 	const char *text;
 	uint32_t tl;
 	int st = cp_dp_result(rx, &text, &tl);
@@ -239,7 +246,17 @@ on_push_reply(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 	if (rx != NULL && st != 0)
 		cp_log("dataplane %s refused plan version %llu: %s%.*s", path,
 				(unsigned long long)p->version, tl ? "" : strerror(-st), (int)tl, text);
+	/*
+	 * The push carried the gateway states as they were when it was sent; a
+	 * change while the dataplane loaded the plan may have gone to the old
+	 * plan. Send them all again now that the new one serves (a few frames).
+	 */
+	if (rx != NULL && st == 0 && app->probe != NULL)
+		for (unsigned i = 0; i < cp_probe_count(app->probe); i++)
+			send_gw(app, dp, cp_probe_gw(app->probe, i));
 	free(p);
+	if (app->pq != NULL && --app->pq->inflight == 0)
+		start_next(app);
 }
 
 static int
@@ -250,6 +267,7 @@ push_to(struct cp_app *app, struct cp_dp *dp, struct fanout *f)
 	struct dp_push *p = malloc(sizeof(*p));
 	int rc = -ENOMEM;
 	if (payload != NULL && p != NULL) {
+		p->app = app;
 		p->f = f;
 		p->version = app->cur.version;
 		rc = cp_dp_request(dp, SL_MSG_PLAN_PUSH, payload, len, app->cur.memfd,
@@ -258,6 +276,8 @@ push_to(struct cp_app *app, struct cp_dp *dp, struct fanout *f)
 	free(payload);
 	if (rc != 0)
 		free(p);
+	else
+		app->pq->inflight++;
 	return rc;
 }
 
@@ -497,7 +517,9 @@ static void
 start_next(struct cp_app *app)
 {
 	struct cp_plan_queue *q = app->pq;
-	while (!q->running && q->head != NULL) {
+	if (app->stopping)
+		return;
+	while (!q->running && q->inflight == 0 && q->head != NULL) {
 		struct job *j = q->head;
 		q->head = j->next;
 		if (q->head == NULL)
@@ -577,7 +599,7 @@ cp_plan_submit(struct cp_app *app, const struct cp_push *p, struct cp_rpc_req *r
 unsigned
 cp_plan_busy(const struct cp_app *app)
 {
-	return app->pq->n + app->pq->running;
+	return app->pq->n + app->pq->running + (app->pq->inflight > 0);
 }
 
 int
@@ -706,11 +728,6 @@ send_gw(struct cp_app *app, struct cp_dp *dp, const struct cp_gw *g)
 		app->cnt[CP_C_GW_STATE_SENT]++;
 }
 
-static void
-sync_after_plan(struct cp_app *app, struct cp_dp *dp)
-{
-	sync_bindings(app, dp);
-}
 
 void
 cp_plan_resync(struct cp_app *app, struct cp_dp *dp)
@@ -736,7 +753,7 @@ cp_plan_resync(struct cp_app *app, struct cp_dp *dp)
 		for (unsigned i = 0; i < cp_probe_count(app->probe); i++)
 			send_gw(app, dp, cp_probe_gw(app->probe, i));
 	}
-	sync_after_plan(app, dp);
+	sync_bindings(app, dp);
 }
 
 void
