@@ -168,7 +168,18 @@ error_code(const char *text)
 	return c;
 }
 
-/* ---- the table ---- */
+/* ---- the tables: JSON written with ' for " (none of the cases needs a real ') ---- */
+
+static const char *
+q(const char *s)
+{
+	static char buf[8192];
+	size_t i;
+	for (i = 0; s[i] && i < sizeof(buf) - 1; i++)
+		buf[i] = s[i] == '\'' ? '"' : s[i];
+	buf[i] = '\0';
+	return buf;
+}
 
 struct exact_case {
 	const char *name;
@@ -177,32 +188,42 @@ struct exact_case {
 };
 
 static const struct exact_case exact[] = {
-	{"named params", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"params\":{\"a\":5,\"b\":\"x\"}}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"a\":5,\"b\":\"x\"}}"},
-	{"named params in another order", "{\"params\":{\"c\":true,\"a\":1},\"method\":\"t.echo\",\"id\":\"s\",\"jsonrpc\":\"2.0\"}",
-		"{\"jsonrpc\":\"2.0\",\"id\":\"s\",\"result\":{\"a\":1,\"c\":true}}"},
-	{"positional params", "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"t.echo\",\"params\":[3,\"y\",false]}",
-		"{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":{\"a\":3,\"b\":\"y\",\"c\":false}}"},
-	{"positional, fewer than declared", "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"t.echo\",\"params\":[4]}",
-		"{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"a\":4}}"},
-	{"null id is answered", "{\"jsonrpc\":\"2.0\",\"id\":null,\"method\":\"t.echo\",\"params\":{\"a\":1}}",
-		"{\"jsonrpc\":\"2.0\",\"id\":null,\"result\":{\"a\":1}}"},
-	{"notification: no answer", "{\"jsonrpc\":\"2.0\",\"method\":\"t.echo\",\"params\":{\"a\":1}}", ""},
-	{"notification of an unknown method: no answer", "{\"jsonrpc\":\"2.0\",\"method\":\"nope\"}", ""},
-	{"batch", "[{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"params\":{\"a\":1}},"
-		"{\"jsonrpc\":\"2.0\",\"method\":\"t.echo\",\"params\":{\"a\":2}},"
-		"{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"nope\"},5]",
-		"[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"a\":1}},"
-		"{\"jsonrpc\":\"2.0\",\"id\":3,\"error\":{\"code\":-32601,\"message\":\"no method 'nope' (system.listMethods lists them)\"}},"
-		"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"a request must be an object\"}}]"},
-	{"batch of notifications: no answer", "[{\"jsonrpc\":\"2.0\",\"method\":\"t.echo\",\"params\":{\"a\":1}}]", ""},
+	{"named params", "{'jsonrpc':'2.0','id':1,'method':'t.echo','params':{'a':5,'b':'x'}}",
+		"{'jsonrpc':'2.0','id':1,'result':{'a':5,'b':'x'}}"},
+	{"named params in another order", "{'params':{'c':true,'a':1},'method':'t.echo',"
+		"'id':'s','jsonrpc':'2.0'}",
+		"{'jsonrpc':'2.0','id':'s','result':{'a':1,'c':true}}"},
+	{"positional params", "{'jsonrpc':'2.0','id':2,'method':'t.echo','params':[3,'y',false]}",
+		"{'jsonrpc':'2.0','id':2,'result':{'a':3,'b':'y','c':false}}"},
+	{"positional, fewer than declared", "{'jsonrpc':'2.0','id':3,'method':'t.echo',"
+		"'params':[4]}",
+		"{'jsonrpc':'2.0','id':3,'result':{'a':4}}"},
+	{"null id is answered", "{'jsonrpc':'2.0','id':null,'method':'t.echo','params':{'a':1}}",
+		"{'jsonrpc':'2.0','id':null,'result':{'a':1}}"},
+	{"notification: no answer", "{'jsonrpc':'2.0','method':'t.echo','params':{'a':1}}", ""},
+	{"notification of an unknown method: no answer", "{'jsonrpc':'2.0','method':'nope'}", ""},
+	{"batch", "[{'jsonrpc':'2.0','id':1,'method':'t.echo','params':{'a':1}},"
+		"{'jsonrpc':'2.0','method':'t.echo','params':{'a':2}},"
+		"{'jsonrpc':'2.0','id':3,'method':'nope'},5]",
+		"[{'jsonrpc':'2.0','id':1,'result':{'a':1}},"
+		"{'jsonrpc':'2.0','id':3,'error':{'code':-32601,"
+		"'message':'no method \\u0027nope\\u0027 (system.listMethods lists them)'}},"
+		"{'jsonrpc':'2.0','id':null,'error':{'code':-32600,"
+		"'message':'a request must be an object'}}]"},
+	{"batch of notifications: no answer", "[{'jsonrpc':'2.0','method':'t.echo',"
+		"'params':{'a':1}}]", ""},
 	{"empty batch", "[]",
-		"{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32600,\"message\":\"empty batch\"}}"},
-	{"version conflict carries the current version", "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"t.fail\",\"params\":{\"code\":-32001}}",
-		"{\"jsonrpc\":\"2.0\",\"id\":9,\"error\":{\"code\":-32001,\"message\":\"Version conflict\",\"data\":{\"version\":7,\"sha256\":\"ab\"}}}"},
-	{"system.methodHelp", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.methodHelp\",\"params\":[\"t.fail\"]}",
-		"{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":{\"name\":\"t.fail\",\"summary\":\"answer with an error\",\"changes_state\":false,"
-		"\"params\":[{\"name\":\"code\",\"type\":\"integer\",\"required\":true,\"help\":\"error code to answer with\"}]}}"},
+		"{'jsonrpc':'2.0','id':null,'error':{'code':-32600,'message':'empty batch'}}"},
+	{"version conflict carries the current version", "{'jsonrpc':'2.0','id':9,"
+		"'method':'t.fail','params':{'code':-32001}}",
+		"{'jsonrpc':'2.0','id':9,'error':{'code':-32001,'message':'Version conflict',"
+		"'data':{'version':7,'sha256':'ab'}}}"},
+	{"system.methodHelp", "{'jsonrpc':'2.0','id':1,'method':'system.methodHelp',"
+		"'params':['t.fail']}",
+		"{'jsonrpc':'2.0','id':1,'result':{'name':'t.fail',"
+		"'summary':'answer with an error','changes_state':false,"
+		"'params':[{'name':'code','type':'integer','required':true,"
+		"'help':'error code to answer with'}]}}"},
 };
 
 static void
@@ -211,7 +232,11 @@ test_exact(void **state)
 	(void)state;
 	struct cp_rpc *rpc = make();
 	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
-		assert_json(run(rpc, exact[i].in), exact[i].want, exact[i].name);
+	{
+		char want[8192];
+		snprintf(want, sizeof(want), "%s", q(exact[i].want));
+		assert_json(run(rpc, q(exact[i].in)), want, exact[i].name);
+	}
 	cp_rpc_free(rpc);
 }
 
@@ -222,36 +247,57 @@ struct code_case {
 };
 
 static const struct code_case codes[] = {
-	{"not JSON", "{\"jsonrpc\":", CP_RPC_PARSE_ERROR},
-	{"trailing garbage", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\"} x", CP_RPC_PARSE_ERROR},
-	{"duplicate member", "{\"jsonrpc\":\"2.0\",\"id\":1,\"id\":2,\"method\":\"t.echo\"}", CP_RPC_PARSE_ERROR},
+	{"not JSON", "{'jsonrpc':", CP_RPC_PARSE_ERROR},
+	{"trailing garbage", "{'jsonrpc':'2.0','id':1,'method':'t.echo'} x", CP_RPC_PARSE_ERROR},
+	{"duplicate member", "{'jsonrpc':'2.0','id':1,'id':2,"
+		"'method':'t.echo'}", CP_RPC_PARSE_ERROR},
 	{"a number", "42", CP_RPC_INVALID_REQUEST},
-	{"a string", "\"x\"", CP_RPC_INVALID_REQUEST},
-	{"no jsonrpc", "{\"id\":1,\"method\":\"t.echo\"}", CP_RPC_INVALID_REQUEST},
-	{"jsonrpc 1.0", "{\"jsonrpc\":\"1.0\",\"id\":1,\"method\":\"t.echo\"}", CP_RPC_INVALID_REQUEST},
-	{"method a number", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":5}", CP_RPC_INVALID_REQUEST},
-	{"params a string", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"params\":\"a\"}", CP_RPC_INVALID_REQUEST},
-	{"id an object", "{\"jsonrpc\":\"2.0\",\"id\":{},\"method\":\"t.echo\"}", CP_RPC_INVALID_REQUEST},
-	{"unknown member", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"x\":1}", CP_RPC_INVALID_REQUEST},
-	{"unknown method", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"no.such\"}", CP_RPC_METHOD_NOT_FOUND},
-	{"missing required", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"params\":{}}", CP_RPC_INVALID_PARAMS},
-	{"no params, one required", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\"}", CP_RPC_INVALID_PARAMS},
-	{"wrong type", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"params\":{\"a\":\"1\"}}", CP_RPC_INVALID_PARAMS},
-	{"real for an integer", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"params\":{\"a\":1.5}}", CP_RPC_INVALID_PARAMS},
-	{"unknown parameter", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"params\":{\"a\":1,\"z\":1}}", CP_RPC_INVALID_PARAMS},
-	{"too many positional", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"params\":[1,\"b\",true,4]}", CP_RPC_INVALID_PARAMS},
-	{"positional wrong type", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.echo\",\"params\":[true]}", CP_RPC_INVALID_PARAMS},
-	{"internal error", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.fail\",\"params\":{\"code\":-32603}}", CP_RPC_INTERNAL_ERROR},
-	{"compile error", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.fail\",\"params\":{\"code\":-32000}}", CP_RPC_COMPILE_ERROR},
-	{"busy", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.fail\",\"params\":{\"code\":-32002}}", CP_RPC_BUSY},
-	{"dataplane unavailable", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.fail\",\"params\":{\"code\":-32003}}", CP_RPC_DATAPLANE_UNAVAILABLE},
-	{"not found", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.fail\",\"params\":{\"code\":-32004}}", CP_RPC_NOT_FOUND},
-	{"store error", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.fail\",\"params\":{\"code\":-32005}}", CP_RPC_STORE_ERROR},
-	{"methodHelp of nothing", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"system.methodHelp\",\"params\":{\"method\":\"x\"}}", CP_RPC_NOT_FOUND},
-	{"bad cursor", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.page\",\"params\":{\"cursor\":\"x1\"}}", CP_RPC_INVALID_PARAMS},
-	{"negative cursor", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.page\",\"params\":{\"cursor\":\"-1\"}}", CP_RPC_INVALID_PARAMS},
-	{"limit 0", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.page\",\"params\":{\"limit\":0}}", CP_RPC_INVALID_PARAMS},
-	{"limit too large", "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"t.page\",\"params\":{\"limit\":100000}}", CP_RPC_INVALID_PARAMS},
+	{"a string", "'x'", CP_RPC_INVALID_REQUEST},
+	{"no jsonrpc", "{'id':1,'method':'t.echo'}", CP_RPC_INVALID_REQUEST},
+	{"jsonrpc 1.0", "{'jsonrpc':'1.0','id':1,'method':'t.echo'}", CP_RPC_INVALID_REQUEST},
+	{"method a number", "{'jsonrpc':'2.0','id':1,'method':5}", CP_RPC_INVALID_REQUEST},
+	{"params a string", "{'jsonrpc':'2.0','id':1,'method':'t.echo',"
+		"'params':'a'}", CP_RPC_INVALID_REQUEST},
+	{"id an object", "{'jsonrpc':'2.0','id':{},'method':'t.echo'}", CP_RPC_INVALID_REQUEST},
+	{"unknown member", "{'jsonrpc':'2.0','id':1,'method':'t.echo',"
+		"'x':1}", CP_RPC_INVALID_REQUEST},
+	{"unknown method", "{'jsonrpc':'2.0','id':1,'method':'no.such'}", CP_RPC_METHOD_NOT_FOUND},
+	{"missing required", "{'jsonrpc':'2.0','id':1,'method':'t.echo',"
+		"'params':{}}", CP_RPC_INVALID_PARAMS},
+	{"no params, one required", "{'jsonrpc':'2.0','id':1,"
+		"'method':'t.echo'}", CP_RPC_INVALID_PARAMS},
+	{"wrong type", "{'jsonrpc':'2.0','id':1,'method':'t.echo',"
+		"'params':{'a':'1'}}", CP_RPC_INVALID_PARAMS},
+	{"real for an integer", "{'jsonrpc':'2.0','id':1,'method':'t.echo',"
+		"'params':{'a':1.5}}", CP_RPC_INVALID_PARAMS},
+	{"unknown parameter", "{'jsonrpc':'2.0','id':1,'method':'t.echo','params':{'a':1,"
+		"'z':1}}", CP_RPC_INVALID_PARAMS},
+	{"too many positional", "{'jsonrpc':'2.0','id':1,'method':'t.echo','params':[1,'b',"
+		"true,4]}", CP_RPC_INVALID_PARAMS},
+	{"positional wrong type", "{'jsonrpc':'2.0','id':1,'method':'t.echo',"
+		"'params':[true]}", CP_RPC_INVALID_PARAMS},
+	{"internal error", "{'jsonrpc':'2.0','id':1,'method':'t.fail',"
+		"'params':{'code':-32603}}", CP_RPC_INTERNAL_ERROR},
+	{"compile error", "{'jsonrpc':'2.0','id':1,'method':'t.fail',"
+		"'params':{'code':-32000}}", CP_RPC_COMPILE_ERROR},
+	{"busy", "{'jsonrpc':'2.0','id':1,'method':'t.fail',"
+		"'params':{'code':-32002}}", CP_RPC_BUSY},
+	{"dataplane unavailable", "{'jsonrpc':'2.0','id':1,'method':'t.fail',"
+		"'params':{'code':-32003}}", CP_RPC_DATAPLANE_UNAVAILABLE},
+	{"not found", "{'jsonrpc':'2.0','id':1,'method':'t.fail',"
+		"'params':{'code':-32004}}", CP_RPC_NOT_FOUND},
+	{"store error", "{'jsonrpc':'2.0','id':1,'method':'t.fail',"
+		"'params':{'code':-32005}}", CP_RPC_STORE_ERROR},
+	{"methodHelp of nothing", "{'jsonrpc':'2.0','id':1,'method':'system.methodHelp',"
+		"'params':{'method':'x'}}", CP_RPC_NOT_FOUND},
+	{"bad cursor", "{'jsonrpc':'2.0','id':1,'method':'t.page',"
+		"'params':{'cursor':'x1'}}", CP_RPC_INVALID_PARAMS},
+	{"negative cursor", "{'jsonrpc':'2.0','id':1,'method':'t.page',"
+		"'params':{'cursor':'-1'}}", CP_RPC_INVALID_PARAMS},
+	{"limit 0", "{'jsonrpc':'2.0','id':1,'method':'t.page',"
+		"'params':{'limit':0}}", CP_RPC_INVALID_PARAMS},
+	{"limit too large", "{'jsonrpc':'2.0','id':1,'method':'t.page',"
+		"'params':{'limit':100000}}", CP_RPC_INVALID_PARAMS},
 };
 
 static void
@@ -260,7 +306,7 @@ test_codes(void **state)
 	(void)state;
 	struct cp_rpc *rpc = make();
 	for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
-		const char *a = run(rpc, codes[i].in);
+		const char *a = run(rpc, q(codes[i].in));
 		if (*a == '\0')
 			fail_msg("%s: no answer", codes[i].name);
 		int c = error_code(a);
