@@ -21,6 +21,7 @@
 #include "cp_rpc.h"
 #include "cp_store.h"
 #include "rules.h"
+#include "sip_hash.h"
 
 #ifndef SIPLINE_VERSION
 #define SIPLINE_VERSION "0.1.0"
@@ -401,13 +402,9 @@ m_explain(struct cp_rpc_req *req, json_t *params, void *ctx)
 		return;
 	}
 	const char *cid = cp_rpc_str(params, "callid", NULL);
-	if (cid != NULL) {
-		/* FNV-1a: only picks a gateway for the illustration. */
-		uint64_t h = 1469598103934665603ull;
-		for (const char *p = cid; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ull;
-		q.callid_hash = h;
-	}
+	if (cid != NULL)
+		/* The dataplane's own hash: the same member of a group is chosen. */
+		q.callid_hash = sip_callid_hash(sip_str_make(cid, strlen(cid)));
 	struct rules_explain *ex = calloc(1, sizeof(*ex));
 	char *text = malloc(8192);
 	uint64_t *down = cp_plan_gw_bitmap(app);
@@ -773,7 +770,8 @@ static const struct cp_rpc_param p_explain[] = {
 	{"to", CP_T_STRING, false, "To URI user"},
 	{"method", CP_T_STRING, false, "request method (default INVITE)"},
 	{"source", CP_T_STRING, false, "source IP address"},
-	{"callid", CP_T_STRING, false, "a Call-ID (picks the gateway of a group)"},
+	{"callid", CP_T_STRING, false, "a Call-ID: picks the member of a group as the dataplane "
+		"does"},
 	{NULL, 0, false, NULL},
 };
 static const struct cp_rpc_param p_gw_set[] = {
