@@ -67,6 +67,7 @@ cp_gw_probe_name(enum cp_gw_probe p)
 	case CP_GW_PROBED: return "probed";
 	case CP_GW_NOT_UDP: return "not probed: TCP/TLS (next release)";
 	case CP_GW_NOT_ADDRESS: return "not probed: host name (no DNS yet)";
+	case CP_GW_NO_SOCKET: return "not probed: no probe socket of its address family";
 	}
 	return "?";
 }
@@ -400,6 +401,8 @@ resolve(struct cp_probe *p, struct cp_gw *g)
 		return CP_GW_NOT_UDP;
 	if (rules_addr_parse(g->host, &af, a) != 0)
 		return CP_GW_NOT_ADDRESS;
+	if ((af == 4 && p->s4 < 0) || (af == 6 && p->s6 < 0))
+		return CP_GW_NO_SOCKET;
 	memset(&g->sa, 0, sizeof(g->sa));
 	if (af == 4) {
 		struct sockaddr_in *s = (struct sockaddr_in *)&g->sa;
@@ -431,7 +434,6 @@ resolve(struct cp_probe *p, struct cp_gw *g)
 		}
 		close(t);
 	}
-	(void)p;
 	return CP_GW_PROBED;
 }
 

@@ -67,6 +67,7 @@ enum cp_gw_probe {
 	CP_GW_PROBED = 0,
 	CP_GW_NOT_UDP,     /* TCP/TLS: the transports come with the next part */
 	CP_GW_NOT_ADDRESS, /* a host name: resolution comes later */
+	CP_GW_NO_SOCKET,   /* no probe socket of its address family (probe_bind4/6 off) */
 };
 
 struct cp_gw {
