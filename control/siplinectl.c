@@ -309,7 +309,7 @@ table(const json_t *rows, const char *indent)
 			if (s == NULL)
 				s = v ? scalar(v) : strdup("");
 			if (s && strlen(s) > w[c])
-				w[c] = strlen(s) > 60 ? 60 : strlen(s);
+				w[c] = strlen(s) > 64 ? 64 : strlen(s);
 			free(s);
 		}
 	}
@@ -330,7 +330,7 @@ table(const json_t *rows, const char *indent)
 			char *s = v ? scalar_k(cols[c], v) : NULL;
 			if (s == NULL)
 				s = v ? scalar(v) : strdup("");
-			printf("%-*.*s%s", (int)w[c], 60, s ? s : "", c + 1 < ncol ? "  " : "\n");
+			printf("%-*.*s%s", (int)w[c], 64, s ? s : "", c + 1 < ncol ? "  " : "\n");
 			free(s);
 		}
 	}
