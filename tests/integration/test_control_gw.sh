@@ -14,6 +14,7 @@
 #     calls reach it again;
 #   - probing paused sends nothing; resumed, it probes again;
 #   - /metrics shows both dataplanes and the gateway states (promtool);
+#   - dialplan.explain with a Call-ID picks the member the dataplane picked;
 #   - a dataplane with another signing key is refused (key_mismatch refuse).
 #
 # Usage: test_control_gw.sh SIPLINE SIPLINE_LINK SIPLINE_CONTROL SIPLINECTL
@@ -147,6 +148,17 @@ i70=$(invites 5070)
 i72=$(invites 5072)
 log "both up: $i70 INVITEs at :5070, $i72 at :5072"
 [ "$i70" -gt 0 ] && [ "$i72" -gt 0 ] || fail "30 calls all went to one gateway ($i70/$i72)"
+# dialplan.explain picks the member of the group the dataplane picked (same Call-ID hash).
+for port in 5070 5072; do
+    cid=$(awk '/^INVITE sip:555/ { inv = 1 } inv && /^Call-I[Dd]:/ { print $2; exit }' \
+        "$ITEST_TMP/gw${port}_msg.log" | tr -d '\r')
+    user=$(awk '/^INVITE sip:555/ { sub(/^INVITE sip:/, ""); sub(/@.*/, ""); print; exit }' \
+        "$ITEST_TMP/gw${port}_msg.log")
+    [ -n "$cid" ] && [ -n "$user" ] || fail "no INVITE with a Call-ID in gw${port}_msg.log"
+    assert_eq "dialplan.explain's gateway for Call-ID $cid" \
+        "$(ctl_json 'r["gateway"]' dialplan explain "user=$user" "callid=$cid")" "10.77.0.20:$port;udp"
+done
+log "dialplan.explain chose the gateways the dataplane chose"
 
 # ---- 3: :5070 stops answering ----
 itest_kill_pid "$GW5070_PID" 2
