@@ -10,7 +10,7 @@ PACKAGES=(
     build-essential meson ninja-build pkg-config
     # libraries (pkg-config names in meson.build)
     libdpdk-dev dpdk dpdk-dev libhyperscan-dev libssl-dev libcmocka-dev
-    libpcre2-dev libjansson-dev libnuma-dev libpcap-dev libbsd-dev
+    libpcre2-dev libjansson-dev libsodium-dev libnuma-dev libpcap-dev libbsd-dev
     # fuzzing and sanitizers
     clang llvm libclang-rt-14-dev
     # integration tests, demo, benchmarks
