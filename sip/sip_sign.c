@@ -172,10 +172,11 @@ branch_tag(const struct sip_via *prev, const struct sip_fields *f, const struct 
 
 	mac_begin(&m, k, MAC_BRANCH);
 	mac_put(&m, &prev->transport_id, 1);
-	mac_str(&m, prev->sent_by);
 	if (sip_branch_is_3261(prev->branch)) {
+		/* Unique per transaction of its sender (§8.1.1.7); the origin says which sender. */
 		mac_str(&m, prev->branch);
 	} else {
+		mac_str(&m, prev->sent_by);
 		mac_str(&m, f->from.tag);
 		mac_str(&m, f->callid);
 		mac_u32(&m, f->cseq.seq);
@@ -233,9 +234,10 @@ totag_tag(const struct sip_fields *f, const struct sip_key *k, char out[16])
 	mac_begin(&m, k, MAC_TOTAG);
 	mac_str(&m, f->callid);
 	mac_str(&m, f->from.tag);
-	mac_str(&m, f->top.sent_by);
-	if (f->top.has_branch)
-		mac_str(&m, f->top.branch);
+	/* The top Via's branch names the transaction; without the cookie, its sent-by too. */
+	if (!sip_branch_is_3261(f->top.branch))
+		mac_str(&m, f->top.sent_by);
+	mac_str(&m, f->top.branch);
 	mac_end(&m, out);
 }
 

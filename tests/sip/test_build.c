@@ -365,8 +365,9 @@ static const struct branch_case branch_cases[] = {
 	{"3261: next transaction (new branch)", B_INV(B_VIA3261), B_MSG("INVITE",
 		"sip:bob@example.com", "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bfa" CRLF,
 		B_TO, B_FROM, B_CALLID, "2 INVITE"), false},
-	{"3261: same branch from another sent-by", B_INV(B_VIA3261), B_INV("Via: SIP/2.0/UDP "
-		"192.0.2.11:5060;branch=z9hG4bK74bf9" CRLF), false},
+	/* The branch names the transaction; the source (signed) tells senders apart. */
+	{"3261: same branch and source, another sent-by", B_INV(B_VIA3261), B_INV("Via: SIP/2.0/UDP "
+		"192.0.2.11:5060;branch=z9hG4bK74bf9" CRLF), true},
 	{"2543: retransmission", B_INV(B_VIA2543), B_INV(B_VIA2543), true},
 	{"2543: CANCEL", B_INV(B_VIA2543), B_MSG("CANCEL", "sip:bob@example.com", B_VIA2543,
 		B_TO, B_FROM, B_CALLID, "1 CANCEL"), true},
@@ -501,7 +502,10 @@ static const struct rsp_check_case rsp_check_cases[] = {
 		";received=198.51.100.1", NULL, false, false, false},
 	{"received removed", "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9;rport=5062",
 		NULL, false, false, false},
-	{"another second Via", "Via: SIP/2.0/UDP 192.0.2.66:5060;branch=z9hG4bK74bf9"
+	/* RFC 3261: the branch and origin name the transaction; sent-by steers nothing. */
+	{"another sent-by below ours", "Via: SIP/2.0/UDP 192.0.2.66:5060;branch=z9hG4bK74bf9"
+		";received=198.51.100.1;rport=5062", NULL, false, true, false},
+	{"another branch below ours", "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bfa"
 		";received=198.51.100.1;rport=5062", NULL, false, false, false},
 	{"another transport below ours", "Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK74bf9"
 		";received=198.51.100.1;rport=5062", NULL, false, false, false},

@@ -195,13 +195,13 @@ struct sign_case {
 };
 
 static const struct sign_case sign_cases[] = {
-	{"branch (RFC 3261 peer)", W_BRANCH_3261, {FIELD_STR(prev_branch), FIELD_STR(sent_by),
+	{"branch (RFC 3261 peer)", W_BRANCH_3261, {FIELD_STR(prev_branch),
 		FIELD_BIN(addr), FIELD_BIN(port), FIELD_BIN(transport)}, false},
 	{"branch (RFC 2543 peer)", W_BRANCH_2543, {FIELD_STR(sent_by), FIELD_STR(from_tag),
 		FIELD_STR(callid), FIELD_BIN(cseq), FIELD_BIN(addr), FIELD_BIN(port),
 		FIELD_BIN(transport)}, false},
-	{"To-tag", W_TOTAG, {FIELD_STR(callid), FIELD_STR(from_tag), FIELD_STR(sent_by),
-		FIELD_STR(prev_branch)}, false},
+	{"To-tag", W_TOTAG, {FIELD_STR(callid), FIELD_STR(from_tag), FIELD_STR(prev_branch)},
+		false},
 	{"Record-Route up", W_RR_UP, {FIELD_STR(callid), FIELD_STR(from_tag),
 		FIELD_STR(target)}, false},
 	{"Record-Route down", W_RR_DOWN, {FIELD_STR(callid), FIELD_STR(from_tag),
