@@ -68,6 +68,8 @@ struct dp_app {
 	struct dp_options opt;
 	struct dp_local local;
 	struct dp_sip_config sip4, sip6;
+	struct sip_keyring *keys;    /* what sip4/sip6 point to (dp_keyring.c) */
+	uint64_t keys_prev_until;    /* wall-clock second the previous key stops being accepted */
 	uint16_t wire_port;
 	const char *wire_driver;
 	unsigned n_lcores;       /* worker + dispatcher lcores */

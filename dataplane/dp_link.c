@@ -14,9 +14,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
 #include <rte_cycles.h>
 
+#include "dp_keyring.h"
 #include "dp_stats.h"
 #include "dp_telemetry.h"
 #include "sl_link_io.h"
@@ -230,21 +230,26 @@ on_loc_set(int fd, const struct sl_rx *rx)
 }
 
 /*
- * Fingerprint of the key that signs branches, To-tags and Record-Routes:
- * the first 8 bytes of SHA-256("sipline key fingerprint" || key), so
- * processes can be compared without revealing the key.
+ * Fingerprint of the key that signs branches, To-tags and Record-Routes
+ * (sip_key_fingerprint(): 16 hex digits, nothing about the key), as the
+ * 8 bytes HELLO_ACK carries. A key rotated later (SIGHUP) shows at the
+ * next HELLO.
  */
 static void
 key_fingerprint(const struct dp_app *app, uint8_t out[SL_KEY_FP_LEN])
 {
-	const struct dp_sip_config *c = app->opt.addr4.af != SIP_AF_NONE ? &app->sip4 : &app->sip6;
-	static const char label[] = "sipline key fingerprint";
-	unsigned char in[sizeof(label) - 1 + sizeof(uint64_t)], md[32];
-	unsigned len = 0;
-	memcpy(in, label, sizeof(label) - 1);
-	memcpy(in + sizeof(label) - 1, &c->secret, sizeof(uint64_t));
-	EVP_Digest(in, sizeof(in), md, &len, EVP_sha256(), NULL);
-	memcpy(out, md, SL_KEY_FP_LEN);
+	char hex[SIP_KEY_FP_LEN + 1];
+	_Static_assert(SIP_KEY_FP_LEN == 2 * SL_KEY_FP_LEN, "16 hex digits, 8 bytes");
+	dp_keys_fingerprint(app, hex);
+	for (unsigned i = 0; i < SL_KEY_FP_LEN; i++) {
+		unsigned v = 0;
+		for (unsigned k = 0; k < 2; k++) {
+			char c = hex[2 * i + k];
+			v = v * 16 + (unsigned)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 :
+					c - '0');
+		}
+		out[i] = (uint8_t)v;
+	}
 }
 
 static int

@@ -18,6 +18,7 @@
 #include <rte_malloc.h>
 #include <rte_random.h>
 
+#include "dp_keyring.h"
 #include "dp_telemetry.h"
 
 #define RING_SIZE 4096
@@ -27,19 +28,6 @@ static void
 rcu_sync(void *ctx)
 {
 	rte_rcu_qsbr_synchronize(ctx, RTE_QSBR_THRID_INVALID);
-}
-
-static uint64_t
-random_secret(void)
-{
-	uint64_t s = 0;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, &s, sizeof(s)) != (ssize_t)sizeof(s))
-			s = 0;
-		close(fd);
-	}
-	return s ? s : rte_rand();
 }
 
 int
@@ -73,19 +61,21 @@ dp_setup_identity(struct dp_app *app, char *err, size_t errlen)
 	app->local.port_be = rte_cpu_to_be_16(o->port);
 	app->local.udp_checksum4 = o->udp_checksum;
 
-	uint64_t secret = o->secret_set ? o->secret : random_secret();
 	struct dp_sip_config *cfgs[2] = {&app->sip4, &app->sip6};
 	const struct sip_addr *addrs[2] = {&o->addr4, &o->addr6};
+	const unsigned prefixes[2] = {o->prefix4, o->prefix6};
+	int rc = dp_keys_setup(app, err, errlen);
+
+	if (rc != 0)
+		return rc;
 	for (int i = 0; i < 2; i++) {
 		if (addrs[i]->af == SIP_AF_NONE)
 			continue;
 		cfgs[i]->record_route = o->record_route;
 		cfgs[i]->relay_in_dialog = o->relay_in_dialog;
-		if (i == 0)
-			cfgs[i]->bcast = app->local.bcast4;
 		cfgs[i]->no_route_code = o->no_route_code;
 		cfgs[i]->server = SIP_STR_LIT("Server: sipline\r\n");
-		if (dp_sip_config_init(cfgs[i], addrs[i], o->port, secret) != 0) {
+		if (dp_sip_config_init(cfgs[i], addrs[i], prefixes[i], o->port, app->keys) != 0) {
 			snprintf(err, errlen, "cannot format the router address");
 			return -EINVAL;
 		}

@@ -12,7 +12,7 @@
 
 #include "dp_app.h"
 
-/* Our MAC (the wire port's), addresses, ports, SIP configs (secret: --secret or random). */
+/* Our MAC (the wire port's), addresses, ports, signing keys (dp_keyring.h), SIP configs. */
 int dp_setup_identity(struct dp_app *app, char *err, size_t errlen);
 /* RCU, dialplan swap helper, location table, egress ring (needs app->n_lcores). */
 int dp_setup_state(struct dp_app *app, char *err, size_t errlen);

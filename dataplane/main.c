@@ -31,6 +31,7 @@
 
 #include "dp_app.h"
 #include "dp_exc.h"
+#include "dp_keyring.h"
 #include "dp_link.h"
 #include "dp_neigh.h"
 #include "dp_port.h"
@@ -190,6 +191,7 @@ reload_poll(struct dp_app *app)
 	if (!got_hup || reload.running)
 		return;
 	got_hup = 0;
+	dp_keys_reload(app);
 	if (app->opt.dialplan[0] == '\0') {
 		fprintf(stderr, "sipline: SIGHUP: no --dialplan to reload\n");
 		return;
@@ -217,7 +219,9 @@ main_loop(struct dp_app *app)
 		uint64_t now = rte_rdtsc();
 
 		if (now >= next_clock) {
-			__atomic_store_n(&dp_now_seconds, wall_seconds(), __ATOMIC_RELAXED);
+			uint64_t wall = wall_seconds();
+			__atomic_store_n(&dp_now_seconds, wall, __ATOMIC_RELAXED);
+			dp_keys_poll(app, wall);
 			next_clock = now + hz / 10;
 		}
 		if (app->exc != NULL)
@@ -364,6 +368,7 @@ main(int argc, char **argv)
 	dp_port_close(app->wire_port);
 	rules_swap_free(app->rules);
 	dp_loc_free(app->loc);
+	dp_keys_free(app);
 	rte_eal_cleanup();
 	return 0;
 }

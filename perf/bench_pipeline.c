@@ -382,7 +382,7 @@ main(int argc, char **argv)
 	sip_addr_parse(SIP_STR_LIT(ROUTER), &app->opt.addr4);
 	app->opt.prefix4 = 24;
 	app->opt.secret_set = true;
-	app->opt.secret = 42;
+	sip_key_parse_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 32, app->opt.secret);
 	/* The gateway's MAC is known: the forward case measures the fast path, not ARP. */
 	app->opt.n_neigh = 1;
 	sip_addr_parse(SIP_STR_LIT(GATEWAY), &app->opt.neigh[0].ip);

@@ -10,7 +10,7 @@ PACKAGES=(
     build-essential meson ninja-build pkg-config
     # libraries (pkg-config names in meson.build)
     libdpdk-dev dpdk dpdk-dev libhyperscan-dev libssl-dev libcmocka-dev
-    libpcre2-dev libjansson-dev libnuma-dev libpcap-dev libbsd-dev
+    libpcre2-dev libjansson-dev libsodium-dev libnuma-dev libpcap-dev libbsd-dev
     # control plane: store (SQLite, WAL) and metrics endpoint (HTTP)
     libsqlite3-dev libmicrohttpd-dev
     # fuzzing and sanitizers

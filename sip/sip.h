@@ -14,6 +14,7 @@
 #include "sip_naddr.h"
 #include "sip_scalar.h"
 #include "sip_scan.h"
+#include "sip_sign.h"
 #include "sip_str.h"
 #include "sip_uri.h"
 #include "sip_validate.h"

@@ -235,26 +235,35 @@ sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b)
 	return memcmp(a->a, b->a, a->af == SIP_AF_INET ? 4 : 16) == 0;
 }
 
+struct sip_addr
+sip_addr_unmapped(const struct sip_addr *a)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	struct sip_addr r = *a;
+
+	if (a->af == SIP_AF_INET6 && memcmp(a->a, mapped, sizeof(mapped)) == 0) {
+		memset(&r, 0, sizeof(r));
+		r.af = SIP_AF_INET;
+		memcpy(r.a, a->a + 12, 4);
+	}
+	return r;
+}
+
 bool
 sip_addr_is_forbidden_dst(const struct sip_addr *a)
 {
 	static const uint8_t zero[16];
+	struct sip_addr u = sip_addr_unmapped(a);
 
-	if (a->af == SIP_AF_INET) {
+	if (u.af == SIP_AF_INET) {
 		/* this-network, loopback, multicast, class E, broadcast */
-		if (a->a[0] == 0 || a->a[0] == 127 || a->a[0] >= 224)
-			return true;
-		return false;
+		return u.a[0] == 0 || u.a[0] == 127 || u.a[0] >= 224;
 	}
-	if (a->af == SIP_AF_INET6) {
-		if (a->a[0] == 0xff) /* multicast */
+	if (u.af == SIP_AF_INET6) {
+		if (u.a[0] == 0xff) /* multicast */
 			return true;
-		if (memcmp(a->a, zero, 15) == 0 && a->a[15] <= 1) /* unspecified, loopback */
-			return true;
-		/* IPv4-mapped (::ffff:a.b.c.d): a dual-stack socket sends to the IPv4 address. */
-		if (memcmp(a->a, zero, 10) == 0 && a->a[10] == 0xff && a->a[11] == 0xff)
-			return a->a[12] == 0 || a->a[12] == 127 || a->a[12] >= 224;
-		return false;
+		/* unspecified, loopback, IPv4-compatible (::/96, deprecated by RFC 4291) */
+		return memcmp(u.a, zero, 12) == 0;
 	}
 	return true;
 }

@@ -40,7 +40,16 @@ int sip_addr_parse(struct sip_str s, struct sip_addr *out);
 /* Text form (IPv6 without brackets, compressed). Returns length, or 0 if cap too small. */
 size_t sip_addr_format(const struct sip_addr *a, char *out, size_t cap);
 bool sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b);
-/* Broadcast, multicast, loopback, unspecified, "this network": never a next hop. */
+/*
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address it
+ * stands for (a dual-stack socket sends there); any other unchanged.
+ */
+struct sip_addr sip_addr_unmapped(const struct sip_addr *a);
+/*
+ * Broadcast, multicast, loopback, unspecified, "this network" (in IPv4 or
+ * IPv4-mapped form), IPv4-compatible IPv6 (::a.b.c.d, deprecated): never
+ * a next hop.
+ */
 bool sip_addr_is_forbidden_dst(const struct sip_addr *a);
 
 #endif

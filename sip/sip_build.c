@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-#include "sip_hash.h"
 #include "sip_lex.h"
 #include "sip_scalar.h"
 #include "sip_uri.h"
@@ -163,6 +162,62 @@ sip_edit_via_received(struct sip_edits *es, const struct sip_msg *m, const struc
 }
 
 int
+sip_edit_via_source(struct sip_edits *es, const struct sip_msg *m, const struct sip_via *top,
+		const struct sip_addr *src, uint16_t src_port)
+{
+	char addr[40];
+	char port[6];
+	size_t al = sip_addr_format(src, addr, sizeof(addr));
+	unsigned pl = sip_fmt_u32(port, src_port);
+	int rc;
+
+	if (al == 0)
+		return -SIP_E_NOSPACE;
+	/* Values given by the sender are replaced (the parser keeps the last of each). */
+	if (top->has_received) {
+		char *t = sip_edits_text(es, (uint32_t)al);
+		if (t == NULL)
+			return -SIP_E_NOSPACE;
+		memcpy(t, addr, al);
+		rc = sip_edits_add(es, sip_str_off(top->received, m->buf), top->received.len, t,
+				(uint32_t)al);
+		if (rc)
+			return rc;
+	}
+	if (top->has_rport) {
+		/* ";rport" or ";rport=N": from the end of the name to the end of the value. */
+		char *t = sip_edits_text(es, 1 + pl);
+		if (t == NULL)
+			return -SIP_E_NOSPACE;
+		t[0] = '=';
+		memcpy(t + 1, port, pl);
+		uint32_t from = (uint32_t)(top->rport_name_end - m->buf);
+		uint32_t to = top->rport.len ? sip_str_off(top->rport, m->buf) + top->rport.len : from;
+		rc = sip_edits_add(es, from, to - from, t, 1 + pl);
+		if (rc)
+			return rc;
+	}
+	if (top->has_received && top->has_rport)
+		return 0;
+	/* Whatever is missing goes at the end of the value, in one insertion. */
+	char *t = sip_edits_text(es, 10 + (uint32_t)al + 7 + pl);
+	size_t n = 0;
+	if (t == NULL)
+		return -SIP_E_NOSPACE;
+	if (!top->has_received) {
+		memcpy(t, ";received=", 10);
+		memcpy(t + 10, addr, al);
+		n = 10 + al;
+	}
+	if (!top->has_rport) {
+		memcpy(t + n, ";rport=", 7);
+		memcpy(t + n + 7, port, pl);
+		n += 7 + pl;
+	}
+	return sip_edits_add(es, (uint32_t)(top->end - m->buf), 0, t, (uint32_t)n);
+}
+
+int
 sip_edit_remove_value(struct sip_edits *es, const struct sip_msg *m, const struct sip_hdr *h,
 		const char *value_start, const char *value_end, bool more)
 {
@@ -247,7 +302,7 @@ sip_build_request_fwd(char *out, size_t cap, const struct sip_msg *m, const stru
 	if (o->ruri.len &&
 			(rc = sip_edits_add(&es, m->ruri_off, m->ruri_len, o->ruri.p, o->ruri.len)) != 0)
 		return rc;
-	if ((rc = sip_edit_via_received(&es, m, o->top, o->src, o->src_port)) != 0)
+	if ((rc = sip_edit_via_source(&es, m, o->top, o->src, o->src_port)) != 0)
 		return rc;
 	if (mf != NULL) {
 		struct sip_str v = sip_hdr_value(m, mf);
@@ -285,10 +340,11 @@ next_hop(const struct sip_via *v, struct sip_next_hop *hop)
 	hop->transport = v->transport_id;
 	hop->port = v->transport_id == SIP_TP_TLS ? 5061 : 5060;
 
-	if (v->has_maddr && v->maddr.len) {
-		if (sip_addr_parse(v->maddr, &hop->addr) != 0)
-			return -SIP_E_VIA;
-	} else if (v->has_received) {
+	/*
+	 * maddr is ignored: RFC 3261 §18.2.2 lets it steer responses anywhere,
+	 * which no element facing untrusted peers should allow.
+	 */
+	if (v->has_received) {
 		if (sip_addr_parse(v->received, &hop->addr) != 0)
 			return -SIP_E_VIA;
 	} else if (v->host_type == SIP_HOST_IPV4 || v->host_type == SIP_HOST_IPV6) {
@@ -312,9 +368,10 @@ next_hop(const struct sip_via *v, struct sip_next_hop *hop)
 
 int
 sip_build_response_fwd(char *out, size_t cap, const struct sip_msg *m, const struct sip_via *top,
-		struct sip_next_hop *hop)
+		struct sip_edits *edits, struct sip_next_hop *hop)
 {
-	struct sip_edits es;
+	struct sip_edits local;
+	struct sip_edits *es = edits;
 	struct sip_cursor c;
 	struct sip_via first, second;
 	int rc;
@@ -328,10 +385,13 @@ sip_build_response_fwd(char *out, size_t cap, const struct sip_msg *m, const str
 	if ((rc = next_hop(&second, hop)) != 0)
 		return rc;
 
-	sip_edits_init(&es);
-	if ((rc = sip_edit_remove_value(&es, m, h, top->start, top->end, top->more)) != 0)
+	if (es == NULL) {
+		es = &local;
+		sip_edits_init(es);
+	}
+	if ((rc = sip_edit_remove_value(es, m, h, top->start, top->end, top->more)) != 0)
 		return rc;
-	return sip_edits_apply(&es, m->buf, m->skip, m->len, out, cap);
+	return sip_edits_apply(es, m->buf, m->skip, m->len, out, cap);
 }
 
 /* ---- stateless responses ---- */

@@ -15,6 +15,7 @@
 #include "sip_addr.h"
 #include "sip_msg.h"
 #include "sip_naddr.h"
+#include "sip_sign.h"
 #include "sip_str.h"
 #include "sip_via.h"
 
@@ -68,6 +69,16 @@ int sip_edit_via_received(struct sip_edits *es, const struct sip_msg *m,
 		const struct sip_via *top, const struct sip_addr *src, uint16_t src_port);
 
 /*
+ * What a stateless proxy writes into the top Via of a request it forwards:
+ * received= the source address and rport= the source port, always,
+ * replacing whatever the sender wrote there (RFC 3581 §4 with the port
+ * forced, as NAT-facing proxies do). Responses then go back exactly where
+ * the request came from, and our branch signs those two values.
+ */
+int sip_edit_via_source(struct sip_edits *es, const struct sip_msg *m,
+		const struct sip_via *top, const struct sip_addr *src, uint16_t src_port);
+
+/*
  * Remove one value of a list header (a Route, a Via), or a span of consecutive
  * values [value_start, value_end) (more: a value follows the span): the whole
  * line if nothing else is on it.
@@ -99,7 +110,8 @@ struct sip_fwd_opts {
 
 /*
  * Build the forwarded request: our Via on top with the deterministic
- * branch, received/rport on the previous top Via, Max-Forwards decremented
+ * branch, the source in received/rport of the previous top Via
+ * (sip_edit_via_source()), Max-Forwards decremented
  * (70 inserted if absent), Request-URI rewritten, our Route popped,
  * Record-Route and extra lines added, Content-Length added if absent; leading CRLFs and
  * trailing octets after the framed body dropped. Everything else is copied
@@ -121,12 +133,13 @@ struct sip_next_hop {
 
 /*
  * Build m (a response whose top Via value `top` is ours) without that Via
- * value, and compute where it goes: the next Via's received (or sent-by)
- * and rport (or port, default 5060/5061). Returns the length, or
+ * value, with the caller's edits (es, or NULL for none) applied too, and
+ * compute where it goes: the next Via's received (or sent-by) and rport
+ * (or port, default 5060/5061); maddr is ignored. Returns the length, or
  * -SIP_E_VIA if there is no next Via or it is unusable.
  */
 int sip_build_response_fwd(char *out, size_t cap, const struct sip_msg *m,
-		const struct sip_via *top, struct sip_next_hop *hop);
+		const struct sip_via *top, struct sip_edits *es, struct sip_next_hop *hop);
 
 /* ---- stateless responses (RFC 3261 §8.2.6, §8.2.7, §8.3, §16.7) ---- */
 

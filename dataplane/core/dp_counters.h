@@ -25,7 +25,7 @@
 	X(ACT_NO_ROUTE, "requests matching no route (default reply)") \
 	X(ACT_LOCATION, "requests forwarded to a registered contact") \
 	X(ACT_IN_DIALOG, "in-dialog requests routed by Route/Request-URI") \
-	X(ACT_DIALOG_REFUSED, "in-dialog requests of a dialog we did not record-route: 403") \
+	X(ACT_DIALOG_REFUSED, "in-dialog requests without our Record-Route signature for their target: 403") \
 	X(ACT_OPTIONS_REPLY, "OPTIONS to the router answered 200") \
 	X(ACT_CANCEL_REPLY, "CANCEL of a redirected/rejected call answered 200") \
 	X(ACT_ACK_ABSORBED, "ACKs for our own replies absorbed") \
@@ -41,15 +41,16 @@
 	X(DROP_BAD_REQUEST_SILENT, "malformed requests that cannot be answered") \
 	X(DROP_BAD_RESPONSE, "malformed responses") \
 	X(DROP_RESPONSE_NOT_OURS, "responses whose top Via is not ours") \
+	X(DROP_RESPONSE_FORGED, "responses naming our Via whose branch does not sign their destination") \
 	X(DROP_RESPONSE_NO_VIA, "responses with no Via left after ours") \
-	X(DROP_FORBIDDEN_DST, "next hop is broadcast, multicast, loopback or ourselves") \
+	X(DROP_FORBIDDEN_DST, "next hop is broadcast, multicast, loopback, ourselves or our subnet's edge") \
 	X(DROP_NEEDS_DNS, "next hop is a host name (not resolved in the fast path)") \
 	X(DROP_AMPLIFICATION, "reply would be much larger than the request") \
 	X(DROP_LOOP, "request would be sent back to ourselves") \
 	X(DROP_NO_FAMILY, "next hop in an address family the router has no address in") \
 	X(DROP_BUILD, "output did not fit the buffer") \
 	X(DROP_ACK_UNROUTABLE, "ACK with nowhere to go") \
-	X(DROP_NOT_OUR_DIALOG, "ACK of a dialog we did not record-route") \
+	X(DROP_NOT_OUR_DIALOG, "in-dialog ACK without our Record-Route signature for its target") \
 	X(DROP_NO_NEIGHBOR, "next-hop MAC unknown and no exception path to learn it") \
 	X(DROP_NO_EXCEPTION, "for the kernel (ARP, ICMP, TCP, fragments...) but no exception path") \
 	X(DROP_L2, "not for our MAC / unsupported L2") \

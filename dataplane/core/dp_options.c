@@ -6,7 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sip_sign.h"
+
 #define DEFAULT_LINK "/run/sipline/dataplane.sock"
+#define DEFAULT_SECRET_GRACE 86400
 
 void
 dp_options_defaults(struct dp_options *o)
@@ -16,6 +19,7 @@ dp_options_defaults(struct dp_options *o)
 	o->no_route_code = 404;
 	o->kamailio_dpid = -1;
 	o->udp_checksum = true;
+	o->secret_grace = DEFAULT_SECRET_GRACE;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
 }
@@ -38,7 +42,11 @@ dp_options_usage(FILE *f, const char *prog)
 		"                           in-dialog requests of these dialogs are relayed)\n"
 		"  --relay-in-dialog        also relay in-dialog requests without our Record-Route\n"
 		"                           (UAs using the router as outbound proxy; trusted peers only)\n"
-		"  --secret HEX             64-bit key of branches and To-tags (default random)\n"
+		"  --secret-file FILE       128-bit signing key of branches, To-tags and Record-Route\n"
+		"                           (32 hex digits; mode 0600; an optional second line is the\n"
+		"                           previous key); re-read on SIGHUP (default: random key)\n"
+		"  --secret-grace SEC       a rotated-out key is still accepted this long (default %u)\n"
+		"  --secret HEX             the key on the command line (deprecated: visible in ps)\n"
 		"  --no-route-code CODE     reply when nothing matches (default 404)\n"
 		"  --spread MODE            rss | callid (default rss)\n"
 		"  --tap NAME               kernel interface of the exception path (default sl0)\n"
@@ -58,7 +66,7 @@ dp_options_usage(FILE *f, const char *prog)
 		"  %s --no-huge -m 1024 --no-pci -l 0-1 \\\n"
 		"     --vdev net_af_packet0,iface=eth1,framecnt=4096,blocksz=65536,framesz=4096 -- \\\n"
 		"     --addr 192.0.2.1/24 --dialplan /etc/sipline/dialplan.conf\n",
-		prog, DEFAULT_LINK, prog);
+		prog, DEFAULT_SECRET_GRACE, DEFAULT_LINK, prog);
 }
 
 static int
@@ -194,12 +202,27 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 	}
 	if (strcmp(name, "secret") == 0) {
 		NEED_VALUE();
-		char *end;
-		errno = 0;
-		o->secret = strtoull(value, &end, 16);
-		if (errno || end == value || *end != '\0' || strlen(value) > 16)
-			return fail(err, errlen, "--secret %s: expected 1 to 16 hex digits", value);
+		int rc = sip_key_parse_hex(value, strlen(value), o->secret);
+		if (rc == -1)
+			return fail(err, errlen, "--secret: expected 32 hex digits (a 128-bit key; "
+					"better: --secret-file)");
+		if (rc == -2)
+			return fail(err, errlen, "--secret: weak key refused (too few distinct digits)");
 		o->secret_set = true;
+		return 0;
+	}
+	if (strcmp(name, "secret-file") == 0) {
+		NEED_VALUE();
+		if (value[0] == '\0' || strlen(value) >= sizeof(o->secret_file))
+			return fail(err, errlen, "--secret-file: empty or too long path");
+		snprintf(o->secret_file, sizeof(o->secret_file), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "secret-grace") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 30u * 86400u, &v) != 0)
+			return fail(err, errlen, "--secret-grace %s: seconds (at most 30 days)", value);
+		o->secret_grace = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(name, "no-route-code") == 0) {
@@ -354,5 +377,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, char *err, size_t 
 		return 0;
 	if (o->addr4.af == SIP_AF_NONE && o->addr6.af == SIP_AF_NONE)
 		return fail(err, errlen, "--addr is required (the router's address on the wire)");
+	if (o->secret_set && o->secret_file[0] != '\0')
+		return fail(err, errlen, "--secret and --secret-file: give one key source");
 	return 0;
 }

@@ -44,8 +44,10 @@ struct dp_options {
 	char kamailio_preamble[PATH_MAX]; /* dialplan text read before the rows; empty: none */
 	bool record_route;
 	bool relay_in_dialog;
-	bool secret_set;
-	uint64_t secret;
+	bool secret_set;               /* --secret given (deprecated: visible in ps) */
+	uint8_t secret[16];            /* its key (SIP_KEY_LEN bytes) */
+	char secret_file[PATH_MAX];    /* --secret-file; empty: none */
+	unsigned secret_grace;         /* seconds a rotated-out key is still accepted */
 	uint16_t no_route_code;
 	enum dp_spread spread;
 	char tap[16];

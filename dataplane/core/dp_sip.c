@@ -5,22 +5,47 @@
 #include <stdio.h>
 #include <string.h>
 
+/* addr with every host bit (below prefix) set to ones, or cleared. */
+static struct sip_addr
+subnet_edge(const struct sip_addr *addr, unsigned prefix, bool ones)
+{
+	struct sip_addr r = *addr;
+	unsigned bits = addr->af == SIP_AF_INET ? 32 : 128;
+
+	for (unsigned b = prefix; b < bits; b++) {
+		uint8_t bit = (uint8_t)(0x80u >> (b % 8));
+		r.a[b / 8] = ones ? (uint8_t)(r.a[b / 8] | bit) : (uint8_t)(r.a[b / 8] & ~bit);
+	}
+	return r;
+}
+
 int
-dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, uint16_t port,
-		uint64_t secret)
+dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, unsigned prefix,
+		uint16_t port, const struct sip_keyring *keys)
 {
 	size_t n = 0;
 	char txt[48];
+	unsigned bits = addr->af == SIP_AF_INET ? 32 : 128;
 
 	c->addr = *addr;
 	c->port = port;
-	c->secret = secret;
+	c->keys = keys;
 	if (c->no_route_code == 0)
 		c->no_route_code = 404;
 	if (c->amplification == 0)
 		c->amplification = 2;
 	if (c->mtu == 0)
 		c->mtu = 1500;
+	if (prefix > bits)
+		return -1;
+	/* Point-to-point subnets (RFC 3021 /31, /127) have no network or broadcast address. */
+	memset(&c->bcast, 0, sizeof(c->bcast));
+	memset(&c->net, 0, sizeof(c->net));
+	if (prefix + 1 < bits) {
+		c->net = subnet_edge(addr, prefix, false);
+		if (addr->af == SIP_AF_INET)
+			c->bcast = subnet_edge(addr, prefix, true);
+	}
 
 	size_t tl = sip_addr_format(addr, txt, sizeof(txt));
 	if (tl == 0)
@@ -74,17 +99,25 @@ uri_is_ours(const struct dp_sip_env *env, const struct sip_uri *u)
 		(env->cfg_other != NULL && uri_is_local(env->cfg_other, u));
 }
 
+/* a is one of c's addresses, or its subnet's broadcast or network address. */
+static bool
+is_local_or_edge(const struct dp_sip_config *c, const struct sip_addr *a)
+{
+	return sip_addr_eq(a, &c->addr) || sip_addr_eq(a, &c->bcast) || sip_addr_eq(a, &c->net);
+}
+
 /*
  * Nowhere to send anything: broadcast, multicast, loopback, unspecified
- * (RFC 4475 bcast), our own addresses, our subnet's broadcast.
+ * (RFC 4475 bcast), our own addresses on any port, our subnets' broadcast
+ * and network addresses; IPv4-mapped IPv6 forms of all of these too.
  */
 static bool
 dst_forbidden(const struct dp_sip_env *env, const struct sip_addr *a)
 {
-	const struct dp_sip_config *o = env->cfg_other;
-	return sip_addr_is_forbidden_dst(a) || sip_addr_eq(a, &env->cfg->addr) ||
-		sip_addr_eq(a, &env->cfg->bcast) ||
-		(o != NULL && (sip_addr_eq(a, &o->addr) || sip_addr_eq(a, &o->bcast)));
+	struct sip_addr u = sip_addr_unmapped(a);
+
+	return sip_addr_is_forbidden_dst(&u) || is_local_or_edge(env->cfg, &u) ||
+		(env->cfg_other != NULL && is_local_or_edge(env->cfg_other, &u));
 }
 
 /* Our own Via: our address and port, and a branch we made. */
@@ -144,7 +177,7 @@ reply(const struct dp_sip_env *env, enum dp_counter act, const struct dp_pkt_in 
 		count(env, DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
 	}
-	sip_totag_make_f(f, c->secret, tag);
+	sip_totag_sign(f, &dp_sip_keys(c)->cur, tag);
 	if (extra.len + c->server.len <= sizeof(hdrs)) {
 		/* Empty views may be {NULL, 0}: memcpy() must not see a NULL. */
 		if (extra.len)
@@ -226,6 +259,81 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 
 /* ---- responses ---- */
 
+/* The first value of a name-addr list header (Contact, Record-Route): its URI, or empty. */
+static struct sip_str
+first_uri(const struct sip_msg *m, enum sip_hdr_type t)
+{
+	struct sip_cursor cur;
+	struct sip_naddr a;
+
+	sip_cursor_init(&cur, m, t);
+	if (sip_naddr_next(&cur, &a, 0) != 1 || a.star)
+		return SIP_STR_NULL;
+	return a.uri;
+}
+
+/* Our Record-Route entries a response may carry (spirals, RFC 5658 pairs). */
+#define DP_MAX_OWN_RR 4
+
+/*
+ * A response that creates a dialog (1xx with a To-tag, 2xx) carries the
+ * Record-Route set the caller will use. Our entries in it were signed "up"
+ * (for the callee's requests); re-sign each "down" for the caller's: bound
+ * to the callee's tag and to the callee-side target, the nearest entry
+ * above ours that is not ours, else the response's Contact (RFC 3261
+ * §16.7 step 4 allows a proxy to rewrite its own Record-Route).
+ */
+static int
+resign_record_route(const struct dp_sip_env *env, const struct sip_msg *m,
+		const struct sip_fields *f, struct sip_edits *es)
+{
+	struct sip_str sig[DP_MAX_OWN_RR], target[DP_MAX_OWN_RR];
+	struct sip_str above = SIP_STR_NULL;
+	struct sip_cursor cur;
+	struct sip_naddr a;
+	struct sip_uri u;
+	unsigned n = 0;
+	int rc;
+
+	if (m->status < 101 || m->status > 299 || !f->to.has_tag)
+		return 0;
+	sip_cursor_init(&cur, m, SIP_HDR_RECORD_ROUTE);
+	while ((rc = sip_naddr_next(&cur, &a, SIP_NADDR_NEED_BRACKETS)) == 1) {
+		struct sip_str v;
+		if (sip_uri_parse(&u, a.uri.p, a.uri.len) != 0 || !uri_is_ours(env, &u) ||
+				sip_param_get(u.params, "sl", 2, &v) != 1 || v.len != SIP_RRSIG_LEN) {
+			above = a.uri;
+			continue;
+		}
+		if (n == DP_MAX_OWN_RR)
+			return -1;
+		sig[n] = v;
+		target[n++] = above; /* empty: the Contact, found below if needed */
+	}
+	if (rc < 0)
+		return -1;
+	if (n == 0)
+		return 0;
+	const struct sip_keyring *kr = dp_sip_keys(env->cfg);
+	struct sip_str contact = SIP_STR_NULL;
+	bool have_contact = false;
+	for (unsigned i = 0; i < n; i++) {
+		char *t = sip_edits_text(es, SIP_RRSIG_LEN);
+		if (t == NULL)
+			return -1;
+		if (target[i].len == 0 && !have_contact) {
+			contact = first_uri(m, SIP_HDR_CONTACT);
+			have_contact = true;
+		}
+		sip_rrsig_down(f->callid, f->from.tag, f->to.tag, target[i].len ? target[i] : contact,
+				&kr->cur, t);
+		if (sip_edits_add(es, sip_str_off(sig[i], m->buf), SIP_RRSIG_LEN, t,
+				SIP_RRSIG_LEN) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 static enum dp_action
 handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 		struct dp_pkt_out *out)
@@ -233,6 +341,8 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 	struct sip_verdict v;
 	struct sip_fields f;
 	struct sip_next_hop hop;
+	struct sip_origin to;
+	struct sip_edits es;
 
 	count(env, DP_C_RX_RESPONSES);
 	if (sip_inspect(m, rc, 0, &v, &f) != 0) {
@@ -241,7 +351,9 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 	}
 	/*
 	 * Ours: our address and a branch we made for the request whose top Via
-	 * is now the second one (a forged response naming us is dropped).
+	 * is now the second one, to be sent back where that request came from
+	 * (its received and rport, which we wrote). Anything else naming us is
+	 * forged, or replayed towards another destination: dropped.
 	 */
 	struct sip_cursor cur;
 	struct sip_via first, prev;
@@ -254,27 +366,30 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 		count(env, DP_C_DROP_RESPONSE_NO_VIA);
 		return DP_ACT_DROP;
 	}
-	if (!sip_branch_is_ours_f(f.top.branch, &prev, &f, env->cfg->secret)) {
-		count(env, DP_C_DROP_RESPONSE_NOT_OURS);
+	if (sip_via_origin(&prev, &to) != 0 ||
+			!sip_branch_verify(f.top.branch, &prev, &to, &f, dp_sip_keys(env->cfg))) {
+		count(env, DP_C_DROP_RESPONSE_FORGED);
 		return DP_ACT_DROP;
 	}
-	int len = sip_build_response_fwd(out->buf, out->cap, m, &f.top, &hop);
+	sip_edits_init(&es);
+	if (env->cfg->record_route && m->first[SIP_HDR_RECORD_ROUTE] != SIP_HDR_NONE &&
+			resign_record_route(env, m, &f, &es) != 0) {
+		count(env, DP_C_DROP_BAD_RESPONSE);
+		return DP_ACT_DROP;
+	}
+	int len = sip_build_response_fwd(out->buf, out->cap, m, &f.top, &es, &hop);
 	if (len < 0) {
 		count(env, len == -SIP_E_NOSPACE ? DP_C_DROP_BUILD : DP_C_DROP_RESPONSE_NO_VIA);
 		return DP_ACT_DROP;
 	}
-	if (hop.need_dns) {
-		count(env, DP_C_DROP_NEEDS_DNS);
-		return DP_ACT_DROP;
-	}
 	/* RFC 4475 bcast: never to broadcast, multicast, loopback or ourselves. */
-	if (dst_forbidden(env, &hop.addr)) {
+	if (dst_forbidden(env, &to.addr)) {
 		count(env, DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
 	}
 	out->len = (uint32_t)len;
-	out->dst = hop.addr;
-	out->dport = hop.port;
+	out->dst = sip_addr_unmapped(&to.addr);
+	out->dport = to.port;
 	out->transport = hop.transport;
 	out->is_reply = 0;
 	count(env, DP_C_ACT_RESPONSE_FWD);
@@ -340,38 +455,59 @@ signed_rr(const struct dp_sip_config *c, const char sig[SIP_RRSIG_LEN], char *bu
 }
 
 /*
- * The request belongs to a dialog we record-routed: our Route (or, from a
- * strict router, the Request-URI) carries the signature of its Call-ID and
- * of one of its tags (From from the caller's side, To from the callee's).
+ * The request belongs to a dialog we record-routed and goes where that
+ * dialog's route set sends it from this side: our Route (or, from a strict
+ * router, the Request-URI) carries the signature we gave the dialog for
+ * this direction and this target (sip_rrsig_verify()).
  */
 static bool
-dialog_is_ours(const struct dp_sip_config *c, const struct sip_fields *f, struct sip_str params)
+dialog_is_ours(const struct dp_sip_config *c, const struct sip_fields *f, struct sip_str params,
+		struct sip_str target)
 {
 	struct sip_str sig;
-	char want[SIP_RRSIG_LEN];
 
-	if (sip_param_get(params, "sl", 2, &sig) != 1 || sig.len != SIP_RRSIG_LEN)
+	if (sip_param_get(params, "sl", 2, &sig) != 1)
 		return false;
-	sip_rrsig_make(f->callid, f->from.tag, c->secret, want);
-	if (memcmp(want, sig.p, SIP_RRSIG_LEN) == 0)
-		return true;
-	sip_rrsig_make(f->callid, f->to.tag, c->secret, want);
-	return memcmp(want, sig.p, SIP_RRSIG_LEN) == 0;
+	return sip_rrsig_verify(sig, f->callid, f->from.tag, f->to.tag, target, dp_sip_keys(c));
+}
+
+/*
+ * What our Record-Route in an initial request is bound to for the callee's
+ * requests: the caller's side of the route set, i.e. the topmost
+ * Record-Route already there, else the caller's Contact.
+ */
+static struct sip_str
+caller_side_target(const struct sip_msg *m)
+{
+	struct sip_str t = first_uri(m, SIP_HDR_RECORD_ROUTE);
+	return t.len ? t : first_uri(m, SIP_HDR_CONTACT);
 }
 
 /* Forward m to addr:port over UDP. */
 static enum dp_action
 forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
-		const struct sip_fields *f, const struct dp_route_set *rs, const struct sip_addr *nh,
+		const struct sip_fields *f, const struct dp_route_set *rs, const struct sip_addr *nh_in,
 		uint16_t nh_port, struct sip_str ruri, struct sip_str extra, bool record_route,
 		struct dp_pkt_out *out)
 {
 	const struct dp_sip_config *c = env->cfg;
 	char branch[SIP_BRANCH_LEN];
+	struct sip_addr dst = sip_addr_unmapped(nh_in);
+	const struct sip_addr *nh = &dst;
 
-	if (sip_addr_is_forbidden_dst(nh) || sip_addr_eq(nh, &c->bcast) ||
-			(env->cfg_other != NULL && sip_addr_eq(nh, &env->cfg_other->bcast))) {
+	/*
+	 * A source we could never answer (spoofed: ours, a broadcast...) would
+	 * have the next hop's responses dropped here anyway: do not bother it.
+	 */
+	if (dst_forbidden(env, &in->src)) {
 		count(env, DP_C_DROP_FORBIDDEN_DST);
+		return DP_ACT_DROP;
+	}
+	if (dst_forbidden(env, nh)) {
+		/* Ourselves on the SIP port is a loop; anything else of ours is forbidden. */
+		bool loop = nh_port == c->port && (sip_addr_eq(nh, &c->addr) ||
+				(env->cfg_other != NULL && sip_addr_eq(nh, &env->cfg_other->addr)));
+		count(env, loop ? DP_C_DROP_LOOP : DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
 	}
 	/*
@@ -384,17 +520,15 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		count(env, DP_C_DROP_NO_FAMILY);
 		return DP_ACT_DROP;
 	}
-	if (sip_addr_eq(nh, &eg->addr) && nh_port == eg->port) {
-		count(env, DP_C_DROP_LOOP);
-		return DP_ACT_DROP;
-	}
-	sip_branch_make_f(m, f, c->secret, branch);
-	/* Our Record-Route carries the dialog's signature (sip_rrsig_make()). */
+	const struct sip_keyring *kr = dp_sip_keys(c);
+	const struct sip_origin from = {.addr = in->src, .port = in->sport};
+	sip_branch_sign(f, &from, &kr->cur, branch);
+	/* Our Record-Route carries the dialog's signature for the callee's side (sip_rrsig_up()). */
 	char rr1[sizeof(eg->rr_buf) + 4 + SIP_RRSIG_LEN], rr2[sizeof(rr1)];
 	struct sip_str rrs1 = SIP_STR_NULL, rrs2 = SIP_STR_NULL;
 	if (record_route) {
 		char sig[SIP_RRSIG_LEN];
-		sip_rrsig_make(f->callid, f->from.tag, c->secret, sig);
+		sip_rrsig_up(f->callid, f->from.tag, caller_side_target(m), &kr->cur, sig);
 		rrs1 = signed_rr(eg, sig, rr1);
 		if (eg != c)
 			rrs2 = signed_rr(c, sig, rr2);
@@ -554,7 +688,7 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 	if (sip_inspect(m, rc, 0, &v, f) != 0)
 		return reply_error(env, in, m, &v, out);
 
-	if (m->method == SIP_METHOD_ACK && f->to.has_tag && sip_totag_is_ours_f(f, c->secret)) {
+	if (m->method == SIP_METHOD_ACK && f->to.has_tag && sip_totag_verify(f, dp_sip_keys(c))) {
 		count(env, DP_C_ACT_ACK_ABSORBED);
 		return DP_ACT_DROP;
 	}
@@ -615,8 +749,11 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 		 (c->relay_in_dialog && f->to.has_tag && !ruri_local)) :
 		(f->to.has_tag && (rs->next_uri.len != 0 || !ruri_local)));
 	if (in_dialog) {
+		/* Where it goes: the next Route, else the (strict router's: last Route) target. */
+		struct sip_str target = rs->next_uri.len ? rs->next_uri :
+			rs->strict_ruri.len ? rs->strict_ruri : sip_msg_ruri(m);
 		if (!c->relay_in_dialog && !dialog_is_ours(c, f,
-				rs->strict_ruri.len ? f->ruri.params : rs->pop_params)) {
+				rs->strict_ruri.len ? f->ruri.params : rs->pop_params, target)) {
 			if (m->method == SIP_METHOD_ACK) {
 				count(env, DP_C_DROP_NOT_OUR_DIALOG);
 				return DP_ACT_DROP;
@@ -624,13 +761,8 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 			return reply(env, DP_C_ACT_DIALOG_REFUSED, in, m, f, 403,
 					SIP_STR_LIT("Dialog Not Routed Here"), NULL, 0, SIP_STR_NULL, out);
 		}
-		enum dp_action a;
-		if (rs->strict_ruri.len) /* §16.4 strict router: continue towards the last Route */
-			a = forward_to_uri(env, in, m, f, rs, rs->next_uri.len ? rs->next_uri :
-					rs->strict_ruri, rs->strict_ruri, out);
-		else
-			a = forward_to_uri(env, in, m, f, rs, rs->next_uri.len ? rs->next_uri :
-					sip_msg_ruri(m), SIP_STR_NULL, out);
+		/* §16.4 strict router: the last Route becomes the Request-URI. */
+		enum dp_action a = forward_to_uri(env, in, m, f, rs, target, rs->strict_ruri, out);
 		if (a == DP_ACT_SEND && !out->is_reply)
 			count(env, DP_C_ACT_IN_DIALOG);
 		return a;

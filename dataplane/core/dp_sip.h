@@ -74,9 +74,17 @@ typedef int (*dp_route_fn)(void *ctx, const struct dp_query *q, struct dp_route 
 struct dp_sip_config {
 	struct sip_addr addr;        /* the router's address on this port */
 	struct sip_addr bcast;       /* its subnet's broadcast address (IPv4), af NONE if none */
+	struct sip_addr net;         /* its subnet's network address (IPv4; IPv6 subnet-router
+	                              * anycast), af NONE if none (/31, /32, /127, /128) */
 	struct sip_str host;         /* its text in URIs: "192.0.2.1" or "[2001:db8::1]" */
 	uint16_t port;               /* SIP port (UDP; TCP/TLS on the same in the control plane) */
-	uint64_t secret;             /* branch and To-tag key; equal on all nodes of a cluster */
+	/*
+	 * Keys of branches, To-tags and Record-Route signatures; equal on all
+	 * nodes of a cluster. Replaced as a whole on rotation (an atomic pointer
+	 * store; the old ring is freed after a grace period): read it once per
+	 * packet with dp_sip_keys().
+	 */
+	const struct sip_keyring *keys;
 	bool record_route;           /* add Record-Route to forwarded initial requests */
 	/*
 	 * Relay in-dialog requests that carry no Record-Route of ours (UAs using
@@ -93,9 +101,18 @@ struct dp_sip_config {
 	struct sip_str rr_uri;
 };
 
-/* Fill derived fields (host text, Record-Route URI) from addr and port. 0 or -1. */
-int dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, uint16_t port,
-		uint64_t secret);
+/*
+ * Fill derived fields (host text, Record-Route URI, subnet broadcast and
+ * network addresses) from addr/prefix and port. 0 or -1.
+ */
+int dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, unsigned prefix,
+		uint16_t port, const struct sip_keyring *keys);
+
+static inline const struct sip_keyring *
+dp_sip_keys(const struct dp_sip_config *c)
+{
+	return __atomic_load_n(&c->keys, __ATOMIC_ACQUIRE);
+}
 
 struct dp_sip_env {
 	const struct dp_sip_config *cfg;        /* the family the packet arrived in */

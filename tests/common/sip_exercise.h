@@ -26,7 +26,7 @@
 struct guard_buf;
 
 struct sip_exercise_opts {
-	uint64_t secret;          /* for branches and To-tags */
+	uint64_t secret;          /* seed of the signing key (branches, To-tags) */
 	bool scanners;            /* compare every supported scanner with the scalar one */
 	bool nospace;             /* builders: also try output buffers that are too small */
 	struct guard_buf *out;    /* fenced output buffer (>= 72 KiB), or NULL to malloc */

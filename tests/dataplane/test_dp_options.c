@@ -16,12 +16,12 @@
 static int
 parse(struct dp_options *o, char *err, const char *a0, ...)
 {
-	char *argv[32] = {(char *)"sipline"};
+	char *argv[64] = {(char *)"sipline"};
 	int argc = 1;
 	va_list ap;
 
 	va_start(ap, a0);
-	for (const char *a = a0; a != NULL && argc < 31; a = va_arg(ap, const char *))
+	for (const char *a = a0; a != NULL && argc < 63; a = va_arg(ap, const char *))
 		argv[argc++] = (char *)a;
 	va_end(ap);
 	dp_options_defaults(o);
@@ -38,7 +38,7 @@ test_full(void **state)
 	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--addr=2001:db8::1/64",
 				 "--port", "5070", "--wire-port", "1", "--dialplan", "/tmp/x.conf",
 				 "--dialplan-format", "kamailio", "--record-route", "--relay-in-dialog", "--secret",
-				 "00ff00ff00ff00ff", "--no-route-code", "480", "--spread", "callid",
+				 "00112233445566778899aabbccddeeff", "--secret-grace", "600", "--no-route-code", "480", "--spread", "callid",
 				 "--tap", "sipx0", "--neighbor", "192.0.2.9=02:00:00:00:00:09",
 				 "--link", "/tmp/dp.sock", "--stats-interval", "5",
 				 "--udp-checksum", "off", NULL), 0);
@@ -53,7 +53,9 @@ test_full(void **state)
 	assert_true(o.record_route);
 	assert_true(o.relay_in_dialog);
 	assert_true(o.secret_set);
-	assert_true(o.secret == 0x00ff00ff00ff00ffull);
+	assert_int_equal(o.secret[0], 0x00);
+	assert_int_equal(o.secret[15], 0xff);
+	assert_int_equal(o.secret_grace, 600);
 	assert_int_equal(o.no_route_code, 480);
 	assert_int_equal(o.spread, DP_SPREAD_CALLID);
 	assert_string_equal(o.tap, "sipx0");
@@ -100,7 +102,16 @@ static const struct bad_case bad[] = {
 	{"unknown option", {"--addr", "192.0.2.1/24", "--frobnicate"}, "unknown option --frobnicate"},
 	{"missing value", {"--addr", "192.0.2.1/24", "--dialplan"}, "--dialplan needs a value"},
 	{"spread", {"--addr", "192.0.2.1/24", "--spread", "random"}, "rss or callid"},
-	{"secret", {"--addr", "192.0.2.1/24", "--secret", "xyz"}, "hex digits"},
+	{"secret", {"--addr", "192.0.2.1/24", "--secret", "xyz"}, "32 hex digits"},
+	{"secret: 64 bits is too short", {"--addr", "192.0.2.1/24", "--secret", "00ff00ff00ff00ff"},
+		"32 hex digits"},
+	{"secret: all zero", {"--addr", "192.0.2.1/24", "--secret",
+		"00000000000000000000000000000000"}, "weak key"},
+	{"secret: all ones", {"--addr", "192.0.2.1/24", "--secret",
+		"ffffffffffffffffffffffffffffffff"}, "weak key"},
+	{"secret: a short pattern", {"--addr", "192.0.2.1/24", "--secret",
+		"0101010101010101abababababababab"}, "weak key"},
+	{"secret grace", {"--addr", "192.0.2.1/24", "--secret-grace", "-1"}, "seconds"},
 	{"neighbor", {"--addr", "192.0.2.1/24", "--neighbor", "1.2.3.4"}, "expected IP=MAC"},
 	{"stray argument", {"--addr", "192.0.2.1/24", "extra"}, "unexpected argument 'extra'"},
 	{"no-route code", {"--addr", "192.0.2.1/24", "--no-route-code", "200"}, "300..699"},

@@ -24,6 +24,7 @@
 #define GW "10.0.0.20"
 
 static struct dp_sip_config cfg, cfg6;
+static struct sip_keyring keys;
 static struct dp_counters cnt;
 static struct guard_buf gin, gout;
 static char outbuf[8192];
@@ -100,12 +101,16 @@ setup(void **state)
 {
 	struct sip_addr a;
 	(void)state;
+	uint8_t raw[SIP_KEY_LEN];
+	assert_int_equal(sip_key_parse_hex(SIP_STR_LIT("00112233445566778899aabbccddeeff").p, 32,
+			raw), 0);
+	sip_key_set(&keys.cur, raw);
 	assert_int_equal(sip_addr_parse(SIP_STR_LIT(ROUTER), &a), 0);
 	memset(&cfg, 0, sizeof(cfg));
-	assert_int_equal(dp_sip_config_init(&cfg, &a, 5060, 0x1234567890abcdefull), 0);
+	assert_int_equal(dp_sip_config_init(&cfg, &a, 24, 5060, &keys), 0);
 	assert_int_equal(sip_addr_parse(SIP_STR_LIT("fd00::1"), &a), 0);
 	memset(&cfg6, 0, sizeof(cfg6));
-	assert_int_equal(dp_sip_config_init(&cfg6, &a, 5060, 0x1234567890abcdefull), 0);
+	assert_int_equal(dp_sip_config_init(&cfg6, &a, 64, 5060, &keys), 0);
 	assert_int_equal(guard_init(&gin, 16384), 0);
 	assert_int_equal(guard_init(&gout, 16384), 0);
 	return 0;
@@ -131,20 +136,35 @@ reset(void **state)
 	return 0;
 }
 
-/*
- * "<URI;sl=SIG>": our Record-Route as it comes back in a Route, signed for
- * the dialog of request() (Call-ID call-1@CLIENT) and the given tag.
- */
+#define CALLID "call-1@" CLIENT
+
+/* "<URI;sl=SIG>": our Record-Route as the caller uses it (sip_rrsig_down()). */
 static const char *
-signed_route(const char *uri, const char *tag)
+route_down(const char *uri, const char *caller_tag, const char *callee_tag, const char *target)
 {
-	static char buf[4][160];
+	static char buf[4][256];
 	static unsigned next;
 	char sig[SIP_RRSIG_LEN];
 	char *b = buf[next++ % 4];
 
-	sip_rrsig_make(SIP_STR_LIT("call-1@" CLIENT), sip_str_make(tag, strlen(tag)),
-			cfg.secret, sig);
+	sip_rrsig_down(SIP_STR_LIT(CALLID), sip_str_make(caller_tag, strlen(caller_tag)),
+			sip_str_make(callee_tag, strlen(callee_tag)),
+			sip_str_make(target, strlen(target)), &keys.cur, sig);
+	snprintf(b, sizeof(buf[0]), "<%s;sl=%.*s>", uri, SIP_RRSIG_LEN, sig);
+	return b;
+}
+
+/* The same as the callee uses it (sip_rrsig_up(), as put in the INVITE). */
+static const char *
+route_up(const char *uri, const char *caller_tag, const char *target)
+{
+	static char buf[4][256];
+	static unsigned next;
+	char sig[SIP_RRSIG_LEN];
+	char *b = buf[next++ % 4];
+
+	sip_rrsig_up(SIP_STR_LIT(CALLID), sip_str_make(caller_tag, strlen(caller_tag)),
+			sip_str_make(target, strlen(target)), &keys.cur, sig);
 	snprintf(b, sizeof(buf[0]), "<%s;sl=%.*s>", uri, SIP_RRSIG_LEN, sig);
 	return b;
 }
@@ -398,73 +418,131 @@ test_counters_and_limits(void **state)
 	assert_int_equal(cnt.sent[302 - DP_STATUS_MIN], 1);
 }
 
+/* The n-th Via line of outbuf (1: the first), without "Via: " and CRLF, into b. */
 static void
-test_response_forward(void **state)
+via_line(unsigned n, char *b, size_t cap)
+{
+	const char *p = outbuf;
+	for (unsigned i = 0; i < n; i++) {
+		p = strstr(p, "\r\nVia: ");
+		assert_non_null(p);
+		p += 7;
+	}
+	const char *e = strstr(p, "\r\n");
+	snprintf(b, cap, "%.*s", (int)(e - p), p);
+}
+
+/* A response to request(INVITE) from the gateway: our Via with branch, then via2. */
+static const char *
+response(unsigned code, const char *branch, const char *via2, const char *extra)
+{
+	static char buf[2048];
+	snprintf(buf, sizeof(buf),
+			"SIP/2.0 %u Whatever\r\n"
+			"Via: SIP/2.0/UDP " ROUTER ":5060;branch=%s\r\n"
+			"Via: %s\r\n"
+			"From: <sip:alice@" CLIENT ">;tag=a1\r\n"
+			"To: <sip:fwd7@" ROUTER ">;tag=gw1\r\n"
+			"Call-ID: " CALLID "\r\n"
+			"CSeq: 1 INVITE\r\n"
+			"%s"
+			"Content-Length: 0\r\n\r\n", code, branch, via2, extra ? extra : "");
+	return buf;
+}
+
+static void
+expect_dst(const struct dp_pkt_out *out, const char *addr, uint16_t port)
+{
+	char txt[48];
+	size_t tl = sip_addr_format(&out->dst, txt, sizeof(txt));
+	if (tl != strlen(addr) || memcmp(txt, addr, tl) != 0 || out->dport != port)
+		fail_msg("sent to %.*s:%u, expected %s:%u", (int)tl, txt, out->dport, addr, port);
+}
+
+/*
+ * Responses go back only where the request came from: variants of the Via
+ * below ours (steered received/rport, maddr, replayed to another source)
+ * and of our branch.
+ */
+struct rsp_case {
+	const char *name;
+	const char *via2;     /* NULL: the Via as we forwarded it */
+	int branch_flip;      /* flip this hex digit of our branch (-1: none) */
+	const char *branch;   /* another branch altogether, or NULL */
+	enum dp_action action;
+	enum dp_counter counter;
+};
+
+static const struct rsp_case rsp_cases[] = {
+	{"genuine", NULL, -1, NULL, DP_ACT_SEND, DP_C_ACT_RESPONSE_FWD},
+	{"received steered", "SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKcli1;received=192.0.2.66"
+		";rport=5062", -1, NULL, DP_ACT_DROP, DP_C_DROP_RESPONSE_FORGED},
+	{"rport steered", "SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKcli1;received=" CLIENT
+		";rport=7777", -1, NULL, DP_ACT_DROP, DP_C_DROP_RESPONSE_FORGED},
+	{"maddr added: ignored, still to the source", "SIP/2.0/UDP " CLIENT ":5062"
+		";branch=z9hG4bKcli1;maddr=192.0.2.66;received=" CLIENT ";rport=5062", -1, NULL,
+		DP_ACT_SEND, DP_C_ACT_RESPONSE_FWD},
+	{"no received/rport (not a Via we forwarded)", "SIP/2.0/UDP " CLIENT ":5062"
+		";branch=z9hG4bKcli1", -1, NULL, DP_ACT_DROP, DP_C_DROP_RESPONSE_FORGED},
+	{"another branch below ours", "SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKcli2;received="
+		CLIENT ";rport=5062", -1, NULL, DP_ACT_DROP, DP_C_DROP_RESPONSE_FORGED},
+	{"IPv6 destination substituted", "SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKcli1"
+		";received=2001:db8::66;rport=5062", -1, NULL, DP_ACT_DROP,
+		DP_C_DROP_RESPONSE_FORGED},
+	{"broadcast substituted", "SIP/2.0/UDP 255.255.255.255;branch=z9hG4bKcli1"
+		";received=255.255.255.255;rport=5062", -1, NULL, DP_ACT_DROP,
+		DP_C_DROP_RESPONSE_FORGED},
+	{"one digit of our branch changed", NULL, 20, NULL, DP_ACT_DROP, DP_C_DROP_RESPONSE_FORGED},
+	{"not our branch format", NULL, -1, "z9hG4bKxx0123456789abcdef", DP_ACT_DROP,
+		DP_C_DROP_RESPONSE_NOT_OURS},
+};
+
+static void
+test_response_steering(void **state)
 {
 	struct dp_pkt_out out;
 	struct sip_msg m;
-	char resp[2048];
+	char branch[SIP_BRANCH_LEN + 1], via2[256];
 	(void)state;
 
-	/* Forward an INVITE to learn our branch, then send its 180 back. */
+	/* Forward an INVITE to learn our branch and the Via below it. */
 	assert_int_equal(run_str(request("INVITE", "sip:fwd7@" ROUTER, NULL, NULL, NULL), &out),
 			DP_ACT_SEND);
-	const char *b = strstr(outbuf, ";branch=") + 8;
-	char branch[SIP_BRANCH_LEN + 1];
-	memcpy(branch, b, SIP_BRANCH_LEN);
+	memcpy(branch, strstr(outbuf, ";branch=") + 8, SIP_BRANCH_LEN);
 	branch[SIP_BRANCH_LEN] = '\0';
-	snprintf(resp, sizeof(resp),
-			"SIP/2.0 180 Ringing\r\n"
-			"Via: SIP/2.0/UDP " ROUTER ":5060;branch=%s\r\n"
-			"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKcli1;rport=5999;received=192.0.2.99\r\n"
-			"From: <sip:alice@" CLIENT ">;tag=a1\r\n"
-			"To: <sip:fwd7@" ROUTER ">;tag=gw1\r\n"
-			"Call-ID: call-1@" CLIENT "\r\n"
-			"CSeq: 1 INVITE\r\n"
-			"Content-Length: 0\r\n\r\n", branch);
-	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_SEND);
-	assert_int_equal(out.dport, 5999);
-	char txt[48];
-	size_t tl = sip_addr_format(&out.dst, txt, sizeof(txt));
-	assert_int_equal(tl, strlen("192.0.2.99"));
-	assert_memory_equal(txt, "192.0.2.99", tl);
-	parse_out(&m);
-	assert_int_equal(sip_hdr_count(&m, SIP_HDR_VIA), 1);
-	assert_int_equal(cnt.v[DP_C_ACT_RESPONSE_FWD], 1);
-	assert_int_equal(cnt.relayed[180 - DP_STATUS_MIN], 1);
-
-	/* Not ours (wrong branch format): dropped. */
-	char *p = strstr(resp, ";branch=z9hG4bKsl");
-	p[12] = 'X';
-	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_DROP);
-	assert_int_equal(cnt.v[DP_C_DROP_RESPONSE_NOT_OURS], 1);
-	p[12] = 'b';
-	/* Our format and address, but not a branch we made for this request: forged. */
-	p[20] = p[20] == '0' ? '1' : '0';
-	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_DROP);
-	assert_int_equal(cnt.v[DP_C_DROP_RESPONSE_NOT_OURS], 2);
-	p[20] = p[20] == '0' ? '1' : '0';
-	/* Our branch, but the second Via swapped for a victim's address: forged too. */
-	char *v2 = strstr(resp, CLIENT ":5062;branch=z9hG4bKcli1");
-	memcpy(v2, "192.0.2.66", strlen(CLIENT));
-	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_DROP);
-	assert_int_equal(cnt.v[DP_C_DROP_RESPONSE_NOT_OURS], 3);
-	assert_int_equal(cnt.v[DP_C_ACT_RESPONSE_FWD], 1);
+	via_line(2, via2, sizeof(via2));
+	assert_string_equal(via2, "SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKcli1;received="
+			CLIENT ";rport=5062");
+	for (size_t i = 0; i < sizeof(rsp_cases) / sizeof(rsp_cases[0]); i++) {
+		const struct rsp_case *c = &rsp_cases[i];
+		char b[SIP_BRANCH_LEN + 1];
+		snprintf(b, sizeof(b), "%s", c->branch ? c->branch : branch);
+		if (c->branch_flip >= 0)
+			b[c->branch_flip] = b[c->branch_flip] == '0' ? '1' : '0';
+		memset(&cnt, 0, sizeof(cnt));
+		const char *r = response(180, b, c->via2 ? c->via2 : via2, NULL);
+		enum dp_action a = run(r, strlen(r), GW, 5080, &out);
+		if (a != c->action || cnt.v[c->counter] != 1)
+			fail_msg("%s: action %d, counter %s %llu", c->name, a,
+					dp_counter_name(c->counter),
+					(unsigned long long)cnt.v[c->counter]);
+		if (a == DP_ACT_SEND) {
+			expect_dst(&out, CLIENT, 5062);
+			parse_out(&m);
+			assert_int_equal(sip_hdr_count(&m, SIP_HDR_VIA), 1);
+			assert_int_equal(cnt.relayed[180 - DP_STATUS_MIN], 1);
+		}
+	}
 }
 
+/* RFC 4475 bcast: a Via naming the broadcast address gets its responses at the source. */
 static void
 test_response_broadcast(void **state)
 {
 	struct dp_pkt_out out;
-	char resp[2048];
-	char branch[SIP_BRANCH_LEN + 1];
+	char branch[SIP_BRANCH_LEN + 1], via2[256];
 	(void)state;
 
-	/*
-	 * RFC 4475 bcast: the next Via is the broadcast address. For the
-	 * response to be ours at all, we must have forwarded a request whose
-	 * top Via named it.
-	 */
 	const char inv[] =
 			"INVITE sip:fwd8@" ROUTER " SIP/2.0\r\n"
 			"Via: SIP/2.0/UDP 255.255.255.255;branch=z9hG4bK1saber23\r\n"
@@ -476,16 +554,18 @@ test_response_broadcast(void **state)
 	assert_int_equal(run_str(inv, &out), DP_ACT_SEND);
 	memcpy(branch, strstr(outbuf, ";branch=") + 8, SIP_BRANCH_LEN);
 	branch[SIP_BRANCH_LEN] = '\0';
+	via_line(2, via2, sizeof(via2));
+	char resp[1024];
 	snprintf(resp, sizeof(resp),
 			"SIP/2.0 200 OK\r\n"
 			"Via: SIP/2.0/UDP " ROUTER ";branch=%s\r\n"
-			"Via: SIP/2.0/UDP 255.255.255.255;branch=z9hG4bK1saber23\r\n"
+			"Via: %s\r\n"
 			"Call-ID: c\r\nCSeq: 35 INVITE\r\n"
 			"From: sip:user@example.com;tag=11141343\r\n"
 			"To: sip:user@example.edu;tag=2229\r\n"
-			"Content-Length: 0\r\n\r\n", branch);
-	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_DROP);
-	assert_int_equal(cnt.v[DP_C_DROP_FORBIDDEN_DST], 1);
+			"Content-Length: 0\r\n\r\n", branch, via2);
+	assert_int_equal(run(resp, strlen(resp), GW, 5080, &out), DP_ACT_SEND);
+	expect_dst(&out, CLIENT, 5062);
 }
 
 static void
@@ -559,6 +639,227 @@ test_no_route_default(void **state)
 	assert_int_equal(cnt.v[DP_C_ACT_DROP_RULE], 1);
 }
 
+#define ALICE_CONTACT "sip:alice@" CLIENT ":5062"
+#define BOB_CONTACT "sip:bob@10.0.0.30:5070"
+#define OUR_RR "sip:" ROUTER ":5060;lr"
+
+/* An in-dialog request with the given tags, Call-ID and Route header (or none). */
+static const char *
+dialog_request(const char *method, const char *ruri, const char *from_tag, const char *to_tag,
+		const char *callid, const char *route)
+{
+	static char buf[2048];
+	snprintf(buf, sizeof(buf),
+			"%s %s SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKdlg1\r\n"
+			"Max-Forwards: 70\r\n"
+			"From: <sip:x@example.com>;tag=%s\r\n"
+			"To: <sip:y@example.com>;tag=%s\r\n"
+			"Call-ID: %s\r\n"
+			"CSeq: 2 %s\r\n"
+			"%s%s%s"
+			"Content-Length: 0\r\n\r\n",
+			method, ruri, from_tag, to_tag, callid, method, route ? "Route: " : "",
+			route ? route : "", route ? "\r\n" : "");
+	return buf;
+}
+
+/*
+ * A whole dialog through the router with --record-route: the INVITE's
+ * Record-Route is signed for the callee's requests (bound to the caller's
+ * Contact), the 200's is re-signed for the caller's (bound to the callee's
+ * Contact and tag), and each side's BYE goes to the other's Contact.
+ */
+static void
+test_dialog_signatures(void **state)
+{
+	struct dp_pkt_out out;
+	char branch[SIP_BRANCH_LEN + 1], via2[256], line[400];
+	(void)state;
+
+	cfg.record_route = true;
+	assert_int_equal(run_str(request("INVITE", "sip:fwd7@" ROUTER, NULL, NULL,
+					 "Contact: <" ALICE_CONTACT ">\r\n"), &out), DP_ACT_SEND);
+	snprintf(line, sizeof(line), "\r\nRecord-Route: %s\r\n",
+			route_up(OUR_RR, "a1", ALICE_CONTACT));
+	if (strstr(outbuf, line) == NULL)
+		fail_msg("forwarded INVITE lacks %s:\n%s", line, outbuf);
+	memcpy(branch, strstr(outbuf, ";branch=") + 8, SIP_BRANCH_LEN);
+	branch[SIP_BRANCH_LEN] = '\0';
+	via_line(2, via2, sizeof(via2));
+
+	/* The gateway's 200 copies our Record-Route and gives its Contact. */
+	char extra[600];
+	snprintf(extra, sizeof(extra), "Record-Route: %s\r\nContact: <" BOB_CONTACT ">\r\n",
+			route_up(OUR_RR, "a1", ALICE_CONTACT));
+	const char *r = response(200, branch, via2, extra);
+	assert_int_equal(run(r, strlen(r), GW, 5080, &out), DP_ACT_SEND);
+	expect_dst(&out, CLIENT, 5062);
+	snprintf(line, sizeof(line), "\r\nRecord-Route: %s\r\n",
+			route_down(OUR_RR, "a1", "gw1", BOB_CONTACT));
+	if (strstr(outbuf, line) == NULL)
+		fail_msg("relayed 200 lacks %s:\n%s", line, outbuf);
+	/* A 100 Trying (no To-tag) is relayed untouched. */
+	snprintf(extra, sizeof(extra), "Record-Route: %s\r\n",
+			route_up(OUR_RR, "a1", ALICE_CONTACT));
+	r = response(100, branch, via2, extra);
+	char trying[2048];
+	snprintf(trying, sizeof(trying), "%s", r);
+	memcpy(strstr(trying, ";tag=gw1"), "        ", 8);
+	assert_int_equal(run(trying, strlen(trying), GW, 5080, &out), DP_ACT_SEND);
+	assert_non_null(strstr(outbuf, route_up(OUR_RR, "a1", ALICE_CONTACT)));
+
+	/* Each side's BYE reaches the other's Contact. */
+	const char *bye = dialog_request("BYE", BOB_CONTACT, "a1", "gw1", CALLID,
+			route_down(OUR_RR, "a1", "gw1", BOB_CONTACT));
+	assert_int_equal(run_str(bye, &out), DP_ACT_SEND);
+	expect_dst(&out, "10.0.0.30", 5070);
+	bye = dialog_request("BYE", ALICE_CONTACT, "gw1", "a1", CALLID,
+			route_up(OUR_RR, "a1", ALICE_CONTACT));
+	assert_int_equal(run(bye, strlen(bye), "10.0.0.30", 5070, &out), DP_ACT_SEND);
+	expect_dst(&out, CLIENT, 5062);
+	assert_int_equal(cnt.v[DP_C_ACT_IN_DIALOG], 2);
+}
+
+/*
+ * Replays of a dialog's signature: only the target of its direction, with
+ * its Call-ID and tags, is relayed; everything else gets 403 (ACK: dropped).
+ */
+struct dlg_case {
+	const char *name;
+	const char *method;
+	const char *ruri;
+	const char *from_tag, *to_tag;
+	const char *callid;
+	int route;              /* 0 none, 1 caller's (down), 2 callee's (up), 3 other text */
+	const char *route_text; /* route 3 */
+	const char *route_target; /* what the signature is bound to (NULL: the usual) */
+	enum dp_action action;
+	unsigned status;        /* SEND: a reply with this status, or 0 for a forward */
+	const char *dst;        /* forward: "addr" and port */
+	uint16_t port;
+	enum dp_counter counter;
+};
+
+#define REFUSED DP_ACT_SEND, 403, NULL, 0, DP_C_ACT_DIALOG_REFUSED
+
+static const struct dlg_case dlg_cases[] = {
+	{"caller to callee", "BYE", BOB_CONTACT, "a1", "gw1", CALLID, 1, NULL, NULL,
+		DP_ACT_SEND, 0, "10.0.0.30", 5070, DP_C_ACT_IN_DIALOG},
+	{"callee to caller", "BYE", ALICE_CONTACT, "gw1", "a1", CALLID, 2, NULL, NULL,
+		DP_ACT_SEND, 0, CLIENT, 5062, DP_C_ACT_IN_DIALOG},
+	{"caller: another user at the callee (toll fraud)", "INVITE",
+		"sip:+900555@10.0.0.30:5070", "a1", "gw1", CALLID, 1, NULL, NULL, REFUSED},
+	{"caller: another host", "BYE", "sip:bob@10.0.0.31:5070", "a1", "gw1", CALLID, 1, NULL,
+		NULL, REFUSED},
+	{"caller: another port", "BYE", "sip:bob@10.0.0.30:5071", "a1", "gw1", CALLID, 1, NULL,
+		NULL, REFUSED},
+	{"caller: maddr added", "BYE", BOB_CONTACT ";maddr=10.0.0.66", "a1", "gw1", CALLID, 1,
+		NULL, NULL, REFUSED},
+	{"caller: another Call-ID", "BYE", BOB_CONTACT, "a1", "gw1", "call-2@" CLIENT, 1, NULL,
+		NULL, REFUSED},
+	{"caller: another callee tag", "BYE", BOB_CONTACT, "a1", "gw2", CALLID, 1, NULL, NULL,
+		REFUSED},
+	{"caller: another caller tag", "BYE", BOB_CONTACT, "a2", "gw1", CALLID, 1, NULL, NULL,
+		REFUSED},
+	{"caller's signature from the callee's side", "BYE", BOB_CONTACT, "gw1", "a1", CALLID, 1,
+		NULL, NULL, REFUSED},
+	{"callee: another target", "BYE", "sip:alice@192.0.2.66:5062", "gw1", "a1", CALLID, 2,
+		NULL, NULL, REFUSED},
+	{"callee: another Call-ID", "BYE", ALICE_CONTACT, "gw1", "a1", "call-2@" CLIENT, 2, NULL,
+		NULL, REFUSED},
+	{"callee's signature from the caller's side", "BYE", ALICE_CONTACT, "a1", "gw1", CALLID,
+		2, NULL, NULL, REFUSED},
+	{"no signature", "BYE", BOB_CONTACT, "a1", "gw1", CALLID, 3, "<" OUR_RR ">", NULL,
+		REFUSED},
+	{"a made-up signature", "BYE", BOB_CONTACT, "a1", "gw1", CALLID, 3,
+		"<" OUR_RR ";sl=0123456789abcdef>", NULL, REFUSED},
+	{"no Route at all", "INVITE", "sip:+4930999@10.0.0.20:5080", "a1", "x1", CALLID, 0, NULL,
+		NULL, REFUSED},
+	{"ACK replayed to another target", "ACK", "sip:+900555@10.0.0.30:5070", "a1", "gw1",
+		CALLID, 1, NULL, NULL, DP_ACT_DROP, 0, NULL, 0, DP_C_DROP_NOT_OUR_DIALOG},
+	/* Signed for a target that is ours or a subnet edge: verified, still never sent. */
+	{"our address, another port", "BYE", "sip:x@" ROUTER ":5070", "a1", "gw1", CALLID, 1,
+		NULL, "sip:x@" ROUTER ":5070", DP_ACT_DROP, 0, NULL, 0, DP_C_DROP_FORBIDDEN_DST},
+	{"IPv4-mapped form of our address", "BYE", "sip:x@[::ffff:" ROUTER "]:5070", "a1", "gw1",
+		CALLID, 1, NULL, "sip:x@[::ffff:" ROUTER "]:5070", DP_ACT_DROP, 0, NULL, 0,
+		DP_C_DROP_FORBIDDEN_DST},
+	{"subnet network address", "BYE", "sip:x@10.0.0.0", "a1", "gw1", CALLID, 1, NULL,
+		"sip:x@10.0.0.0", DP_ACT_DROP, 0, NULL, 0, DP_C_DROP_FORBIDDEN_DST},
+	{"subnet broadcast", "BYE", "sip:x@10.0.0.255", "a1", "gw1", CALLID, 1, NULL,
+		"sip:x@10.0.0.255", DP_ACT_DROP, 0, NULL, 0, DP_C_DROP_FORBIDDEN_DST},
+	{"loopback", "BYE", "sip:x@127.0.0.1", "a1", "gw1", CALLID, 1, NULL, "sip:x@127.0.0.1",
+		DP_ACT_DROP, 0, NULL, 0, DP_C_DROP_FORBIDDEN_DST},
+	{"multicast", "BYE", "sip:x@224.0.1.75", "a1", "gw1", CALLID, 1, NULL,
+		"sip:x@224.0.1.75", DP_ACT_DROP, 0, NULL, 0, DP_C_DROP_FORBIDDEN_DST},
+};
+
+static void
+test_dialog_replays(void **state)
+{
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(dlg_cases) / sizeof(dlg_cases[0]); i++) {
+		const struct dlg_case *c = &dlg_cases[i];
+		const char *route = NULL;
+		if (c->route == 1)
+			route = route_down(OUR_RR, "a1", "gw1", c->route_target ? c->route_target :
+					BOB_CONTACT);
+		else if (c->route == 2)
+			route = route_up(OUR_RR, "a1", c->route_target ? c->route_target :
+					ALICE_CONTACT);
+		else if (c->route == 3)
+			route = c->route_text;
+		memset(&cnt, 0, sizeof(cnt));
+		const char *t = dialog_request(c->method, c->ruri, c->from_tag, c->to_tag, c->callid,
+				route);
+		enum dp_action a = run_str(t, &out);
+		if (a != c->action || cnt.v[c->counter] != 1)
+			fail_msg("%s: action %d, %s = %llu", c->name, a, dp_counter_name(c->counter),
+					(unsigned long long)cnt.v[c->counter]);
+		if (a != DP_ACT_SEND)
+			continue;
+		if (c->status) {
+			parse_out(&m);
+			if (m.status != c->status)
+				fail_msg("%s: status %u, expected %u", c->name, m.status, c->status);
+		} else {
+			assert_false(out.is_reply);
+			expect_dst(&out, c->dst, c->port);
+			parse_out(&m);
+			assert_null(sip_hdr_first(&m, SIP_HDR_ROUTE));
+		}
+	}
+}
+
+/* Even the open relay (--relay-in-dialog) never sends to us or our subnet's edges. */
+static void
+test_relay_forbidden_targets(void **state)
+{
+	static const char *const targets[] = {
+		"sip:x@" ROUTER ":5070", "sip:x@[::ffff:" ROUTER "]:5070", "sip:x@10.0.0.0",
+		"sip:x@10.0.0.255", "sip:x@[fd00::1]:5070", "sip:x@[fd00::]", "sip:x@0.0.0.0",
+		"sip:x@[::1]", "sip:x@[::10.0.0.9]", "sip:x@10.0.0.30;maddr=10.0.0.255",
+	};
+	struct dp_pkt_out out;
+	(void)state;
+
+	cfg.relay_in_dialog = true;
+	env.cfg_other = &cfg6;
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		memset(&cnt, 0, sizeof(cnt));
+		const char *t = dialog_request("BYE", targets[i], "a1", "gw1", CALLID, NULL);
+		if (run_str(t, &out) != DP_ACT_DROP || cnt.v[DP_C_DROP_FORBIDDEN_DST] != 1)
+			fail_msg("%s: not refused", targets[i]);
+	}
+	/* A genuine relay target still goes. */
+	const char *t = dialog_request("BYE", BOB_CONTACT, "a1", "gw1", CALLID, NULL);
+	assert_int_equal(run_str(t, &out), DP_ACT_SEND);
+	expect_dst(&out, "10.0.0.30", 5070);
+}
+
 static void
 test_in_dialog_route(void **state)
 {
@@ -567,62 +868,25 @@ test_in_dialog_route(void **state)
 	char hdr[512];
 	(void)state;
 
-	/* BYE with our signed Record-Route as Route, then the UAS contact as R-URI. */
-	snprintf(hdr, sizeof(hdr), "Route: %s\r\n", signed_route("sip:" ROUTER ":5060;lr", "a1"));
-	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL, hdr), &out),
-			DP_ACT_SEND);
-	assert_int_equal(out.dport, 5070);
-	parse_out(&m);
-	assert_null(sip_hdr_first(&m, SIP_HDR_ROUTE));
-	assert_int_equal(cnt.v[DP_C_ACT_IN_DIALOG], 1);
-
 	/* Two Routes on one line: only ours goes, the request follows the next one. */
 	snprintf(hdr, sizeof(hdr), "Route: %s, <sip:10.0.0.40:5090;lr>\r\n",
-			signed_route("sip:" ROUTER ";lr", "a1"));
-	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL, hdr), &out),
+			route_down("sip:" ROUTER ";lr", "a1", "gw1", "sip:10.0.0.40:5090;lr"));
+	assert_int_equal(run_str(request("BYE", BOB_CONTACT, "gw1", NULL, hdr), &out),
 			DP_ACT_SEND);
-	assert_int_equal(out.dport, 5090);
+	expect_dst(&out, "10.0.0.40", 5090);
 	assert_non_null(strstr(outbuf, "Route: <sip:10.0.0.40:5090;lr>\r\n"));
-
-	/*
-	 * From the callee's side the tags swap: the caller's From-tag, which the
-	 * signature names, comes back as the To-tag. Here the signed tag is the
-	 * request's To-tag (gw1), as in a BYE from the callee.
-	 */
-	snprintf(hdr, sizeof(hdr), "Route: %s\r\n", signed_route("sip:" ROUTER ";lr", "gw1"));
-	assert_int_equal(run_str(request("BYE", "sip:alice@10.0.0.31:5071", "gw1", NULL, hdr), &out),
-			DP_ACT_SEND);
-	assert_int_equal(out.dport, 5071);
-	assert_int_equal(cnt.v[DP_C_ACT_IN_DIALOG], 3);
-
-	/* Not a dialog we record-routed: no signature, another dialog's, or no Route. */
-	const char *refused[] = {
-		"Route: <sip:" ROUTER ";lr>\r\n",
-		"Route: <sip:" ROUTER ";lr;sl=0123456789abcdef>\r\n",
-		"",
-	};
-	for (unsigned i = 0; i < 3; i++) {
-		assert_int_equal(run_str(request("INVITE", "sip:+4930999@10.0.0.20:5080", "x1", NULL,
-						 refused[i]), &out), DP_ACT_SEND);
-		parse_out(&m);
-		assert_int_equal(m.status, 403);
-		assert_non_null(strstr(outbuf, "SIP/2.0 403 Dialog Not Routed Here\r\n"));
-	}
-	assert_int_equal(cnt.v[DP_C_ACT_DIALOG_REFUSED], 3);
-	assert_int_equal(run_str(request("ACK", "sip:bob@10.0.0.30:5070", "gw1", NULL,
-					 "Route: <sip:" ROUTER ";lr>\r\n"), &out), DP_ACT_DROP);
-	assert_int_equal(cnt.v[DP_C_DROP_NOT_OUR_DIALOG], 1);
-	assert_int_equal(cnt.v[DP_C_ACT_IN_DIALOG], 3);
+	parse_out(&m);
+	assert_int_equal(cnt.v[DP_C_ACT_IN_DIALOG], 1);
 
 	/* --relay-in-dialog: relayed without a signature (trusted peers only). */
 	cfg.relay_in_dialog = true;
-	assert_int_equal(run_str(request("BYE", "sip:bob@10.0.0.30:5070", "gw1", NULL, NULL), &out),
+	assert_int_equal(run_str(request("BYE", BOB_CONTACT, "gw1", NULL, NULL), &out),
 			DP_ACT_SEND);
-	assert_int_equal(out.dport, 5070);
+	expect_dst(&out, "10.0.0.30", 5070);
 	/* The ACK of a 2xx without Record-Route: to the 2xx's Contact, whatever its user. */
 	assert_int_equal(run_str(request("ACK", "sip:gw@10.0.0.30:5072", "gw1", NULL, NULL), &out),
 			DP_ACT_SEND);
-	assert_int_equal(out.dport, 5072);
+	expect_dst(&out, "10.0.0.30", 5072);
 	/* In-dialog to a host name: not resolved in the fast path. */
 	assert_int_equal(run_str(request("BYE", "sip:bob@host.example.com", "gw1", NULL, NULL),
 				 &out), DP_ACT_DROP);
@@ -640,21 +904,26 @@ test_strict_route(void **state)
 {
 	struct dp_pkt_out out;
 	struct sip_msg m;
-	char ruri[160];
+	char ruri[256];
 	(void)state;
 
-	/* A strict router put our Record-Route in the R-URI (§16.4). */
-	const char *rr = signed_route("sip:" ROUTER ":5060;lr", "a1");
+	/* A strict router put our Record-Route in the R-URI (§16.4); the target is the last Route. */
+	const char *rr = route_down("sip:" ROUTER ":5060;lr", "a1", "gw1", BOB_CONTACT);
 	snprintf(ruri, sizeof(ruri), "%.*s", (int)strlen(rr) - 2, rr + 1);
 	assert_int_equal(run_str(request("BYE", ruri, "gw1", NULL,
-					 "Route: <sip:bob@10.0.0.30:5070>\r\n"), &out), DP_ACT_SEND);
-	assert_int_equal(out.dport, 5070);
+					 "Route: <" BOB_CONTACT ">\r\n"), &out), DP_ACT_SEND);
+	expect_dst(&out, "10.0.0.30", 5070);
 	parse_out(&m);
-	assert_true(SIP_STR_EQ_LIT(sip_msg_ruri(&m), "sip:bob@10.0.0.30:5070"));
+	assert_true(SIP_STR_EQ_LIT(sip_msg_ruri(&m), BOB_CONTACT));
 	assert_null(sip_hdr_first(&m, SIP_HDR_ROUTE));
+	/* Signed for another target: refused. */
+	assert_int_equal(run_str(request("BYE", ruri, "gw1", NULL,
+					 "Route: <sip:bob@10.0.0.31:5070>\r\n"), &out), DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 403);
 	/* Unsigned: refused like any dialog that is not ours. */
 	assert_int_equal(run_str(request("BYE", "sip:" ROUTER ":5060;lr", "gw1", NULL,
-					 "Route: <sip:bob@10.0.0.30:5070>\r\n"), &out), DP_ACT_SEND);
+					 "Route: <" BOB_CONTACT ">\r\n"), &out), DP_ACT_SEND);
 	parse_out(&m);
 	assert_int_equal(m.status, 403);
 }
@@ -698,23 +967,23 @@ test_cross_family(void **state)
 
 	env.cfg_other = &cfg6;
 	cfg.record_route = cfg6.record_route = true;
-	assert_int_equal(run_str(request("INVITE", "sip:v6gw@" ROUTER, NULL, NULL, NULL), &out),
-			DP_ACT_SEND);
+	assert_int_equal(run_str(request("INVITE", "sip:v6gw@" ROUTER, NULL, NULL,
+					 "Contact: <" ALICE_CONTACT ">\r\n"), &out), DP_ACT_SEND);
 	assert_int_equal(out.dst.af, SIP_AF_INET6);
 	assert_int_equal(out.dport, 5080);
 	parse_out(&m);
 	assert_non_null(strstr(outbuf, "\r\nVia: SIP/2.0/UDP [fd00::1]:5060;branch=z9hG4bKsl"));
-	char rr[400];
+	char rr[600];
 	snprintf(rr, sizeof(rr), "Record-Route: %s, %s\r\n",
-			signed_route("sip:[fd00::1]:5060;lr", "a1"),
-			signed_route("sip:" ROUTER ":5060;lr", "a1"));
+			route_up("sip:[fd00::1]:5060;lr", "a1", ALICE_CONTACT),
+			route_up("sip:" ROUTER ":5060;lr", "a1", ALICE_CONTACT));
 	assert_non_null(strstr(outbuf, rr));
 
-	/* The in-dialog BYE comes back with both our Routes: both are popped. */
-	char routes[400];
+	/* The caller's BYE comes back with both our Routes: both are popped. */
+	char routes[600];
 	snprintf(routes, sizeof(routes), "Route: %s, %s\r\n",
-			signed_route("sip:" ROUTER ":5060;lr", "a1"),
-			signed_route("sip:[fd00::1]:5060;lr", "a1"));
+			route_down("sip:" ROUTER ":5060;lr", "a1", "gw1", "sip:bob@[fd00::30]:5070"),
+			route_down("sip:[fd00::1]:5060;lr", "a1", "gw1", "sip:bob@[fd00::30]:5070"));
 	assert_int_equal(run_str(request("BYE", "sip:bob@[fd00::30]:5070", "gw1", NULL, routes),
 				 &out), DP_ACT_SEND);
 	assert_int_equal(out.dst.af, SIP_AF_INET6);
@@ -725,8 +994,8 @@ test_cross_family(void **state)
 
 	/* On two lines, with a third Route after ours: only ours go. */
 	snprintf(routes, sizeof(routes), "Route: %s\r\nRoute: %s, <sip:[fd00::40]:5090;lr>\r\n",
-			signed_route("sip:" ROUTER ":5060;lr", "a1"),
-			signed_route("sip:[fd00::1]:5060;lr", "a1"));
+			route_down("sip:" ROUTER ":5060;lr", "a1", "gw1", "sip:[fd00::40]:5090;lr"),
+			route_down("sip:[fd00::1]:5060;lr", "a1", "gw1", "sip:[fd00::40]:5090;lr"));
 	assert_int_equal(run_str(request("BYE", "sip:bob@[fd00::30]:5070", "gw1", NULL, routes),
 				 &out), DP_ACT_SEND);
 	assert_int_equal(out.dport, 5090);
@@ -842,12 +1111,15 @@ main(void)
 		cmocka_unit_test_setup(test_forward_cancel_retransmission, reset),
 		cmocka_unit_test_setup(test_cancel_ack_follow_invite, reset),
 		cmocka_unit_test_setup(test_counters_and_limits, reset),
-		cmocka_unit_test_setup(test_response_forward, reset),
+		cmocka_unit_test_setup(test_response_steering, reset),
 		cmocka_unit_test_setup(test_response_broadcast, reset),
 		cmocka_unit_test_setup(test_options_and_proxy_checks, reset),
 		cmocka_unit_test_setup(test_register_goes_to_kernel, reset),
 		cmocka_unit_test_setup(test_garbage_and_keepalive, reset),
 		cmocka_unit_test_setup(test_no_route_default, reset),
+		cmocka_unit_test_setup(test_dialog_signatures, reset),
+		cmocka_unit_test_setup(test_dialog_replays, reset),
+		cmocka_unit_test_setup(test_relay_forbidden_targets, reset),
 		cmocka_unit_test_setup(test_in_dialog_route, reset),
 		cmocka_unit_test_setup(test_strict_route, reset),
 		cmocka_unit_test_setup(test_redirect_loop_and_amplification, reset),

@@ -15,7 +15,8 @@
 #   - probing paused sends nothing; resumed, it probes again;
 #   - /metrics shows both dataplanes and the gateway states (promtool);
 #   - dialplan.explain with a Call-ID picks the member the dataplane picked;
-#   - a dataplane with another signing key is refused (key_mismatch refuse).
+#   - a dataplane with another signing key (--secret-file) is refused
+#     (key_mismatch refuse: the fingerprints in HELLO_ACK differ).
 #
 # Usage: test_control_gw.sh SIPLINE SIPLINE_LINK SIPLINE_CONTROL SIPLINECTL
 . "$(dirname "$0")/lib.sh"
@@ -31,7 +32,12 @@ NS_R2="slr2-$ITEST_ID"
 LINK2="$ITEST_TMP/link2.sock"
 SIPLINE2_PID=""
 SIPLINE2_LOG="$ITEST_TMP/sipline2_err.log"
-SECRET=5eed5eed5eed5eed
+# One signing key for both dataplanes, another for the refused one (files 0600).
+KEY="$ITEST_TMP/key"
+KEY2="$ITEST_TMP/key.other"
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$KEY"
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$KEY2"
+chmod 600 "$KEY" "$KEY2"
 # Probing: 1 s +- 10 %, 0.5 s time-out, down after 2, up after 2.
 DOWN_BOUND=5   # 2 x 1.1 + 0.5, plus the 50 ms tick and a loaded machine's slack
 UP_BOUND=6 
@@ -112,8 +118,8 @@ topo_up
 router2_up
 gw_start 5070
 gw_start 5072
-sipline_start --secret "$SECRET" --record-route
-sipline2_start --secret "$SECRET"
+sipline_start --secret-file "$KEY" --record-route
+sipline2_start --secret-file "$KEY"
 control_conf "dataplane $LINK_SOCK" "dataplane $LINK2" "key_mismatch refuse"
 control_start
 wait_for 15 "two dataplanes in sync" dp_ready 2
@@ -222,7 +228,7 @@ log "/metrics: both dataplanes, gateway states, $(grep -c '^sipline' "$ITEST_TMP
 
 # ---- 7: a dataplane with another key is refused ----
 sipline2_stop
-sipline2_start --secret 0badc0de0badc0de
+sipline2_start --secret-file "$KEY2"
 # shellcheck disable=SC2317
 dp2_refused() { grep -q "fingerprint .* differs" "$CTL_LOG"; }
 wait_for 10 "the control plane to refuse the second dataplane's key" dp2_refused

@@ -24,6 +24,7 @@ static const struct {
 	{"addr", test_group_addr},
 	{"build", test_group_build},
 	{"validate", test_group_validate},
+	{"sign", test_group_sign},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 

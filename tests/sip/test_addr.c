@@ -193,7 +193,8 @@ static const struct dst_case dst_cases[] = {
 	{"IPv4-mapped multicast", "::ffff:224.0.0.1", 1},
 	{"IPv4-mapped this network", "::ffff:0.0.0.1", 1},
 	{"IPv4-mapped unicast", "::ffff:192.0.2.1", 0},
-	{"IPv4-compatible is not mapped", "::255.255.255.255", 0},
+	{"IPv4-compatible (deprecated, RFC 4291)", "::192.0.2.1", 1},
+	{"IPv4-compatible broadcast", "::255.255.255.255", 1},
 };
 
 static void
@@ -204,6 +205,27 @@ run_dst_case(void **state)
 
 	assert_int_equal(sip_addr_parse(sip_str_make(c->addr, strlen(c->addr)), &a), 0);
 	assert_int_equal(sip_addr_is_forbidden_dst(&a), c->forbidden);
+}
+
+/* An IPv4-mapped address compares as the IPv4 address it stands for once unmapped. */
+static void
+unmapped(void **state)
+{
+	struct sip_addr m, v4, v6, u;
+	(void)state;
+
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT("[::ffff:10.0.0.1]"), &m), 0);
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT("10.0.0.1"), &v4), 0);
+	assert_false(sip_addr_eq(&m, &v4));
+	u = sip_addr_unmapped(&m);
+	assert_true(sip_addr_eq(&u, &v4));
+	assert_int_equal(u.af, SIP_AF_INET);
+	/* Anything else is unchanged. */
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT("2001:db8::ffff:a00:1"), &v6), 0);
+	u = sip_addr_unmapped(&v6);
+	assert_true(sip_addr_eq(&u, &v6));
+	u = sip_addr_unmapped(&v4);
+	assert_true(sip_addr_eq(&u, &v4));
 }
 
 static void
@@ -220,6 +242,7 @@ test_group_addr(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addr_parse_misc),
 		cmocka_unit_test(forbidden_without_family),
+		cmocka_unit_test(unmapped),
 	};
 	int failed = RUN_ROWS("ipv4", v4_cases, run_v4_case);
 	failed += RUN_ROWS("ipv6", v6_cases, run_v6_case);

@@ -13,9 +13,32 @@
 
 #include "sip_test.h"
 
-#define SECRET 0x2a2a2a2a2a2a2a2aull
-
 /* ---- helpers ---- */
+
+/* The signing keys of every case (set up by main()); other_keys: another deployment's. */
+static struct sip_keyring keys, other_keys;
+
+static void
+keys_init(void)
+{
+	uint8_t raw[SIP_KEY_LEN];
+
+	for (unsigned i = 0; i < SIP_KEY_LEN; i++)
+		raw[i] = (uint8_t)(0x2a + 17 * i);
+	sip_key_set(&keys.cur, raw);
+	raw[0] ^= 1;
+	sip_key_set(&other_keys.cur, raw);
+}
+
+/* The branch we give a request (f from sip_inspect()) that came from src:port. */
+static void
+sign_branch(const struct sip_fields *f, const struct sip_addr *src, uint16_t port,
+		char out[SIP_BRANCH_LEN])
+{
+	const struct sip_origin o = {.addr = *src, .port = port};
+
+	sip_branch_sign(f, &o, &keys.cur, out);
+}
 
 /* template with "@BRANCH@" / "@TOTAG@" replaced; the result is malloc'd. */
 static char *
@@ -100,6 +123,9 @@ build_exact(const struct build_call *b, const char *want, size_t want_len)
 	"Contact: <sip:alice@pc33.example.org>" CRLF
 #define R_CL0 "Content-Length: 0" CRLF CRLF
 #define OUR_VIA "Via: SIP/2.0/UDP 192.0.2.99:5060;branch=@BRANCH@" CRLF
+/* R_VIA forwarded from its own sent-by, 192.0.2.10:5060. */
+#define R_VIA_SRC "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKinv1;received=192.0.2.10" \
+	";rport=5060" CRLF
 
 struct fwd_case {
 	const char *name;
@@ -116,18 +142,19 @@ struct fwd_case {
 };
 
 static const struct fwd_case fwd_cases[] = {
-	{"sent-by is the source: Via untouched",
+	/* received and rport always carry the source (the branch signs them): responses go there. */
+	{"sent-by is the source: received and rport still written",
 		R_LINE R_VIA R_MF R_TAIL R_CL0, "192.0.2.10", 5060, .want =
-		R_LINE OUR_VIA R_VIA R_MF69 R_TAIL R_CL0},
+		R_LINE OUR_VIA R_VIA_SRC R_MF69 R_TAIL R_CL0},
 	{"sent-by is not the source: received added",
 		R_LINE R_VIA R_MF R_TAIL R_CL0, "198.51.100.7", 5060, .want =
 		R_LINE OUR_VIA "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKinv1"
-		";received=198.51.100.7" CRLF R_MF69 R_TAIL R_CL0},
+		";received=198.51.100.7;rport=5060" CRLF R_MF69 R_TAIL R_CL0},
 	{"host name sent-by: received added",
 		R_LINE "Via: SIP/2.0/UDP pc33.example.org;branch=z9hG4bKinv1" CRLF R_MF R_TAIL
 		R_CL0, "192.0.2.10", 5060, .want =
 		R_LINE OUR_VIA "Via: SIP/2.0/UDP pc33.example.org;branch=z9hG4bKinv1"
-		";received=192.0.2.10" CRLF R_MF69 R_TAIL R_CL0},
+		";received=192.0.2.10;rport=5060" CRLF R_MF69 R_TAIL R_CL0},
 	/* RFC 3581: an empty rport gets the source port, and received is always added. */
 	{"empty rport: filled in, received added",
 		R_LINE "Via: SIP/2.0/UDP 192.0.2.10:5060;rport;branch=z9hG4bKinv1" CRLF R_MF R_TAIL
@@ -139,73 +166,88 @@ static const struct fwd_case fwd_cases[] = {
 		R_CL0, "203.0.113.5", 65535, .want =
 		R_LINE OUR_VIA "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKinv1;rport=65535"
 		";received=203.0.113.5" CRLF R_MF69 R_TAIL R_CL0},
-	{"rport with a value: kept, received added",
+	{"rport with a value: replaced by the source port, received added",
 		R_LINE "Via: SIP/2.0/UDP 192.0.2.10;rport=5070;branch=z9hG4bKinv1" CRLF R_MF R_TAIL
 		R_CL0, "192.0.2.10", 6000, .want =
-		R_LINE OUR_VIA "Via: SIP/2.0/UDP 192.0.2.10;rport=5070;branch=z9hG4bKinv1"
+		R_LINE OUR_VIA "Via: SIP/2.0/UDP 192.0.2.10;rport=6000;branch=z9hG4bKinv1"
 		";received=192.0.2.10" CRLF R_MF69 R_TAIL R_CL0},
+	{"received and rport chosen by the sender: both replaced",
+		R_LINE "Via: SIP/2.0/UDP 10.0.0.1;received=203.0.113.66;rport=9;branch=z9hG4bKinv1"
+		CRLF R_MF R_TAIL R_CL0, "198.51.100.7", 5062, .want =
+		R_LINE OUR_VIA "Via: SIP/2.0/UDP 10.0.0.1;received=198.51.100.7;rport=5062"
+		";branch=z9hG4bKinv1" CRLF R_MF69 R_TAIL R_CL0},
+	{"maddr is left as it is (responses ignore it)",
+		R_LINE "Via: SIP/2.0/UDP 10.0.0.1;maddr=203.0.113.66;branch=z9hG4bKinv1" CRLF R_MF
+		R_TAIL R_CL0, "198.51.100.7", 5060, .want =
+		R_LINE OUR_VIA "Via: SIP/2.0/UDP 10.0.0.1;maddr=203.0.113.66;branch=z9hG4bKinv1"
+		";received=198.51.100.7;rport=5060" CRLF R_MF69 R_TAIL R_CL0},
+	{"received twice: the last one, which parsers read, replaced",
+		R_LINE "Via: SIP/2.0/UDP 10.0.0.1;received=10.1.1.1;received=10.2.2.2;branch=z9hG4bKx"
+		CRLF R_MF R_TAIL R_CL0, "198.51.100.7", 5060, .want =
+		R_LINE OUR_VIA "Via: SIP/2.0/UDP 10.0.0.1;received=10.1.1.1;received=198.51.100.7"
+		";branch=z9hG4bKx;rport=5060" CRLF R_MF69 R_TAIL R_CL0},
 	{"received already there: replaced",
 		R_LINE "Via: SIP/2.0/UDP 10.0.0.1;received=10.9.9.9;branch=z9hG4bKinv1" CRLF R_MF
 		R_TAIL R_CL0, "198.51.100.7", 5060, .want =
 		R_LINE OUR_VIA "Via: SIP/2.0/UDP 10.0.0.1;received=198.51.100.7;branch=z9hG4bKinv1"
-		CRLF R_MF69 R_TAIL R_CL0},
+		";rport=5060" CRLF R_MF69 R_TAIL R_CL0},
 	{"IPv6 source",
 		R_LINE "Via: SIP/2.0/UDP [2001:db8::10]:5060;branch=z9hG4bKinv1" CRLF R_MF R_TAIL
 		R_CL0, "2001:db8::7", 5060, .want =
 		R_LINE OUR_VIA "Via: SIP/2.0/UDP [2001:db8::10]:5060;branch=z9hG4bKinv1"
-		";received=2001:db8::7" CRLF R_MF69 R_TAIL R_CL0},
+		";received=2001:db8::7;rport=5060" CRLF R_MF69 R_TAIL R_CL0},
 	{"IPv6 sent-by is the source",
 		R_LINE "Via: SIP/2.0/UDP [2001:db8::7];branch=z9hG4bKinv1" CRLF R_MF R_TAIL R_CL0,
 		"2001:db8::7", 5060, .want =
-		R_LINE OUR_VIA "Via: SIP/2.0/UDP [2001:db8::7];branch=z9hG4bKinv1" CRLF R_MF69
-		R_TAIL R_CL0},
+		R_LINE OUR_VIA "Via: SIP/2.0/UDP [2001:db8::7];branch=z9hG4bKinv1"
+		";received=2001:db8::7;rport=5060" CRLF R_MF69 R_TAIL R_CL0},
 	{"two values on the top line: only the first edited",
 		R_LINE "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKinv1 , SIP/2.0/UDP 10.0.0.2"
 		";branch=z9hG4bKold" CRLF R_MF R_TAIL R_CL0, "198.51.100.7", 5060, .want =
 		R_LINE OUR_VIA "Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bKinv1;received=198.51.100.7"
-		" , SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKold" CRLF R_MF69 R_TAIL R_CL0},
+		";rport=5060 , SIP/2.0/UDP 10.0.0.2;branch=z9hG4bKold" CRLF R_MF69 R_TAIL R_CL0},
 	{"Max-Forwards with leading zeros",
 		R_LINE R_VIA "MaX-fOrWaRdS: 0068" CRLF R_TAIL R_CL0, "192.0.2.10", 5060, .want =
-		R_LINE OUR_VIA R_VIA "MaX-fOrWaRdS: 67" CRLF R_TAIL R_CL0},
+		R_LINE OUR_VIA R_VIA_SRC "MaX-fOrWaRdS: 67" CRLF R_TAIL R_CL0},
 	{"Max-Forwards 1 becomes 0",
 		R_LINE R_VIA "Max-Forwards:1" CRLF R_TAIL R_CL0, "192.0.2.10", 5060, .want =
-		R_LINE OUR_VIA R_VIA "Max-Forwards:0" CRLF R_TAIL R_CL0},
+		R_LINE OUR_VIA R_VIA_SRC "Max-Forwards:0" CRLF R_TAIL R_CL0},
 	{"Max-Forwards absent: 70 added",
 		R_LINE R_VIA R_TAIL R_CL0, "192.0.2.10", 5060, .want =
-		R_LINE OUR_VIA "Max-Forwards: 70" CRLF R_VIA R_TAIL R_CL0},
+		R_LINE OUR_VIA "Max-Forwards: 70" CRLF R_VIA_SRC R_TAIL R_CL0},
 	{"Content-Length absent: added for the body",
 		R_LINE R_VIA R_MF R_TAIL CRLF "v=0" CRLF, "192.0.2.10", 5060, .want =
-		R_LINE OUR_VIA "Content-Length: 5" CRLF R_VIA R_MF69 R_TAIL CRLF "v=0" CRLF},
+		R_LINE OUR_VIA "Content-Length: 5" CRLF R_VIA_SRC R_MF69 R_TAIL CRLF "v=0" CRLF},
 	{"leading CRLFs and trailing octets dropped",
 		CRLF CRLF R_LINE R_VIA R_MF R_TAIL "Content-Length: 3" CRLF CRLF "abcINVITE junk",
 		"192.0.2.10", 5060, .want =
-		R_LINE OUR_VIA R_VIA R_MF69 R_TAIL "Content-Length: 3" CRLF CRLF "abc"},
+		R_LINE OUR_VIA R_VIA_SRC R_MF69 R_TAIL "Content-Length: 3" CRLF CRLF "abc"},
 	{"Request-URI rewritten",
 		R_LINE R_VIA R_MF R_TAIL R_CL0, "192.0.2.10", 5060,
 		.ruri = "sip:bob@192.0.2.50:5070",
-		.want = "INVITE sip:bob@192.0.2.50:5070 SIP/2.0" CRLF OUR_VIA R_VIA R_MF69 R_TAIL
+		.want = "INVITE sip:bob@192.0.2.50:5070 SIP/2.0" CRLF OUR_VIA R_VIA_SRC R_MF69 R_TAIL
 		R_CL0},
 	{"Record-Route added after our Via",
 		R_LINE R_VIA R_MF R_TAIL R_CL0, "192.0.2.10", 5060, .rr = "sip:192.0.2.99;lr",
-		.want = R_LINE OUR_VIA "Record-Route: <sip:192.0.2.99;lr>" CRLF R_VIA R_MF69 R_TAIL
+		.want = R_LINE OUR_VIA "Record-Route: <sip:192.0.2.99;lr>" CRLF R_VIA_SRC R_MF69 R_TAIL
 		R_CL0},
 	{"our Route popped: the line goes",
 		R_LINE R_VIA R_MF "Route: <sip:192.0.2.99;lr>" CRLF
 		"Route: <sip:next.example.com;lr>" CRLF R_TAIL R_CL0, "192.0.2.10", 5060,
 		.pop_route = true, .want =
-		R_LINE OUR_VIA R_VIA R_MF69 "Route: <sip:next.example.com;lr>" CRLF R_TAIL R_CL0},
+		R_LINE OUR_VIA R_VIA_SRC R_MF69 "Route: <sip:next.example.com;lr>" CRLF R_TAIL R_CL0},
 	{"our Route popped: first of two values",
 		R_LINE R_VIA R_MF "Route: <sip:192.0.2.99;lr> ,\t<sip:next.example.com;lr>" CRLF
 		R_TAIL R_CL0, "192.0.2.10", 5060, .pop_route = true, .want =
-		R_LINE OUR_VIA R_VIA R_MF69 "Route: <sip:next.example.com;lr>" CRLF R_TAIL R_CL0},
+		R_LINE OUR_VIA R_VIA_SRC R_MF69 "Route: <sip:next.example.com;lr>" CRLF R_TAIL R_CL0},
 	{"our Route popped: folded value",
 		R_LINE R_VIA R_MF "Route:" CRLF " <sip:services.example.com;lr;unknownwith=value>"
 		CRLF R_TAIL R_CL0, "192.0.2.10", 5060, .pop_route = true, .want =
-		R_LINE OUR_VIA R_VIA R_MF69 R_TAIL R_CL0},
+		R_LINE OUR_VIA R_VIA_SRC R_MF69 R_TAIL R_CL0},
 	{"TCP over IPv6 for our Via",
 		R_LINE R_VIA R_MF R_TAIL R_CL0, "192.0.2.10", 5060, "[2001:db8::99]", 5080,
 		SIP_TP_TCP,
-		.want = R_LINE "Via: SIP/2.0/TCP [2001:db8::99]:5080;branch=@BRANCH@" CRLF R_VIA
+		.want = R_LINE "Via: SIP/2.0/TCP [2001:db8::99]:5080;branch=@BRANCH@" CRLF R_VIA_SRC
 		R_MF69 R_TAIL R_CL0},
 	/* wsinv: compact names, folds and unknown headers go through byte for byte. */
 	{"compact, folded and unknown headers untouched",
@@ -213,7 +255,8 @@ static const struct fwd_case fwd_cases[] = {
 		"NewFangledHeader:   newfangled value" CRLF " continued newfangled value" CRLF
 		"UnknownHeaderWithUnusualValue: ;;,,;;,;" CRLF "s :" CRLF R_TAIL R_CL0,
 		"192.0.2.10", 5060, .want =
-		R_LINE OUR_VIA "v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKinv1" CRLF R_MF69
+		R_LINE OUR_VIA "v: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKinv1"
+		";received=192.0.2.10;rport=5060" CRLF R_MF69
 		"NewFangledHeader:   newfangled value" CRLF " continued newfangled value" CRLF
 		"UnknownHeaderWithUnusualValue: ;;,,;;,;" CRLF "s :" CRLF R_TAIL R_CL0},
 	{"everything at once",
@@ -258,8 +301,8 @@ run_fwd_case(void **state)
 	if (sip_inspect(&m, rc, SIP_VAL_STRICT, &v, &f) != 0)
 		fail_msg("input refused: %s", sip_err_name(v.err));
 	assert_int_equal(sip_proxy_check(&m, &v), 0);
-	assert_int_equal(sip_branch_make(&m, &f.top, SECRET, branch), 0);
 	parse_addr(c->src, &src);
+	sign_branch(&f, &src, c->src_port, branch);
 
 	struct sip_fwd_opts o = {
 		.top = &f.top,
@@ -322,8 +365,9 @@ static const struct branch_case branch_cases[] = {
 	{"3261: next transaction (new branch)", B_INV(B_VIA3261), B_MSG("INVITE",
 		"sip:bob@example.com", "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bfa" CRLF,
 		B_TO, B_FROM, B_CALLID, "2 INVITE"), false},
-	{"3261: same branch from another sent-by", B_INV(B_VIA3261), B_INV("Via: SIP/2.0/UDP "
-		"192.0.2.11:5060;branch=z9hG4bK74bf9" CRLF), false},
+	/* The branch names the transaction; the source (signed) tells senders apart. */
+	{"3261: same branch and source, another sent-by", B_INV(B_VIA3261), B_INV("Via: SIP/2.0/UDP "
+		"192.0.2.11:5060;branch=z9hG4bK74bf9" CRLF), true},
 	{"2543: retransmission", B_INV(B_VIA2543), B_INV(B_VIA2543), true},
 	{"2543: CANCEL", B_INV(B_VIA2543), B_MSG("CANCEL", "sip:bob@example.com", B_VIA2543,
 		B_TO, B_FROM, B_CALLID, "1 CANCEL"), true},
@@ -349,7 +393,7 @@ static const struct branch_case branch_cases[] = {
 		CRLF, B_TO, B_FROM, B_CALLID, "2 INVITE"), false},
 };
 
-/* The branch sip_branch_make() gives, and the one on top of the forwarded request. */
+/* The branch sip_branch_sign() gives, and the one on top of the forwarded request. */
 static void
 branch_of(unsigned slot, const char *text, char branch[SIP_BRANCH_LEN])
 {
@@ -361,11 +405,11 @@ branch_of(unsigned slot, const char *text, char branch[SIP_BRANCH_LEN])
 
 	int rc = test_parse_slot(slot, &m, text, strlen(text));
 	assert_int_equal(sip_inspect(&m, rc, SIP_VAL_STRICT, &v, &f), 0);
-	assert_int_equal(sip_branch_make(&m, &f.top, SECRET, branch), 0);
+	parse_addr("192.0.2.10", &src);
+	sign_branch(&f, &src, 5060, branch);
 	assert_memory_equal(branch, "z9hG4bKsl", 9);
 	for (unsigned i = 9; i < SIP_BRANCH_LEN; i++)
 		assert_non_null(strchr("0123456789abcdef", branch[i]));
-	parse_addr("192.0.2.10", &src);
 	struct sip_fwd_opts o = {.top = &f.top, .via_host = SIP_STR_LIT("192.0.2.99"),
 		.via_port = 5060, .branch = branch, .src = &src, .src_port = 5060};
 	int n = sip_build_request_fwd(out, sizeof(out), &m, &o);
@@ -389,80 +433,167 @@ run_branch_case(void **state)
 }
 
 static void
-branch_depends_on_secret(void **state)
+branch_depends_on_key(void **state)
 {
 	static const char text[] = B_INV(B_VIA3261);
 	struct sip_msg m;
-	struct sip_via top;
+	struct sip_fields f;
+	struct sip_verdict v;
+	struct sip_addr src;
 	char a[SIP_BRANCH_LEN], b[SIP_BRANCH_LEN];
 	(void)state;
 
-	assert_true(PARSE_LIT(&m, text) > 0);
-	assert_int_equal(sip_via_top(&m, &top), 0);
-	assert_int_equal(sip_branch_make(&m, &top, 1, a), 0);
-	assert_int_equal(sip_branch_make(&m, &top, 2, b), 0);
+	int rc = PARSE_LIT(&m, text);
+	assert_int_equal(sip_inspect(&m, rc, 0, &v, &f), 0);
+	parse_addr("192.0.2.10", &src);
+	const struct sip_origin o = {.addr = src, .port = 5060};
+	sip_branch_sign(&f, &o, &keys.cur, a);
+	sip_branch_sign(&f, &o, &other_keys.cur, b);
 	assert_memory_not_equal(a, b, SIP_BRANCH_LEN);
 }
 
-/* The response to what we forwarded proves it: its branch is checked from its own fields. */
+/* The same INVITE from another source port or address gets another branch. */
 static void
-branch_checked_on_response(void **state)
+branch_depends_on_origin(void **state)
 {
-	static const char *const reqs[] = {B_INV(B_VIA3261), B_INV(B_VIA2543)};
+	static const char text[] = B_INV(B_VIA3261);
+	struct sip_msg m;
+	struct sip_fields f;
+	struct sip_verdict v;
+	struct sip_addr src, src2;
+	char a[SIP_BRANCH_LEN], b[SIP_BRANCH_LEN], c[SIP_BRANCH_LEN];
 	(void)state;
 
+	int rc = PARSE_LIT(&m, text);
+	assert_int_equal(sip_inspect(&m, rc, 0, &v, &f), 0);
+	parse_addr("192.0.2.10", &src);
+	parse_addr("192.0.2.11", &src2);
+	sign_branch(&f, &src, 5060, a);
+	sign_branch(&f, &src, 5061, b);
+	sign_branch(&f, &src2, 5060, c);
+	assert_memory_not_equal(a, b, SIP_BRANCH_LEN);
+	assert_memory_not_equal(a, c, SIP_BRANCH_LEN);
+}
+
+/*
+ * The response to what we forwarded proves it: its branch is checked from
+ * its own fields, and signs where it goes (the received/rport we wrote).
+ */
+struct rsp_check_case {
+	const char *name;
+	const char *second_via;   /* NULL: the request's Via as we forwarded it */
+	const char *cseq;         /* NULL: "1 INVITE" */
+	bool other_key;
+	bool want3261, want2543;  /* accepted for the RFC 3261 / RFC 2543 request */
+};
+
+static const struct rsp_check_case rsp_check_cases[] = {
+	{"genuine", NULL, NULL, false, true, true},
+	{"another CSeq (not signed for RFC 3261 branches)", NULL, "2 INVITE", false, true, false},
+	{"another key", NULL, NULL, true, false, false},
+	{"received steered elsewhere", "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9"
+		";received=203.0.113.66;rport=5062", NULL, false, false, false},
+	{"rport steered elsewhere", "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9"
+		";received=198.51.100.1;rport=5099", NULL, false, false, false},
+	{"maddr added (ignored: still goes to the source)", "Via: SIP/2.0/UDP 192.0.2.10:5060"
+		";branch=z9hG4bK74bf9;maddr=203.0.113.66;received=198.51.100.1;rport=5062", NULL,
+		false, true, true},
+	{"rport removed", "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9"
+		";received=198.51.100.1", NULL, false, false, false},
+	{"received removed", "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9;rport=5062",
+		NULL, false, false, false},
+	/* RFC 3261: the branch and origin name the transaction; sent-by steers nothing. */
+	{"another sent-by below ours", "Via: SIP/2.0/UDP 192.0.2.66:5060;branch=z9hG4bK74bf9"
+		";received=198.51.100.1;rport=5062", NULL, false, true, false},
+	{"another branch below ours", "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bfa"
+		";received=198.51.100.1;rport=5062", NULL, false, false, false},
+	{"another transport below ours", "Via: SIP/2.0/TCP 192.0.2.10:5060;branch=z9hG4bK74bf9"
+		";received=198.51.100.1;rport=5062", NULL, false, false, false},
+};
+
+static void
+run_rsp_check_case(void **state)
+{
+	const struct rsp_check_case *c = *state;
+	static const char *const reqs[] = {B_INV(B_VIA3261), B_INV(B_VIA2543)};
+
 	for (unsigned i = 0; i < 2; i++) {
-		char req[1024], resp[1024], branch[SIP_BRANCH_LEN];
-		struct sip_msg m, r;
+		char resp[1024], branch[SIP_BRANCH_LEN], fwd[1024], second[256];
+		struct sip_msg m, r, mf;
 		struct sip_fields f, rf;
 		struct sip_verdict v;
-		struct sip_cursor c;
+		struct sip_cursor cur;
 		struct sip_via ours, prev;
+		struct sip_addr src;
+		struct sip_origin to;
 
-		snprintf(req, sizeof(req), "%s", reqs[i]);
-		int rc = test_parse_slot(0, &m, req, strlen(req));
+		int rc = test_parse_slot(0, &m, reqs[i], strlen(reqs[i]));
 		assert_int_equal(sip_inspect(&m, rc, 0, &v, &f), 0);
-		assert_int_equal(sip_branch_make_f(&m, &f, SECRET, branch), 0);
-		/* What comes back: our Via, then the request's, received added; tags; same CSeq. */
-		const char *rv = i == 0 ?
-			"Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK74bf9;received=198.51.100.1" CRLF :
-			"Via: SIP/2.0/UDP 192.0.2.10:5060;received=198.51.100.1" CRLF;
-		for (unsigned t = 0; t < 4; t++) {
-			/* 0: genuine; 1: another CSeq; 2: another second Via; 3: another secret */
-			snprintf(resp, sizeof(resp), "SIP/2.0 200 OK" CRLF
-					"Via: SIP/2.0/UDP 192.0.2.99:5060;branch=%.*s" CRLF "%s"
-					B_TO_TAGGED B_FROM B_CALLID "CSeq: %s" CRLF "Content-Length: 0" CRLF CRLF,
-					SIP_BRANCH_LEN, branch,
-					t == 2 ? "Via: SIP/2.0/UDP 192.0.2.66:5060;branch=z9hG4bK74bf9" CRLF : rv,
-					t == 1 ? "2 INVITE" : "1 INVITE");
-			rc = test_parse_slot(1, &r, resp, strlen(resp));
-			assert_int_equal(sip_inspect(&r, rc, 0, &v, &rf), 0);
-			sip_cursor_init(&c, &r, SIP_HDR_VIA);
-			assert_int_equal(sip_via_next(&c, &ours), 1);
-			assert_int_equal(sip_via_next(&c, &prev), 1);
-			bool want = t == 0 || (t == 1 && i == 0); /* 3261: the CSeq is not hashed */
-			bool got = sip_branch_is_ours_f(rf.top.branch, &prev, &rf,
-					t == 3 ? SECRET + 1 : SECRET);
-			if (got != want)
-				fail_msg("%s request, case %u: %s", i ? "2543" : "3261", t,
-						got ? "accepted" : "refused");
+		parse_addr("198.51.100.1", &src);
+		sign_branch(&f, &src, 5062, branch);
+		/* The request's Via as we forward it: what the response carries below ours. */
+		struct sip_fwd_opts o = {.top = &f.top, .via_host = SIP_STR_LIT("192.0.2.99"),
+			.via_port = 5060, .branch = branch, .src = &src, .src_port = 5062};
+		int n = sip_build_request_fwd(fwd, sizeof(fwd), &m, &o);
+		assert_true(n > 0);
+		assert_int_equal(test_parse_slot(2, &mf, fwd, (size_t)n), n);
+		sip_cursor_init(&cur, &mf, SIP_HDR_VIA);
+		assert_int_equal(sip_via_next(&cur, &ours), 1);
+		assert_int_equal(sip_via_next(&cur, &prev), 1);
+		if (c->second_via != NULL) {
+			snprintf(second, sizeof(second), "%s", c->second_via);
+			/* The RFC 2543 request has no branch: drop it from the variant too. */
+			char *b = i == 1 ? strstr(second, ";branch=z9hG4bK74bf9") : NULL;
+			if (b != NULL)
+				memmove(b, b + 20, strlen(b + 20) + 1);
+		} else {
+			snprintf(second, sizeof(second), "Via: %.*s", (int)(prev.end - prev.start),
+					prev.start);
+		}
+		snprintf(resp, sizeof(resp), "SIP/2.0 200 OK" CRLF
+				"Via: SIP/2.0/UDP 192.0.2.99:5060;branch=%.*s" CRLF "%s" CRLF
+				B_TO_TAGGED B_FROM B_CALLID "CSeq: %s" CRLF "Content-Length: 0" CRLF CRLF,
+				SIP_BRANCH_LEN, branch, second, c->cseq ? c->cseq : "1 INVITE");
+		rc = test_parse_slot(1, &r, resp, strlen(resp));
+		assert_int_equal(sip_inspect(&r, rc, 0, &v, &rf), 0);
+		sip_cursor_init(&cur, &r, SIP_HDR_VIA);
+		assert_int_equal(sip_via_next(&cur, &ours), 1);
+		assert_int_equal(sip_via_next(&cur, &prev), 1);
+		bool want = i == 0 ? c->want3261 : c->want2543;
+		bool got = sip_via_origin(&prev, &to) == 0 && sip_branch_verify(rf.top.branch,
+				&prev, &to, &rf, c->other_key ? &other_keys : &keys);
+		if (got != want)
+			fail_msg("%s request: %s", i ? "2543" : "3261", got ? "accepted" : "refused");
+		if (got) {
+			assert_true(sip_addr_eq(&to.addr, &src));
+			assert_int_equal(to.port, 5062);
 		}
 	}
 }
 
+/* During a rotation the previous key still verifies; after it, no longer. */
 static void
-branch_needs_headers(void **state)
+branch_key_rotation(void **state)
 {
-	static const char text[] = "INVITE sip:bob@example.com SIP/2.0" CRLF B_VIA2543 CRLF;
+	static const char text[] = B_INV(B_VIA3261);
 	struct sip_msg m;
-	struct sip_via top;
-	char a[SIP_BRANCH_LEN];
+	struct sip_fields f;
+	struct sip_verdict v;
+	struct sip_addr src;
+	char branch[SIP_BRANCH_LEN];
 	(void)state;
 
-	/* An RFC 2543 request without From/Call-ID/CSeq has nothing to hash: refused. */
-	assert_true(PARSE_LIT(&m, text) > 0);
-	assert_int_equal(sip_via_top(&m, &top), 0);
-	assert_true(sip_branch_make(&m, &top, SECRET, a) < 0);
+	int rc = PARSE_LIT(&m, text);
+	assert_int_equal(sip_inspect(&m, rc, 0, &v, &f), 0);
+	parse_addr("192.0.2.10", &src);
+	const struct sip_origin o = {.addr = src, .port = 5060};
+	sip_branch_sign(&f, &o, &keys.cur, branch);
+	struct sip_str b = sip_str_make(branch, SIP_BRANCH_LEN);
+	struct sip_keyring rotated = {.cur = other_keys.cur, .prev = keys.cur, .has_prev = true};
+	struct sip_keyring after = {.cur = other_keys.cur};
+	assert_true(sip_branch_verify(b, &f.top, &o, &f, &keys));
+	assert_true(sip_branch_verify(b, &f.top, &o, &f, &rotated));
+	assert_false(sip_branch_verify(b, &f.top, &o, &f, &after));
 }
 
 static void
@@ -480,8 +611,8 @@ fwd_refuses_max_forwards_zero(void **state)
 	assert_int_equal(sip_inspect(&m, rc, SIP_VAL_STRICT, &v, &f), 0);
 	assert_int_equal(sip_proxy_check(&m, &v), -SIP_E_TOO_MANY_HOPS);
 	assert_int_equal(v.status, 483);
-	assert_int_equal(sip_branch_make(&m, &f.top, SECRET, branch), 0);
 	parse_addr("192.0.2.10", &src);
+	sign_branch(&f, &src, 5060, branch);
 	struct sip_fwd_opts o = {.top = &f.top, .via_host = SIP_STR_LIT("192.0.2.99"),
 		.via_port = 5060, .branch = branch, .src = &src, .src_port = 5060};
 	assert_int_equal(sip_build_request_fwd(out, sizeof(out), &m, &o), -SIP_E_MAX_FORWARDS);
@@ -500,10 +631,12 @@ static const struct corpus_fwd_case corpus_fwd_cases[] = {
 	{"wsinv: unknown and folded headers byte for byte", "rfc4475/wsinv.sip",
 		{"NewFangledHeader:   newfangled value" CRLF " continued newfangled value" CRLF,
 		"UnknownHeaderWithUnusualValue: ;;,,;;,;" CRLF, "MaX-fOrWaRdS: 67" CRLF,
-		CRLF "    192.0.2.2;branch=390skdjuw;received=198.51.100.7" CRLF}, {NULL}},
+		CRLF "    192.0.2.2;branch=390skdjuw;received=198.51.100.7;rport=5060" CRLF},
+		{NULL}},
 	{"inv2543: Max-Forwards and Content-Length added", "rfc4475/inv2543.sip",
 		{"Max-Forwards: 70" CRLF "Content-Length: 105" CRLF,
-		"Via: SIP/2.0/UDP iftgw.example.com;received=198.51.100.7" CRLF}, {NULL}},
+		"Via: SIP/2.0/UDP iftgw.example.com;received=198.51.100.7;rport=5060" CRLF},
+		{NULL}},
 	{"dblreq: the trailing INVITE is not forwarded", "rfc4475/dblreq.sip",
 		{"Max-Forwards: 7" CRLF, "Content-Length: 0" CRLF CRLF}, {"INVITE sip:joe",
 		"dblreq.0ha0isnda977644900765"}},
@@ -532,8 +665,8 @@ run_corpus_fwd_case(void **state)
 	int rc = test_parse(&m, raw, raw_len);
 	assert_int_equal(sip_inspect(&m, rc, SIP_VAL_STRICT, &v, &f), 0);
 	assert_int_equal(sip_proxy_check(&m, &v), 0);
-	assert_int_equal(sip_branch_make(&m, &f.top, SECRET, branch), 0);
 	parse_addr("198.51.100.7", &src);
+	sign_branch(&f, &src, 5060, branch);
 	struct sip_fwd_opts o = {.top = &f.top, .via_host = SIP_STR_LIT("192.0.2.99"),
 		.via_port = 5060, .branch = branch, .src = &src, .src_port = 5060};
 	size_t cap = raw_len + 512;
@@ -586,11 +719,14 @@ inv2543_transaction(void **state)
 			n = n + tl - fl;
 		}
 		struct sip_msg m;
-		struct sip_via top;
+		struct sip_fields f;
+		struct sip_verdict v;
+		struct sip_addr src;
 		assert_int_equal(test_parse_slot(k, &m, text, n), (int)n);
-		assert_int_equal(sip_via_top(&m, &top), 0);
-		assert_false(top.has_branch);
-		assert_int_equal(sip_branch_make(&m, &top, SECRET, branch[k]), 0);
+		assert_int_equal(sip_inspect(&m, (int)n, 0, &v, &f), 0);
+		assert_false(f.top.has_branch);
+		parse_addr("198.51.100.7", &src);
+		sign_branch(&f, &src, 5060, branch[k]);
 	}
 	assert_memory_equal(branch[0], branch[1], SIP_BRANCH_LEN);
 	assert_memory_equal(branch[0], branch[2], SIP_BRANCH_LEN);
@@ -699,7 +835,7 @@ run_reply_case(void **state)
 
 	int rc = test_parse(&m, c->in, strlen(c->in));
 	assert_int_equal(sip_inspect(&m, rc, SIP_VAL_STRICT, &v, &f), 0);
-	assert_int_equal(sip_totag_make(&m, &f.top, SECRET, tag), 0);
+	sip_totag_sign(&f, &keys.cur, tag);
 	parse_addr(c->src, &src);
 	struct sip_reply_opts o = {
 		.code = c->code,
@@ -760,7 +896,7 @@ reply_refusals(void **state)
 struct ack_case {
 	const char *name;
 	const char *ack;   /* "@TOTAG@" is the tag our reply to A_INV carried */
-	uint64_t secret;
+	bool other_key;    /* checked with another deployment's key */
 	bool ours;
 };
 
@@ -768,19 +904,19 @@ struct ack_case {
 
 static const struct ack_case ack_cases[] = {
 	{"ACK for our reply", ACK(A_VIA, "To: Bob <sip:bob@example.com>;tag=@TOTAG@" CRLF,
-		B_CALLID), SECRET, true},
+		B_CALLID), false, true},
 	{"another secret", ACK(A_VIA, "To: Bob <sip:bob@example.com>;tag=@TOTAG@" CRLF, B_CALLID),
-		SECRET + 1, false},
+		true, false},
 	{"another Call-ID", ACK(A_VIA, "To: Bob <sip:bob@example.com>;tag=@TOTAG@" CRLF,
-		"Call-ID: someone-else@example.com" CRLF), SECRET, false},
+		"Call-ID: someone-else@example.com" CRLF), false, false},
 	{"another branch (another INVITE)", ACK("Via: SIP/2.0/UDP 192.0.2.10:5060"
 		";branch=z9hG4bKinv8" CRLF, "To: Bob <sip:bob@example.com>;tag=@TOTAG@" CRLF,
-		B_CALLID), SECRET, false},
+		B_CALLID), false, false},
 	{"the peer's own tag", ACK(A_VIA, "To: Bob <sip:bob@example.com>;tag=8321234356" CRLF,
-		B_CALLID), SECRET, false},
+		B_CALLID), false, false},
 	{"a tag of ours for someone else", ACK(A_VIA, "To: Bob <sip:bob@example.com>"
-		";tag=sl0000000000000000" CRLF, B_CALLID), SECRET, false},
-	{"no To-tag", ACK(A_VIA, B_TO, B_CALLID), SECRET, false},
+		";tag=sl0000000000000000" CRLF, B_CALLID), false, false},
+	{"no To-tag", ACK(A_VIA, B_TO, B_CALLID), false, false},
 };
 
 static void
@@ -791,14 +927,13 @@ run_ack_case(void **state)
 	struct sip_msg m, ack;
 	struct sip_fields f;
 	struct sip_verdict v;
-	struct sip_via top;
 	char tag[SIP_TOTAG_LEN], out[2048];
 	size_t len;
 
-	/* Our 404 to the INVITE carries sip_totag_make()'s tag. */
+	/* Our 404 to the INVITE carries sip_totag_sign()'s tag. */
 	int rc = test_parse(&m, inv, sizeof(inv) - 1);
 	assert_int_equal(sip_inspect(&m, rc, SIP_VAL_STRICT, &v, &f), 0);
-	assert_int_equal(sip_totag_make(&m, &f.top, SECRET, tag), 0);
+	sip_totag_sign(&f, &keys.cur, tag);
 	struct sip_reply_opts o = {.code = 404, .to_tag = sip_str_make(tag, SIP_TOTAG_LEN)};
 	int n = sip_build_reply(out, sizeof(out), &m, &o);
 	assert_true(n > 0);
@@ -807,8 +942,8 @@ run_ack_case(void **state)
 	char *text = expand(c->ack, NULL, tag, &len);
 	rc = test_parse_slot(1, &ack, text, len);
 	assert_true(rc > 0);
-	assert_int_equal(sip_via_top(&ack, &top), 0);
-	assert_int_equal(sip_totag_is_ours(&ack, &top, c->secret), c->ours);
+	assert_int_equal(sip_inspect(&ack, rc, 0, &v, &f), 0);
+	assert_int_equal(sip_totag_verify(&f, c->other_key ? &other_keys : &keys), c->ours);
 	free(text);
 }
 
@@ -858,10 +993,13 @@ static const struct rsp_case rsp_cases[] = {
 		";received=[2001:db8::9:255];branch=z9hG4bKa" CRLF), 0, S_RSP("Via: SIP/2.0/UDP "
 		"[2001:db8::9:1];received=[2001:db8::9:255];branch=z9hG4bKa" CRLF),
 		"2001:db8::9:255", NULL, 5060, SIP_TP_UDP},
-	{"maddr before received", S_RSP(S_OUR "Via: SIP/2.0/UDP 192.0.2.20;maddr=192.0.2.30"
-		";received=192.0.2.40;branch=z9hG4bKa" CRLF), 0, S_RSP("Via: SIP/2.0/UDP 192.0.2.20"
-		";maddr=192.0.2.30;received=192.0.2.40;branch=z9hG4bKa" CRLF), "192.0.2.30", NULL,
-		5060, SIP_TP_UDP},
+	{"maddr ignored: received wins", S_RSP(S_OUR "Via: SIP/2.0/UDP 192.0.2.20"
+		";maddr=192.0.2.30;received=192.0.2.40;branch=z9hG4bKa" CRLF), 0,
+		S_RSP("Via: SIP/2.0/UDP 192.0.2.20;maddr=192.0.2.30;received=192.0.2.40"
+		";branch=z9hG4bKa" CRLF), "192.0.2.40", NULL, 5060, SIP_TP_UDP},
+	{"maddr ignored: sent-by wins", S_RSP(S_OUR "Via: SIP/2.0/UDP 192.0.2.20"
+		";maddr=192.0.2.30;branch=z9hG4bKa" CRLF), 0, S_RSP("Via: SIP/2.0/UDP 192.0.2.20"
+		";maddr=192.0.2.30;branch=z9hG4bKa" CRLF), "192.0.2.20", NULL, 5060, SIP_TP_UDP},
 	{"empty rport: the sent-by port", S_RSP(S_OUR "Via: SIP/2.0/UDP 192.0.2.20:5070;rport"
 		";branch=z9hG4bKa" CRLF), 0, S_RSP("Via: SIP/2.0/UDP 192.0.2.20:5070;rport"
 		";branch=z9hG4bKa" CRLF), "192.0.2.20", NULL, 5070, SIP_TP_UDP},
@@ -888,7 +1026,7 @@ rsp_fn(char *out, size_t cap, const void *arg)
 {
 	const struct rsp_arg *r = arg;
 	struct sip_next_hop hop;
-	return sip_build_response_fwd(out, cap, r->m, r->top, &hop);
+	return sip_build_response_fwd(out, cap, r->m, r->top, NULL, &hop);
 }
 
 static void
@@ -904,7 +1042,7 @@ run_rsp_case(void **state)
 	int rc = test_parse(&m, c->in, strlen(c->in));
 	assert_int_equal(sip_validate(&m, rc, SIP_VAL_STRICT, &v), 0);
 	assert_int_equal(sip_via_top(&m, &top), 0);
-	int n = sip_build_response_fwd(out, sizeof(out), &m, &top, &hop);
+	int n = sip_build_response_fwd(out, sizeof(out), &m, &top, NULL, &hop);
 	if (c->err != 0) {
 		assert_int_equal(n, c->err);
 		return;
@@ -949,7 +1087,7 @@ rsp_top_must_be_first(void **state)
 	assert_int_equal(sip_via_next(&c, &second), 1);
 	assert_int_equal(sip_via_next(&c, &second), 1);
 	/* Only the top Via can be ours: any other is refused. */
-	assert_int_equal(sip_build_response_fwd(out, sizeof(out), &m, &second, &hop), -SIP_E_VIA);
+	assert_int_equal(sip_build_response_fwd(out, sizeof(out), &m, &second, NULL, &hop), -SIP_E_VIA);
 }
 
 /* ---- edit lists ---- */
@@ -1048,9 +1186,9 @@ int
 test_group_build(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(branch_depends_on_secret),
-		cmocka_unit_test(branch_checked_on_response),
-		cmocka_unit_test(branch_needs_headers),
+		cmocka_unit_test(branch_depends_on_key),
+		cmocka_unit_test(branch_depends_on_origin),
+		cmocka_unit_test(branch_key_rotation),
 		cmocka_unit_test(fwd_refuses_max_forwards_zero),
 		cmocka_unit_test(inv2543_transaction),
 		cmocka_unit_test(reply_refusals),
@@ -1059,9 +1197,11 @@ test_group_build(void)
 		cmocka_unit_test(remove_values),
 		cmocka_unit_test(small_writers),
 	};
+	keys_init();
 	int failed = RUN_ROWS("request_fwd", fwd_cases, run_fwd_case);
 	failed += RUN_ROWS("request_fwd_corpus", corpus_fwd_cases, run_corpus_fwd_case);
 	failed += RUN_ROWS("branch", branch_cases, run_branch_case);
+	failed += RUN_ROWS("branch_verify", rsp_check_cases, run_rsp_check_case);
 	failed += RUN_ROWS("reply", reply_cases, run_reply_case);
 	failed += RUN_ROWS("totag", ack_cases, run_ack_case);
 	failed += RUN_ROWS("response_fwd", rsp_cases, run_rsp_case);

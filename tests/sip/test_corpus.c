@@ -503,7 +503,7 @@ extra_bcast(const struct corpus_ctx *x)
 	char out[1024];
 
 	assert_int_equal(sip_via_top(x->m, &top), 0);
-	int n = sip_build_response_fwd(out, sizeof(out), x->m, &top, &hop);
+	int n = sip_build_response_fwd(out, sizeof(out), x->m, &top, NULL, &hop);
 	assert_true(n > 0);
 	/* The next hop is the broadcast address: the caller must refuse to send there. */
 	assert_int_equal(hop.addr.af, SIP_AF_INET);
