@@ -792,6 +792,13 @@ cp_dp_index(const struct cp_dp *dp)
 }
 
 void
+cp_dp_note_plan(struct cp_dp *dp, uint64_t version, const char *sha256)
+{
+	dp->info.hello.plan_version = version;
+	snprintf(dp->info.hello.plan_sha256, sizeof(dp->info.hello.plan_sha256), "%s", sha256);
+}
+
+void
 cp_dp_set_ready(struct cp_dp *dp)
 {
 	if (dp->info.state == CP_DP_SYNC) {

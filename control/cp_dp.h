@@ -102,6 +102,8 @@ bool cp_dps_key_fp(const struct cp_dps *s, uint8_t fp[SL_KEY_FP_LEN]);
 
 const struct cp_dp_info *cp_dp_info(const struct cp_dp *dp);
 unsigned cp_dp_index(const struct cp_dp *dp);
+/* Owner: the dataplane published this plan (its HELLO_ACK fields follow). */
+void cp_dp_note_plan(struct cp_dp *dp, uint64_t version, const char *sha256);
 /* Owner: re-sync done. */
 void cp_dp_set_ready(struct cp_dp *dp);
 /* Owner: the re-sync failed; drop the connection and retry later. */

@@ -211,6 +211,7 @@ struct dp_push {
 	struct cp_app *app;
 	struct fanout *f;           /* NULL: a re-sync push */
 	uint64_t version;
+	char sha256[65];
 };
 
 static void send_gw(struct cp_app *app, struct cp_dp *dp, const struct cp_gw *g);
@@ -251,9 +252,11 @@ on_push_reply(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 	 * change while the dataplane loaded the plan may have gone to the old
 	 * plan. Send them all again now that the new one serves (a few frames).
 	 */
-	if (rx != NULL && st == 0 && app->probe != NULL)
-		for (unsigned i = 0; i < cp_probe_count(app->probe); i++)
+	if (rx != NULL && st == 0) {
+		cp_dp_note_plan(dp, p->version, p->sha256);
+		for (unsigned i = 0; app->probe != NULL && i < cp_probe_count(app->probe); i++)
 			send_gw(app, dp, cp_probe_gw(app->probe, i));
+	}
 	free(p);
 	if (app->pq != NULL && --app->pq->inflight == 0)
 		start_next(app);
@@ -270,6 +273,7 @@ push_to(struct cp_app *app, struct cp_dp *dp, struct fanout *f)
 		p->app = app;
 		p->f = f;
 		p->version = app->cur.version;
+		snprintf(p->sha256, sizeof(p->sha256), "%s", app->cur.sha256);
 		rc = cp_dp_request(dp, SL_MSG_PLAN_PUSH, payload, len, app->cur.memfd,
 				app->cfg.push_timeout_ms, on_push_reply, p);
 	}

@@ -119,6 +119,9 @@ uac_expect_all_ok swap "$SWAP_CALLS" "$(cat "$ITEST_TMP/swap.rc" 2>/dev/null || 
 uac_expect_no_retrans swap
 FWD=$((FWD + SWAP_CALLS))
 assert_eq "the dataplane's version after plan B" "$(hello_at "$LINK_SOCK" plan_version)" 2
+assert_eq "the dataplane's version in dialplan.status" \
+    "$(ctl_json 'r["dataplanes"][0]["plan_version"]' dialplan status)" 2
+assert_eq "the dataplane in sync in dialplan.status" "$(jget 'r["dataplanes"][0]["in_sync"]')" true
 assert_eq "the dataplane's SHA-256 after plan B" "$(hello_at "$LINK_SOCK" plan_sha256)" "$sha_b"
 expect_counter act_reject -eq 0
 # The same text again: nothing happens.
