@@ -833,7 +833,7 @@ dp_sip_handle(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct d
 
 	if (a != DP_ACT_ROUTE)
 		return a;
-	if (env->route != NULL && env->route(env->route_ctx, &j.q, &j.r) < 0)
+	if (env->route != NULL && env->route(env->route_ctx, &j) < 0)
 		j.r.kind = DP_ROUTE_NONE;
 	return dp_sip_finish(env, &j);
 }
