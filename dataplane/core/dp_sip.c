@@ -503,7 +503,8 @@ caller_side_target(const struct sip_msg *m)
 static enum dp_action
 forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
 		const struct sip_fields *f, const struct dp_route_set *rs,
-		const struct sip_addr *nh_in, uint16_t nh_port, struct sip_str ruri, struct sip_str extra, bool record_route,
+		const struct sip_addr *nh_in, uint16_t nh_port, struct sip_str ruri,
+		struct sip_str extra, bool record_route,
 		struct dp_pkt_out *out)
 {
 	const struct dp_sip_config *c = env->cfg;
