@@ -20,6 +20,7 @@
 #include "dp_loc.h"
 #include "dp_options.h"
 #include "dp_pkt.h"
+#include "dp_route.h"
 #include "dp_sip.h"
 #include "rules_swap.h"
 
@@ -30,8 +31,6 @@ struct dp_neigh;
 #define DP_BURST 32
 /* Prefetch the payload this many packets ahead of the one being processed. */
 #define DP_PREFETCH_AHEAD 4
-/* Room for the rules engine's rendered strings per query of a burst. */
-#define DP_ROUTE_BUF 1280
 
 enum dp_role {
 	DP_ROLE_WORKER = 0,   /* RX queue (rss) or ring (callid) -> SIP -> TX */
@@ -58,10 +57,7 @@ struct dp_worker {
 	struct dp_pkt_out out[DP_BURST];
 	struct dp_meta meta[DP_BURST];
 	uint8_t act[DP_BURST];
-	struct rules_query rq[DP_BURST];
-	struct rules_result rr[DP_BURST];
-	struct dp_sip_job *rq_job[DP_BURST];
-	char rbuf[DP_BURST][DP_ROUTE_BUF];
+	struct dp_route_scratch route; /* lookups of the burst (route.tid = id) */
 } __rte_cache_aligned;
 
 struct dp_app {
@@ -78,6 +74,7 @@ struct dp_app {
 	struct rte_rcu_qsbr *qsbr;
 	struct rules_swap *rules;
 	struct dp_loc *loc;
+	struct dp_router router;  /* what workers look up: loc and rules */
 	struct dp_exc *exc;
 	struct dp_neigh *neigh;
 	struct rte_ring *egress; /* kernel -> wire frames, sent by lcore 0 */
@@ -101,9 +98,11 @@ uint64_t dp_app_counter(const struct dp_app *app, enum dp_counter k);
 /* Sum of every worker's count of status code (sent: replies we made; else relayed). */
 uint64_t dp_app_status(const struct dp_app *app, bool sent, unsigned code);
 
-/* The route callback of workers: location bindings, then the dialplan. */
-int dp_route_lookup(void *ctx, const struct dp_query *q, struct dp_route *r);
-/* The same for the n jobs of a burst that dp_sip_begin() left at DP_ACT_ROUTE. */
-void dp_route_burst(struct dp_worker *w, struct dp_sip_job **jobs, unsigned n);
+/*
+ * The route callback (dp_sip_handle(): tests, slow paths): dp_route_burst()
+ * of one job. Workers call dp_route_burst() on their whole burst.
+ */
+int dp_route_lookup(void *ctx, struct dp_sip_job *j);
+extern uint64_t dp_now_seconds;
 
 #endif

@@ -231,7 +231,8 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 	}
 
 	if (n_pending)
-		dp_route_burst(w, pending, n_pending);
+		dp_route_burst(&app->router, &w->route,
+				__atomic_load_n(&dp_now_seconds, __ATOMIC_RELAXED), pending, n_pending);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -275,35 +276,6 @@ drain_egress(struct dp_worker *w)
 	tx_flush(w, &tx);
 }
 
-/*
- * Call-ID of a SIP payload for spreading, found without a full parse: the
- * scanner's lines, checked for "Call-ID" or "i". 0 if none (then any worker
- * will do: the message is broken anyway).
- */
-static uint64_t
-callid_hash_of(const char *p, uint32_t len)
-{
-	struct sip_line lines[SIP_MAX_HDRS + 1];
-	uint32_t body;
-	int n = sip_scan_active_fn(p, 0, len, lines, SIP_MAX_HDRS + 1, &body);
-
-	for (int i = 1; i < n; i++) {
-		const struct sip_line *l = &lines[i];
-		if (l->colon == SIP_SCAN_NO_COLON)
-			continue;
-		if (sip_hdr_lookup(p + l->start, (size_t)(l->colon - l->start), p + len) !=
-				SIP_HDR_CALL_ID)
-			continue;
-		const char *v = p + l->colon + 1, *e = p + l->lf;
-		while (v < e && (*v == ' ' || *v == '\t'))
-			v++;
-		while (e > v && (e[-1] == '\r' || e[-1] == ' ' || e[-1] == '\t'))
-			e--;
-		return sip_callid_hash(sip_str_span(v, e));
-	}
-	return 0;
-}
-
 static void
 dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 {
@@ -328,7 +300,7 @@ dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 		case DP_PKT_SIP:
 			break;
 		}
-		uint64_t h = callid_hash_of(rte_pktmbuf_mtod_offset(m, const char *,
+		uint64_t h = dp_callid_peek(rte_pktmbuf_mtod_offset(m, const char *,
 				meta.payload_off), meta.payload_len);
 		/* Workers are the lcores after the dispatcher (ids 1..n_workers). */
 		struct dp_worker *t = app->w[1 + (unsigned)(h % app->n_workers)];

@@ -40,7 +40,6 @@
 #include "dp_telemetry.h"
 
 struct dp_app dp_app;
-extern uint64_t dp_now_seconds;
 
 static volatile sig_atomic_t got_stop;
 static volatile sig_atomic_t got_hup;

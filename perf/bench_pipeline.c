@@ -420,6 +420,7 @@ main(int argc, char **argv)
 	/* The main lcore plays the worker: one worker struct, id 0, queue 0. */
 	worker = rte_zmalloc("worker", sizeof(*worker), RTE_CACHE_LINE_SIZE);
 	worker->app = app;
+	worker->route.tid = 0;
 	struct dp_sip_env env = {.route = dp_route_lookup, .route_ctx = worker, .cnt = &worker->cnt};
 	worker->env4 = env;
 	worker->env4.cfg = &app->sip4;

@@ -160,12 +160,26 @@ reply_destination(const struct dp_pkt_in *in, const struct sip_via *top, struct 
  * the request (the source of a UDP request is unverified: never reflect
  * much more than we received).
  */
+/* What a stateless reply says. */
+struct reply {
+	enum dp_counter act;            /* counted when the reply goes out */
+	unsigned code;
+	struct sip_str reason;          /* empty: the standard phrase */
+	const struct sip_str *contacts; /* redirect */
+	unsigned n_contacts;
+	struct sip_str extra;           /* header lines, each ending in CRLF */
+};
+
 static enum dp_action
-reply(const struct dp_sip_env *env, enum dp_counter act, const struct dp_pkt_in *in,
-		const struct sip_msg *m, const struct sip_fields *f, unsigned code, struct sip_str reason,
-		const struct sip_str *contacts, unsigned n_contacts, struct sip_str extra,
-		struct dp_pkt_out *out)
+reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
+		const struct sip_fields *f, const struct reply *rp, struct dp_pkt_out *out)
 {
+	enum dp_counter act = rp->act;
+	unsigned code = rp->code;
+	struct sip_str reason = rp->reason, extra = rp->extra;
+	const struct sip_str *contacts = rp->contacts;
+	unsigned n_contacts = rp->n_contacts;
+
 	const struct dp_sip_config *c = env->cfg;
 	char tag[SIP_TOTAG_LEN];
 	char hdrs[512];
@@ -253,8 +267,9 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 			(int)env->cfg->host.len, env->cfg->host.p, what, *hdr ? ": " : "", hdr);
 	if (wl < 0 || (size_t)wl >= sizeof(warn))
 		wl = 0;
-	return reply(env, DP_C_ACT_ERROR_REPLY, in, m, &f, v->status, SIP_STR_NULL, NULL, 0,
-			sip_str_make(warn, (size_t)wl), out);
+	return reply(env, in, m, &f, &(struct reply){
+		.act = DP_C_ACT_ERROR_REPLY, .code = v->status,
+		.extra = sip_str_make(warn, (size_t)wl)}, out);
 }
 
 /* ---- responses ---- */
@@ -300,8 +315,9 @@ resign_record_route(const struct dp_sip_env *env, const struct sip_msg *m,
 	sip_cursor_init(&cur, m, SIP_HDR_RECORD_ROUTE);
 	while ((rc = sip_naddr_next(&cur, &a, SIP_NADDR_NEED_BRACKETS)) == 1) {
 		struct sip_str v;
-		if (sip_uri_parse(&u, a.uri.p, a.uri.len) != 0 || !uri_is_ours(env, &u) ||
-				sip_param_get(u.params, "sl", 2, &v) != 1 || v.len != SIP_RRSIG_LEN) {
+		bool ours = sip_uri_parse(&u, a.uri.p, a.uri.len) == 0 && uri_is_ours(env, &u) &&
+			sip_param_get(u.params, "sl", 2, &v) == 1 && v.len == SIP_RRSIG_LEN;
+		if (!ours) {
 			above = a.uri;
 			continue;
 		}
@@ -325,8 +341,8 @@ resign_record_route(const struct dp_sip_env *env, const struct sip_msg *m,
 			contact = first_uri(m, SIP_HDR_CONTACT);
 			have_contact = true;
 		}
-		sip_rrsig_down(f->callid, f->from.tag, f->to.tag, target[i].len ? target[i] : contact,
-				&kr->cur, t);
+		struct sip_str tg = target[i].len ? target[i] : contact;
+		sip_rrsig_down(f->callid, f->from.tag, f->to.tag, tg, &kr->cur, t);
 		if (sip_edits_add(es, sip_str_off(sig[i], m->buf), SIP_RRSIG_LEN, t,
 				SIP_RRSIG_LEN) != 0)
 			return -1;
@@ -486,8 +502,9 @@ caller_side_target(const struct sip_msg *m)
 /* Forward m to addr:port over UDP. */
 static enum dp_action
 forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
-		const struct sip_fields *f, const struct dp_route_set *rs, const struct sip_addr *nh_in,
-		uint16_t nh_port, struct sip_str ruri, struct sip_str extra, bool record_route,
+		const struct sip_fields *f, const struct dp_route_set *rs,
+		const struct sip_addr *nh_in, uint16_t nh_port, struct sip_str ruri,
+		struct sip_str extra, bool record_route,
 		struct dp_pkt_out *out)
 {
 	const struct dp_sip_config *c = env->cfg;
@@ -523,7 +540,7 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 	const struct sip_keyring *kr = dp_sip_keys(c);
 	const struct sip_origin from = {.addr = in->src, .port = in->sport};
 	sip_branch_sign(f, &from, &kr->cur, branch);
-	/* Our Record-Route carries the dialog's signature for the callee's side (sip_rrsig_up()). */
+	/* Our Record-Route carries the dialog's signature for the callee (sip_rrsig_up()). */
 	char rr1[sizeof(eg->rr_buf) + 4 + SIP_RRSIG_LEN], rr2[sizeof(rr1)];
 	struct sip_str rrs1 = SIP_STR_NULL, rrs2 = SIP_STR_NULL;
 	if (record_route) {
@@ -556,8 +573,8 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		len = -SIP_E_NOSPACE;
 	if (len == -SIP_E_NOSPACE && m->method != SIP_METHOD_ACK) {
 		/* Too large to forward over UDP from here: say so rather than let it time out. */
-		return reply(env, DP_C_ACT_ERROR_REPLY, in, m, f, 513, SIP_STR_NULL, NULL, 0,
-				SIP_STR_NULL, out);
+		return reply(env, in, m, f, &(struct reply){
+			.act = DP_C_ACT_ERROR_REPLY, .code = 513}, out);
 	}
 	if (len < 0) {
 		count(env, DP_C_DROP_BUILD);
@@ -639,8 +656,8 @@ apply_route(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 	}
 	if (cancel) {
 		/* We answered the INVITE ourselves (final response): the CANCEL is moot. */
-		return reply(env, DP_C_ACT_CANCEL_REPLY, in, m, f, 200, SIP_STR_NULL, NULL, 0,
-				SIP_STR_NULL, out);
+		return reply(env, in, m, f, &(struct reply){
+			.act = DP_C_ACT_CANCEL_REPLY, .code = 200}, out);
 	}
 	if (r->kind == DP_ROUTE_REDIRECT) {
 		/* Never redirect to the Request-URI itself (RFC 3261 §8.3). */
@@ -653,19 +670,21 @@ apply_route(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 			count(env, DP_C_DROP_LOOP);
 			return DP_ACT_DROP;
 		}
-		return reply(env, DP_C_ACT_REDIRECT, in, m, f, r->code ? r->code : 302,
-				SIP_STR_NULL, keep, n, r->extra, out);
+		return reply(env, in, m, f, &(struct reply){
+			.act = DP_C_ACT_REDIRECT, .code = r->code ? r->code : 302, .contacts = keep,
+			.n_contacts = n, .extra = r->extra}, out);
 	}
 	if (r->kind == DP_ROUTE_REJECT) {
-		return reply(env, DP_C_ACT_REJECT, in, m, f, r->code, r->reason, NULL, 0, r->extra,
-				out);
+		return reply(env, in, m, f, &(struct reply){
+			.act = DP_C_ACT_REJECT, .code = r->code, .reason = r->reason,
+			.extra = r->extra}, out);
 	}
 	if (r->kind == DP_ROUTE_UNAVAILABLE) {
-		return reply(env, DP_C_ACT_UNAVAILABLE, in, m, f, r->code, r->reason, NULL, 0,
-				SIP_STR_NULL, out);
+		return reply(env, in, m, f, &(struct reply){
+			.act = DP_C_ACT_UNAVAILABLE, .code = r->code, .reason = r->reason}, out);
 	}
-	return reply(env, DP_C_ACT_NO_ROUTE, in, m, f, env->cfg->no_route_code, SIP_STR_NULL, NULL,
-			0, SIP_STR_NULL, out);
+	return reply(env, in, m, f, &(struct reply){
+		.act = DP_C_ACT_NO_ROUTE, .code = env->cfg->no_route_code}, out);
 }
 
 static const char options_hdrs[] =
@@ -699,8 +718,9 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 
 	bool ruri_local = uri_is_ours(env, &f->ruri);
 	if (m->method == SIP_METHOD_OPTIONS && ruri_local && !f->ruri.has_user && !f->to.has_tag) {
-		return reply(env, DP_C_ACT_OPTIONS_REPLY, in, m, f, 200, SIP_STR_NULL, NULL, 0,
-				SIP_STR_LIT(options_hdrs), out);
+		return reply(env, in, m, f, &(struct reply){
+			.act = DP_C_ACT_OPTIONS_REPLY, .code = 200,
+			.extra = SIP_STR_LIT(options_hdrs)}, out);
 	}
 	/* RFC 3261 §16.3 steps 3 and 6 (sip_proxy_check()), from the parsed fields. */
 	if ((f->has_max_forwards && f->max_forwards == 0) ||
@@ -722,8 +742,8 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 			count(env, DP_C_DROP_ACK_UNROUTABLE);
 			return DP_ACT_DROP;
 		}
-		return reply(env, DP_C_ACT_ERROR_REPLY, in, m, f, v.status, SIP_STR_NULL, NULL, 0,
-				extra, out);
+		return reply(env, in, m, f, &(struct reply){
+			.act = DP_C_ACT_ERROR_REPLY, .code = v.status, .extra = extra}, out);
 	}
 
 	/* Only a URI without a user part can be a Record-Route of ours (strict routing). */
@@ -758,8 +778,9 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 				count(env, DP_C_DROP_NOT_OUR_DIALOG);
 				return DP_ACT_DROP;
 			}
-			return reply(env, DP_C_ACT_DIALOG_REFUSED, in, m, f, 403,
-					SIP_STR_LIT("Dialog Not Routed Here"), NULL, 0, SIP_STR_NULL, out);
+			return reply(env, in, m, f, &(struct reply){
+				.act = DP_C_ACT_DIALOG_REFUSED, .code = 403,
+				.reason = SIP_STR_LIT("Dialog Not Routed Here")}, out);
 		}
 		/* §16.4 strict router: the last Route becomes the Request-URI. */
 		enum dp_action a = forward_to_uri(env, in, m, f, rs, target, rs->strict_ruri, out);
@@ -833,7 +854,7 @@ dp_sip_handle(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct d
 
 	if (a != DP_ACT_ROUTE)
 		return a;
-	if (env->route != NULL && env->route(env->route_ctx, &j.q, &j.r) < 0)
+	if (env->route != NULL && env->route(env->route_ctx, &j) < 0)
 		j.r.kind = DP_ROUTE_NONE;
 	return dp_sip_finish(env, &j);
 }

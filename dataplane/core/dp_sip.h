@@ -68,8 +68,9 @@ struct dp_route {
 	char text[1536];               /* storage the callback may use for the strings */
 };
 
-/* Fills *r for query q. Returns 0 (r->kind says what), or < 0 on an internal error. */
-typedef int (*dp_route_fn)(void *ctx, const struct dp_query *q, struct dp_route *r);
+struct dp_sip_job;
+/* Fills j->r for query j->q. Returns 0 (j->r.kind says what), or < 0 on an internal error. */
+typedef int (*dp_route_fn)(void *ctx, struct dp_sip_job *j);
 
 struct dp_sip_config {
 	struct sip_addr addr;        /* the router's address on this port */

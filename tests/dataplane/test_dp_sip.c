@@ -34,8 +34,10 @@ static char last_method[16];
 
 /* Routes by R-URI user prefix. */
 static int
-fake_route(void *ctx, const struct dp_query *q, struct dp_route *r)
+fake_route(void *ctx, struct dp_sip_job *j)
 {
+	const struct dp_query *q = &j->q;
+	struct dp_route *r = &j->r;
 	(void)ctx;
 	snprintf(last_method, sizeof(last_method), "%.*s", (int)q->method.len, q->method.p);
 	if (SIP_STR_EQ_LIT(q->ruri_user, "invonly")) {
