@@ -25,6 +25,7 @@ static struct {
 	struct dp_app *app;
 	int listen_fd;
 	char path[108];
+	struct sl_link_file file; /* the socket file we created: the only one we remove */
 	int fd[MAX_CLIENTS];
 	struct sl_rx *rx[MAX_CLIENTS];
 	unsigned oldest;         /* next slot to evict when all are taken */
@@ -51,7 +52,7 @@ dp_link_init(struct dp_app *app, const char *path, char *err, size_t errlen)
 		}
 		sl_rx_init(lk.rx[i]);
 	}
-	int s = sl_link_listen(path, err, errlen);
+	int s = sl_link_listen(path, &lk.file, err, errlen);
 	if (s < 0)
 		return s;
 	lk.listen_fd = s;
@@ -69,8 +70,7 @@ dp_link_fini(void)
 		lk.rx[i] = NULL;
 	}
 	if (lk.listen_fd >= 0) {
-		close(lk.listen_fd);
-		unlink(lk.path);
+		sl_link_unlisten(lk.listen_fd, lk.path, &lk.file);
 		lk.listen_fd = -1;
 	}
 }
