@@ -426,7 +426,8 @@ def cmd_push_watch(a):
         p.send(frame(T_PING, seq))
         f = read_frame(p, a.seconds)
         if f is None or f == "timeout":
-            print("push-watch: PING %d got no reply (%s)" % (seq, "hung up" if f is None else "timeout"))
+            print("push-watch: PING %d got no reply (%s)"
+                  % (seq, "hung up" if f is None else "timeout"))
             return 1
         rtt = time.time() - t
         r, _, _ = select.select([s], [], [], 0.02)
@@ -442,16 +443,18 @@ def cmd_push_watch(a):
     status, tl = struct.unpack("=iI", result[HDR.size:HDR.size + 8])
     text = result[HDR.size + 8:HDR.size + 8 + tl].decode("latin1", "replace").strip()
     worst = max(rtts) if rtts else 0.0
+    meaning = os.strerror(-status) if status < 0 else "ok"
     print("push-watch: %d bytes, RESULT status %d (%s) after %.3f s%s; %d PINGs answered "
-          "meanwhile, slowest %.1f ms" % (size, status, os.strerror(-status) if status < 0 else "ok",
-                                          took, ": " + text if text else "", len(rtts), worst * 1e3))
+          "meanwhile, slowest %.1f ms" % (size, status, meaning, took,
+                                          ": " + text if text else "", len(rtts), worst * 1e3))
     ok = typ == T_RESULT and rseq == 7 and status == a.expect_status
     if len(rtts) < a.min_pings:
         print("push-watch: only %d PINGs answered while the plan loaded, expected at least %d "
               "(the main lcore was busy loading it)" % (len(rtts), a.min_pings))
         ok = False
     if worst > a.max_rtt:
-        print("push-watch: a PING took %.0f ms (more than %.0f ms)" % (worst * 1e3, a.max_rtt * 1e3))
+        print("push-watch: a PING took %.0f ms (more than %.0f ms)"
+              % (worst * 1e3, a.max_rtt * 1e3))
         ok = False
     return 0 if ok else 1
 

@@ -31,20 +31,20 @@ BIG_PUSH_PREFIXES=${ITEST_LOCAL_PREFIXES:-1000000}
 # start_refused WHAT REGEX [sipline options...]: sipline, started as
 # sipline_start would, must exit non-zero within 20 s saying REGEX.
 start_refused() {
-    local what=$1 re=$2 rc=0
+    local what=$1 re=$2 rc=0 out="$ITEST_TMP/refused.log"
     shift 2
     timeout --kill-after=2 20 ip netns exec "$NS_R" "$SIPLINE" --no-huge -m 1024 --no-pci \
         --file-prefix "$DPDK_PREFIX" -l 0-1 \
         --vdev "net_af_packet0,iface=r0,framecnt=4096,blocksz=65536,framesz=4096" -- \
         --addr "$IP_R/24" --port "$SIP_PORT" --tap sl0 --link "$LINK_SOCK" "$@" \
-        >"$ITEST_TMP/refused.log" 2>&1 || rc=$?
+        >"$out" 2>&1 || rc=$?
     if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
-        fail "$what: sipline was still starting after 20 s (killed): $(tail -n 3 "$ITEST_TMP/refused.log")"
+        fail "$what: sipline was still starting after 20 s (killed): $(tail -n 3 "$out")"
     fi
     [ "$rc" != 0 ] || fail "$what: sipline started and exited 0"
-    grep -Eq -- "$re" "$ITEST_TMP/refused.log" ||
-        fail "$what: exit $rc without a message matching /$re/: $(tail -n 5 "$ITEST_TMP/refused.log")"
-    log "$what: refused (exit $rc): $(grep -Em1 -- "$re" "$ITEST_TMP/refused.log")"
+    grep -Eq -- "$re" "$out" ||
+        fail "$what: exit $rc without a message matching /$re/: $(tail -n 5 "$out")"
+    log "$what: refused (exit $rc): $(grep -Em1 -- "$re" "$out")"
 }
 
 # sip_302: a redirect from the plan being served (itest.dialplan's 302x).
@@ -106,10 +106,12 @@ rm -f "$PLAN"
 filler_plan "$ITEST_PLANS/itest.dialplan" "$PLAN" 0 "$BIG_COMPILE_REGEXES"
 n=$(lines_of "SIGHUP: reloading")
 sipline_reload
-wait_for 10 "the reload of $BIG_COMPILE_REGEXES regexes to start" more_lines "SIGHUP: reloading" "$n"
+wait_for 10 "the reload of $BIG_COMPILE_REGEXES regexes to start" \
+    more_lines "SIGHUP: reloading" "$n"
 sleep 1
 if grep -q "dialplan $PLAN loaded: version 2" "$SIPLINE_LOG"; then
-    fail "the $BIG_COMPILE_REGEXES-regex plan compiled within a second: nothing to interrupt (raise ITEST_LOCAL_REGEXES)"
+    fail "the $BIG_COMPILE_REGEXES-regex plan compiled within a second: nothing to" \
+        "interrupt (raise ITEST_LOCAL_REGEXES)"
 fi
 pid=$SIPLINE_PID
 t0=$(date +%s.%N)
@@ -150,7 +152,8 @@ assert_eq "HELLO plan_version after the refused pushes" "$(hello_field plan_vers
 BIG="$ITEST_TMP/big.dialplan"
 {
     cat "$ITEST_PLANS/itest.dialplan"
-    awk -v n="$BIG_PUSH_PREFIXES" 'BEGIN { for (i = 0; i < n; i++) printf "40 prefix 49%07d forward gwb\n", i }'
+    awk -v n="$BIG_PUSH_PREFIXES" \
+        'BEGIN { for (i = 0; i < n; i++) printf "40 prefix 49%07d forward gwb\n", i }'
 } >"$BIG"
 slink_ok compile "$BIG" "$ITEST_TMP/big.blob"
 log "$BIG_PUSH_PREFIXES prefixes: $(cat "$ITEST_TMP/slink.out")"
@@ -171,7 +174,8 @@ log "$(tail -n 1 "$ITEST_TMP/watch.out")"
 wait "$PING_JOB" || fail "ICMP echo during the push: $(tail -n 2 "$ITEST_TMP/ping.out")"
 wait "$ARP_JOB" || fail "ARP during the push: $(tail -n 3 "$ITEST_TMP/arping.out")"
 slowest=$(sed -n 's/.* time=\([0-9.]*\) ms.*/\1/p' "$ITEST_TMP/ping.out" | sort -g | tail -n 1)
-log "ICMP during the push: $(tail -n 1 "$ITEST_TMP/ping.out"), slowest ${slowest:-?} ms; ARP: $(tail -n 1 "$ITEST_TMP/arping.out")"
+log "ICMP during the push: $(tail -n 1 "$ITEST_TMP/ping.out"), slowest ${slowest:-?} ms;" \
+    "ARP: $(tail -n 1 "$ITEST_TMP/arping.out")"
 awk -v s="${slowest:-1e9}" 'BEGIN { exit !(s < 500) }' ||
     fail "an ICMP echo took ${slowest:-?} ms while the plan loaded (the main lcore stalled)"
 assert_eq "HELLO plan_version after the big push" "$(hello_field plan_version)" 2
@@ -179,4 +183,5 @@ assert_eq "HELLO plan_sha256 after the big push" "$(hello_field plan_sha256)" \
     "$(sha256sum "$BIG" | cut -d' ' -f1)"
 sip_302 "with the big plan"
 sipline_stop
-pass "FIFO/device plans refused at start-up and on SIGHUP, --link file kept, SIGTERM during a compile in $took s, huge pushes refused, a big push loaded without stalling the main lcore"
+summary="FIFO/device plans refused at start-up and on SIGHUP, --link file kept, SIGTERM during"
+pass "$summary a compile in $took s, huge pushes refused, a big push loaded without stalling"
