@@ -10,7 +10,7 @@
   itools.py ping6    --dst IP [--count N]
   itools.py link     --socket PATH KIND [--seconds S]
   itools.py push-watch --socket PATH (--blob FILE | --sparse BYTES) [--expect-status N]
-                     [--min-pings N] [--max-rtt S] [--seconds S]
+                     [--min-pings N] [--max-rtt S] [--seconds S] [--busy-check]
 
 request prints the final response (and, with --ack, sends the ACK a UAC
 owes a non-2xx final response: the INVITE's branch, the response's To-tag;
@@ -46,7 +46,9 @@ must keep answering while the plan loads. It prints the RESULT, how long
 it took, how many PINGs were answered before it and their largest round
 trip. Exit status 0 when the RESULT has --expect-status (default 0), at
 least --min-pings PINGs were answered before it, and none took longer
-than --max-rtt seconds.
+than --max-rtt seconds. With --busy-check, a second PLAN_PUSH (the same
+memfd) on the PING connection, once two PINGs were answered, must be
+refused with -EBUSY while the first is still loading.
 """
 
 import argparse
@@ -417,10 +419,20 @@ def cmd_push_watch(a):
         os.ftruncate(fd, a.sparse)
         size = a.sparse
     t0 = time.time()
-    socket.send_fds(s, [frame(T_PLAN_PUSH, 7, struct.pack("=Q64s", size, b"itools-watch"))], [fd])
-    os.close(fd)
-    rtts, result, seq = [], None, 100
+    push = frame(T_PLAN_PUSH, 7, struct.pack("=Q64s", size, b"itools-watch"))
+    socket.send_fds(s, [push], [fd])
+    rtts, result, seq, busy = [], None, 100, None
     while result is None and time.time() - t0 < a.seconds:
+        if a.busy_check and busy is None and len(rtts) >= 2:
+            # The first push is loading (two poll rounds of the main lcore have passed).
+            socket.send_fds(p, [frame(T_PLAN_PUSH, 8, push[HDR.size:])], [fd])
+            f = read_frame(p, 5.0)
+            if f is None or f == "timeout":
+                print("push-watch: no RESULT for the second push")
+                return 1
+            busy = struct.unpack("=i", f[HDR.size:HDR.size + 4])[0]
+            print("push-watch: a second push while the first loads: RESULT status %d (%s)"
+                  % (busy, os.strerror(-busy) if busy < 0 else "ok"))
         seq += 1
         t = time.time()
         p.send(frame(T_PING, seq))
@@ -436,6 +448,7 @@ def cmd_push_watch(a):
             took = time.time() - t0
         else:
             rtts.append(rtt)  # answered while the push was still loading
+    os.close(fd)
     if result is None or result == "timeout":
         print("push-watch: no RESULT for the push within %.0f s" % a.seconds)
         return 1
@@ -451,6 +464,11 @@ def cmd_push_watch(a):
     if len(rtts) < a.min_pings:
         print("push-watch: only %d PINGs answered while the plan loaded, expected at least %d "
               "(the main lcore was busy loading it)" % (len(rtts), a.min_pings))
+        ok = False
+    if a.busy_check and busy != -errno.EBUSY:
+        print("push-watch: the second push got %s, expected -EBUSY (%d)"
+              % ("no RESULT: the first was answered too soon" if busy is None else busy,
+                 -errno.EBUSY))
         ok = False
     if worst > a.max_rtt:
         print("push-watch: a PING took %.0f ms (more than %.0f ms)"
@@ -508,6 +526,7 @@ def main():
     q.add_argument("--min-pings", type=int, default=0)
     q.add_argument("--max-rtt", type=float, default=0.5)
     q.add_argument("--seconds", type=float, default=60.0)
+    q.add_argument("--busy-check", action="store_true")
     q.set_defaults(fn=cmd_push_watch)
     a = p.parse_args()
     sys.exit(a.fn(a))

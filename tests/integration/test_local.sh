@@ -15,8 +15,9 @@
 #   4. control-link pushes: a sparse 4 GiB memfd is refused at once
 #      (-EFBIG, --max-plan-size); a sparse 256 MiB one (under the cap) is
 #      read and refused off the main lcore; a valid 1M-prefix plan loads
-#      while the link answers PINGs, ARP and ICMP echo (both relayed by the
-#      main lcore) are answered, and it is served afterwards.
+#      while the link answers PINGs (a second push meanwhile: -EBUSY), ARP
+#      and ICMP echo (both relayed by the main lcore) are answered, and it
+#      is served afterwards.
 #
 # Usage: test_local.sh PATH_TO_SIPLINE [PATH_TO_SIPLINE_LINK]
 . "$(dirname "$0")/lib.sh"
@@ -171,8 +172,9 @@ sleep 0.2
 # (none would be if it were). Round trips and ICMP/ARP timings only catch gross stalls: on
 # this shared machine other tenants' pollers delay everything now and then.
 timeout 120 "$ITEST_PY" "$ITOOLS" push-watch --socket "$LINK_SOCK" --blob "$ITEST_TMP/big.blob" \
-    --min-pings 3 --max-rtt 1.0 >"$ITEST_TMP/watch.out" 2>&1 ||
+    --min-pings 3 --max-rtt 1.0 --busy-check >"$ITEST_TMP/watch.out" 2>&1 ||
     fail "push of the $BIG_PUSH_PREFIXES-prefix plan: $(cat "$ITEST_TMP/watch.out")"
+log "$(head -n 1 "$ITEST_TMP/watch.out")"
 log "$(tail -n 1 "$ITEST_TMP/watch.out")"
 wait "$PING_JOB" || fail "ICMP echo during the push: $(tail -n 2 "$ITEST_TMP/ping.out")"
 wait "$ARP_JOB" || true # judged below: at least one reply, the others may be late
