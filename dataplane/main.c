@@ -8,6 +8,7 @@
  * statistics, reclamation. It never busy-spins: when idle it sleeps briefly.
  * A SIGHUP reload compiles in a thread of its own: a big plan takes seconds,
  * and ARP, the kernel's traffic and the control link must not wait for it.
+ * Nor does SIGTERM: a compile still running at shutdown is abandoned.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -138,6 +139,8 @@ reload_poll(struct dp_app *app)
 		return;
 	}
 	reload.done = 0;
+	printf("sipline: SIGHUP: reloading %s\n", app->opt.dialplan);
+	fflush(stdout);
 	int rc = pthread_create(&reload.th, NULL, reload_thread, app);
 	if (rc != 0) {
 		fprintf(stderr, "sipline: SIGHUP: cannot start the reload thread: %s; "
@@ -146,6 +149,26 @@ reload_poll(struct dp_app *app)
 		return;
 	}
 	reload.running = true;
+}
+
+/*
+ * Shutdown (after dp_setup_close_publish(): the reload can no longer
+ * publish). A finished reload is joined; one still compiling is left
+ * running, and true returned: the process must then end with _exit(),
+ * since exit()'s destructors would run under the compiler's feet.
+ */
+static bool
+reload_abandon(void)
+{
+	if (!reload.running)
+		return false;
+	if (__atomic_load_n(&reload.done, __ATOMIC_ACQUIRE)) {
+		pthread_join(reload.th, NULL);
+		reload.running = false;
+		return false;
+	}
+	printf("sipline: SIGHUP reload of %s abandoned (still compiling)\n", dp_app.opt.dialplan);
+	return true;
 }
 
 static void
@@ -292,14 +315,15 @@ main(int argc, char **argv)
 
 	main_loop(app);
 
-	if (reload.running)
-		pthread_join(reload.th, NULL); /* workers must be there for its grace period */
+	/* Workers must still run here: a publication in progress waits for their grace period. */
+	dp_setup_close_publish();
+	bool lingering = reload_abandon();
 	printf("sipline: stopping\n");
 	__atomic_store_n(&app->quit, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	if (app->opt.stats_interval)
 		print_stats(app);
-	dp_link_fini();
+	lingering |= dp_link_fini();
 	if (app->exc != NULL)
 		dp_exc_destroy(app->exc);
 	if (app->neigh != NULL)
@@ -309,5 +333,11 @@ main(int argc, char **argv)
 	dp_loc_free(app->loc);
 	dp_keys_free(app);
 	rte_eal_cleanup();
+	if (lingering) {
+		/* A compile or a push still runs in its thread (it holds nothing of ours): leave. */
+		fflush(stdout);
+		fflush(stderr);
+		_exit(0);
+	}
 	return 0;
 }

@@ -140,6 +140,13 @@ struct rules_swap {
 	unsigned n_workers;
 	struct rules_rcu_ops ops;
 	uint64_t version;
+	/*
+	 * What is published, for threads that are not RCU readers: copied at
+	 * the swap under id_lock, which is never held while waiting for readers.
+	 */
+	pthread_mutex_t id_lock;
+	uint64_t id_version;
+	char id_sha256[65];
 };
 
 struct rules_swap *
@@ -156,6 +163,11 @@ rules_swap_create(unsigned n_workers, const struct rules_rcu_ops *ops)
 		free(sw);
 		return NULL;
 	}
+	if (pthread_mutex_init(&sw->id_lock, NULL) != 0) {
+		pthread_mutex_destroy(&sw->lock);
+		free(sw);
+		return NULL;
+	}
 	sw->n_workers = n_workers;
 	sw->ops = *ops;
 	return sw;
@@ -167,6 +179,7 @@ rules_swap_free(struct rules_swap *sw)
 	if (sw == NULL)
 		return;
 	rules_inst_free(sw->cur);
+	pthread_mutex_destroy(&sw->id_lock);
 	pthread_mutex_destroy(&sw->lock);
 	free(sw);
 }
@@ -208,6 +221,12 @@ rules_swap_publish(struct rules_swap *sw, struct rules_plan *plan)
 	/* Everything above is written before the pointer: readers see a whole instance. */
 	__atomic_store_n(&sw->cur, in, __ATOMIC_SEQ_CST);
 	sw->version = v;
+	struct rules_plan_info info;
+	rules_plan_info(plan, &info);
+	pthread_mutex_lock(&sw->id_lock);
+	sw->id_version = v;
+	memcpy(sw->id_sha256, info.sha256, sizeof(sw->id_sha256));
+	pthread_mutex_unlock(&sw->id_lock);
 	if (old != NULL) {
 		sw->ops.synchronize(sw->ops.ctx);
 		rules_inst_free(old);
@@ -241,11 +260,19 @@ rules_swap_load_blob(struct rules_swap *sw, const void *blob, size_t len,
 uint64_t
 rules_swap_version(struct rules_swap *sw)
 {
+	return rules_swap_current_id(sw, NULL);
+}
+
+uint64_t
+rules_swap_current_id(struct rules_swap *sw, char sha256[65])
+{
 	uint64_t v;
 
-	pthread_mutex_lock(&sw->lock);
-	v = sw->version;
-	pthread_mutex_unlock(&sw->lock);
+	pthread_mutex_lock(&sw->id_lock);
+	v = sw->id_version;
+	if (sha256 != NULL)
+		memcpy(sha256, sw->id_sha256, 65);
+	pthread_mutex_unlock(&sw->id_lock);
 	return v;
 }
 

@@ -101,8 +101,19 @@ int rules_swap_load_file(struct rules_swap *sw, const char *path,
 int rules_swap_load_blob(struct rules_swap *sw, const void *blob, size_t len,
 		struct rules_errors *errs);
 
-/* Version of the current plan, 0 before the first publication. */
+/*
+ * Version of the current plan, 0 before the first publication. Never
+ * waits for a publication in progress.
+ */
 uint64_t rules_swap_version(struct rules_swap *sw);
+/*
+ * The same, and the current plan's SHA-256 (hex, "" before the first
+ * publication) into sha256 (may be NULL), for threads that are not RCU
+ * readers: nothing of the instance is touched, so a publication on
+ * another thread cannot free it under the caller. Never waits for a
+ * publication in progress.
+ */
+uint64_t rules_swap_current_id(struct rules_swap *sw, char sha256[65]);
 
 /*
  * Mark a gateway down or up in the current instance, by address, under

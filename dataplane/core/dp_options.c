@@ -20,6 +20,7 @@ dp_options_defaults(struct dp_options *o)
 	o->kamailio_dpid = -1;
 	o->udp_checksum = true;
 	o->secret_grace = DEFAULT_SECRET_GRACE;
+	o->max_plan_size = DP_DEFAULT_MAX_PLAN_SIZE;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
 }
@@ -53,6 +54,8 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --no-exception           no exception path (static neighbours only)\n"
 		"  --neighbor IP=MAC        static next-hop MAC (repeatable)\n"
 		"  --link PATH              control link socket (default %s)\n"
+		"  --max-plan-size SIZE     largest plan pushed over the link, bytes or with K, M\n"
+		"                           or G (default 1G; a 10M-prefix plan is ~436M)\n"
 		"  --stats-interval SEC     print counters every SEC seconds (default 0: never)\n"
 		"  --udp-checksum on|off    UDP checksums of IPv4 packets we send (default on)\n"
 		"  --config FILE            read options from FILE (\"option value\" per line)\n"
@@ -88,6 +91,30 @@ parse_uint(const char *s, unsigned long max, unsigned long *out)
 	if (errno || end == s || *end != '\0' || v > max || s[0] == '-')
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* Bytes, or with a K, M or G suffix (powers of 1024); 1 .. 1 TiB. */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end != '\0' || v == 0 || v > (1ull << 40) >> shift)
+		return -1;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -271,6 +298,13 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 		if (strlen(value) >= sizeof(o->link))
 			return fail(err, errlen, "--link: path longer than %zu", sizeof(o->link) - 1);
 		snprintf(o->link, sizeof(o->link), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "max-plan-size") == 0) {
+		NEED_VALUE();
+		if (parse_size(value, &o->max_plan_size) != 0)
+			return fail(err, errlen, "--max-plan-size %s: bytes, or with K, M or G "
+					"(1 to 1T)", value);
 		return 0;
 	}
 	if (strcmp(name, "stats-interval") == 0) {

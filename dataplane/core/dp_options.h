@@ -16,6 +16,8 @@
 #include "sip_addr.h"
 
 #define DP_MAX_STATIC_NEIGH 32
+/* --max-plan-size default: a 10M-prefix plan (~436 MiB) with room to grow. */
+#define DP_DEFAULT_MAX_PLAN_SIZE (1ull << 30)
 
 enum dp_spread {
 	DP_SPREAD_RSS = 0,  /* one RX queue per worker, NIC RSS */
@@ -55,6 +57,7 @@ struct dp_options {
 	unsigned n_neigh;
 	struct dp_static_neigh neigh[DP_MAX_STATIC_NEIGH];
 	char link[108];                /* sun_path */
+	uint64_t max_plan_size;        /* bytes: larger plan pushes are refused */
 	unsigned stats_interval;
 	bool udp_checksum;
 	bool help;

@@ -115,7 +115,36 @@ static const struct bad_case bad[] = {
 	{"neighbor", {"--addr", "192.0.2.1/24", "--neighbor", "1.2.3.4"}, "expected IP=MAC"},
 	{"stray argument", {"--addr", "192.0.2.1/24", "extra"}, "unexpected argument 'extra'"},
 	{"no-route code", {"--addr", "192.0.2.1/24", "--no-route-code", "200"}, "300..699"},
+	{"max plan size 0", {"--addr", "192.0.2.1/24", "--max-plan-size", "0"}, "--max-plan-size 0"},
+	{"max plan size unit", {"--addr", "192.0.2.1/24", "--max-plan-size", "5T"}, "K, M or G"},
+	{"max plan size huge", {"--addr", "192.0.2.1/24", "--max-plan-size", "2048G"}, "1 to 1T"},
+	{"max plan size sign", {"--addr", "192.0.2.1/24", "--max-plan-size", "-1"}, "K, M or G"},
 };
+
+static void
+test_max_plan_size(void **state)
+{
+	static const struct {
+		const char *arg;
+		uint64_t want;
+	} ok[] = {
+		{"4096", 4096}, {"512K", 512ull << 10}, {"600m", 600ull << 20}, {"2G", 2ull << 30},
+		{"1024G", 1ull << 40},
+	};
+	struct dp_options o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", NULL), 0);
+	assert_true(o.max_plan_size == DP_DEFAULT_MAX_PLAN_SIZE);
+	/* The default holds a 10M-prefix plan (~436 MiB). */
+	assert_true(o.max_plan_size >= 436ull << 20);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--max-plan-size", ok[i].arg,
+					 NULL), 0);
+		assert_true(o.max_plan_size == ok[i].want);
+	}
+}
 
 static void
 test_errors(void **state)
@@ -185,6 +214,7 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_kamailio),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_max_plan_size),
 		cmocka_unit_test(test_config_file),
 	};
 	return cmocka_run_group_tests_name("dp_options", tests, NULL, NULL);
