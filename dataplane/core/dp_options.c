@@ -16,6 +16,10 @@ dp_options_defaults(struct dp_options *o)
 	o->no_route_code = 404;
 	o->kamailio_dpid = -1;
 	o->udp_checksum = true;
+	o->neigh_capacity = DP_NEIGH_CAPACITY_DEFAULT;
+	o->neigh_idle = DP_NEIGH_IDLE_DEFAULT;
+	o->neigh_rate = DP_NEIGH_RATE_DEFAULT;
+	o->neigh_kernel_rate = DP_NEIGH_KERNEL_RATE_DEFAULT;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
 }
@@ -44,6 +48,13 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --tap NAME               kernel interface of the exception path (default sl0)\n"
 		"  --no-exception           no exception path (static neighbours only)\n"
 		"  --neighbor IP=MAC        static next-hop MAC (repeatable)\n"
+		"  --neigh-capacity N       destinations in the neighbour table (default %u)\n"
+		"  --neigh-idle SEC         unused destinations expire after SEC seconds unless the\n"
+		"                           dialplan or a registration pins them (default %u)\n"
+		"  --neigh-rate N           route lookups and ARP/ND resolutions started per second\n"
+		"                           (default %u)\n"
+		"  --neigh-kernel-rate N    per worker: packets per second sent via the kernel while\n"
+		"                           their next hop is unresolved; more are dropped (default %u)\n"
 		"  --link PATH              control link socket (default %s)\n"
 		"  --stats-interval SEC     print counters every SEC seconds (default 0: never)\n"
 		"  --udp-checksum on|off    UDP checksums of IPv4 packets we send (default on)\n"
@@ -58,7 +69,8 @@ dp_options_usage(FILE *f, const char *prog)
 		"  %s --no-huge -m 1024 --no-pci -l 0-1 \\\n"
 		"     --vdev net_af_packet0,iface=eth1,framecnt=4096,blocksz=65536,framesz=4096 -- \\\n"
 		"     --addr 192.0.2.1/24 --dialplan /etc/sipline/dialplan.conf\n",
-		prog, DEFAULT_LINK, prog);
+		prog, DP_NEIGH_CAPACITY_DEFAULT, DP_NEIGH_IDLE_DEFAULT, DP_NEIGH_RATE_DEFAULT,
+		DP_NEIGH_KERNEL_RATE_DEFAULT, DEFAULT_LINK, prog);
 }
 
 static int
@@ -241,6 +253,31 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 				parse_mac(eq + 1, n->mac) != 0)
 			return fail(err, errlen, "--neighbor %s: expected IP=MAC", value);
 		o->n_neigh++;
+		return 0;
+	}
+	if (strcmp(name, "neigh-capacity") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, DP_NEIGH_CAPACITY_MAX, &v) != 0 || v < 64)
+			return fail(err, errlen, "--neigh-capacity %s: 64 to %u destinations", value,
+					DP_NEIGH_CAPACITY_MAX);
+		o->neigh_capacity = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "neigh-idle") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 86400, &v) != 0 || v == 0)
+			return fail(err, errlen, "--neigh-idle %s: 1 to 86400 seconds", value);
+		o->neigh_idle = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "neigh-rate") == 0 || strcmp(name, "neigh-kernel-rate") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 1000000, &v) != 0 || v == 0)
+			return fail(err, errlen, "--%s %s: 1 to 1000000 per second", name, value);
+		if (strcmp(name, "neigh-rate") == 0)
+			o->neigh_rate = (unsigned)v;
+		else
+			o->neigh_kernel_rate = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(name, "link") == 0) {
