@@ -136,6 +136,7 @@ struct neigh_dst {
 	uint8_t gen;
 	uint8_t pin;        /* enum dp_neigh_pin_reason bits */
 	uint8_t mark;       /* reasons pinned again since dp_neigh_pin_begin() */
+	uint8_t hits;       /* requests after the first (saturating): in use, unresolved */
 	bool recent;        /* vouched for by a worker (DP_NEIGH_REQ_JUSTIFIED) */
 	bool pending;       /* RTM_GETROUTE unanswered */
 	bool requery;       /* routes changed while pending: the answer may be stale */
@@ -179,7 +180,14 @@ struct dp_neigh {
 	bool scanning;
 	uint32_t scan_pos;
 	uint64_t next_scan;
-	struct dp_tb tb;       /* route queries and resolutions (--neigh-rate) */
+	/*
+	 * Route queries and resolutions (--neigh-rate), in two halves: one for
+	 * the first request of a destination, one for destinations asked for
+	 * again (in use while unresolved), which a flood of one-shot
+	 * destinations cannot take from them.
+	 */
+	struct dp_tb tb_new;
+	struct dp_tb tb_again;
 	struct dp_tb log_tb;
 	uint64_t log_suppressed;
 	int32_t vhead;         /* verifications in progress (list through neigh_nh.vnext) */
@@ -457,6 +465,29 @@ set_managed(struct dp_neigh *n, struct neigh_nh *h, bool on)
 		n->n_managed--;
 }
 
+/* RTM_NEWNEIGH asking the kernel to keep next hop i resolved (or one resolution, old kernels). */
+static int
+send_manage(struct dp_neigh *n, int32_t i)
+{
+	struct neigh_nh *h = &n->nhs[i];
+	struct dp_nl_req q;
+	struct ndmsg *nd;
+	uint32_t ext = NTF_EXT_MANAGED;
+
+	/*
+	 * The kernel keeps the entry's state and MAC (NEIGH_UPDATE_F_USE): this
+	 * message cannot set a MAC, nh_restore() does that first.
+	 */
+	nd = nd_init(n, &q, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE,
+			seq_make(SEQ_MANAGE, h->gen, (uint32_t)i), h->key);
+	nd->ndm_state = NUD_NONE;
+	if (n->no_managed)
+		nd->ndm_flags = NTF_USE; /* one resolution now, no upkeep */
+	else
+		dp_nl_put(&q, NDA_FLAGS_EXT, &ext, sizeof(ext));
+	return dp_nl_send(n->nl_req, &q);
+}
+
 /*
  * Ask the kernel to keep next hop i resolved: the fast path uses its MAC
  * without the kernel seeing the traffic, so without this the entry would go
@@ -466,20 +497,10 @@ static void
 nh_manage(struct dp_neigh *n, int32_t i)
 {
 	struct neigh_nh *h = &n->nhs[i];
-	struct dp_nl_req q;
-	struct ndmsg *nd;
-	uint32_t ext = NTF_EXT_MANAGED;
 
 	if (h->managed || n->ifindex == 0)
 		return;
-	nd = nd_init(n, &q, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_REPLACE,
-			seq_make(SEQ_MANAGE, h->gen, (uint32_t)i), h->key);
-	nd->ndm_state = NUD_NONE;
-	if (n->no_managed)
-		nd->ndm_flags = NTF_USE; /* one resolution now, no upkeep */
-	else
-		dp_nl_put(&q, NDA_FLAGS_EXT, &ext, sizeof(ext));
-	if (dp_nl_send(n->nl_req, &q) == 0)
+	if (send_manage(n, i) == 0)
 		set_managed(n, h, true);
 	else
 		ST_INC(n, nl_errors);
@@ -547,7 +568,11 @@ nh_get(struct dp_neigh *n, int32_t i)
 	nl_send(n, &q);
 }
 
-/* After a conflict: the kernel's entry goes back to the MAC we kept (its own traffic too). */
+/*
+ * After a conflict: the kernel's entry goes back to the MAC we kept (for its
+ * own traffic too). An update carrying the managed flag leaves the MAC alone,
+ * so the MAC goes first, without the flag, and the flag after it.
+ */
 static void
 nh_restore(struct dp_neigh *n, int32_t i)
 {
@@ -555,7 +580,6 @@ nh_restore(struct dp_neigh *n, int32_t i)
 	struct dp_nl_req q;
 	struct ndmsg *nd;
 	uint8_t m[RTE_ETHER_ADDR_LEN];
-	uint32_t ext = NTF_EXT_MANAGED;
 
 	if (n->ifindex == 0 || (h->v.cur & NEIGH_MAC_VALID) == 0)
 		return;
@@ -564,9 +588,9 @@ nh_restore(struct dp_neigh *n, int32_t i)
 	nd->ndm_state = NUD_REACHABLE;
 	mac_unpack(h->v.cur, m);
 	dp_nl_put(&q, NDA_LLADDR, m, sizeof(m));
-	if (h->managed && !n->no_managed)
-		dp_nl_put(&q, NDA_FLAGS_EXT, &ext, sizeof(ext));
 	nl_send(n, &q);
+	if (h->managed && !n->no_managed && send_manage(n, i) != 0)
+		ST_INC(n, nl_errors);
 }
 
 /* ---- main lcore: next hops ---- */
@@ -810,7 +834,11 @@ dst_delete(struct dp_neigh *n, int32_t d)
 		reclaim(n);
 }
 
-/* Eviction order among equally old entries: unresolved first, vouched-for last. */
+/*
+ * Eviction order among equally old entries: asked for once and never again
+ * first (a flood's one-shot destinations), then unresolved ones, vouched-for
+ * ones last.
+ */
 static int
 victim_rank(const void *ctx, uint32_t pos)
 {
@@ -821,7 +849,7 @@ victim_rank(const void *ctx, uint32_t pos)
 	if (r->state != DST_LIVE || r->pin != 0)
 		return -1;
 	v = r->nh >= 0 ? nh_value(&n->nhs[r->nh]) : r->value;
-	return ((v & NEIGH_MAC_VALID) == 0 ? 2 : 0) + (r->recent ? 0 : 1);
+	return (r->hits == 0 ? 4 : 0) + ((v & NEIGH_MAC_VALID) == 0 ? 2 : 0) + (r->recent ? 0 : 1);
 }
 
 /* Add key (not in the table), evicting the least recently used if full. Position or -1. */
@@ -843,6 +871,8 @@ dst_add(struct dp_neigh *n, const uint8_t key[NEIGH_KEY_LEN])
 		ST_INC(n, evicted);
 	}
 	d = rte_hash_add_key(n->dst, key); /* data 0: workers see "being resolved" */
+	if (d == -ENOSPC && reclaim(n) > 0)
+		d = rte_hash_add_key(n->dst, key);
 	if (d < 0 || (uint32_t)d >= n->dst_slots) {
 		/* Every spare slot is still retiring: the next miss asks again. */
 		ST_INC(n, full);
@@ -853,7 +883,7 @@ dst_add(struct dp_neigh *n, const uint8_t key[NEIGH_KEY_LEN])
 	r->nh = r->prev = r->next = -1;
 	r->t_req = r->t_retry = 0;
 	r->value = 0;
-	r->pin = r->mark = 0;
+	r->pin = r->mark = r->hits = 0;
 	r->recent = r->pending = r->requery = false;
 	r->gen++;
 	r->state = DST_LIVE;
@@ -989,21 +1019,27 @@ on_request(struct dp_neigh *n, const struct neigh_req *q, uint64_t now)
 
 	ST_INC(n, requests);
 	if (d < 0) {
-		/* A new destination costs a route lookup: within --neigh-rate only. */
-		if (n->inflight >= NEIGH_INFLIGHT_MAX)
-			return;
-		if (!dp_tb_take(&n->tb, now)) {
-			ST_INC(n, rate_limited);
-			return;
-		}
+		/*
+		 * A place in the table costs nothing but an older entry (LRU); its
+		 * route lookup is within --neigh-rate: without a token it waits for
+		 * the destination to be asked for again.
+		 */
 		d = dst_add(n, q->key);
 		if (d < 0)
 			return;
 		n->dsts[d].recent = vouched;
+		if (n->inflight >= NEIGH_INFLIGHT_MAX)
+			return;
+		if (!dp_tb_take(&n->tb_new, now)) {
+			ST_INC(n, rate_limited);
+			return;
+		}
 		route_query(n, d, now);
 		return;
 	}
 	r = &n->dsts[d];
+	if (r->hits < UINT8_MAX)
+		r->hits++;
 	if (vouched && !r->recent)
 		dst_justify(n, d, r->pin, true);
 	if (r->pending) {
@@ -1019,7 +1055,7 @@ on_request(struct dp_neigh *n, const struct neigh_req *q, uint64_t now)
 			return;
 		if (now - h->t_resolve < NEIGH_RESOLVE_MS * n->ms)
 			return;
-		if (!dp_tb_take(&n->tb, now)) {
+		if (!dp_tb_take(&n->tb_again, now)) {
 			ST_INC(n, rate_limited);
 			return;
 		}
@@ -1028,7 +1064,7 @@ on_request(struct dp_neigh *n, const struct neigh_req *q, uint64_t now)
 	}
 	if (now < r->t_retry || n->inflight >= NEIGH_INFLIGHT_MAX)
 		return; /* the next miss asks again */
-	if (!dp_tb_take(&n->tb, now)) {
+	if (!dp_tb_take(&n->tb_again, now)) {
 		ST_INC(n, rate_limited);
 		return;
 	}
@@ -1286,7 +1322,7 @@ on_error(struct dp_neigh *n, const struct nlmsghdr *nh, uint64_t now)
 		 * The kernel has no entry: a justified one is being created (managed);
 		 * another gets one resolution if the budget allows (else on the next miss).
 		 */
-		if (!h->managed && (h->v.cur & NEIGH_MAC_VALID) == 0 && dp_tb_take(&n->tb, now))
+		if (!h->managed && (h->v.cur & NEIGH_MAC_VALID) == 0 && dp_tb_take(&n->tb_new, now))
 			nh_resolve(n, (int32_t)(h - n->nhs), now);
 		break;
 	default:
@@ -1868,7 +1904,7 @@ dp_neigh_create(const struct dp_neigh_conf *c, struct dp_neigh **out, char *err,
 	};
 	char name[RTE_RING_NAMESIZE];
 	struct dp_neigh *n;
-	unsigned idx, slots;
+	unsigned idx, slots, rate;
 	int ret;
 
 	*out = NULL;
@@ -1895,8 +1931,9 @@ dp_neigh_create(const struct dp_neigh_conf *c, struct dp_neigh **out, char *err,
 	n->mac = c->mac;
 	n->addr4 = c->addr4;
 	n->addr6 = c->addr6;
-	dp_tb_init(&n->tb, c->rate != 0 ? c->rate : DP_NEIGH_RATE,
-			c->rate != 0 ? c->rate : DP_NEIGH_RATE, n->hz, n->t0);
+	rate = c->rate != 0 ? c->rate : DP_NEIGH_RATE;
+	dp_tb_init(&n->tb_new, rate / 2, rate / 2, n->hz, n->t0);
+	dp_tb_init(&n->tb_again, rate - rate / 2, rate - rate / 2, n->hz, n->t0);
 	dp_tb_init(&n->log_tb, NEIGH_LOG_RATE, NEIGH_LOG_RATE, n->hz, n->t0);
 	snprintf(n->ifname, sizeof(n->ifname), "%s", c->ifname);
 

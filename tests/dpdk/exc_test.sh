@@ -243,6 +243,14 @@ expect "neigh 10.202.0.9 $G_MAC\$" "spoofed gratuitous ARP for the gateway refus
 cmd stats
 expect "conflicts=[1-9]" "the spoofed claim is counted as a conflict"
 expect "verify_probes=[1-9]" "the old MAC was probed"
+# The kernel's own entry is corrected too (it took the spoofed frame).
+for _ in $(seq 30); do
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC .*managed" && break
+    sleep 0.1
+done
+ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC .*managed" ||
+    die "kernel neighbour not restored: $(ip -n "$NR" neigh show dev "$TAP" 10.201.0.3)"
+ok "the kernel's neighbour entry is back at $G_MAC, still managed"
 
 # 7. The gateway's MAC really changes (its old MAC is gone): after the old MAC
 #    stays silent for a second, destinations behind it follow.
