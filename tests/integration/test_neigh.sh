@@ -117,6 +117,9 @@ while kill -0 "$flood_pid" 2>/dev/null; do
 done
 wait "$flood_pid" || fail "flood sender failed: $(cat "$ITEST_TMP/flood.out")"
 t_end=$(date +%s.%N)
+# Nothing the attacker named is kept resolved by the kernel (only the gateway is).
+others=$(managed | grep -vx "$IP_B" | wc -l)
+[ "$others" = 0 ] || fail "$others attacker-named next hops managed: $(managed | head -n 5 | paste -sd' ')"
 log "flood: $(cat "$ITEST_TMP/flood.out") in $(calc "$t_end - $t_flood") s"
 [ "$resolved_during" = 1 ] ||
     fail "the legitimate next hop $LEGIT was not resolved while the flood ran ($(neigh "$LEGIT"))"
