@@ -36,7 +36,8 @@ dp_lru_pick(const uint32_t *last_used, uint32_t slots, uint32_t *cursor, unsigne
 			/* A stamp ahead of now (a worker's write racing the clock) is age 0. */
 			if (age > UINT32_MAX / 2)
 				age = 0;
-			if (best == DP_LRU_NONE || age > best_age || (age == best_age && r > best_rank)) {
+			if (best == DP_LRU_NONE || age > best_age ||
+					(age == best_age && r > best_rank)) {
 				best = pos;
 				best_age = age;
 				best_rank = r;

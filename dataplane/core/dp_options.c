@@ -49,12 +49,12 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --no-exception           no exception path (static neighbours only)\n"
 		"  --neighbor IP=MAC        static next-hop MAC (repeatable)\n"
 		"  --neigh-capacity N       destinations in the neighbour table (default %u)\n"
-		"  --neigh-idle SEC         unused destinations expire after SEC seconds unless the\n"
-		"                           dialplan or a registration pins them (default %u)\n"
-		"  --neigh-rate N           route lookups and ARP/ND resolutions started per second\n"
+		"  --neigh-idle SEC         unused destinations expire after SEC seconds unless\n"
+		"                           the dialplan or a registration pins them (default %u)\n"
+		"  --neigh-rate N           route lookups + ARP/ND resolutions started per second\n"
 		"                           (default %u)\n"
-		"  --neigh-kernel-rate N    per worker: packets per second sent via the kernel while\n"
-		"                           their next hop is unresolved; more are dropped (default %u)\n"
+		"  --neigh-kernel-rate N    per worker: packets/s sent via the kernel while their\n"
+		"                           next hop is unresolved; more are dropped (default %u)\n"
 		"  --link PATH              control link socket (default %s)\n"
 		"  --stats-interval SEC     print counters every SEC seconds (default 0: never)\n"
 		"  --udp-checksum on|off    UDP checksums of IPv4 packets we send (default on)\n"
@@ -258,8 +258,8 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 	if (strcmp(name, "neigh-capacity") == 0) {
 		NEED_VALUE();
 		if (parse_uint(value, DP_NEIGH_CAPACITY_MAX, &v) != 0 || v < 64)
-			return fail(err, errlen, "--neigh-capacity %s: 64 to %u destinations", value,
-					DP_NEIGH_CAPACITY_MAX);
+			return fail(err, errlen, "--neigh-capacity %s: 64 to %u destinations",
+					value, DP_NEIGH_CAPACITY_MAX);
 		o->neigh_capacity = (unsigned)v;
 		return 0;
 	}

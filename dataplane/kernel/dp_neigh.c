@@ -999,7 +999,7 @@ on_route_reply(struct dp_neigh *n, const struct nlmsghdr *nh, uint64_t now)
 		dst_unbind(n, d, NEIGH_MAC_FAILED);
 		r->t_retry = now + NEIGH_UNREACH_MS * n->ms;
 	} else if (oif != n->ifindex) {
-		/* Out of another interface: the kernel's to send (via the kernel, within budget). */
+		/* Out of another interface: the kernel's to send (via the kernel, in budget). */
 		ST_INC(n, route_errors);
 		dst_unbind(n, d, 0);
 		r->t_retry = now + NEIGH_UNREACH_MS * n->ms;
@@ -1176,8 +1176,9 @@ nh_accepted(struct dp_neigh *n, int32_t i, uint64_t old, uint64_t now, const cha
 		return;
 	ST_INC(n, mac_changes);
 	if (h->n_pinned > 0)
-		neigh_log(n, now, "%s: MAC changed from %s to %s (%s)", key_fmt(h->key, a, sizeof(a)),
-				mac_fmt(old, m1, sizeof(m1)), mac_fmt(h->v.cur, m2, sizeof(m2)), how);
+		neigh_log(n, now, "%s: MAC changed from %s to %s (%s)",
+				key_fmt(h->key, a, sizeof(a)), mac_fmt(old, m1, sizeof(m1)),
+				mac_fmt(h->v.cur, m2, sizeof(m2)), how);
 }
 
 static void

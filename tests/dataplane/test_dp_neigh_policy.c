@@ -60,8 +60,8 @@ test_tb_cases(void **state)
 				got += dp_tb_take(&b, tc->steps[s].t);
 			if (got != tc->steps[s].want)
 				fail_msg("%s: step %u (tick %llu): %u of %u taken, expected %u",
-						tc->name, s, (unsigned long long)tc->steps[s].t, got,
-						tc->steps[s].takes, tc->steps[s].want);
+						tc->name, s, (unsigned long long)tc->steps[s].t,
+						got, tc->steps[s].takes, tc->steps[s].want);
 		}
 	}
 }

@@ -125,7 +125,8 @@ test_errors(void **state)
 static const struct bad_case bad_neigh[] = {
 	{"capacity below 64", {"--addr", "192.0.2.1/24", "--neigh-capacity", "63"}, "64 to"},
 	{"capacity too large", {"--addr", "192.0.2.1/24", "--neigh-capacity", "4194305"}, "64 to"},
-	{"capacity text", {"--addr", "192.0.2.1/24", "--neigh-capacity", "lots"}, "--neigh-capacity lots"},
+	{"capacity text", {"--addr", "192.0.2.1/24", "--neigh-capacity", "lots"},
+	 "--neigh-capacity lots"},
 	{"idle zero", {"--addr", "192.0.2.1/24", "--neigh-idle", "0"}, "1 to 86400 seconds"},
 	{"idle negative", {"--addr", "192.0.2.1/24", "--neigh-idle", "-5"}, "1 to 86400 seconds"},
 	{"rate zero", {"--addr", "192.0.2.1/24", "--neigh-rate", "0"}, "--neigh-rate 0: 1 to"},
