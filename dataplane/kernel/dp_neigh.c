@@ -733,7 +733,6 @@ dst_justify(struct dp_neigh *n, int32_t d, uint8_t pin, bool recent)
 {
 	struct neigh_dst *r = &n->dsts[d];
 	bool was = dst_justified(r), was_pinned = r->pin != 0;
-
 	bool is = pin != 0 || recent, is_pinned = pin != 0;
 	struct neigh_nh *h;
 
