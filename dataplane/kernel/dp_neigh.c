@@ -120,7 +120,13 @@ struct neigh_nh {
 	int32_t vnext;      /* in the list of verifications (while in_vlist) */
 	uint8_t gen;
 	bool used;
-	bool failed;        /* the kernel says FAILED: destinations get NEIGH_MAC_FAILED */
+	/*
+	 * Unusable for now (v.cur stays the reference a new MAC is verified
+	 * against): the kernel says FAILED (destinations get NEIGH_MAC_FAILED),
+	 * or it deleted its entry (they get 0: resolving).
+	 */
+	bool failed;
+	bool lost;
 	bool managed;       /* asked the kernel to keep it resolved */
 	bool in_vlist;
 };
@@ -408,7 +414,13 @@ dst_justified(const struct neigh_dst *r)
 static inline uint64_t
 nh_value(const struct neigh_nh *h)
 {
-	return h->failed ? NEIGH_MAC_FAILED : h->v.cur;
+	return h->failed ? NEIGH_MAC_FAILED : h->lost ? 0 : h->v.cur;
+}
+
+static inline bool
+nh_usable(const struct neigh_nh *h)
+{
+	return (h->v.cur & NEIGH_MAC_VALID) != 0 && !h->failed && !h->lost;
 }
 
 /* Publish what workers see for destination d. */
@@ -523,7 +535,7 @@ nh_unmanage(struct dp_neigh *n, int32_t i)
 	set_managed(n, h, false);
 	if (n->ifindex == 0 || n->no_managed)
 		return;
-	if ((h->v.cur & NEIGH_MAC_VALID) != 0) {
+	if (nh_usable(h)) {
 		struct ndmsg *nd = nd_init(n, &q, RTM_NEWNEIGH, NLM_F_REPLACE,
 				seq_make(SEQ_OP, h->gen, (uint32_t)i), h->key);
 
@@ -624,7 +636,7 @@ nh_create(struct dp_neigh *n, const uint8_t key[NEIGH_KEY_LEN])
 	h->t_resolve = 0;
 	h->gen++;
 	h->used = true;
-	h->failed = false;
+	h->failed = h->lost = false;
 	h->managed = false;
 	nh_get(n, i);
 	return i;
@@ -654,14 +666,14 @@ nh_justify(struct dp_neigh *n, int32_t i)
 		nh_unmanage(n, i);
 }
 
-/* The kernel deleted next hop i. */
+/* The kernel deleted next hop i (its last MAC stays the reference for the next one). */
 static void
 nh_lost(struct dp_neigh *n, int32_t i)
 {
 	struct neigh_nh *h = &n->nhs[i];
 
-	dp_macv_reset(&h->v, 0);
 	h->failed = false;
+	h->lost = true;
 	set_managed(n, h, false); /* the kernel's entry, and its flag, are gone */
 	nh_publish(n, i);
 	/* Still justified: have it created and resolved again. */
@@ -1050,7 +1062,7 @@ on_request(struct dp_neigh *n, const struct neigh_req *q, uint64_t now)
 		struct neigh_nh *h = &n->nhs[r->nh];
 
 		/* Resolved meanwhile, or the kernel keeps trying by itself. */
-		if (((h->v.cur & NEIGH_MAC_VALID) != 0 && !h->failed) || h->managed)
+		if (nh_usable(h) || h->managed)
 			return;
 		if (now - h->t_resolve < NEIGH_RESOLVE_MS * n->ms)
 			return;
@@ -1169,7 +1181,7 @@ nh_accepted(struct dp_neigh *n, int32_t i, uint64_t old, uint64_t now, const cha
 	struct neigh_nh *h = &n->nhs[i];
 	char a[INET6_ADDRSTRLEN], m1[24], m2[24];
 
-	h->failed = false;
+	h->failed = h->lost = false;
 	nh_publish(n, i);
 	if ((old & NEIGH_MAC_VALID) == 0 || old == h->v.cur)
 		return;
@@ -1190,6 +1202,11 @@ nh_conflict(struct dp_neigh *n, int32_t i, uint64_t now)
 	neigh_log(n, now, "%s: conflict: claimed by %s but %s still answers; keeping %s",
 			key_fmt(h->key, a, sizeof(a)), mac_fmt(h->v.cand, m1, sizeof(m1)),
 			mac_fmt(h->v.cur, m2, sizeof(m2)), m2);
+	if (h->failed || h->lost) {
+		/* It answered: usable again. */
+		h->failed = h->lost = false;
+		nh_publish(n, i);
+	}
 	nh_restore(n, i);
 }
 
@@ -1200,7 +1217,6 @@ nh_claim(struct dp_neigh *n, int32_t i, uint64_t mac, uint64_t now, bool snooped
 	const char *from = snooped ? "ARP/ND frame" : "kernel neighbour table";
 	struct neigh_nh *h = &n->nhs[i];
 	uint64_t old = h->v.cur;
-	bool was_failed = h->failed;
 	char a[INET6_ADDRSTRLEN], m1[24], m2[24];
 
 	switch (dp_macv_claim(&h->v, mac, h->n_just > 0, now, NEIGH_VERIFY_MS * n->ms)) {
@@ -1220,15 +1236,20 @@ nh_claim(struct dp_neigh *n, int32_t i, uint64_t mac, uint64_t now, bool snooped
 		nh_conflict(n, i, now);
 		break;
 	case DP_MACV_NONE:
-		if (was_failed && h->v.cur == mac) {
-			h->failed = false;
+		/* Its MAC again, after a failure or a deletion (not during a verification). */
+		if ((h->failed || h->lost) && !h->v.active && h->v.cur == mac) {
+			h->failed = h->lost = false;
 			nh_publish(n, i);
 		}
 		break;
 	}
 }
 
-/* The kernel says next hop i does not answer. */
+/*
+ * The kernel says next hop i does not answer. Its last MAC stays the
+ * reference: a guarded next hop that comes back with another MAC is verified
+ * (and the change logged) like any other change.
+ */
 static void
 nh_failed(struct dp_neigh *n, int32_t i)
 {
@@ -1236,8 +1257,8 @@ nh_failed(struct dp_neigh *n, int32_t i)
 
 	if (h->failed)
 		return;
-	dp_macv_reset(&h->v, 0);
 	h->failed = true;
+	h->lost = false;
 	nh_publish(n, i);
 }
 
@@ -1322,7 +1343,7 @@ on_error(struct dp_neigh *n, const struct nlmsghdr *nh, uint64_t now)
 		 * The kernel has no entry: a justified one is being created (managed);
 		 * another gets one resolution if the budget allows (else on the next miss).
 		 */
-		if (!h->managed && (h->v.cur & NEIGH_MAC_VALID) == 0 && dp_tb_take(&n->tb_new, now))
+		if (!h->managed && !nh_usable(h) && dp_tb_take(&n->tb_new, now))
 			nh_resolve(n, (int32_t)(h - n->nhs), now);
 		break;
 	default:
@@ -1695,7 +1716,7 @@ attach(struct dp_neigh *n, unsigned ifindex, bool wait)
 		for (uint32_t i = 0; i < n->nh_slots; i++) {
 			if (n->nhs[i].used) {
 				dp_macv_reset(&n->nhs[i].v, 0);
-				n->nhs[i].failed = false;
+				n->nhs[i].failed = n->nhs[i].lost = false;
 				set_managed(n, &n->nhs[i], false);
 				nh_publish(n, (int32_t)i);
 			}
@@ -1839,7 +1860,7 @@ dp_neigh_snoop(struct dp_neigh *n, const struct rte_mbuf *m)
 			nh_conflict(n, i, neigh_now());
 		return;
 	}
-	if (mac != 0 && mac != n->nhs[i].v.cur)
+	if (mac != 0 && (mac != n->nhs[i].v.cur || !nh_usable(&n->nhs[i])))
 		nh_claim(n, i, mac, neigh_now(), true);
 }
 

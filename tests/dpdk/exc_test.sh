@@ -267,6 +267,18 @@ expect "punt_drops=0" "no punt drops"
 expect " pinned=1 " "one destination pinned"
 expect "mac_changes=[1-9]" "the gateway's MAC change counted"
 
+# The kernel loses the gateway's entry (flushed): a pinned next hop is
+# created and resolved again at once, and keeps its MAC.
+ip -n "$NR" neigh del 10.201.0.3 dev "$TAP"
+for _ in $(seq 50); do
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC2 .*managed" && break
+    sleep 0.1
+done
+ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC2 .*managed" ||
+    die "gateway entry not re-created: $(ip -n "$NR" neigh show dev "$TAP" 10.201.0.3)"
+cmd wait 10.202.0.9 3000 $G_MAC2
+expect "neigh 10.202.0.9 $G_MAC2" "deleted gateway entry re-created, managed, same MAC"
+
 # 8. Unpinned, the gateway is no longer managed; unused destinations expire
 #    (--idle 5): the peers long ago, the gateway 5 s after its unpinning.
 cmd unpin 10.202.0.9
