@@ -1860,7 +1860,13 @@ dp_neigh_snoop(struct dp_neigh *n, const struct rte_mbuf *m)
 			nh_conflict(n, i, neigh_now());
 		return;
 	}
-	if (mac != 0 && (mac != n->nhs[i].v.cur || !nh_usable(&n->nhs[i])))
+	/*
+	 * A frame only changes a MAC in use. A first one (or one after a
+	 * failure) comes from the kernel's table: the kernel has sent the
+	 * packets it queued while resolving before it says so, and the fast
+	 * path must not overtake them (a 200 before its 180).
+	 */
+	if (mac != 0 && mac != n->nhs[i].v.cur && nh_usable(&n->nhs[i]))
 		nh_claim(n, i, mac, neigh_now(), true);
 }
 
