@@ -5,10 +5,13 @@
  *   /sipline/lcores     per-lcore RX/TX and actions
  *   /sipline/dialplan   the plan being served
  *   /sipline/status     replies sent and responses relayed, per status code
+ *   /sipline/neigh,IP   one destination of the neighbour table
  * Callbacks run in DPDK's telemetry thread and only read: counters are
  * 64-bit words written by one worker each, so a torn read cannot happen.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 #include <rte_telemetry.h>
@@ -44,11 +47,47 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "exc_from_kernel", xs.from_kernel);
 	rte_tel_data_add_dict_u64(d, "exc_via_kernel", xs.via_kernel);
 	rte_tel_data_add_dict_u64(d, "exc_drops", xs.drops);
-	rte_tel_data_add_dict_u64(d, "neigh_requests", ns.requests);
-	rte_tel_data_add_dict_u64(d, "neigh_req_drops", ns.req_drops);
-	rte_tel_data_add_dict_u64(d, "neigh_route_errors", ns.route_errors);
-	rte_tel_data_add_dict_u64(d, "neigh_full", ns.full);
-	rte_tel_data_add_dict_u64(d, "neigh_nl_errors", ns.nl_errors);
+	for (unsigned k = 0; k < DP_NEIGH_S__COUNT; k++) {
+		char name[64];
+
+		snprintf(name, sizeof(name), "neigh_%s", dp_neigh_stat_name(k));
+		rte_tel_data_add_dict_u64(d, name, dp_neigh_stat_value(&ns, k));
+	}
+	return 0;
+}
+
+/* /sipline/neigh,IP: what workers find for IP now (without marking it used). */
+static int
+cmd_neigh(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct dp_app *app = &dp_app;
+	struct rte_ether_addr mac;
+	struct sip_addr a;
+	char text[RTE_ETHER_ADDR_FMT_SIZE];
+	const char *state;
+	(void)cmd;
+
+	if (params == NULL || sip_addr_parse(sip_str_make(params, strlen(params)), &a) != 0)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "dst", params);
+	switch (app->neigh != NULL ? dp_neigh_peek(app->neigh, &a, &mac) : -ENOENT) {
+	case 0:
+		state = "resolved";
+		rte_ether_format_addr(text, sizeof(text), &mac);
+		rte_tel_data_add_dict_string(d, "mac", text);
+		break;
+	case -EAGAIN:
+		state = "resolving";
+		break;
+	case -EHOSTUNREACH:
+		state = "failed";
+		break;
+	default:
+		state = "absent";
+		break;
+	}
+	rte_tel_data_add_dict_string(d, "state", state);
 	return 0;
 }
 
@@ -155,6 +194,10 @@ dp_telemetry_init(void)
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/sipline/status", cmd_status,
 				"Replies sent and responses relayed, per status code. No parameters.");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/sipline/neigh", cmd_neigh,
+				"A destination in the neighbour table: state and next-hop MAC. "
+				"Parameter: IP address.");
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/sipline/dialplan", cmd_dialplan,
 				"Dialplan being served: version, name, SHA-256. No parameters.");

@@ -33,6 +33,7 @@
 #include "dp_keyring.h"
 #include "dp_link.h"
 #include "dp_neigh.h"
+#include "dp_pins.h"
 #include "dp_port.h"
 #include "dp_setup.h"
 #include "dp_telemetry.h"
@@ -104,6 +105,16 @@ print_stats(const struct dp_app *app)
 				d;
 			}),
 			(unsigned long long)rules_swap_version(app->rules));
+	if (app->neigh != NULL) {
+		struct dp_neigh_stats ns;
+
+		dp_neigh_get_stats(app->neigh, &ns);
+		printf("sipline: neighbours");
+		for (unsigned k = 0; k < DP_NEIGH_S__COUNT; k++)
+			printf(" %s=%llu", dp_neigh_stat_name(k),
+					(unsigned long long)dp_neigh_stat_value(&ns, k));
+		printf("\n");
+	}
 	fflush(stdout);
 }
 
@@ -192,6 +203,7 @@ main_loop(struct dp_app *app)
 			work += dp_exc_poll(app->exc);
 		if (app->neigh != NULL)
 			work += dp_neigh_poll(app->neigh);
+		work += dp_pins_poll(app);
 		work += dp_link_poll();
 		reload_poll(app);
 		dp_loc_reclaim(app->loc);
@@ -270,8 +282,17 @@ main(int argc, char **argv)
 		die("dialplan %s: not loaded (errors above)", app->opt.dialplan);
 
 	if (!app->opt.no_exception) {
-		struct dp_neigh_conf nc = {.ifname = app->opt.tap, .capacity = 65536,
-			.socket_id = rte_socket_id()};
+		struct dp_neigh_conf nc = {
+			.ifname = app->opt.tap,
+			.capacity = app->opt.neigh_capacity,
+			.idle_s = app->opt.neigh_idle,
+			.rate = app->opt.neigh_rate,
+			.socket_id = rte_socket_id(),
+			.qsbr = app->qsbr,
+			.mac = app->local.mac,
+			.addr4 = app->opt.addr4,
+			.addr6 = app->opt.addr6,
+		};
 		if (dp_neigh_create(&nc, &app->neigh, err, sizeof(err)) != 0)
 			die("neighbour table: %s", err);
 		struct dp_exc_conf xc = {

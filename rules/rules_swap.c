@@ -277,6 +277,30 @@ rules_swap_current_id(struct rules_swap *sw, char sha256[65])
 }
 
 int
+rules_swap_gateways(struct rules_swap *sw, uint64_t *version,
+		void (*fn)(void *ctx, const struct rules_gateway *gw), void *ctx)
+{
+	struct rules_plan_info info;
+	struct rules_gateway g;
+
+	if (pthread_mutex_trylock(&sw->lock) != 0)
+		return -EBUSY;
+	if (sw->version == *version) {
+		pthread_mutex_unlock(&sw->lock);
+		return 0;
+	}
+	*version = sw->version;
+	if (sw->cur != NULL) {
+		rules_plan_info(sw->cur->plan, &info);
+		for (uint32_t i = 0; i < info.n_gateways; i++)
+			if (rules_plan_gateway(sw->cur->plan, i, &g) == 0)
+				fn(ctx, &g);
+	}
+	pthread_mutex_unlock(&sw->lock);
+	return 1;
+}
+
+int
 rules_swap_gw_set(struct rules_swap *sw, const char *host, uint16_t port, uint8_t transport,
 		bool down)
 {

@@ -116,6 +116,17 @@ uint64_t rules_swap_version(struct rules_swap *sw);
 uint64_t rules_swap_current_id(struct rules_swap *sw, char sha256[65]);
 
 /*
+ * The gateways of the current plan, for a thread that is not a registered
+ * reader (the dataplane's main lcore pins their next hops): fn(ctx, gw) for
+ * each, under the publishers' lock, if the version differs from *version.
+ * Never waits for the lock (a publication in progress: try again later).
+ * Returns 1 and updates *version when it enumerated, 0 when the version is
+ * *version, -EBUSY when the lock is held. gw views are valid during fn only.
+ */
+int rules_swap_gateways(struct rules_swap *sw, uint64_t *version,
+		void (*fn)(void *ctx, const struct rules_gateway *gw), void *ctx);
+
+/*
  * Mark a gateway down or up in the current instance, by address, under
  * the publishers' lock so a concurrent publication cannot lose the
  * change (the new instance copies health after taking the same lock).

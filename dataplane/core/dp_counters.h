@@ -52,6 +52,8 @@
 	X(DROP_ACK_UNROUTABLE, "ACK with nowhere to go") \
 	X(DROP_NOT_OUR_DIALOG, "in-dialog ACK without our Record-Route signature for its target") \
 	X(DROP_NO_NEIGHBOR, "next-hop MAC unknown and no exception path to learn it") \
+	X(DROP_NEIGH_RATE, "next-hop MAC unknown, the via-kernel budget spent (--neigh-kernel-rate)") \
+	X(DROP_NEIGH_FAILED, "next hop unreachable: no route, or it did not answer ARP/ND") \
 	X(DROP_NO_EXCEPTION, "for the kernel (ARP, ICMP, TCP, fragments...) but no exception path") \
 	X(DROP_L2, "not for our MAC / unsupported L2") \
 	X(DROP_L3, "IP header invalid or not for our address") \

@@ -21,6 +21,10 @@ dp_options_defaults(struct dp_options *o)
 	o->udp_checksum = true;
 	o->secret_grace = DEFAULT_SECRET_GRACE;
 	o->max_plan_size = DP_DEFAULT_MAX_PLAN_SIZE;
+	o->neigh_capacity = DP_NEIGH_CAPACITY_DEFAULT;
+	o->neigh_idle = DP_NEIGH_IDLE_DEFAULT;
+	o->neigh_rate = DP_NEIGH_RATE_DEFAULT;
+	o->neigh_kernel_rate = DP_NEIGH_KERNEL_RATE_DEFAULT;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
 }
@@ -53,6 +57,13 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --tap NAME               kernel interface of the exception path (default sl0)\n"
 		"  --no-exception           no exception path (static neighbours only)\n"
 		"  --neighbor IP=MAC        static next-hop MAC (repeatable)\n"
+		"  --neigh-capacity N       destinations in the neighbour table (default %u)\n"
+		"  --neigh-idle SEC         unused destinations expire after SEC seconds unless\n"
+		"                           the dialplan or a registration pins them (default %u)\n"
+		"  --neigh-rate N           route lookups + ARP/ND resolutions started per second\n"
+		"                           (default %u)\n"
+		"  --neigh-kernel-rate N    per worker: packets/s sent via the kernel while their\n"
+		"                           next hop is unresolved; more are dropped (default %u)\n"
 		"  --link PATH              control link socket (default %s)\n"
 		"  --max-plan-size SIZE     largest plan pushed over the link, bytes or with K, M\n"
 		"                           or G (default 1G; a 10M-prefix plan is ~436M)\n"
@@ -69,7 +80,8 @@ dp_options_usage(FILE *f, const char *prog)
 		"  %s --no-huge -m 1024 --no-pci -l 0-1 \\\n"
 		"     --vdev net_af_packet0,iface=eth1,framecnt=4096,blocksz=65536,framesz=4096 -- \\\n"
 		"     --addr 192.0.2.1/24 --dialplan /etc/sipline/dialplan.conf\n",
-		prog, DEFAULT_SECRET_GRACE, DEFAULT_LINK, prog);
+		prog, DEFAULT_SECRET_GRACE, DP_NEIGH_CAPACITY_DEFAULT, DP_NEIGH_IDLE_DEFAULT,
+		DP_NEIGH_RATE_DEFAULT, DP_NEIGH_KERNEL_RATE_DEFAULT, DEFAULT_LINK, prog);
 }
 
 static int
@@ -291,6 +303,31 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 				parse_mac(eq + 1, n->mac) != 0)
 			return fail(err, errlen, "--neighbor %s: expected IP=MAC", value);
 		o->n_neigh++;
+		return 0;
+	}
+	if (strcmp(name, "neigh-capacity") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, DP_NEIGH_CAPACITY_MAX, &v) != 0 || v < 64)
+			return fail(err, errlen, "--neigh-capacity %s: 64 to %u destinations",
+					value, DP_NEIGH_CAPACITY_MAX);
+		o->neigh_capacity = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "neigh-idle") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 86400, &v) != 0 || v == 0)
+			return fail(err, errlen, "--neigh-idle %s: 1 to 86400 seconds", value);
+		o->neigh_idle = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "neigh-rate") == 0 || strcmp(name, "neigh-kernel-rate") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 1000000, &v) != 0 || v == 0)
+			return fail(err, errlen, "--%s %s: 1 to 1000000 per second", name, value);
+		if (strcmp(name, "neigh-rate") == 0)
+			o->neigh_rate = (unsigned)v;
+		else
+			o->neigh_kernel_rate = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(name, "link") == 0) {
