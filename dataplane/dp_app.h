@@ -18,6 +18,7 @@
 
 #include "dp_counters.h"
 #include "dp_loc.h"
+#include "dp_neigh_policy.h"
 #include "dp_options.h"
 #include "dp_pkt.h"
 #include "dp_route.h"
@@ -48,6 +49,11 @@ struct dp_worker {
 	uint16_t txq;
 	struct rte_ring *ring;  /* callid mode: this worker's input */
 	uint16_t ip_id;
+	/*
+	 * Packets this worker may hand to the kernel because their next hop has
+	 * no MAC yet (--neigh-kernel-rate, on the TSC). Zeroed: no limit.
+	 */
+	struct dp_tb neigh_tb;
 	struct dp_sip_env env4;
 	struct dp_sip_env env6;
 	struct dp_counters cnt;

@@ -3,10 +3,20 @@
  * The dataplane's end of the control link (link/sl_link.h): a non-blocking
  * Unix socket served from the main lcore's loop. Plans are published with
  * RCU (rules_swap), bindings go into the location table; workers never wait.
+ *
+ * A pushed plan can be hundreds of megabytes: reading, checking and
+ * publishing it is done by a thread of its own, one push at a time, while
+ * the main lcore keeps serving ARP, the kernel's traffic and the link. Its
+ * RESULT is sent by the main lcore once the thread is done. A push while
+ * another is loading is refused (-EBUSY), and a blob larger than
+ * --max-plan-size is refused before a byte of it is read (-EFBIG).
  */
 #include "dp_link.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +27,23 @@
 #include <rte_cycles.h>
 
 #include "dp_keyring.h"
+#include "dp_setup.h"
 #include "dp_stats.h"
 #include "dp_telemetry.h"
 #include "sl_link_io.h"
 
 #define MAX_CLIENTS 4
+/* Room for the errors of a refused push in its RESULT. */
+#define RESULT_TEXT 4000
 
 static struct {
 	struct dp_app *app;
 	int listen_fd;
 	char path[108];
+	struct sl_link_file file; /* the socket file we created: the only one we remove */
 	int fd[MAX_CLIENTS];
+	uint64_t conn[MAX_CLIENTS]; /* connection number in each slot */
+	uint64_t next_conn;
 	struct sl_rx *rx[MAX_CLIENTS];
 	unsigned oldest;         /* next slot to evict when all are taken */
 	/*
@@ -39,6 +55,36 @@ static struct {
 	int sync_owner;
 	uint32_t sync_sets;
 } lk = {.listen_fd = -1, .sync_owner = -1};
+
+/*
+ * The plan push being loaded. The main lcore fills the request and starts
+ * the thread; the thread fills the answer and sets done; the main lcore
+ * joins it and sends the RESULT to the connection that asked, if it is
+ * still there. Nothing else is shared.
+ */
+static struct {
+	pthread_t th;
+	bool running;            /* a thread to join (main lcore only) */
+	int done;                /* the thread finished: answer ready (release/acquire) */
+	/* request */
+	int fd;                  /* the memfd (our duplicate), closed by the thread */
+	uint64_t size;
+	char name[65];
+	unsigned slot;
+	uint64_t conn;
+	uint32_t seq;
+	/*
+	 * With SL_PLAN_GW_STATES: the control plane's complete view of the
+	 * gateways (malloc'd copy), applied to the new plan before it serves.
+	 */
+	struct sl_gw_state *gw;
+	uint32_t n_gw;
+	bool with_gw;
+	/* answer */
+	int status;
+	char text[RESULT_TEXT];
+	size_t len;
+} push;
 
 static void
 drop_client(unsigned i)
@@ -63,7 +109,7 @@ dp_link_init(struct dp_app *app, const char *path, char *err, size_t errlen)
 		}
 		sl_rx_init(lk.rx[i]);
 	}
-	int s = sl_link_listen(path, err, errlen);
+	int s = sl_link_listen(path, &lk.file, err, errlen);
 	if (s < 0)
 		return s;
 	lk.listen_fd = s;
@@ -71,9 +117,21 @@ dp_link_init(struct dp_app *app, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-void
+bool
 dp_link_fini(void)
 {
+	bool lingering = false;
+
+	/* dp_setup_close_publish() ran: a push still loading can no longer publish. */
+	if (push.running) {
+		if (__atomic_load_n(&push.done, __ATOMIC_ACQUIRE)) {
+			pthread_join(push.th, NULL);
+			push.running = false;
+		} else {
+			printf("sipline: plan push abandoned (still loading)\n");
+			lingering = true;
+		}
+	}
 	for (unsigned i = 0; i < MAX_CLIENTS; i++) {
 		if (lk.fd[i] >= 0)
 			drop_client(i);
@@ -81,126 +139,238 @@ dp_link_fini(void)
 		lk.rx[i] = NULL;
 	}
 	if (lk.listen_fd >= 0) {
-		close(lk.listen_fd);
-		unlink(lk.path);
+		sl_link_unlisten(lk.listen_fd, lk.path, &lk.file);
 		lk.listen_fd = -1;
 	}
+	return lingering;
 }
 
-static int
-reply_errors(int fd, uint32_t seq, int status, const struct rules_errors *errs)
+/* errs as RESULT text: one message per line, cut to RESULT_TEXT. */
+static size_t
+format_errors(char *text, size_t cap, const struct rules_errors *errs)
 {
-	char text[4000];
 	size_t n = 0;
 
-	for (unsigned i = 0; i < errs->n && n < sizeof(text) - 1; i++) {
-		int w = snprintf(text + n, sizeof(text) - n, "%s\n", errs->msg[i]);
+	for (unsigned i = 0; i < errs->n && n < cap - 1; i++) {
+		int w = snprintf(text + n, cap - n, "%s\n", errs->msg[i]);
 		if (w < 0)
 			break;
-		n += (size_t)w < sizeof(text) - n ? (size_t)w : sizeof(text) - n - 1;
+		n += (size_t)w < cap - n ? (size_t)w : cap - n - 1;
 	}
-	return sl_link_send_result(fd, seq, status, text, n);
+	return n;
+}
+
+static void
+push_answer(int status, const char *fmt, ...)
+{
+	va_list ap;
+	int w;
+
+	push.status = status;
+	va_start(ap, fmt);
+	w = vsnprintf(push.text, sizeof(push.text), fmt, ap);
+	va_end(ap);
+	push.len = w < 0 ? 0 : (size_t)w < sizeof(push.text) ? (size_t)w : sizeof(push.text) - 1;
 }
 
 /*
- * Load a pushed blob and publish it. With SL_PLAN_GW_STATES the gateway
- * states that follow the header are the control plane's complete view:
- * the new plan starts with them (no window where a down gateway serves);
- * without, it inherits the old plan's.
+ * The push thread: read the blob (read, not mapped: a client that shrank
+ * the memfd after sending it would make a mapping fault, SIGBUS; a short
+ * read is only an error), check and rebuild the plan, publish it.
  */
-static int
-publish_blob(struct dp_app *app, const void *blob, size_t size, const struct sl_rx *rx,
-		struct rules_errors *errs)
+static void *
+push_thread(void *arg)
 {
-	const struct sl_plan_push *pp = sl_rx_payload(rx);
-	struct rules_plan *plan = rules_plan_load(blob, size, errs);
-	if (plan == NULL)
-		return -EINVAL;
-	if (!(pp->flags & SL_PLAN_GW_STATES))
-		return rules_swap_publish(app->rules, plan);
-	uint32_t room = (rx->hdr.len - (uint32_t)sizeof(*pp)) / (uint32_t)sizeof(struct sl_gw_state);
-	uint32_t n = pp->n_gw < room ? pp->n_gw : room;
-	uint32_t *down = malloc((n ? n : 1) * sizeof(*down));
-	unsigned nd = 0;
-	if (down == NULL) {
-		rules_plan_free(plan);
-		return -ENOMEM;
-	}
-	const struct sl_gw_state *g = (const struct sl_gw_state *)(pp + 1);
-	for (uint32_t i = 0; i < n; i++) {
-		if (!g[i].down)
-			continue;
-		int id = rules_plan_gateway_find(plan, g[i].host, strnlen(g[i].host,
-				sizeof(g[i].host)), g[i].port, g[i].transport);
-		if (id >= 0)
-			down[nd++] = (uint32_t)id;
-	}
-	int rc = rules_swap_publish_health(app->rules, plan, down, nd);
-	free(down);
-	return rc;
-}
-
-static int
-on_plan_push(int fd, const struct sl_rx *rx)
-{
-	struct dp_app *app = lk.app;
-	const struct sl_plan_push *pp = sl_rx_payload(rx);
+	struct dp_app *app = arg;
 	struct rules_errors errs = {0};
-	struct stat st;
-	const char *msg;
-
-	if (rx->hdr.len < sizeof(*pp) || rx->fd < 0) {
-		msg = "PLAN_PUSH needs its payload and a memfd";
-		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
-	}
-	if (fstat(rx->fd, &st) != 0 || (uint64_t)st.st_size < pp->size || pp->size == 0) {
-		msg = "PLAN_PUSH: the memfd is smaller than the announced blob";
-		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
-	}
-	/*
-	 * Read, not mapped: a client that shrank the memfd after sending it
-	 * would make a mapping fault (SIGBUS); a short read is only an error.
-	 */
-	void *blob = pp->size <= SIZE_MAX ? malloc((size_t)pp->size) : NULL;
-	if (blob == NULL) {
-		msg = "PLAN_PUSH: no memory for the blob";
-		return sl_link_send_result(fd, rx->hdr.seq, -ENOMEM, msg, strlen(msg));
-	}
+	struct rules_plan *plan = NULL;
 	size_t got = 0;
-	while (got < pp->size) {
-		ssize_t r = pread(rx->fd, (char *)blob + got, (size_t)pp->size - got, (off_t)got);
+	void *blob = push.size <= SIZE_MAX ? malloc((size_t)push.size) : NULL;
+
+	if (blob == NULL) {
+		push_answer(-ENOMEM, "PLAN_PUSH: no memory for a blob of %llu bytes",
+				(unsigned long long)push.size);
+		goto out;
+	}
+	while (got < push.size) {
+		ssize_t r = pread(push.fd, (char *)blob + got, (size_t)push.size - got, (off_t)got);
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
 			break;
 		got += (size_t)r;
 	}
-	if (got < pp->size) {
-		free(blob);
-		msg = "PLAN_PUSH: the memfd shrank while being read";
-		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
+	close(push.fd);
+	push.fd = -1;
+	if (got < push.size) {
+		push_answer(-EINVAL, "PLAN_PUSH: the memfd shrank while being read");
+		goto out;
 	}
-	int rc = publish_blob(app, blob, (size_t)pp->size, rx, &errs);
+	plan = rules_plan_load(blob, (size_t)push.size, &errs);
 	free(blob);
-	if (rc != 0) {
-		fprintf(stderr, "sipline: plan push refused (%s); the current plan keeps serving\n",
-				strerror(-rc));
+	blob = NULL;
+	if (plan == NULL) {
+		fprintf(stderr, "sipline: plan push refused; the current plan keeps serving\n");
 		rules_errors_print(&errs, stderr);
-		int sent = reply_errors(fd, rx->hdr.seq, rc, &errs);
-		rules_errors_clear(&errs);
-		return sent;
+		push.status = -EINVAL;
+		push.len = format_errors(push.text, sizeof(push.text), &errs);
+		goto out;
 	}
-	/* The main lcore is the only writer: the current instance cannot go away under us. */
+	/* Read before publishing: from then on the plan is the swap's, freed by a later one. */
 	struct rules_plan_info info;
-	rules_plan_info(rules_inst_plan(rules_swap_current(app->rules)), &info);
-	char name[65];
-	snprintf(name, sizeof(name), "%.64s", pp->name);
-	dp_telemetry_set_plan(info.name ? info.name : name, info.sha256, "control link",
-			info.n_rules);
+	char name[65], sha[65];
+	rules_plan_info(plan, &info);
+	snprintf(name, sizeof(name), "%.64s", info.name ? info.name : push.name);
+	snprintf(sha, sizeof(sha), "%s", info.sha256);
+	uint32_t n_rules = info.n_rules;
+	/* Gateways down in the control plane's view start down: no window where they serve. */
+	uint32_t *down = NULL;
+	unsigned nd = 0;
+	if (push.with_gw && push.n_gw > 0) {
+		down = malloc(push.n_gw * sizeof(*down));
+		if (down == NULL) {
+			rules_plan_free(plan);
+			push_answer(-ENOMEM, "PLAN_PUSH: no memory for the gateway states");
+			goto out;
+		}
+		for (uint32_t i = 0; i < push.n_gw; i++) {
+			const struct sl_gw_state *g = &push.gw[i];
+			int id = g->down ? rules_plan_gateway_find(plan, g->host,
+					strnlen(g->host, sizeof(g->host)), g->port, g->transport) : -1;
+			if (id >= 0)
+				down[nd++] = (uint32_t)id;
+		}
+	}
+	int rc = dp_setup_publish_health(app, plan, down, nd, push.with_gw);
+	free(down);
+	if (rc != 0) {
+		fprintf(stderr, "sipline: plan push not published (%s); the current plan keeps "
+				"serving\n", strerror(-rc));
+		push_answer(rc, "PLAN_PUSH: not published: %s", rc == -ECANCELED ?
+				"the dataplane is shutting down" : strerror(-rc));
+		goto out;
+	}
+	dp_telemetry_set_plan(name, sha, "control link", n_rules);
 	printf("sipline: dialplan pushed: version %llu, %u rules, sha256 %s\n",
-			(unsigned long long)rules_swap_version(app->rules), info.n_rules, info.sha256);
+			(unsigned long long)rules_swap_version(app->rules), n_rules, sha);
 	fflush(stdout);
-	return sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
+	push_answer(0, "%s", "");
+out:
+	free(blob);
+	if (push.fd >= 0) {
+		close(push.fd);
+		push.fd = -1;
+	}
+	rules_errors_clear(&errs);
+	free(push.gw);
+	push.gw = NULL;
+	__atomic_store_n(&push.done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/*
+ * Check what can be checked at once, then hand the blob to the push
+ * thread. Returns what sl_link_send_result() returned for an immediate
+ * refusal, or 0 (the RESULT comes later, from push_collect()).
+ */
+static int
+on_plan_push(unsigned slot, const struct sl_rx *rx)
+{
+	struct dp_app *app = lk.app;
+	const struct sl_plan_push *pp = sl_rx_payload(rx);
+	int fd = lk.fd[slot];
+	struct stat st;
+	char msg[160];
+	int rc;
+
+	if (rx->hdr.len < sizeof(*pp) || rx->fd < 0 || pp->size == 0) {
+		rc = -EINVAL;
+		snprintf(msg, sizeof(msg), "PLAN_PUSH needs its payload and a memfd");
+		goto refuse;
+	}
+	if (pp->size > app->opt.max_plan_size) {
+		rc = -EFBIG;
+		snprintf(msg, sizeof(msg), "PLAN_PUSH: a blob of %llu bytes is larger than "
+				"--max-plan-size (%llu bytes)", (unsigned long long)pp->size,
+				(unsigned long long)app->opt.max_plan_size);
+		goto refuse;
+	}
+	if (fstat(rx->fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rc = -EINVAL;
+		snprintf(msg, sizeof(msg), "PLAN_PUSH: the descriptor is not a memfd");
+		goto refuse;
+	}
+	if ((uint64_t)st.st_size < pp->size) {
+		rc = -EINVAL;
+		snprintf(msg, sizeof(msg), "PLAN_PUSH: the memfd is smaller than the announced blob");
+		goto refuse;
+	}
+	if (push.running) {
+		rc = -EBUSY;
+		snprintf(msg, sizeof(msg), "PLAN_PUSH: another push is being loaded; push again "
+				"once it is answered");
+		goto refuse;
+	}
+	push.fd = fcntl(rx->fd, F_DUPFD_CLOEXEC, 0);
+	if (push.fd < 0) {
+		rc = -errno;
+		snprintf(msg, sizeof(msg), "PLAN_PUSH: cannot keep the memfd: %s", strerror(errno));
+		goto refuse;
+	}
+	push.with_gw = (pp->flags & SL_PLAN_GW_STATES) != 0;
+	push.n_gw = 0;
+	push.gw = NULL;
+	if (push.with_gw) {
+		uint32_t room = (rx->hdr.len - (uint32_t)sizeof(*pp)) /
+			(uint32_t)sizeof(struct sl_gw_state);
+		push.n_gw = pp->n_gw < room ? pp->n_gw : room;
+		push.gw = malloc((push.n_gw ? push.n_gw : 1) * sizeof(*push.gw));
+		if (push.gw == NULL) {
+			close(push.fd);
+			push.fd = -1;
+			rc = -ENOMEM;
+			snprintf(msg, sizeof(msg), "PLAN_PUSH: no memory for the gateway states");
+			goto refuse;
+		}
+		memcpy(push.gw, pp + 1, push.n_gw * sizeof(*push.gw));
+	}
+	push.size = pp->size;
+	snprintf(push.name, sizeof(push.name), "%.*s", (int)strnlen(pp->name, sizeof(pp->name)),
+			pp->name);
+	push.slot = slot;
+	push.conn = lk.conn[slot];
+	push.seq = rx->hdr.seq;
+	push.done = 0;
+	rc = pthread_create(&push.th, NULL, push_thread, app);
+	if (rc != 0) {
+		close(push.fd);
+		push.fd = -1;
+		free(push.gw);
+		push.gw = NULL;
+		snprintf(msg, sizeof(msg), "PLAN_PUSH: cannot start the loading thread: %s",
+				strerror(rc));
+		rc = -rc;
+		goto refuse;
+	}
+	push.running = true;
+	return 0;
+refuse:
+	return sl_link_send_result(fd, rx->hdr.seq, rc, msg, strlen(msg));
+}
+
+/* A finished push: join its thread and answer the connection that asked, if still there. */
+static unsigned
+push_collect(void)
+{
+	if (!push.running || !__atomic_load_n(&push.done, __ATOMIC_ACQUIRE))
+		return 0;
+	pthread_join(push.th, NULL);
+	push.running = false;
+	unsigned i = push.slot;
+	if (lk.fd[i] >= 0 && lk.conn[i] == push.conn &&
+			sl_link_send_result(lk.fd[i], push.seq, push.status, push.text, push.len) < 0)
+		drop_client(i);
+	return 1;
 }
 
 static int
@@ -257,27 +427,20 @@ on_hello(int fd, const struct sl_rx *rx)
 {
 	struct dp_app *app = lk.app;
 	struct sl_hello_ack ack;
-	const struct rules_inst *inst = rules_swap_current(app->rules);
 
 	memset(&ack, 0, sizeof(ack));
-	ack.plan_version = rules_swap_version(app->rules);
-	if (inst != NULL) {
-		struct rules_plan_info info;
-		rules_plan_info(rules_inst_plan(inst), &info);
-		memcpy(ack.plan_sha256, info.sha256, sizeof(ack.plan_sha256));
-	}
+	/*
+	 * Not from the current instance: the main lcore is no RCU reader, and a
+	 * reload or push thread may publish and free it meanwhile.
+	 */
+	ack.plan_version = rules_swap_current_id(app->rules, ack.plan_sha256);
 	ack.bindings = dp_loc_count(app->loc);
 	ack.lcores = app->n_lcores;
 	ack.uptime_s = (rte_rdtsc() - app->start_tsc) / rte_get_tsc_hz();
 	key_fingerprint(app, ack.key_fp);
 	ack.pid = (uint32_t)getpid();
 	snprintf(ack.name, sizeof(ack.name), "%s", app->opt.tap);
-	if (inst != NULL) {
-		struct rules_plan_info info;
-		rules_plan_info(rules_inst_plan(inst), &info);
-		for (uint32_t i = 0; i < info.n_gateways; i++)
-			ack.gateways_down += rules_inst_gw_is_down(inst, i);
-	}
+	ack.gateways_down = rules_swap_gw_down(app->rules);
 	return sl_link_send_nowait(fd, SL_MSG_HELLO_ACK, rx->hdr.seq, &ack, sizeof(ack), -1);
 }
 
@@ -369,18 +532,20 @@ on_sync(int fd, unsigned client, const struct sl_rx *rx)
 	return sl_link_send_result(fd, rx->hdr.seq, rc, msg, msg ? strlen(msg) : 0);
 }
 
+/* Serve one request of the client in slot i; returns what sending its reply returned. */
 static int
-handle(int fd, unsigned client, const struct sl_rx *rx)
+handle(unsigned i, const struct sl_rx *rx)
 {
 	struct dp_app *app = lk.app;
 	const void *p = sl_rx_payload(rx);
+	int fd = lk.fd[i];
 	int rc;
 
 	switch (rx->hdr.type) {
 	case SL_MSG_HELLO:
 		return on_hello(fd, rx);
 	case SL_MSG_PLAN_PUSH:
-		return on_plan_push(fd, rx);
+		return on_plan_push(i, rx);
 	case SL_MSG_LOC_SET:
 		return on_loc_set(fd, rx);
 	case SL_MSG_LOC_DEL: {
@@ -391,7 +556,7 @@ handle(int fd, unsigned client, const struct sl_rx *rx)
 	}
 	case SL_MSG_SYNC_BEGIN:
 	case SL_MSG_SYNC_END:
-		return on_sync(fd, client, rx);
+		return on_sync(fd, i, rx);
 	case SL_MSG_GW_STATE: {
 		const struct sl_gw_state *g = p;
 		char host[sizeof(g->host) + 1];
@@ -422,6 +587,7 @@ dp_link_poll(void)
 
 	if (lk.listen_fd < 0)
 		return 0;
+	work += push_collect();
 	for (;;) {
 		int c = accept4(lk.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (c < 0)
@@ -439,6 +605,7 @@ dp_link_poll(void)
 			drop_client(i);
 		}
 		lk.fd[i] = c;
+		lk.conn[i] = ++lk.next_conn;
 		sl_rx_init(lk.rx[i]);
 		work++;
 	}
@@ -447,7 +614,7 @@ dp_link_poll(void)
 			continue;
 		int rc;
 		while ((rc = sl_link_recv(lk.fd[i], lk.rx[i])) == 1) {
-			int sent = handle(lk.fd[i], i, lk.rx[i]);
+			int sent = handle(i, lk.rx[i]);
 			sl_rx_reset(lk.rx[i]);
 			work++;
 			if (sent < 0) {

@@ -21,26 +21,68 @@ is_our_mac_or_group(const struct rte_ether_addr *dst, const struct dp_local *loc
 }
 
 /*
- * A source no host sends from (broadcast, multicast, loopback, unspecified,
- * our own addresses, our subnet's broadcast): spoofed, and whatever we
- * answered would go there.
+ * The UDP checksum of a datagram to us, unless the port vouched for it:
+ * GOOD, or NONE (its integrity was verified but the field holds a partial
+ * sum: virtio from a local guest). Ports that do not check (af_packet,
+ * pcap, ring, memif) say UNKNOWN: summed here over the pseudo header
+ * (addrs: source and destination, adjacent in both IP headers) and the
+ * datagram. Once verified the mbuf says GOOD, so the worker does not sum
+ * again what the --spread callid dispatcher checked.
  */
-/* The port checked the UDP checksum and found it wrong (ports that do not check say UNKNOWN). */
 static inline bool
-l4_cksum_bad(const struct rte_mbuf *m)
+udp_cksum_bad(struct rte_mbuf *m, const void *addrs, uint32_t addrs_len,
+		const struct rte_udp_hdr *udp, uint32_t ulen)
 {
-	return (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_BAD;
+	uint64_t sum;
+
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		return false;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return true;
+	default:
+		break;
+	}
+	sum = dp_cksum_add(addrs, addrs_len, 0);
+	sum += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16((uint16_t)ulen);
+	sum = dp_cksum_add(udp, ulen, sum);
+	/* The sum over a correct datagram, checksum included, is all ones. */
+	if (dp_cksum_fold(sum) != 0xffff)
+		return true;
+	m->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD; /* UNKNOWN is 0 */
+	return false;
 }
 
+/*
+ * IPv4-mapped (::ffff:a.b.c.d) addresses never appear on the wire (RFC 4291
+ * 2.5.5.2, RFC 6890: neither source nor destination; Linux drops such
+ * sources): one is spoofed, and a dual-stack socket answering it would send
+ * to the IPv4 address inside, which may be ours, our subnet's broadcast or
+ * loopback.
+ */
+static inline bool
+v4_mapped(const struct sip_addr *a)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	return a->af == SIP_AF_INET6 && memcmp(a->a, mapped, sizeof(mapped)) == 0;
+}
+
+/*
+ * A source no host sends from (broadcast, multicast, loopback, unspecified,
+ * IPv4-mapped, our own addresses, our subnet's broadcast): spoofed, and
+ * whatever we answered would go there.
+ */
 static inline bool
 martian(const struct sip_addr *src, const struct dp_local *loc)
 {
-	return sip_addr_is_forbidden_dst(src) || sip_addr_eq(src, &loc->addr4) ||
-		sip_addr_eq(src, &loc->addr6) || sip_addr_eq(src, &loc->bcast4);
+	return sip_addr_is_forbidden_dst(src) || v4_mapped(src) ||
+		sip_addr_eq(src, &loc->addr4) || sip_addr_eq(src, &loc->addr6) ||
+		sip_addr_eq(src, &loc->bcast4);
 }
 
 static enum dp_class
-classify4(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
+classify4(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 		struct dp_meta *meta, enum dp_counter *why)
 {
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -79,8 +121,11 @@ classify4(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	if (udp->dst_port != loc->port_be)
 		return DP_PKT_PUNT;
 	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-	if (ulen < sizeof(*udp) || ulen > tot - ihl || l4_cksum_bad(m))
+	if (ulen < sizeof(*udp) || ulen > tot - ihl)
 		goto bad_l4;
+	/* 0: the sender computed none, which IPv4 allows (RFC 768). */
+	if (udp->dgram_cksum != 0 && udp_cksum_bad(m, &ip->src_addr, 8, udp, ulen))
+		goto bad_cksum;
 
 	meta->af = SIP_AF_INET;
 	meta->src.af = SIP_AF_INET;
@@ -99,10 +144,13 @@ bad_l3:
 bad_l4:
 	*why = DP_C_DROP_L4;
 	return DP_PKT_DROP;
+bad_cksum:
+	*why = DP_C_DROP_UDP_CHECKSUM;
+	return DP_PKT_DROP;
 }
 
 static enum dp_class
-classify6(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
+classify6(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 		struct dp_meta *meta, enum dp_counter *why)
 {
 	uint32_t len = rte_pktmbuf_data_len(m);
@@ -137,8 +185,11 @@ classify6(const struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	if (udp->dst_port != loc->port_be)
 		return DP_PKT_PUNT;
 	uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-	if (ulen < sizeof(*udp) || ulen > plen || l4_cksum_bad(m))
+	if (ulen < sizeof(*udp) || ulen > plen)
 		goto bad_l4;
+	/* IPv6 has no "no checksum" (RFC 8200 8.1): 0 is refused whatever the port says. */
+	if (udp->dgram_cksum == 0 || udp_cksum_bad(m, ip->src_addr, 32, udp, ulen))
+		goto bad_cksum;
 
 	meta->af = SIP_AF_INET6;
 	meta->src.af = SIP_AF_INET6;
@@ -157,10 +208,13 @@ bad_l3:
 bad_l4:
 	*why = DP_C_DROP_L4;
 	return DP_PKT_DROP;
+bad_cksum:
+	*why = DP_C_DROP_UDP_CHECKSUM;
+	return DP_PKT_DROP;
 }
 
 enum dp_class
-dp_pkt_classify(const struct rte_mbuf *m, const struct dp_local *loc, struct dp_meta *meta,
+dp_pkt_classify(struct rte_mbuf *m, const struct dp_local *loc, struct dp_meta *meta,
 		enum dp_counter *why)
 {
 	const struct rte_ether_hdr *eth;

@@ -53,7 +53,13 @@ struct dp_meta {
 #define DP_HDR_LEN4 (RTE_ETHER_HDR_LEN + 20 + 8)
 #define DP_HDR_LEN6 (RTE_ETHER_HDR_LEN + 40 + 8)
 
-enum dp_class dp_pkt_classify(const struct rte_mbuf *m, const struct dp_local *loc,
+/*
+ * Which of the three a frame is; for DP_PKT_SIP, where it came from and
+ * where its payload is (meta); for DP_PKT_DROP, the drop counter (why).
+ * Only m's RX checksum flags may change (set GOOD once the UDP checksum
+ * was verified here).
+ */
+enum dp_class dp_pkt_classify(struct rte_mbuf *m, const struct dp_local *loc,
 		struct dp_meta *meta, enum dp_counter *why);
 
 /*

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -157,16 +158,79 @@ dp_setup_workers(struct dp_app *app, char *err, size_t errlen)
 	return 0;
 }
 
-/* A whole small text file, NUL-terminated (malloc'd), or NULL with errno. */
-static char *
-read_text(const char *path)
+/*
+ * Plans built off the main lcore (a SIGHUP compile, a control-link push)
+ * are published through this gate. At shutdown dp_setup_close_publish()
+ * waits for a publication in progress (short: the workers are still online
+ * for its grace period) and refuses later ones, so that a build still
+ * running (a 50k-regex plan compiles for seconds) is abandoned, not
+ * waited for.
+ */
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	unsigned busy;  /* publications in progress */
+	bool closed;
+} gate = {.lock = PTHREAD_MUTEX_INITIALIZER, .idle = PTHREAD_COND_INITIALIZER};
+
+int
+dp_setup_publish(struct dp_app *app, struct rules_plan *plan)
 {
-	FILE *f = fopen(path, "r");
+	return dp_setup_publish_health(app, plan, NULL, 0, false);
+}
+
+int
+dp_setup_publish_health(struct dp_app *app, struct rules_plan *plan, const uint32_t *down,
+		unsigned n_down, bool with_health)
+{
+	int rc;
+
+	pthread_mutex_lock(&gate.lock);
+	if (gate.closed) {
+		pthread_mutex_unlock(&gate.lock);
+		rules_plan_free(plan);
+		return -ECANCELED;
+	}
+	gate.busy++;
+	pthread_mutex_unlock(&gate.lock);
+	rc = with_health ? rules_swap_publish_health(app->rules, plan, down, n_down) :
+		rules_swap_publish(app->rules, plan);
+	pthread_mutex_lock(&gate.lock);
+	if (--gate.busy == 0)
+		pthread_cond_broadcast(&gate.idle);
+	pthread_mutex_unlock(&gate.lock);
+	return rc;
+}
+
+void
+dp_setup_close_publish(void)
+{
+	pthread_mutex_lock(&gate.lock);
+	gate.closed = true;
+	while (gate.busy > 0)
+		pthread_cond_wait(&gate.idle, &gate.lock);
+	pthread_mutex_unlock(&gate.lock);
+}
+
+/*
+ * A whole small text file, NUL-terminated (malloc'd), or NULL with the
+ * reason in why. Regular files only: a FIFO would block the reload forever.
+ */
+static char *
+read_text(const char *path, char *why, size_t whylen)
+{
+	int fd = rules_open_file(path, why, whylen);
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 
-	if (f == NULL)
+	if (fd < 0)
 		return NULL;
+	if (f == NULL) {
+		snprintf(why, whylen, "%s", strerror(errno));
+		close(fd);
+		return NULL;
+	}
 	for (;;) {
 		if (cap - len < 4096) {
 			cap = cap ? cap * 2 : 8192;
@@ -174,7 +238,7 @@ read_text(const char *path)
 			if (nb == NULL) {
 				free(buf);
 				fclose(f);
-				errno = ENOMEM;
+				snprintf(why, whylen, "out of memory");
 				return NULL;
 			}
 			buf = nb;
@@ -183,6 +247,12 @@ read_text(const char *path)
 		len += n;
 		if (n == 0)
 			break;
+	}
+	if (ferror(f)) {
+		snprintf(why, whylen, "read error: %s", strerror(errno));
+		free(buf);
+		fclose(f);
+		return NULL;
 	}
 	fclose(f);
 	buf[len] = '\0';
@@ -201,13 +271,14 @@ dp_setup_load_dialplan(struct dp_app *app, bool at_start)
 			.dpid = app->opt.kamailio_dpid,
 			.action = app->opt.kamailio_action[0] ? app->opt.kamailio_action : NULL,
 		};
-		char *pre = NULL;
+		char *pre = NULL, why[128];
 		if (app->opt.kamailio_preamble[0] != '\0') {
-			pre = read_text(app->opt.kamailio_preamble);
+			pre = read_text(app->opt.kamailio_preamble, why, sizeof(why));
 			if (pre == NULL) {
-				fprintf(stderr, "sipline: --kamailio-preamble %s: %s\n",
-						app->opt.kamailio_preamble, strerror(errno));
-				return -errno;
+				fprintf(stderr, "sipline: --kamailio-preamble %s: %s%s\n",
+						app->opt.kamailio_preamble, why,
+						at_start ? "" : "; the current plan keeps serving");
+				return -EINVAL;
 			}
 		}
 		ko.preamble = pre;
@@ -231,7 +302,12 @@ dp_setup_load_dialplan(struct dp_app *app, bool at_start)
 
 	/* The plan version is the publisher's: one more than the current one. */
 	rules_plan_set_version(plan, 0);
-	int rc = rules_swap_publish(app->rules, plan);
+	int rc = dp_setup_publish(app, plan);
+	if (rc == -ECANCELED) {
+		fprintf(stderr, "sipline: dialplan %s: compiled after shutdown began; not "
+				"published\n", path);
+		return rc;
+	}
 	if (rc != 0) {
 		fprintf(stderr, "sipline: dialplan %s: cannot publish: %s%s\n", path, strerror(-rc),
 				at_start ? "" : "; the current plan keeps serving");

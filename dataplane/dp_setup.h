@@ -20,8 +20,29 @@ int dp_setup_state(struct dp_app *app, char *err, size_t errlen);
 int dp_setup_workers(struct dp_app *app, char *err, size_t errlen);
 /*
  * Compile app->opt.dialplan and publish it (version = current + 1). Errors
- * go to stderr with file:line; the plan already serving stays. 0 or -errno.
+ * go to stderr with file:line; the plan already serving stays. Regular
+ * files only (a FIFO or a device is refused, never waited on). 0 or
+ * -errno (-ECANCELED: shutdown began while it compiled).
  */
 int dp_setup_load_dialplan(struct dp_app *app, bool at_start);
+
+/*
+ * Publish plan (ownership passes, also on failure) unless shutdown began:
+ * rules_swap_publish() behind a gate. 0, -ECANCELED after
+ * dp_setup_close_publish(), or rules_swap_publish()'s -errno.
+ */
+int dp_setup_publish(struct dp_app *app, struct rules_plan *plan);
+/*
+ * The same with the gateway health the new plan starts with (with_health:
+ * down[0..n_down) are the plan's gateway ids that are down, all others up;
+ * without: inherited from the plan it replaces).
+ */
+int dp_setup_publish_health(struct dp_app *app, struct rules_plan *plan, const uint32_t *down,
+		unsigned n_down, bool with_health);
+/*
+ * Shutdown, while the workers still run: wait for a publication in
+ * progress, refuse every later one. Builds still running are abandoned.
+ */
+void dp_setup_close_publish(void);
 
 #endif

@@ -39,15 +39,11 @@ dp_stats_snapshot(const struct dp_app *app, unsigned flags, dp_stat_fn *fn, void
 	EMIT("exc_from_kernel", DP_STAT_ALL, 0, DP_STAT_COUNTER, xs.from_kernel);
 	EMIT("exc_via_kernel", DP_STAT_ALL, 0, DP_STAT_COUNTER, xs.via_kernel);
 	EMIT("exc_drops", DP_STAT_ALL, 0, DP_STAT_COUNTER, xs.drops);
-	EMIT("neigh_requests", DP_STAT_ALL, 0, DP_STAT_COUNTER, ns.requests);
-	EMIT("neigh_req_drops", DP_STAT_ALL, 0, DP_STAT_COUNTER, ns.req_drops);
-	EMIT("neigh_route_lookups", DP_STAT_ALL, 0, DP_STAT_COUNTER, ns.route_lookups);
-	EMIT("neigh_route_errors", DP_STAT_ALL, 0, DP_STAT_COUNTER, ns.route_errors);
-	EMIT("neigh_updates", DP_STAT_ALL, 0, DP_STAT_COUNTER, ns.updates);
-	EMIT("neigh_snooped", DP_STAT_ALL, 0, DP_STAT_COUNTER, ns.snooped);
-	EMIT("neigh_full", DP_STAT_ALL, 0, DP_STAT_COUNTER, ns.full);
-	EMIT("neigh_nl_resyncs", DP_STAT_ALL, 0, DP_STAT_COUNTER, ns.nl_resyncs);
-	EMIT("neigh_nl_errors", DP_STAT_ALL, 0, DP_STAT_COUNTER, ns.nl_errors);
+	for (unsigned k = 0; k < DP_NEIGH_S__COUNT; k++) {
+		char name[64];
+		snprintf(name, sizeof(name), "neigh_%s", dp_neigh_stat_name(k));
+		EMIT(name, DP_STAT_ALL, 0, DP_STAT_COUNTER, dp_neigh_stat_value(&ns, k));
+	}
 
 	if (flags & DP_STATS_WORKERS) {
 		for (unsigned i = 0; i < app->n_lcores; i++) {

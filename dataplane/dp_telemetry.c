@@ -5,9 +5,11 @@
  *   /sipline/lcores     per-lcore RX/TX and actions
  *   /sipline/dialplan   the plan being served
  *   /sipline/status     replies sent and responses relayed, per status code
+ *   /sipline/neigh,IP   one destination of the neighbour table
  * Callbacks run in DPDK's telemetry thread and only read: counters are
  * 64-bit words written by one worker each, so a torn read cannot happen.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -55,6 +57,41 @@ tel_status(const char *name, unsigned worker, unsigned code, enum dp_stat_kind k
 		return 0;
 	snprintf(c, sizeof(c), "%u", code);
 	rte_tel_data_add_dict_u64(strcmp(name, "sent") == 0 ? t->sent : t->relayed, c, value);
+	return 0;
+}
+
+/* /sipline/neigh,IP: what workers find for IP now (without marking it used). */
+static int
+cmd_neigh(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct dp_app *app = &dp_app;
+	struct rte_ether_addr mac;
+	struct sip_addr a;
+	char text[RTE_ETHER_ADDR_FMT_SIZE];
+	const char *state;
+	(void)cmd;
+
+	if (params == NULL || sip_addr_parse(sip_str_make(params, strlen(params)), &a) != 0)
+		return -EINVAL;
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "dst", params);
+	switch (app->neigh != NULL ? dp_neigh_peek(app->neigh, &a, &mac) : -ENOENT) {
+	case 0:
+		state = "resolved";
+		rte_ether_format_addr(text, sizeof(text), &mac);
+		rte_tel_data_add_dict_string(d, "mac", text);
+		break;
+	case -EAGAIN:
+		state = "resolving";
+		break;
+	case -EHOSTUNREACH:
+		state = "failed";
+		break;
+	default:
+		state = "absent";
+		break;
+	}
+	rte_tel_data_add_dict_string(d, "state", state);
 	return 0;
 }
 
@@ -182,6 +219,10 @@ dp_telemetry_init(void)
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/sipline/status", cmd_status,
 				"Replies sent and responses relayed, per status code. No parameters.");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/sipline/neigh", cmd_neigh,
+				"A destination in the neighbour table: state and next-hop MAC. "
+				"Parameter: IP address.");
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/sipline/dialplan", cmd_dialplan,
 				"Dialplan being served: version, name, SHA-256. No parameters.");

@@ -6,6 +6,7 @@
  * only. The dispatcher variant (--spread callid) only hashes Call-IDs and
  * hands frames to the workers' rings.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -82,24 +83,58 @@ static_neigh(const struct dp_app *app, const struct sip_addr *dst, struct rte_et
 }
 
 /*
+ * Next hop of a built packet without a MAC: the main lcore is asked to
+ * resolve it, and the packet may go through the kernel (which resolves it
+ * too) within this worker's budget: every such packet can make the kernel
+ * ARP, and attackers choose where we send. False: dropped and counted.
+ */
+static bool
+neigh_miss(struct dp_worker *w, const struct dp_pkt_out *po, int rc, bool vouched)
+{
+	struct dp_app *app = w->app;
+
+	if (app->exc == NULL) {
+		dp_count(&w->cnt, DP_C_DROP_NO_NEIGHBOR, 1);
+		return false;
+	}
+	if (app->neigh != NULL)
+		dp_neigh_request(app->neigh, &po->dst, vouched ? DP_NEIGH_REQ_JUSTIFIED : 0);
+	if (rc == -EHOSTUNREACH) {
+		dp_count(&w->cnt, DP_C_DROP_NEIGH_FAILED, 1);
+		return false;
+	}
+	if (!dp_tb_take(&w->neigh_tb, rte_rdtsc())) {
+		dp_count(&w->cnt, DP_C_DROP_NEIGH_RATE, 1);
+		return false;
+	}
+	return true;
+}
+
+/*
  * Send a built frame towards dst: the MAC of a reply is the request's
  * source MAC; other next hops come from the neighbour table, and a miss
  * goes through the kernel (which resolves it) while we ask for it.
+ * vouched: a response we relay (its branch proved dst sent the request).
  */
 static void
 send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t af,
-		const struct dp_pkt_out *po, const struct dp_meta *meta)
+		const struct dp_pkt_out *po, const struct dp_meta *meta, bool vouched)
 {
 	struct dp_app *app = w->app;
 	struct rte_ether_addr mac;
 	bool known = true;
+	int rc = -ENOENT;
 
 	if (po->is_reply && sip_addr_eq(&po->dst, &meta->src))
 		mac = meta->smac;
 	else if (static_neigh(app, &po->dst, &mac) == 0)
 		;
-	else if (app->neigh == NULL || dp_neigh_lookup(app->neigh, &po->dst, &mac) != 0)
+	else if (app->neigh == NULL || (rc = dp_neigh_lookup(app->neigh, &po->dst, &mac)) != 0)
 		known = false;
+	if (!known && !neigh_miss(w, po, rc, vouched)) {
+		rte_pktmbuf_free(out);
+		return;
+	}
 
 	/*
 	 * The payload sits after room for IPv6 headers; an IPv4 frame starts
@@ -142,13 +177,7 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 			tx_add(w, tx, frames[i]);
 		return;
 	}
-	if (app->exc == NULL) {
-		dp_count(&w->cnt, DP_C_DROP_NO_NEIGHBOR, 1);
-		rte_pktmbuf_free_bulk(frames, n);
-		return;
-	}
 	/* Next hop unknown: the kernel sends these (and resolves it meanwhile). */
-	dp_neigh_request(app->neigh, &po->dst);
 	unsigned taken = dp_exc_send_via_kernel(app->exc, frames, n);
 	dp_count(&w->cnt, DP_C_EXC_NEIGH_MISS, 1);
 	if (taken < n) {
@@ -245,7 +274,8 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 		}
 		switch (a) {
 		case DP_ACT_SEND:
-			send_out(w, &tx, outs[i], w->meta[i].af, &w->out[i], &w->meta[i]);
+			send_out(w, &tx, outs[i], w->meta[i].af, &w->out[i], &w->meta[i],
+					!w->out[i].is_reply && w->job[i].m.status != 0);
 			rte_pktmbuf_free(m);
 			break;
 		case DP_ACT_EXCEPTION:
@@ -344,6 +374,8 @@ dp_worker_main(void *arg)
 	struct dp_worker *w = arg;
 	struct dp_app *app = w->app;
 
+	dp_tb_init(&w->neigh_tb, app->opt.neigh_kernel_rate, app->opt.neigh_kernel_rate,
+			rte_get_tsc_hz(), rte_rdtsc());
 	rte_rcu_qsbr_thread_register(app->qsbr, w->id);
 	rte_rcu_qsbr_thread_online(app->qsbr, w->id);
 

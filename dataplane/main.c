@@ -8,6 +8,7 @@
  * statistics, reclamation. It never busy-spins: when idle it sleeps briefly.
  * A SIGHUP reload compiles in a thread of its own: a big plan takes seconds,
  * and ARP, the kernel's traffic and the control link must not wait for it.
+ * Nor does SIGTERM: a compile still running at shutdown is abandoned.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +35,7 @@
 #include "dp_keyring.h"
 #include "dp_link.h"
 #include "dp_neigh.h"
+#include "dp_pins.h"
 #include "dp_port.h"
 #include "dp_setup.h"
 #include "dp_stats.h"
@@ -147,6 +149,20 @@ summarise(const char *name, unsigned worker, unsigned code, enum dp_stat_kind ki
 	return 0;
 }
 
+/* The neighbour table's figures, from the same snapshot: " name=value" each. */
+static int
+print_neigh(const char *name, unsigned worker, unsigned code, enum dp_stat_kind kind,
+		uint64_t value, void *ctx)
+{
+	(void)worker;
+	(void)code;
+	(void)kind;
+	(void)ctx;
+	if (strncmp(name, "neigh_", 6) == 0)
+		printf(" %s=%llu", name + 6, (unsigned long long)value);
+	return 0;
+}
+
 static void
 print_stats(const struct dp_app *app)
 {
@@ -161,6 +177,11 @@ print_stats(const struct dp_app *app)
 			(unsigned long long)s.no_route, (unsigned long long)s.ack_absorbed,
 			(unsigned long long)s.error_reply, (unsigned long long)s.exception,
 			(unsigned long long)s.drops, (unsigned long long)s.dialplan);
+	if (app->neigh != NULL) {
+		printf("sipline: neighbours");
+		dp_stats_snapshot(app, 0, print_neigh, NULL);
+		printf("\n");
+	}
 	fflush(stdout);
 }
 
@@ -196,6 +217,8 @@ reload_poll(struct dp_app *app)
 		return;
 	}
 	reload.done = 0;
+	printf("sipline: SIGHUP: reloading %s\n", app->opt.dialplan);
+	fflush(stdout);
 	int rc = pthread_create(&reload.th, NULL, reload_thread, app);
 	if (rc != 0) {
 		fprintf(stderr, "sipline: SIGHUP: cannot start the reload thread: %s; "
@@ -204,6 +227,26 @@ reload_poll(struct dp_app *app)
 		return;
 	}
 	reload.running = true;
+}
+
+/*
+ * Shutdown (after dp_setup_close_publish(): the reload can no longer
+ * publish). A finished reload is joined; one still compiling is left
+ * running, and true returned: the process must then end with _exit(),
+ * since exit()'s destructors would run under the compiler's feet.
+ */
+static bool
+reload_abandon(void)
+{
+	if (!reload.running)
+		return false;
+	if (__atomic_load_n(&reload.done, __ATOMIC_ACQUIRE)) {
+		pthread_join(reload.th, NULL);
+		reload.running = false;
+		return false;
+	}
+	printf("sipline: SIGHUP reload of %s abandoned (still compiling)\n", dp_app.opt.dialplan);
+	return true;
 }
 
 static void
@@ -227,6 +270,7 @@ main_loop(struct dp_app *app)
 			work += dp_exc_poll(app->exc);
 		if (app->neigh != NULL)
 			work += dp_neigh_poll(app->neigh);
+		work += dp_pins_poll(app);
 		work += dp_link_poll();
 		reload_poll(app);
 		dp_loc_reclaim(app->loc);
@@ -305,8 +349,17 @@ main(int argc, char **argv)
 		die("dialplan %s: not loaded (errors above)", app->opt.dialplan);
 
 	if (!app->opt.no_exception) {
-		struct dp_neigh_conf nc = {.ifname = app->opt.tap, .capacity = 65536,
-			.socket_id = rte_socket_id()};
+		struct dp_neigh_conf nc = {
+			.ifname = app->opt.tap,
+			.capacity = app->opt.neigh_capacity,
+			.idle_s = app->opt.neigh_idle,
+			.rate = app->opt.neigh_rate,
+			.socket_id = rte_socket_id(),
+			.qsbr = app->qsbr,
+			.mac = app->local.mac,
+			.addr4 = app->opt.addr4,
+			.addr6 = app->opt.addr6,
+		};
 		if (dp_neigh_create(&nc, &app->neigh, err, sizeof(err)) != 0)
 			die("neighbour table: %s", err);
 		struct dp_exc_conf xc = {
@@ -351,15 +404,16 @@ main(int argc, char **argv)
 
 	main_loop(app);
 
-	if (reload.running)
-		pthread_join(reload.th, NULL); /* workers must be there for its grace period */
+	/* Workers must still run here: a publication in progress waits for their grace period. */
+	dp_setup_close_publish();
+	bool lingering = reload_abandon();
 	notify("STOPPING=1");
 	printf("sipline: stopping\n");
 	__atomic_store_n(&app->quit, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	if (app->opt.stats_interval)
 		print_stats(app);
-	dp_link_fini();
+	lingering |= dp_link_fini();
 	if (app->exc != NULL)
 		dp_exc_destroy(app->exc);
 	if (app->neigh != NULL)
@@ -369,5 +423,11 @@ main(int argc, char **argv)
 	dp_loc_free(app->loc);
 	dp_keys_free(app);
 	rte_eal_cleanup();
+	if (lingering) {
+		/* A compile or a push still runs in its thread (it holds nothing of ours): leave. */
+		fflush(stdout);
+		fflush(stderr);
+		_exit(0);
+	}
 	return 0;
 }

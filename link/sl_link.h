@@ -13,12 +13,17 @@
  *
  * Every request gets exactly one SL_MSG_RESULT (or the reply named below)
  * with the same seq. A compiled dialplan travels as a memfd passed with
- * SCM_RIGHTS beside SL_MSG_PLAN_PUSH, so plans of any size need no chunking.
+ * SCM_RIGHTS beside SL_MSG_PLAN_PUSH, so large plans need no chunking (the
+ * dataplane takes up to its --max-plan-size). Its RESULT comes once the
+ * plan is served or refused; replies to requests sent meanwhile may come
+ * before it.
  *
  *   control plane                       dataplane
  *   HELLO                 ------------> HELLO_ACK (plan version and sha, bindings,
  *                                                  key fingerprint, ...)
- *   PLAN_PUSH + fd [+ gateway states] -> RESULT (0, or -errno + errors)
+ *   PLAN_PUSH + fd [+ gateway states] -> RESULT (0, or -errno + errors; -EFBIG: larger
+ *                                               than --max-plan-size; -EBUSY: another
+ *                                               push is still loading)
  *   SYNC_BEGIN            ------------> RESULT    mark-and-sweep re-sync of bindings:
  *   LOC_SET ...           ------------> RESULT    bindings set during the sync are
  *   SYNC_END              ------------> RESULT    marked; SYNC_END removes the others

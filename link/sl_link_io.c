@@ -219,10 +219,72 @@ make_parent(const char *path)
 	return 0;
 }
 
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISREG(m))
+		return "a regular file";
+	if (S_ISLNK(m))
+		return "a symbolic link";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	return "not a socket";
+}
+
+/*
+ * Make room for our socket at path: nothing there, or a socket nobody
+ * answers on any more (a previous run's), which is removed. Anything else
+ * is refused: --link naming a file by mistake must not delete it, and a
+ * symbolic link is not followed (not even to a socket).
+ */
+static int
+claim_path(const char *path, const struct sockaddr_un *sa, char *err, size_t errlen)
+{
+	struct stat st;
+	int rc;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return 0;
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot check what is there: %s", path, strerror(errno));
+		return rc;
+	}
+	if (!S_ISSOCK(st.st_mode)) {
+		snprintf(err, errlen, "%s exists and is %s, not a socket: refusing to replace it "
+				"(remove it, or give --link another path)", path,
+				file_kind(st.st_mode));
+		return -EEXIST;
+	}
+	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (probe >= 0) {
+		rc = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
+		close(probe);
+		if (rc == 0) {
+			snprintf(err, errlen, "%s: another process is listening there", path);
+			return -EADDRINUSE;
+		}
+	}
+	if (unlink(path) != 0 && errno != ENOENT) {
+		rc = -errno;
+		snprintf(err, errlen, "%s: cannot remove the stale socket: %s", path,
+				strerror(errno));
+		return rc;
+	}
+	return 0;
+}
+
 int
-sl_link_listen(const char *path, char *err, size_t errlen)
+sl_link_listen(const char *path, struct sl_link_file *file, char *err, size_t errlen)
 {
 	struct sockaddr_un sa;
+	struct stat st;
 	int rc, s;
 
 	if ((rc = fill_addr(&sa, path, err, errlen)) != 0)
@@ -231,24 +293,14 @@ sl_link_listen(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: cannot create its directory: %s", path, strerror(-rc));
 		return rc;
 	}
+	if ((rc = claim_path(path, &sa, err, errlen)) != 0)
+		return rc;
 	s = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0) {
 		rc = -errno;
 		snprintf(err, errlen, "socket(AF_UNIX): %s", strerror(errno));
 		return rc;
 	}
-	/* A socket file left by a previous run is stale once nobody answers on it. */
-	int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (probe >= 0) {
-		if (connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-			close(probe);
-			close(s);
-			snprintf(err, errlen, "%s: another process is listening there", path);
-			return -EADDRINUSE;
-		}
-		close(probe);
-	}
-	unlink(path);
 	mode_t old = umask(0177); /* the socket is created 0600: control is not world-accessible */
 	rc = bind(s, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
@@ -258,7 +310,29 @@ sl_link_listen(const char *path, char *err, size_t errlen)
 		close(s);
 		return rc;
 	}
+	if (file != NULL) {
+		/* What we created, so that sl_link_unlisten() removes it and nothing else. */
+		memset(file, 0, sizeof(*file));
+		if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
+			file->dev = st.st_dev;
+			file->ino = st.st_ino;
+			file->valid = true;
+		}
+	}
 	return s;
+}
+
+void
+sl_link_unlisten(int fd, const char *path, const struct sl_link_file *file)
+{
+	struct stat st;
+
+	if (fd >= 0)
+		close(fd);
+	/* Someone may have put something else there meanwhile: leave that alone. */
+	if (file != NULL && file->valid && lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) &&
+			st.st_dev == file->dev && st.st_ino == file->ino)
+		unlink(path);
 }
 
 int

@@ -9,8 +9,10 @@
  * Errors: 0 / -errno; messages for the operator go into caller buffers.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sl_link.h"
 
@@ -57,12 +59,26 @@ int sl_link_send_nowait(int sock, uint16_t type, uint32_t seq, const void *paylo
 /* Send a SL_MSG_RESULT with status and text (may be NULL), without waiting. */
 int sl_link_send_result(int sock, uint32_t seq, int32_t status, const char *text, size_t len);
 
+/* The socket file a listener created (device and inode), to remove only that. */
+struct sl_link_file {
+	dev_t dev;
+	ino_t ino;
+	bool valid;
+};
+
 /*
  * Listening socket at path: creates its directory (mode 0750) if missing,
- * replaces a stale socket, binds with mode 0600, non-blocking, close-on-exec.
+ * replaces a stale socket (one nobody answers on), binds with mode 0600,
+ * non-blocking, close-on-exec. Anything else at path is left alone and
+ * refused: a live socket (-EADDRINUSE), a regular file, directory, FIFO,
+ * device or symbolic link (-EEXIST, the message says which). file (may be
+ * NULL) identifies the socket file created, for sl_link_unlisten().
  * Returns the fd, or -errno with a message in err.
  */
-int sl_link_listen(const char *path, char *err, size_t errlen);
+int sl_link_listen(const char *path, struct sl_link_file *file, char *err, size_t errlen);
+
+/* Close the listener and remove path if it is still the socket file it created. */
+void sl_link_unlisten(int fd, const char *path, const struct sl_link_file *file);
 
 /* Connect to path (blocking, close-on-exec). The fd, or -errno with a message. */
 int sl_link_connect(const char *path, char *err, size_t errlen);

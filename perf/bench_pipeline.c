@@ -93,7 +93,7 @@ make_invite(char *out, size_t cap, const char *number, size_t target)
 	return (size_t)hl + sl;
 }
 
-/* Ethernet + IPv4 + UDP around a payload, from the peer to the router. */
+/* Ethernet + IPv4 + UDP (checksums included) around a payload, from the peer to the router. */
 static void
 make_frame(struct frame *f, const struct rte_ether_addr *router_mac, const char *payload,
 		size_t len)
@@ -117,6 +117,8 @@ make_frame(struct frame *f, const struct rte_ether_addr *router_mac, const char 
 	udp->dst_port = RTE_BE16(5060);
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(8 + len));
 	memcpy(udp + 1, payload, len);
+	/* A real peer's checksum: the worker verifies it (af_packet-like ports do not). */
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 	f->len = (uint16_t)(DP_HDR_LEN4 + len);
 }
 

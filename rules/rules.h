@@ -80,6 +80,18 @@ void rules_errors_clear(struct rules_errors *e);
 /* Print every message, one per line. */
 void rules_errors_print(const struct rules_errors *e, FILE *out);
 
+/* ---- files ---- */
+
+/*
+ * Open a dialplan, Kamailio table or preamble for reading: regular files
+ * only. A FIFO without a writer, or a device, would block the reader (the
+ * start-up load, a SIGHUP reload) forever: the path is checked before the
+ * open, opened non-blocking, and the descriptor checked again. Returns the
+ * descriptor (close-on-exec), or -errno with the reason in why ("is a
+ * FIFO, not a regular file", or strerror()'s text).
+ */
+int rules_open_file(const char *path, char *why, size_t whylen);
+
 /* ---- compiling ---- */
 
 struct rules_compile_opts {

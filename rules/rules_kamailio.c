@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "rules_build.h"
 
@@ -444,7 +445,9 @@ header(struct kam *k, char *s, size_t n, uint32_t line)
 static int
 kam_read(const char *path, struct kam *k)
 {
-	FILE *f = fopen(path, "re");
+	char why[128];
+	int fd = rules_open_file(path, why, sizeof(why));
+	FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *line = NULL, *rec = NULL;
 	size_t cap = 0, rec_len = 0, rec_cap = 0;
 	uint32_t lineno = 0, rec_line = 0;
@@ -452,9 +455,14 @@ kam_read(const char *path, struct kam *k)
 	ssize_t n;
 	int rc = 0;
 
+	if (fd < 0) {
+		kerr(k, 0, "%s", why);
+		return fd;
+	}
 	if (f == NULL) {
 		rc = -errno;
 		kerr(k, 0, "cannot open: %s", strerror(errno));
+		close(fd);
 		return rc;
 	}
 	while ((n = getline(&line, &cap, f)) >= 0) {

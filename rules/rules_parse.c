@@ -5,7 +5,6 @@
  * meaning (groups, regexes, captures) is the builder's.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1050,10 +1049,11 @@ bld_feed_file(struct bld *b, const char *path)
 		b->oom = true;
 		return -ENOMEM;
 	}
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	char why[128];
+	fd = rules_open_file(path, why, sizeof(why));
 	if (fd < 0) {
-		rc = -errno;
-		bld_error(b, 0, "cannot open: %s", strerror(errno));
+		rc = fd;
+		bld_error(b, 0, "%s", why);
 		goto out;
 	}
 	chunk = malloc(1 << 20);

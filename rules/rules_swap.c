@@ -140,7 +140,28 @@ struct rules_swap {
 	unsigned n_workers;
 	struct rules_rcu_ops ops;
 	uint64_t version;
+	/*
+	 * What is published, for threads that are not RCU readers: copied at
+	 * the swap under id_lock, which is never held while waiting for readers.
+	 */
+	pthread_mutex_t id_lock;
+	uint64_t id_version;
+	char id_sha256[65];
+	unsigned id_gw_down;    /* gateways marked down in the current instance */
 };
+
+/* Gateways of inst marked down (publishers' lock held). */
+static unsigned
+count_down(const struct rules_inst *inst)
+{
+	struct rules_plan_info info;
+	unsigned n = 0;
+
+	rules_plan_info(rules_inst_plan(inst), &info);
+	for (uint32_t i = 0; i < info.n_gateways; i++)
+		n += rules_inst_gw_is_down(inst, i);
+	return n;
+}
 
 struct rules_swap *
 rules_swap_create(unsigned n_workers, const struct rules_rcu_ops *ops)
@@ -156,6 +177,11 @@ rules_swap_create(unsigned n_workers, const struct rules_rcu_ops *ops)
 		free(sw);
 		return NULL;
 	}
+	if (pthread_mutex_init(&sw->id_lock, NULL) != 0) {
+		pthread_mutex_destroy(&sw->lock);
+		free(sw);
+		return NULL;
+	}
 	sw->n_workers = n_workers;
 	sw->ops = *ops;
 	return sw;
@@ -167,6 +193,7 @@ rules_swap_free(struct rules_swap *sw)
 	if (sw == NULL)
 		return;
 	rules_inst_free(sw->cur);
+	pthread_mutex_destroy(&sw->id_lock);
 	pthread_mutex_destroy(&sw->lock);
 	free(sw);
 }
@@ -213,6 +240,14 @@ publish(struct rules_swap *sw, struct rules_plan *plan, bool set_health, const u
 	/* Everything above is written before the pointer: readers see a whole instance. */
 	__atomic_store_n(&sw->cur, in, __ATOMIC_SEQ_CST);
 	sw->version = v;
+	struct rules_plan_info info;
+	rules_plan_info(plan, &info);
+	unsigned gw_down = count_down(in);
+	pthread_mutex_lock(&sw->id_lock);
+	sw->id_version = v;
+	memcpy(sw->id_sha256, info.sha256, sizeof(sw->id_sha256));
+	sw->id_gw_down = gw_down;
+	pthread_mutex_unlock(&sw->id_lock);
 	if (old != NULL) {
 		sw->ops.synchronize(sw->ops.ctx);
 		rules_inst_free(old);
@@ -259,12 +294,55 @@ rules_swap_load_blob(struct rules_swap *sw, const void *blob, size_t len,
 uint64_t
 rules_swap_version(struct rules_swap *sw)
 {
+	return rules_swap_current_id(sw, NULL);
+}
+
+uint64_t
+rules_swap_current_id(struct rules_swap *sw, char sha256[65])
+{
 	uint64_t v;
 
-	pthread_mutex_lock(&sw->lock);
-	v = sw->version;
-	pthread_mutex_unlock(&sw->lock);
+	pthread_mutex_lock(&sw->id_lock);
+	v = sw->id_version;
+	if (sha256 != NULL)
+		memcpy(sha256, sw->id_sha256, 65);
+	pthread_mutex_unlock(&sw->id_lock);
 	return v;
+}
+
+unsigned
+rules_swap_gw_down(struct rules_swap *sw)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&sw->id_lock);
+	n = sw->id_gw_down;
+	pthread_mutex_unlock(&sw->id_lock);
+	return n;
+}
+
+int
+rules_swap_gateways(struct rules_swap *sw, uint64_t *version,
+		void (*fn)(void *ctx, const struct rules_gateway *gw), void *ctx)
+{
+	struct rules_plan_info info;
+	struct rules_gateway g;
+
+	if (pthread_mutex_trylock(&sw->lock) != 0)
+		return -EBUSY;
+	if (sw->version == *version) {
+		pthread_mutex_unlock(&sw->lock);
+		return 0;
+	}
+	*version = sw->version;
+	if (sw->cur != NULL) {
+		rules_plan_info(sw->cur->plan, &info);
+		for (uint32_t i = 0; i < info.n_gateways; i++)
+			if (rules_plan_gateway(sw->cur->plan, i, &g) == 0)
+				fn(ctx, &g);
+	}
+	pthread_mutex_unlock(&sw->lock);
+	return 1;
 }
 
 int
@@ -279,6 +357,10 @@ rules_swap_gw_set(struct rules_swap *sw, const char *host, uint16_t port, uint8_
 				transport);
 		if (id >= 0)
 			rc = rules_inst_gw_set(sw->cur, (uint32_t)id, down);
+		unsigned gw_down = count_down(sw->cur);
+		pthread_mutex_lock(&sw->id_lock);
+		sw->id_gw_down = gw_down;
+		pthread_mutex_unlock(&sw->id_lock);
 	}
 	pthread_mutex_unlock(&sw->lock);
 	return rc;

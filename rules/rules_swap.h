@@ -110,8 +110,32 @@ int rules_swap_load_file(struct rules_swap *sw, const char *path,
 int rules_swap_load_blob(struct rules_swap *sw, const void *blob, size_t len,
 		struct rules_errors *errs);
 
-/* Version of the current plan, 0 before the first publication. */
+/*
+ * Version of the current plan, 0 before the first publication. Never
+ * waits for a publication in progress.
+ */
 uint64_t rules_swap_version(struct rules_swap *sw);
+/*
+ * The same, and the current plan's SHA-256 (hex, "" before the first
+ * publication) into sha256 (may be NULL), for threads that are not RCU
+ * readers: nothing of the instance is touched, so a publication on
+ * another thread cannot free it under the caller. Never waits for a
+ * publication in progress.
+ */
+uint64_t rules_swap_current_id(struct rules_swap *sw, char sha256[65]);
+/* Gateways marked down in the current plan; the same guarantees. */
+unsigned rules_swap_gw_down(struct rules_swap *sw);
+
+/*
+ * The gateways of the current plan, for a thread that is not a registered
+ * reader (the dataplane's main lcore pins their next hops): fn(ctx, gw) for
+ * each, under the publishers' lock, if the version differs from *version.
+ * Never waits for the lock (a publication in progress: try again later).
+ * Returns 1 and updates *version when it enumerated, 0 when the version is
+ * *version, -EBUSY when the lock is held. gw views are valid during fn only.
+ */
+int rules_swap_gateways(struct rules_swap *sw, uint64_t *version,
+		void (*fn)(void *ctx, const struct rules_gateway *gw), void *ctx);
 
 /*
  * Mark a gateway down or up in the current instance, by address, under

@@ -2,10 +2,61 @@
 #include "rules_util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char *
+file_kind(mode_t m)
+{
+	if (S_ISFIFO(m))
+		return "a FIFO";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
+int
+rules_open_file(const char *path, char *why, size_t whylen)
+{
+	struct stat st, fst;
+	int fd, rc;
+
+	/* stat() first: opening a device may have effects of its own (a tape rewinds). */
+	if (stat(path, &st) != 0) {
+		rc = -errno;
+		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode))
+		goto not_regular;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+		return rc;
+	}
+	/* Replaced between the two calls: check what was opened. */
+	if (fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
+		st = fst;
+		close(fd);
+		goto not_regular;
+	}
+	return fd;
+not_regular:
+	snprintf(why, whylen, "is %s, not a regular file", file_kind(st.st_mode));
+	return -EINVAL;
+}
 
 int
 vec_init_big(struct vec *v, size_t esz, size_t cap)

@@ -52,12 +52,15 @@
 	X(DROP_ACK_UNROUTABLE, "ACK with nowhere to go") \
 	X(DROP_NOT_OUR_DIALOG, "in-dialog ACK without our Record-Route signature for its target") \
 	X(DROP_NO_NEIGHBOR, "next-hop MAC unknown and no exception path to learn it") \
+	X(DROP_NEIGH_RATE, "next-hop MAC unknown, the via-kernel budget spent (--neigh-kernel-rate)") \
+	X(DROP_NEIGH_FAILED, "next hop unreachable: no route, or it did not answer ARP/ND") \
 	X(DROP_NO_EXCEPTION, "for the kernel (ARP, ICMP, TCP, fragments...) but no exception path") \
 	X(DROP_L2, "not for our MAC / unsupported L2") \
 	X(DROP_L3, "IP header invalid or not for our address") \
 	X(DROP_TRUNCATED, "frame shorter than its IP length (port frame size too small)") \
-	X(DROP_L4, "UDP header invalid, or its checksum when the port verified it") \
-	X(DROP_MARTIAN, "source address no host sends from (broadcast, multicast, loopback, ours)") \
+	X(DROP_L4, "UDP header invalid (length)") \
+	X(DROP_UDP_CHECKSUM, "UDP checksum wrong, or zero over IPv6 (RFC 8200)") \
+	X(DROP_MARTIAN, "source no host sends from (broadcast, multicast, loopback, IPv4-mapped, ours)") \
 	X(DROP_TX_FULL, "TX queue full") \
 	X(DROP_SPREAD_FULL, "--spread callid: the worker's ring was full") \
 	X(DROP_TOO_BIG, "IPv6 packet larger than the wire MTU (not fragmented here)") \

@@ -18,6 +18,7 @@ struct dp_loc {
 	struct dp_binding **slot;     /* written with release stores, read with acquire loads */
 	struct dp_binding **retired;  /* freed after the next grace period */
 	unsigned n_retired, cap_retired;
+	uint64_t generation;          /* writer only */
 	void (*sync)(void *);
 	void *ctx;
 };
@@ -133,6 +134,7 @@ dp_loc_set(struct dp_loc *l, const struct dp_binding *in)
 	if (b == NULL)
 		return -ENOMEM;
 	*b = *in;
+	l->generation++;
 	if (at >= 0) {
 		struct dp_binding *old = slot_load(l, (unsigned)at);
 		slot_store(l, (unsigned)at, b);
@@ -158,6 +160,7 @@ dp_loc_del(struct dp_loc *l, const char *aor, size_t len)
 	if (at < 0)
 		return -ENOENT;
 	struct dp_binding *old = slot_load(l, (unsigned)at);
+	l->generation++;
 	slot_store(l, (unsigned)at, TOMBSTONE);
 	__atomic_store_n(&l->used, l->used - 1, __ATOMIC_RELAXED);
 	l->tombs++;
@@ -167,6 +170,7 @@ dp_loc_del(struct dp_loc *l, const char *aor, size_t len)
 void
 dp_loc_clear(struct dp_loc *l)
 {
+	l->generation++;
 	for (unsigned i = 0; i <= l->mask; i++) {
 		struct dp_binding *b = slot_load(l, i);
 		if (b == NULL || b == TOMBSTONE)
@@ -259,4 +263,21 @@ unsigned
 dp_loc_count(const struct dp_loc *l)
 {
 	return __atomic_load_n(&l->used, __ATOMIC_RELAXED);
+}
+
+uint64_t
+dp_loc_generation(const struct dp_loc *l)
+{
+	return l->generation;
+}
+
+void
+dp_loc_foreach(const struct dp_loc *l, void (*fn)(void *ctx, const struct dp_binding *b),
+		void *ctx)
+{
+	for (unsigned i = 0; i <= l->mask; i++) {
+		const struct dp_binding *b = l->slot[i];
+		if (b != NULL && b != TOMBSTONE)
+			fn(ctx, b);
+	}
 }

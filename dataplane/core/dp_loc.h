@@ -76,6 +76,13 @@ const struct dp_binding *dp_loc_lookup(const struct dp_loc *l, struct sip_str us
 /* Bindings present. */
 unsigned dp_loc_count(const struct dp_loc *l);
 
+/* Writer: a number that changes whenever a binding is set, removed or cleared. */
+uint64_t dp_loc_generation(const struct dp_loc *l);
+
+/* Writer: fn(ctx, b) for every binding present (expired ones included). */
+void dp_loc_foreach(const struct dp_loc *l, void (*fn)(void *ctx, const struct dp_binding *b),
+		void *ctx);
+
 /* Build the key "user@domain" (domain lower-cased) into out. Length, or -1 if too long. */
 int dp_loc_key(char out[DP_AOR_MAX], struct sip_str user, struct sip_str domain);
 

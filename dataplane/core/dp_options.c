@@ -20,6 +20,11 @@ dp_options_defaults(struct dp_options *o)
 	o->kamailio_dpid = -1;
 	o->udp_checksum = true;
 	o->secret_grace = DEFAULT_SECRET_GRACE;
+	o->max_plan_size = DP_DEFAULT_MAX_PLAN_SIZE;
+	o->neigh_capacity = DP_NEIGH_CAPACITY_DEFAULT;
+	o->neigh_idle = DP_NEIGH_IDLE_DEFAULT;
+	o->neigh_rate = DP_NEIGH_RATE_DEFAULT;
+	o->neigh_kernel_rate = DP_NEIGH_KERNEL_RATE_DEFAULT;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
 }
@@ -52,7 +57,16 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --tap NAME               kernel interface of the exception path (default sl0)\n"
 		"  --no-exception           no exception path (static neighbours only)\n"
 		"  --neighbor IP=MAC        static next-hop MAC (repeatable)\n"
+		"  --neigh-capacity N       destinations in the neighbour table (default %u)\n"
+		"  --neigh-idle SEC         unused destinations expire after SEC seconds unless\n"
+		"                           the dialplan or a registration pins them (default %u)\n"
+		"  --neigh-rate N           route lookups + ARP/ND resolutions started per second\n"
+		"                           (default %u)\n"
+		"  --neigh-kernel-rate N    per worker: packets/s sent via the kernel while their\n"
+		"                           next hop is unresolved; more are dropped (default %u)\n"
 		"  --link PATH              control link socket (default %s)\n"
+		"  --max-plan-size SIZE     largest plan pushed over the link, bytes or with K, M\n"
+		"                           or G (default 1G; a 10M-prefix plan is ~436M)\n"
 		"  --stats-interval SEC     print counters every SEC seconds (default 0: never)\n"
 		"  --udp-checksum on|off    UDP checksums of IPv4 packets we send (default on)\n"
 		"  --config FILE            read options from FILE (\"option value\" per line)\n"
@@ -66,7 +80,8 @@ dp_options_usage(FILE *f, const char *prog)
 		"  %s --no-huge -m 1024 --no-pci -l 0-1 \\\n"
 		"     --vdev net_af_packet0,iface=eth1,framecnt=4096,blocksz=65536,framesz=4096 -- \\\n"
 		"     --addr 192.0.2.1/24 --dialplan /etc/sipline/dialplan.conf\n",
-		prog, DEFAULT_SECRET_GRACE, DEFAULT_LINK, prog);
+		prog, DEFAULT_SECRET_GRACE, DP_NEIGH_CAPACITY_DEFAULT, DP_NEIGH_IDLE_DEFAULT,
+		DP_NEIGH_RATE_DEFAULT, DP_NEIGH_KERNEL_RATE_DEFAULT, DEFAULT_LINK, prog);
 }
 
 static int
@@ -88,6 +103,30 @@ parse_uint(const char *s, unsigned long max, unsigned long *out)
 	if (errno || end == s || *end != '\0' || v > max || s[0] == '-')
 		return -1;
 	*out = v;
+	return 0;
+}
+
+/* Bytes, or with a K, M or G suffix (powers of 1024); 1 .. 1 TiB. */
+static int
+parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || s[0] == '-')
+		return -1;
+	unsigned shift = 0;
+	if (*end == 'K' || *end == 'k')
+		shift = 10;
+	else if (*end == 'M' || *end == 'm')
+		shift = 20;
+	else if (*end == 'G' || *end == 'g')
+		shift = 30;
+	if (shift)
+		end++;
+	if (*end != '\0' || v == 0 || v > (1ull << 40) >> shift)
+		return -1;
+	*out = (uint64_t)v << shift;
 	return 0;
 }
 
@@ -266,11 +305,43 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 		o->n_neigh++;
 		return 0;
 	}
+	if (strcmp(name, "neigh-capacity") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, DP_NEIGH_CAPACITY_MAX, &v) != 0 || v < 64)
+			return fail(err, errlen, "--neigh-capacity %s: 64 to %u destinations",
+					value, DP_NEIGH_CAPACITY_MAX);
+		o->neigh_capacity = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "neigh-idle") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 86400, &v) != 0 || v == 0)
+			return fail(err, errlen, "--neigh-idle %s: 1 to 86400 seconds", value);
+		o->neigh_idle = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "neigh-rate") == 0 || strcmp(name, "neigh-kernel-rate") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 1000000, &v) != 0 || v == 0)
+			return fail(err, errlen, "--%s %s: 1 to 1000000 per second", name, value);
+		if (strcmp(name, "neigh-rate") == 0)
+			o->neigh_rate = (unsigned)v;
+		else
+			o->neigh_kernel_rate = (unsigned)v;
+		return 0;
+	}
 	if (strcmp(name, "link") == 0) {
 		NEED_VALUE();
 		if (strlen(value) >= sizeof(o->link))
 			return fail(err, errlen, "--link: path longer than %zu", sizeof(o->link) - 1);
 		snprintf(o->link, sizeof(o->link), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "max-plan-size") == 0) {
+		NEED_VALUE();
+		if (parse_size(value, &o->max_plan_size) != 0)
+			return fail(err, errlen, "--max-plan-size %s: bytes, or with K, M or G "
+					"(1 to 1T)", value);
 		return 0;
 	}
 	if (strcmp(name, "stats-interval") == 0) {

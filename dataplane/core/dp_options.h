@@ -16,6 +16,13 @@
 #include "sip_addr.h"
 
 #define DP_MAX_STATIC_NEIGH 32
+/* --max-plan-size default: a 10M-prefix plan (~436 MiB) with room to grow. */
+#define DP_DEFAULT_MAX_PLAN_SIZE (1ull << 30)
+#define DP_NEIGH_CAPACITY_DEFAULT 65536
+#define DP_NEIGH_CAPACITY_MAX (1u << 22)
+#define DP_NEIGH_IDLE_DEFAULT 60
+#define DP_NEIGH_RATE_DEFAULT 100
+#define DP_NEIGH_KERNEL_RATE_DEFAULT 200
 
 enum dp_spread {
 	DP_SPREAD_RSS = 0,  /* one RX queue per worker, NIC RSS */
@@ -54,7 +61,12 @@ struct dp_options {
 	bool no_exception;
 	unsigned n_neigh;
 	struct dp_static_neigh neigh[DP_MAX_STATIC_NEIGH];
+	unsigned neigh_capacity;       /* destinations in the neighbour table */
+	unsigned neigh_idle;           /* seconds before an unused, unpinned destination expires */
+	unsigned neigh_rate;           /* route queries + ARP/ND resolutions started per second */
+	unsigned neigh_kernel_rate;    /* per worker: packets per second sent via the kernel */
 	char link[108];                /* sun_path */
+	uint64_t max_plan_size;        /* bytes: larger plan pushes are refused */
 	unsigned stats_interval;
 	bool udp_checksum;
 	bool help;

@@ -7,6 +7,8 @@
  *   sipline-link [--socket PATH] COMMAND ...
  *     hello                          what the dataplane serves
  *     push FILE [--kamailio]         compile FILE and publish it (memfd + SCM_RIGHTS)
+ *     compile FILE OUT [--kamailio]  compile FILE into the blob a push sends (no socket)
+ *     push-blob BLOB                 publish a blob written by compile, as it is
  *     loc-set AOR CONTACT IP[:PORT] [EXPIRES_S]
  *     loc-del AOR
  *     loc-clear                      an empty binding re-sync (SYNC_BEGIN, SYNC_END)
@@ -45,6 +47,8 @@ usage(void)
 		"usage: sipline-link [--socket PATH] COMMAND\n"
 		"  hello | ping | stats [--workers] | loc-clear\n"
 		"  push FILE [--kamailio]\n"
+		"  compile FILE OUT [--kamailio]\n"
+		"  push-blob BLOB\n"
 		"  loc-set AOR CONTACT IP[:PORT] [EXPIRES_S]\n"
 		"  loc-del AOR\n"
 		"  gw HOST PORT up|down [udp|tcp|tls]\n");
@@ -83,14 +87,13 @@ call(int s, uint16_t type, const void *p, uint32_t len, int fd, const char *what
 	return 0;
 }
 
+/* Compile path into a serialized plan (malloc'd). 0, or 1 with the errors printed. */
 static int
-cmd_push(int s, const char *path, int kamailio)
+compile_blob(const char *path, int kamailio, void **blob, size_t *len)
 {
 	struct rules_errors errs = {0};
 	struct rules_plan *plan = kamailio ? rules_import_kamailio(path, NULL, NULL, &errs) :
 		rules_compile_file(path, NULL, &errs);
-	void *blob;
-	size_t len;
 
 	if (plan == NULL) {
 		fprintf(stderr, "sipline-link: %s: %u error(s)\n", path, errs.total);
@@ -98,24 +101,119 @@ cmd_push(int s, const char *path, int kamailio)
 		rules_errors_clear(&errs);
 		return 1;
 	}
-	if (rules_plan_serialize(plan, &blob, &len) != 0) {
+	if (rules_plan_serialize(plan, blob, len) != 0) {
 		fprintf(stderr, "sipline-link: out of memory serializing %s\n", path);
 		rules_plan_free(plan);
 		return 1;
 	}
 	rules_plan_free(plan);
+	return 0;
+}
+
+/* Write all of buf to fd. 0 or -1 (errno set). */
+static int
+write_all(int fd, const void *buf, size_t len)
+{
+	for (size_t done = 0; done < len;) {
+		ssize_t w = write(fd, (const char *)buf + done, len - done);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -1;
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+/* Push len bytes of blob, named name, in a memfd. */
+static int
+push_blob(int s, const char *name, const void *blob, size_t len)
+{
 	int fd = memfd_create("sipline-plan", MFD_CLOEXEC);
-	if (fd < 0 || write(fd, blob, len) != (ssize_t)len) {
+	if (fd < 0 || write_all(fd, blob, len) != 0) {
 		fprintf(stderr, "sipline-link: memfd: %s\n", strerror(errno));
-		free(blob);
+		if (fd >= 0)
+			close(fd);
 		return 1;
 	}
-	free(blob);
 	struct sl_plan_push pp = {.size = len};
-	snprintf(pp.name, sizeof(pp.name), "%s", path);
+	snprintf(pp.name, sizeof(pp.name), "%s", name);
 	int rc = call(s, SL_MSG_PLAN_PUSH, &pp, sizeof(pp), fd, "push");
 	close(fd);
 	return rc ? 1 : result("push");
+}
+
+static int
+cmd_push(int s, const char *path, int kamailio)
+{
+	void *blob;
+	size_t len;
+
+	if (compile_blob(path, kamailio, &blob, &len) != 0)
+		return 1;
+	int rc = push_blob(s, path, blob, len);
+	free(blob);
+	return rc;
+}
+
+/* compile FILE OUT: the blob a push would send, to push later (push-blob) or to many dataplanes. */
+static int
+cmd_compile(const char *path, const char *out, int kamailio)
+{
+	void *blob;
+	size_t len;
+
+	if (compile_blob(path, kamailio, &blob, &len) != 0)
+		return 1;
+	FILE *f = fopen(out, "wb");
+	int rc = f == NULL || fwrite(blob, 1, len, f) != len;
+	if (f != NULL && fclose(f) != 0)
+		rc = 1;
+	free(blob);
+	if (rc) {
+		fprintf(stderr, "sipline-link: %s: %s\n", out, strerror(errno));
+		return 1;
+	}
+	printf("compile: %zu bytes written to %s\n", len, out);
+	return 0;
+}
+
+static int
+cmd_push_blob(int s, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *blob = NULL;
+	size_t len = 0, cap = 0, n;
+
+	if (f == NULL) {
+		fprintf(stderr, "sipline-link: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	do {
+		if (cap - len < (1u << 20)) {
+			cap = cap ? cap * 2 : 1u << 22;
+			char *nb = realloc(blob, cap);
+			if (nb == NULL) {
+				fprintf(stderr, "sipline-link: %s: out of memory\n", path);
+				free(blob);
+				fclose(f);
+				return 1;
+			}
+			blob = nb;
+		}
+		n = fread(blob + len, 1, cap - len, f);
+		len += n;
+	} while (n > 0);
+	int bad = ferror(f);
+	fclose(f);
+	if (bad || len == 0) {
+		fprintf(stderr, "sipline-link: %s: %s\n", path, bad ? "read error" : "empty");
+		free(blob);
+		return 1;
+	}
+	int rc = push_blob(s, path, blob, len);
+	free(blob);
+	return rc;
 }
 
 static int
@@ -227,6 +325,12 @@ main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage();
+	if (strcmp(argv[i], "compile") == 0) {
+		if (i + 2 >= argc)
+			return usage();
+		return cmd_compile(argv[i + 1], argv[i + 2],
+				i + 3 < argc && strcmp(argv[i + 3], "--kamailio") == 0);
+	}
 	int s = sl_link_connect(path, err, sizeof(err));
 	if (s < 0) {
 		fprintf(stderr, "sipline-link: %s\n", err);
@@ -255,6 +359,8 @@ main(int argc, char **argv)
 		rc = call(s, SL_MSG_PING, NULL, 0, -1, "ping") ? 1 : result("ping");
 	} else if (strcmp(cmd, "push") == 0 && i < argc) {
 		rc = cmd_push(s, argv[i], i + 1 < argc && strcmp(argv[i + 1], "--kamailio") == 0);
+	} else if (strcmp(cmd, "push-blob") == 0 && i < argc) {
+		rc = cmd_push_blob(s, argv[i]);
 	} else if (strcmp(cmd, "loc-set") == 0) {
 		rc = cmd_loc_set(s, argc - i, argv + i);
 	} else if (strcmp(cmd, "loc-del") == 0 && i < argc) {

@@ -115,7 +115,36 @@ static const struct bad_case bad[] = {
 	{"neighbor", {"--addr", "192.0.2.1/24", "--neighbor", "1.2.3.4"}, "expected IP=MAC"},
 	{"stray argument", {"--addr", "192.0.2.1/24", "extra"}, "unexpected argument 'extra'"},
 	{"no-route code", {"--addr", "192.0.2.1/24", "--no-route-code", "200"}, "300..699"},
+	{"max plan size 0", {"--addr", "192.0.2.1/24", "--max-plan-size", "0"}, "--max-plan-size 0"},
+	{"max plan size unit", {"--addr", "192.0.2.1/24", "--max-plan-size", "5T"}, "K, M or G"},
+	{"max plan size huge", {"--addr", "192.0.2.1/24", "--max-plan-size", "2048G"}, "1 to 1T"},
+	{"max plan size sign", {"--addr", "192.0.2.1/24", "--max-plan-size", "-1"}, "K, M or G"},
 };
+
+static void
+test_max_plan_size(void **state)
+{
+	static const struct {
+		const char *arg;
+		uint64_t want;
+	} ok[] = {
+		{"4096", 4096}, {"512K", 512ull << 10}, {"600m", 600ull << 20}, {"2G", 2ull << 30},
+		{"1024G", 1ull << 40},
+	};
+	struct dp_options o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", NULL), 0);
+	assert_true(o.max_plan_size == DP_DEFAULT_MAX_PLAN_SIZE);
+	/* The default holds a 10M-prefix plan (~436 MiB). */
+	assert_true(o.max_plan_size >= 436ull << 20);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--max-plan-size", ok[i].arg,
+					 NULL), 0);
+		assert_true(o.max_plan_size == ok[i].want);
+	}
+}
 
 static void
 test_errors(void **state)
@@ -130,6 +159,79 @@ test_errors(void **state)
 			fail_msg("%s: rc %d, message '%s', expected '%s'", bad[i].name, rc, err,
 					bad[i].expect);
 	}
+}
+
+/* The neighbour table's options: defaults, values, limits, --help, config files. */
+static const struct bad_case bad_neigh[] = {
+	{"capacity below 64", {"--addr", "192.0.2.1/24", "--neigh-capacity", "63"}, "64 to"},
+	{"capacity too large", {"--addr", "192.0.2.1/24", "--neigh-capacity", "4194305"}, "64 to"},
+	{"capacity text", {"--addr", "192.0.2.1/24", "--neigh-capacity", "lots"},
+	 "--neigh-capacity lots"},
+	{"idle zero", {"--addr", "192.0.2.1/24", "--neigh-idle", "0"}, "1 to 86400 seconds"},
+	{"idle negative", {"--addr", "192.0.2.1/24", "--neigh-idle", "-5"}, "1 to 86400 seconds"},
+	{"rate zero", {"--addr", "192.0.2.1/24", "--neigh-rate", "0"}, "--neigh-rate 0: 1 to"},
+	{"kernel rate zero", {"--addr", "192.0.2.1/24", "--neigh-kernel-rate", "0"},
+	 "--neigh-kernel-rate 0: 1 to"},
+	{"kernel rate missing", {"--addr", "192.0.2.1/24", "--neigh-kernel-rate"},
+	 "--neigh-kernel-rate needs a value"},
+};
+
+static void
+test_neigh(void **state)
+{
+	char path[] = "/tmp/sipline-neigh-XXXXXX";
+	struct dp_options o;
+	char err[256], *text = NULL;
+	size_t len = 0;
+	(void)state;
+
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", NULL), 0);
+	assert_int_equal(o.neigh_capacity, 65536);
+	assert_int_equal(o.neigh_idle, 60);
+	assert_int_equal(o.neigh_rate, 100);
+	assert_int_equal(o.neigh_kernel_rate, 200);
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--neigh-capacity", "1024",
+				 "--neigh-idle=5", "--neigh-rate", "20", "--neigh-kernel-rate", "7",
+				 NULL), 0);
+	assert_int_equal(o.neigh_capacity, 1024);
+	assert_int_equal(o.neigh_idle, 5);
+	assert_int_equal(o.neigh_rate, 20);
+	assert_int_equal(o.neigh_kernel_rate, 7);
+
+	for (size_t i = 0; i < sizeof(bad_neigh) / sizeof(bad_neigh[0]); i++) {
+		const char *const *a = bad_neigh[i].args;
+		int rc;
+
+		err[0] = '\0';
+		rc = parse(&o, err, a[0], a[1], a[2], a[3], NULL);
+		if (rc != -1 || strstr(err, bad_neigh[i].expect) == NULL)
+			fail_msg("%s: rc %d, message '%s', expected '%s'", bad_neigh[i].name, rc,
+					err, bad_neigh[i].expect);
+	}
+
+	/* --help lists every one with its default. */
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	dp_options_usage(f, "sipline");
+	fclose(f);
+	assert_non_null(strstr(text, "--neigh-capacity N       destinations in the neighbour table "
+				     "(default 65536)"));
+	assert_non_null(strstr(text, "--neigh-idle SEC"));
+	assert_non_null(strstr(text, "(default 60)"));
+	assert_non_null(strstr(text, "--neigh-rate N"));
+	assert_non_null(strstr(text, "--neigh-kernel-rate N"));
+	free(text);
+
+	/* And in a config file, with a line number on error. */
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char conf[] = "addr 10.0.0.1/24\nneigh-idle 30\nneigh-capacity 10\n";
+	assert_int_equal(write(fd, conf, sizeof(conf) - 1), (ssize_t)(sizeof(conf) - 1));
+	close(fd);
+	assert_int_equal(parse(&o, err, "--config", path, NULL), -1);
+	assert_non_null(strstr(err, ":3: --neigh-capacity 10: 64 to"));
+	assert_int_equal(o.neigh_idle, 30);
+	unlink(path);
 }
 
 static void
@@ -185,7 +287,9 @@ main(void)
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_kamailio),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_max_plan_size),
 		cmocka_unit_test(test_config_file),
+		cmocka_unit_test(test_neigh),
 	};
 	return cmocka_run_group_tests_name("dp_options", tests, NULL, NULL);
 }

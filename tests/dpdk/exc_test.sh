@@ -12,9 +12,12 @@
 #
 # Checks: "via kernel" UDP to an on-link peer, to a host behind a gateway and over
 # IPv6 arrives, and dp_neigh then holds the right next-hop MAC (the peer's, the
-# gateway's); ARP and ICMP echo (v4 and v6) to the router's address; a TCP echo
-# through the kernel; a gateway MAC change (gratuitous ARP) reaches the
-# destinations behind it; the tap goes away on exit.
+# gateway's); only a pinned destination's next hop is kernel-managed, and it
+# stops being managed when unpinned; ARP and ICMP echo (v4 and v6) to the
+# router's address; a TCP echo through the kernel; a real gateway MAC change
+# (gratuitous ARP, old MAC gone) reaches the destinations behind it after the
+# verification; a spoofed one (the old MAC still answers) does not, and is a
+# conflict; unpinned destinations expire after --idle; the tap goes away on exit.
 #
 # Usage: exc_test.sh TEST_EXC_BINARY [txq|egress]
 #   txq:    the main lcore sends the kernel's frames on its own wire queue (qpairs=2)
@@ -113,7 +116,7 @@ mkfifo "$TMP/ctl"
 exec 3<>"$TMP/ctl"
 ip netns exec "$NR" "$BIN" -l 0-1 --no-huge -m 512 --no-pci --file-prefix "slk$T" \
     --vdev "net_af_packet0,iface=slkw0$T,qpairs=$QPAIRS,framecnt=2048,blocksz=65536" \
-    -- --tap "$TAP" --addr4 10.201.0.1/24 --addr6 fd00:5c::1/64 "${MODE_ARGS[@]}" \
+    -- --tap "$TAP" --addr4 10.201.0.1/24 --addr6 fd00:5c::1/64 --idle 5 "${MODE_ARGS[@]}" \
     <"$TMP/ctl" >"$TMP/out" 2>"$TMP/err" &
 DP_PID=$!
 
@@ -184,10 +187,22 @@ expect "neigh 10.202.0.9 $G_MAC" "remote host resolves to the gateway's MAC ($G_
 received "$TMP/g.udp" via-kernel-to-gw "gateway host"
 
 # The fast path uses next hops the kernel no longer sees traffic for: dp_neigh
-# has the kernel keep them resolved (managed neighbours).
+# has the kernel keep them resolved (managed neighbours), but only when
+# something justifies it (here a pin, as the dialplan's gateways get): any
+# address an attacker names would otherwise be ARPed for ever.
+if ip -n "$NR" neigh show dev "$TAP" | grep -q managed; then
+    die "a next hop nobody pinned is managed: $(ip -n "$NR" neigh show dev "$TAP")"
+fi
+ok "unpinned next hops are not kernel-managed"
+cmd pin 10.202.0.9
+expect "pinned 10.202.0.9 0" "10.202.0.9 pinned"
+for _ in $(seq 50); do
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q managed && break
+    sleep 0.1
+done
 ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q managed ||
-    die "gateway neighbour not managed: $(ip -n "$NR" neigh show dev "$TAP")"
-ok "gateway neighbour is kernel-managed"
+    die "pinned destination's gateway not managed: $(ip -n "$NR" neigh show dev "$TAP")"
+ok "the pinned destination's gateway neighbour is kernel-managed"
 
 # 3. IPv6 via kernel (neighbour discovery through the tap).
 cmd via fd00:5c::1 fd00:5c::2 5060 9998 via-kernel-v6
@@ -195,6 +210,9 @@ expect "sent fd00:5c::2" "IPv6 via-kernel packet queued"
 cmd wait fd00:5c::2 5000
 expect "neigh fd00:5c::2 $P_MAC" "dp_neigh learnt the peer's MAC over ND"
 received "$TMP/p6.udp" via-kernel-v6 "peer"
+
+cmd stats
+expect "neigh count=3 " "three destinations in the table"
 
 # No DAD on the tap: no address waits (or fails) as tentative.
 if ip -n "$NR" -6 addr show dev "$TAP" | grep -q tentative; then
@@ -217,7 +235,25 @@ ready "$TMP/tcp.ready"
 ip netns exec "$NP" $PEER tcpcheck 10.201.0.1 7070 200000 || die "TCP echo"
 ok "TCP: 200000 bytes echoed through the exception path"
 
-# 6. The gateway's MAC changes: destinations behind it follow (netlink or snooped ARP).
+# 6. A spoofed gratuitous ARP: P claims the (pinned, hence guarded) gateway's
+#    address. The old MAC is probed and answers: the claim is refused.
+ip netns exec "$NP" $PEER garp slkp1$T 10.201.0.3 >/dev/null
+cmd wait 10.202.0.9 2500 $P_MAC
+expect "neigh 10.202.0.9 $G_MAC\$" "spoofed gratuitous ARP for the gateway refused"
+cmd stats
+expect "conflicts=[1-9]" "the spoofed claim is counted as a conflict"
+expect "verify_probes=[1-9]" "the old MAC was probed"
+# The kernel's own entry is corrected too (it took the spoofed frame).
+for _ in $(seq 30); do
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC .*managed" && break
+    sleep 0.1
+done
+ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC .*managed" ||
+    die "kernel neighbour not restored: $(ip -n "$NR" neigh show dev "$TAP" 10.201.0.3)"
+ok "the kernel's neighbour entry is back at $G_MAC, still managed"
+
+# 7. The gateway's MAC really changes (its old MAC is gone): after the old MAC
+#    stays silent for a second, destinations behind it follow.
 ip -n "$NG" link set slkg1$T address $G_MAC2
 ip netns exec "$NG" $PEER garp slkg1$T 10.201.0.3 >/dev/null
 cmd wait 10.202.0.9 5000 $G_MAC2
@@ -228,10 +264,42 @@ echo "$A" | sed 's/^/    /'
 expect "via_kernel=3 " "three packets sent via the kernel"
 expect "exc .*drops=0 " "no exception-path drops"
 expect "punt_drops=0" "no punt drops"
-expect "neigh count=3 " "three destinations in the table"
-expect "snooped=[1-9]" "next-hop MACs learnt from snooped ARP/ND"
+expect " pinned=1 " "one destination pinned"
+expect "mac_changes=[1-9]" "the gateway's MAC change counted"
 
-# 7. Orderly exit: the tap disappears with the port.
+# The kernel loses the gateway's entry (flushed): a pinned next hop is
+# created and resolved again at once, and keeps its MAC.
+ip -n "$NR" neigh del 10.201.0.3 dev "$TAP"
+for _ in $(seq 50); do
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC2 .*managed" && break
+    sleep 0.1
+done
+ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC2 .*managed" ||
+    die "gateway entry not re-created: $(ip -n "$NR" neigh show dev "$TAP" 10.201.0.3)"
+cmd wait 10.202.0.9 3000 $G_MAC2
+expect "neigh 10.202.0.9 $G_MAC2" "deleted gateway entry re-created, managed, same MAC"
+
+# 8. Unpinned, the gateway is no longer managed; unused destinations expire
+#    (--idle 5): the peers long ago, the gateway 5 s after its unpinning.
+cmd unpin 10.202.0.9
+expect "unpinned 10.202.0.9 0" "10.202.0.9 unpinned"
+for _ in $(seq 50); do
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q managed || break
+    sleep 0.1
+done
+if ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q managed; then
+    die "gateway still managed once unpinned: $(ip -n "$NR" neigh show dev "$TAP")"
+fi
+ok "unpinned gateway no longer kernel-managed"
+for _ in $(seq 150); do
+    cmd stats
+    echo "$A" | grep -q "neigh count=0 " && break
+    sleep 0.1
+done
+expect "neigh count=0 " "every unused destination expired"
+expect "expired=3 " "three destinations expired"
+
+# 9. Orderly exit: the tap disappears with the port.
 echo "q quit" >&3
 wait "$DP_PID" || die "test_exc exit status $?"
 DP_PID=

@@ -6,7 +6,7 @@
  * and dp_neigh, and a line protocol on stdin so the script can build "via
  * kernel" packets and read the neighbour table while it probes from peers.
  *
- *   test_exc EAL-ARGS -- --tap NAME --addr4 A/LEN [--addr6 A/LEN] [--egress]
+ *   test_exc EAL-ARGS -- --tap NAME --addr4 A/LEN [--addr6 A/LEN] [--egress] [--idle S]
  *
  * The wire needs qpairs=2 (the main lcore transmits on queue 1) unless
  * --egress: then the main lcore hands the kernel's frames to the worker
@@ -18,6 +18,7 @@
  *                                      the kernel and requests DST
  *   TAG wait DST MS [MAC]              until DST resolves (to MAC if given):
  *                                      "TAG neigh DST MAC|none"
+ *   TAG pin DST / TAG unpin DST        pin DST (reason "plan") or drop that pin
  *   TAG stats                          counters
  *   TAG quit
  */
@@ -227,7 +228,7 @@ cmd_via(const char *tag, char *args)
 		printf("%s error via ring full\n", tag);
 		return;
 	}
-	dp_neigh_request(neigh, &dst);
+	dp_neigh_request(neigh, &dst, 0);
 	printf("%s sent %s\n", tag, d);
 }
 
@@ -270,13 +271,39 @@ cmd_stats(const char *tag)
 			tag, xs.to_kernel, xs.from_kernel, xs.via_kernel, xs.drops,
 			__atomic_load_n(&worker_punted, __ATOMIC_RELAXED),
 			__atomic_load_n(&worker_dropped, __ATOMIC_RELAXED));
-	printf("%s neigh count=%u requests=%" PRIu64 " req_drops=%" PRIu64
-			" route_lookups=%" PRIu64 " route_errors=%" PRIu64 " updates=%" PRIu64
-			" snooped=%" PRIu64 " full=%" PRIu64 " nl_resyncs=%" PRIu64
-			" nl_errors=%" PRIu64 "\n",
-			tag, dp_neigh_count(neigh), ns.requests, ns.req_drops, ns.route_lookups,
-			ns.route_errors, ns.updates, ns.snooped, ns.full, ns.nl_resyncs,
-			ns.nl_errors);
+	printf("%s neigh count=%u", tag, dp_neigh_count(neigh));
+	for (unsigned k = 0; k < DP_NEIGH_S__COUNT; k++)
+		printf(" %s=%" PRIu64, dp_neigh_stat_name(k), dp_neigh_stat_value(&ns, k));
+	printf("\n");
+}
+
+/* The pinned set, resynchronised as a whole as sipline does (dp_pins.c). */
+static struct sip_addr pinned[16];
+static unsigned n_pinned;
+
+static void
+cmd_pin(const char *tag, char *args, bool pin)
+{
+	char d[64];
+	struct sip_addr dst;
+	unsigned k;
+	int rc = 0;
+
+	if (sscanf(args, "%63s", d) != 1 || parse_addr(d, &dst) != 0) {
+		printf("%s error bad pin arguments\n", tag);
+		return;
+	}
+	for (k = 0; k < n_pinned && !sip_addr_eq(&pinned[k], &dst); k++)
+		;
+	if (pin && k == n_pinned && n_pinned < RTE_DIM(pinned))
+		pinned[n_pinned++] = dst;
+	else if (!pin && k < n_pinned)
+		pinned[k] = pinned[--n_pinned];
+	dp_neigh_pin_begin(neigh, DP_NEIGH_PIN_PLAN);
+	for (k = 0; k < n_pinned && rc == 0; k++)
+		rc = dp_neigh_pin(neigh, &pinned[k], DP_NEIGH_PIN_PLAN);
+	dp_neigh_pin_end(neigh, DP_NEIGH_PIN_PLAN);
+	printf("%s %s %s %d\n", tag, pin ? "pinned" : "unpinned", d, rc);
 }
 
 /* One command line; false on quit. */
@@ -295,6 +322,8 @@ command(char *line)
 		cmd_wait(tag, line + off);
 	else if (strcmp(verb, "stats") == 0)
 		cmd_stats(tag);
+	else if (strcmp(verb, "pin") == 0 || strcmp(verb, "unpin") == 0)
+		cmd_pin(tag, line + off, verb[0] == 'p');
 	else if (strcmp(verb, "quit") == 0)
 		more = false;
 	else
@@ -371,6 +400,7 @@ main(int argc, char **argv)
 		{"addr4", required_argument, NULL, '4'},
 		{"addr6", required_argument, NULL, '6'},
 		{"egress", no_argument, NULL, 'e'},
+		{"idle", required_argument, NULL, 'i'},
 		{NULL, 0, NULL, 0},
 	};
 	struct dp_exc_conf xc = {.ring_size = 1024, .wire_txq = MAIN_TXQ};
@@ -395,6 +425,8 @@ main(int argc, char **argv)
 			xc.ifname = optarg;
 		else if (opt == 'e')
 			with_egress = true;
+		else if (opt == 'i')
+			nc.idle_s = (unsigned)atoi(optarg);
 		else if (opt == '4' && parse_prefix(optarg, &xc.addr4, &xc.prefix4) == 0)
 			continue;
 		else if (opt == '6' && parse_prefix(optarg, &xc.addr6, &xc.prefix6) == 0)
@@ -406,6 +438,8 @@ main(int argc, char **argv)
 		goto usage;
 	nc.ifname = xc.ifname;
 	nc.socket_id = rte_socket_id();
+	nc.addr4 = xc.addr4;
+	nc.addr6 = xc.addr6;
 
 	pool = rte_pktmbuf_pool_create("test_exc", NB_MBUF, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 			(int)rte_socket_id());
@@ -424,6 +458,7 @@ main(int argc, char **argv)
 		}
 	}
 	/* The table first, as sipline does: the tap does not exist yet; dp_exc attaches it. */
+	nc.mac = our_mac;
 	ret = dp_neigh_create(&nc, &neigh, err, sizeof(err));
 	if (ret != 0) {
 		fprintf(stderr, "test_exc: %s\n", err);
@@ -485,7 +520,7 @@ out_eal:
 	return status;
 usage:
 	fprintf(stderr, "usage: test_exc EAL-ARGS -- --tap NAME --addr4 A/LEN [--addr6 A/LEN] "
-			"[--egress]\n");
+			"[--egress] [--idle S]\n");
 	rte_eal_cleanup();
 	return 2;
 }

@@ -9,6 +9,8 @@
   itools.py sink     --bind IP --port N [--answer CODE]
   itools.py ping6    --dst IP [--count N]
   itools.py link     --socket PATH KIND [--seconds S]
+  itools.py push-watch --socket PATH (--blob FILE | --sparse BYTES) [--expect-status N]
+                     [--min-pings N] [--max-rtt S] [--seconds S] [--busy-check]
 
 request prints the final response (and, with --ack, sends the ACK a UAC
 owes a non-2xx final response: the INVITE's branch, the response's To-tag;
@@ -33,7 +35,20 @@ client would; KIND is one of
   push-header   PLAN_PUSH of a blob with the right magic and garbage after it: RESULT < 0
   no-read       pipeline PINGs for --seconds without reading a single reply
                 (prints a line once the dataplane stops taking them)
+  push-huge     PLAN_PUSH of a sparse 4 GiB memfd: RESULT -EFBIG (--max-plan-size)
+                expected within a second, nothing read
 Exit status 0 when the dataplane behaved as described, 1 otherwise.
+
+push-watch pushes a plan (a blob written by `sipline-link compile`, or a
+sparse memfd of BYTES zeros) on one connection and, until its RESULT
+comes, PINGs the dataplane every 20 ms on a second connection: the link
+must keep answering while the plan loads. It prints the RESULT, how long
+it took, how many PINGs were answered before it and their largest round
+trip. Exit status 0 when the RESULT has --expect-status (default 0), at
+least --min-pings PINGs were answered before it, and none took longer
+than --max-rtt seconds. With --busy-check, a second PLAN_PUSH (the same
+memfd) on the PING connection, once two PINGs were answered, must be
+refused with -EBUSY while the first is still loading.
 """
 
 import argparse
@@ -340,6 +355,23 @@ def cmd_link(a):
     if k == "push-header":
         plan_push(s, b"SIPLRULE" + b"\xff" * 8 + os.urandom(4096))
         return expect_refused(s, k)
+    if k == "push-huge":
+        fd = os.memfd_create("itools-huge")
+        os.ftruncate(fd, 4 << 30)  # sparse: costs nothing here, 4 GiB to whoever reads it
+        t0 = time.time()
+        socket.send_fds(s, [frame(T_PLAN_PUSH, 7, struct.pack("=Q64s", 4 << 30, b"itools"))],
+                        [fd])
+        os.close(fd)
+        f = read_frame(s, 10.0)
+        took = time.time() - t0
+        if f is None or f == "timeout":
+            print("push-huge: no RESULT (%s)" % ("hung up" if f is None else "timeout"))
+            return 1
+        status, tl = struct.unpack("=iI", f[HDR.size:HDR.size + 8])
+        text = f[HDR.size + 8:HDR.size + 8 + tl].decode("latin1", "replace").strip()
+        print("push-huge: RESULT status %d (%s) after %.3f s: %s" % (
+            status, os.strerror(-status) if status < 0 else "ok", took, text))
+        return 0 if status == -errno.EFBIG and took < 1.0 else 1
     if k == "no-read":
         # A control plane that stopped reading (hung, SIGSTOPped, deadlocked)
         # while its requests still flow: the dataplane's replies pile up.
@@ -367,6 +399,82 @@ def cmd_link(a):
         return 0
     print("unknown kind %s" % k)
     return 2
+
+
+def cmd_push_watch(a):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(a.socket)
+    p = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    p.connect(a.socket)
+    fd = os.memfd_create("itools-push")
+    if a.blob:
+        with open(a.blob, "rb") as f:
+            while True:
+                chunk = f.read(1 << 22)
+                if not chunk:
+                    break
+                os.write(fd, chunk)
+        size = os.path.getsize(a.blob)
+    else:
+        os.ftruncate(fd, a.sparse)
+        size = a.sparse
+    t0 = time.time()
+    push = frame(T_PLAN_PUSH, 7, struct.pack("=Q64s", size, b"itools-watch"))
+    socket.send_fds(s, [push], [fd])
+    rtts, result, seq, busy = [], None, 100, None
+    while result is None and time.time() - t0 < a.seconds:
+        if a.busy_check and busy is None and len(rtts) >= 2:
+            # The first push is loading (two poll rounds of the main lcore have passed).
+            socket.send_fds(p, [frame(T_PLAN_PUSH, 8, push[HDR.size:])], [fd])
+            f = read_frame(p, 5.0)
+            if f is None or f == "timeout":
+                print("push-watch: no RESULT for the second push")
+                return 1
+            busy = struct.unpack("=i", f[HDR.size:HDR.size + 4])[0]
+            print("push-watch: a second push while the first loads: RESULT status %d (%s)"
+                  % (busy, os.strerror(-busy) if busy < 0 else "ok"))
+        seq += 1
+        t = time.time()
+        p.send(frame(T_PING, seq))
+        f = read_frame(p, a.seconds)
+        if f is None or f == "timeout":
+            print("push-watch: PING %d got no reply (%s)"
+                  % (seq, "hung up" if f is None else "timeout"))
+            return 1
+        rtt = time.time() - t
+        r, _, _ = select.select([s], [], [], 0.02)
+        if r:
+            result = read_frame(s, 5.0)
+            took = time.time() - t0
+        else:
+            rtts.append(rtt)  # answered while the push was still loading
+    os.close(fd)
+    if result is None or result == "timeout":
+        print("push-watch: no RESULT for the push within %.0f s" % a.seconds)
+        return 1
+    _, _, typ, rseq, _ = HDR.unpack(result[:HDR.size])
+    status, tl = struct.unpack("=iI", result[HDR.size:HDR.size + 8])
+    text = result[HDR.size + 8:HDR.size + 8 + tl].decode("latin1", "replace").strip()
+    worst = max(rtts) if rtts else 0.0
+    meaning = os.strerror(-status) if status < 0 else "ok"
+    print("push-watch: %d bytes, RESULT status %d (%s) after %.3f s%s; %d PINGs answered "
+          "meanwhile, slowest %.1f ms" % (size, status, meaning, took,
+                                          ": " + text if text else "", len(rtts), worst * 1e3))
+    ok = typ == T_RESULT and rseq == 7 and status == a.expect_status
+    if len(rtts) < a.min_pings:
+        print("push-watch: only %d PINGs answered while the plan loaded, expected at least %d "
+              "(the main lcore was busy loading it)" % (len(rtts), a.min_pings))
+        ok = False
+    if a.busy_check and busy != -errno.EBUSY:
+        print("push-watch: the second push got %s, expected -EBUSY (%d)"
+              % ("no RESULT: the first was answered too soon" if busy is None else busy,
+                 -errno.EBUSY))
+        ok = False
+    if worst > a.max_rtt:
+        print("push-watch: a PING took %.0f ms (more than %.0f ms)"
+              % (worst * 1e3, a.max_rtt * 1e3))
+        ok = False
+    return 0 if ok else 1
 
 
 def main():
@@ -410,6 +518,16 @@ def main():
     q.add_argument("--seconds", type=float, default=5.0)
     q.add_argument("kind")
     q.set_defaults(fn=cmd_link)
+    q = sub.add_parser("push-watch")
+    q.add_argument("--socket", required=True)
+    q.add_argument("--blob")
+    q.add_argument("--sparse", type=int)
+    q.add_argument("--expect-status", type=int, default=0)
+    q.add_argument("--min-pings", type=int, default=0)
+    q.add_argument("--max-rtt", type=float, default=0.5)
+    q.add_argument("--seconds", type=float, default=60.0)
+    q.add_argument("--busy-check", action="store_true")
+    q.set_defaults(fn=cmd_push_watch)
     a = p.parse_args()
     sys.exit(a.fn(a))
 

@@ -63,12 +63,19 @@ for n, least in (("act_options_reply", 1), ("act_redirect", 1), ("act_no_route",
                  ("reply_3xx", 1), ("reply_4xx", 1), ("rx_requests", 3)):
     want(stats.get(n, 0) >= least, "%s = %r, expected at least %d" % (n, stats.get(n), least))
 state = ("dialplan_version", "uptime_s", "location_bindings", "neighbours", "worker_lcores",
-         "exc_to_kernel", "exc_from_kernel", "exc_via_kernel", "exc_drops", "neigh_requests",
-         "neigh_req_drops", "neigh_route_lookups", "neigh_route_errors", "neigh_updates",
-         "neigh_snooped", "neigh_full", "neigh_nl_resyncs", "neigh_nl_errors")
+         "exc_to_kernel", "exc_from_kernel", "exc_via_kernel", "exc_drops")
+# The neighbour table's figures: the DP_NEIGH_STATS table of dataplane/kernel/dp_neigh.h.
+state += tuple("neigh_" + n for n in (
+    "entries", "pinned", "managed", "requests", "req_drops", "route_lookups", "route_errors",
+    "resolutions", "rate_limited", "updates", "snooped", "expired", "evicted", "full",
+    "mac_changes", "verify_probes", "conflicts", "nl_resyncs", "nl_errors"))
 for n in state:
     want(isinstance(stats.get(n), int), "/sipline/stats: no integer '%s'" % n)
 want(stats.get("exc_to_kernel", 0) >= 1, "exc_to_kernel %r: ARP went to the kernel" % stats.get("exc_to_kernel"))
+# The plan's one gateway address (10.77.0.20, two groups) is pinned: one entry, one pin.
+want(stats.get("neigh_pinned") == 1, "neigh_pinned %r, expected 1 (the gateway)" % stats.get("neigh_pinned"))
+want(stats.get("neigh_entries") == stats.get("neighbours"),
+     "neigh_entries %r != neighbours %r" % (stats.get("neigh_entries"), stats.get("neighbours")))
 extra = sorted(k for k in stats if k not in names and k not in state)
 want(not extra, "/sipline/stats: unknown keys %s" % extra)
 # Every status code we sent: the OPTIONS probes' 200, one 302, one 404.

@@ -4,13 +4,15 @@
 # The other virtual port types: the same router on net_pcap, net_memif,
 # net_tap and net_ring wire ports (the other tests use af_packet).
 #
-#  1. net_pcap: a capture of 13 frames (vport_pcap.py: redirect, forward,
+#  1. net_pcap: a capture of 18 frames (vport_pcap.py: redirect, forward,
 #     reject, no route, OPTIONS, Max-Forwards 0, SIP/3.0, garbage, a foreign
 #     response, another MAC, a bad IP checksum, our own source address, a
-#     fragment) replayed into the wire port; what the router transmits is
-#     written to another capture and checked frame by frame: the 7 expected
-#     frames, exactly once, well formed (MACs, IP and UDP checksums),
-#     nothing for the 6 others.
+#     fragment, a bad UDP checksum, no UDP checksum (IPv4: allowed), OPTIONS
+#     over IPv6, a zero UDP checksum over IPv6 (forbidden), the IPv4-mapped
+#     form of our address as an IPv6 source) replayed into the wire port;
+#     what the router transmits is written to another capture and checked
+#     frame by frame: the 9 expected frames, exactly once, well formed
+#     (MACs, IP and UDP checksums), nothing for the 9 others.
 #     No exception path: next hops are static (--neighbor).
 #  2. net_memif: sipline is the memif server; DPDK's testpmd is the client
 #     and relays between the memif and a net_pcap port (io forwarding), so
@@ -31,6 +33,7 @@ command -v dpdk-testpmd >/dev/null ||
 VP="$ITEST_DIR/vport_pcap.py"
 MAC_A=02:77:00:00:00:0a
 MAC_B=02:77:00:00:00:14
+IP6_R=fd00:77::1 # the capture's IPv6 frames (vport_pcap.py) are addressed to it
 # A peer that dies must fail the test where it is written to, not kill it.
 trap '' PIPE
 
@@ -42,7 +45,7 @@ sipline_offline() {
     : >"$SIPLINE_LOG"
     log "starting sipline on $vdev $*"
     ip netns exec "$NS_OFF" "$SIPLINE" --no-huge -m 1024 --no-pci --file-prefix "$DPDK_PREFIX" \
-        -l 0-1 --vdev "$vdev" -- --addr "$IP_R/24" --port "$SIP_PORT" \
+        -l 0-1 --vdev "$vdev" -- --addr "$IP_R/24" --addr "$IP6_R/64" --port "$SIP_PORT" \
         --link "$ITEST_TMP/link.sock" --no-exception \
         --neighbor "$IP_A=$MAC_A" --neighbor "$IP_B=$MAC_B" \
         --dialplan "$ITEST_PLANS/itest.dialplan" "$@" >>"$SIPLINE_LOG" 2>&1 &
@@ -77,23 +80,25 @@ check_capture() {
     log "$tag: $(tail -n 1 "$ITEST_TMP/${tag}_check.log")"
 }
 
-# The counters every replay of the capture must leave (13 frames: 7 answered
+# The counters every replay of the capture must leave (18 frames: 9 answered
 # or forwarded, the rest dropped each for its own reason).
 expect_replay_counters() {
-    expect_counter rx_pkts -eq 13
-    expect_counter tx_pkts -eq 7
-    expect_counter act_redirect -eq 1
+    expect_counter rx_pkts -eq 18
+    expect_counter tx_pkts -eq 9
+    expect_counter act_redirect -eq 2
     expect_counter act_forward -eq 1
     expect_counter act_reject -eq 1
     expect_counter act_no_route -eq 1
-    expect_counter act_options_reply -eq 1
+    expect_counter act_options_reply -eq 2
     expect_counter act_error_reply -eq 2
     expect_counter drop_bad_request_silent -eq 1
     expect_counter drop_response_not_ours -eq 1
     expect_counter drop_l2 -eq 1
     expect_counter drop_l3 -eq 1
+    expect_counter drop_l4 -eq 0
     expect_counter drop_no_exception -eq 1
-    expect_counter drop_martian -eq 1
+    expect_counter drop_martian -eq 2
+    expect_counter drop_udp_checksum -eq 2
 }
 
 # Parts 1, 2 and 4 need no network: their own empty namespace.
@@ -107,7 +112,7 @@ PCAP_MAC=02:70:63:61:70:00
 "$ITEST_PY" "$VP" gen --out "$ITEST_TMP/pcap_in.pcap" --router-mac "$PCAP_MAC" >/dev/null
 sipline_offline "net_pcap0,rx_pcap=$ITEST_TMP/pcap_in.pcap,tx_pcap=$ITEST_TMP/pcap_out.pcap"
 assert_eq "net_pcap wire MAC" "$(wire_mac)" "$PCAP_MAC"
-wait_for 10 "sipline to read the 13 frames of the capture" received_all 13
+wait_for 10 "sipline to read the 18 frames of the capture" received_all 18
 expect_replay_counters
 sipline_stop # closing the port flushes the output capture
 check_capture pcap "$ITEST_TMP/pcap_out.pcap" "$PCAP_MAC"
@@ -140,12 +145,12 @@ memif_up() {
 wait_for 20 "the memif connection (sipline's wire port link up)" memif_up
 log "memif connected; testpmd (pid $PEER_PID) relays the capture"
 echo start >&9 || fail "testpmd (pid $PEER_PID) is gone: $(tail -n 5 "$ITEST_TMP/testpmd.log")"
-wait_for 10 "sipline to receive the 13 frames through the memif" received_all 13
-peer_sent_all() { # testpmd wrote the router's 7 frames to its capture port (1)
+wait_for 10 "sipline to receive the 18 frames through the memif" received_all 18
+peer_sent_all() { # testpmd wrote the router's 9 frames to its capture port (1)
     "$ITEST_PY" "$ITEST_DIR/sipnet.py" telemetry --prefix "$PEER_PREFIX" "/ethdev/stats,1" |
-        awk '$1 == "opackets" { exit !($2 >= 7) }'
+        awk '$1 == "opackets" { exit !($2 >= 9) }'
 }
-wait_for 10 "testpmd to relay the router's 7 frames" peer_sent_all
+wait_for 10 "testpmd to relay the router's 9 frames" peer_sent_all
 expect_replay_counters
 { echo stop; echo quit; } >&9 || fail "testpmd (pid $PEER_PID) is gone before quit"
 exec 9>&-

@@ -6,9 +6,10 @@
   vport_pcap.py check --in OUT.pcap --router-mac MAC
 
 `gen` writes a capture of Ethernet/IPv4/UDP frames from the caller
-(10.77.0.10:5061, 02:77:00:00:00:0a) to the router (10.77.0.1:5060): the
-cases below, one frame each. Replayed into sipline's wire port (net_pcap
-rx_pcap=, or through another port type by a forwarder), with the test
+(10.77.0.10:5061, 02:77:00:00:00:0a) to the router (10.77.0.1:5060), and a
+few over IPv6 (fd00:77::10 to fd00:77::1): the cases below, one frame each.
+Replayed into sipline's wire port (net_pcap rx_pcap=, or through another
+port type by a forwarder), with the router's two addresses, the test
 dialplan (dialplans/itest.dialplan) and static neighbours for the caller and
 the gateway (10.77.0.20, 02:77:00:00:00:14), every case has one exact
 outcome. `check` reads what the router transmitted and verifies it:
@@ -20,15 +21,21 @@ outcome. `check` reads what the router transmitted and verifies it:
     static neighbour), IPv4 header checksum, UDP length and checksum, a
     reply never more than twice the size of its request.
 
+UDP checksums: every frame carries a correct one unless its case says
+otherwise (a wrong one, or none: allowed over IPv4, forbidden over IPv6).
+
 Exit status 0 when everything matched; otherwise one line per problem.
 """
 
 import argparse
+import socket
 import struct
 import sys
 
 ROUTER_IP = "10.77.0.1"
 CALLER_IP = "10.77.0.10"
+ROUTER_IP6 = "fd00:77::1"
+CALLER_IP6 = "fd00:77::10"
 CALLER_MAC = "02:77:00:00:00:0a"
 CALLER_PORT = 5061
 GW_IP = "10.77.0.20"
@@ -41,6 +48,8 @@ def mac_bytes(mac):
 
 
 def ip_bytes(ip):
+    if ":" in ip:
+        return socket.inet_pton(socket.AF_INET6, ip)
     return bytes(int(x) for x in ip.split("."))
 
 
@@ -59,10 +68,20 @@ def udp_checksum(src, dst, udp):
     return c or 0xFFFF
 
 
-def frame(payload, dst_mac, src_ip=CALLER_IP, sport=CALLER_PORT, dport=SIP_PORT,
-          src_mac=CALLER_MAC, frag=0, bad_ip_csum=False):
+def udp_datagram(payload, src_ip, dst_ip, sport, dport, udp_csum):
+    """udp_csum: "ok", "bad" (off by one) or "zero" (none)."""
     udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-    udp = udp[:6] + struct.pack("!H", udp_checksum(src_ip, ROUTER_IP, udp)) + udp[8:]
+    c = udp_checksum(src_ip, dst_ip, udp)
+    if udp_csum == "bad":
+        c = c - 1 if c > 1 else 0x1234
+    elif udp_csum == "zero":
+        c = 0
+    return udp[:6] + struct.pack("!H", c) + udp[8:]
+
+
+def frame(payload, dst_mac, src_ip=CALLER_IP, sport=CALLER_PORT, dport=SIP_PORT,
+          src_mac=CALLER_MAC, frag=0, bad_ip_csum=False, udp_csum="ok"):
+    udp = udp_datagram(payload, src_ip, ROUTER_IP, sport, dport, udp_csum)
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 0x1234, frag, 64, 17, 0,
                      ip_bytes(src_ip), ip_bytes(ROUTER_IP))
     c = 0xFFFF - csum(ip)
@@ -72,8 +91,18 @@ def frame(payload, dst_mac, src_ip=CALLER_IP, sport=CALLER_PORT, dport=SIP_PORT,
     return mac_bytes(dst_mac) + mac_bytes(src_mac) + b"\x08\x00" + ip + udp
 
 
-def request(name, method, user, max_forwards=70, version="SIP/2.0"):
-    ruri = "sip:%s@%s" % (user, ROUTER_IP) if user else "sip:%s" % ROUTER_IP
+def frame6(payload, dst_mac, src_ip=CALLER_IP6, sport=CALLER_PORT, dport=SIP_PORT,
+           src_mac=CALLER_MAC, udp_csum="ok"):
+    udp = udp_datagram(payload, src_ip, ROUTER_IP6, sport, dport, udp_csum)
+    ip = struct.pack("!IHBB16s16s", 6 << 28, len(udp), 17, 64, ip_bytes(src_ip),
+                     ip_bytes(ROUTER_IP6))
+    return mac_bytes(dst_mac) + mac_bytes(src_mac) + b"\x86\xdd" + ip + udp
+
+
+def request(name, method, user, max_forwards=70, version="SIP/2.0", v6=False):
+    router = "[%s]" % ROUTER_IP6 if v6 else ROUTER_IP
+    caller = "[%s]" % CALLER_IP6 if v6 else CALLER_IP
+    ruri = "sip:%s@%s" % (user, router) if user else "sip:%s" % router
     return (
         "%s %s %s\r\n"
         "Via: SIP/2.0/UDP %s:%d;branch=z9hG4bK-vp-%s;rport\r\n"
@@ -84,8 +113,8 @@ def request(name, method, user, max_forwards=70, version="SIP/2.0"):
         "CSeq: 1 %s\r\n"
         "Contact: <sip:caller@%s:%d>\r\n"
         "Content-Length: 0\r\n\r\n"
-    ) % (method, ruri, version, CALLER_IP, CALLER_PORT, name, max_forwards, CALLER_IP, name,
-         ruri, name, CALLER_IP, method, CALLER_IP, CALLER_PORT)
+    ) % (method, ruri, version, caller, CALLER_PORT, name, max_forwards, caller, name,
+         ruri, name, caller, method, caller, CALLER_PORT)
 
 
 def foreign_response(name):
@@ -120,6 +149,19 @@ def cases(router_mac):
         # A first fragment (MF set): the kernel's business; no exception path here.
         ("fragment", frame(request("fragment", "INVITE", "3025000").encode(), router_mac,
                            frag=0x2000), None),
+        # UDP checksums: a wrong one is dropped; none (0) is allowed over IPv4 only.
+        ("bad_udp_checksum", frame(request("bad_udp_checksum", "INVITE", "3027000").encode(),
+                                   router_mac, udp_csum="bad"), None),
+        ("no_udp_checksum", frame(request("no_udp_checksum", "INVITE", "3028000").encode(),
+                                  router_mac, udp_csum="zero"), 302),
+        ("v6_options", frame6(request("v6_options", "OPTIONS", None, v6=True).encode(),
+                              router_mac), 200),
+        ("v6_zero_checksum", frame6(request("v6_zero_checksum", "OPTIONS", None, v6=True).encode(),
+                                    router_mac, udp_csum="zero"), None),
+        # The IPv4-mapped form of the router's own address: never a real source.
+        ("v6_mapped_own_source", frame6(request("v6_mapped_own_source", "OPTIONS", None,
+                                                v6=True).encode(), router_mac,
+                                        src_ip="::ffff:" + ROUTER_IP), None),
     ]
 
 
@@ -167,15 +209,8 @@ def header(msg, *names):
     return None
 
 
-def parse_frame(fr, router_mac):
-    """Checks the layers; returns (dst ip, dst port, SIP payload) or raises ValueError."""
-    if len(fr) < 14 + 20 + 8:
-        raise ValueError("runt frame (%d bytes)" % len(fr))
-    if fr[6:12] != mac_bytes(router_mac):
-        raise ValueError("source MAC %s is not the router's" % fr[6:12].hex(":"))
-    if fr[12:14] != b"\x08\x00":
-        raise ValueError("ethertype %s, expected IPv4" % fr[12:14].hex())
-    ip = fr[14:]
+def parse_ip4(ip):
+    """IPv4 header checks; returns (src, dst, UDP datagram)."""
     ihl = (ip[0] & 15) * 4
     if ip[0] >> 4 != 4 or ihl < 20:
         raise ValueError("not an IPv4 header")
@@ -190,7 +225,37 @@ def parse_frame(fr, router_mac):
     dst = ".".join(str(b) for b in ip[16:20])
     if src != ROUTER_IP:
         raise ValueError("source IP %s is not the router's" % src)
-    udp = ip[ihl:total]
+    return src, dst, ip[ihl:total]
+
+
+def parse_ip6(ip):
+    """IPv6 header checks; returns (src, dst, UDP datagram)."""
+    if len(ip) < 40 or ip[0] >> 4 != 6:
+        raise ValueError("not an IPv6 header")
+    plen = struct.unpack("!H", ip[4:6])[0]
+    if 40 + plen > len(ip):
+        raise ValueError("IPv6 payload length %d > %d bytes captured" % (plen, len(ip) - 40))
+    if ip[6] != 17:
+        raise ValueError("IPv6 next header %d, expected UDP" % ip[6])
+    src = socket.inet_ntop(socket.AF_INET6, ip[8:24])
+    dst = socket.inet_ntop(socket.AF_INET6, ip[24:40])
+    if src != ROUTER_IP6:
+        raise ValueError("source IP %s is not the router's" % src)
+    return src, dst, ip[40:40 + plen]
+
+
+def parse_frame(fr, router_mac):
+    """Checks the layers; returns (dst ip, dst port, SIP payload) or raises ValueError."""
+    if len(fr) < 14 + 20 + 8:
+        raise ValueError("runt frame (%d bytes)" % len(fr))
+    if fr[6:12] != mac_bytes(router_mac):
+        raise ValueError("source MAC %s is not the router's" % fr[6:12].hex(":"))
+    if fr[12:14] == b"\x08\x00":
+        src, dst, udp = parse_ip4(fr[14:])
+    elif fr[12:14] == b"\x86\xdd":
+        src, dst, udp = parse_ip6(fr[14:])
+    else:
+        raise ValueError("ethertype %s, expected IPv4 or IPv6" % fr[12:14].hex())
     sport, dport, ulen, ucs = struct.unpack("!HHHH", udp[:8])
     if ulen != len(udp):
         raise ValueError("UDP length %d, IP payload %d" % (ulen, len(udp)))
@@ -198,10 +263,12 @@ def parse_frame(fr, router_mac):
         raise ValueError("source port %d, expected %d" % (sport, SIP_PORT))
     if ucs == 0:
         raise ValueError("no UDP checksum")
-    pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!BBH", 0, 17, len(udp))
+    pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!HH", 17, len(udp))
+    if ":" in src:
+        pseudo = ip_bytes(src) + ip_bytes(dst) + struct.pack("!IxxxB", len(udp), 17)
     if csum(pseudo + udp) != 0xFFFF:
         raise ValueError("bad UDP checksum")
-    want_mac = {CALLER_IP: CALLER_MAC, GW_IP: GW_MAC}.get(dst)
+    want_mac = {CALLER_IP: CALLER_MAC, CALLER_IP6: CALLER_MAC, GW_IP: GW_MAC}.get(dst)
     if want_mac is None:
         raise ValueError("sent to %s, which is neither the caller nor the gateway" % dst)
     if fr[0:6] != mac_bytes(want_mac):
@@ -209,7 +276,7 @@ def parse_frame(fr, router_mac):
     return dst, dport, udp[8:]
 
 
-def check_answer(name, payload, status, sent_len):
+def check_answer(name, payload, status, sent_len, caller=CALLER_IP):
     problems = []
     line = payload.split(b"\r\n", 1)[0].decode(errors="replace")
     if not line.startswith("SIP/2.0 %d " % status):
@@ -218,7 +285,8 @@ def check_answer(name, payload, status, sent_len):
         problems.append("%s: reply of %d bytes to a request of %d (amplification)"
                         % (name, len(payload), sent_len))
     via = header(payload, "Via", "v") or b""
-    if not via.startswith(b"SIP/2.0/UDP %s:%d" % (CALLER_IP.encode(), CALLER_PORT)) or \
+    sent_by = "[%s]" % caller if ":" in caller else caller
+    if not via.startswith(b"SIP/2.0/UDP %s:%d" % (sent_by.encode(), CALLER_PORT)) or \
             b"rport=%d" % CALLER_PORT not in via:
         problems.append("%s: Via %r is not the caller's with rport=%d" % (name, via, CALLER_PORT))
     to = header(payload, "To", "t") or b""
@@ -257,7 +325,8 @@ def cmd_gen(a):
 
 def cmd_check(a):
     table = cases(a.router_mac)
-    sent = {name: len(fr) - 42 for name, fr, _ in table}
+    sent = {name: len(fr) - (62 if fr[12:14] == b"\x86\xdd" else 42) for name, fr, _ in table}
+    caller = {name: CALLER_IP6 if fr[12:14] == b"\x86\xdd" else CALLER_IP for name, fr, _ in table}
     expect = {name: out for name, _, out in table}
     try:
         frames = read_pcap(a.input)
@@ -287,11 +356,11 @@ def cmd_check(a):
                                 % (name, dst, dport, GW_IP, SIP_PORT))
             problems += check_forward(name, payload)
         else:
-            if (dst, dport) != (CALLER_IP, CALLER_PORT):
+            if (dst, dport) != (caller[name], CALLER_PORT):
                 problems.append("%s: answer sent to %s:%d, expected %s:%d"
-                                % (name, dst, dport, CALLER_IP, CALLER_PORT))
-            problems += check_answer(name, payload, want, sent[name])
-        print("%-16s -> %s:%d %s" % (name, dst, dport, payload.split(b"\r\n", 1)[0].decode(errors="replace")))
+                                % (name, dst, dport, caller[name], CALLER_PORT))
+            problems += check_answer(name, payload, want, sent[name], caller[name])
+        print("%-20s -> %s:%d %s" % (name, dst, dport, payload.split(b"\r\n", 1)[0].decode(errors="replace")))
     for name, want in expect.items():
         n = seen.get(name, 0)
         if want is not None and n != 1:

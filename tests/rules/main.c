@@ -28,6 +28,7 @@ static const struct {
 	{"explain", test_group_explain},
 	{"swap", test_group_swap},
 	{"examples", test_group_examples},
+	{"files", test_group_files},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 

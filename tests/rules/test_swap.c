@@ -103,6 +103,9 @@ test_swap_rules(void **state)
 	assert_null(rules_swap_create(0, &ops));
 	assert_null(rules_swap_current(sw));
 	assert_int_equal(rules_swap_version(sw), 0);
+	char sha[65] = "x";
+	assert_int_equal(rules_swap_current_id(sw, sha), 0);
+	assert_string_equal(sha, "");
 	assert_int_equal(rules_swap_publish(sw, gen_plan(1, 0)), 0);
 	assert_int_equal(rules_swap_version(sw), 1);
 	const struct rules_inst *in = rules_swap_current(sw);
@@ -118,6 +121,9 @@ test_swap_rules(void **state)
 	assert_int_equal(rules_swap_publish(sw, gen_plan(3, 5)), -ESTALE);
 	rules_plan_info(rules_inst_plan(rules_swap_current(sw)), &info);
 	assert_string_equal(info.name, "gen-2");
+	/* The id of the plan served, copied at the swap: readable without the instance. */
+	assert_int_equal(rules_swap_current_id(sw, sha), 10);
+	assert_string_equal(sha, info.sha256);
 	/* A bad plan never half-loads. */
 	const char *bad = "/tmp/rules_bad_plan.dialplan";
 	FILE *f = fopen(bad, "w");
