@@ -18,6 +18,7 @@
 #include <rte_telemetry.h>
 
 #include "dp_app.h"
+#include "dp_neigh.h"
 #include "dp_stats.h"
 #include "dp_telemetry.h"
 

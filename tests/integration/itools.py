@@ -24,7 +24,7 @@ gateway). ping6 is an ICMPv6 echo client (iputils is not installed here).
 link speaks the control link (link/sl_link.h) the way a broken or hostile
 client would; KIND is one of
   half-header   write 8 of the 16 header bytes, close
-  half-payload  a PLAN_PUSH header and 10 of its 72 payload bytes, close
+  half-payload  a PLAN_PUSH header and 10 of its 80 payload bytes, close
   bad-magic     a header with another magic: the dataplane must hang up
   bad-version   protocol version 99: the dataplane must hang up
   oversize      a length past SL_LINK_MAX_PAYLOAD: the dataplane must hang up
@@ -258,6 +258,8 @@ SL_VERSION = 2
 SL_MAX_PAYLOAD = 64 * 1024
 HDR = struct.Struct("=IHHII")  # magic, version, type, seq, len (host order)
 T_RESULT, T_PLAN_PUSH, T_PING = 3, 4, 11
+# struct sl_plan_push: size, name, flags, n_gw (no gateway states follow)
+PUSH = struct.Struct("=Q64sII")
 
 
 def frame(typ, seq, payload=b"", magic=SL_MAGIC, version=SL_VERSION, length=None):
@@ -312,7 +314,7 @@ def expect_refused(s, what):
 def plan_push(s, blob, size=None):
     fd = os.memfd_create("itools-plan")
     os.write(fd, blob)
-    payload = struct.pack("=Q64s", len(blob) if size is None else size, b"itools")
+    payload = PUSH.pack(len(blob) if size is None else size, b"itools", 0, 0)
     socket.send_fds(s, [frame(T_PLAN_PUSH, 7, payload)], [fd])
     os.close(fd)
 
@@ -327,7 +329,7 @@ def cmd_link(a):
         print("half-header: sent 8 of 16 header bytes and closed")
         return 0
     if k == "half-payload":
-        s.send(frame(T_PLAN_PUSH, 1, struct.pack("=Q64s", 4096, b"itools"))[:HDR.size + 10])
+        s.send(frame(T_PLAN_PUSH, 1, PUSH.pack(4096, b"itools", 0, 0))[:HDR.size + 10])
         s.close()
         print("half-payload: sent a header announcing 72 bytes, 10 of them, and closed")
         return 0
@@ -344,7 +346,7 @@ def cmd_link(a):
         s.send(frame(999, 7))
         return expect_refused(s, k)
     if k == "push-no-fd":
-        s.send(frame(T_PLAN_PUSH, 7, struct.pack("=Q64s", 4096, b"itools")))
+        s.send(frame(T_PLAN_PUSH, 7, PUSH.pack(4096, b"itools", 0, 0)))
         return expect_refused(s, k)
     if k == "push-short":
         plan_push(s, b"SIPLRULE" + os.urandom(100), size=1 << 20)
@@ -359,7 +361,7 @@ def cmd_link(a):
         fd = os.memfd_create("itools-huge")
         os.ftruncate(fd, 4 << 30)  # sparse: costs nothing here, 4 GiB to whoever reads it
         t0 = time.time()
-        socket.send_fds(s, [frame(T_PLAN_PUSH, 7, struct.pack("=Q64s", 4 << 30, b"itools"))],
+        socket.send_fds(s, [frame(T_PLAN_PUSH, 7, PUSH.pack(4 << 30, b"itools", 0, 0))],
                         [fd])
         os.close(fd)
         f = read_frame(s, 10.0)
@@ -419,7 +421,7 @@ def cmd_push_watch(a):
         os.ftruncate(fd, a.sparse)
         size = a.sparse
     t0 = time.time()
-    push = frame(T_PLAN_PUSH, 7, struct.pack("=Q64s", size, b"itools-watch"))
+    push = frame(T_PLAN_PUSH, 7, PUSH.pack(size, b"itools-watch", 0, 0))
     socket.send_fds(s, [push], [fd])
     rtts, result, seq, busy = [], None, 100, None
     while result is None and time.time() - t0 < a.seconds:
