@@ -3,6 +3,10 @@
 
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include <sodium/crypto_shorthash_siphash24.h>
 #include <sodium/utils.h>
 
@@ -81,18 +85,39 @@ mac_addr(struct mac_in *m, const struct sip_addr *a)
 	mac_put(m, a->a, a->af == SIP_AF_INET ? 4 : a->af == SIP_AF_INET6 ? 16 : 0);
 }
 
+/* 8 bytes as 16 lower-case hex digits. */
+static inline void
+hex16(const uint8_t t[8], char out[16])
+{
+#ifdef __SSE2__
+	/* Nibbles interleaved high, low, then '0'..'9' or 'a'..'f': no table, no loop. */
+	uint64_t v;
+	memcpy(&v, t, 8);
+	__m128i x = _mm_cvtsi64_si128((long long)v);
+	__m128i mask = _mm_set1_epi8(0x0f);
+	__m128i hi = _mm_and_si128(_mm_srli_epi16(x, 4), mask);
+	__m128i lo = _mm_and_si128(x, mask);
+	__m128i n = _mm_unpacklo_epi8(hi, lo);
+	__m128i letters = _mm_and_si128(_mm_cmpgt_epi8(n, _mm_set1_epi8(9)), _mm_set1_epi8(39));
+	__m128i c = _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')), letters);
+	_mm_storeu_si128((__m128i *)(void *)out, c);
+#else
+	static const char hex[] = "0123456789abcdef";
+	for (unsigned i = 0; i < 8; i++) {
+		out[2 * i] = hex[t[i] >> 4];
+		out[2 * i + 1] = hex[t[i] & 0xf];
+	}
+#endif
+}
+
 /* The tag as 16 lower-case hex digits. */
 static void
 mac_end(struct mac_in *m, char out[16])
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t t[crypto_shorthash_siphash24_BYTES];
 
 	crypto_shorthash_siphash24(t, m->b, m->n, m->k->k);
-	for (unsigned i = 0; i < sizeof(t); i++) {
-		out[2 * i] = hex[t[i] >> 4];
-		out[2 * i + 1] = hex[t[i] & 0xf];
-	}
+	hex16(t, out);
 }
 
 /* ---- keys ---- */

@@ -104,6 +104,18 @@ fingerprints(void **state)
 	sip_key_fingerprint(&b, fb);
 	assert_memory_equal(fa, fa2, SIP_KEY_FP_LEN);
 	assert_memory_not_equal(fa, fb, SIP_KEY_FP_LEN);
+	/* Known answer: SipHash-2-4 of 'F', a 16-bit length and the label, in hex byte order. */
+	uint8_t raw[SIP_KEY_LEN], in[1 + 2 + 23], t[8];
+	char want[17];
+	assert_int_equal(sip_key_parse_hex("3f8a91c2d4e5b60718293a4b5c6d7e8f", 32, raw), 0);
+	in[0] = 'F';
+	in[1] = 0;
+	in[2] = 23;
+	memcpy(in + 3, "sipline key fingerprint", 23);
+	crypto_shorthash_siphash24(t, in, sizeof(in), raw);
+	for (unsigned i = 0; i < 8; i++)
+		snprintf(want + 2 * i, 3, "%02x", t[i]);
+	assert_memory_equal(fa, want, SIP_KEY_FP_LEN);
 	/* Not the key, nor a part of it. */
 	assert_null(memmem("3f8a91c2d4e5b60718293a4b5c6d7e8f", 32, fa, 8));
 	assert_null(memmem("3f8a91c2d4e5b60718293a4b5c6d7e8f", 32, fa + 8, 8));
