@@ -79,7 +79,7 @@ dp_keys_setup(struct dp_app *app, char *err, size_t errlen)
 	publish(app, ring);
 	char fp[SIP_KEY_FP_LEN + 1];
 	dp_keys_fingerprint(app, fp);
-	printf("sipline: signing key fingerprint %s%s\n", fp,
+	fprintf(stderr, "sipline: signing key fingerprint %s%s\n", fp,
 			ring->has_prev ? " (previous key accepted during the grace period)" : "");
 	return 0;
 }
