@@ -97,11 +97,15 @@ class Peer:
     """A UDP socket of ours towards the router."""
 
     def __init__(self, src, router, port=0, rport=5060):
-        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        fam = socket.AF_INET6 if ":" in src else socket.AF_INET
+        self.s = socket.socket(fam, socket.SOCK_DGRAM)
         self.s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.s.bind((src, port))
-        self.src, self.port = self.s.getsockname()
+        self.src, self.port = self.s.getsockname()[:2]
         self.router = (router, rport)
+
+    def hostport(self):
+        return hp(self.src, self.port)
 
     def send(self, data):
         self.s.sendto(data, self.router)
@@ -127,6 +131,15 @@ class Peer:
             if st is not None and st >= 200:
                 return d
         return None
+
+
+def host(ip):
+    """An address as a URI host (IPv6 in brackets)."""
+    return "[%s]" % ip if ":" in ip else ip
+
+
+def hp(ip, port):
+    return "%s:%d" % (host(ip), port)
 
 
 def fail(msg):
@@ -203,22 +216,23 @@ def cmd_sniff(a):
 
 def cmd_steer(a):
     bad = 0
-    victim = a.victim
+    victim = a.victim      # received= takes a bare IPv6 address, hosts take brackets
+    vh = host(victim)
     for name, via in [
-        ("maddr", "SIP/2.0/UDP {me};branch=z9hG4bK{b};maddr=%s" % victim),
+        ("maddr", "SIP/2.0/UDP {me};branch=z9hG4bK{b};maddr=%s" % vh),
         ("received", "SIP/2.0/UDP {me};branch=z9hG4bK{b};received=%s" % victim),
         ("rport with a value", "SIP/2.0/UDP {me};branch=z9hG4bK{b};rport=%d" % a.victim_port),
-        ("sent-by elsewhere", "SIP/2.0/UDP %s:%d;branch=z9hG4bK{b}" % (victim, a.victim_port)),
-        ("all at once", "SIP/2.0/UDP %s:%d;branch=z9hG4bK{b};maddr=%s;received=%s;rport=%d"
-         % (victim, a.victim_port, victim, victim, a.victim_port)),
+        ("sent-by elsewhere", "SIP/2.0/UDP %s;branch=z9hG4bK{b}" % hp(victim, a.victim_port)),
+        ("all at once", "SIP/2.0/UDP %s;branch=z9hG4bK{b};maddr=%s;received=%s;rport=%d"
+         % (hp(victim, a.victim_port), vh, victim, a.victim_port)),
         ("received twice", "SIP/2.0/UDP {me};branch=z9hG4bK{b};received=%s;received=%s"
          % (victim, victim)),
     ]:
         p = Peer(a.src, a.router)
         callid = "steer-%s" % rand()
-        v = via.format(me="%s:%d" % (p.src, p.port), b=rand())
-        inv = request("INVITE", "sip:%s%s@%s" % (a.user_prefix, rand(4), a.router), v,
-                      rand(), callid, contact="sip:x@%s:%d" % (p.src, p.port))
+        v = via.format(me=p.hostport(), b=rand())
+        inv = request("INVITE", "sip:%s%s@%s" % (a.user_prefix, rand(4), host(a.router)), v,
+                      rand(), callid, contact="sip:x@%s" % p.hostport())
         codes = []
         for _ in range(3):  # retransmitted like a UAC would, on a loaded machine
             p.send(inv)
@@ -230,7 +244,7 @@ def cmd_steer(a):
             bad += fail("%s: the caller's own socket got %s, expected the 180 and 200" %
                         (name, codes))
         else:
-            print("ok: %s: responses %s came back to %s:%d" % (name, codes, p.src, p.port))
+            print("ok: %s: responses %s came back to %s" % (name, codes, p.hostport()))
     return 1 if bad else 0
 
 

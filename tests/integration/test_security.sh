@@ -22,6 +22,8 @@
 #  4. even the open relay (--relay-in-dialog) never sends to our own
 #     addresses, IPv4-mapped forms of them, or the subnet's network and
 #     broadcast addresses;
+#  6. the same steering variants from an IPv6 caller (dual-stack router,
+#     IPv4 gateway), with IPv6 decoys;
 #  5. key rotation with a dialog in progress (--secret-file, SIGHUP): the
 #     old dialog's BYE still passes during --secret-grace, a new dialog
 #     uses the new key, after the grace period the old signature is
@@ -161,14 +163,31 @@ nsx "$NS_A" "$ITEST_PY" "$SEC" relay-targets --src "$IP_A" --router "$IP_R" \
 expect_counter drop_forbidden_dst -ge 9
 sipline_stop
 
+# ---- 6: response steering over IPv6 (a dual-stack router, the gateway on IPv4) ----
+IP6_R=fd00:77::1
+IP6_A=fd00:77::10
+VICTIM6=fd00:77::66
+v6_host "$NS_A" a0 "$IP6_A/64"
+v6_host "$NS_B" b0 "$VICTIM6/64"
+sink_start "$NS_B" "$VICTIM6" 5060 decoy_victim6
+sink_start "$NS_B" "$VICTIM6" 9999 decoy_victim6_9999
+sipline_start --dialplan "$PLAN" --addr "$IP6_R/64"
+wait_for 10 "$IP6_R/64 on the tap sl0 (not tentative)" \
+    sh -c "ip -n '$NS_R' -6 addr show dev sl0 | grep 'inet6 $IP6_R/64' | grep -vq tentative"
+nsx "$NS_A" "$ITEST_PY" "$SEC" steer --src "$IP6_A" --router "$IP6_R" --victim "$VICTIM6" \
+    --victim-port 9999 >"$ITEST_TMP/steer6.out" 2>&1 ||
+    fail "response steering over IPv6: $(grep FAIL "$ITEST_TMP/steer6.out" | head -n 3)"
+log "IPv6 response steering: $(grep -c '^ok' "$ITEST_TMP/steer6.out") variants came back to the caller only"
+sipline_stop
+
 # ---- what went where ----
 sleep 0.5
-for d in decoy_victim decoy_victim_9999 decoy_caller_9999; do
+for d in decoy_victim decoy_victim_9999 decoy_caller_9999 decoy_victim6 decoy_victim6_9999; do
     n=$(lines "$ITEST_TMP/$d.log" '^from ')
     [ "$n" -eq 0 ] || fail "decoy $d received $n datagram(s): $(grep -m1 '^from ' "$ITEST_TMP/$d.log")"
 done
-stray=$(awk -v a="$IP_A" -v b="$IP_B" \
-    '!(($1 == a && $2 != 9999) || ($1 == b && $2 == 5060))' "$ITEST_TMP/sniff.log")
+stray=$(awk -v a="$IP_A" -v a6="$IP6_A" -v b="$IP_B" \
+    '!((($1 == a || $1 == a6) && $2 != 9999) || ($1 == b && $2 == 5060))' "$ITEST_TMP/sniff.log")
 [ -z "$stray" ] || fail "the router sent frames elsewhere than the caller and the gateway: $(echo "$stray" | head -n 3)"
 total=$(wc -l <"$ITEST_TMP/sniff.log")
 assert_ge "UDP frames sent by the router seen on the bridge" "$total" 20
