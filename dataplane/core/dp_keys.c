@@ -62,8 +62,8 @@ parse(const char *path, char *text, struct dp_key_file *kf, char *err, size_t er
 						path, lineno);
 			if (rc == -2)
 				return fail(err, errlen, "%s:%u: weak key refused (too few distinct "
-						"digits): generate one with 'head -c 16 /dev/urandom | "
-						"xxd -p'", path, lineno);
+						"digits): generate one with 'od -An -tx1 -N16 "
+						"/dev/urandom | tr -d \" \\n\"'", path, lineno);
 			keys++;
 		}
 		line = nl != NULL ? nl + 1 : NULL;
