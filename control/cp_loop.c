@@ -79,6 +79,14 @@ cp_wall_s(void)
 	return (int64_t)ts.tv_sec;
 }
 
+int64_t
+cp_wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static uint32_t
 ep_events(unsigned ev)
 {

@@ -75,5 +75,7 @@ int cp_loop_once(struct cp_loop *l, int timeout_ms);
 uint64_t cp_now_ms(void);
 /* Wall-clock seconds (CLOCK_REALTIME), for records shown to people. */
 int64_t cp_wall_s(void);
+/* Wall-clock milliseconds (CLOCK_REALTIME), for timestamps people compare with their own. */
+int64_t cp_wall_ms(void);
 
 #endif

@@ -470,6 +470,8 @@ gw_json(const struct cp_gw *g)
 		}
 	}
 	json_object_set_new(o, "transitions", json_integer((json_int_t)g->transitions));
+	if (g->changed_ms != 0)
+		json_object_set_new(o, "changed_at", json_real((double)g->changed_ms / 1000.0));
 	return o;
 }
 

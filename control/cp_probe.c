@@ -214,6 +214,7 @@ outcome(struct cp_probe *p, struct cp_gw *g, int code)
 	if (cp_probe_feed(&g->st, &p->conf, code) && cp_gw_down(g) != was) {
 		char why[96];
 		g->transitions++;
+		g->changed_ms = cp_wall_ms();
 		p->tot.transitions++;
 		if (code == 0)
 			snprintf(why, sizeof(why), "%u probes in a row unanswered", g->st.fails);
@@ -529,6 +530,7 @@ cp_probe_set_admin(struct cp_probe *p, struct cp_gw *g, enum cp_admin admin)
 	if (cp_gw_down(g) != was) {
 		char why[64];
 		g->transitions++;
+		g->changed_ms = cp_wall_ms();
 		p->tot.transitions++;
 		snprintf(why, sizeof(why), "administrative state %s", cp_admin_name(admin));
 		p->fn(g, why, p->ctx);

@@ -86,6 +86,7 @@ struct cp_gw {
 	uint64_t sent_at;
 	uint32_t seq;             /* of the probe in flight */
 	uint64_t transitions;
+	int64_t changed_ms;       /* cp_wall_ms() of the last up/down change; 0: none */
 };
 
 /* Effective state: admin up/down, else health. */
