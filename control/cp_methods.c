@@ -841,7 +841,10 @@ log_call(const struct cp_rpc_peer *peer, const char *method, const json_t *param
 	/* Parameter names and short values (never a whole dialplan text). */
 	json_object_foreach((json_t *)params, k, v) {
 		int w;
-		if (json_is_string(v) && json_string_length(v) <= 64 && strcmp(k, "text") != 0 &&
+		/* Secrets (subscribers.add) never reach a log, not even their length. */
+		if (strcmp(k, "password") == 0 || strncmp(k, "ha1", 3) == 0)
+			w = snprintf(brief + n, sizeof(brief) - n, " %s=(secret)", k);
+		else if (json_is_string(v) && json_string_length(v) <= 64 && strcmp(k, "text") != 0 &&
 				strpbrk(json_string_value(v), "\r\n") == NULL)
 			w = snprintf(brief + n, sizeof(brief) - n, " %s=%s", k, json_string_value(v));
 		else if (json_is_integer(v))
