@@ -29,7 +29,7 @@ static const struct aor_case aor_cases[] = {
 	{"telephone number", "+4930123", "example.com", "+4930123@example.com"},
 	{"IPv4 host", "bob", "192.0.2.1", "bob@192.0.2.1"},
 	{"IPv6 host folded", "bob", "2001:DB8::1", "bob@2001:db8::1"},
-	{"stray percent kept", "100%", "example.com", "100%@example.com"},
+	{"escaped digits decoded", "%31%32x", "example.com", "12x@example.com"},
 };
 
 #define AOR_CASES (sizeof(aor_cases) / sizeof(aor_cases[0]))
