@@ -23,6 +23,7 @@ struct cp_rpc;
 struct cp_rpcsrv;
 struct cp_store;
 struct cp_metrics;
+struct cp_regsrv;
 struct rules_plan;
 
 /* The control plane's own counters, declared once: X(name, help). */
@@ -82,6 +83,7 @@ struct cp_app {
 	struct cp_dps *dps;
 	struct cp_probe *probe;
 	struct cp_metrics *metrics;
+	struct cp_regsrv *reg;     /* registrar, subscribers, location (cp_regsrv.c) */
 	int64_t started;           /* wall seconds */
 	uint64_t started_ms;       /* monotonic */
 	struct cp_plan_cur cur;
@@ -134,6 +136,20 @@ void cp_plan_submit(struct cp_app *app, const struct cp_push *p, struct cp_rpc_r
 int cp_methods_register(struct cp_app *app);
 /* The Prometheus page (malloc()ed). */
 char *cp_metrics_render(void *app, size_t *len);
+
+/* ---- cp_regsrv.c ---- */
+
+/*
+ * Registrar, subscribers.* and location.* methods, the registrar's UDP
+ * socket and timers (the socket only if `registrar` is not off). 0 or
+ * -errno with err filled.
+ */
+int cp_regsrv_start(struct cp_app *app, char *err, size_t errlen);
+void cp_regsrv_stop(struct cp_app *app);
+/* After a SIGHUP: the options that apply at once. */
+void cp_regsrv_reconf(struct cp_app *app);
+/* During a binding re-sync of dp: send every best binding (LOC_SET). Returns how many. */
+unsigned cp_regsrv_sync(struct cp_app *app, struct cp_dp *dp);
 
 /* ---- cp_rpcsrv.c ---- */
 

@@ -158,6 +158,7 @@ reload(struct cp_app *app)
 	srv_conf(&nc, &sc);
 	cp_rpcsrv_set_limits(app->srv, &sc);
 	app->cfg = nc;
+	cp_regsrv_reconf(app);
 	cp_dps_set_paths(app->dps, app->cfg.dataplane, app->cfg.n_dataplanes);
 	cp_log("SIGHUP: configuration reloaded (%u dataplane(s))", app->cfg.n_dataplanes);
 	notify("READY=1");
@@ -321,6 +322,10 @@ main(int argc, char **argv)
 		cp_log("%s", err);
 		goto out;
 	}
+	if (cp_regsrv_start(app, err, sizeof(err)) != 0) {
+		cp_log("%s", err);
+		goto out;
+	}
 	struct cp_rpcsrv_conf sc;
 	srv_conf(&app->cfg, &sc);
 	app->srv = cp_rpcsrv_start(app, &sc, err, sizeof(err));
@@ -353,6 +358,7 @@ out:
 	app->stopping = true;
 	cp_rpcsrv_stop(app->srv);
 	cp_metrics_stop(app->metrics);
+	cp_regsrv_stop(app);
 	cp_dps_free(app->dps);
 	cp_plan_fini(app);
 	cp_probe_free(app->probe);
