@@ -1183,8 +1183,11 @@ cp_reg_input(struct cp_reg *r, const char *buf, size_t len, const struct sip_add
 					ar.v == CP_AUTH_STALE, ch, sizeof(ch));
 			if (n < 0)
 				return answer(r, &q, 500, "No Nonce Key", NULL);
-			/* A challenge is never replayed to a retransmission: a new one is as good. */
-			q.cacheable = false;
+			/*
+			 * Cached like every answer: a retransmission gets these very bytes
+			 * (RFC 3261 §17.2.2), which clients recognise as a retransmission;
+			 * a fresh challenge would read as a new answer.
+			 */
 			return answer(r, &q, 401, NULL, ch);
 		}
 		case CP_AUTH_BAD:
