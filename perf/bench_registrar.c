@@ -124,10 +124,12 @@ static void
 report(const char *c, unsigned long ops, uint64_t ns, uint64_t cpu_ns, unsigned batch,
 		const char *fs)
 {
+	double per = (double)ns / (double)ops;
 	printf("{\"bench\":\"registrar\",\"case\":\"%s\",\"ops\":%lu,\"batch\":%u,"
-			"\"ns_per_op\":%.0f,\"cpu_ns_per_op\":%.0f,\"registrations_per_s\":%.0f,"
-			"\"store_fs\":\"%s\"}\n", c, ops, batch, (double)ns / (double)ops,
-			(double)cpu_ns / (double)ops, (double)ops * 1e9 / (double)ns, fs);
+			"\"ns_per_op\":%.0f,\"cpu_ns_per_op\":%.0f,\"cycles_per_op\":%.0f,"
+			"\"mpps\":%.6f,\"registrations_per_s\":%.0f,\"store_fs\":\"%s\"}\n", c, ops,
+			batch, per, (double)cpu_ns / (double)ops, per * bench_tsc_per_ns(), 1e3 / per,
+			(double)ops * 1e9 / (double)ns, fs);
 	fflush(stdout);
 }
 
