@@ -35,6 +35,7 @@
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
 	X(EXC_NEIGH_MISS, "built packets sent by the kernel: next-hop MAC unknown") \
+	X(EXC_ORDER_HOLD, "built packets sent by the kernel behind earlier ones to a next hop just resolved (order kept)") \
 	X(EXC_FRAGMENTED, "packets larger than the wire MTU, sent as IPv4 fragments") \
 	X(DROP_NOT_SIP, "UDP payload is not SIP") \
 	X(DROP_KEEPALIVE, "CRLF keep-alives") \
