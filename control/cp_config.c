@@ -60,7 +60,7 @@ static const struct opt opts[] = {
 	{"nonce_rotate", K_MS, F(nonce_rotate_ms), 2000, 31536000000ull, "3600", false,
 		"seconds between nonce key rotations (more than nonce_lifetime; the previous key "
 		"still verifies)"},
-	{"nonce_window", K_UINT, F(nonce_window), 64, 16777216, "65536", false,
+	{"nonce_window", K_UINT, F(nonce_window), 64, 16777216, "65536", true,
 		"nonces remembered for nonce-count replay checks (older ones are answered stale)"},
 	{"reg_default_expires", K_UINT, F(reg_default_expires), 1, 604800, "3600", false,
 		"expiry of a Contact with neither an expires parameter nor an Expires header"},

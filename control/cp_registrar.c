@@ -797,7 +797,8 @@ copy_str(char *dst, size_t cap, struct sip_str s, bool *too_long)
 		*too_long = true;
 		s.len = (uint32_t)cap - 1;
 	}
-	memcpy(dst, s.p, s.len);
+	if (s.len)
+		memcpy(dst, s.p, s.len);
 	dst[s.len] = '\0';
 }
 

@@ -337,6 +337,15 @@ open_socket(struct cp_regsrv *s, const char *spec, char *err, size_t errlen)
 	}
 	int one = 1, rcv = 4 << 20;
 	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/*
+	 * The address lives on the dataplane's tap, which may not exist yet
+	 * (the dataplane starts later, or restarts): bind anyway, and the
+	 * kernel delivers to us once the address is up.
+	 */
+	if (s->af == AF_INET)
+		setsockopt(s->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
+	else
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
 	if (bind(s->fd, (struct sockaddr *)&ss, sl) != 0) {
 		int e = errno;
