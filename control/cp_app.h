@@ -148,6 +148,9 @@ int cp_regsrv_start(struct cp_app *app, char *err, size_t errlen);
 void cp_regsrv_stop(struct cp_app *app);
 /* After a SIGHUP: the options that apply at once. */
 void cp_regsrv_reconf(struct cp_app *app);
+struct cp_prom;
+/* The registrar's counters and AOR count for /metrics. */
+void cp_regsrv_metrics(struct cp_app *app, struct cp_prom *p);
 /* During a binding re-sync of dp: send every best binding (LOC_SET). Returns how many. */
 unsigned cp_regsrv_sync(struct cp_app *app, struct cp_dp *dp);
 

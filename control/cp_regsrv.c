@@ -22,6 +22,7 @@
 
 #include "cp_app.h"
 #include "cp_loop.h"
+#include "cp_metrics.h"
 #include "cp_registrar.h"
 #include "cp_rpc.h"
 #include "cp_store.h"
@@ -161,6 +162,34 @@ cp_regsrv_sync(struct cp_app *app, struct cp_dp *dp)
 	struct sync_ctx sc = {.app = app, .dp = dp, .now = cp_wall_s()};
 	cp_reg_foreach(s->reg, sync_one, &sc);
 	return sc.n;
+}
+
+static const char *const reg_help[] = {
+#define CP_REG_HELP(n, h) h,
+	CP_REG_COUNTERS(CP_REG_HELP)
+#undef CP_REG_HELP
+};
+
+void
+cp_regsrv_metrics(struct cp_app *app, struct cp_prom *p)
+{
+	struct cp_regsrv *s = app->reg;
+	char name[96];
+	if (s == NULL || s->reg == NULL)
+		return;
+	const uint64_t *c = cp_reg_counters(s->reg);
+	for (int i = 0; i < CP_REG_C__COUNT; i++) {
+		const char *n = cp_reg_counter_name(i);
+		size_t k = (size_t)snprintf(name, sizeof(name), "sipline_control_");
+		for (size_t j = 0; n[j] && k < sizeof(name) - 7; j++)
+			name[k++] = (char)(n[j] >= 'A' && n[j] <= 'Z' ? n[j] + 32 : n[j]);
+		snprintf(name + k, sizeof(name) - k, "_total");
+		cp_prom_family(p, name, "counter", reg_help[i]);
+		cp_prom_u64(p, NULL, c[i]);
+	}
+	cp_prom_family(p, "sipline_control_registered_aors", "gauge",
+			"addresses-of-record with at least one binding");
+	cp_prom_u64(p, NULL, cp_reg_aors(s->reg));
 }
 
 /* ---- the socket ---- */

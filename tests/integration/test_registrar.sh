@@ -162,6 +162,15 @@ expect_counter act_location -ge $((before + 1))
 uas_stop
 log "INVITE sip:1001@$IP_R from $IP_A reached the phone registered at $IP_B:5060 through the dataplane"
 
+metrics_get "$ITEST_TMP/metrics.txt"
+grep -Eq '^sipline_control_reg_ok_total [1-9]' "$ITEST_TMP/metrics.txt" ||
+    fail "/metrics: no sipline_control_reg_ok_total above 0"
+grep -Eq '^sipline_control_registered_aors [1-9]' "$ITEST_TMP/metrics.txt" ||
+    fail "/metrics: no sipline_control_registered_aors above 0"
+if command -v promtool >/dev/null; then
+    promtool check metrics <"$ITEST_TMP/metrics.txt" || fail "promtool refuses /metrics"
+fi
+
 # ---- throughput, then kill -9 under load ----
 # A load of its own first (nothing killed): registrations per second through the
 # exception path, each a challenge and a SHA-256 answer (two REGISTERs).
