@@ -151,8 +151,14 @@ void cp_regsrv_reconf(struct cp_app *app);
 struct cp_prom;
 /* The registrar's counters and AOR count for /metrics. */
 void cp_regsrv_metrics(struct cp_app *app, struct cp_prom *p);
-/* During a binding re-sync of dp: send every best binding (LOC_SET). Returns how many. */
-unsigned cp_regsrv_sync(struct cp_app *app, struct cp_dp *dp);
+/*
+ * During a binding re-sync of dp (after SYNC_BEGIN): send every AOR's best
+ * binding (LOC_SET), paced by the answers, then done(app, dp, how many)
+ * (which sends SYNC_END). Without bindings done() runs at once. If the
+ * connection drops first, done() never runs.
+ */
+void cp_regsrv_sync(struct cp_app *app, struct cp_dp *dp,
+		void (*done)(struct cp_app *app, struct cp_dp *dp, unsigned n));
 
 /* ---- cp_rpcsrv.c ---- */
 

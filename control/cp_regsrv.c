@@ -125,43 +125,131 @@ push(void *ctx, const char *aor, const struct cp_binding *best)
 	}
 }
 
-struct sync_ctx {
+/*
+ * The re-sync of one dataplane's bindings, paced: at most SYNC_WINDOW
+ * LOC_SETs in flight (the link's write queue is bounded, and a million
+ * AORs would not fit in it), the next ones sent as answers come back,
+ * then done(). The AORs are a snapshot of the keys taken at the start;
+ * each one's best binding is read when it is sent (an AOR gone meanwhile
+ * is skipped; one registered meanwhile was pushed by push(), which marks
+ * it for the sweep as well). A dropped connection abandons the sync.
+ */
+#define SYNC_WINDOW 256u
+
+struct resync {
 	struct cp_app *app;
 	struct cp_dp *dp;
-	unsigned n;
-	int64_t now;
+	uint64_t connects;          /* the connection the sync belongs to */
+	char (*keys)[CP_REG_AOR_MAX + 1];
+	unsigned n, next, inflight, sent;
+	bool aborted;
+	void (*done)(struct cp_app *app, struct cp_dp *dp, unsigned n);
+};
+
+struct keys_ctx {
+	struct resync *rs;
+	unsigned cap;
 };
 
 static void
-sync_one(void *ctx, const char *aor, const struct cp_binding *b, unsigned n)
+collect(void *ctx, const char *aor, const struct cp_binding *b, unsigned n)
 {
-	struct sync_ctx *sc = ctx;
-	const struct cp_binding *best = NULL;
-	for (unsigned i = 0; i < n; i++) {
-		if (b[i].expires <= sc->now)
-			continue;
-		int q = b[i].q < 0 ? 1000 : b[i].q, bq = best ? (best->q < 0 ? 1000 : best->q) : -1;
-		if (best == NULL || q > bq || (q == bq && b[i].updated > best->updated))
-			best = &b[i];
-	}
-	if (best == NULL)
+	struct keys_ctx *kc = ctx;
+	(void)b;
+	(void)n;
+	if (kc->rs->n == kc->cap)
 		return;
-	struct sl_loc_set ls;
-	loc_set_of(aor, best, &ls);
-	if (cp_dp_request(sc->dp, SL_MSG_LOC_SET, &ls, sizeof(ls), -1,
-			sc->app->cfg.push_timeout_ms, on_ignore, NULL) == 0)
-		sc->n++;
+	snprintf(kc->rs->keys[kc->rs->n++], CP_REG_AOR_MAX + 1, "%s", aor);
 }
 
-unsigned
-cp_regsrv_sync(struct cp_app *app, struct cp_dp *dp)
+static void resync_pump(struct resync *rs);
+
+static void
+resync_free(struct resync *rs)
+{
+	free(rs->keys);
+	free(rs);
+}
+
+static void
+on_sync_set(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
+{
+	struct resync *rs = arg;
+	(void)dp;
+	rs->inflight--;
+	if (rx == NULL)
+		rs->aborted = true; /* the connection is gone: dp may be too */
+	if (rs->aborted) {
+		if (rs->inflight == 0)
+			resync_free(rs);
+		return;
+	}
+	resync_pump(rs);
+}
+
+static void
+resync_pump(struct resync *rs)
+{
+	struct cp_app *app = rs->app;
+	const struct cp_dp_info *in = cp_dp_info(rs->dp);
+	if (in->connects != rs->connects || (in->state != CP_DP_SYNC && in->state != CP_DP_READY)) {
+		rs->aborted = true;
+		if (rs->inflight == 0)
+			resync_free(rs);
+		return;
+	}
+	int64_t now = cp_wall_s();
+	while (rs->inflight < SYNC_WINDOW && rs->next < rs->n) {
+		const char *aor = rs->keys[rs->next++];
+		const struct cp_binding *best = app->reg && app->reg->reg ?
+			cp_reg_best(app->reg->reg, aor, now) : NULL;
+		if (best == NULL)
+			continue;
+		struct sl_loc_set ls;
+		loc_set_of(aor, best, &ls);
+		if (cp_dp_request(rs->dp, SL_MSG_LOC_SET, &ls, sizeof(ls), -1,
+				app->cfg.push_timeout_ms, on_sync_set, rs) != 0) {
+			rs->next--; /* the queue is full: retried when an answer comes */
+			if (rs->inflight == 0) {
+				cp_dp_fail(rs->dp, "cannot queue the binding re-sync");
+				rs->aborted = true;
+				resync_free(rs);
+			}
+			return;
+		}
+		rs->inflight++;
+		rs->sent++;
+	}
+	if (rs->next == rs->n && rs->inflight == 0) {
+		rs->done(app, rs->dp, rs->sent);
+		resync_free(rs);
+	}
+}
+
+void
+cp_regsrv_sync(struct cp_app *app, struct cp_dp *dp,
+		void (*done)(struct cp_app *app, struct cp_dp *dp, unsigned n))
 {
 	struct cp_regsrv *s = app->reg;
-	if (s == NULL || s->reg == NULL)
-		return 0;
-	struct sync_ctx sc = {.app = app, .dp = dp, .now = cp_wall_s()};
-	cp_reg_foreach(s->reg, sync_one, &sc);
-	return sc.n;
+	unsigned n = s && s->reg ? cp_reg_aors(s->reg) : 0;
+	struct resync *rs = calloc(1, sizeof(*rs));
+	if (rs != NULL && n > 0)
+		rs->keys = calloc(n, sizeof(*rs->keys));
+	if (rs == NULL || (n > 0 && rs->keys == NULL)) {
+		free(rs);
+		cp_log("dataplane %s: binding re-sync: out of memory", cp_dp_info(dp)->path);
+		cp_dp_fail(dp, "out of memory for the binding re-sync");
+		return;
+	}
+	rs->app = app;
+	rs->dp = dp;
+	rs->connects = cp_dp_info(dp)->connects;
+	rs->done = done;
+	if (n > 0) {
+		struct keys_ctx kc = {.rs = rs, .cap = n};
+		cp_reg_foreach(s->reg, collect, &kc);
+	}
+	resync_pump(rs);
 }
 
 static const char *const reg_help[] = {
