@@ -906,8 +906,9 @@ queue_answer(struct cp_reg *r, struct req *q, char *resp, size_t len)
 
 /* Step 6 and 7: the Contacts, the new set of bindings, the store, the 200. */
 static int
-update(struct cp_reg *r, struct req *q, const char *aorkey, struct sip_str user_realm)
+update(struct cp_reg *r, struct req *q, const char *aorkey)
 {
+	/* static: large, and the registrar runs on the loop's one thread only. */
 	static struct rcontact rcs[CP_REG_MAX_REQ_CONTACTS];
 	struct cp_binding *nb = NULL;
 	unsigned n_rc = 0, nn = 0;
@@ -916,7 +917,6 @@ update(struct cp_reg *r, struct req *q, const char *aorkey, struct sip_str user_
 	int has_hdr_exp = sip_msg_expires(&q->m, &hdr_exp);
 	char extra[8192];
 	int code = 0;
-	(void)user_realm;
 
 	if (has_hdr_exp < 0)
 		return answer(r, q, 400, "Bad Expires", NULL);
@@ -1098,6 +1098,7 @@ int
 cp_reg_input(struct cp_reg *r, const char *buf, size_t len, const struct sip_addr *src,
 		uint16_t sport, int64_t now)
 {
+	/* static: a parsed message is large, and the registrar runs on one thread. */
 	static struct req q;
 	struct sip_verdict v;
 	int rc;
@@ -1212,7 +1213,7 @@ cp_reg_input(struct cp_reg *r, const char *buf, size_t len, const struct sip_add
 	if (an <= 0)
 		return answer(r, &q, 400, "Address-of-record Too Long", NULL);
 	aorkey[an] = '\0';
-	return update(r, &q, aorkey, realm);
+	return update(r, &q, aorkey);
 }
 
 static void
