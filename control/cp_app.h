@@ -146,6 +146,8 @@ char *cp_metrics_render(void *app, size_t *len);
  */
 int cp_regsrv_start(struct cp_app *app, char *err, size_t errlen);
 void cp_regsrv_stop(struct cp_app *app);
+/* Checks of the registrar's options (--check, start-up, SIGHUP). 0 or -EINVAL with a message. */
+int cp_regsrv_check(const struct cp_config *c, char *err, size_t errlen);
 /* After a SIGHUP: the options that apply at once. */
 void cp_regsrv_reconf(struct cp_app *app);
 struct cp_prom;

@@ -77,6 +77,13 @@ reg_conf(const struct cp_config *c, struct cp_reg_conf *rc, char *err, size_t er
 	return 0;
 }
 
+int
+cp_regsrv_check(const struct cp_config *c, char *err, size_t errlen)
+{
+	struct cp_reg_conf rc;
+	return reg_conf(c, &rc, err, errlen);
+}
+
 /* ---- pushes to the dataplanes ---- */
 
 static void

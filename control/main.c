@@ -89,7 +89,9 @@ read_config(struct cp_app *app, struct cp_config *c, char *err, size_t errlen)
 	if (c->n_dataplanes == 0)
 		snprintf(c->dataplane[c->n_dataplanes++], CP_PATH_MAX, "%s",
 				"/run/sipline/dataplane.sock");
-	return cp_config_check(c, err, errlen);
+	if (cp_config_check(c, err, errlen) != 0)
+		return -EINVAL;
+	return cp_regsrv_check(c, err, errlen);
 }
 
 static void
