@@ -22,6 +22,8 @@
 #include <sqlite3.h>
 
 #include "aor_cases.h"
+#include "cp_app.h"
+#include "cp_config.h"
 #include "cp_digest.h"
 #include "cp_registrar.h"
 #include "cp_store.h"
@@ -515,6 +517,41 @@ test_expiry_and_push(void **state)
 	teardown_h(h);
 }
 
+/* The registrar's options as sipline-control --check sees them. */
+static void
+test_options(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *set;
+		bool ok;
+	} cases[] = {
+		{NULL, true},
+		{"reg_algorithms sha-256", true},
+		{"reg_algorithms sha-1", false},
+		{"reg_algorithms ,", false},
+		{"reg_overflow evict", true},
+		{"reg_overflow drop", false},
+		{"nonce_lifetime 4000", false},
+		{"reg_min_expires 90000", false},
+		{"store_batch 0", true},
+		{"store_batch 2", false},
+		{"registrar 192.0.2.1:5060", true},
+	};
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct cp_config c;
+		char err[256] = "";
+		cp_config_defaults(&c);
+		int rc = 0;
+		if (cases[i].set != NULL)
+			rc = cp_config_set(&c, cases[i].set, "test", err, sizeof(err));
+		if (rc == 0)
+			rc = cp_regsrv_check(&c, err, sizeof(err));
+		if ((rc == 0) != cases[i].ok)
+			fail_msg("\"%s\": rc %d (%s)", cases[i].set ? cases[i].set : "defaults", rc, err);
+	}
+}
+
 int
 main(void)
 {
@@ -525,6 +562,7 @@ main(void)
 		cmocka_unit_test(test_store_failure),
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_expiry_and_push),
+		cmocka_unit_test(test_options),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
