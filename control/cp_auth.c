@@ -54,8 +54,9 @@ cp_auth_check(struct cp_nonces *n, const struct cp_auth_conf *c, cp_auth_ha1_fn 
 		SIP_AUTH_RESPONSE, SIP_AUTH_QOP, SIP_AUTH_NC, SIP_AUTH_CNONCE};
 	for (unsigned i = 0; i < sizeof(need) / sizeof(need[0]); i++)
 		if (!sip_auth_has(&mine, need[i])) {
-			verdict(r, CP_AUTH_BAD, "incomplete credentials (qop=auth requires username, "
-					"nonce, uri, response, nc, cnonce)");
+			verdict(r, CP_AUTH_BAD,
+				"incomplete credentials (qop=auth requires username, "
+				"nonce, uri, response, nc, cnonce)");
 			return;
 		}
 	if (sip_auth_has(&mine, SIP_AUTH_USERNAME_EXT) ||
@@ -142,9 +143,11 @@ cp_auth_challenge(struct cp_nonces *n, const struct cp_auth_conf *c, struct sip_
 	for (unsigned i = 0; i < 3; i++) {
 		if (!(c->algs & (1u << order[i])))
 			continue;
-		int w = snprintf(out + len, cap - len, "WWW-Authenticate: Digest realm=\"%.*s\", "
-				"nonce=\"%s\", qop=\"auth\", algorithm=%s%s\r\n", (int)realm.len, realm.p,
-				nonce, cp_digest_alg_name(order[i]), stale ? ", stale=true" : "");
+		int w = snprintf(out + len, cap - len,
+			"WWW-Authenticate: Digest realm=\"%.*s\", "
+			"nonce=\"%s\", qop=\"auth\", algorithm=%s%s\r\n",
+			(int)realm.len, realm.p, nonce, cp_digest_alg_name(order[i]),
+			stale ? ", stale=true" : "");
 		if (w < 0 || (size_t)w >= cap - len)
 			return -ENOSPC;
 		len += (size_t)w;

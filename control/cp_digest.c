@@ -317,7 +317,7 @@ cp_nonce_check(const struct cp_nonces *n, struct sip_str nonce, struct sip_str r
 	else if (gen != 0 && gen == n->prev.gen)
 		k = &n->prev;
 	if (k == NULL)
-		/* A key rotated out (or never ours): can't tell; the caller decides by the digest. */
+		/* A key rotated out (or never ours): the caller decides by the digest. */
 		return CP_NONCE_EXPIRED;
 	if (mac(k, raw, realm, want) != 0 || CRYPTO_memcmp(want, raw + MAC_OFF, MAC_LEN) != 0)
 		return CP_NONCE_BAD;

@@ -355,9 +355,10 @@ load(struct cp_reg *r)
 	sqlite3_stmt *q;
 	int rc;
 	free_all(r);
-	if (sqlite3_prepare_v2(r->db, "SELECT aor, contact, instance, reg_id, q, expires, callid, "
-			"cseq, path, src, sport, transport, updated FROM registrations ORDER BY aor",
-			-1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(r->db,
+		    "SELECT aor, contact, instance, reg_id, q, expires, callid, "
+		    "cseq, path, src, sport, transport, updated FROM registrations ORDER BY aor",
+		    -1, &q, NULL) != SQLITE_OK)
 		return -EIO;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct cp_binding b;
@@ -379,7 +380,8 @@ load(struct cp_reg *r)
 		b.transport = (uint8_t)sqlite3_column_int(q, 11);
 		b.updated = sqlite3_column_int64(q, 12);
 		struct aor *a = aor_get(r, key);
-		if (a == NULL || a->n >= 1024) /* a corrupt store must not make us allocate without end */
+		/* A corrupt store must not make us allocate without end. */
+		if (a == NULL || a->n >= 1024)
 			continue;
 		struct cp_binding *nb = realloc(a->b, (a->n + 1) * sizeof(*nb));
 		if (nb == NULL)
@@ -476,12 +478,13 @@ cp_reg_create(const struct cp_reg_conf *c, struct cp_store *st, int64_t now, cha
 		goto fail;
 	}
 	if (exec(r, schema) != 0 || cp_sub_init(st) != 0 ||
-			sqlite3_prepare_v2(r->db, "DELETE FROM registrations WHERE aor = ?", -1,
-				&r->q_del, NULL) != SQLITE_OK ||
-			sqlite3_prepare_v2(r->db, "INSERT INTO registrations (aor, contact, instance, "
-				"reg_id, q, expires, callid, cseq, path, src, sport, transport, updated) "
-				"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &r->q_ins,
-				NULL) != SQLITE_OK) {
+		sqlite3_prepare_v2(r->db, "DELETE FROM registrations WHERE aor = ?", -1, &r->q_del,
+			NULL) != SQLITE_OK ||
+		sqlite3_prepare_v2(r->db,
+			"INSERT INTO registrations (aor, contact, instance, "
+			"reg_id, q, expires, callid, cseq, path, src, sport, transport, updated) "
+			"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+			-1, &r->q_ins, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "registrations table: %s", sqlite3_errmsg(r->db));
 		goto fail;
 	}
@@ -562,7 +565,7 @@ rc_slot(const struct cp_reg *r, const char *k, size_t n)
 	return (unsigned)(hash(r, k, n) & (RCACHE_SLOTS - 1));
 }
 
-/* Where a response goes (RFC 3261 §18.2.2, RFC 3581): the source with rport, else sent-by's port. */
+/* Where a response goes (RFC 3261 §18.2.2, RFC 3581): the source with rport, else sent-by. */
 static uint16_t
 reply_port(const struct req *q)
 {
@@ -726,10 +729,11 @@ domain_served(struct cp_reg *r, struct sip_str host)
 		if (host.len == 0 || host.len > CP_SUB_DOMAIN_MAX)
 			return false;
 		for (uint32_t i = 0; i < host.len; i++)
-			d[i] = (char)(host.p[i] >= 'A' && host.p[i] <= 'Z' ? host.p[i] + 32 : host.p[i]);
+			d[i] = (char)(host.p[i] >= 'A' && host.p[i] <= 'Z' ? host.p[i] + 32
+									   : host.p[i]);
 		d[host.len] = '\0';
-		if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM subscribers WHERE domain = ? LIMIT 1", -1,
-				&q, NULL) != SQLITE_OK)
+		if (sqlite3_prepare_v2(r->db, "SELECT 1 FROM subscribers WHERE domain = ? LIMIT 1",
+			    -1, &q, NULL) != SQLITE_OK)
 			return false;
 		sqlite3_bind_text(q, 1, d, -1, SQLITE_STATIC);
 		ok = sqlite3_step(q) == SQLITE_ROW;
@@ -1019,8 +1023,9 @@ update(struct cp_reg *r, struct req *q, const char *aorkey)
 			nb[nn++] = old[i];
 	if (star) {
 		for (unsigned i = 0; i < nn; i++)
-			if (sip_str_eq(q->f.callid, sip_str_make(nb[i].callid, strlen(nb[i].callid))) &&
-					q->f.cseq.seq <= nb[i].cseq) {
+			if (sip_str_eq(q->f.callid,
+				    sip_str_make(nb[i].callid, strlen(nb[i].callid))) &&
+				q->f.cseq.seq <= nb[i].cseq) {
 				code = answer(r, q, 500, "Out Of Order CSeq", NULL);
 				goto out;
 			}
@@ -1033,7 +1038,8 @@ update(struct cp_reg *r, struct req *q, const char *aorkey)
 				if (same_binding(&nb[i], &c->b))
 					break;
 			if (i < nn) {
-				if (strcmp(nb[i].callid, c->b.callid) == 0 && c->b.cseq <= nb[i].cseq) {
+				if (strcmp(nb[i].callid, c->b.callid) == 0 &&
+					c->b.cseq <= nb[i].cseq) {
 					code = answer(r, q, 500, "Out Of Order CSeq", NULL);
 					goto out;
 				}
@@ -1131,8 +1137,8 @@ cp_reg_input(struct cp_reg *r, const char *buf, size_t len, const struct sip_add
 	char sa[64];
 	size_t sl = sip_addr_format(src, sa, sizeof(sa));
 	int kl = snprintf(q.ckey, sizeof(q.ckey), "%.*s|%u|%.*s|%.*s|%u", (int)q.f.callid.len,
-			q.f.callid.p, q.f.cseq.seq, (int)q.f.top.branch.len, q.f.top.branch.p, (int)sl, sa,
-			sport);
+		q.f.callid.p, q.f.cseq.seq, (int)q.f.top.branch.len, q.f.top.branch.p, (int)sl, sa,
+		sport);
 	if (kl > 0 && (size_t)kl < sizeof(q.ckey)) {
 		q.cklen = (size_t)kl;
 		q.slot = rc_slot(r, q.ckey, q.cklen);

@@ -100,7 +100,7 @@ int cp_reg_input(struct cp_reg *r, const char *buf, size_t len, const struct sip
 		uint16_t sport, int64_t now);
 /* Answers waiting for the commit (plus one if a transaction or a push waits): flush if > 0. */
 unsigned cp_reg_pending(const struct cp_reg *r);
-/* Commit the batch, send what waited, push changed AORs. Returns answers sent, or -EIO (500s sent). */
+/* Commit the batch, send what waited, push changed AORs. Answers sent, or -EIO (500s sent). */
 int cp_reg_flush(struct cp_reg *r);
 /* Remove bindings expired at now (pushes what changed). Returns how many. */
 unsigned cp_reg_expire(struct cp_reg *r, int64_t now);

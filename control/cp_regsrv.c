@@ -52,9 +52,10 @@ reg_conf(const struct cp_config *c, struct cp_reg_conf *rc, char *err, size_t er
 	rc->authc.nonce_lifetime = (uint32_t)(c->nonce_lifetime_ms / 1000);
 	rc->nonce_rotate_s = (uint32_t)(c->nonce_rotate_ms / 1000);
 	if (rc->nonce_rotate_s <= rc->authc.nonce_lifetime) {
-		snprintf(err, errlen, "nonce_rotate (%u s) must be longer than nonce_lifetime (%u s): "
-				"a nonce must outlive at most one rotation", rc->nonce_rotate_s,
-				rc->authc.nonce_lifetime);
+		snprintf(err, errlen,
+			"nonce_rotate (%u s) must be longer than nonce_lifetime (%u s): "
+			"a nonce must outlive at most one rotation",
+			rc->nonce_rotate_s, rc->authc.nonce_lifetime);
 		return -EINVAL;
 	}
 	rc->nonce_window = c->nonce_window;
@@ -120,14 +121,14 @@ push(void *ctx, const char *aor, const struct cp_binding *best)
 		if (best != NULL) {
 			struct sl_loc_set ls;
 			loc_set_of(aor, best, &ls);
-			cp_dp_request(dp, SL_MSG_LOC_SET, &ls, sizeof(ls), -1, app->cfg.push_timeout_ms,
-					on_ignore, NULL);
+			cp_dp_request(dp, SL_MSG_LOC_SET, &ls, sizeof(ls), -1,
+				app->cfg.push_timeout_ms, on_ignore, NULL);
 		} else {
 			struct sl_loc_del ld;
 			memset(&ld, 0, sizeof(ld));
 			snprintf(ld.aor, sizeof(ld.aor), "%s", aor);
-			cp_dp_request(dp, SL_MSG_LOC_DEL, &ld, sizeof(ld), -1, app->cfg.push_timeout_ms,
-					on_ignore, NULL);
+			cp_dp_request(dp, SL_MSG_LOC_DEL, &ld, sizeof(ld), -1,
+				app->cfg.push_timeout_ms, on_ignore, NULL);
 		}
 	}
 }
@@ -490,8 +491,8 @@ binding_json(const char *aor, const struct cp_binding *b, int64_t now, bool best
 	size_t n = sip_addr_format(&b->src, src, sizeof(src));
 	src[n < sizeof(src) ? n : 0] = '\0';
 	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:i, s:s, s:I, s:b}", "aor", aor, "contact",
-			b->contact, "expires", (json_int_t)(b->expires - now), "source", src, "port",
-			b->sport, "call_id", b->callid, "cseq", (json_int_t)b->cseq, "best", best);
+		b->contact, "expires", (json_int_t)(b->expires - now), "source", src, "port",
+		b->sport, "call_id", b->callid, "cseq", (json_int_t)b->cseq, "best", best);
 	if (b->q >= 0)
 		json_object_set_new(o, "q", json_real(b->q / 1000.0));
 	if (b->path[0])
@@ -516,7 +517,8 @@ list_one(void *ctx, const char *aor, const struct cp_binding *b, unsigned n)
 	const struct cp_binding *best = cp_reg_best(lc->reg, aor, lc->now);
 	for (unsigned i = 0; i < n; i++)
 		if (b[i].expires > lc->now)
-			json_array_append_new(lc->all, binding_json(aor, &b[i], lc->now, &b[i] == best));
+			json_array_append_new(
+				lc->all, binding_json(aor, &b[i], lc->now, &b[i] == best));
 }
 
 static int

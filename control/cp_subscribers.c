@@ -212,9 +212,11 @@ cp_sub_list(struct cp_store *st, const char *domain, uint64_t offset, unsigned l
 	sqlite3 *db = cp_store_db(st);
 	sqlite3_stmt *q;
 	int n = 0, rc;
-	if (sqlite3_prepare_v2(db, domain ? SEL " WHERE domain = ?3 ORDER BY domain, username "
-			"LIMIT ?1 OFFSET ?2" : SEL " ORDER BY domain, username LIMIT ?1 OFFSET ?2", -1,
-			&q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db,
+		    domain ? SEL " WHERE domain = ?3 ORDER BY domain, username "
+				 "LIMIT ?1 OFFSET ?2"
+			   : SEL " ORDER BY domain, username LIMIT ?1 OFFSET ?2",
+		    -1, &q, NULL) != SQLITE_OK)
 		return -EIO;
 	sqlite3_bind_int64(q, 1, limit);
 	sqlite3_bind_int64(q, 2, (sqlite3_int64)offset);
@@ -325,8 +327,9 @@ import_row(struct cp_store *st, char f[CSV_MAX_FIELDS][CSV_FIELD_MAX], int nf,
 			if (v[map[a]][0] == '\0')
 				continue;
 			if (ha1_check(a, v[map[a]], s.ha1[a]) != 0) {
-				snprintf(why, wl, "%s is not a %s HA1 (%u hex digits)", col_names[map[a]],
-						cp_digest_alg_name(a), cp_digest_hex_len(a));
+				snprintf(why, wl, "%s is not a %s HA1 (%u hex digits)",
+					col_names[map[a]], cp_digest_alg_name(a),
+					cp_digest_hex_len(a));
 				return -EINVAL;
 			}
 			any = true;
@@ -403,8 +406,10 @@ cp_sub_import(struct cp_store *st, const char *text, size_t len, const char *for
 				continue;
 			}
 			if (col[C_USER] < 0) {
-				snprintf(err, errlen, "line %u: no header line (username, domain, password "
-						"or ha1...) and no format named", at);
+				snprintf(err, errlen,
+					"line %u: no header line (username, domain, password "
+					"or ha1...) and no format named",
+					at);
 				rc = -EINVAL;
 				break;
 			}
@@ -449,7 +454,8 @@ m_add(struct cp_rpc_req *req, json_t *params, void *ctx)
 {
 	struct cp_store *st = ctx;
 	struct cp_subscriber s;
-	const char *user = cp_rpc_str(params, "username", ""), *dom = cp_rpc_str(params, "domain", "");
+	const char *user = cp_rpc_str(params, "username", ""),
+		   *dom = cp_rpc_str(params, "domain", "");
 	const char *pw = cp_rpc_str(params, "password", NULL);
 	static const char *const names[CP_DIG__COUNT] = {"ha1_md5", "ha1_sha256", "ha1_sha512_256"};
 	int rc;
@@ -464,20 +470,24 @@ m_add(struct cp_rpc_req *req, json_t *params, void *ctx)
 			if (h == NULL)
 				continue;
 			if (ha1_check(a, h, s.ha1[a]) != 0) {
-				cp_rpc_errorf(req, CP_RPC_INVALID_PARAMS, NULL, "%s: %u hex digits expected",
-						names[a], cp_digest_hex_len(a));
+				cp_rpc_errorf(req, CP_RPC_INVALID_PARAMS, NULL,
+					"%s: %u hex digits expected", names[a],
+					cp_digest_hex_len(a));
 				return;
 			}
 			any = true;
 		}
 		if (rc == 0 && !any) {
-			cp_rpc_error(req, CP_RPC_INVALID_PARAMS, "password or an HA1 is required", NULL);
+			cp_rpc_error(
+				req, CP_RPC_INVALID_PARAMS, "password or an HA1 is required", NULL);
 			return;
 		}
 	}
 	if (rc == -EINVAL) {
-		cp_rpc_error(req, CP_RPC_INVALID_PARAMS, "username and domain: 1..64 and 1..128 "
-				"printable characters without ':', '\"' or '\\'; password not empty", NULL);
+		cp_rpc_error(req, CP_RPC_INVALID_PARAMS,
+			"username and domain: 1..64 and 1..128 "
+			"printable characters without ':', '\"' or '\\'; password not empty",
+			NULL);
 		return;
 	}
 	if (rc != 0 || cp_sub_put(st, &s) != 0) {
@@ -491,7 +501,8 @@ static void
 m_remove(struct cp_rpc_req *req, json_t *params, void *ctx)
 {
 	struct cp_store *st = ctx;
-	const char *user = cp_rpc_str(params, "username", ""), *dom = cp_rpc_str(params, "domain", "");
+	const char *user = cp_rpc_str(params, "username", ""),
+		   *dom = cp_rpc_str(params, "domain", "");
 	int rc = cp_sub_remove(st, user, dom);
 	if (rc == -ENOENT)
 		cp_rpc_errorf(req, CP_RPC_NOT_FOUND, NULL, "no subscriber %s@%s", user, dom);
@@ -582,7 +593,8 @@ static const struct cp_rpc_param p_list[] = {
 
 static const struct cp_rpc_param p_import[] = {
 	{"text", CP_T_STRING, true, "CSV text (siplinectl sends a file's)"},
-	{"format", CP_T_STRING, false, "auto (a header line names the columns), kamailio, opensips"},
+	{"format", CP_T_STRING, false,
+		"auto (a header line names the columns), kamailio, opensips"},
 	{NULL, 0, false, NULL},
 };
 

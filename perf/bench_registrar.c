@@ -54,13 +54,14 @@ nopush(void *ctx, const char *aor, const struct cp_binding *best)
 static int
 msg(char *out, size_t cap, unsigned user, unsigned cseq, const char *auth)
 {
-	return snprintf(out, cap, "REGISTER sip:example.com SIP/2.0\r\n"
-			"Via: SIP/2.0/UDP 192.0.2.10:5062;rport;branch=z9hG4bKu%uc%u\r\n"
-			"Max-Forwards: 70\r\nFrom: <sip:u%u@example.com>;tag=f%u\r\n"
-			"To: <sip:u%u@example.com>\r\nCall-ID: bench-%u\r\nCSeq: %u REGISTER\r\n"
-			"Contact: <sip:u%u@192.0.2.10:5062>;expires=3600\r\n%s"
-			"User-Agent: bench\r\nContent-Length: 0\r\n\r\n", user, cseq, user, user, user,
-			user, cseq, user, auth);
+	return snprintf(out, cap,
+		"REGISTER sip:example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.10:5062;rport;branch=z9hG4bKu%uc%u\r\n"
+		"Max-Forwards: 70\r\nFrom: <sip:u%u@example.com>;tag=f%u\r\n"
+		"To: <sip:u%u@example.com>\r\nCall-ID: bench-%u\r\nCSeq: %u REGISTER\r\n"
+		"Contact: <sip:u%u@192.0.2.10:5062>;expires=3600\r\n%s"
+		"User-Agent: bench\r\nContent-Length: 0\r\n\r\n",
+		user, cseq, user, user, user, user, cseq, user, auth);
 }
 
 struct run {
@@ -126,10 +127,10 @@ report(const char *c, unsigned long ops, uint64_t ns, uint64_t cpu_ns, unsigned 
 {
 	double per = (double)ns / (double)ops;
 	printf("{\"bench\":\"registrar\",\"case\":\"%s\",\"ops\":%lu,\"batch\":%u,"
-			"\"ns_per_op\":%.0f,\"cpu_ns_per_op\":%.0f,\"cycles_per_op\":%.0f,"
-			"\"mpps\":%.6f,\"registrations_per_s\":%.0f,\"store_fs\":\"%s\"}\n", c, ops,
-			batch, per, (double)cpu_ns / (double)ops, per * bench_tsc_per_ns(), 1e3 / per,
-			(double)ops * 1e9 / (double)ns, fs);
+	       "\"ns_per_op\":%.0f,\"cpu_ns_per_op\":%.0f,\"cycles_per_op\":%.0f,"
+	       "\"mpps\":%.6f,\"registrations_per_s\":%.0f,\"store_fs\":\"%s\"}\n",
+		c, ops, batch, per, (double)cpu_ns / (double)ops, per * bench_tsc_per_ns(),
+		1e3 / per, (double)ops * 1e9 / (double)ns, fs);
 	fflush(stdout);
 }
 
@@ -232,7 +233,8 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--users") == 0 && i + 1 < argc)
 			users = (unsigned)strtoul(argv[++i], NULL, 10);
 		else {
-			fprintf(stderr, "usage: bench_registrar [--quick] [--dir DIR] [--users N]\n");
+			fprintf(stderr,
+				"usage: bench_registrar [--quick] [--dir DIR] [--users N]\n");
 			return 2;
 		}
 	}

@@ -39,11 +39,13 @@ struct pcase {
 
 static const struct pcase pcases[] = {
 	{"minimal", "Digest username=\"bob\"", 1, "bob", NULL, 0},
-	{"full", "Digest username=\"bob\", realm=\"biloxi.com\", nonce=\"abc\", "
+	{"full",
+		"Digest username=\"bob\", realm=\"biloxi.com\", nonce=\"abc\", "
 		"uri=\"sip:biloxi.com\", response=\"0123456789abcdef0123456789ABCDEF\", "
-		"algorithm=MD5, cnonce=\"x\", qop=auth, nc=0000000a", 1, "bob", "sip:biloxi.com", 10},
-	{"quoted qop and algorithm", "Digest username=\"a\", qop=\"auth\", algorithm=\"SHA-256\"", 1,
-		"a", NULL, 0},
+		"algorithm=MD5, cnonce=\"x\", qop=auth, nc=0000000a",
+		1, "bob", "sip:biloxi.com", 10},
+	{"quoted qop and algorithm", "Digest username=\"a\", qop=\"auth\", algorithm=\"SHA-256\"",
+		1, "a", NULL, 0},
 	{"no space after commas", "Digest username=\"a\",realm=\"r\",nc=FFFFFFFF", 1, "a", NULL,
 		0xffffffffu},
 	{"LWS around =", "Digest username = \"a\" , realm= \"r\"", 1, "a", NULL, 0},
@@ -87,11 +89,12 @@ test_parse_table(void **state)
 		memcpy(buf, c->in, len);
 		int rc = sip_auth_parse(&a, sip_str_make(buf, len));
 		if ((rc == 0) != (c->ok == 1))
-			fail_msg("case \"%s\": rc %d, expected %s", c->name, rc, c->ok ? "ok" : "error");
+			fail_msg("case \"%s\": rc %d, expected %s", c->name, rc,
+				c->ok ? "ok" : "error");
 		if (rc == 0) {
 			if (c->user && !sip_str_eq(a.f[SIP_AUTH_USERNAME], S(c->user)))
 				fail_msg("case \"%s\": username \"%.*s\"", c->name,
-						(int)a.f[SIP_AUTH_USERNAME].len, a.f[SIP_AUTH_USERNAME].p);
+					(int)a.f[SIP_AUTH_USERNAME].len, a.f[SIP_AUTH_USERNAME].p);
 			if (c->uri && !sip_str_eq(a.f[SIP_AUTH_URI], S(c->uri)))
 				fail_msg("case \"%s\": uri", c->name);
 			if (sip_auth_has(&a, SIP_AUTH_NC) && a.nc != c->nc)
@@ -147,7 +150,8 @@ test_vectors(void **state)
 	for (unsigned i = 0; i < sizeof(vecs) / sizeof(vecs[0]); i++) {
 		const struct vec *v = &vecs[i];
 		char ha1[CP_DIG_HEX_MAX], resp[CP_DIG_HEX_MAX];
-		assert_int_equal(cp_digest_ha1(v->alg, S(v->user), S(v->realm), S(v->pass), ha1), 0);
+		assert_int_equal(
+			cp_digest_ha1(v->alg, S(v->user), S(v->realm), S(v->pass), ha1), 0);
 		assert_int_equal(cp_digest_response(v->alg, S(ha1), S(v->nonce), S(v->nc),
 				S(v->cnonce), S(v->qop), S(v->method), S(v->uri), resp), 0);
 		if (strcmp(resp, v->response) != 0)
@@ -164,11 +168,13 @@ test_sha512_256(void **state)
 	char out[CP_DIG_HEX_MAX];
 	struct sip_str abc = S("abc");
 	assert_int_equal(cp_digest_hex(CP_DIG_SHA512_256, &abc, 1, out), 0);
-	assert_string_equal(out, "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23");
+	assert_string_equal(
+		out, "53048e2681941ef99b2e29b76b4c7dabe4c2d0c634fc6d46e0e2f13107e7af23");
 	struct sip_str uh = S("J\xc3\xa4s\xc3\xb8n Doe:api@example.org");
 	assert_int_equal(cp_digest_hex(CP_DIG_SHA512_256, &uh, 1, out), 0);
 	/* The RFC's printed userhash is SHA-512 truncated; ours must differ from it. */
-	assert_string_not_equal(out, "488869477bf257147b804c45308cd62ac4e25eb717b12b298c79e62dcea254ec");
+	assert_string_not_equal(
+		out, "488869477bf257147b804c45308cd62ac4e25eb717b12b298c79e62dcea254ec");
 }
 
 static void
@@ -348,12 +354,13 @@ reg(struct fixture *f, const char *ruri, const char *user, const char *pw, const
 				"algorithm=%s, cnonce=\"c0ffee\", qop=auth, nc=%s\r\n", user, nonce,
 				duri ? duri : ruri, resp, cp_digest_alg_name(alg), nc);
 	}
-	int len = snprintf(f->msg, sizeof(f->msg), "REGISTER %s SIP/2.0\r\n"
-			"Via: SIP/2.0/UDP 192.0.2.5:5060;branch=z9hG4bK1\r\n"
-			"From: <sip:%s@example.com>;tag=1\r\nTo: <sip:%s@example.com>\r\n"
-			"Call-ID: c1\r\nCSeq: 1 REGISTER\r\nMax-Forwards: 70\r\n%s"
-			"Contact: <sip:%s@192.0.2.5>\r\nContent-Length: 0\r\n\r\n", ruri, user, user,
-			auth, user);
+	int len = snprintf(f->msg, sizeof(f->msg),
+		"REGISTER %s SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.5:5060;branch=z9hG4bK1\r\n"
+		"From: <sip:%s@example.com>;tag=1\r\nTo: <sip:%s@example.com>\r\n"
+		"Call-ID: c1\r\nCSeq: 1 REGISTER\r\nMax-Forwards: 70\r\n%s"
+		"Contact: <sip:%s@192.0.2.5>\r\nContent-Length: 0\r\n\r\n",
+		ruri, user, user, auth, user);
 	assert_true(sip_parse(&f->m, f->msg, (size_t)len, 0) > 0);
 }
 

@@ -185,9 +185,11 @@ reg(struct h *h, const char *user, const char *pass, const char *ruri, const cha
 	assert_int_equal(cp_digest_ha1(CP_DIG_SHA512_256, S(user), S(realm), S(pass), ha1), 0);
 	assert_int_equal(cp_digest_response(CP_DIG_SHA512_256, S(ha1), S(nonce), S("00000001"),
 			S("abc"), S("auth"), S("REGISTER"), S(ruri), resp), 0);
-	snprintf(auth, sizeof(auth), "Authorization: Digest username=\"%s\", realm=\"%s\", "
-			"nonce=\"%s\", uri=\"%s\", response=\"%s\", algorithm=SHA-512-256, cnonce=\"abc\", "
-			"qop=auth, nc=00000001\r\n", user, realm, nonce, ruri, resp);
+	snprintf(auth, sizeof(auth),
+		"Authorization: Digest username=\"%s\", realm=\"%s\", "
+		"nonce=\"%s\", uri=\"%s\", response=\"%s\", algorithm=SHA-512-256, cnonce=\"abc\", "
+		"qop=auth, nc=00000001\r\n",
+		user, realm, nonce, ruri, resp);
 	strcat(branch, "a");
 	compose(h, ruri, to, callid, cseq + 1, branch, auth, hdrs);
 	return send_req(h);
@@ -240,26 +242,26 @@ struct rcase {
 #define A4 "sip:alice@192.0.2.13:5062"
 
 static const struct rcase rcases[] = {
-	{"no credentials: challenge, strongest first", NULL, NULL, NULL, NULL, "c0", 1,
-		CT(A1), false, 401, "algorithm=SHA-512-256", NULL, ""},
-	{"register one", "alice", "secret", NULL, NULL, "c1", 1, CT(A1) "Expires: 3600\r\n",
-		false, 200, "expires=3600", NULL, A1},
-	{"retransmission: the same 200 from the cache", NULL, NULL, NULL, NULL, NULL, 0, NULL,
-		true, 200, "expires=3600", NULL, A1},
+	{"no credentials: challenge, strongest first", NULL, NULL, NULL, NULL, "c0", 1, CT(A1),
+		false, 401, "algorithm=SHA-512-256", NULL, ""},
+	{"register one", "alice", "secret", NULL, NULL, "c1", 1, CT(A1) "Expires: 3600\r\n", false,
+		200, "expires=3600", NULL, A1},
+	{"retransmission: the same 200 from the cache", NULL, NULL, NULL, NULL, NULL, 0, NULL, true,
+		200, "expires=3600", NULL, A1},
 	{"same Call-ID, CSeq not higher, same binding: refused", "alice", "secret", NULL, NULL,
 		"c1", 0, CT(A1), false, 500, "Out Of Order CSeq", NULL, A1},
-	{"wrong password: challenged again, nothing changes", "alice", "wrong", NULL, NULL, "c2",
-		1, CT(A2), false, 401, "WWW-Authenticate", NULL, A1},
-	{"unknown user: the same answer", "mallory", "secret", NULL, "mallory@example.com",
-		"c3", 1, CT("sip:m@192.0.2.66"), false, 401, NULL, NULL, A1},
-	{"another user's AOR: 403", "bob", "hunter2", NULL, NULL, "c4", 1, CT(A2), false, 403,
-		NULL, NULL, A1},
+	{"wrong password: challenged again, nothing changes", "alice", "wrong", NULL, NULL, "c2", 1,
+		CT(A2), false, 401, "WWW-Authenticate", NULL, A1},
+	{"unknown user: the same answer", "mallory", "secret", NULL, "mallory@example.com", "c3", 1,
+		CT("sip:m@192.0.2.66"), false, 401, NULL, NULL, A1},
+	{"another user's AOR: 403", "bob", "hunter2", NULL, NULL, "c4", 1, CT(A2), false, 403, NULL,
+		NULL, A1},
 	{"domain not served: 404", NULL, NULL, "sip:example.org", "alice@example.org", "c5", 1,
 		CT(A2), false, 404, NULL, NULL, A1},
 	{"AOR in another domain: 404", "alice", "secret", NULL, "alice@example.net", "c5b", 1,
 		CT(A2), false, 404, NULL, NULL, A1},
-	{"Require of an unknown extension: 420 before authentication", NULL, NULL, NULL, NULL,
-		"c6", 1, CT(A2) "Require: foo, path\r\n", false, 420, "Unsupported: foo", "path", A1},
+	{"Require of an unknown extension: 420 before authentication", NULL, NULL, NULL, NULL, "c6",
+		1, CT(A2) "Require: foo, path\r\n", false, 420, "Unsupported: foo", "path", A1},
 	{"expires below the minimum: 423", "alice", "secret", NULL, NULL, "c7", 1,
 		"Contact: <" A2 ">;expires=10\r\n", false, 423, "Min-Expires: 60", NULL, A1},
 	{"expires above the maximum: clamped", "alice", "secret", NULL, NULL, "c8", 1,
@@ -270,10 +272,10 @@ static const struct rcase rcases[] = {
 		"<" A3 ">;expires=120;q=0.500", NULL, A1 " " A2 " " A3},
 	{"a fourth contact over max_contacts 3: 403", "alice", "secret", NULL, NULL, "c10", 1,
 		CT(A4), false, 403, "Too Many Contacts", NULL, A1 " " A2 " " A3},
-	{"query: every binding, a Date, nothing changed", "alice", "secret", NULL, NULL, "c11",
-		1, "", false, 200, "Date: ", NULL, A1 " " A2 " " A3},
-	{"update of one binding: same Call-ID, higher CSeq", "alice", "secret", NULL, NULL, "c1",
-		5, "Contact: <" A1 ">;expires=600\r\n", false, 200, "<" A1 ">;expires=600", NULL,
+	{"query: every binding, a Date, nothing changed", "alice", "secret", NULL, NULL, "c11", 1,
+		"", false, 200, "Date: ", NULL, A1 " " A2 " " A3},
+	{"update of one binding: same Call-ID, higher CSeq", "alice", "secret", NULL, NULL, "c1", 5,
+		"Contact: <" A1 ">;expires=600\r\n", false, 200, "<" A1 ">;expires=600", NULL,
 		A1 " " A2 " " A3},
 	{"remove one with expires=0", "alice", "secret", NULL, NULL, "c12", 1,
 		"Contact: <" A2 ">;expires=0\r\n", false, 200, NULL, A2, A1 " " A3},
@@ -287,24 +289,25 @@ static const struct rcase rcases[] = {
 		A1 " " A3 " " A4},
 	{"Contact * without Expires: 400", "alice", "secret", NULL, NULL, "c16", 1,
 		"Contact: *\r\n", false, 400, NULL, NULL, A1 " " A3 " " A4},
-	{"Contact * on the Call-ID of a binding, CSeq not higher: refused", "alice", "secret",
-		NULL, NULL, "c1", 3, "Contact: *\r\nExpires: 0\r\n", false, 500, NULL, NULL,
+	{"Contact * on the Call-ID of a binding, CSeq not higher: refused", "alice", "secret", NULL,
+		NULL, "c1", 3, "Contact: *\r\nExpires: 0\r\n", false, 500, NULL, NULL,
 		A1 " " A3 " " A4},
 	{"Contact * with Expires 0: everything removed", "alice", "secret", NULL, NULL, "c17", 1,
 		"Contact: *\r\nExpires: 0\r\n", false, 200, NULL, "Contact:", ""},
-	{"RFC 5626: one binding per instance and reg-id", "alice", "secret", NULL, NULL, "c18",
-		1, "Contact: <" A1 ">;+sip.instance=\"<urn:uuid:1>\";reg-id=1\r\nSupported: outbound\r\n",
+	{"RFC 5626: one binding per instance and reg-id", "alice", "secret", NULL, NULL, "c18", 1,
+		"Contact: <" A1
+		">;+sip.instance=\"<urn:uuid:1>\";reg-id=1\r\nSupported: outbound\r\n",
 		false, 200, "Flow-Timer: ", NULL, A1},
 	{"same instance and reg-id, new Contact URI: replaced", "alice", "secret", NULL, NULL,
-		"c19", 1, "Contact: <" A2 ">;+sip.instance=\"<urn:uuid:1>\";reg-id=1\r\n", false, 200,
-		"reg-id=1", NULL, A2},
+		"c19", 1, "Contact: <" A2 ">;+sip.instance=\"<urn:uuid:1>\";reg-id=1\r\n", false,
+		200, "reg-id=1", NULL, A2},
 	{"another reg-id of the instance: a second flow", "alice", "secret", NULL, NULL, "c20", 1,
 		"Contact: <" A3 ">;+sip.instance=\"<urn:uuid:1>\";reg-id=2\r\n", false, 200, NULL,
 		NULL, A2 " " A3},
 	{"reg-id without an instance: 400", "alice", "secret", NULL, NULL, "c21", 1,
 		"Contact: <" A4 ">;reg-id=1\r\n", false, 400, NULL, NULL, A2 " " A3},
-	{"bad q-value: 400", "alice", "secret", NULL, NULL, "c22", 1,
-		"Contact: <" A4 ">;q=1.5\r\n", false, 400, NULL, NULL, A2 " " A3},
+	{"bad q-value: 400", "alice", "secret", NULL, NULL, "c22", 1, "Contact: <" A4 ">;q=1.5\r\n",
+		false, 400, NULL, NULL, A2 " " A3},
 	{"OPTIONS: 200", NULL, NULL, NULL, NULL, NULL, 0, NULL, false, 0, NULL, NULL, A2 " " A3},
 };
 
@@ -322,10 +325,12 @@ test_table(void **state)
 			code = send_req(h);
 		} else if (c->status == 0) {
 			/* An OPTIONS (keep-alive probes of phones): 200. */
-			h->req_len = (size_t)snprintf(h->req, sizeof(h->req), "OPTIONS sip:example.com "
-					"SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKo\r\nFrom: "
-					"<sip:x@example.com>;tag=1\r\nTo: <sip:example.com>\r\nCall-ID: o\r\n"
-					"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
+			h->req_len = (size_t)snprintf(h->req, sizeof(h->req),
+				"OPTIONS sip:example.com "
+				"SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKo\r\nFrom: "
+				"<sip:x@example.com>;tag=1\r\nTo: <sip:example.com>\r\nCall-ID: "
+				"o\r\n"
+				"CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n");
 			code = send_req(h);
 			if (code != 200)
 				fail_msg("row %u \"%s\": status %d", i, c->name, code);
@@ -337,12 +342,14 @@ test_table(void **state)
 			code = reg(h, c->user, c->pass, ruri, to, c->callid, c->cseq, c->hdrs);
 		}
 		if (code != c->status)
-			fail_msg("row %u \"%s\": status %d, expected %d\n%s", i, c->name, code, c->status,
-					h->last);
+			fail_msg("row %u \"%s\": status %d, expected %d\n%s", i, c->name, code,
+				c->status, h->last);
 		if (c->has && strstr(h->last, c->has) == NULL)
-			fail_msg("row %u \"%s\": response lacks \"%s\"\n%s", i, c->name, c->has, h->last);
+			fail_msg("row %u \"%s\": response lacks \"%s\"\n%s", i, c->name, c->has,
+				h->last);
 		if (c->hasnt && strstr(h->last, c->hasnt) != NULL)
-			fail_msg("row %u \"%s\": response has \"%s\"\n%s", i, c->name, c->hasnt, h->last);
+			fail_msg("row %u \"%s\": response has \"%s\"\n%s", i, c->name, c->hasnt,
+				h->last);
 		bindings_text(h, "alice@example.com", got, sizeof(got));
 		if (strcmp(got, c->after) != 0)
 			fail_msg("row %u \"%s\": bindings \"%s\", expected \"%s\"", i, c->name, got,
@@ -403,7 +410,8 @@ test_group_commit(void **state)
 	assert_int_equal(h->sent, 0);
 	/* Its retransmission while pending: dropped, not answered twice. */
 	assert_int_equal(cp_reg_input(h->r, h->req, h->req_len, &src, 5062, h->now), 0);
-	compose(h, "sip:example.com", "bob@example.com", "g2", 1, "g2", "", CT("sip:bob@192.0.2.20"));
+	compose(h, "sip:example.com", "bob@example.com", "g2", 1, "g2", "",
+		CT("sip:bob@192.0.2.20"));
 	assert_int_equal(cp_reg_input(h->r, h->req, h->req_len, &src, 5062, h->now), 200);
 	assert_int_equal(h->sent, 0);
 	assert_int_equal(h->pushes, 0);
@@ -412,8 +420,9 @@ test_group_commit(void **state)
 	char err[128];
 	struct cp_store *other = cp_store_open(h->path, err, sizeof(err));
 	sqlite3_stmt *q;
-	assert_int_equal(sqlite3_prepare_v2(cp_store_db(other), "SELECT count(*) FROM registrations",
-			-1, &q, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(cp_store_db(other),
+				 "SELECT count(*) FROM registrations", -1, &q, NULL),
+		SQLITE_OK);
 	assert_int_equal(sqlite3_step(q), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(q, 0), 0);
 	sqlite3_reset(q);
@@ -548,7 +557,8 @@ test_options(void **state)
 		if (rc == 0)
 			rc = cp_regsrv_check(&c, err, sizeof(err));
 		if ((rc == 0) != cases[i].ok)
-			fail_msg("\"%s\": rc %d (%s)", cases[i].set ? cases[i].set : "defaults", rc, err);
+			fail_msg("\"%s\": rc %d (%s)", cases[i].set ? cases[i].set : "defaults", rc,
+				err);
 	}
 }
 

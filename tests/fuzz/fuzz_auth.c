@@ -100,10 +100,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size > 4096 || memchr(p, '\n', size) != NULL || memchr(p, '\r', size) != NULL)
 		return 0;
-	int len = snprintf(msg, sizeof(msg), "REGISTER sip:example.com SIP/2.0\r\n"
-			"Via: SIP/2.0/UDP 192.0.2.5;branch=z9hG4bK1\r\nFrom: <sip:alice@example.com>;tag=1\r\n"
-			"To: <sip:alice@example.com>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n"
-			"Authorization: %.*s\r\nContent-Length: 0\r\n\r\n", (int)size, p);
+	int len = snprintf(msg, sizeof(msg),
+		"REGISTER sip:example.com SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP 192.0.2.5;branch=z9hG4bK1\r\nFrom: "
+		"<sip:alice@example.com>;tag=1\r\n"
+		"To: <sip:alice@example.com>\r\nCall-ID: c\r\nCSeq: 1 REGISTER\r\n"
+		"Authorization: %.*s\r\nContent-Length: 0\r\n\r\n",
+		(int)size, p);
 	struct sip_msg m;
 	if (len <= 0 || (size_t)len >= sizeof(msg) || sip_parse(&m, msg, (size_t)len, 0) <= 0)
 		return 0;
