@@ -11,6 +11,8 @@ PACKAGES=(
     # libraries (pkg-config names in meson.build)
     libdpdk-dev dpdk dpdk-dev libhyperscan-dev libssl-dev libcmocka-dev
     libpcre2-dev libjansson-dev libsodium-dev libnuma-dev libpcap-dev libbsd-dev
+    # readiness and stop notices to systemd (Type=notify units)
+    libsystemd-dev
     # control plane: store (SQLite, WAL) and metrics endpoint (HTTP)
     libsqlite3-dev libmicrohttpd-dev
     # fuzzing and sanitizers
