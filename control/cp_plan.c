@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "cp_app.h"
+#include "cp_dns.h"
 #include "cp_loop.h"
 #include "cp_rpc.h"
 #include "cp_store.h"
@@ -378,6 +379,8 @@ install(struct cp_app *app, struct job *j)
 	free(j->blob);
 	j->blob = NULL;
 	cp_probe_set_plan(app->probe, c->plan, admin_of, app);
+	if (app->dns != NULL)
+		cp_dns_set_plan(app->dns, c->plan);
 	return 0;
 }
 
@@ -757,6 +760,8 @@ cp_plan_resync(struct cp_app *app, struct cp_dp *dp)
 		for (unsigned i = 0; i < cp_probe_count(app->probe); i++)
 			send_gw(app, dp, cp_probe_gw(app->probe, i));
 	}
+	if (app->dns != NULL)
+		cp_dns_resync(app->dns, dp);
 	sync_bindings(app, dp);
 }
 
