@@ -74,6 +74,7 @@ struct name {
 	bool stale;
 	/* history */
 	uint64_t resolutions, failures, stale_kept, refused;
+	unsigned fails_in_a_row;       /* retries back off: min_refresh doubled per failure */
 	char last_error[160];
 	struct job *job;               /* resolution in flight, or NULL */
 };
@@ -323,7 +324,15 @@ job_done(struct job *j)
 		nm->failures++;
 		d->tot.failures++;
 		snprintf(nm->last_error, sizeof(nm->last_error), "%s", j->err);
-		nm->next = now + (uint64_t)d->conf.min_refresh_s * 1000u;
+		/* Retried at min_refresh, doubled per failure in a row up to max_refresh. */
+		uint64_t retry = (uint64_t)d->conf.min_refresh_s * 1000u;
+		for (unsigned k = 0; k < nm->fails_in_a_row && retry < d->conf.max_refresh_s * 1000ull;
+				k++)
+			retry *= 2;
+		if (retry > d->conf.max_refresh_s * 1000ull)
+			retry = d->conf.max_refresh_s * 1000ull;
+		nm->fails_in_a_row++;
+		nm->next = now + retry;
 		switch (cp_dns_stale_policy(now, nm->expires, d->conf.stale_max_ms)) {
 		case CP_DNS_KEEP_STALE:
 			nm->stale = true;
@@ -370,6 +379,7 @@ job_done(struct job *j)
 	nm->expires = now + (uint64_t)nm->ttl_used * 1000u;
 	nm->next = cp_dns_refresh_at(now, nm->ttl_used);
 	nm->stale = false;
+	nm->fails_in_a_row = 0;
 	nm->last_error[0] = '\0';
 	if (changed) {
 		char list[200];
