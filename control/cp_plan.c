@@ -742,6 +742,9 @@ cp_plan_resync(struct cp_app *app, struct cp_dp *dp)
 	const struct cp_dp_info *in = cp_dp_info(dp);
 	struct cp_plan_cur *c = &app->cur;
 
+	/* Names' addresses first: a named gateway is never up there without them. */
+	if (app->dns != NULL)
+		cp_dns_resync(app->dns, dp);
 	if (c->plan != NULL && (strcmp(in->hello.plan_sha256, c->sha256) != 0 ||
 			in->hello.plan_version != c->version)) {
 		if (in->hello.plan_version > c->version)
@@ -760,8 +763,6 @@ cp_plan_resync(struct cp_app *app, struct cp_dp *dp)
 		for (unsigned i = 0; i < cp_probe_count(app->probe); i++)
 			send_gw(app, dp, cp_probe_gw(app->probe, i));
 	}
-	if (app->dns != NULL)
-		cp_dns_resync(app->dns, dp);
 	sync_bindings(app, dp);
 }
 
