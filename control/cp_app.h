@@ -20,6 +20,7 @@
 #include "cp_probe.h"
 
 struct cp_dns;
+struct cp_relay;
 struct cp_loop;
 struct cp_rpc;
 struct cp_rpcsrv;
@@ -84,6 +85,7 @@ struct cp_app {
 	struct cp_dps *dps;
 	struct cp_probe *probe;
 	struct cp_dns *dns;        /* gateway names (cp_dns.h) */
+	struct cp_relay *relay;    /* requests to host names (cp_relay.h), or NULL */
 	struct cp_metrics *metrics;
 	int64_t started;           /* wall seconds */
 	uint64_t started_ms;       /* monotonic */

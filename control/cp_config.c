@@ -105,6 +105,17 @@ static const struct opt opts[] = {
 		"tries of a DNS query (each server) before it fails"},
 	{"dns_max_records", K_UINT, F(dns_max_records), 1, 16, "8", false,
 		"SRV records followed and addresses kept per gateway name"},
+	{"relay", K_ONOFF, F(relay), 0, 0, "off", true,
+		"relay the requests the dataplane punts because their next hop is a host name "
+		"(UDP socket on relay_addr:relay_port)"},
+	{"relay_addr", K_PATH, F(relay_addr), 0, 0, "", true,
+		"the router's address and prefix, as sipline --addr (e.g. 192.0.2.1/24)"},
+	{"relay_port", K_UINT, F(relay_port), 1, 65535, "5060", true,
+		"the router's SIP port, as sipline --port"},
+	{"relay_secret_file", K_PATH, F(relay_secret_file), 0, 0, "", true,
+		"the dataplane's --secret-file (the relay signs branches with the same key)"},
+	{"relay_in_dialog", K_ONOFF, F(relay_in_dialog), 0, 0, "off", true,
+		"as sipline --relay-in-dialog: relay in-dialog requests without our Record-Route"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

@@ -61,6 +61,12 @@ struct cp_config {
 	uint64_t dns_timeout_ms;
 	unsigned dns_tries;
 	unsigned dns_max_records;
+	/* relay of requests to host names (cp_relay.h) */
+	bool relay;
+	char relay_addr[64];
+	unsigned relay_port;
+	char relay_secret_file[256];
+	bool relay_in_dialog;
 };
 
 /* Defaults (documented in --help and docs/control.md). */

@@ -40,6 +40,7 @@
 #define CP_DNS_MAX_NAPTR 16
 #define CP_DNS_MAX_OWN 64
 #define TICK_MS 100
+#define ADHOC_IDLE_MS (10u * 60u * 1000u)
 
 struct target {
 	char srv[CP_DNS_NAME_MAX];     /* the SRV target (or the name itself) */
@@ -58,6 +59,8 @@ struct name {
 	uint16_t port;
 	uint8_t transport;
 	bool keep;                     /* mark of cp_dns_set_plan() */
+	bool adhoc;                    /* looked up by the relay, not a plan gateway */
+	uint64_t last_used;            /* adhoc: last lookup (monotonic ms) */
 	/* the answer in use */
 	struct target t[CP_DNS_MAX_TARGETS];
 	unsigned n;
@@ -115,6 +118,8 @@ struct cp_dns {
 	unsigned n;
 	uint64_t version;
 	struct cp_dns_totals tot;
+	void (*resolved_fn)(void *ctx, const char *host);
+	void *resolved_ctx;
 	struct sip_addr own[CP_DNS_MAX_OWN], bcast[CP_DNS_MAX_OWN];
 	unsigned n_own, n_bcast;
 	bool stopping;
@@ -166,10 +171,14 @@ push_table(struct cp_dns *d, struct cp_dp *only)
 	if (buf == NULL)
 		return;
 	struct sl_gw_addrs *h = (struct sl_gw_addrs *)buf;
-	unsigned nt = 0;
-	for (unsigned i = 0; i < d->n; i++)
+	unsigned nt = 0, nn = 0;
+	for (unsigned i = 0; i < d->n; i++) {
+		if (d->names[i]->adhoc)
+			continue;
 		nt += d->names[i]->n;
-	size_t need = sizeof(*h) + d->n * sizeof(struct sl_gw_name) +
+		nn++;
+	}
+	size_t need = sizeof(*h) + nn * sizeof(struct sl_gw_name) +
 		nt * sizeof(struct sl_gw_target);
 	if (need > cap) {
 		cp_log("dns: the resolved table (%zu bytes) does not fit a link frame: not sent",
@@ -184,18 +193,21 @@ push_table(struct cp_dns *d, struct cp_dp *only)
 		d->tot.pushes++;
 	}
 	h->version = d->version;
-	h->n_names = d->n;
+	h->n_names = nn;
 	h->n_targets = nt;
 	struct sl_gw_name *gn = (struct sl_gw_name *)(h + 1);
-	struct sl_gw_target *gt = (struct sl_gw_target *)(gn + d->n);
+	struct sl_gw_target *gt = (struct sl_gw_target *)(gn + nn);
 	unsigned k = 0;
-	for (unsigned i = 0; i < d->n; i++) {
+	for (unsigned i = 0, o = 0; i < d->n; i++) {
 		const struct name *nm = d->names[i];
-		snprintf(gn[i].host, sizeof(gn[i].host), "%s", nm->host);
-		gn[i].port = nm->port;
-		gn[i].transport = nm->transport;
-		gn[i].first = (uint16_t)k;
-		gn[i].count = (uint16_t)nm->n;
+		if (nm->adhoc)
+			continue;
+		snprintf(gn[o].host, sizeof(gn[o].host), "%s", nm->host);
+		gn[o].port = nm->port;
+		gn[o].transport = nm->transport;
+		gn[o].first = (uint16_t)k;
+		gn[o].count = (uint16_t)nm->n;
+		o++;
 		for (unsigned j = 0; j < nm->n; j++, k++) {
 			const struct target *t = &nm->t[j];
 			struct cp_gw *g = cp_probe_find(d->probe, t->text, t->port, RULES_TP_UDP);
@@ -218,7 +230,8 @@ update_probe(struct cp_dns *d)
 	struct cp_probe_target pt[CP_DNS_MAX_NAMES];
 	unsigned n = 0;
 	for (unsigned i = 0; i < d->n; i++)
-		for (unsigned j = 0; j < d->names[i]->n && n < CP_DNS_MAX_NAMES; j++) {
+		for (unsigned j = 0; !d->names[i]->adhoc && j < d->names[i]->n &&
+				n < CP_DNS_MAX_NAMES; j++) {
 			snprintf(pt[n].host, sizeof(pt[n].host), "%s", d->names[i]->t[j].text);
 			pt[n].port = d->names[i]->t[j].port;
 			n++;
@@ -230,6 +243,8 @@ update_probe(struct cp_dns *d)
 static void
 update_health(struct cp_dns *d, struct name *nm, const char *why_none)
 {
+	if (nm->adhoc)
+		return;
 	struct cp_gw *pg = d->ops.plan_gw(d->ops.ctx, nm->host, nm->port, nm->transport);
 	if (pg == NULL)
 		return;
@@ -298,8 +313,23 @@ same_targets(const struct name *nm, const struct job *j)
 	return true;
 }
 
+static void job_commit(struct job *j);
+
 static void
 job_done(struct job *j)
+{
+	struct cp_dns *d = j->d;
+	bool adhoc = j->nm != NULL && j->nm->adhoc && !d->stopping;
+	char host[64];
+	if (adhoc)
+		snprintf(host, sizeof(host), "%s", j->nm->host);
+	job_commit(j);
+	if (adhoc && d->resolved_fn != NULL)
+		d->resolved_fn(d->resolved_ctx, host);
+}
+
+static void
+job_commit(struct job *j)
 {
 	struct cp_dns *d = j->d;
 	struct name *nm = j->nm;
@@ -651,10 +681,16 @@ on_tick(struct cp_loop *l, void *ctx)
 
 	/* c-ares' own time-outs and retries. */
 	ares_process_fd(d->ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-	for (unsigned i = 0; i < d->n; i++) {
+	for (unsigned i = 0; i < d->n;) {
 		struct name *nm = d->names[i];
+		if (nm->adhoc && nm->job == NULL && now - nm->last_used > ADHOC_IDLE_MS) {
+			free(nm);
+			d->names[i] = d->names[--d->n];
+			continue;
+		}
 		if (nm->job == NULL && now >= nm->next)
 			start(d, nm);
+		i++;
 	}
 	return TICK_MS;
 }
@@ -802,7 +838,7 @@ cp_dns_set_plan(struct cp_dns *d, const struct rules_plan *plan)
 	if (plan != NULL)
 		rules_plan_info(plan, &info);
 	for (unsigned i = 0; i < d->n; i++)
-		d->names[i]->keep = false;
+		d->names[i]->keep = d->names[i]->adhoc;
 	for (uint32_t i = 0; i < info.n_gateways; i++) {
 		struct rules_gateway rg;
 		char host[64];
@@ -816,6 +852,11 @@ cp_dns_set_plan(struct cp_dns *d, const struct rules_plan *plan)
 		struct name *nm = find(d, host, rg.port, rg.transport);
 		if (nm != NULL) {
 			nm->keep = true;
+			if (nm->adhoc) {
+				/* The relay's name is now a plan gateway: probed and sent too. */
+				nm->adhoc = false;
+				changed = true;
+			}
 			/* Its plan gateway may be new (another plan): give it the name's health. */
 			update_health(d, nm, "not resolved yet");
 			continue;
@@ -854,6 +895,50 @@ cp_dns_set_plan(struct cp_dns *d, const struct rules_plan *plan)
 		update_probe(d);
 		push_table(d, NULL);
 	}
+}
+
+int
+cp_dns_lookup(struct cp_dns *d, const char *host, uint16_t port, struct sip_addr *a,
+		uint16_t *out_port)
+{
+	struct name *nm = find(d, host, port, RULES_TP_UDP);
+	if (nm == NULL) {
+		if (d->n == CP_DNS_MAX_NAMES || strlen(host) >= sizeof(nm->host))
+			return -ENOSPC;
+		nm = calloc(1, sizeof(*nm));
+		if (nm == NULL)
+			return -ENOMEM;
+		snprintf(nm->host, sizeof(nm->host), "%s", host);
+		nm->port = port;
+		nm->transport = RULES_TP_UDP;
+		nm->adhoc = true;
+		nm->last_used = cp_now_ms();
+		d->names[d->n++] = nm;
+		start(d, nm);
+		return nm->n > 0 ? cp_dns_lookup(d, host, port, a, out_port) : -EAGAIN;
+	}
+	nm->last_used = cp_now_ms();
+	if (nm->n > 0) {
+		/* The first target that is up in SRV order (relay names are not probed: the first). */
+		for (unsigned i = 0; i < nm->n; i++) {
+			struct cp_gw *g = nm->adhoc ? NULL : cp_probe_find(d->probe, nm->t[i].text,
+					nm->t[i].port, RULES_TP_UDP);
+			if (g == NULL || !cp_gw_down(g)) {
+				*a = nm->t[i].addr;
+				*out_port = nm->t[i].port;
+				return 0;
+			}
+		}
+		return -ENOENT;
+	}
+	return nm->job != NULL ? -EAGAIN : -ENOENT;
+}
+
+void
+cp_dns_on_resolved(struct cp_dns *d, void (*fn)(void *ctx, const char *host), void *ctx)
+{
+	d->resolved_fn = fn;
+	d->resolved_ctx = ctx;
 }
 
 void

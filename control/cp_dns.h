@@ -158,6 +158,21 @@ void cp_dns_set_plan(struct cp_dns *d, const struct rules_plan *plan);
 /* A dataplane (re)connected: send it the current table. */
 void cp_dns_resync(struct cp_dns *d, struct cp_dp *dp);
 
+/*
+ * For the relay of requests to host names (cp_relay.h): the address of
+ * host, port 5060 meaning "no port" (NAPTR, SRV, then A/AAAA on 5060),
+ * another one A/AAAA on that port. Returns 0 with *a and *out_port (the
+ * first target in SRV order), -EAGAIN when a resolution is running (the
+ * resolved callback tells when it ends), -ENOENT when the last one failed,
+ * -ENOSPC when no more names can be kept. Names looked up this way are
+ * not probed nor sent to the dataplanes, and are forgotten after 10
+ * minutes without a lookup.
+ */
+int cp_dns_lookup(struct cp_dns *d, const char *host, uint16_t port, struct sip_addr *a,
+		uint16_t *out_port);
+/* fn(ctx, host) after every resolution of a name looked up with cp_dns_lookup(). */
+void cp_dns_on_resolved(struct cp_dns *d, void (*fn)(void *ctx, const char *host), void *ctx);
+
 /* The gateway host:port;transport as a name: its DNS state as JSON (json_t *), or NULL. */
 void *cp_dns_gw_json(struct cp_dns *d, const char *host, uint16_t port, uint8_t transport);
 

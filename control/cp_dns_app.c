@@ -11,6 +11,7 @@
 #include "cp_app.h"
 #include "cp_dns.h"
 #include "cp_dp.h"
+#include "cp_relay.h"
 #include "sl_link.h"
 
 static void
@@ -85,7 +86,18 @@ cp_dns_app_start(struct cp_app *app, char *err, size_t errlen)
 		.set_health = op_set_health, .ctx = app};
 	dns_conf(&app->cfg, &dc);
 	app->dns = cp_dns_create(app->loop, &dc, cp_probe_conf(app->probe), &ops, err, errlen);
-	return app->dns != NULL ? 0 : -EINVAL;
+	if (app->dns == NULL)
+		return -EINVAL;
+	if (app->cfg.relay) {
+		struct cp_relay_conf rc = {.port = (uint16_t)app->cfg.relay_port,
+			.relay_in_dialog = app->cfg.relay_in_dialog};
+		snprintf(rc.addr, sizeof(rc.addr), "%s", app->cfg.relay_addr);
+		snprintf(rc.secret_file, sizeof(rc.secret_file), "%s", app->cfg.relay_secret_file);
+		app->relay = cp_relay_create(app->loop, app->dns, &rc, err, errlen);
+		if (app->relay == NULL)
+			return -EINVAL;
+	}
+	return 0;
 }
 
 void
@@ -104,6 +116,8 @@ cp_dns_app_reload(struct cp_app *app)
 void
 cp_dns_app_stop(struct cp_app *app)
 {
+	cp_relay_free(app->relay);
+	app->relay = NULL;
 	cp_dns_free(app->dns);
 	app->dns = NULL;
 }

@@ -17,6 +17,7 @@
 
 #include "cp_app.h"
 #include "cp_dns.h"
+#include "cp_relay.h"
 #include "cp_loop.h"
 #include "cp_metrics.h"
 #include "cp_rpc.h"
@@ -666,6 +667,13 @@ stats_reply(struct cp_app *app, struct cp_rpc_req *req, const char *only, bool w
 				(json_int_t)dt.failures, "stale", (json_int_t)dt.stale, "expired",
 				(json_int_t)dt.expired, "refused", (json_int_t)dt.refused, "pushes",
 				(json_int_t)dt.pushes, "table_version", (json_int_t)dt.version));
+	}
+	if (app->relay != NULL) {
+		struct cp_relay_totals rt;
+		cp_relay_totals(app->relay, &rt);
+		json_object_set_new(ctl, "relay", json_pack("{s:I, s:I, s:I, s:I}", "received",
+				(json_int_t)rt.received, "relayed", (json_int_t)rt.relayed, "held",
+				(json_int_t)rt.held, "dropped", (json_int_t)rt.dropped));
 	}
 	cp_rpc_result(req, json_pack("{s:o, s:o, s:o}", "dataplanes", dps, "total", total,
 			"control", ctl));

@@ -4,7 +4,7 @@
 
   sipnet.py options   --src IP --dst IP [--port N] [--tries N] [--timeout S]
   sipnet.py request   --src IP --dst IP --method M --ruri URI [--expect CODE|none|icmp|any]
-                      [--to-tag T] [--size BYTES]
+                      [--to-tag T] [--size BYTES] [--header LINE]...
   sipnet.py udp-sink  --bind IP --port N
   sipnet.py arping    --iface IF --src IP --dst IP [--count N] [--expect-mac MAC]
   sipnet.py ping      --dst IP [--count N] [--size BYTES]
@@ -66,7 +66,7 @@ def sip_header(msg, name):
     return None
 
 
-def transact(a, method, ruri, tries, timeout, to_tag=None, size=0):
+def transact(a, method, ruri, tries, timeout, to_tag=None, size=0, extra=""):
     """Send a request until a final response with our Call-ID arrives; return it.
 
     Returns (response or None, tries used, size sent, ICMP error seen)."""
@@ -74,7 +74,8 @@ def transact(a, method, ruri, tries, timeout, to_tag=None, size=0):
     s.bind((a.src, 0))
     s.connect((a.dst, a.port))  # ICMP errors surface as ECONNREFUSED
     sport = s.getsockname()[1]
-    data, callid = sip_request(method, ruri, a.src, sport, a.dst, to_tag=to_tag, size=size)
+    data, callid = sip_request(method, ruri, a.src, sport, a.dst, to_tag=to_tag, size=size,
+                               extra=extra)
     icmp = False
     for i in range(tries):
         try:
@@ -119,7 +120,7 @@ def cmd_request(a):
     """--expect CODE, 'none' (silence), 'icmp' (the router's kernel refused
     it), or 'any' (anything but silence); several joined by '|'."""
     resp, n, size, icmp = transact(a, a.method, a.ruri, a.tries, a.timeout, to_tag=a.to_tag,
-                                   size=a.size)
+                                   size=a.size, extra="".join(h + "\r\n" for h in a.header))
     if resp is not None:
         got = resp.split(b" ", 2)[1].decode()
         print(resp.decode("latin1").rstrip())
@@ -356,6 +357,8 @@ def main():
     q.add_argument("--to-tag")
     q.add_argument("--expect", help="status code, 'none', 'icmp' or 'any', '|'-separated")
     q.add_argument("--size", type=int, default=0, help="pad the body to about this many bytes")
+    q.add_argument("--header", action="append", default=[],
+                   help="a header line to add, e.g. 'Route: <sip:p.example;lr>' (repeatable)")
     q.set_defaults(fn=cmd_request)
     q = sub.add_parser("arping")
     q.add_argument("--iface", required=True)

@@ -14,10 +14,12 @@
 #     control plane follows within dns_max_refresh;
 #   - the DNS server stopped: calls keep flowing on the stale answer, and
 #     gateways.list and stats.get count it;
+#   - an in-dialog BYE whose Route names a host (peer.carrier.test:5090):
+#     the dataplane punts it (punt_needs_dns), the control plane's relay
+#     resolves the name and relays it with the dataplane's edits (our Via,
+#     a signed branch) to a UDP sink on the gateways' host;
 #   - loop.test -> 127.0.0.1 and self.test -> the router's own address:
 #     refused, logged and counted; that group never gets an address.
-# Not covered: in-dialog requests with host names (point 3 of issue 14 is
-# not done: the dataplane still drops them, drop_needs_dns).
 #
 # Usage: test_control_dns.sh SIPLINE SIPLINE_LINK SIPLINE_CONTROL SIPLINECTL
 . "$(dirname "$0")/lib.sh"
@@ -53,6 +55,7 @@ host-record=gw1.carrier.test,$IP_B,$1
 host-record=gw2.carrier.test,$IP_B,$1
 host-record=loop.test,127.0.0.1
 host-record=self.test,$IP_R
+host-record=peer.carrier.test,$IP_B
 EOC
     ip netns exec "$NS_R" dnsmasq --keep-in-foreground --conf-file="$DNS_CONF" \
         --pid-file= --user=root --log-facility=- >>"$DNS_LOG" 2>&1 &
@@ -113,13 +116,22 @@ calls() { # TAG N: N calls to 555... at 10/s, every one must succeed
     uac_expect_all_ok "$1" "$2" "$rc"
 }
 
+# One signing key for the dataplane and the control plane's relay (mode 0600).
+KEY="$ITEST_TMP/key"
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$KEY"
+chmod 600 "$KEY"
+
 topo_up
 dns_start 3
 gw_start 5070
 gw_start 5072
-sipline_start --record-route
+sipline_start --record-route --secret-file "$KEY" --relay-in-dialog
 control_conf "dataplane $LINK_SOCK" "dns_servers 127.0.0.1:$DNS_PORT" "dns_min_refresh 1" \
-    "dns_max_refresh $MAX_REFRESH" "dns_stale_max 600" "dns_timeout 0.5" "dns_tries 1"
+    "dns_max_refresh $MAX_REFRESH" "dns_stale_max 600" "dns_timeout 0.5" "dns_tries 1" \
+    "relay on" "relay_addr $IP_R/24" "relay_port $SIP_PORT" "relay_secret_file $KEY" \
+    "relay_in_dialog on" "probe_interval 1.5" "probe_timeout 1" "probe_down 3"
+# (probes a little more patient than control_conf's: a loaded 2-core machine
+# can leave a SIPp gateway silent for 0.5 s, and both targets down means 503s)
 control_start
 wait_for 15 "the dataplane in sync" dp_ready 1
 ctl_ok dialplan push "$PLAN"
@@ -173,7 +185,28 @@ t0=$(date +%s)
 wait_for $((MAX_REFRESH + 6)) "the new TTL (2 s)" ttl_is 2
 log "TTL change 3 -> 2 s seen after $(($(date +%s) - t0)) s (bound: $MAX_REFRESH s + a query)"
 
-# ---- 4: the DNS server stopped: the stale answer keeps serving ----
+# ---- 4: an in-dialog BYE whose Route names a host: punted, resolved, relayed ----
+nsx "$NS_B" "$ITEST_PY" "$ITEST_DIR/sipnet.py" udp-sink --bind "$IP_B" --port 5090 \
+    >"$ITEST_TMP/sink5090.log" 2>&1 &
+ITEST_PIDS+=("$!")
+wait_for 10 "the UDP sink on $IP_B:5090" udp_listening "$NS_B" "$IP_B" 5090
+punt0=$(ctl_json "r['dataplanes'][0]['counters']['punt_needs_dns']" stats get)
+# The BYE is not answered (a sink): two tries, then silence is expected.
+nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" request --src "$IP_A" --dst "$IP_R" \
+    --method BYE --ruri "sip:bob@$IP_B:5090" --to-tag dlg1 --tries 2 --timeout 1 \
+    --header "Route: <sip:peer.carrier.test:5090;lr>" --expect none >"$ITEST_TMP/bye.out" 2>&1 ||
+    fail "BYE: $(cat "$ITEST_TMP/bye.out")"
+# shellcheck disable=SC2317
+bye_delivered() { grep -q "BYE sip:bob@$IP_B:5090 SIP/2.0 | Via: SIP/2.0/UDP $IP_R:$SIP_PORT;branch=z9hG4bKsl" "$ITEST_TMP/sink5090.log"; }
+wait_for 5 "the BYE at the sink, with our Via" bye_delivered
+log "delivered: $(grep -m1 BYE "$ITEST_TMP/sink5090.log")"
+punt1=$(ctl_json "r['dataplanes'][0]['counters']['punt_needs_dns']" stats get)
+[ "$punt1" -gt "$punt0" ] || fail "punt_needs_dns did not grow ($punt0 -> $punt1)"
+ctl_ok --json stats get
+[ "$(jget "r['control']['relay']['relayed']")" -ge 1 ] || fail "the relay counted nothing relayed"
+log "in-dialog BYE to peer.carrier.test: punted ($punt0 -> $punt1), resolved and relayed"
+
+# ---- 5: the DNS server stopped: the stale answer keeps serving ----
 stale0=$(ctl_json "r['control']['dns']['stale']" stats get)
 dns_stop
 wait_for 10 "the stale answer kept" is_stale
@@ -189,7 +222,7 @@ grep -Eq '^sipline_control_dns_total\{outcome="stale"\} [1-9]' "$ITEST_TMP/metri
     fail "/metrics: no stale answers counted"
 log "DNS down: calls on the stale answer, stale count $stale0 -> $stale1"
 
-# ---- 5: answers naming 127.0.0.1 or the router itself are refused ----
+# ---- 6: answers naming 127.0.0.1 or the router itself are refused ----
 wait_for 10 "loop.test and self.test refused" refused_both
 assert_eq "loop.test targets" "$(name_field loop.test "len(g['dns']['targets'])")" 0
 assert_eq "self.test targets" "$(name_field self.test "len(g['dns']['targets'])")" 0
@@ -204,4 +237,4 @@ log "127.0.0.1 and $IP_R refused and counted"
 control_stop
 sipline_stop
 uas_stop_pid "$GW5070_PID" "$GW5072_PID"
-pass "NAPTR -> SRV -> targets, failover by priority and back, TTL followed, stale answers, refusals"
+pass "NAPTR -> SRV -> targets, failover by priority and back, TTL followed, in-dialog BYE to a name relayed, stale answers, refusals"
