@@ -6,6 +6,7 @@
   sipnet.py request   --src IP --dst IP --method M --ruri URI [--expect CODE|none|icmp|any]
                       [--to-tag T] [--size BYTES] [--header LINE]...
   sipnet.py udp-sink  --bind IP --port N
+  sipnet.py udp-answer --bind IP --port N   (udp-sink answering requests 200 OK)
   sipnet.py arping    --iface IF --src IP --dst IP [--count N] [--expect-mac MAC]
   sipnet.py ping      --dst IP [--count N] [--size BYTES]
   sipnet.py udp-echo-server --bind IP --port N
@@ -254,6 +255,26 @@ def cmd_udp_sink(a):
               d.split(b"\r\n", 1)[0].decode("latin1"), via.decode("latin1")), flush=True)
 
 
+def cmd_udp_answer(a):
+    """As udp-sink, and answer every request 200 OK (its Via lines, From, To,
+    Call-ID and CSeq copied) to the address it came from."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a.bind, a.port))
+    while True:
+        d, addr = s.recvfrom(65535)
+        via = sip_header(d, "Via") or sip_header(d, "v") or b""
+        print("%d bytes from %s:%d: %s | Via: %s" % (len(d), addr[0], addr[1],
+              d.split(b"\r\n", 1)[0].decode("latin1"), via.decode("latin1")), flush=True)
+        if d.startswith(b"SIP/2.0"):
+            continue
+        keep = [ln for ln in d.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+                if ln.split(b":", 1)[0].strip().lower() in
+                (b"via", b"v", b"from", b"f", b"to", b"t", b"call-id", b"i", b"cseq")]
+        resp = b"SIP/2.0 200 OK\r\n" + b"\r\n".join(keep) + b"\r\nContent-Length: 0\r\n\r\n"
+        s.sendto(resp, addr)
+
+
 def cmd_tcp_echo_server(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -384,6 +405,10 @@ def main():
     q.add_argument("--bind", required=True)
     q.add_argument("--port", type=int, required=True)
     q.set_defaults(fn=cmd_udp_sink)
+    q = sub.add_parser("udp-answer")
+    q.add_argument("--bind", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.set_defaults(fn=cmd_udp_answer)
     q = sub.add_parser("tcp-echo-server")
     q.add_argument("--bind", required=True)
     q.add_argument("--port", type=int, required=True)

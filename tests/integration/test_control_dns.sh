@@ -17,7 +17,8 @@
 #   - an in-dialog BYE whose Route names a host (peer.carrier.test:5090):
 #     the dataplane punts it (punt_needs_dns), the control plane's relay
 #     resolves the name and relays it with the dataplane's edits (our Via,
-#     a signed branch) to a UDP sink on the gateways' host;
+#     a signed branch) to a UDP peer on the gateways' host, whose 200 comes
+#     back through the dataplane (the branch verifies there);
 #   - loop.test -> 127.0.0.1 and self.test -> the router's own address:
 #     refused, logged and counted; that group never gets an address.
 #
@@ -186,16 +187,16 @@ wait_for $((MAX_REFRESH + 6)) "the new TTL (2 s)" ttl_is 2
 log "TTL change 3 -> 2 s seen after $(($(date +%s) - t0)) s (bound: $MAX_REFRESH s + a query)"
 
 # ---- 4: an in-dialog BYE whose Route names a host: punted, resolved, relayed ----
-nsx "$NS_B" "$ITEST_PY" "$ITEST_DIR/sipnet.py" udp-sink --bind "$IP_B" --port 5090 \
+nsx "$NS_B" "$ITEST_PY" "$ITEST_DIR/sipnet.py" udp-answer --bind "$IP_B" --port 5090 \
     >"$ITEST_TMP/sink5090.log" 2>&1 &
 ITEST_PIDS+=("$!")
-wait_for 10 "the UDP sink on $IP_B:5090" udp_listening "$NS_B" "$IP_B" 5090
+wait_for 10 "the UDP peer on $IP_B:5090" udp_listening "$NS_B" "$IP_B" 5090
 punt0=$(ctl_json "r['dataplanes'][0]['counters']['punt_needs_dns']" stats get)
-# The BYE is not answered (a sink): two tries, then silence is expected.
+# Its 200 comes back through the dataplane (our Via popped, the branch verified).
 nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" request --src "$IP_A" --dst "$IP_R" \
-    --method BYE --ruri "sip:bob@$IP_B:5090" --to-tag dlg1 --tries 2 --timeout 1 \
-    --header "Route: <sip:peer.carrier.test:5090;lr>" --expect none >"$ITEST_TMP/bye.out" 2>&1 ||
-    fail "BYE: $(cat "$ITEST_TMP/bye.out")"
+    --method BYE --ruri "sip:bob@$IP_B:5090" --to-tag dlg1 --tries 3 --timeout 2 \
+    --header "Route: <sip:peer.carrier.test:5090;lr>" --expect 200 >"$ITEST_TMP/bye.out" 2>&1 ||
+    fail "BYE: no 200 back through the router: $(cat "$ITEST_TMP/bye.out")"
 # shellcheck disable=SC2317
 bye_delivered() { grep -q "BYE sip:bob@$IP_B:5090 SIP/2.0 | Via: SIP/2.0/UDP $IP_R:$SIP_PORT;branch=z9hG4bKsl" "$ITEST_TMP/sink5090.log"; }
 wait_for 5 "the BYE at the sink, with our Via" bye_delivered
@@ -204,7 +205,7 @@ punt1=$(ctl_json "r['dataplanes'][0]['counters']['punt_needs_dns']" stats get)
 [ "$punt1" -gt "$punt0" ] || fail "punt_needs_dns did not grow ($punt0 -> $punt1)"
 ctl_ok --json stats get
 [ "$(jget "r['control']['relay']['relayed']")" -ge 1 ] || fail "the relay counted nothing relayed"
-log "in-dialog BYE to peer.carrier.test: punted ($punt0 -> $punt1), resolved and relayed"
+log "in-dialog BYE to peer.carrier.test: punted ($punt0 -> $punt1), resolved, relayed, 200 back"
 
 # ---- 5: the DNS server stopped: the stale answer keeps serving ----
 stale0=$(ctl_json "r['control']['dns']['stale']" stats get)
