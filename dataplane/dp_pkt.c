@@ -29,7 +29,7 @@ is_our_mac_or_group(const struct rte_ether_addr *dst, const struct dp_local *loc
  * datagram. Once verified the mbuf says GOOD, so the worker does not sum
  * again what the --spread callid dispatcher checked.
  */
-static inline bool
+static inline __attribute__((always_inline)) bool
 udp_cksum_bad(struct rte_mbuf *m, const void *addrs, uint32_t addrs_len,
 		const struct rte_udp_hdr *udp, uint32_t ulen)
 {

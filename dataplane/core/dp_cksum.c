@@ -11,18 +11,34 @@ uint64_t dp_cksum_tail(const unsigned char *p, size_t len, uint64_t sum);
 uint64_t
 dp_cksum_tail(const unsigned char *p, size_t len, uint64_t sum)
 {
-	uint64_t a = 0, w;
+	uint64_t a = 0, w = 0;
+	uint32_t w4;
+	uint16_t w2;
+	unsigned at = 0;
 
 	for (; len >= 8; p += 8, len -= 8) {
 		memcpy(&w, p, 8);
 		a += (w & 0xffffffffu) + (w >> 32);
 	}
-	if (len) {
-		w = 0;
-		memcpy(&w, p, len); /* zero padding of an odd tail, as RFC 1071 says */
-		a += (w & 0xffffffffu) + (w >> 32);
+	/*
+	 * The last 0..7 bytes as one zero-padded 64-bit word (the zero padding
+	 * of an odd tail RFC 1071 asks for), read in fixed-size pieces: a
+	 * variable-length memcpy() here was a libc call per packet.
+	 */
+	w = 0;
+	if (len & 4) {
+		memcpy(&w4, p, 4);
+		w = w4;
+		at = 4;
 	}
-	return sum + a;
+	if (len & 2) {
+		memcpy(&w2, p + at, 2);
+		w |= (uint64_t)w2 << (8 * at);
+		at += 2;
+	}
+	if (len & 1)
+		w |= (uint64_t)p[at] << (8 * at);
+	return sum + a + (w & 0xffffffffu) + (w >> 32);
 }
 
 uint64_t

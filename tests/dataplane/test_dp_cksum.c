@@ -84,12 +84,36 @@ test_dispatch(void **state)
 	check("dispatched", dp_cksum_add, 0);
 }
 
+/* The inline path for pseudo-header addresses (lengths known at compile time). */
+static void
+test_inline_small(void **state)
+{
+	(void)state;
+	uint8_t buf[40];
+	for (unsigned round = 0; round < 1000; round++) {
+		for (size_t i = 0; i < sizeof(buf); i++)
+			buf[i] = (uint8_t)(round * 131u + i * 29u + (round >> 3));
+		if (round % 7 == 0)
+			memset(buf, 0xff, sizeof(buf));
+		uint32_t start = round * 40503u;
+		for (size_t off = 0; off < 8; off++) {
+			assert_int_equal(dp_cksum_fold(dp_cksum_add(buf + off, 8, start)),
+					oracle(buf + off, 8, start));
+			assert_int_equal(dp_cksum_fold(dp_cksum_add(buf + off, 16, start)),
+					oracle(buf + off, 16, start));
+			assert_int_equal(dp_cksum_fold(dp_cksum_add(buf + off, 32, start)),
+					oracle(buf + off, 32, start));
+		}
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_dispatch),
+		cmocka_unit_test(test_inline_small),
 	};
 	return cmocka_run_group_tests_name("dp_cksum", tests, NULL, NULL);
 }
