@@ -671,9 +671,10 @@ stats_reply(struct cp_app *app, struct cp_rpc_req *req, const char *only, bool w
 	if (app->relay != NULL) {
 		struct cp_relay_totals rt;
 		cp_relay_totals(app->relay, &rt);
-		json_object_set_new(ctl, "relay", json_pack("{s:I, s:I, s:I, s:I}", "received",
-				(json_int_t)rt.received, "relayed", (json_int_t)rt.relayed, "held",
-				(json_int_t)rt.held, "dropped", (json_int_t)rt.dropped));
+		json_object_set_new(ctl, "relay", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+				"received", (json_int_t)rt.received, "relayed", (json_int_t)rt.relayed,
+				"held", (json_int_t)rt.held, "dropped", (json_int_t)rt.dropped,
+				"unresolved", (json_int_t)rt.unresolved));
 	}
 	cp_rpc_result(req, json_pack("{s:o, s:o, s:o}", "dataplanes", dps, "total", total,
 			"control", ctl));

@@ -329,4 +329,5 @@ void
 cp_relay_totals(const struct cp_relay *r, struct cp_relay_totals *t)
 {
 	*t = r->tot;
+	t->unresolved = r->cnt.v[DP_C_DROP_UNRESOLVED];
 }

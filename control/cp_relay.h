@@ -32,6 +32,7 @@ struct cp_relay_conf {
 
 struct cp_relay_totals {
 	uint64_t received, relayed, held, dropped;
+	uint64_t unresolved;       /* of dropped: the name had no address (drop_unresolved) */
 };
 
 struct cp_relay;
