@@ -42,15 +42,6 @@
 #define TICK_MS 100
 #define ADHOC_IDLE_MS (10u * 60u * 1000u)
 
-struct target {
-	char srv[CP_DNS_NAME_MAX];     /* the SRV target (or the name itself) */
-	struct sip_addr addr;
-	char text[64];                 /* the address as the prober knows it */
-	uint16_t port;
-	uint16_t priority;
-	uint16_t weight;
-	uint32_t ttl;                  /* of its A/AAAA record */
-};
 
 struct job;
 
@@ -62,7 +53,7 @@ struct name {
 	bool adhoc;                    /* looked up by the relay, not a plan gateway */
 	uint64_t last_used;            /* adhoc: last lookup (monotonic ms) */
 	/* the answer in use */
-	struct target t[CP_DNS_MAX_TARGETS];
+	struct cp_dns_target t[CP_DNS_MAX_TARGETS];
 	unsigned n;
 	char how[32];                  /* "NAPTR+SRV", "SRV", "A/AAAA" */
 	struct cp_dns_naptr naptr[CP_DNS_MAX_NAPTR];
@@ -94,7 +85,7 @@ struct job {
 	unsigned n_naptr;
 	struct cp_dns_srv srv[CP_DNS_MAX_TARGETS];
 	unsigned n_srv;
-	struct target t[CP_DNS_MAX_TARGETS];
+	struct cp_dns_target t[CP_DNS_MAX_TARGETS];
 	unsigned n;
 	unsigned refused;
 	char refused_txt[160];
@@ -209,7 +200,7 @@ push_table(struct cp_dns *d, struct cp_dp *only)
 		gn[o].count = (uint16_t)nm->n;
 		o++;
 		for (unsigned j = 0; j < nm->n; j++, k++) {
-			const struct target *t = &nm->t[j];
+			const struct cp_dns_target *t = &nm->t[j];
 			struct cp_gw *g = cp_probe_find(d->probe, t->text, t->port, RULES_TP_UDP);
 			gt[k].af = t->addr.af;
 			gt[k].down = g != NULL && cp_gw_down(g);
@@ -468,43 +459,31 @@ on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 			snprintf(j->err, sizeof(j->err), "A/AAAA %s: %s", j->srv[q->srv].target,
 					ares_strerror(status));
 	} else {
-		const struct cp_dns_srv *s = &j->srv[q->srv];
-		for (struct ares_addrinfo_node *n = res->nodes; n != NULL; n = n->ai_next) {
-			struct target t = {0};
+		struct sip_addr a[CP_DNS_MAX_TARGETS];
+		uint32_t ttl[CP_DNS_MAX_TARGETS];
+		unsigned na = 0;
+		for (struct ares_addrinfo_node *n = res->nodes; n != NULL && na < CP_DNS_MAX_TARGETS;
+				n = n->ai_next) {
+			struct sip_addr x = {0};
 			if (n->ai_family == AF_INET) {
-				t.addr.af = SIP_AF_INET;
-				memcpy(t.addr.a, &((struct sockaddr_in *)n->ai_addr)->sin_addr, 4);
+				x.af = SIP_AF_INET;
+				memcpy(x.a, &((struct sockaddr_in *)n->ai_addr)->sin_addr, 4);
 			} else if (n->ai_family == AF_INET6) {
-				t.addr.af = SIP_AF_INET6;
-				memcpy(t.addr.a, &((struct sockaddr_in6 *)n->ai_addr)->sin6_addr, 16);
+				x.af = SIP_AF_INET6;
+				memcpy(x.a, &((struct sockaddr_in6 *)n->ai_addr)->sin6_addr, 16);
 			} else {
 				continue;
 			}
-			sip_addr_format(&t.addr, t.text, sizeof(t.text));
-			const char *why = cp_dns_addr_refused(&t.addr, d->own, d->n_own, d->bcast,
-					d->n_bcast);
-			if (why != NULL) {
-				j->refused++;
-				d->tot.refused++;
-				size_t l = strlen(j->refused_txt);
-				snprintf(j->refused_txt + l, sizeof(j->refused_txt) - l, "%s%s (%s: %s)",
-						l ? ", " : "", t.text, s->target, why);
-				continue;
-			}
-			if (j->n >= d->conf.max_records || j->n >= CP_DNS_MAX_TARGETS)
-				break;
-			bool dup = false;
-			for (unsigned i = 0; i < j->n && !dup; i++)
-				dup = sip_addr_eq(&j->t[i].addr, &t.addr) && j->t[i].port == s->port;
-			if (dup)
-				continue;
-			snprintf(t.srv, sizeof(t.srv), "%s", s->target);
-			t.port = s->port;
-			t.priority = s->priority;
-			t.weight = s->weight;
-			t.ttl = n->ai_ttl > 0 ? (uint32_t)n->ai_ttl : 0;
-			j->t[j->n++] = t;
+			ttl[na] = n->ai_ttl > 0 ? (uint32_t)n->ai_ttl : 0;
+			a[na++] = x;
 		}
+		unsigned cap = d->conf.max_records < CP_DNS_MAX_TARGETS ? d->conf.max_records :
+			CP_DNS_MAX_TARGETS;
+		unsigned refused = cp_dns_targets_add(j->t, &j->n, cap, &j->srv[q->srv], a, ttl, na,
+				d->own, d->n_own, d->bcast, d->n_bcast, j->refused_txt,
+				sizeof(j->refused_txt));
+		j->refused += refused;
+		d->tot.refused += refused;
 	}
 	if (res != NULL)
 		ares_freeaddrinfo(res);
@@ -563,21 +542,17 @@ on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 			(status = ares_parse_srv_reply(abuf, alen, &r)) == ARES_SUCCESS) {
 		struct cp_dns_srv all[64];
 		unsigned n = 0;
-		for (struct ares_srv_reply *s = r; s != NULL && n < 64; s = s->next) {
-			/* "." : the service is decidedly not available (RFC 2782). */
-			if (s->host == NULL || s->host[0] == '\0' || strcmp(s->host, ".") == 0)
-				continue;
-			snprintf(all[n].target, sizeof(all[n].target), "%s", s->host);
-			all[n].priority = s->priority;
-			all[n].weight = s->weight;
-			all[n].port = s->port;
+		for (struct ares_srv_reply *x = r; x != NULL && n < 64; x = x->next) {
+			snprintf(all[n].target, sizeof(all[n].target), "%s", x->host ? x->host : "");
+			all[n].priority = x->priority;
+			all[n].weight = x->weight;
+			all[n].port = x->port;
 			n++;
 		}
 		ares_free_data(r);
-		cp_dns_srv_order(all, n, rnd32, NULL);
 		unsigned cap = j->d->conf.max_records < CP_DNS_MAX_TARGETS ?
 			j->d->conf.max_records : CP_DNS_MAX_TARGETS;
-		j->n_srv = n < cap ? n : cap;
+		j->n_srv = cp_dns_srv_select(all, n, cap, rnd32, NULL);
 		memcpy(j->srv, all, j->n_srv * sizeof(all[0]));
 		snprintf(j->how, sizeof(j->how), "%s", from_naptr ? "NAPTR+SRV" : "SRV");
 		if (j->n_srv == 0)
@@ -949,7 +924,7 @@ cp_dns_resync(struct cp_dns *d, struct cp_dp *dp)
 }
 
 static json_t *
-target_json(struct cp_dns *d, const struct target *t)
+target_json(struct cp_dns *d, const struct cp_dns_target *t)
 {
 	struct cp_gw *g = cp_probe_find(d->probe, t->text, t->port, RULES_TP_UDP);
 	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:I}", "target", t->srv, "address",

@@ -44,6 +44,37 @@ struct cp_dns_srv {
  */
 void cp_dns_srv_order(struct cp_dns_srv *s, unsigned n, uint32_t (*rnd)(void *ctx), void *ctx);
 
+/*
+ * The SRV records to follow, in place: targets "." (service not offered,
+ * RFC 2782) and empty ones removed, the rest ordered (cp_dns_srv_order())
+ * and cut to the first cap. Returns how many remain.
+ */
+unsigned cp_dns_srv_select(struct cp_dns_srv *s, unsigned n, unsigned cap,
+		uint32_t (*rnd)(void *ctx), void *ctx);
+
+/* One resolved address of a name: what the dataplane may send to. */
+struct cp_dns_target {
+	char srv[CP_DNS_NAME_MAX];     /* the SRV target (or the name itself) */
+	struct sip_addr addr;
+	char text[64];                 /* the address as text (the prober's key) */
+	uint16_t port;
+	uint16_t priority;
+	uint16_t weight;
+	uint32_t ttl;                  /* of its A/AAAA record */
+};
+
+/*
+ * Add the addresses a[0..na) (TTLs ttl[]) of SRV record s to t[0..*n):
+ * refused ones (cp_dns_addr_refused() against own/bcast) are not added but
+ * counted and described in why (appended, "ADDR (TARGET: reason)"),
+ * duplicates (address and port) skipped, and no more than cap kept in all.
+ * Returns the number refused.
+ */
+unsigned cp_dns_targets_add(struct cp_dns_target *t, unsigned *n, unsigned cap,
+		const struct cp_dns_srv *s, const struct sip_addr *a, const uint32_t *ttl,
+		unsigned na, const struct sip_addr *own, unsigned n_own,
+		const struct sip_addr *bcast, unsigned n_bcast, char *why, size_t whylen);
+
 /* Transports a NAPTR service names (RFC 3263 §4.1). */
 enum cp_dns_tp {
 	CP_DNS_TP_NONE = -1,

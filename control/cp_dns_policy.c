@@ -5,6 +5,7 @@
  */
 #include "cp_dns.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +50,63 @@ cp_dns_srv_order(struct cp_dns_srv *s, unsigned n, uint32_t (*rnd)(void *ctx), v
 		}
 		lo = hi;
 	}
+}
+
+unsigned
+cp_dns_srv_select(struct cp_dns_srv *s, unsigned n, unsigned cap, uint32_t (*rnd)(void *ctx),
+		void *ctx)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (s[i].target[0] == '\0' || strcmp(s[i].target, ".") == 0)
+			continue;
+		if (k != i)
+			s[k] = s[i];
+		k++;
+	}
+	cp_dns_srv_order(s, k, rnd, ctx);
+	return k < cap ? k : cap;
+}
+
+unsigned
+cp_dns_targets_add(struct cp_dns_target *t, unsigned *n, unsigned cap,
+		const struct cp_dns_srv *s, const struct sip_addr *a, const uint32_t *ttl,
+		unsigned na, const struct sip_addr *own, unsigned n_own,
+		const struct sip_addr *bcast, unsigned n_bcast, char *why, size_t whylen)
+{
+	unsigned refused = 0;
+
+	for (unsigned i = 0; i < na; i++) {
+		char text[64];
+		size_t tl = sip_addr_format(&a[i], text, sizeof(text) - 1);
+		if (tl == 0)
+			continue;
+		text[tl] = '\0'; /* sip_addr_format() does not terminate */
+		const char *r = cp_dns_addr_refused(&a[i], own, n_own, bcast, n_bcast);
+		if (r != NULL) {
+			refused++;
+			size_t l = strnlen(why, whylen);
+			if (l < whylen)
+				snprintf(why + l, whylen - l, "%s%s (%s: %s)", l ? ", " : "", text,
+						s->target, r);
+			continue;
+		}
+		bool dup = false;
+		for (unsigned k = 0; k < *n && !dup; k++)
+			dup = sip_addr_eq(&t[k].addr, &a[i]) && t[k].port == s->port;
+		if (dup || *n >= cap)
+			continue;
+		struct cp_dns_target *x = &t[(*n)++];
+		memset(x, 0, sizeof(*x));
+		snprintf(x->srv, sizeof(x->srv), "%s", s->target);
+		memcpy(x->text, text, sizeof(text));
+		x->addr = a[i];
+		x->port = s->port;
+		x->priority = s->priority;
+		x->weight = s->weight;
+		x->ttl = ttl[i];
+	}
+	return refused;
 }
 
 enum cp_dns_tp

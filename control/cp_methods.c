@@ -578,6 +578,8 @@ m_gw_probing(struct cp_rpc_req *req, json_t *params, void *ctx)
 	if (e != NULL) {
 		c.enabled = json_is_true(e);
 		cp_probe_set_conf(app->probe, &c);
+		if (app->dns != NULL) /* the resolved targets of gateway names too */
+			cp_dns_set_probe_conf(app->dns, &c);
 		cp_log("gateway probing %s", c.enabled ? "resumed" : "paused");
 	}
 	cp_rpc_result(req, json_pack("{s:b}", "probing", c.enabled));

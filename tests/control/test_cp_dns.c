@@ -125,6 +125,73 @@ test_srv_edges(void **state)
 	cp_dns_srv_order(NULL, 0, const_cb, &big);
 }
 
+/* At most cap records followed: the best ones; "." and empty targets never. */
+static void
+test_srv_select_cap(void **state)
+{
+	(void)state;
+	struct rng r;
+	rng_seed(&r, 99);
+	struct cp_dns_srv s[40];
+	for (unsigned i = 0; i < 40; i++) {
+		char t[16];
+		snprintf(t, sizeof(t), "t%u", i);
+		/* priorities 39..0: the cap must keep 0..7, whatever the answer's order */
+		s[i] = srv(i == 5 ? "." : i == 9 ? "" : t, (uint16_t)(39 - i), 10);
+	}
+	unsigned n = cp_dns_srv_select(s, 40, 8, rng_cb, &r);
+	assert_int_equal(n, 8);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(s[i].priority, i);
+		assert_string_not_equal(s[i].target, ".");
+	}
+	/* Fewer than the cap: all the usable ones. */
+	struct cp_dns_srv few[] = {srv(".", 0, 0), srv("a", 1, 1), srv("b", 2, 1)};
+	assert_int_equal(cp_dns_srv_select(few, 3, 8, rng_cb, &r), 2);
+	assert_string_equal(few[0].target, "a");
+	struct cp_dns_srv none[] = {srv(".", 0, 0)};
+	assert_int_equal(cp_dns_srv_select(none, 1, 8, rng_cb, &r), 0);
+}
+
+static struct sip_addr addr(const char *text);
+
+/* Addresses of one SRV target: refused ones counted and named, duplicates and excess dropped. */
+static void
+test_targets_add(void **state)
+{
+	(void)state;
+	struct cp_dns_target t[4];
+	unsigned n = 0;
+	char why[256] = "";
+	struct sip_addr own[] = {addr("10.77.0.1")};
+	struct cp_dns_srv s1 = srv("gw1.carrier.test", 10, 50);
+	s1.port = 5070;
+	struct sip_addr a1[] = {addr("10.77.0.20"), addr("127.0.0.1"), addr("10.77.0.20"),
+		addr("10.77.0.1"), addr("10.77.0.21")};
+	uint32_t ttl1[] = {30, 30, 30, 30, 60};
+	assert_int_equal(cp_dns_targets_add(t, &n, 4, &s1, a1, ttl1, 5, own, 1, NULL, 0, why,
+			sizeof(why)), 2);
+	assert_int_equal(n, 2);
+	assert_string_equal(t[0].text, "10.77.0.20");
+	assert_int_equal(t[0].port, 5070);
+	assert_int_equal(t[0].priority, 10);
+	assert_int_equal(t[0].weight, 50);
+	assert_string_equal(t[0].srv, "gw1.carrier.test");
+	assert_int_equal(t[1].ttl, 60);
+	assert_string_equal(why, "127.0.0.1 (gw1.carrier.test: loopback), "
+			"10.77.0.1 (gw1.carrier.test: our own address)");
+	/* The same address on another port is another target; the cap holds. */
+	struct cp_dns_srv s2 = srv("gw2.carrier.test", 20, 50);
+	s2.port = 5072;
+	struct sip_addr a2[] = {addr("10.77.0.20"), addr("10.77.0.22"), addr("10.77.0.23")};
+	uint32_t ttl2[] = {5, 5, 5};
+	assert_int_equal(cp_dns_targets_add(t, &n, 4, &s2, a2, ttl2, 3, own, 1, NULL, 0, why,
+			sizeof(why)), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(t[2].port, 5072);
+	assert_string_equal(t[3].text, "10.77.0.22");
+}
+
 struct naptr_case {
 	const char *name;
 	struct {
@@ -268,6 +335,8 @@ main(void)
 		cmocka_unit_test(test_srv_priority_first),
 		cmocka_unit_test(test_srv_weight_distribution),
 		cmocka_unit_test(test_srv_edges),
+		cmocka_unit_test(test_srv_select_cap),
+		cmocka_unit_test(test_targets_add),
 		cmocka_unit_test(test_naptr_select),
 		cmocka_unit_test(test_ttl_clamp),
 		cmocka_unit_test(test_stale_policy),
