@@ -338,8 +338,10 @@ job_commit(struct job *j)
 		cp_log("dns: %s: refused %u address(es): %s", nm->host, j->refused, j->refused_txt);
 	if (!j->failed && j->n == 0) {
 		j->failed = true;
-		snprintf(j->err, sizeof(j->err), "%s", j->refused ? "every address was refused" :
-				"no address");
+		if (j->refused)
+			snprintf(j->err, sizeof(j->err), "every address was refused");
+		else if (j->err[0] == '\0')
+			snprintf(j->err, sizeof(j->err), "no address");
 	}
 	if (j->failed) {
 		nm->failures++;
@@ -381,6 +383,14 @@ job_commit(struct job *j)
 		}
 		free(j);
 		return;
+	}
+	/* Answers come in any order: the targets in their SRV records' order (stable). */
+	for (unsigned i = 1; i < j->n; i++) {
+		struct cp_dns_target x = j->t[i];
+		unsigned k = i;
+		for (; k > 0 && j->t[k - 1].rank > x.rank; k--)
+			j->t[k] = j->t[k - 1];
+		j->t[k] = x;
 	}
 	uint32_t ttl = UINT32_MAX;
 	for (unsigned i = 0; i < j->n; i++)
@@ -479,9 +489,12 @@ on_addr(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 		}
 		unsigned cap = d->conf.max_records < CP_DNS_MAX_TARGETS ? d->conf.max_records :
 			CP_DNS_MAX_TARGETS;
+		unsigned before = j->n;
 		unsigned refused = cp_dns_targets_add(j->t, &j->n, cap, &j->srv[q->srv], a, ttl, na,
 				d->own, d->n_own, d->bcast, d->n_bcast, j->refused_txt,
 				sizeof(j->refused_txt));
+		for (unsigned i = before; i < j->n; i++)
+			j->t[i].rank = (uint16_t)q->srv;
 		j->refused += refused;
 		d->tot.refused += refused;
 	}

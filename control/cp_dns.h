@@ -61,6 +61,7 @@ struct cp_dns_target {
 	uint16_t priority;
 	uint16_t weight;
 	uint32_t ttl;                  /* of its A/AAAA record */
+	uint16_t rank;                 /* position of its SRV record in use order */
 };
 
 /*

@@ -302,8 +302,16 @@ on_tick(struct cp_loop *l, void *ctx)
 {
 	struct cp_probe *p = ctx;
 	uint64_t now = cp_now_ms();
-	(void)l;
 
+	/*
+	 * Replies that came while the loop was not scheduled (a loaded host)
+	 * are read before any deadline is judged: else the timer, handled
+	 * first, would count answered probes as unanswered.
+	 */
+	if (p->s4 >= 0)
+		on_readable(l, p->s4, CP_READ, p);
+	if (p->s6 >= 0)
+		on_readable(l, p->s6, CP_READ, p);
 	for (unsigned i = 0; i < p->n; i++) {
 		struct cp_gw *g = p->gw[i];
 		if (g->probed != CP_GW_PROBED)
