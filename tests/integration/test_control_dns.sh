@@ -148,6 +148,10 @@ assert_eq "the :5072 target's priority" "$(target_field 5072 "t['priority']")" 2
 assert_eq "carrier.test TTL" "$(name_field carrier.test "g['dns']['ttl']")" 3
 assert_eq "carrier.test state" "$(name_field carrier.test "g['state']")" up
 wait_for 10 "the dataplane to report a names table" dp_has_table
+# Its targets are pinned in the neighbour table like IP gateways (never expire, guarded).
+# shellcheck disable=SC2317
+targets_pinned() { [ "$(ctl_json "r['dataplanes'][0]['counters'].get('neigh_pinned', 0)" stats get)" -ge 1 ]; }
+wait_for 10 "the resolved target's next hop pinned" targets_pinned
 wait_for 10 "answered probes of the :5070 target" target_state_is 5070 up
 log "carrier.test: $(name_field carrier.test "' '.join('%s:%s/p%s' % (t['address'], t['port'], t['priority']) for t in g['dns']['targets'])")"
 # Warm-up (next-hop MACs), not checked.
