@@ -34,7 +34,7 @@
 	X(ACT_UNAVAILABLE, "forwards answered 503: gateways down, TCP/TLS or not an address") \
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
-	X(PUNT_NEEDS_DNS, "in-dialog next hop named by host: handed to the control plane to resolve and relay") \
+	X(PUNT_NEEDS_DNS, "in-dialog next hop named by host: punted to the control plane's relay") \
 	X(EXC_NEIGH_MISS, "built packets sent by the kernel: next-hop MAC unknown") \
 	X(EXC_FRAGMENTED, "packets larger than the wire MTU, sent as IPv4 fragments") \
 	X(DROP_NOT_SIP, "UDP payload is not SIP") \

@@ -150,10 +150,14 @@ assert_eq "carrier.test state" "$(name_field carrier.test "g['state']")" up
 wait_for 10 "the dataplane to report a names table" dp_has_table
 # Its targets are pinned in the neighbour table like IP gateways (never expire, guarded).
 # shellcheck disable=SC2317
-targets_pinned() { [ "$(ctl_json "r['dataplanes'][0]['counters'].get('neigh_pinned', 0)" stats get)" -ge 1 ]; }
+targets_pinned() {
+    [ "$(ctl_json "r['dataplanes'][0]['counters'].get('neigh_pinned', 0)" stats get)" -ge 1 ]
+}
 wait_for 10 "the resolved target's next hop pinned" targets_pinned
 wait_for 10 "answered probes of the :5070 target" target_state_is 5070 up
-log "carrier.test: $(name_field carrier.test "' '.join('%s:%s/p%s' % (t['address'], t['port'], t['priority']) for t in g['dns']['targets'])")"
+log "carrier.test: $(name_field carrier.test \
+    "' '.join('%s:%s/p%s' % (t['address'], t['port'], t['priority'])
+              for t in g['dns']['targets'])")"
 # Warm-up (next-hop MACs), not checked.
 ip netns exec "$NS_A" timeout 20 sipp "$IP_R:$SIP_PORT" -sf "$ITEST_SCEN/uac_fwd.xml" -s 555 \
     -i "$IP_A" -p "$UAC_PORT" -m 2 -r 2 -nostdin -timeout 15s >/dev/null 2>&1 || true
@@ -168,7 +172,8 @@ log "20 calls reached the priority-10 target only"
 itest_kill_pid "$GW5070_PID" 2
 wait_for 15 "the :5070 target marked down" target_state_is 5070 down
 assert_eq "carrier.test state with one target down" "$(name_field carrier.test "g['state']")" up
-grep -q "gateway target $IP_B:5070 is DOWN" "$CTL_LOG" || fail "the target's transition was not logged"
+grep -q "gateway target $IP_B:5070 is DOWN" "$CTL_LOG" ||
+    fail "the target's transition was not logged"
 sleep 0.5 # the new table on its way to the dataplane
 i72=$(invites 5072)
 calls second 20
@@ -202,7 +207,10 @@ nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" request --src "$IP_A" --dst "$IP_
     --header "Route: <sip:peer.carrier.test:5090;lr>" --expect 200 >"$ITEST_TMP/bye.out" 2>&1 ||
     fail "BYE: no 200 back through the router: $(cat "$ITEST_TMP/bye.out")"
 # shellcheck disable=SC2317
-bye_delivered() { grep -q "BYE sip:bob@$IP_B:5090 SIP/2.0 | Via: SIP/2.0/UDP $IP_R:$SIP_PORT;branch=z9hG4bKsl" "$ITEST_TMP/sink5090.log"; }
+bye_delivered() {
+    grep -q "BYE sip:bob@$IP_B:5090 SIP/2.0 | Via: SIP/2.0/UDP $IP_R:$SIP_PORT;branch=z9hG4bKsl" \
+        "$ITEST_TMP/sink5090.log"
+}
 wait_for 5 "the BYE at the sink, with our Via" bye_delivered
 log "delivered: $(grep -m1 BYE "$ITEST_TMP/sink5090.log")"
 punt1=$(ctl_json "r['dataplanes'][0]['counters']['punt_needs_dns']" stats get)
@@ -242,4 +250,4 @@ log "127.0.0.1 and $IP_R refused and counted"
 control_stop
 sipline_stop
 uas_stop_pid "$GW5070_PID" "$GW5072_PID"
-pass "NAPTR -> SRV -> targets, failover by priority and back, TTL followed, in-dialog BYE to a name relayed, stale answers, refusals"
+pass "NAPTR -> SRV -> targets, failover and back, TTL followed, BYE to a name relayed, stale, refusals"
