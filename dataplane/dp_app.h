@@ -32,6 +32,14 @@ struct dp_neigh;
 #define DP_BURST 32
 /* Prefetch the payload this many packets ahead of the one being processed. */
 #define DP_PREFETCH_AHEAD 4
+/*
+ * Keeping order behind the kernel (dp_worker.c send_out()): next hops
+ * remembered per worker, and how long after its last packet went through
+ * the kernel a next hop's packets keep following it (resolution in the
+ * kernel plus its trip back through the tap take well under this).
+ */
+#define DP_HELD_SLOTS 16
+#define DP_HOLD_MS 20
 
 enum dp_role {
 	DP_ROLE_WORKER = 0,   /* RX queue (rss) or ring (callid) -> SIP -> TX */
@@ -54,6 +62,17 @@ struct dp_worker {
 	 * no MAC yet (--neigh-kernel-rate, on the TSC). Zeroed: no limit.
 	 */
 	struct dp_tb neigh_tb;
+	/*
+	 * Next hops this worker recently handed packets for to the kernel: for a
+	 * short while after, their packets go the same way even once the MAC is
+	 * known, so a 200 cannot overtake the 180 still queued in the kernel's
+	 * ARP queue (send_out()). Direct-mapped; a collision only shortens a hold.
+	 */
+	struct {
+		struct sip_addr dst;
+		uint64_t until;          /* TSC; 0: free */
+	} held[DP_HELD_SLOTS];
+	uint64_t hold_tsc;              /* how long a hold lasts (DP_HOLD_MS) */
 	struct dp_sip_env env4;
 	struct dp_sip_env env6;
 	struct dp_counters cnt;

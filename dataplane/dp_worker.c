@@ -110,6 +110,39 @@ neigh_miss(struct dp_worker *w, const struct dp_pkt_out *po, int rc, bool vouche
 	return true;
 }
 
+/* The hold slot of a next hop: its last address bytes (IPv4: a[3]; IPv6: a[15]). */
+static inline unsigned
+held_slot(const struct sip_addr *dst)
+{
+	unsigned last = dst->af == SIP_AF_INET ? dst->a[3] : dst->a[15];
+	return (last ^ dst->a[2] ^ dst->a[14]) % DP_HELD_SLOTS;
+}
+
+/*
+ * Whether packets to dst still follow earlier ones through the kernel. A
+ * slot is read on every lookup hit; the clock only when the slot is live.
+ */
+static inline bool
+held(struct dp_worker *w, const struct sip_addr *dst)
+{
+	unsigned i = held_slot(dst);
+	if (__builtin_expect(w->held[i].until == 0, 1))
+		return false;
+	if (rte_rdtsc() >= w->held[i].until) {
+		w->held[i].until = 0;
+		return false;
+	}
+	return sip_addr_eq(&w->held[i].dst, dst);
+}
+
+static void
+hold(struct dp_worker *w, const struct sip_addr *dst)
+{
+	unsigned i = held_slot(dst);
+	w->held[i].dst = *dst;
+	w->held[i].until = rte_rdtsc() + rte_get_tsc_hz() / 1000 * DP_HOLD_MS;
+}
+
 /*
  * Send a built frame towards dst: the MAC of a reply is the request's
  * source MAC; other next hops come from the neighbour table, and a miss
@@ -122,7 +155,7 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 {
 	struct dp_app *app = w->app;
 	struct rte_ether_addr mac;
-	bool known = true;
+	bool known = true, behind = false;
 	int rc = -ENOENT;
 
 	if (po->is_reply && sip_addr_eq(&po->dst, &meta->src))
@@ -131,7 +164,9 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 		;
 	else if (app->neigh == NULL || (rc = dp_neigh_lookup(app->neigh, &po->dst, &mac)) != 0)
 		known = false;
-	if (!known && !neigh_miss(w, po, rc, vouched)) {
+	else if (held(w, &po->dst) && dp_tb_take(&w->neigh_tb, rte_rdtsc()))
+		known = false, behind = true; /* out of budget: sent now, maybe ahead */
+	if (!known && !behind && !neigh_miss(w, po, rc, vouched)) {
 		rte_pktmbuf_free(out);
 		return;
 	}
@@ -179,7 +214,9 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 	}
 	/* Next hop unknown: the kernel sends these (and resolves it meanwhile). */
 	unsigned taken = dp_exc_send_via_kernel(app->exc, frames, n);
-	dp_count(&w->cnt, DP_C_EXC_NEIGH_MISS, 1);
+	dp_count(&w->cnt, behind ? DP_C_EXC_ORDER_HOLD : DP_C_EXC_NEIGH_MISS, 1);
+	if (taken > 0 && !behind)
+		hold(w, &po->dst); /* from the last miss, not renewed by what follows */
 	if (taken < n) {
 		dp_count(&w->cnt, DP_C_DROP_EXC_FULL, n - taken);
 		rte_pktmbuf_free_bulk(frames + taken, n - taken);

@@ -36,6 +36,7 @@
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
 	X(PUNT_NEEDS_DNS, "in-dialog next hop named by host: punted to the control plane's relay") \
 	X(EXC_NEIGH_MISS, "built packets sent by the kernel: next-hop MAC unknown") \
+	X(EXC_ORDER_HOLD, "built packets sent by the kernel behind earlier ones to a next hop just resolved (order kept)") \
 	X(EXC_FRAGMENTED, "packets larger than the wire MTU, sent as IPv4 fragments") \
 	X(DROP_NOT_SIP, "UDP payload is not SIP") \
 	X(DROP_KEEPALIVE, "CRLF keep-alives") \
