@@ -101,8 +101,10 @@ dp_has_table() {
     [ "$v" -gt 0 ]
 }
 
-invites() {
-    grep -c '^INVITE sip:555' "$ITEST_TMP/gw$1_msg.log" 2>/dev/null || echo 0
+invites() { # PORT: one number (grep -c prints 0 and fails when nothing matches)
+    local n
+    n=$(grep -c '^INVITE sip:555' "$ITEST_TMP/gw$1_msg.log" 2>/dev/null) || true
+    echo "${n:-0}"
 }
 
 gw_start() { # PORT
@@ -128,7 +130,7 @@ gw_start 5070
 gw_start 5072
 sipline_start --record-route --secret-file "$KEY" --relay-in-dialog
 control_conf "dataplane $LINK_SOCK" "dns_servers 127.0.0.1:$DNS_PORT" "dns_min_refresh 1" \
-    "dns_max_refresh $MAX_REFRESH" "dns_stale_max 600" "dns_timeout 0.5" "dns_tries 1" \
+    "dns_max_refresh $MAX_REFRESH" "dns_stale_max 600" "dns_timeout 1" "dns_tries 2" \
     "relay on" "relay_addr $IP_R/24" "relay_port $SIP_PORT" "relay_secret_file $KEY" \
     "relay_in_dialog on" "probe_interval 1.5" "probe_timeout 1" "probe_down 3"
 # (probes a little more patient than control_conf's: a loaded 2-core machine
