@@ -143,6 +143,7 @@ reload(struct cp_app *app)
 	cp_rpcsrv_set_limits(app->srv, &sc);
 	app->cfg = nc;
 	cp_dps_set_paths(app->dps, app->cfg.dataplane, app->cfg.n_dataplanes);
+	cp_dns_app_reload(app);
 	cp_log("SIGHUP: configuration reloaded (%u dataplane(s))", app->cfg.n_dataplanes);
 	notify("READY=1");
 }
@@ -301,6 +302,10 @@ main(int argc, char **argv)
 		cp_log("out of memory");
 		goto out;
 	}
+	if (cp_dns_app_start(app, err, sizeof(err)) != 0) {
+		cp_log("%s", err);
+		goto out;
+	}
 	if (cp_plan_init(app, err, sizeof(err)) != 0) {
 		cp_log("%s", err);
 		goto out;
@@ -339,6 +344,7 @@ out:
 	cp_metrics_stop(app->metrics);
 	cp_dps_free(app->dps);
 	cp_plan_fini(app);
+	cp_dns_app_stop(app);
 	cp_probe_free(app->probe);
 	/* Waits for a compile in progress (its result is dropped). */
 	cp_loop_free(app->loop);

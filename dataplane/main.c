@@ -405,6 +405,7 @@ main(int argc, char **argv)
 	dp_port_close(app->wire_port);
 	rules_swap_free(app->rules);
 	dp_loc_free(app->loc);
+	dp_names_free(app->names.cur);
 	dp_keys_free(app);
 	rte_eal_cleanup();
 	if (lingering) {

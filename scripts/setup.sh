@@ -15,12 +15,17 @@ PACKAGES=(
     libsystemd-dev
     # control plane: store (SQLite, WAL) and metrics endpoint (HTTP)
     libsqlite3-dev libmicrohttpd-dev
+    # control plane: gateway names (RFC 3263) resolved asynchronously
+    libc-ares-dev
     # fuzzing and sanitizers
     clang llvm libclang-rt-14-dev
     # integration tests, demo, benchmarks
     iproute2 ethtool sip-tester kamailio tshark python3 procps psmisc
     # control plane tests: the metrics endpoint read with curl, checked by promtool
     curl prometheus util-linux
+    # DNS server of the gateway-names test (dnsmasq-base: the binary only, no
+    # system service that would start and take port 53)
+    dnsmasq-base
 )
 
 missing=()
