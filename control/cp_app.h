@@ -8,6 +8,7 @@
  *   cp_plan.c     dialplan lifecycle (compile off the loop, history, pushes)
  *   cp_methods.c  the JSON-RPC methods (one action function per operation)
  *   cp_rpcsrv.c   the control socket
+ *   cp_dns.c      gateway names: RFC 3263 resolution, targets, GW_ADDRS
  *   main.c        start-up, signals, shutdown
  */
 
@@ -18,6 +19,8 @@
 #include "cp_dp.h"
 #include "cp_probe.h"
 
+struct cp_dns;
+struct cp_relay;
 struct cp_loop;
 struct cp_rpc;
 struct cp_rpcsrv;
@@ -82,6 +85,8 @@ struct cp_app {
 	struct cp_store *store;
 	struct cp_dps *dps;
 	struct cp_probe *probe;
+	struct cp_dns *dns;        /* gateway names (cp_dns.h) */
+	struct cp_relay *relay;    /* requests to host names (cp_relay.h), or NULL */
 	struct cp_metrics *metrics;
 	struct cp_regsrv *reg;     /* registrar, subscribers, location (cp_regsrv.c) */
 	int64_t started;           /* wall seconds */
@@ -129,6 +134,14 @@ struct cp_push {
 
 /* Queue a push/validate; completes req. */
 void cp_plan_submit(struct cp_app *app, const struct cp_push *p, struct cp_rpc_req *req);
+
+/* ---- cp_dns_app.c: the resolver of gateway names, wired to the app ---- */
+
+/* Start it with the app's settings (after app->probe and app->dps). 0 or -errno. */
+int cp_dns_app_start(struct cp_app *app, char *err, size_t errlen);
+/* After a SIGHUP (app->cfg and the probe settings already updated). */
+void cp_dns_app_reload(struct cp_app *app);
+void cp_dns_app_stop(struct cp_app *app);
 
 /* ---- cp_methods.c ---- */
 

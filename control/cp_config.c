@@ -123,6 +123,32 @@ static const struct opt opts[] = {
 		"IPv6 address of the probes' UDP socket (off: no IPv6 probes)"},
 	{"probe_port", K_UINT, F(probe_port), 0, 65535, "0", true,
 		"UDP port of the probe sockets (0: any free port)"},
+	{"dns_servers", K_PATH, F(dns_servers), 0, 0, "", false,
+		"DNS servers for gateway names, ADDR[:PORT] separated by commas ([v6]:PORT); "
+		"empty: /etc/resolv.conf"},
+	{"dns_min_refresh", K_MS, F(dns_min_refresh_ms), 1000, 86400000, "30", false,
+		"gateway names are re-resolved at least this long apart (smaller TTLs are raised)"},
+	{"dns_max_refresh", K_MS, F(dns_max_refresh_ms), 1000, 86400000, "3600", false,
+		"and at most this long apart (larger TTLs are lowered)"},
+	{"dns_stale_max", K_MS, F(dns_stale_max_ms), 0, 604800000, "3600", false,
+		"when DNS fails, the last good answer serves this long past its expiry"},
+	{"dns_timeout", K_MS, F(dns_timeout_ms), 100, 60000, "2", false,
+		"time a DNS server has to answer one try of a query"},
+	{"dns_tries", K_UINT, F(dns_tries), 1, 10, "2", false,
+		"tries of a DNS query (each server) before it fails"},
+	{"dns_max_records", K_UINT, F(dns_max_records), 1, 16, "8", false,
+		"SRV records followed and addresses kept per gateway name"},
+	{"relay", K_ONOFF, F(relay), 0, 0, "off", true,
+		"relay the requests the dataplane punts because their next hop is a host name "
+		"(UDP socket on relay_addr:relay_port)"},
+	{"relay_addr", K_PATH, F(relay_addr), 0, 0, "", true,
+		"the router's address and prefix, as sipline --addr (e.g. 192.0.2.1/24)"},
+	{"relay_port", K_UINT, F(relay_port), 1, 65535, "5060", true,
+		"the router's SIP port, as sipline --port"},
+	{"relay_secret_file", K_PATH, F(relay_secret_file), 0, 0, "", true,
+		"the dataplane's --secret-file (the relay signs branches with the same key)"},
+	{"relay_in_dialog", K_ONOFF, F(relay_in_dialog), 0, 0, "off", true,
+		"as sipline --relay-in-dialog: relay in-dialog requests without our Record-Route"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -399,6 +425,10 @@ cp_config_check(const struct cp_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "probe_timeout (%.1f s) must be shorter than probe_interval "
 				"(%.1f s)", (double)c->probe_timeout_ms / 1000.0,
 				(double)c->probe_interval_ms / 1000.0);
+		return -EINVAL;
+	}
+	if (c->dns_min_refresh_ms > c->dns_max_refresh_ms) {
+		snprintf(err, errlen, "dns_min_refresh is larger than dns_max_refresh");
 		return -EINVAL;
 	}
 	return 0;

@@ -69,6 +69,20 @@ struct cp_config {
 	char probe_bind4[64];
 	char probe_bind6[64];
 	unsigned probe_port;
+	/* gateway names (cp_dns.h) */
+	char dns_servers[256];
+	uint64_t dns_min_refresh_ms;
+	uint64_t dns_max_refresh_ms;
+	uint64_t dns_stale_max_ms;
+	uint64_t dns_timeout_ms;
+	unsigned dns_tries;
+	unsigned dns_max_records;
+	/* relay of requests to host names (cp_relay.h) */
+	bool relay;
+	char relay_addr[64];
+	unsigned relay_port;
+	char relay_secret_file[256];
+	bool relay_in_dialog;
 };
 
 /* Defaults (documented in --help and docs/control.md). */

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "cp_app.h"
+#include "cp_dns.h"
 #include "cp_loop.h"
 #include "cp_rpc.h"
 #include "cp_store.h"
@@ -378,6 +379,8 @@ install(struct cp_app *app, struct job *j)
 	free(j->blob);
 	j->blob = NULL;
 	cp_probe_set_plan(app->probe, c->plan, admin_of, app);
+	if (app->dns != NULL)
+		cp_dns_set_plan(app->dns, c->plan);
 	return 0;
 }
 
@@ -750,6 +753,9 @@ cp_plan_resync(struct cp_app *app, struct cp_dp *dp)
 	const struct cp_dp_info *in = cp_dp_info(dp);
 	struct cp_plan_cur *c = &app->cur;
 
+	/* Names' addresses first: a named gateway is never up there without them. */
+	if (app->dns != NULL)
+		cp_dns_resync(app->dns, dp);
 	if (c->plan != NULL && (strcmp(in->hello.plan_sha256, c->sha256) != 0 ||
 			in->hello.plan_version != c->version)) {
 		if (in->hello.plan_version > c->version)
