@@ -869,7 +869,10 @@ log_call(const struct cp_rpc_peer *peer, const char *method, const json_t *param
 	/* Parameter names and short values (never a whole dialplan text). */
 	json_object_foreach((json_t *)params, k, v) {
 		int w;
-		if (json_is_string(v) && json_string_length(v) <= 64 && strcmp(k, "text") != 0 &&
+		/* Secrets (subscribers.add) never reach a log, not even their length. */
+		if (strcmp(k, "password") == 0 || strncmp(k, "ha1", 3) == 0)
+			w = snprintf(brief + n, sizeof(brief) - n, " %s=(secret)", k);
+		else if (json_is_string(v) && json_string_length(v) <= 64 && strcmp(k, "text") != 0 &&
 				strpbrk(json_string_value(v), "\r\n") == NULL)
 			w = snprintf(brief + n, sizeof(brief) - n, " %s=%s", k, json_string_value(v));
 		else if (json_is_integer(v))
@@ -912,6 +915,7 @@ cp_metrics_render(void *ctx, size_t *len)
 		cp_prom_family(&p, name, "counter", cp_counter_help(k));
 		cp_prom_u64(&p, NULL, app->cnt[k]);
 	}
+	cp_regsrv_metrics(app, &p);
 	struct cp_probe_totals t;
 	cp_probe_totals(app->probe, &t);
 	cp_prom_family(&p, "sipline_control_probes_total", "counter",
