@@ -25,6 +25,7 @@
 #include "cp_metrics.h"
 #include "cp_registrar.h"
 #include "cp_rpc.h"
+#include "cp_sipsock.h"
 #include "cp_store.h"
 #include "cp_subscribers.h"
 #include "sip.h"
@@ -33,8 +34,7 @@ struct cp_regsrv {
 	struct cp_app *app;
 	struct cp_store *st;        /* the registrar's own connection */
 	struct cp_reg *reg;
-	int fd;                     /* -1: no registrar socket */
-	int af;
+	struct cp_sipsock *sock;    /* NULL: no registrar socket */
 	uint64_t flush_timer, expire_timer, rotate_timer;
 };
 
@@ -294,33 +294,8 @@ static void
 send_to(void *ctx, const char *buf, size_t len, const struct sip_addr *dst, uint16_t port)
 {
 	struct cp_regsrv *s = ctx;
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	memset(&ss, 0, sizeof(ss));
-	if (s->fd < 0)
-		return;
-	if (s->af == AF_INET && dst->af == SIP_AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		memcpy(&a->sin_addr, dst->a, 4);
-		sl = sizeof(*a);
-	} else if (s->af == AF_INET6) {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		if (dst->af == SIP_AF_INET) {
-			a->sin6_addr.s6_addr[10] = 0xff;
-			a->sin6_addr.s6_addr[11] = 0xff;
-			memcpy(&a->sin6_addr.s6_addr[12], dst->a, 4);
-		} else {
-			memcpy(&a->sin6_addr, dst->a, 16);
-		}
-		sl = sizeof(*a);
-	} else {
-		return;
-	}
-	(void)sendto(s->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&ss, sl);
+	if (s->sock != NULL)
+		(void)cp_sipsock_send(s->sock, buf, len, dst, port);
 }
 
 static int64_t
@@ -352,40 +327,16 @@ after_input(struct cp_regsrv *s)
 }
 
 static void
-on_readable(struct cp_loop *l, int fd, unsigned events, void *ctx)
+on_register(void *ctx, const char *buf, size_t len, const struct sip_addr *src, uint16_t sport)
 {
 	struct cp_regsrv *s = ctx;
-	static char buf[65536];
-	(void)l;
-	(void)events;
-	/* A bounded number per wake-up: the loop's other work goes on under load. */
-	for (unsigned i = 0; i < 256; i++) {
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from,
-				&fl);
-		if (n < 0)
-			break;
-		struct sip_addr src;
-		uint16_t port;
-		memset(&src, 0, sizeof(src));
-		if (from.ss_family == AF_INET) {
-			const struct sockaddr_in *a = (const void *)&from;
-			src.af = SIP_AF_INET;
-			memcpy(src.a, &a->sin_addr, 4);
-			port = ntohs(a->sin_port);
-		} else if (from.ss_family == AF_INET6) {
-			const struct sockaddr_in6 *a = (const void *)&from;
-			src.af = SIP_AF_INET6;
-			memcpy(src.a, &a->sin6_addr, 16);
-			src = sip_addr_unmapped(&src);
-			port = ntohs(a->sin6_port);
-		} else {
-			continue;
-		}
-		cp_reg_input(s->reg, buf, (size_t)n, &src, port, cp_wall_s());
-	}
-	after_input(s);
+	cp_reg_input(s->reg, buf, len, src, sport, cp_wall_s());
+}
+
+static void
+on_batch(void *ctx)
+{
+	after_input(ctx);
 }
 
 static int64_t
@@ -437,49 +388,15 @@ open_socket(struct cp_regsrv *s, const char *spec, char *err, size_t errlen)
 		snprintf(err, errlen, "registrar: '%s' is not an IP address", h);
 		return -EINVAL;
 	}
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	memset(&ss, 0, sizeof(ss));
-	if (a.af == SIP_AF_INET) {
-		struct sockaddr_in *x = (struct sockaddr_in *)&ss;
-		x->sin_family = AF_INET;
-		x->sin_port = htons((uint16_t)port);
-		memcpy(&x->sin_addr, a.a, 4);
-		sl = sizeof(*x);
-		s->af = AF_INET;
-	} else {
-		struct sockaddr_in6 *x = (struct sockaddr_in6 *)&ss;
-		x->sin6_family = AF_INET6;
-		x->sin6_port = htons((uint16_t)port);
-		memcpy(&x->sin6_addr, a.a, 16);
-		sl = sizeof(*x);
-		s->af = AF_INET6;
+	/* Shared with the relay when it listens on the same address (cp_sipsock.h). */
+	char why[200];
+	s->sock = cp_sipsock_get(s->app->loop, &a, (uint16_t)port, why, sizeof(why));
+	if (s->sock == NULL) {
+		snprintf(err, errlen, "registrar: %s", why);
+		return -EADDRINUSE;
 	}
-	s->fd = socket(s->af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->fd < 0) {
-		snprintf(err, errlen, "registrar: socket: %s", strerror(errno));
-		return -errno;
-	}
-	int one = 1, rcv = 4 << 20;
-	setsockopt(s->fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	/*
-	 * The address lives on the dataplane's tap, which may not exist yet
-	 * (the dataplane starts later, or restarts): bind anyway, and the
-	 * kernel delivers to us once the address is up.
-	 */
-	if (s->af == AF_INET)
-		setsockopt(s->fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof(one));
-	else
-		setsockopt(s->fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one));
-	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	if (bind(s->fd, (struct sockaddr *)&ss, sl) != 0) {
-		int e = errno;
-		snprintf(err, errlen, "registrar: bind %s: %s", spec, strerror(e));
-		close(s->fd);
-		s->fd = -1;
-		return -e;
-	}
-	return cp_loop_add_fd(s->app->loop, s->fd, CP_READ, on_readable, s);
+	cp_sipsock_handle(s->sock, CP_SIPSOCK_REGISTER, on_register, on_batch, s);
+	return 0;
 }
 
 /* ---- location.* ---- */
@@ -608,7 +525,7 @@ m_reg_stats(struct cp_rpc_req *req, json_t *params, void *ctx)
 		json_object_set_new(o, name, json_integer((json_int_t)c[i]));
 	}
 	json_object_set_new(o, "aors", json_integer(cp_reg_aors(s->reg)));
-	json_object_set_new(o, "listening", json_boolean(s->fd >= 0));
+	json_object_set_new(o, "listening", json_boolean(s->sock != NULL));
 	cp_rpc_result(req, o);
 }
 
@@ -646,7 +563,6 @@ cp_regsrv_start(struct cp_app *app, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	s->app = app;
-	s->fd = -1;
 	app->reg = s;
 	if (cp_sub_init(app->store) != 0 ||
 			cp_sub_methods_register(app->rpc, app->store) != 0) {
@@ -699,11 +615,7 @@ cp_regsrv_stop(struct cp_app *app)
 		return;
 	if (s->reg != NULL)
 		cp_reg_flush(s->reg); /* answers that waited for the commit go out */
-	if (s->fd >= 0) {
-		if (app->loop != NULL)
-			cp_loop_del_fd(app->loop, s->fd);
-		close(s->fd);
-	}
+	cp_sipsock_put(s->sock, CP_SIPSOCK_REGISTER);
 	if (app->loop != NULL) {
 		cp_timer_del(app->loop, s->flush_timer);
 		cp_timer_del(app->loop, s->expire_timer);

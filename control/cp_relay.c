@@ -13,6 +13,7 @@
 #include "cp_app.h"
 #include "cp_dns.h"
 #include "cp_loop.h"
+#include "cp_sipsock.h"
 #include "dp_keys.h"
 #include "dp_sip.h"
 
@@ -34,7 +35,7 @@ struct held {
 struct cp_relay {
 	struct cp_loop *loop;
 	struct cp_dns *dns;
-	int fd;
+	struct cp_sipsock *sock;   /* shared with the registrar on the same address */
 	struct sip_keyring ring;
 	struct dp_sip_config cfg;
 	struct dp_counters cnt;
@@ -84,23 +85,7 @@ run(struct cp_relay *r, const char *p, uint32_t len, const struct sip_addr *src,
 	r->pending = false;
 	enum dp_action a = dp_sip_handle(&env, &in, &out);
 	if (a == DP_ACT_SEND) {
-		struct sockaddr_storage ss = {0};
-		socklen_t sl;
-		if (out.dst.af == SIP_AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(out.dport);
-			memcpy(&s4->sin_addr, out.dst.a, 4);
-			sl = sizeof(*s4);
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(out.dport);
-			memcpy(&s6->sin6_addr, out.dst.a, 16);
-			sl = sizeof(*s6);
-		}
-		if (sendto(r->fd, out.buf, out.len, MSG_DONTWAIT | MSG_NOSIGNAL,
-				(struct sockaddr *)&ss, sl) == (ssize_t)out.len)
+		if (cp_sipsock_send(r->sock, out.buf, out.len, &out.dst, out.dport) == 0)
 			r->tot.relayed++;
 		else
 			r->tot.dropped++;
@@ -127,34 +112,16 @@ run(struct cp_relay *r, const char *p, uint32_t len, const struct sip_addr *src,
 }
 
 static void
-on_readable(struct cp_loop *l, int fd, unsigned events, void *ctx)
+on_request(void *ctx, const char *buf, size_t len, const struct sip_addr *src, uint16_t sport)
 {
 	struct cp_relay *r = ctx;
-	(void)l;
-	(void)events;
-
-	for (int budget = 0; budget < 64; budget++) {
-		struct sockaddr_storage from;
-		socklen_t fl = sizeof(from);
-		ssize_t n = recvfrom(fd, r->in, PKT_MAX, MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-		if (n < 0)
-			return;
-		struct sip_addr src = {0};
-		uint16_t sport;
-		if (from.ss_family == AF_INET) {
-			const struct sockaddr_in *s4 = (const struct sockaddr_in *)&from;
-			src.af = SIP_AF_INET;
-			memcpy(src.a, &s4->sin_addr, 4);
-			sport = ntohs(s4->sin_port);
-		} else {
-			const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)&from;
-			src.af = SIP_AF_INET6;
-			memcpy(src.a, &s6->sin6_addr, 16);
-			sport = ntohs(s6->sin6_port);
-		}
-		r->tot.received++;
-		run(r, r->in, (uint32_t)n, &src, sport, false);
+	if (len > PKT_MAX) {
+		r->tot.dropped++;
+		return;
 	}
+	memcpy(r->in, buf, len);
+	r->tot.received++;
+	run(r, r->in, (uint32_t)len, src, sport, false);
 }
 
 /* Run (or expire) the held requests; host NULL: only expire. */
@@ -234,7 +201,6 @@ cp_relay_create(struct cp_loop *l, struct cp_dns *dns, const struct cp_relay_con
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	r->fd = -1;
 	r->loop = l;
 	r->dns = dns;
 	const char *slash = strchr(c->addr, '/');
@@ -265,32 +231,15 @@ cp_relay_create(struct cp_loop *l, struct cp_dns *dns, const struct cp_relay_con
 		snprintf(err, errlen, "relay_addr '%s': bad prefix", c->addr);
 		goto fail;
 	}
-	int fam = a.af == SIP_AF_INET ? AF_INET : AF_INET6;
-	r->fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	struct sockaddr_storage ss = {0};
-	socklen_t sl;
-	if (fam == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(c->port);
-		memcpy(&s4->sin_addr, a.a, 4);
-		sl = sizeof(*s4);
-	} else {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(c->port);
-		memcpy(&s6->sin6_addr, a.a, 16);
-		sl = sizeof(*s6);
-	}
-	/* The router's address lives on the dataplane's tap: bind even before it is up. */
-	int one = 1;
-	setsockopt(r->fd, SOL_IP, IP_FREEBIND, &one, sizeof(one));
-	if (r->fd < 0 || bind(r->fd, (struct sockaddr *)&ss, sl) != 0) {
-		snprintf(err, errlen, "relay: cannot bind %s:%u: %s", addr, c->port, strerror(errno));
+	/* Shared with the registrar when it listens on the same address (cp_sipsock.h). */
+	char why[200];
+	r->sock = cp_sipsock_get(l, &a, c->port, why, sizeof(why));
+	if (r->sock == NULL) {
+		snprintf(err, errlen, "relay: %s", why);
 		goto fail;
 	}
-	if (cp_loop_add_fd(l, r->fd, CP_READ, on_readable, r) != 0 ||
-			(r->tick = cp_timer_add(l, 500, on_tick, r)) == 0) {
+	cp_sipsock_handle(r->sock, CP_SIPSOCK_OTHER, on_request, NULL, r);
+	if ((r->tick = cp_timer_add(l, 500, on_tick, r)) == 0) {
 		snprintf(err, errlen, "relay: out of memory");
 		goto fail;
 	}
@@ -312,10 +261,7 @@ cp_relay_free(struct cp_relay *r)
 		cp_timer_del(r->loop, r->tick);
 	if (r->flush)
 		cp_timer_del(r->loop, r->flush);
-	if (r->fd >= 0) {
-		cp_loop_del_fd(r->loop, r->fd);
-		close(r->fd);
-	}
+	cp_sipsock_put(r->sock, CP_SIPSOCK_OTHER);
 	while (r->held != NULL) {
 		struct held *h = r->held;
 		r->held = h->next;

@@ -132,7 +132,9 @@ sipline_start --record-route --secret-file "$KEY" --relay-in-dialog
 control_conf "dataplane $LINK_SOCK" "dns_servers 127.0.0.1:$DNS_PORT" "dns_min_refresh 1" \
     "dns_max_refresh $MAX_REFRESH" "dns_stale_max 600" "dns_timeout 1" "dns_tries 2" \
     "relay on" "relay_addr $IP_R/24" "relay_port $SIP_PORT" "relay_secret_file $KEY" \
-    "relay_in_dialog on" "probe_interval 1.5" "probe_timeout 1" "probe_down 3"
+    "relay_in_dialog on" "probe_interval 1.5" "probe_timeout 1" "probe_down 3" \
+    "registrar $IP_R:$SIP_PORT" "reg_domains $IP_R" "reg_algorithms sha-256"
+# (the registrar on the relay's address and port: one socket serves both, step 4)
 # (probes a little more patient than control_conf's: a loaded 2-core machine
 # can leave a SIPp gateway silent for 0.5 s, and both targets down means 503s)
 control_start
@@ -220,6 +222,19 @@ punt1=$(ctl_json "r['dataplanes'][0]['counters']['punt_needs_dns']" stats get)
 ctl_ok --json stats get
 [ "$(jget "r['control']['relay']['relayed']")" -ge 1 ] || fail "the relay counted nothing relayed"
 log "in-dialog BYE to peer.carrier.test: punted ($punt0 -> $punt1), resolved, relayed, 200 back"
+# The registrar listens on the same address and port: REGISTER goes to it, the
+# rest to the relay (two sockets there would each get some of both).
+ctl_ok subscribers add username=carol domain="$IP_R" password=dnspw
+rel0=$(ctl_json "r['control']['relay']['received']" stats get)
+nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/regtool.py" register --src "$IP_A" --sport 5066 --dst "$IP_R" \
+    --domain "$IP_R" --user carol --password dnspw --alg SHA-256 --expires 600 \
+    --contact "sip:carol@$IP_A:5066" --cseq 1 >"$ITEST_TMP/regtool.out" 2>&1 ||
+    fail "REGISTER beside the relay: $(cat "$ITEST_TMP/regtool.out")"
+grep -q "^SIP/2.0 200" "$ITEST_TMP/regtool.out" || fail "REGISTER: $(cat "$ITEST_TMP/regtool.out")"
+assert_eq "bindings of carol" "$(ctl_json 'r["total"]' location list)" 1
+assert_eq "requests the relay saw during the registration" \
+    "$(ctl_json "r['control']['relay']['received']" stats get)" "$rel0"
+log "REGISTER answered by the registrar on the relay's socket; the relay saw none"
 
 # ---- 5: the DNS server stopped: the stale answer keeps serving ----
 stale0=$(ctl_json "r['control']['dns']['stale']" stats get)
