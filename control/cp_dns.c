@@ -89,6 +89,7 @@ struct job {
 	unsigned n;
 	unsigned refused;
 	char refused_txt[160];
+	uint32_t rr_ttl;               /* smallest TTL of the NAPTR and SRV answers used */
 };
 
 /* An address lookup of one SRV target (or of the name itself). */
@@ -392,7 +393,8 @@ job_commit(struct job *j)
 			j->t[k] = j->t[k - 1];
 		j->t[k] = x;
 	}
-	uint32_t ttl = UINT32_MAX;
+	/* The answer lives as long as its shortest record: NAPTR, SRV or address. */
+	uint32_t ttl = j->rr_ttl;
 	for (unsigned i = 0; i < j->n; i++)
 		if (j->t[i].ttl < ttl)
 			ttl = j->t[i].ttl;
@@ -541,6 +543,26 @@ plain_name(struct job *j, uint16_t port)
 	lookup_all(j);
 }
 
+/*
+ * The smallest TTL among an answer's records. c-ares 1.18's NAPTR and SRV
+ * parsers drop TTLs, so the answer section is walked with glibc's resolver
+ * parser (ns_initparse(3), libresolv); UINT32_MAX if it cannot be read.
+ */
+static uint32_t
+answer_ttl(const unsigned char *abuf, int alen)
+{
+	ns_msg h;
+	uint32_t ttl = UINT32_MAX;
+	if (abuf == NULL || alen <= 0 || ns_initparse(abuf, alen, &h) < 0)
+		return ttl;
+	for (int i = 0; i < ns_msg_count(h, ns_s_an); i++) {
+		ns_rr rr;
+		if (ns_parserr(&h, ns_s_an, i, &rr) == 0 && ns_rr_ttl(rr) < ttl)
+			ttl = ns_rr_ttl(rr);
+	}
+	return ttl;
+}
+
 static void
 on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
@@ -553,6 +575,9 @@ on_srv(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		job_fail(j, "SRV", status);
 	} else if (status == ARES_SUCCESS &&
 			(status = ares_parse_srv_reply(abuf, alen, &r)) == ARES_SUCCESS) {
+		uint32_t t = answer_ttl(abuf, alen);
+		if (t < j->rr_ttl)
+			j->rr_ttl = t;
 		struct cp_dns_srv all[64];
 		unsigned n = 0;
 		for (struct ares_srv_reply *x = r; x != NULL && n < 64; x = x->next) {
@@ -601,6 +626,9 @@ on_naptr(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 		job_fail(j, "NAPTR", status);
 	} else if (status == ARES_SUCCESS &&
 			(status = ares_parse_naptr_reply(abuf, alen, &r)) == ARES_SUCCESS) {
+		uint32_t t = answer_ttl(abuf, alen);
+		if (t < j->rr_ttl)
+			j->rr_ttl = t;
 		unsigned n = 0;
 		for (struct ares_naptr_reply *x = r; x != NULL && n < CP_DNS_MAX_NAPTR; x = x->next) {
 			struct cp_dns_naptr *y = &j->naptr[n++];
@@ -643,6 +671,7 @@ start(struct cp_dns *d, struct name *nm)
 	if (j == NULL)
 		return;
 	j->d = d;
+	j->rr_ttl = UINT32_MAX;
 	j->nm = nm;
 	nm->job = j;
 	/* Read now: the router's address may have come up since the last time. */
