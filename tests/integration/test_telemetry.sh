@@ -63,7 +63,8 @@ for n, least in (("act_options_reply", 1), ("act_redirect", 1), ("act_no_route",
                  ("reply_3xx", 1), ("reply_4xx", 1), ("rx_requests", 3)):
     want(stats.get(n, 0) >= least, "%s = %r, expected at least %d" % (n, stats.get(n), least))
 state = ("dialplan_version", "uptime_s", "location_bindings", "neighbours", "worker_lcores",
-         "exc_to_kernel", "exc_from_kernel", "exc_via_kernel", "exc_drops")
+         "exc_to_kernel", "exc_from_kernel", "exc_via_kernel", "exc_drops",
+         "gw_names_version", "gw_names_targets")  # gateway names (no control plane: 0)
 # The neighbour table's figures: the DP_NEIGH_STATS table of dataplane/kernel/dp_neigh.h.
 state += tuple("neigh_" + n for n in (
     "entries", "pinned", "managed", "requests", "req_drops", "route_lookups", "route_errors",
@@ -74,6 +75,8 @@ for n in state:
 want(stats.get("exc_to_kernel", 0) >= 1, "exc_to_kernel %r: ARP went to the kernel" % stats.get("exc_to_kernel"))
 # The plan's one gateway address (10.77.0.20, two groups) is pinned: one entry, one pin.
 want(stats.get("neigh_pinned") == 1, "neigh_pinned %r, expected 1 (the gateway)" % stats.get("neigh_pinned"))
+want(stats.get("gw_names_version") == 0 and stats.get("gw_names_targets") == 0,
+     "gw_names %r/%r without a control plane" % (stats.get("gw_names_version"), stats.get("gw_names_targets")))
 want(stats.get("neigh_entries") == stats.get("neighbours"),
      "neigh_entries %r != neighbours %r" % (stats.get("neigh_entries"), stats.get("neighbours")))
 extra = sorted(k for k in stats if k not in names and k not in state)
