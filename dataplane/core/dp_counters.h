@@ -39,6 +39,7 @@
 	X(EXC_FRAGMENTED, "packets larger than the wire MTU, sent as IPv4 fragments") \
 	X(DROP_NOT_SIP, "UDP payload is not SIP") \
 	X(DROP_KEEPALIVE, "CRLF keep-alives") \
+	X(DROP_SCANNER, "messages carrying a scanner signature (User-Agent/From/To): no reply") \
 	X(DROP_BAD_REQUEST_SILENT, "malformed requests that cannot be answered") \
 	X(DROP_BAD_RESPONSE, "malformed responses") \
 	X(DROP_RESPONSE_NOT_OURS, "responses whose top Via is not ours") \
@@ -67,6 +68,9 @@
 	X(DROP_TOO_BIG, "IPv6 packet larger than the wire MTU (not fragmented here)") \
 	X(DROP_NO_MBUF, "mbuf pool empty") \
 	X(DROP_EXC_FULL, "exception path queue full") \
+	X(DROP_SRC_RATE, "from a source over --src-rate, or banned for it (--src-ban)") \
+	X(SRC_BANS, "bans started: sources over --src-rate") \
+	X(SRC_EVICTED, "sources evicted from a full source table (least recently seen)") \
 	X(REPLY_1XX_2XX, "replies sent with status 100-299") \
 	X(REPLY_3XX, "replies sent with status 300-399") \
 	X(REPLY_4XX, "replies sent with status 400-499") \

@@ -824,6 +824,19 @@ dp_sip_begin(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct dp
 		count(env, DP_C_DROP_KEEPALIVE);
 		return DP_ACT_DROP;
 	}
+	/*
+	 * Scanners get nothing back, whatever they send: this is the first
+	 * decision after parsing, before any path that replies (errors,
+	 * OPTIONS, dialplan) or hands the packet to the kernel (REGISTER).
+	 * A message that did not parse (its header index may be partial or
+	 * missing) is scanned whole: the error paths are rare.
+	 */
+	if (env->scanner != NULL && (j->rc >= 0 ?
+			dp_scanner_match_msg(env->scanner, env->scan_scratch, m) :
+			dp_scanner_match_raw(env->scanner, env->scan_scratch, in->payload, in->len))) {
+		count(env, DP_C_DROP_SCANNER);
+		return DP_ACT_DROP;
+	}
 	if (!(m->flags & SIP_MSG_REQUEST)) {
 		if (!(m->flags & SIP_MSG_START_OK) && j->rc != -SIP_E_VERSION &&
 				j->rc != -SIP_E_STATUS_CODE) {

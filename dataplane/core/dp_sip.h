@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "dp_counters.h"
+#include "dp_scanner.h"
 #include "sip.h"
 
 /* What the route callback (location + dialplan) decided. */
@@ -121,6 +122,12 @@ struct dp_sip_env {
 	dp_route_fn route;
 	void *route_ctx;
 	struct dp_counters *cnt;
+	/*
+	 * Scanner signatures (NULL: none) and this worker's scratch for them:
+	 * a message carrying one is dropped before anything can answer it.
+	 */
+	const struct dp_scanner *scanner;
+	struct dp_scanner_scratch *scan_scratch;
 };
 
 struct dp_pkt_in {

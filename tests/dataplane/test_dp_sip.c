@@ -1026,6 +1026,113 @@ test_error_replies(void **state)
 	assert_int_equal(cnt.v[DP_C_ACT_ERROR_REPLY], 1);
 }
 
+/*
+ * Scanners get nothing back, whatever path the same message would take
+ * without the signature: each request is run with a clean User-Agent
+ * (expected action and status), then with a scanner's (dropped, counted).
+ */
+struct scanner_case {
+	const char *name;
+	const char *text;     /* "@UA@" where the User-Agent value goes */
+	enum dp_action clean; /* with "Linphone" */
+	unsigned status;
+};
+
+#define SC_HDRS "Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKsc1\r\n" \
+	"From: <sip:100@" CLIENT ">;tag=s1\r\nCall-ID: sc@" CLIENT "\r\n"
+
+static const struct scanner_case scanner_cases[] = {
+	{"INVITE redirected", "INVITE sip:302x@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:302x@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 302},
+	{"INVITE forwarded", "INVITE sip:fwd1@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:fwd1@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 0},
+	{"OPTIONS to the router", "OPTIONS sip:" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:" ROUTER ">\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 200},
+	{"REGISTER (kernel)", "REGISTER sip:" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:100@" ROUTER ">\r\nCSeq: 1 REGISTER\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_EXCEPTION, 0},
+	{"bad version: 505", "INVITE sip:1@" ROUTER " SIP/3.0\r\n" SC_HDRS
+		"To: <sip:1@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 505},
+	{"Max-Forwards 0: 483", "INVITE sip:1@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:1@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 0\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 483},
+	{"CSeq mismatch: 400", "INVITE sip:1@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:1@" ROUTER ">\r\nCSeq: 1 BYE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 400},
+	{"no route: 404", "INVITE sip:nothing@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:nothing@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 404},
+	{"short body: 400", "INVITE sip:1@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:1@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 500\r\n\r\nv=0\r\n", DP_ACT_SEND, 400},
+};
+
+/* text with "@UA@" replaced by ua, into out. */
+static void
+with_ua(char *out, size_t cap, const char *text, const char *ua)
+{
+	const char *at = strstr(text, "@UA@");
+	assert_non_null(at);
+	snprintf(out, cap, "%.*s%s%s", (int)(at - text), text, ua, at + 4);
+}
+
+static void
+test_scanner_silence(void **state)
+{
+	struct dp_pkt_out out;
+	char text[2048], err[256];
+	(void)state;
+	struct dp_scanner *sc = dp_scanner_build(dp_scanner_defaults, dp_scanner_n_defaults, err,
+			sizeof(err));
+	assert_non_null(sc);
+	env.scanner = sc;
+	env.scan_scratch = dp_scanner_scratch_new(sc);
+	assert_non_null(env.scan_scratch);
+
+	for (size_t i = 0; i < sizeof(scanner_cases) / sizeof(scanner_cases[0]); i++) {
+		const struct scanner_case *c = &scanner_cases[i];
+		with_ua(text, sizeof(text), c->text, "Linphone/5.2");
+		enum dp_action a = run_str(text, &out);
+		if (a != c->clean)
+			fail_msg("%s (clean): action %d, expected %d", c->name, a, c->clean);
+		if (c->status != 0) {
+			struct sip_msg m;
+			assert_true(sip_parse(&m, outbuf, out.len, 0) > 0);
+			if (m.status != c->status)
+				fail_msg("%s (clean): status %u, expected %u", c->name, m.status,
+						c->status);
+		}
+		static const char *const uas[] = {"friendly-scanner", "SIPVicious 0.3.4",
+			"sipcli/v1.8", "VaxSIPUserAgent/3.0"};
+		for (size_t u = 0; u < sizeof(uas) / sizeof(uas[0]); u++) {
+			uint64_t before = cnt.v[DP_C_DROP_SCANNER];
+			with_ua(text, sizeof(text), c->text, uas[u]);
+			a = run_str(text, &out);
+			if (a != DP_ACT_DROP || cnt.v[DP_C_DROP_SCANNER] != before + 1)
+				fail_msg("%s (%s): action %d, not a counted drop", c->name, uas[u], a);
+		}
+	}
+	/* Too broken to index (no header section end): scanned whole, still dropped. */
+	const char broken[] = "INVITE sip:1@" ROUTER " SIP/2.0\r\nUser-Agent: friendly-scanner";
+	uint64_t before = cnt.v[DP_C_DROP_SCANNER];
+	assert_int_equal(run(broken, sizeof(broken) - 1, CLIENT, 5062, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_SCANNER], before + 1);
+	/* Responses with a scanner's signature are dropped too. */
+	const char resp[] = "SIP/2.0 200 OK\r\n" SC_HDRS "To: <sip:1@" ROUTER ">;tag=x\r\n"
+		"CSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n";
+	assert_int_equal(run(resp, sizeof(resp) - 1, CLIENT, 5062, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_SCANNER], before + 2);
+
+	dp_scanner_scratch_free(env.scan_scratch);
+	dp_scanner_free(sc);
+	env.scanner = NULL;
+	env.scan_scratch = NULL;
+}
+
 /* RFC 4475 over the handler: the expected action for each message, and no crash. */
 struct corpus_case {
 	const char *name;
@@ -1127,6 +1234,7 @@ main(void)
 		cmocka_unit_test_setup(test_redirect_loop_and_amplification, reset),
 		cmocka_unit_test_setup(test_cross_family, reset),
 		cmocka_unit_test_setup(test_error_replies, reset),
+		cmocka_unit_test_setup(test_scanner_silence, reset),
 		cmocka_unit_test_setup(test_corpus, reset),
 	};
 	return cmocka_run_group_tests_name("dp_sip", tests, setup, teardown);

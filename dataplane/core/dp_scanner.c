@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "dp_scanner.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hs/hs.h>
+
+/*
+ * Tools that announce themselves: SIPVicious (svmap/svwar/svcrack:
+ * "friendly-scanner", From "sipvicious"), sipcli, sip-scan/SIPScan,
+ * VaxSIPUserAgent (the VaxVoIP SDK, its default in scans), sundayddr,
+ * iWar, SIVuS, pplsip. Short or generic names (smap, sipsak: also a
+ * legitimate test tool) are left out: a false positive silences a peer.
+ */
+const struct dp_scanner_pat dp_scanner_defaults[] = {
+	{"friendly-scanner", DP_SCAN_ALL},
+	{"sipvicious", DP_SCAN_ALL},
+	{"sipcli", DP_SCAN_ALL},
+	{"sip-scan", DP_SCAN_ALL},
+	{"sipscan", DP_SCAN_ALL},
+	{"VaxSIPUserAgent", DP_SCAN_ALL},
+	{"sundayddr", DP_SCAN_ALL},
+	{"iWar", DP_SCAN_UA},
+	{"SIVuS", DP_SCAN_ALL},
+	{"pplsip", DP_SCAN_ALL},
+};
+const unsigned dp_scanner_n_defaults = sizeof(dp_scanner_defaults) / sizeof(dp_scanner_defaults[0]);
+
+struct dp_scanner {
+	hs_database_t *db;
+	unsigned n;
+	uint8_t hdrs[DP_SCANNER_MAX_PATS]; /* by pattern id */
+};
+
+struct dp_scanner_scratch {
+	hs_scratch_t *hs;
+};
+
+struct dp_scanner *
+dp_scanner_build(const struct dp_scanner_pat *pats, unsigned n, char *err, size_t errlen)
+{
+	const char *expr[DP_SCANNER_MAX_PATS];
+	size_t lens[DP_SCANNER_MAX_PATS];
+	unsigned flags[DP_SCANNER_MAX_PATS], ids[DP_SCANNER_MAX_PATS];
+	hs_compile_error_t *ce = NULL;
+	struct dp_scanner *s;
+
+	if (n == 0 || n > DP_SCANNER_MAX_PATS) {
+		snprintf(err, errlen, "scanner signatures: %u given, 1..%u allowed", n,
+				DP_SCANNER_MAX_PATS);
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "scanner signatures: out of memory");
+		return NULL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		size_t l = strlen(pats[i].text);
+		if (l == 0 || l >= DP_SCANNER_PAT_LEN || (pats[i].hdrs & DP_SCAN_ALL) == 0) {
+			snprintf(err, errlen, "scanner signature %u \"%s\": empty, too long (max %u) "
+					"or for no header", i + 1, pats[i].text, DP_SCANNER_PAT_LEN - 1);
+			free(s);
+			return NULL;
+		}
+		expr[i] = pats[i].text;
+		lens[i] = l;
+		/* Literals: no regex syntax to escape; one report per pattern is enough. */
+		flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+		ids[i] = i;
+		s->hdrs[i] = (uint8_t)pats[i].hdrs;
+	}
+	if (hs_compile_lit_multi(expr, flags, ids, lens, n, HS_MODE_BLOCK, NULL, &s->db, &ce) !=
+			HS_SUCCESS) {
+		int at = ce != NULL ? ce->expression : -1;
+		snprintf(err, errlen, "scanner signature %d \"%s\": %s", at + 1,
+				at >= 0 && (unsigned)at < n ? pats[at].text : "?",
+				ce != NULL ? ce->message : "compile failed");
+		hs_free_compile_error(ce);
+		free(s);
+		return NULL;
+	}
+	s->n = n;
+	return s;
+}
+
+void
+dp_scanner_free(struct dp_scanner *s)
+{
+	if (s == NULL)
+		return;
+	hs_free_database(s->db);
+	free(s);
+}
+
+unsigned
+dp_scanner_count(const struct dp_scanner *s)
+{
+	return s->n;
+}
+
+struct dp_scanner_scratch *
+dp_scanner_scratch_new(const struct dp_scanner *s)
+{
+	struct dp_scanner_scratch *sc = calloc(1, sizeof(*sc));
+
+	if (sc == NULL)
+		return NULL;
+	if (hs_alloc_scratch(s->db, &sc->hs) != HS_SUCCESS) {
+		free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+void
+dp_scanner_scratch_free(struct dp_scanner_scratch *sc)
+{
+	if (sc == NULL)
+		return;
+	hs_free_scratch(sc->hs);
+	free(sc);
+}
+
+struct scan_ctx {
+	const struct dp_scanner *s;
+	unsigned hdr; /* DP_SCAN_* of the value scanned */
+	bool hit;
+};
+
+static int
+on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags, void *arg)
+{
+	struct scan_ctx *c = arg;
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (id < c->s->n && (c->s->hdrs[id] & c->hdr)) {
+		c->hit = true;
+		return 1; /* stop: one is enough */
+	}
+	return 0;
+}
+
+static bool
+scan(struct scan_ctx *c, struct dp_scanner_scratch *sc, const char *p, size_t len)
+{
+	if (len == 0)
+		return false;
+	if (len > UINT32_MAX)
+		len = UINT32_MAX;
+	hs_scan(c->s->db, p, (unsigned)len, 0, sc->hs, on_match, c);
+	return c->hit;
+}
+
+bool
+dp_scanner_match_msg(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
+		const struct sip_msg *m)
+{
+	static const struct {
+		enum sip_hdr_type t;
+		unsigned bit;
+	} which[] = {
+		{SIP_HDR_USER_AGENT, DP_SCAN_UA},
+		{SIP_HDR_FROM, DP_SCAN_FROM},
+		{SIP_HDR_TO, DP_SCAN_TO},
+	};
+	struct scan_ctx c = {.s = s};
+
+	for (unsigned w = 0; w < sizeof(which) / sizeof(which[0]); w++) {
+		c.hdr = which[w].bit;
+		for (const struct sip_hdr *h = sip_hdr_first(m, which[w].t); h != NULL;
+				h = sip_hdr_next(m, h)) {
+			struct sip_str v = sip_hdr_value(m, h);
+			if (scan(&c, sc, v.p, v.len))
+				return true;
+		}
+	}
+	return false;
+}
+
+bool
+dp_scanner_match_raw(const struct dp_scanner *s, struct dp_scanner_scratch *sc, const char *p,
+		size_t len)
+{
+	struct scan_ctx c = {.s = s, .hdr = DP_SCAN_ALL};
+
+	return scan(&c, sc, p, len);
+}
