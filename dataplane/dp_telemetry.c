@@ -280,10 +280,11 @@ cmd_src_top(const char *cmd, const char *params, struct rte_tel_data *d)
 		pthread_mutex_unlock(&lock);
 		return -ENOMEM;
 	}
-	rte_tel_data_start_array(top, RTE_TEL_CONTAINER);
+	/* By rank ("0" most drops): an array cannot hold dicts in DPDK telemetry. */
+	rte_tel_data_start_dict(top);
 	for (unsigned i = 0; i < n && i < want; i++) {
 		struct rte_tel_data *e = rte_tel_data_alloc();
-		char text[48];
+		char text[48], rank[12];
 		if (e == NULL)
 			break;
 		rte_tel_data_start_dict(e);
@@ -293,7 +294,8 @@ cmd_src_top(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(e, "drops", all[i].drops);
 		rte_tel_data_add_dict_u64(e, "bans", all[i].bans);
 		rte_tel_data_add_dict_u64(e, "ban_left_ms", all[i].ban_left_ms);
-		rte_tel_data_add_array_container(top, e, 0);
+		snprintf(rank, sizeof(rank), "%u", i);
+		rte_tel_data_add_dict_container(top, rank, e, 0);
 	}
 	pthread_mutex_unlock(&lock);
 	rte_tel_data_add_dict_container(d, "top", top, 0);
