@@ -31,6 +31,9 @@
 	X(ACT_ACK_ABSORBED, "ACKs for our own replies absorbed") \
 	X(ACT_RESPONSE_FWD, "responses forwarded to the next Via") \
 	X(ACT_ERROR_REPLY, "malformed requests answered 4xx/5xx") \
+	X(ACT_DUP_HEADER, "requests repeating a single-value header (Call-ID, CSeq, From, To, Max-Forwards, Expires) answered 400") \
+	X(ACT_RURI_TOO_LONG, "requests whose Request-URI is longer than 1024 bytes answered 414") \
+	X(ACT_TOO_MANY_VIAS, "requests with more than 32 Via values answered 400") \
 	X(ACT_UNAVAILABLE, "forwards answered 503: gateways down, TCP/TLS or not an address") \
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
@@ -41,6 +44,7 @@
 	X(DROP_KEEPALIVE, "CRLF keep-alives") \
 	X(DROP_SCANNER, "messages carrying a scanner signature (User-Agent/From/To): no reply") \
 	X(DROP_BAD_REQUEST_SILENT, "malformed requests that cannot be answered") \
+	X(DROP_TOO_MANY_HEADERS, "requests with more than 128 header lines (not indexed: cannot be answered)") \
 	X(DROP_BAD_RESPONSE, "malformed responses") \
 	X(DROP_RESPONSE_NOT_OURS, "responses whose top Via is not ours") \
 	X(DROP_RESPONSE_FORGED, "responses naming our Via whose branch does not sign their destination") \

@@ -41,6 +41,13 @@ enum dp_route_kind {
 };
 
 #define DP_MAX_CONTACTS 8
+/*
+ * Limits of requests (docs/dataplane.md "Limits"): a longer Request-URI
+ * gets 414, more Via values 400; more than SIP_MAX_HDRS header lines get
+ * 400 from the parser.
+ */
+#define DP_MAX_RURI_LEN 1024u
+#define DP_MAX_VIAS 32u
 
 struct dp_query {
 	struct sip_str ruri_user;   /* as written (escapes kept) */
