@@ -399,6 +399,8 @@ main(int argc, char **argv)
 	sip_addr_parse(SIP_STR_LIT(ROUTER), &app->opt.addr4);
 	app->opt.prefix4 = 24;
 	app->opt.src_rate = src_rate;
+	/* Without the built-in scanner signatures: what checking them costs. */
+	app->opt.no_default_scanners = bench_has_flag(argc, argv, "--no-default-scanners");
 	app->opt.secret_set = true;
 	sip_key_parse_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 32, app->opt.secret);
 	/* The gateway's MAC is known: the forward case measures the fast path, not ARP. */

@@ -34,6 +34,7 @@ struct dp_scanner {
 	uint8_t hdrs[DP_SCANNER_MAX_PATS]; /* by pattern id */
 };
 
+
 struct dp_scanner_scratch {
 	hs_scratch_t *hs;
 };
@@ -59,16 +60,22 @@ dp_scanner_build(const struct dp_scanner_pat *pats, unsigned n, char *err, size_
 	}
 	for (unsigned i = 0; i < n; i++) {
 		size_t l = strlen(pats[i].text);
-		if (l == 0 || l >= DP_SCANNER_PAT_LEN || (pats[i].hdrs & DP_SCAN_ALL) == 0) {
-			snprintf(err, errlen, "scanner signature %u \"%s\": empty, too long (max %u) "
-					"or for no header", i + 1, pats[i].text, DP_SCANNER_PAT_LEN - 1);
+		if (l == 0 || l >= DP_SCANNER_PAT_LEN || (pats[i].hdrs & DP_SCAN_ALL) == 0 ||
+				strpbrk(pats[i].text, "\r\n") != NULL) {
+			snprintf(err, errlen, "scanner signature %u \"%s\": empty, too long (max %u), "
+					"with a line break, or for no header", i + 1, pats[i].text,
+					DP_SCANNER_PAT_LEN - 1);
 			free(s);
 			return NULL;
 		}
 		expr[i] = pats[i].text;
 		lens[i] = l;
-		/* Literals: no regex syntax to escape; one report per pattern is enough. */
-		flags[i] = HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH;
+		/*
+		 * Literals: no regex syntax to escape. Every match is reported (no
+		 * SINGLEMATCH): one in a header the signature does not apply to
+		 * must not hide a later one that counts.
+		 */
+		flags[i] = HS_FLAG_CASELESS;
 		ids[i] = i;
 		s->hdrs[i] = (uint8_t)pats[i].hdrs;
 	}
@@ -124,9 +131,21 @@ dp_scanner_scratch_free(struct dp_scanner_scratch *sc)
 	free(sc);
 }
 
+/*
+ * One Hyperscan call per message (a call costs a fixed ~30 ns; scanning the
+ * whole header section costs more than that in bytes): the values of
+ * User-Agent, From and To are copied into one small buffer, each followed
+ * by a LF (signatures hold no CR or LF, so none matches across two), and
+ * each match is placed in its value to check the header.
+ */
+#define SCAN_BUF 512
+#define SCAN_VALUES 8
+
 struct scan_ctx {
 	const struct dp_scanner *s;
-	unsigned hdr; /* DP_SCAN_* of the value scanned */
+	unsigned n;                   /* values; 0: a raw scan, every match counts */
+	uint16_t end[SCAN_VALUES];    /* buffer offset of each value's LF */
+	uint8_t hdr[SCAN_VALUES];     /* DP_SCAN_* of each value */
 	bool hit;
 };
 
@@ -135,13 +154,18 @@ on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned f
 {
 	struct scan_ctx *c = arg;
 	(void)from;
-	(void)to;
 	(void)flags;
-	if (id < c->s->n && (c->s->hdrs[id] & c->hdr)) {
-		c->hit = true;
-		return 1; /* stop: one is enough */
+	if (id >= c->s->n)
+		return 0;
+	if (c->n != 0) {
+		unsigned v = 0;
+		while (v < c->n && c->end[v] < to)
+			v++;
+		if (v == c->n || !(c->s->hdrs[id] & c->hdr[v]))
+			return 0;
 	}
-	return 0;
+	c->hit = true;
+	return 1; /* stop: one is enough */
 }
 
 static bool
@@ -168,24 +192,42 @@ dp_scanner_match_msg(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
 		{SIP_HDR_TO, DP_SCAN_TO},
 	};
 	struct scan_ctx c = {.s = s};
+	char buf[SCAN_BUF];
+	size_t at = 0;
 
 	for (unsigned w = 0; w < sizeof(which) / sizeof(which[0]); w++) {
-		c.hdr = which[w].bit;
 		for (const struct sip_hdr *h = sip_hdr_first(m, which[w].t); h != NULL;
 				h = sip_hdr_next(m, h)) {
 			struct sip_str v = sip_hdr_value(m, h);
-			if (scan(&c, sc, v.p, v.len))
-				return true;
+			if (v.len >= SCAN_BUF) {
+				/* A huge value (a rare, odd message): scanned on its own. */
+				struct scan_ctx one = {.s = s, .n = 1, .end = {(uint16_t)SCAN_BUF},
+					.hdr = {(uint8_t)which[w].bit}};
+				if (scan(&one, sc, v.p, v.len))
+					return true;
+				continue;
+			}
+			if (c.n == SCAN_VALUES || at + v.len + 1 > SCAN_BUF) {
+				if (scan(&c, sc, buf, at))
+					return true;
+				c.n = 0;
+				at = 0;
+			}
+			memcpy(buf + at, v.p, v.len);
+			at += v.len;
+			buf[at] = '\n';
+			c.end[c.n] = (uint16_t)at++;
+			c.hdr[c.n++] = (uint8_t)which[w].bit;
 		}
 	}
-	return false;
+	return c.n != 0 && scan(&c, sc, buf, at);
 }
 
 bool
 dp_scanner_match_raw(const struct dp_scanner *s, struct dp_scanner_scratch *sc, const char *p,
 		size_t len)
 {
-	struct scan_ctx c = {.s = s, .hdr = DP_SCAN_ALL};
+	struct scan_ctx c = {.s = s};
 
 	return scan(&c, sc, p, len);
 }

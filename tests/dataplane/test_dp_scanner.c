@@ -68,6 +68,15 @@ static const struct scan_case default_cases[] = {
 	{"in another header: not looked at", "", "", "", "Subject: friendly-scanner\r\n", false},
 	{"split by a line: no match", "", "", "", "User-Agent: friendly-\r\nX: scanner\r\n",
 		false},
+	/* One vectored scan sees User-Agent, From, To back to back: no match across them. */
+	{"across User-Agent and From: no match", "User-Agent: abc sipvi\r\n",
+		"From: cious <sip:100@198.51.100.7>;tag=1\r\n", "", "", false},
+	{"across From and To: no match", "", "From: <sip:100@198.51.100.7>;tag=1 sipc\r\n",
+		"To: li <sip:1@192.0.2.1>\r\n", "", false},
+	{"nine User-Agents, the last one", "", "", "",
+		"User-Agent: a\r\nUser-Agent: b\r\nUser-Agent: c\r\nUser-Agent: d\r\n"
+		"User-Agent: e\r\nUser-Agent: f\r\nUser-Agent: g\r\nUser-Agent: h\r\n"
+		"User-Agent: pplsip\r\n", true},
 };
 
 static bool
