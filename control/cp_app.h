@@ -8,6 +8,7 @@
  *   cp_plan.c     dialplan lifecycle (compile off the loop, history, pushes)
  *   cp_methods.c  the JSON-RPC methods (one action function per operation)
  *   cp_rpcsrv.c   the control socket
+ *   cp_dns.c      gateway names: RFC 3263 resolution, targets, GW_ADDRS
  *   main.c        start-up, signals, shutdown
  */
 
@@ -18,11 +19,14 @@
 #include "cp_dp.h"
 #include "cp_probe.h"
 
+struct cp_dns;
+struct cp_relay;
 struct cp_loop;
 struct cp_rpc;
 struct cp_rpcsrv;
 struct cp_store;
 struct cp_metrics;
+struct cp_regsrv;
 struct rules_plan;
 
 /* The control plane's own counters, declared once: X(name, help). */
@@ -81,7 +85,10 @@ struct cp_app {
 	struct cp_store *store;
 	struct cp_dps *dps;
 	struct cp_probe *probe;
+	struct cp_dns *dns;        /* gateway names (cp_dns.h) */
+	struct cp_relay *relay;    /* requests to host names (cp_relay.h), or NULL */
 	struct cp_metrics *metrics;
+	struct cp_regsrv *reg;     /* registrar, subscribers, location (cp_regsrv.c) */
 	int64_t started;           /* wall seconds */
 	uint64_t started_ms;       /* monotonic */
 	struct cp_plan_cur cur;
@@ -128,12 +135,45 @@ struct cp_push {
 /* Queue a push/validate; completes req. */
 void cp_plan_submit(struct cp_app *app, const struct cp_push *p, struct cp_rpc_req *req);
 
+/* ---- cp_dns_app.c: the resolver of gateway names, wired to the app ---- */
+
+/* Start it with the app's settings (after app->probe and app->dps). 0 or -errno. */
+int cp_dns_app_start(struct cp_app *app, char *err, size_t errlen);
+/* After a SIGHUP (app->cfg and the probe settings already updated). */
+void cp_dns_app_reload(struct cp_app *app);
+void cp_dns_app_stop(struct cp_app *app);
+
 /* ---- cp_methods.c ---- */
 
 /* Register every method of this part. 0 or -errno. */
 int cp_methods_register(struct cp_app *app);
 /* The Prometheus page (malloc()ed). */
 char *cp_metrics_render(void *app, size_t *len);
+
+/* ---- cp_regsrv.c ---- */
+
+/*
+ * Registrar, subscribers.* and location.* methods, the registrar's UDP
+ * socket and timers (the socket only if `registrar` is not off). 0 or
+ * -errno with err filled.
+ */
+int cp_regsrv_start(struct cp_app *app, char *err, size_t errlen);
+void cp_regsrv_stop(struct cp_app *app);
+/* Checks of the registrar's options (--check, start-up, SIGHUP). 0 or -EINVAL with a message. */
+int cp_regsrv_check(const struct cp_config *c, char *err, size_t errlen);
+/* After a SIGHUP: the options that apply at once. */
+void cp_regsrv_reconf(struct cp_app *app);
+struct cp_prom;
+/* The registrar's counters and AOR count for /metrics. */
+void cp_regsrv_metrics(struct cp_app *app, struct cp_prom *p);
+/*
+ * During a binding re-sync of dp (after SYNC_BEGIN): send every AOR's best
+ * binding (LOC_SET), paced by the answers, then done(app, dp, how many)
+ * (which sends SYNC_END). Without bindings done() runs at once. If the
+ * connection drops first, done() never runs.
+ */
+void cp_regsrv_sync(struct cp_app *app, struct cp_dp *dp,
+		void (*done)(struct cp_app *app, struct cp_dp *dp, unsigned n));
 
 /* ---- cp_rpcsrv.c ---- */
 

@@ -46,6 +46,39 @@ static const struct opt opts[] = {
 		"SQLite database (WAL): dialplan history, gateway admin states"},
 	{"history", K_UINT, F(history), 1, 100000, "50", false,
 		"dialplan versions kept in the store (the newest; the current one always)"},
+	{"registrar", K_PATH, F(registrar), 0, 0, "off", true,
+		"ADDR:PORT of the registrar's UDP socket on the router's kernel side (REGISTER "
+		"reaches it through the dataplane's exception path; [ADDR]:PORT for IPv6), or off"},
+	{"reg_domains", K_PATH, F(reg_domains), 0, 0, "", false,
+		"domains the registrar serves, comma-separated (empty: every domain with subscribers)"},
+	{"reg_auth", K_ONOFF, F(reg_auth), 0, 0, "on", false,
+		"digest authentication of REGISTER (off: anyone may register any AOR of the domains)"},
+	{"reg_algorithms", K_PATH, F(reg_algorithms), 0, 0, "sha-512-256,sha-256,md5", false,
+		"digest algorithms challenged with (each gets a WWW-Authenticate, strongest first)"},
+	{"nonce_lifetime", K_MS, F(nonce_lifetime_ms), 1000, 86400000, "300", false,
+		"seconds a nonce is valid (an older one with a right password gets stale=true)"},
+	{"nonce_rotate", K_MS, F(nonce_rotate_ms), 2000, 31536000000ull, "3600", false,
+		"seconds between nonce key rotations (more than nonce_lifetime; the previous key "
+		"still verifies)"},
+	{"nonce_window", K_UINT, F(nonce_window), 64, 16777216, "65536", true,
+		"nonces remembered for nonce-count replay checks (older ones are answered stale)"},
+	{"reg_default_expires", K_UINT, F(reg_default_expires), 1, 604800, "3600", false,
+		"expiry of a Contact with neither an expires parameter nor an Expires header"},
+	{"reg_min_expires", K_UINT, F(reg_min_expires), 1, 604800, "60", false,
+		"shorter registrations get 423 with Min-Expires"},
+	{"reg_max_expires", K_UINT, F(reg_max_expires), 1, 31536000, "86400", false,
+		"longer registrations are cut to this"},
+	{"reg_max_contacts", K_UINT, F(reg_max_contacts), 1, 1000, "10", false,
+		"bindings per AOR"},
+	{"reg_overflow", K_PATH, F(reg_overflow), 0, 0, "reject", false,
+		"a REGISTER over reg_max_contacts: reject (403) or evict (the oldest go)"},
+	{"reg_retrans_window", K_MS, F(reg_retrans_window_ms), 0, 3600000, "32", false,
+		"seconds a retransmitted REGISTER gets the same answer again"},
+	{"reg_flow_timer", K_UINT, F(reg_flow_timer), 1, 86400, "120", false,
+		"Flow-Timer of outbound (RFC 5626) registrations"},
+	{"store_batch", K_MS, F(store_batch_ms), 0, 1000, "0.002", false,
+		"group commit: longest wait (s) before the registrations of a batch are committed "
+		"(their 200s go out after the commit)"},
 	{"dialplan_dir", K_PATH, F(dialplan_dir), 0, 0, "/etc/sipline", false,
 		"directory whose files dialplan.push/validate may name by `path` (the daemon "
 		"reads them; siplinectl sends file contents instead)"},
@@ -90,6 +123,32 @@ static const struct opt opts[] = {
 		"IPv6 address of the probes' UDP socket (off: no IPv6 probes)"},
 	{"probe_port", K_UINT, F(probe_port), 0, 65535, "0", true,
 		"UDP port of the probe sockets (0: any free port)"},
+	{"dns_servers", K_PATH, F(dns_servers), 0, 0, "", false,
+		"DNS servers for gateway names, ADDR[:PORT] separated by commas ([v6]:PORT); "
+		"empty: /etc/resolv.conf"},
+	{"dns_min_refresh", K_MS, F(dns_min_refresh_ms), 1000, 86400000, "30", false,
+		"gateway names are re-resolved at least this long apart (smaller TTLs are raised)"},
+	{"dns_max_refresh", K_MS, F(dns_max_refresh_ms), 1000, 86400000, "3600", false,
+		"and at most this long apart (larger TTLs are lowered)"},
+	{"dns_stale_max", K_MS, F(dns_stale_max_ms), 0, 604800000, "3600", false,
+		"when DNS fails, the last good answer serves this long past its expiry"},
+	{"dns_timeout", K_MS, F(dns_timeout_ms), 100, 60000, "2", false,
+		"time a DNS server has to answer one try of a query"},
+	{"dns_tries", K_UINT, F(dns_tries), 1, 10, "2", false,
+		"tries of a DNS query (each server) before it fails"},
+	{"dns_max_records", K_UINT, F(dns_max_records), 1, 16, "8", false,
+		"SRV records followed and addresses kept per gateway name"},
+	{"relay", K_ONOFF, F(relay), 0, 0, "off", true,
+		"relay the requests the dataplane punts because their next hop is a host name "
+		"(UDP socket on relay_addr:relay_port)"},
+	{"relay_addr", K_PATH, F(relay_addr), 0, 0, "", true,
+		"the router's address and prefix, as sipline --addr (e.g. 192.0.2.1/24)"},
+	{"relay_port", K_UINT, F(relay_port), 1, 65535, "5060", true,
+		"the router's SIP port, as sipline --port"},
+	{"relay_secret_file", K_PATH, F(relay_secret_file), 0, 0, "", true,
+		"the dataplane's --secret-file (the relay signs branches with the same key)"},
+	{"relay_in_dialog", K_ONOFF, F(relay_in_dialog), 0, 0, "off", true,
+		"as sipline --relay-in-dialog: relay in-dialog requests without our Record-Route"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))
@@ -366,6 +425,10 @@ cp_config_check(const struct cp_config *c, char *err, size_t errlen)
 		snprintf(err, errlen, "probe_timeout (%.1f s) must be shorter than probe_interval "
 				"(%.1f s)", (double)c->probe_timeout_ms / 1000.0,
 				(double)c->probe_interval_ms / 1000.0);
+		return -EINVAL;
+	}
+	if (c->dns_min_refresh_ms > c->dns_max_refresh_ms) {
+		snprintf(err, errlen, "dns_min_refresh is larger than dns_max_refresh");
 		return -EINVAL;
 	}
 	return 0;

@@ -32,6 +32,22 @@ struct cp_config {
 	char dataplane[CP_MAX_DATAPLANES][CP_PATH_MAX];
 	char store[CP_PATH_MAX];
 	unsigned history;
+	/* registrar and digest authentication (cp_regsrv.c) */
+	char registrar[64];        /* ADDR:PORT of its UDP socket, or off */
+	char reg_domains[512];
+	bool reg_auth;
+	char reg_algorithms[64];
+	uint64_t nonce_lifetime_ms;
+	uint64_t nonce_rotate_ms;
+	unsigned nonce_window;
+	unsigned reg_default_expires;
+	unsigned reg_min_expires;
+	unsigned reg_max_expires;
+	unsigned reg_max_contacts;
+	char reg_overflow[16];     /* reject | evict */
+	uint64_t reg_retrans_window_ms;
+	unsigned reg_flow_timer;
+	uint64_t store_batch_ms;
 	char dialplan_dir[CP_PATH_MAX];
 	uint64_t max_request;
 	unsigned max_clients;
@@ -53,6 +69,20 @@ struct cp_config {
 	char probe_bind4[64];
 	char probe_bind6[64];
 	unsigned probe_port;
+	/* gateway names (cp_dns.h) */
+	char dns_servers[256];
+	uint64_t dns_min_refresh_ms;
+	uint64_t dns_max_refresh_ms;
+	uint64_t dns_stale_max_ms;
+	uint64_t dns_timeout_ms;
+	unsigned dns_tries;
+	unsigned dns_max_records;
+	/* relay of requests to host names (cp_relay.h) */
+	bool relay;
+	char relay_addr[64];
+	unsigned relay_port;
+	char relay_secret_file[256];
+	bool relay_in_dialog;
 };
 
 /* Defaults (documented in --help and docs/control.md). */

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "cp_app.h"
+#include "cp_dns.h"
+#include "cp_relay.h"
 #include "cp_loop.h"
 #include "cp_metrics.h"
 #include "cp_rpc.h"
@@ -484,8 +486,15 @@ m_gw_list(struct cp_rpc_req *req, json_t *params, void *ctx)
 	if (cp_rpc_page_args(req, params, &cursor, &limit) != 0)
 		return;
 	json_t *all = json_array();
-	for (unsigned i = 0; i < cp_probe_count(app->probe); i++)
-		json_array_append_new(all, gw_json(cp_probe_gw(app->probe, i)));
+	for (unsigned i = 0; i < cp_probe_count(app->probe); i++) {
+		const struct cp_gw *g = cp_probe_gw(app->probe, i);
+		json_t *o = gw_json(g);
+		json_t *dns = app->dns ? cp_dns_gw_json(app->dns, g->host, g->port, g->transport) :
+			NULL;
+		if (dns != NULL)
+			json_object_set_new(o, "dns", dns);
+		json_array_append_new(all, o);
+	}
 	json_t *r = cp_rpc_page(all, cursor, limit);
 	json_object_set_new(r, "probing", json_boolean(cp_probe_conf(app->probe)->enabled));
 	cp_rpc_result(req, r);
@@ -569,6 +578,8 @@ m_gw_probing(struct cp_rpc_req *req, json_t *params, void *ctx)
 	if (e != NULL) {
 		c.enabled = json_is_true(e);
 		cp_probe_set_conf(app->probe, &c);
+		if (app->dns != NULL) /* the resolved targets of gateway names too */
+			cp_dns_set_probe_conf(app->dns, &c);
 		cp_log("gateway probing %s", c.enabled ? "resumed" : "paused");
 	}
 	cp_rpc_result(req, json_pack("{s:b}", "probing", c.enabled));
@@ -650,6 +661,23 @@ stats_reply(struct cp_app *app, struct cp_rpc_req *req, const char *only, bool w
 	json_object_set_new(ctl, "plan_version", json_integer((json_int_t)app->cur.version));
 	json_object_set_new(ctl, "gateways_down",
 			json_integer(cp_probe_down_count(app->probe)));
+	if (app->dns != NULL) {
+		struct cp_dns_totals dt;
+		cp_dns_totals(app->dns, &dt);
+		json_object_set_new(ctl, "dns", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+				"resolutions", (json_int_t)dt.resolutions, "failures",
+				(json_int_t)dt.failures, "stale", (json_int_t)dt.stale, "expired",
+				(json_int_t)dt.expired, "refused", (json_int_t)dt.refused, "pushes",
+				(json_int_t)dt.pushes, "table_version", (json_int_t)dt.version));
+	}
+	if (app->relay != NULL) {
+		struct cp_relay_totals rt;
+		cp_relay_totals(app->relay, &rt);
+		json_object_set_new(ctl, "relay", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+				"received", (json_int_t)rt.received, "relayed", (json_int_t)rt.relayed,
+				"held", (json_int_t)rt.held, "dropped", (json_int_t)rt.dropped,
+				"unresolved", (json_int_t)rt.unresolved));
+	}
 	cp_rpc_result(req, json_pack("{s:o, s:o, s:o}", "dataplanes", dps, "total", total,
 			"control", ctl));
 }
@@ -841,7 +869,10 @@ log_call(const struct cp_rpc_peer *peer, const char *method, const json_t *param
 	/* Parameter names and short values (never a whole dialplan text). */
 	json_object_foreach((json_t *)params, k, v) {
 		int w;
-		if (json_is_string(v) && json_string_length(v) <= 64 && strcmp(k, "text") != 0 &&
+		/* Secrets (subscribers.add) never reach a log, not even their length. */
+		if (strcmp(k, "password") == 0 || strncmp(k, "ha1", 3) == 0)
+			w = snprintf(brief + n, sizeof(brief) - n, " %s=(secret)", k);
+		else if (json_is_string(v) && json_string_length(v) <= 64 && strcmp(k, "text") != 0 &&
 				strpbrk(json_string_value(v), "\r\n") == NULL)
 			w = snprintf(brief + n, sizeof(brief) - n, " %s=%s", k, json_string_value(v));
 		else if (json_is_integer(v))
@@ -884,6 +915,7 @@ cp_metrics_render(void *ctx, size_t *len)
 		cp_prom_family(&p, name, "counter", cp_counter_help(k));
 		cp_prom_u64(&p, NULL, app->cnt[k]);
 	}
+	cp_regsrv_metrics(app, &p);
 	struct cp_probe_totals t;
 	cp_probe_totals(app->probe, &t);
 	cp_prom_family(&p, "sipline_control_probes_total", "counter",
@@ -893,6 +925,22 @@ cp_metrics_render(void *ctx, size_t *len)
 	cp_prom_u64(&p, l_sent, t.sent);
 	cp_prom_u64(&p, l_ok, t.ok);
 	cp_prom_u64(&p, l_fail, t.failed);
+	if (app->dns != NULL) {
+		struct cp_dns_totals dt;
+		cp_dns_totals(app->dns, &dt);
+		cp_prom_family(&p, "sipline_control_dns_total", "counter",
+				"gateway name resolutions and what came of them");
+		const char *o_res[] = {"outcome", "resolved", NULL};
+		const char *o_fail[] = {"outcome", "failed", NULL};
+		const char *o_stale[] = {"outcome", "stale", NULL};
+		const char *o_exp[] = {"outcome", "expired", NULL};
+		const char *o_ref[] = {"outcome", "refused_address", NULL};
+		cp_prom_u64(&p, o_res, dt.resolutions - dt.failures);
+		cp_prom_u64(&p, o_fail, dt.failures);
+		cp_prom_u64(&p, o_stale, dt.stale);
+		cp_prom_u64(&p, o_exp, dt.expired);
+		cp_prom_u64(&p, o_ref, dt.refused);
+	}
 	cp_prom_family(&p, "sipline_control_uptime_seconds", "gauge", "seconds since start");
 	cp_prom_u64(&p, NULL, (cp_now_ms() - app->started_ms) / 1000u);
 	cp_prom_family(&p, "sipline_control_plan_version", "gauge",

@@ -22,6 +22,7 @@
 #include <openssl/evp.h>
 
 #include "cp_app.h"
+#include "cp_dns.h"
 #include "cp_loop.h"
 #include "cp_rpc.h"
 #include "cp_store.h"
@@ -378,6 +379,8 @@ install(struct cp_app *app, struct job *j)
 	free(j->blob);
 	j->blob = NULL;
 	cp_probe_set_plan(app->probe, c->plan, admin_of, app);
+	if (app->dns != NULL)
+		cp_dns_set_plan(app->dns, c->plan);
 	return 0;
 }
 
@@ -702,20 +705,31 @@ on_ignore(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 }
 
 /*
- * Bindings: mark-and-sweep. Every binding the control plane holds is sent
- * between SYNC_BEGIN and SYNC_END; the dataplane then drops the ones not
- * sent. This part has no registrar yet (control plane part 2 adds its
- * bindings here), so the sync removes bindings left by an earlier
- * control plane or a test tool.
+ * Bindings: mark-and-sweep. Every binding the control plane holds (the
+ * best of each AOR, cp_regsrv_sync(), paced by the answers) is sent
+ * between SYNC_BEGIN and SYNC_END; the dataplane then drops the ones not sent, so bindings left
+ * by an earlier control plane or a test tool go, and there is never a
+ * moment without the registered ones.
  */
+static void
+sync_done(struct cp_app *app, struct cp_dp *dp, unsigned n)
+{
+	struct sl_sync s = {.what = SL_SYNC_BINDINGS, .count = n};
+	if (cp_dp_request(dp, SL_MSG_SYNC_END, &s, sizeof(s), -1, app->cfg.push_timeout_ms,
+			on_sync_end, app) != 0)
+		cp_dp_fail(dp, "cannot queue the binding re-sync");
+}
+
 static void
 sync_bindings(struct cp_app *app, struct cp_dp *dp)
 {
 	struct sl_sync s = {.what = SL_SYNC_BINDINGS};
-	uint64_t t = app->cfg.push_timeout_ms;
-	if (cp_dp_request(dp, SL_MSG_SYNC_BEGIN, &s, sizeof(s), -1, t, on_ignore, NULL) != 0 ||
-			cp_dp_request(dp, SL_MSG_SYNC_END, &s, sizeof(s), -1, t, on_sync_end, app) != 0)
+	if (cp_dp_request(dp, SL_MSG_SYNC_BEGIN, &s, sizeof(s), -1, app->cfg.push_timeout_ms,
+			on_ignore, NULL) != 0) {
 		cp_dp_fail(dp, "cannot queue the binding re-sync");
+		return;
+	}
+	cp_regsrv_sync(app, dp, sync_done);
 }
 
 static void
@@ -739,6 +753,9 @@ cp_plan_resync(struct cp_app *app, struct cp_dp *dp)
 	const struct cp_dp_info *in = cp_dp_info(dp);
 	struct cp_plan_cur *c = &app->cur;
 
+	/* Names' addresses first: a named gateway is never up there without them. */
+	if (app->dns != NULL)
+		cp_dns_resync(app->dns, dp);
 	if (c->plan != NULL && (strcmp(in->hello.plan_sha256, c->sha256) != 0 ||
 			in->hello.plan_version != c->version)) {
 		if (in->hello.plan_version > c->version)

@@ -66,7 +66,7 @@ cp_gw_probe_name(enum cp_gw_probe p)
 	switch (p) {
 	case CP_GW_PROBED: return "probed";
 	case CP_GW_NOT_UDP: return "not probed: TCP/TLS (next release)";
-	case CP_GW_NOT_ADDRESS: return "not probed: host name (no DNS yet)";
+	case CP_GW_NOT_ADDRESS: return "host name: its resolved targets are probed";
 	case CP_GW_NO_SOCKET: return "not probed: no probe socket of its address family";
 	}
 	return "?";
@@ -302,8 +302,16 @@ on_tick(struct cp_loop *l, void *ctx)
 {
 	struct cp_probe *p = ctx;
 	uint64_t now = cp_now_ms();
-	(void)l;
 
+	/*
+	 * Replies that came while the loop was not scheduled (a loaded host)
+	 * are read before any deadline is judged: else the timer, handled
+	 * first, would count answered probes as unanswered.
+	 */
+	if (p->s4 >= 0)
+		on_readable(l, p->s4, CP_READ, p);
+	if (p->s6 >= 0)
+		on_readable(l, p->s6, CP_READ, p);
 	for (unsigned i = 0; i < p->n; i++) {
 		struct cp_gw *g = p->gw[i];
 		if (g->probed != CP_GW_PROBED)
@@ -496,6 +504,62 @@ cp_probe_set_plan(struct cp_probe *p, const struct rules_plan *plan,
 	p->n = nn;
 	p->cap = info.n_gateways;
 	return 0;
+}
+
+int
+cp_probe_set_targets(struct cp_probe *p, const struct cp_probe_target *t, unsigned n)
+{
+	struct cp_gw **nw = n ? calloc(n, sizeof(*nw)) : NULL;
+	unsigned nn = 0;
+
+	if (n && nw == NULL)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		bool dup = false;
+		for (unsigned k = 0; k < nn && !dup; k++)
+			dup = nw[k]->port == t[i].port && strcmp(nw[k]->host, t[i].host) == 0;
+		if (dup)
+			continue;
+		struct cp_gw *old = cp_probe_find(p, t[i].host, t[i].port, RULES_TP_UDP);
+		if (old != NULL) {
+			for (unsigned k = 0; k < p->n; k++)
+				if (p->gw[k] == old)
+					p->gw[k] = NULL;
+			nw[nn++] = old;
+			continue;
+		}
+		struct cp_gw *g = calloc(1, sizeof(*g));
+		if (g == NULL)
+			continue;
+		snprintf(g->host, sizeof(g->host), "%s", t[i].host);
+		g->port = t[i].port;
+		g->transport = RULES_TP_UDP;
+		g->admin = CP_ADMIN_AUTO;
+		g->probed = resolve(p, g);
+		/* A new target is probed at once: its first answers decide failover. */
+		g->next_due = cp_now_ms();
+		nw[nn++] = g;
+	}
+	for (unsigned k = 0; k < p->n; k++)
+		free(p->gw[k]);
+	free(p->gw);
+	p->gw = nw;
+	p->n = nn;
+	p->cap = n;
+	return 0;
+}
+
+void
+cp_probe_set_health(struct cp_probe *p, struct cp_gw *g, bool down, const char *why)
+{
+	bool was = cp_gw_down(g);
+	g->st.down = down;
+	if (cp_gw_down(g) != was) {
+		g->transitions++;
+		g->changed_ms = cp_wall_ms();
+		p->tot.transitions++;
+		p->fn(g, why, p->ctx);
+	}
 }
 
 unsigned

@@ -66,7 +66,7 @@ uint64_t cp_probe_delay(const struct cp_probe_conf *c, uint32_t rnd);
 enum cp_gw_probe {
 	CP_GW_PROBED = 0,
 	CP_GW_NOT_UDP,     /* TCP/TLS: the transports come with the next part */
-	CP_GW_NOT_ADDRESS, /* a host name: resolution comes later */
+	CP_GW_NOT_ADDRESS, /* a host name: its resolved targets are probed (cp_dns.h) */
 	CP_GW_NO_SOCKET,   /* no probe socket of its address family (probe_bind4/6 off) */
 };
 
@@ -124,6 +124,23 @@ const struct cp_probe_conf *cp_probe_conf(const struct cp_probe *p);
 int cp_probe_set_plan(struct cp_probe *p, const struct rules_plan *plan,
 		enum cp_admin (*admin_of)(const char *host, uint16_t port, uint8_t transport,
 			void *ctx), void *ctx);
+
+/*
+ * Instead of a plan's gateways, probe exactly targets[0..n) (UDP, IP
+ * literals: the resolved targets of gateway names). Targets kept from the
+ * previous call keep their state; new ones start up. 0 or -ENOMEM.
+ */
+struct cp_probe_target {
+	char host[64];
+	uint16_t port;
+};
+int cp_probe_set_targets(struct cp_probe *p, const struct cp_probe_target *t, unsigned n);
+/*
+ * Set the health of a gateway that is not probed (a name: its health is
+ * its targets'); calls the change callback with why when the effective
+ * state changes.
+ */
+void cp_probe_set_health(struct cp_probe *p, struct cp_gw *g, bool down, const char *why);
 
 unsigned cp_probe_count(const struct cp_probe *p);
 struct cp_gw *cp_probe_gw(struct cp_probe *p, unsigned i);

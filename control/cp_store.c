@@ -51,6 +51,12 @@ fail(struct cp_store *st, const char *what)
 	return -EIO;
 }
 
+struct sqlite3 *
+cp_store_db(struct cp_store *st)
+{
+	return st->db;
+}
+
 const char *
 cp_store_errmsg(const struct cp_store *st)
 {

@@ -30,6 +30,13 @@ struct cp_store *cp_store_open(const char *path, char *err, size_t errlen);
 void cp_store_close(struct cp_store *st);
 /* Last SQLite error message. */
 const char *cp_store_errmsg(const struct cp_store *st);
+/*
+ * The SQLite handle, for modules that keep their own tables beside the
+ * migrations (they create them with IF NOT EXISTS and version them in
+ * `meta`): cp_subscribers.c, cp_regstore.c. Owned by st.
+ */
+struct sqlite3;
+struct sqlite3 *cp_store_db(struct cp_store *st);
 /* user_version of the open database. */
 int cp_store_schema(const struct cp_store *st);
 

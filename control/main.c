@@ -15,10 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include "cp_app.h"
 #include "cp_loop.h"
@@ -30,29 +30,13 @@
 
 static struct cp_app the_app;
 
-/*
- * systemd's readiness protocol (sd_notify(3)) without libsystemd: one
- * datagram to $NOTIFY_SOCKET ("@name" is an abstract socket). No-op
- * without systemd.
- */
+/* systemd's readiness protocol (sd_notify(3)); a no-op without systemd. */
 static void
 notify(const char *state)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (path == NULL || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
-		return;
-	size_t n = strlen(path);
-	memcpy(sa.sun_path, path, n);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';
-	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return;
-	if (sendto(s, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-			(socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
-		cp_log("sd_notify %s: %s", state, strerror(errno));
-	close(s);
+	int rc = sd_notify(0, state);
+	if (rc < 0)
+		cp_log("sd_notify %s: %s", state, strerror(-rc));
 }
 
 static void
@@ -89,7 +73,9 @@ read_config(struct cp_app *app, struct cp_config *c, char *err, size_t errlen)
 	if (c->n_dataplanes == 0)
 		snprintf(c->dataplane[c->n_dataplanes++], CP_PATH_MAX, "%s",
 				"/run/sipline/dataplane.sock");
-	return cp_config_check(c, err, errlen);
+	if (cp_config_check(c, err, errlen) != 0)
+		return -EINVAL;
+	return cp_regsrv_check(c, err, errlen);
 }
 
 static void
@@ -158,7 +144,9 @@ reload(struct cp_app *app)
 	srv_conf(&nc, &sc);
 	cp_rpcsrv_set_limits(app->srv, &sc);
 	app->cfg = nc;
+	cp_regsrv_reconf(app);
 	cp_dps_set_paths(app->dps, app->cfg.dataplane, app->cfg.n_dataplanes);
+	cp_dns_app_reload(app);
 	cp_log("SIGHUP: configuration reloaded (%u dataplane(s))", app->cfg.n_dataplanes);
 	notify("READY=1");
 }
@@ -317,7 +305,15 @@ main(int argc, char **argv)
 		cp_log("out of memory");
 		goto out;
 	}
+	if (cp_dns_app_start(app, err, sizeof(err)) != 0) {
+		cp_log("%s", err);
+		goto out;
+	}
 	if (cp_plan_init(app, err, sizeof(err)) != 0) {
+		cp_log("%s", err);
+		goto out;
+	}
+	if (cp_regsrv_start(app, err, sizeof(err)) != 0) {
 		cp_log("%s", err);
 		goto out;
 	}
@@ -353,8 +349,10 @@ out:
 	app->stopping = true;
 	cp_rpcsrv_stop(app->srv);
 	cp_metrics_stop(app->metrics);
+	cp_regsrv_stop(app);
 	cp_dps_free(app->dps);
 	cp_plan_fini(app);
+	cp_dns_app_stop(app);
 	cp_probe_free(app->probe);
 	/* Waits for a compile in progress (its result is dropped). */
 	cp_loop_free(app->loop);

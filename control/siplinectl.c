@@ -10,8 +10,9 @@
  * It knows no method by heart: it asks system.methodHelp for the
  * parameters of the method it calls and converts key=value (and bare
  * arguments, in the method's parameter order) to their types. Two
- * conveniences: `dialplan push|validate FILE` sends the file's text
- * (read here, as the caller), and paged lists are fetched page by page.
+ * conveniences: `dialplan push|validate FILE` and `subscribers import
+ * FILE` send the file's text (read here, as the caller), and paged lists
+ * are fetched page by page.
  *
  * Exit status: 0 ok, 1 the call returned an error, 2 usage, 3 cannot
  * connect (or the daemon did not answer within TIMEOUT).
@@ -746,7 +747,8 @@ main(int argc, char **argv)
 	}
 	json_t *plist = json_object_get(help, "params");
 	params = json_object();
-	bool file_push = !strcmp(method, "dialplan.push") || !strcmp(method, "dialplan.validate");
+	bool dialplan_file = !strcmp(method, "dialplan.push") || !strcmp(method, "dialplan.validate");
+	bool file_push = dialplan_file || !strcmp(method, "subscribers.import");
 	size_t next_pos = 0;
 	/* Two passes: key=value first, then bare arguments fill the parameters left, in order. */
 	for (int pass = 0; pass < 2; pass++) {
@@ -764,8 +766,9 @@ main(int argc, char **argv)
 				if (text == NULL)
 					return EXIT_USAGE;
 				json_object_set_new(params, "text", json_stringn(text, len));
-				json_object_set_new(params, "source", json_string(strcmp(path, "-") ?
-						path : "stdin"));
+				if (dialplan_file)
+					json_object_set_new(params, "source", json_string(strcmp(path, "-") ?
+							path : "stdin"));
 				free(text);
 				continue;
 			}

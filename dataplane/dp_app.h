@@ -104,7 +104,8 @@ struct dp_app {
 	struct rte_rcu_qsbr *qsbr;
 	struct rules_swap *rules;
 	struct dp_loc *loc;
-	struct dp_router router;  /* what workers look up: loc and rules */
+	struct dp_names_ref names; /* gateway names resolved by the control plane */
+	struct dp_router router;  /* what workers look up: loc, rules, names */
 	struct dp_exc *exc;
 	struct dp_neigh *neigh;
 	struct rte_ring *egress; /* kernel -> wire frames, sent by lcore 0 */

@@ -569,6 +569,22 @@ handle(unsigned i, const struct sl_rx *rx)
 		}
 		return sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
 	}
+	case SL_MSG_GW_ADDRS: {
+		char msg[96];
+		struct dp_names *nt = dp_names_from_link(p, rx->hdr.len, msg, sizeof(msg));
+		if (nt == NULL)
+			return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
+		uint64_t v = nt->version;
+		unsigned nn = nt->n_names, ntg = nt->n_targets;
+		/* Workers see the old table or the new one; the old is freed after them. */
+		rc = dp_names_publish(&app->names, nt);
+		if (rc == 0) {
+			printf("sipline: gateway names: table %llu, %u names, %u targets\n",
+					(unsigned long long)v, nn, ntg);
+			fflush(stdout);
+		}
+		return sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
+	}
 	case SL_MSG_STATS_GET:
 		return on_stats(fd, rx);
 	case SL_MSG_PING:

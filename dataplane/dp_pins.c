@@ -16,6 +16,7 @@ extern uint64_t dp_now_seconds;
 
 static struct {
 	uint64_t plan_version;
+	uint64_t names_version;  /* of the resolved gateway names pinned */
 	uint64_t loc_gen;
 	uint64_t loc_next;   /* TSC: next periodic re-pin of the bindings */
 	uint64_t loc_last;   /* TSC: last re-pin */
@@ -24,6 +25,20 @@ static struct {
 	struct sip_addr *gw;
 	unsigned n_gw, cap_gw;
 } pins;
+
+static void
+add_gateway(const struct sip_addr *a)
+{
+	if (pins.n_gw == pins.cap_gw) {
+		unsigned cap = pins.cap_gw ? pins.cap_gw * 2 : 16;
+		struct sip_addr *p = realloc(pins.gw, cap * sizeof(*p));
+		if (p == NULL)
+			return; /* this one is resolved on demand, as before pinning */
+		pins.gw = p;
+		pins.cap_gw = cap;
+	}
+	pins.gw[pins.n_gw++] = *a;
+}
 
 static void
 collect_gateway(void *ctx, const struct rules_gateway *g)
@@ -35,23 +50,31 @@ collect_gateway(void *ctx, const struct rules_gateway *g)
 	if (g->transport != RULES_TP_UDP ||
 			sip_addr_parse(sip_str_make(g->host.p, g->host.len), &a) != 0)
 		return;
-	if (pins.n_gw == pins.cap_gw) {
-		unsigned cap = pins.cap_gw ? pins.cap_gw * 2 : 16;
-		struct sip_addr *p = realloc(pins.gw, cap * sizeof(*p));
-		if (p == NULL)
-			return; /* this one is resolved on demand, as before pinning */
-		pins.gw = p;
-		pins.cap_gw = cap;
-	}
-	pins.gw[pins.n_gw++] = a;
+	add_gateway(&a);
 }
 
 static unsigned
 pin_plan(struct dp_app *app)
 {
+	uint64_t nv = __atomic_load_n(&app->names.version, __ATOMIC_RELAXED);
+	bool names_changed = nv != pins.names_version;
+	/* A new names table re-pins the plan's gateways too: one set, one sweep. */
+	uint64_t want = names_changed ? UINT64_MAX : pins.plan_version;
+
 	pins.n_gw = 0;
-	if (rules_swap_gateways(app->rules, &pins.plan_version, collect_gateway, NULL) != 1)
-		return 0;
+	int rc = rules_swap_gateways(app->rules, &want, collect_gateway, NULL);
+	if (rc < 0 || (rc == 0 && !names_changed))
+		return 0; /* a publication in progress: next time */
+	if (rc == 1)
+		pins.plan_version = want;
+	pins.names_version = nv;
+	/*
+	 * The resolved targets of gateway names: their table is published on
+	 * this lcore (the link), so it cannot be freed while we read it.
+	 */
+	const struct dp_names *nt = app->names.cur;
+	for (uint32_t i = 0; nt != NULL && i < nt->n_targets; i++)
+		add_gateway(&nt->t[i].addr);
 	dp_neigh_pin_begin(app->neigh, DP_NEIGH_PIN_PLAN);
 	for (unsigned i = 0; i < pins.n_gw; i++)
 		dp_neigh_pin(app->neigh, &pins.gw[i], DP_NEIGH_PIN_PLAN);

@@ -4,7 +4,8 @@
 
 /*
  * Which destinations the neighbour table keeps resolved, guarded and never
- * expires (dp_neigh.h, pinning): the UDP gateways of the dialplan being
+ * expires (dp_neigh.h, pinning): the resolved targets of gateway names
+ * (GW_ADDRS), the UDP gateways of the dialplan being
  * served and the UDP contacts of the location bindings. The main lcore
  * polls: a plan is published by the start-up load, the SIGHUP reload thread
  * or the control link, bindings change with LOC_SET/LOC_DEL/LOC_CLEAR; each

@@ -97,7 +97,9 @@ dp_setup_state(struct dp_app *app, char *err, size_t errlen)
 	struct rules_rcu_ops ops = {.synchronize = rcu_sync, .ctx = app->qsbr};
 	app->rules = rules_swap_create(app->n_lcores, &ops);
 	app->loc = dp_loc_create(LOC_CAPACITY, rcu_sync, app->qsbr);
-	app->router = (struct dp_router){.loc = app->loc, .rules = app->rules};
+	app->names = (struct dp_names_ref){.sync = rcu_sync, .ctx = app->qsbr};
+	app->router = (struct dp_router){.loc = app->loc, .rules = app->rules,
+		.names = &app->names};
 	if (app->rules == NULL || app->loc == NULL) {
 		snprintf(err, errlen, "out of memory for the dialplan and location tables");
 		return -ENOMEM;

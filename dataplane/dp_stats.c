@@ -24,6 +24,10 @@ dp_stats_snapshot(const struct dp_app *app, unsigned flags, dp_stat_fn *fn, void
 			(rte_rdtsc() - app->start_tsc) / rte_get_tsc_hz());
 	EMIT("dialplan_version", DP_STAT_ALL, 0, DP_STAT_GAUGE, rules_swap_version(app->rules));
 	EMIT("location_bindings", DP_STAT_ALL, 0, DP_STAT_GAUGE, dp_loc_count(app->loc));
+	EMIT("gw_names_version", DP_STAT_ALL, 0, DP_STAT_GAUGE,
+			__atomic_load_n(&app->names.version, __ATOMIC_RELAXED));
+	EMIT("gw_names_targets", DP_STAT_ALL, 0, DP_STAT_GAUGE,
+			__atomic_load_n(&app->names.n_targets, __ATOMIC_RELAXED));
 	EMIT("neighbours", DP_STAT_ALL, 0, DP_STAT_GAUGE,
 			app->neigh ? dp_neigh_count(app->neigh) : 0);
 	EMIT("worker_lcores", DP_STAT_ALL, 0, DP_STAT_GAUGE, app->n_lcores);

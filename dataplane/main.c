@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <systemd/sd-daemon.h>
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -74,29 +74,13 @@ die(const char *fmt, ...)
 	exit(1);
 }
 
-/*
- * systemd's readiness protocol (sd_notify(3)) without libsystemd: one
- * datagram to $NOTIFY_SOCKET ("@name": abstract). No-op without systemd.
- */
+/* systemd's readiness protocol (sd_notify(3)); a no-op without systemd. */
 static void
 notify(const char *state)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	if (path == NULL || (path[0] != '/' && path[0] != '@') ||
-			strlen(path) >= sizeof(sa.sun_path))
-		return;
-	size_t n = strlen(path);
-	memcpy(sa.sun_path, path, n);
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0';
-	int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s < 0)
-		return;
-	if (sendto(s, state, strlen(state), MSG_NOSIGNAL, (struct sockaddr *)&sa,
-			(socklen_t)(offsetof(struct sockaddr_un, sun_path) + n)) < 0)
-		fprintf(stderr, "sipline: sd_notify %s: %s\n", state, strerror(errno));
-	close(s);
+	int rc = sd_notify(0, state);
+	if (rc < 0)
+		fprintf(stderr, "sipline: sd_notify %s: %s\n", state, strerror(-rc));
 }
 
 static uint64_t
@@ -421,6 +405,7 @@ main(int argc, char **argv)
 	dp_port_close(app->wire_port);
 	rules_swap_free(app->rules);
 	dp_loc_free(app->loc);
+	dp_names_free(app->names.cur);
 	dp_keys_free(app);
 	dp_setup_free_protections(app);
 	rte_eal_cleanup();

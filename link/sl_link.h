@@ -29,6 +29,8 @@
  *   SYNC_END              ------------> RESULT    marked; SYNC_END removes the others
  *   LOC_SET / LOC_DEL     ------------> RESULT
  *   GW_STATE              ------------> RESULT
+ *   GW_ADDRS              ------------> RESULT (0, -ESTALE: not newer than the table served,
+ *                                               -EINVAL: malformed)
  *   STATS_GET (cursor)    ------------> STATS (a page of counters by name)
  *   PING                  ------------> RESULT
  *
@@ -37,7 +39,10 @@
  * LOC_CLEAR, so there is never a window without bindings); PLAN_PUSH may
  * carry the gateway states for the new plan (no window where a down
  * gateway is up); statistics travel by name, paged; HELLO_ACK carries the
- * dataplane's signing-key fingerprint and its process id.
+ * dataplane's signing-key fingerprint and its process id. GW_ADDRS (added
+ * within version 2: an older dataplane answers -ENOTSUP and keeps
+ * answering 503 for gateway names) carries the resolved addresses of
+ * gateway names.
  *
  * The dataplane keeps serving with its last state when the link drops; the
  * control plane re-syncs after reconnecting: HELLO tells it what the
@@ -66,6 +71,7 @@ enum sl_msg_type {
 	SL_MSG_PING = 11,
 	SL_MSG_SYNC_BEGIN = 12,
 	SL_MSG_SYNC_END = 13,
+	SL_MSG_GW_ADDRS = 14,
 };
 
 struct sl_hdr {
@@ -147,6 +153,43 @@ struct sl_gw_state {
 	uint16_t port;
 	uint8_t transport;  /* enum rules_transport */
 	uint8_t down;       /* 1: down, 0: up */
+};
+
+/*
+ * GW_ADDRS: the control plane's complete table of resolved gateway names
+ * (RFC 3263, docs/control.md), replacing the previous table at once (so a
+ * refresh never leaves a name without addresses). Names are keyed as in
+ * the plan (host as written, port, transport); a plan gateway whose host
+ * is not an IP literal is looked up here by the fast path. Layout:
+ * struct sl_gw_addrs, n_names struct sl_gw_name, n_targets struct
+ * sl_gw_target; name i owns targets [first, first + count). Checked by
+ * sl_gw_addrs_parse() before anything is used.
+ */
+struct sl_gw_addrs {
+	uint64_t version;    /* only grows (the control plane's wall-clock ms or more) */
+	uint32_t n_names;    /* <= SL_GW_MAX_NAMES */
+	uint32_t n_targets;  /* <= SL_GW_MAX_TARGETS */
+};
+
+#define SL_GW_MAX_NAMES 256u
+#define SL_GW_MAX_TARGETS 1024u
+
+struct sl_gw_name {
+	char host[64];       /* NUL-terminated, non-empty */
+	uint16_t port;
+	uint8_t transport;   /* enum rules_transport */
+	uint8_t pad;
+	uint16_t first;
+	uint16_t count;      /* 0: no address (requests to it get 503) */
+};
+
+struct sl_gw_target {
+	uint8_t af;          /* 4 or 6 */
+	uint8_t down;        /* 1: its probes say down */
+	uint16_t port;
+	uint16_t priority;   /* RFC 2782: lower first; the next one only when all of these are down */
+	uint16_t weight;     /* RFC 2782 weight within its priority */
+	uint8_t addr[16];    /* network order; IPv4 in addr[0..3] */
 };
 
 /* STATS_GET: the page starting at cursor (0: the first). */

@@ -392,3 +392,32 @@ sl_link_call(int sock, uint16_t type, const void *payload, uint32_t len, int fd,
 		poll(&p, 1, (int)(timeout_ms - spent));
 	}
 }
+
+int
+sl_gw_addrs_parse(const void *p, uint32_t len, struct sl_gw_addrs *h,
+		const struct sl_gw_name **names, const struct sl_gw_target **targets)
+{
+	if (len < sizeof(*h))
+		return -EINVAL;
+	memcpy(h, p, sizeof(*h));
+	if (h->n_names > SL_GW_MAX_NAMES || h->n_targets > SL_GW_MAX_TARGETS)
+		return -EINVAL;
+	size_t need = sizeof(*h) + (size_t)h->n_names * sizeof(struct sl_gw_name) +
+		(size_t)h->n_targets * sizeof(struct sl_gw_target);
+	if (len != need)
+		return -EINVAL;
+	const struct sl_gw_name *n = (const void *)((const char *)p + sizeof(*h));
+	const struct sl_gw_target *t = (const void *)(n + h->n_names);
+	for (uint32_t i = 0; i < h->n_names; i++) {
+		size_t hl = strnlen(n[i].host, sizeof(n[i].host));
+		if (hl == 0 || hl == sizeof(n[i].host) || n[i].transport > 2 ||
+				(uint32_t)n[i].first + n[i].count > h->n_targets)
+			return -EINVAL;
+	}
+	for (uint32_t i = 0; i < h->n_targets; i++)
+		if (t[i].af != 4 && t[i].af != 6)
+			return -EINVAL;
+	*names = n;
+	*targets = t;
+	return 0;
+}

@@ -90,4 +90,14 @@ int sl_link_connect(const char *path, char *err, size_t errlen);
 int sl_link_call(int sock, uint16_t type, const void *payload, uint32_t len, int fd,
 		struct sl_rx *reply, int timeout_ms);
 
+/*
+ * Check a GW_ADDRS payload of len bytes: sizes, counts within the limits,
+ * every name NUL-terminated and non-empty with a known transport and its
+ * targets within the table, every target of family 4 or 6. On success
+ * sets *h (a copy of the header), *names and *targets (pointers into p,
+ * which must be 2-byte aligned) and returns 0; else -EINVAL.
+ */
+int sl_gw_addrs_parse(const void *p, uint32_t len, struct sl_gw_addrs *h,
+		const struct sl_gw_name **names, const struct sl_gw_target **targets);
+
 #endif

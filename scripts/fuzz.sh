@@ -23,7 +23,7 @@ ROOT=$(pwd)
 CORPUS=${SIPLINE_CORPUS:-$ROOT/../shared/corpus}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
-ALL_TARGETS=(fuzz_msg fuzz_uri fuzz_rpc fuzz_link)
+ALL_TARGETS=(fuzz_msg fuzz_uri fuzz_rpc fuzz_link fuzz_auth)
 if [ $# -gt 0 ]; then
     TARGETS=("$@")
 else
@@ -92,6 +92,18 @@ done <<'JSON'
 []
 {"jsonrpc":"2.0","method":"nope"}
 JSON
+# Authorization seeds: RFC 7616/3261 style credentials, hostile shapes.
+mkdir -p "$WORK/auth"
+n=0
+while IFS= read -r line; do
+    n=$((n + 1))
+    printf '%b' "$line" >"$WORK/auth/seed-$n"
+done <<'AUTH'
+Digest username="alice", realm="example.com", nonce="AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", uri="sip:example.com", response="8ca523f5e9506fed4657c9700eebdbec", algorithm=MD5, cnonce="x", qop=auth, nc=00000001
+Digest username="Mufasa",realm="http-auth@example.org",uri="/dir/index.html",algorithm=SHA-256,nonce="7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",nc=00000001,cnonce="f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ",qop=auth,response="753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1",opaque="FQhe/qaU925kfnzjCev0ciny7QMkPqMAFRtzCUYo5tdS"
+Digest username="a\\"b", realm="r",\r\n nonce="n", userhash=true, username*=UTF-8''J%C3%A4s%C3%B8n
+digest USERNAME = "x" , foo = bar
+AUTH
 # Link seeds: a HELLO, a RESULT, a STATS page with two records, two frames in one.
 "${PYTHON:-python3}" - "$WORK/link" <<'PY'
 import struct, sys

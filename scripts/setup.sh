@@ -11,14 +11,21 @@ PACKAGES=(
     # libraries (pkg-config names in meson.build)
     libdpdk-dev dpdk dpdk-dev libhyperscan-dev libssl-dev libcmocka-dev
     libpcre2-dev libjansson-dev libsodium-dev libnuma-dev libpcap-dev libbsd-dev
+    # readiness and stop notices to systemd (Type=notify units)
+    libsystemd-dev
     # control plane: store (SQLite, WAL) and metrics endpoint (HTTP)
     libsqlite3-dev libmicrohttpd-dev
+    # control plane: gateway names (RFC 3263) resolved asynchronously
+    libc-ares-dev
     # fuzzing and sanitizers
     clang llvm libclang-rt-14-dev
     # integration tests, demo, benchmarks
     iproute2 ethtool sip-tester kamailio tshark python3 procps psmisc
     # control plane tests: the metrics endpoint read with curl, checked by promtool
     curl prometheus util-linux
+    # DNS server of the gateway-names test (dnsmasq-base: the binary only, no
+    # system service that would start and take port 53)
+    dnsmasq-base
 )
 
 missing=()

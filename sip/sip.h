@@ -5,6 +5,8 @@
 /* Umbrella header of the SIP protocol core (libsip). */
 
 #include "sip_addr.h"
+#include "sip_aor.h"
+#include "sip_auth.h"
 #include "sip_build.h"
 #include "sip_chars.h"
 #include "sip_err.h"

@@ -40,6 +40,7 @@
 	X(URI_HEADERS, 400, "Request-URI carries ?headers") \
 	X(TOO_MANY_HOPS, 483, "Max-Forwards is zero") \
 	X(BAD_EXTENSION, 420, "Proxy-Require lists an extension we do not support") \
+	X(AUTH, 400, "malformed Authorization credentials") \
 	X(NOSPACE, 0, "output buffer too small")
 
 enum sip_err {

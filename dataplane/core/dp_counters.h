@@ -37,6 +37,7 @@
 	X(ACT_UNAVAILABLE, "forwards answered 503: gateways down, TCP/TLS or not an address") \
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
+	X(PUNT_NEEDS_DNS, "in-dialog next hop named by host: punted to the control plane's relay") \
 	X(EXC_NEIGH_MISS, "built packets sent by the kernel: next-hop MAC unknown") \
 	X(EXC_ORDER_HOLD, "built packets sent by the kernel behind earlier ones to a next hop just resolved (order kept)") \
 	X(EXC_FRAGMENTED, "packets larger than the wire MTU, sent as IPv4 fragments") \
@@ -50,7 +51,7 @@
 	X(DROP_RESPONSE_FORGED, "responses naming our Via whose branch does not sign their destination") \
 	X(DROP_RESPONSE_NO_VIA, "responses with no Via left after ours") \
 	X(DROP_FORBIDDEN_DST, "next hop is broadcast, multicast, loopback, ourselves or our subnet's edge") \
-	X(DROP_NEEDS_DNS, "next hop is a host name (not resolved in the fast path)") \
+	X(DROP_UNRESOLVED, "next hop named by host that the control plane's relay could not resolve") \
 	X(DROP_AMPLIFICATION, "reply would be much larger than the request") \
 	X(DROP_LOOP, "request would be sent back to ourselves") \
 	X(DROP_NO_FAMILY, "next hop in an address family the router has no address in") \

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sip_aor.h"
 #include "sip_hash.h"
 
 /* A removed binding's slot: keeps probe chains intact until the next rebuild. */
@@ -26,17 +27,8 @@ struct dp_loc {
 int
 dp_loc_key(char out[DP_AOR_MAX], struct sip_str user, struct sip_str domain)
 {
-	size_t n = user.len + 1 + domain.len;
-	if (n > DP_AOR_MAX)
-		return -1;
-	if (user.len)
-		memcpy(out, user.p, user.len);
-	out[user.len] = '@';
-	for (uint32_t i = 0; i < domain.len; i++) {
-		char c = domain.p[i];
-		out[user.len + 1 + i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
-	}
-	return (int)n;
+	/* The registrar builds the keys it pushes with the same function. */
+	return sip_aor_key(out, DP_AOR_MAX, user, domain);
 }
 
 struct dp_loc *

@@ -23,7 +23,7 @@
 #define DP_CONTACT_MAX 256
 
 struct dp_binding {
-	char aor[DP_AOR_MAX];       /* "user@domain", domain in lower case */
+	char aor[DP_AOR_MAX];       /* sip_aor_key(): "user@domain", domain in lower case */
 	uint16_t aor_len;
 	uint16_t contact_len;
 	char contact[DP_CONTACT_MAX]; /* Request-URI to send with ("sip:alice@192.0.2.7:5062") */
@@ -83,7 +83,11 @@ uint64_t dp_loc_generation(const struct dp_loc *l);
 void dp_loc_foreach(const struct dp_loc *l, void (*fn)(void *ctx, const struct dp_binding *b),
 		void *ctx);
 
-/* Build the key "user@domain" (domain lower-cased) into out. Length, or -1 if too long. */
+/*
+ * Build the key "user@domain" into out: sip_aor_key() (escapes of the
+ * user part normalised, domain lower-cased), the form the registrar
+ * pushes. Length, or -1 if too long.
+ */
 int dp_loc_key(char out[DP_AOR_MAX], struct sip_str user, struct sip_str domain);
 
 #endif

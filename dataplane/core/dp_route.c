@@ -119,8 +119,33 @@ dp_rules_query(const struct dp_query *q, struct rules_query *rq)
 	memcpy(rq->src, q->src->a, sizeof(rq->src));
 }
 
+/* sip:USER@NAME[:PORT]: a gateway named by host keeps its name in the Request-URI. */
+static struct sip_str
+name_ruri(char *buf, size_t cap, struct rules_view user, struct rules_view host, uint16_t port)
+{
+	size_t n = 0;
+
+	if (4 + user.len + 1 + host.len + 6 > cap)
+		return SIP_STR_NULL;
+	memcpy(buf, "sip:", 4);
+	n = 4;
+	if (user.len) {
+		memcpy(buf + n, user.p, user.len);
+		n += user.len;
+		buf[n++] = '@';
+	}
+	memcpy(buf + n, host.p, host.len);
+	n += host.len;
+	if (port != 5060) {
+		buf[n++] = ':';
+		n += sip_fmt_u32(buf + n, port);
+	}
+	return sip_str_make(buf, n);
+}
+
 void
-dp_route_from_result(const struct rules_result *res, struct dp_route *r, char *buf, size_t cap)
+dp_route_from_result(const struct rules_result *res, const struct dp_names *names,
+		uint64_t callid_hash, struct dp_route *r, char *buf, size_t cap)
 {
 	r->rule = res->rule;
 	r->extra = view(res->headers);
@@ -162,7 +187,22 @@ dp_route_from_result(const struct rules_result *res, struct dp_route *r, char *b
 		return;
 	}
 	if (sip_addr_parse(view(res->gw_host), &r->nh) != 0) {
-		unavailable(r, 503, "Gateway Not Resolved");
+		/* A name: the addresses the control plane resolved for it (dp_names.h). */
+		const struct dp_name *n = dp_names_find(names, res->gw_host.p, res->gw_host.len,
+				res->gw_port, res->gw_transport);
+		/* Another mix of the hash than the group's choice: targets spread too. */
+		const struct dp_name_target *t = n == NULL ? NULL : dp_names_pick(names, n,
+				(callid_hash ^ (callid_hash >> 29)) * 0x9e3779b97f4a7c15ull >> 16);
+		if (t == NULL) {
+			unavailable(r, 503, n == NULL || n->count == 0 ? "Gateway Not Resolved" :
+					"All Gateway Targets Down");
+			return;
+		}
+		r->kind = DP_ROUTE_FORWARD;
+		r->nh = t->addr;
+		r->nh_port = t->port;
+		r->nh_transport = SIP_TP_UDP;
+		r->ruri = name_ruri(buf, cap, res->user, res->gw_host, res->gw_port);
 		return;
 	}
 	r->kind = DP_ROUTE_FORWARD;
@@ -176,6 +216,7 @@ dp_route_burst(const struct dp_router *rt, struct dp_route_scratch *s, uint64_t 
 		struct dp_sip_job **jobs, unsigned n)
 {
 	const struct rules_inst *inst = rt->rules != NULL ? rules_swap_current(rt->rules) : NULL;
+	const struct dp_names *names = dp_names_current(rt->names);
 	unsigned k = 0;
 
 	/* Bindings first; the rest goes to the dialplan in one burst. */
@@ -199,7 +240,8 @@ dp_route_burst(const struct dp_router *rt, struct dp_route_scratch *s, uint64_t 
 		struct dp_route *r = &s->job[i]->r;
 		if (s->rr[i].err < 0)
 			continue; /* no route: the default reply */
-		dp_route_from_result(&s->rr[i], r, r->text, sizeof(r->text));
+		dp_route_from_result(&s->rr[i], names, s->job[i]->q.callid_hash, r, r->text,
+				sizeof(r->text));
 	}
 }
 

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "dp_loc.h"
+#include "dp_names.h"
 #include "dp_sip.h"
 #include "rules.h"
 #include "rules_swap.h"
@@ -25,10 +26,11 @@
 /* Room for the rules engine's rendered strings per query of a burst. */
 #define DP_ROUTE_BUF 1280
 
-/* What a lookup reads: both may be NULL (no bindings, no plan). */
+/* What a lookup reads: each may be NULL (no bindings, no plan, no resolved names). */
 struct dp_router {
 	const struct dp_loc *loc;
 	struct rules_swap *rules;
+	const struct dp_names_ref *names; /* addresses of gateways named by host */
 };
 
 /*
@@ -72,9 +74,13 @@ void dp_rules_query(const struct dp_query *q, struct rules_query *rq);
 bool dp_route_location(const struct dp_loc *loc, const struct dp_query *q, uint64_t now,
 		struct dp_route *r);
 
-/* What the dialplan decided, as a route; the forward's Request-URI goes into buf. */
-void dp_route_from_result(const struct rules_result *res, struct dp_route *r, char *buf,
-		size_t cap);
+/*
+ * What the dialplan decided, as a route; the forward's Request-URI goes
+ * into buf. A gateway named by host is looked up in names (NULL: none
+ * resolved) and its target picked with callid_hash.
+ */
+void dp_route_from_result(const struct rules_result *res, const struct dp_names *names,
+		uint64_t callid_hash, struct dp_route *r, char *buf, size_t cap);
 
 /*
  * Hash of the Call-ID of a SIP payload without a full parse (the scanner's

@@ -614,7 +614,11 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 	return DP_ACT_SEND;
 }
 
-/* Forward to a URI's host:port (IP literals only: no DNS in the fast path). */
+/*
+ * Forward to a URI's host:port. A host name is never resolved here: the
+ * dataplane punts the request to the control plane (env->resolve NULL),
+ * whose relay runs this with a resolver.
+ */
 static enum dp_action
 forward_to_uri(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
 		const struct sip_fields *f, const struct dp_route_set *rs, struct sip_str uri,
@@ -632,11 +636,18 @@ forward_to_uri(const struct dp_sip_env *env, const struct dp_pkt_in *in, const s
 	struct sip_str host = u.host;
 	if (sip_param_get(u.params, "maddr", 5, &maddr) == 1 && maddr.len)
 		host = maddr;
-	if (sip_addr_parse(host, &a) != 0) {
-		count(env, DP_C_DROP_NEEDS_DNS);
-		return DP_ACT_DROP;
-	}
 	uint16_t port = u.has_port ? u.port : (u.scheme_id == SIP_SCHEME_SIPS ? 5061 : 5060);
+	if (sip_addr_parse(host, &a) != 0) {
+		if (env->resolve == NULL) {
+			count(env, DP_C_PUNT_NEEDS_DNS);
+			return DP_ACT_EXCEPTION;
+		}
+		if (env->resolve(env->resolve_ctx, host, u.scheme_id == SIP_SCHEME_SIPS, u.has_port,
+				u.port, &a, &port) != 0) {
+			count(env, DP_C_DROP_UNRESOLVED);
+			return DP_ACT_DROP;
+		}
+	}
 	return forward(env, in, m, f, rs, &a, port, new_ruri, SIP_STR_NULL, false, out);
 }
 

@@ -17,7 +17,8 @@
  *  - our Route on top: popped (loose routing); strict routers' requests
  *    (R-URI is our Record-Route) get the last Route as R-URI (§16.4);
  *  - a request with a To-tag whose remaining Route or R-URI points elsewhere
- *    is in-dialog: forwarded there (IP literals only);
+ *    is in-dialog: forwarded there (a host name: handed to the control
+ *    plane, which resolves it and relays the request with this code);
  *  - everything else (initial requests, CANCEL, ACK for non-2xx, in-dialog
  *    requests of UAs that use us as outbound proxy) is decided by the route
  *    callback: location bindings first, then the dialplan.
@@ -123,11 +124,28 @@ dp_sip_keys(const struct dp_sip_config *c)
 	return __atomic_load_n(&c->keys, __ATOMIC_ACQUIRE);
 }
 
+/*
+ * A next hop named by host (an in-dialog Route or Request-URI): host, the
+ * URI's scheme (sips) and port (has_port, port). Returns 0 with *a and
+ * *out_port set, or < 0: the request is dropped (-EAGAIN: a resolution
+ * started; the caller may hold the packet and run it again).
+ */
+typedef int (*dp_resolve_fn)(void *ctx, struct sip_str host, bool sips, bool has_port,
+		uint16_t port, struct sip_addr *a, uint16_t *out_port);
+
 struct dp_sip_env {
 	const struct dp_sip_config *cfg;        /* the family the packet arrived in */
 	const struct dp_sip_config *cfg_other;  /* the other family's, or NULL */
 	dp_route_fn route;
 	void *route_ctx;
+	/*
+	 * NULL in the dataplane (no DNS in the fast path): a request to a host
+	 * name is handed to the kernel side (DP_ACT_EXCEPTION, punt_needs_dns),
+	 * where the control plane's relay (control/cp_relay.c) runs this same
+	 * code with a resolver.
+	 */
+	dp_resolve_fn resolve;
+	void *resolve_ctx;
 	struct dp_counters *cnt;
 	/*
 	 * Scanner signatures (NULL: none) and this worker's scratch for them:

@@ -19,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include "aor_cases.h"
 #include "dp_loc.h"
 
 /* Single-threaded tests: nobody to wait for. */
@@ -205,6 +206,44 @@ test_sweep(void **state)
 	dp_loc_free(l);
 }
 
+/*
+ * The AOR key table shared with the registrar's tests: the key built here
+ * is the table's, and a binding stored under a row's key is found through
+ * that row's user and host as written, never through another row's.
+ */
+static void
+test_aor_key_table(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < AOR_CASES; i++) {
+		const struct aor_case *c = &aor_cases[i];
+		char key[DP_AOR_MAX];
+		int n = dp_loc_key(key, sip_str_make(c->user, strlen(c->user)),
+				sip_str_make(c->host, strlen(c->host)));
+		if (n != (int)strlen(c->key) || memcmp(key, c->key, (size_t)n) != 0)
+			fail_msg("case \"%s\": key \"%.*s\", expected \"%s\"", c->name, n > 0 ? n : 0,
+					key, c->key);
+	}
+	for (unsigned i = 0; i < AOR_CASES; i++) {
+		struct dp_loc *l = dp_loc_create(64, no_sync, NULL);
+		struct dp_binding b = binding(aor_cases[i].key, "sip:x@192.0.2.9", "192.0.2.9", 5060,
+				0);
+		assert_int_equal(dp_loc_set(l, &b), 0);
+		for (unsigned j = 0; j < AOR_CASES; j++) {
+			const struct aor_case *c = &aor_cases[j];
+			const struct dp_binding *got = dp_loc_lookup(l,
+					sip_str_make(c->user, strlen(c->user)),
+					sip_str_make(c->host, strlen(c->host)), 1000);
+			bool same = strcmp(c->key, aor_cases[i].key) == 0;
+			if ((got != NULL) != same)
+				fail_msg("binding of \"%s\" %s through \"%s\"", aor_cases[i].name,
+						same ? "not found" : "found", c->name);
+		}
+		dp_loc_reclaim(l);
+		dp_loc_free(l);
+	}
+}
+
 static void
 test_concurrent_churn(void **state)
 {
@@ -265,6 +304,7 @@ main(void)
 		cmocka_unit_test(test_any_domain_and_expiry),
 		cmocka_unit_test(test_capacity_and_bad_input),
 		cmocka_unit_test(test_sweep),
+		cmocka_unit_test(test_aor_key_table),
 		cmocka_unit_test(test_concurrent_churn),
 	};
 	return cmocka_run_group_tests_name("dp_loc", tests, NULL, NULL);

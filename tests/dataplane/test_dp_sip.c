@@ -6,6 +6,7 @@
  * routing, amplification limits, and the RFC 4475 corpus end to end.
  * Every input sits flush against a guard page.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -90,6 +91,24 @@ fake_route(void *ctx, struct dp_sip_job *j)
 		r->n_contacts = DP_MAX_CONTACTS;
 	}
 	return 0;
+}
+
+/* A resolver that knows host.example.com only. */
+static char resolved_host[64];
+
+static int
+fake_resolve(void *ctx, struct sip_str host, bool sips, bool has_port, uint16_t port,
+		struct sip_addr *a, uint16_t *out_port)
+{
+	(void)ctx;
+	(void)sips;
+	(void)has_port;
+	(void)port;
+	snprintf(resolved_host, sizeof(resolved_host), "%.*s", (int)host.len, host.p);
+	if (!sip_str_eq(host, SIP_STR_LIT("host.example.com")))
+		return -EAGAIN;
+	*out_port = 5080;
+	return sip_addr_parse(SIP_STR_LIT("10.0.0.31"), a);
 }
 
 static struct dp_sip_env env = {
@@ -889,10 +908,22 @@ test_in_dialog_route(void **state)
 	assert_int_equal(run_str(request("ACK", "sip:gw@10.0.0.30:5072", "gw1", NULL, NULL), &out),
 			DP_ACT_SEND);
 	expect_dst(&out, "10.0.0.30", 5072);
-	/* In-dialog to a host name: not resolved in the fast path. */
+	/* In-dialog to a host name: not resolved in the fast path, punted to the control plane. */
 	assert_int_equal(run_str(request("BYE", "sip:bob@host.example.com", "gw1", NULL, NULL),
-				 &out), DP_ACT_DROP);
-	assert_int_equal(cnt.v[DP_C_DROP_NEEDS_DNS], 1);
+				 &out), DP_ACT_EXCEPTION);
+	assert_int_equal(cnt.v[DP_C_PUNT_NEEDS_DNS], 1);
+	/* The control plane's relay runs the same code with a resolver. */
+	env.resolve = fake_resolve;
+	assert_int_equal(run_str(request("BYE", "sip:bob@host.example.com", "gw1", NULL, NULL),
+				 &out), DP_ACT_SEND);
+	expect_dst(&out, "10.0.0.31", 5080);
+	assert_string_equal(resolved_host, "host.example.com");
+	assert_non_null(strstr(outbuf, "BYE sip:bob@host.example.com SIP/2.0\r\n"));
+	assert_non_null(strstr(outbuf, "Via: SIP/2.0/UDP " ROUTER ":5060;branch=z9hG4bKsl"));
+	assert_int_equal(run_str(request("BYE", "sip:bob@unknown.example.com:5070", "gw1", NULL,
+				 NULL), &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_UNRESOLVED], 1);
+	env.resolve = NULL;
 	cfg.relay_in_dialog = false;
 
 	/* SIPp-style BYE sent to the router itself, no Route: the dialplan decides. */

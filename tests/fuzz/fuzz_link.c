@@ -5,7 +5,9 @@
  * pieces whose sizes come from the input itself; the other end reads
  * frames. Every frame handed out must be whole and within the limits;
  * anything else must end in an error, never in a read past the buffer.
- * STATS payloads are walked as the control plane walks them.
+ * STATS payloads are walked as the control plane walks them; GW_ADDRS
+ * payloads go through sl_gw_addrs_parse() and, when accepted, every name's
+ * targets are read as the dataplane reads them.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -44,6 +46,24 @@ walk_stats(const struct sl_rx *r)
 	(void)sum;
 }
 
+static void
+walk_gw_addrs(const struct sl_rx *r)
+{
+	struct sl_gw_addrs h;
+	const struct sl_gw_name *n;
+	const struct sl_gw_target *t;
+	volatile uint64_t sum = 0;
+
+	if (sl_gw_addrs_parse(sl_rx_payload(r), r->hdr.len, &h, &n, &t) != 0)
+		return;
+	for (uint32_t i = 0; i < h.n_names; i++) {
+		sum += strlen(n[i].host);
+		for (uint32_t k = n[i].first; k < (uint32_t)n[i].first + n[i].count; k++)
+			sum += t[k].addr[15] + t[k].port;
+	}
+	(void)sum;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -76,6 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				abort();
 			if (rx.hdr.type == SL_MSG_STATS)
 				walk_stats(&rx);
+			if (rx.hdr.type == SL_MSG_GW_ADDRS)
+				walk_gw_addrs(&rx);
 			sl_rx_reset(&rx);
 			rc = 0;
 		} else if (rc == 0 && sv[0] < 0 && off >= size) {

@@ -52,18 +52,37 @@ control_conf() {
     } >"$CTL_CONF"
 }
 
-# control_start: sipline-control in $NS_R, ready when siplinectl answers.
+# notify_listen: a systemd stand-in on $ITEST_TMP/notify.sock that writes every
+# sd_notify(3) datagram it gets to notify.log, one per line.
+notify_listen() {
+    CTL_NOTIFY="$ITEST_TMP/notify.sock"
+    rm -f "$CTL_NOTIFY"
+    : >"$ITEST_TMP/notify.log"
+    "$ITEST_PY" -c 'import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a", buffering=1) as f:
+    while True:
+        f.write(s.recv(4096).decode() + "\n")' "$CTL_NOTIFY" "$ITEST_TMP/notify.log" &
+    ITEST_PIDS+=($!)
+    wait_for 5 "the notify socket" test -S "$CTL_NOTIFY"
+}
+
+# control_start: sipline-control in $NS_R, ready when siplinectl answers and
+# it told "systemd" READY=1 (Type=notify).
 control_start() {
     log "starting sipline-control ($(grep -c . "$CTL_CONF") config lines)"
     echo "---- start $(date +%T) ----" >>"$CTL_LOG"
-    ip netns exec "$NS_R" "$SIPLINE_CONTROL" -c "$CTL_CONF" >>"$CTL_LOG" 2>&1 &
+    notify_listen
+    NOTIFY_SOCKET="$CTL_NOTIFY" ip netns exec "$NS_R" "$SIPLINE_CONTROL" -c "$CTL_CONF" >>"$CTL_LOG" 2>&1 &
     CTL_PID=$!
     ITEST_PIDS+=("$CTL_PID")
     local i
     for ((i = 0; i < 100; i++)); do
         kill -0 "$CTL_PID" 2>/dev/null || fail "sipline-control exited during start-up: $(tail -n 5 "$CTL_LOG")"
         if [ -S "$CTL_SOCK" ] && "$SIPLINECTL" -s "$CTL_SOCK" -t 2 core version >/dev/null 2>&1; then
-            log "sipline-control running (pid $CTL_PID)"
+            wait_for 5 "READY=1 from sipline-control" grep -qx READY=1 "$ITEST_TMP/notify.log"
+            log "sipline-control running (pid $CTL_PID), READY=1 sent"
             return 0
         fi
         sleep 0.1
@@ -87,7 +106,9 @@ control_stop() {
     CTL_PID=""
     [ "$rc" = 0 ] || fail "sipline-control exited with status $rc on SIGTERM"
     [ -e "$CTL_SOCK" ] && fail "the control socket is still there after sipline-control stopped"
-    log "sipline-control stopped cleanly"
+    grep -qx STOPPING=1 "$ITEST_TMP/notify.log" ||
+        fail "sipline-control stopped without STOPPING=1 to systemd: $(tr '\n' ' ' <"$ITEST_TMP/notify.log")"
+    log "sipline-control stopped cleanly (STOPPING=1 sent)"
 }
 
 # ctl ARGS...: siplinectl on our socket; output in $ITEST_TMP/ctl.out, returns its status.

@@ -4,8 +4,9 @@
 
   sipnet.py options   --src IP --dst IP [--port N] [--tries N] [--timeout S]
   sipnet.py request   --src IP --dst IP --method M --ruri URI [--expect CODE|none|icmp|any]
-                      [--to-tag T] [--size BYTES]
+                      [--to-tag T] [--size BYTES] [--header LINE]...
   sipnet.py udp-sink  --bind IP --port N
+  sipnet.py udp-answer --bind IP --port N   (udp-sink answering requests 200 OK)
   sipnet.py arping    --iface IF --src IP --dst IP [--count N] [--expect-mac MAC]
   sipnet.py ping      --dst IP [--count N] [--size BYTES]
   sipnet.py udp-echo-server --bind IP --port N
@@ -66,7 +67,7 @@ def sip_header(msg, name):
     return None
 
 
-def transact(a, method, ruri, tries, timeout, to_tag=None, size=0):
+def transact(a, method, ruri, tries, timeout, to_tag=None, size=0, extra=""):
     """Send a request until a final response with our Call-ID arrives; return it.
 
     Returns (response or None, tries used, size sent, ICMP error seen)."""
@@ -74,7 +75,8 @@ def transact(a, method, ruri, tries, timeout, to_tag=None, size=0):
     s.bind((a.src, 0))
     s.connect((a.dst, a.port))  # ICMP errors surface as ECONNREFUSED
     sport = s.getsockname()[1]
-    data, callid = sip_request(method, ruri, a.src, sport, a.dst, to_tag=to_tag, size=size)
+    data, callid = sip_request(method, ruri, a.src, sport, a.dst, to_tag=to_tag, size=size,
+                               extra=extra)
     icmp = False
     for i in range(tries):
         try:
@@ -119,7 +121,7 @@ def cmd_request(a):
     """--expect CODE, 'none' (silence), 'icmp' (the router's kernel refused
     it), or 'any' (anything but silence); several joined by '|'."""
     resp, n, size, icmp = transact(a, a.method, a.ruri, a.tries, a.timeout, to_tag=a.to_tag,
-                                   size=a.size)
+                                   size=a.size, extra="".join(h + "\r\n" for h in a.header))
     if resp is not None:
         got = resp.split(b" ", 2)[1].decode()
         print(resp.decode("latin1").rstrip())
@@ -253,6 +255,26 @@ def cmd_udp_sink(a):
               d.split(b"\r\n", 1)[0].decode("latin1"), via.decode("latin1")), flush=True)
 
 
+def cmd_udp_answer(a):
+    """As udp-sink, and answer every request 200 OK (its Via lines, From, To,
+    Call-ID and CSeq copied) to the address it came from."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((a.bind, a.port))
+    while True:
+        d, addr = s.recvfrom(65535)
+        via = sip_header(d, "Via") or sip_header(d, "v") or b""
+        print("%d bytes from %s:%d: %s | Via: %s" % (len(d), addr[0], addr[1],
+              d.split(b"\r\n", 1)[0].decode("latin1"), via.decode("latin1")), flush=True)
+        if d.startswith(b"SIP/2.0"):
+            continue
+        keep = [ln for ln in d.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+                if ln.split(b":", 1)[0].strip().lower() in
+                (b"via", b"v", b"from", b"f", b"to", b"t", b"call-id", b"i", b"cseq")]
+        resp = b"SIP/2.0 200 OK\r\n" + b"\r\n".join(keep) + b"\r\nContent-Length: 0\r\n\r\n"
+        s.sendto(resp, addr)
+
+
 def cmd_tcp_echo_server(a):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -356,6 +378,8 @@ def main():
     q.add_argument("--to-tag")
     q.add_argument("--expect", help="status code, 'none', 'icmp' or 'any', '|'-separated")
     q.add_argument("--size", type=int, default=0, help="pad the body to about this many bytes")
+    q.add_argument("--header", action="append", default=[],
+                   help="a header line to add, e.g. 'Route: <sip:p.example;lr>' (repeatable)")
     q.set_defaults(fn=cmd_request)
     q = sub.add_parser("arping")
     q.add_argument("--iface", required=True)
@@ -381,6 +405,10 @@ def main():
     q.add_argument("--bind", required=True)
     q.add_argument("--port", type=int, required=True)
     q.set_defaults(fn=cmd_udp_sink)
+    q = sub.add_parser("udp-answer")
+    q.add_argument("--bind", required=True)
+    q.add_argument("--port", type=int, required=True)
+    q.set_defaults(fn=cmd_udp_answer)
     q = sub.add_parser("tcp-echo-server")
     q.add_argument("--bind", required=True)
     q.add_argument("--port", type=int, required=True)

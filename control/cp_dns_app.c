@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The resolver of gateway names (cp_dns.h) wired to the control plane:
+ * its settings from the configuration, its table sent to the dataplanes
+ * over the link, the health of a named plan gateway set from its targets.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cp_app.h"
+#include "cp_dns.h"
+#include "cp_dp.h"
+#include "cp_relay.h"
+#include "sl_link.h"
+
+static void
+dns_conf(const struct cp_config *c, struct cp_dns_conf *dc)
+{
+	memset(dc, 0, sizeof(*dc));
+	snprintf(dc->servers, sizeof(dc->servers), "%s", c->dns_servers);
+	dc->min_refresh_s = (uint32_t)((c->dns_min_refresh_ms + 999) / 1000);
+	dc->max_refresh_s = (uint32_t)((c->dns_max_refresh_ms + 999) / 1000);
+	dc->stale_max_ms = c->dns_stale_max_ms;
+	dc->timeout_ms = c->dns_timeout_ms;
+	dc->tries = c->dns_tries;
+	dc->max_records = c->dns_max_records;
+}
+
+static void
+on_addrs_reply(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
+{
+	const char *text;
+	uint32_t tl;
+	(void)arg;
+	if (rx == NULL)
+		return;
+	int st = cp_dp_result(rx, &text, &tl);
+	/* -ESTALE: it has this table or a newer one (another control plane's clock). */
+	if (st != 0 && st != -ESTALE)
+		cp_log("dataplane %s refused the gateway names table: %s%.*s", cp_dp_info(dp)->path,
+				tl ? "" : strerror(-st), (int)tl, text);
+}
+
+static void
+send_one(struct cp_app *app, struct cp_dp *dp, const void *payload, uint32_t len)
+{
+	enum cp_dp_state s = cp_dp_info(dp)->state;
+	if (s != CP_DP_SYNC && s != CP_DP_READY)
+		return;
+	cp_dp_request(dp, SL_MSG_GW_ADDRS, payload, len, -1, app->cfg.push_timeout_ms,
+			on_addrs_reply, NULL);
+}
+
+static void
+op_send(void *ctx, struct cp_dp *dp, const void *payload, uint32_t len)
+{
+	struct cp_app *app = ctx;
+	if (dp != NULL) {
+		send_one(app, dp, payload, len);
+		return;
+	}
+	for (unsigned i = 0; i < cp_dps_count(app->dps); i++)
+		send_one(app, cp_dps_get(app->dps, i), payload, len);
+}
+
+static struct cp_gw *
+op_plan_gw(void *ctx, const char *host, uint16_t port, uint8_t transport)
+{
+	struct cp_app *app = ctx;
+	return cp_probe_find(app->probe, host, port, transport);
+}
+
+static void
+op_set_health(void *ctx, struct cp_gw *g, bool down, const char *why)
+{
+	struct cp_app *app = ctx;
+	cp_probe_set_health(app->probe, g, down, why);
+}
+
+int
+cp_dns_app_start(struct cp_app *app, char *err, size_t errlen)
+{
+	struct cp_dns_conf dc;
+	struct cp_dns_ops ops = {.send = op_send, .plan_gw = op_plan_gw,
+		.set_health = op_set_health, .ctx = app};
+	dns_conf(&app->cfg, &dc);
+	app->dns = cp_dns_create(app->loop, &dc, cp_probe_conf(app->probe), &ops, err, errlen);
+	if (app->dns == NULL)
+		return -EINVAL;
+	if (app->cfg.relay) {
+		struct cp_relay_conf rc = {.port = (uint16_t)app->cfg.relay_port,
+			.relay_in_dialog = app->cfg.relay_in_dialog};
+		snprintf(rc.addr, sizeof(rc.addr), "%s", app->cfg.relay_addr);
+		snprintf(rc.secret_file, sizeof(rc.secret_file), "%s", app->cfg.relay_secret_file);
+		app->relay = cp_relay_create(app->loop, app->dns, &rc, err, errlen);
+		if (app->relay == NULL)
+			return -EINVAL;
+	}
+	return 0;
+}
+
+void
+cp_dns_app_reload(struct cp_app *app)
+{
+	struct cp_dns_conf dc;
+	char err[300];
+	if (app->dns == NULL)
+		return;
+	dns_conf(&app->cfg, &dc);
+	if (cp_dns_set_conf(app->dns, &dc, err, sizeof(err)) != 0)
+		cp_log("SIGHUP: %s (the old DNS servers stay)", err);
+	cp_dns_set_probe_conf(app->dns, cp_probe_conf(app->probe));
+}
+
+void
+cp_dns_app_stop(struct cp_app *app)
+{
+	cp_relay_free(app->relay);
+	app->relay = NULL;
+	cp_dns_free(app->dns);
+	app->dns = NULL;
+}
