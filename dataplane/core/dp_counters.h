@@ -33,7 +33,7 @@
 	X(ACT_ERROR_REPLY, "malformed requests answered 4xx/5xx") \
 	X(ACT_DUP_HEADER, "requests repeating a single-value header (Call-ID, CSeq, From, To, Max-Forwards, Expires) answered 400") \
 	X(ACT_RURI_TOO_LONG, "requests whose Request-URI is longer than 1024 bytes answered 414") \
-	X(ACT_TOO_MANY_VIAS, "requests with more than 32 Via values answered 400") \
+	X(ACT_TOO_MANY_VIAS, "requests with more than 70 Via values answered 400") \
 	X(ACT_UNAVAILABLE, "forwards answered 503: gateways down, TCP/TLS or not an address") \
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \

@@ -48,7 +48,7 @@ enum dp_route_kind {
  * 400 from the parser.
  */
 #define DP_MAX_RURI_LEN 1024u
-#define DP_MAX_VIAS 32u
+#define DP_MAX_VIAS 70u
 
 struct dp_query {
 	struct sip_str ruri_user;   /* as written (escapes kept) */

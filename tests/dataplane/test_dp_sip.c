@@ -1083,9 +1083,9 @@ static const struct limit_case limit_cases[] = {
 	{"Request-URI at the limit", NULL, DP_MAX_RURI_LEN, 404, DP_C_ACT_NO_ROUTE},
 	{"Request-URI one over", NULL, DP_MAX_RURI_LEN + 1, 414, DP_C_ACT_RURI_TOO_LONG},
 	{"Request-URI of 3000", NULL, 3000, 414, DP_C_ACT_RURI_TOO_LONG},
-	{"31 more Via lines (32)", "@VIAS31", 0, 404, DP_C_ACT_NO_ROUTE},
-	{"32 more Via lines (33)", "@VIAS32", 0, 400, DP_C_ACT_TOO_MANY_VIAS},
-	{"33 Vias in one line", "@VIACOMMA32", 0, 400, DP_C_ACT_TOO_MANY_VIAS},
+	{"69 more Via lines (70)", "@VIAS69", 0, 404, DP_C_ACT_NO_ROUTE},
+	{"70 more Via lines (71)", "@VIAS70", 0, 400, DP_C_ACT_TOO_MANY_VIAS},
+	{"71 Vias in one line", "@VIACOMMA70", 0, 400, DP_C_ACT_TOO_MANY_VIAS},
 	{"120 other headers (127 in all)", "@HDRS120", 0, 404, DP_C_ACT_NO_ROUTE},
 };
 
@@ -1306,6 +1306,7 @@ static const struct corpus_case corpus_cases[] = {
 	{"ncl", DP_ACT_SEND, 400},
 	{"mcl01", DP_ACT_SEND, 400},
 	{"multi01", DP_ACT_SEND, 400}, /* two Call-IDs, CSeqs, Froms, Tos: the first of each copied */
+	{"longreq", DP_ACT_SEND, 404}, /* 34 Vias, long values: under every limit */
 	{"badinv01", DP_ACT_SEND, 400},
 	{"bcast", DP_ACT_DROP, 0},    /* response, top Via not ours */
 	{"bigcode", DP_ACT_DROP, 0},
