@@ -93,8 +93,9 @@ nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" request --src "$IP_F" --dst "$IP_
     fail "OPTIONS from $IP_F during its ban was answered: $(head -n 1 "$ITEST_TMP/banned.out")"
 log "OPTIONS from $IP_F during the ban: no reply"
 # Another source is unaffected meanwhile.
+# (Retried: on a loaded host one datagram can be late; its limit is judged below.)
 nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" options --src "$IP_A" --dst "$IP_R" \
-    --tries 1 --timeout 1 >"$ITEST_TMP/other.out" 2>&1 ||
+    --tries 3 --timeout 1 >"$ITEST_TMP/other.out" 2>&1 ||
     fail "OPTIONS from $IP_A during $IP_F's ban: $(cat "$ITEST_TMP/other.out")"
 expect_counter src_bans -ge 1
 expect_counter drop_src_rate -ge $((sent - 240))
@@ -108,6 +109,11 @@ nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" options --src "$IP_F" --dst "$IP_
     fail "OPTIONS from $IP_F after its ban: $(cat "$ITEST_TMP/after.out")"
 log "after the ban: $(cat "$ITEST_TMP/after.out")"
 expect_counter src_bans -eq 1 # the flood earned one ban; the probes none
+"$ITEST_PY" "$ITEST_DIR/sipnet.py" telemetry --prefix "$DPDK_PREFIX" /sipline/src_top \
+    >"$ITEST_TMP/top2.out" 2>&1 || fail "telemetry /sipline/src_top: $(cat "$ITEST_TMP/top2.out")"
+if grep -Eq "src $IP_A\$" "$ITEST_TMP/top2.out"; then
+    fail "the legitimate caller $IP_A had datagrams dropped: $(tr '\n' ' ' <"$ITEST_TMP/top2.out")"
+fi
 sipline_stop
 uas_stop
 pass "scanners got no reply of any kind (40 requests, 4 signatures) around $CALLS calls;" \
