@@ -22,7 +22,9 @@
 #include "dp_options.h"
 #include "dp_pkt.h"
 #include "dp_route.h"
+#include "dp_scanner.h"
 #include "dp_sip.h"
+#include "dp_srclimit.h"
 #include "rules_swap.h"
 
 struct dp_exc;
@@ -75,6 +77,9 @@ struct dp_worker {
 	uint64_t hold_tsc;              /* how long a hold lasts (DP_HOLD_MS) */
 	struct dp_sip_env env4;
 	struct dp_sip_env env6;
+	struct dp_scanner_scratch *scan_scratch; /* this lcore's; NULL: no signatures */
+	/* Per-source token buckets of what this lcore receives; NULL: --src-rate 0. */
+	struct dp_srclimit *srclim;
 	struct dp_counters cnt;
 	/* The burst in flight: one decision per packet, lookups done together. */
 	struct dp_sip_job job[DP_BURST];
@@ -104,6 +109,7 @@ struct dp_app {
 	struct dp_exc *exc;
 	struct dp_neigh *neigh;
 	struct rte_ring *egress; /* kernel -> wire frames, sent by lcore 0 */
+	struct dp_scanner *scanner; /* scanner signatures (read-only), or NULL */
 	struct dp_worker *w[RTE_MAX_LCORE];
 	uint64_t start_tsc;
 	volatile bool quit;

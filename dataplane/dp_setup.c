@@ -104,6 +104,9 @@ dp_setup_state(struct dp_app *app, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for the dialplan and location tables");
 		return -ENOMEM;
 	}
+	int rc = dp_setup_scanner(app, err, errlen);
+	if (rc != 0)
+		return rc;
 	app->egress = rte_ring_create("egress", RING_SIZE, (int)rte_socket_id(),
 			RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (app->egress == NULL) {
@@ -155,9 +158,76 @@ dp_setup_workers(struct dp_app *app, char *err, size_t errlen)
 		w->env6 = env;
 		w->env6.cfg = &app->sip6;
 		w->env6.cfg_other = app->opt.addr4.af != SIP_AF_NONE ? &app->sip4 : NULL;
+		int rc = dp_setup_worker_protections(app, w, err, errlen);
+		if (rc != 0)
+			return rc;
 		app->w[id++] = w;
 	}
 	return 0;
+}
+
+int
+dp_setup_worker_protections(struct dp_app *app, struct dp_worker *w, char *err, size_t errlen)
+{
+	unsigned lcore = w->lcore;
+
+	if (app->scanner != NULL) {
+		/* Scratch is per lcore; never shared. */
+		w->scan_scratch = dp_scanner_scratch_new(app->scanner);
+		if (w->scan_scratch == NULL) {
+			snprintf(err, errlen, "lcore %u: cannot allocate scanner scratch", lcore);
+			return -ENOMEM;
+		}
+		w->env4.scanner = w->env6.scanner = app->scanner;
+		w->env4.scan_scratch = w->env6.scan_scratch = w->scan_scratch;
+	}
+	/* The limit is applied where packets are received: workers, or the dispatcher. */
+	if (app->opt.src_rate != 0 && w->ring == NULL) {
+		struct dp_srclimit_cfg sc = {
+			.rate = app->opt.src_rate,
+			.burst = app->opt.src_burst ? app->opt.src_burst : app->opt.src_rate,
+			.ban_s = app->opt.src_ban,
+			.entries = app->opt.src_table,
+			.hz = rte_get_tsc_hz(),
+			.seed = rte_rand(),
+		};
+		w->srclim = dp_srclimit_new(&sc);
+		if (w->srclim == NULL) {
+			snprintf(err, errlen, "lcore %u: cannot allocate the source table "
+					"(%u entries)", lcore, app->opt.src_table);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+int
+dp_setup_scanner(struct dp_app *app, char *err, size_t errlen)
+{
+	struct dp_scanner_pat pats[DP_SCANNER_MAX_PATS];
+	unsigned n = dp_options_scanners(&app->opt, pats);
+
+	app->scanner = NULL;
+	if (n == 0)
+		return 0;
+	app->scanner = dp_scanner_build(pats, n, err, errlen);
+	return app->scanner != NULL ? 0 : -EINVAL;
+}
+
+void
+dp_setup_free_protections(struct dp_app *app)
+{
+	for (unsigned i = 0; i < app->n_lcores; i++) {
+		struct dp_worker *w = app->w[i];
+		if (w == NULL)
+			continue;
+		dp_scanner_scratch_free(w->scan_scratch);
+		w->scan_scratch = NULL;
+		dp_srclimit_free(w->srclim);
+		w->srclim = NULL;
+	}
+	dp_scanner_free(app->scanner);
+	app->scanner = NULL;
 }
 
 /*

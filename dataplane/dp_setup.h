@@ -19,6 +19,16 @@ int dp_setup_state(struct dp_app *app, char *err, size_t errlen);
 /* One struct dp_worker per worker lcore (dispatcher first in callid mode). */
 int dp_setup_workers(struct dp_app *app, char *err, size_t errlen);
 /*
+ * A worker's scanner scratch and source table (dp_setup_workers() calls it;
+ * a benchmark that builds its own worker too). 0 or -errno with err set.
+ */
+int dp_setup_worker_protections(struct dp_app *app, struct dp_worker *w, char *err,
+		size_t errlen);
+/* app->scanner from the options (dp_setup_state() calls it); NULL when none. */
+int dp_setup_scanner(struct dp_app *app, char *err, size_t errlen);
+/* Scanner scratches, source tables and the scanner (at exit, workers stopped). */
+void dp_setup_free_protections(struct dp_app *app);
+/*
  * Compile app->opt.dialplan and publish it (version = current + 1). Errors
  * go to stderr with file:line; the plan already serving stays. Regular
  * files only (a FIFO or a device is refused, never waited on). 0 or

@@ -6,12 +6,14 @@
  *   /sipline/dialplan   the plan being served
  *   /sipline/status     replies sent and responses relayed, per status code
  *   /sipline/neigh,IP   one destination of the neighbour table
+ *   /sipline/src_top[,N] the sources dropped most by --src-rate (default 10, max 64)
  * Callbacks run in DPDK's telemetry thread and only read: counters are
  * 64-bit words written by one worker each, so a torn read cannot happen.
  */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_cycles.h>
@@ -209,6 +211,97 @@ cmd_dialplan(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+#define SRC_TOP_MAX 64
+
+/*
+ * /sipline/src_top[,N]: each RX lcore's table read (relaxed loads: a
+ * snapshot), the same source on several lcores summed.
+ */
+static int
+cmd_src_top(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	const struct dp_app *app = &dp_app;
+	static struct dp_srclimit_top all[SRC_TOP_MAX * RTE_MAX_LCORE];
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	struct dp_srclimit_top one[SRC_TOP_MAX];
+	unsigned want = 10, n = 0;
+	uint64_t tracked = 0, capacity = 0, bytes = 0;
+	(void)cmd;
+
+	if (params != NULL && *params != '\0') {
+		char *end;
+		unsigned long v = strtoul(params, &end, 10);
+		if (*end != '\0' || v == 0 || v > SRC_TOP_MAX)
+			return -EINVAL;
+		want = (unsigned)v;
+	}
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "rate", app->opt.src_rate);
+	rte_tel_data_add_dict_u64(d, "burst", app->opt.src_burst ? app->opt.src_burst :
+			app->opt.src_rate);
+	rte_tel_data_add_dict_u64(d, "ban_s", app->opt.src_ban);
+	pthread_mutex_lock(&lock);
+	uint64_t now = rte_rdtsc();
+	for (unsigned i = 0; i < app->n_lcores; i++) {
+		const struct dp_worker *w = app->w[i];
+		if (w == NULL || w->srclim == NULL)
+			continue;
+		tracked += dp_srclimit_used(w->srclim);
+		capacity += dp_srclimit_capacity(w->srclim);
+		bytes += dp_srclimit_bytes(w->srclim);
+		unsigned k = dp_srclimit_top(w->srclim, now, one, want);
+		for (unsigned j = 0; j < k; j++) {
+			unsigned m = 0;
+			while (m < n && !sip_addr_eq(&all[m].src, &one[j].src))
+				m++;
+			if (m == n) {
+				all[n++] = one[j];
+				continue;
+			}
+			all[m].drops += one[j].drops;
+			all[m].bans += one[j].bans;
+			if (one[j].ban_left_ms > all[m].ban_left_ms)
+				all[m].ban_left_ms = one[j].ban_left_ms;
+		}
+	}
+	/* Most drops first (n is at most SRC_TOP_MAX per lcore). */
+	for (unsigned i = 1; i < n; i++) {
+		struct dp_srclimit_top t = all[i];
+		unsigned j = i;
+		for (; j > 0 && all[j - 1].drops < t.drops; j--)
+			all[j] = all[j - 1];
+		all[j] = t;
+	}
+	rte_tel_data_add_dict_u64(d, "tracked", tracked);
+	rte_tel_data_add_dict_u64(d, "capacity", capacity);
+	rte_tel_data_add_dict_u64(d, "table_bytes", bytes);
+	struct rte_tel_data *top = rte_tel_data_alloc();
+	if (top == NULL) {
+		pthread_mutex_unlock(&lock);
+		return -ENOMEM;
+	}
+	/* By rank ("0" most drops): an array cannot hold dicts in DPDK telemetry. */
+	rte_tel_data_start_dict(top);
+	for (unsigned i = 0; i < n && i < want; i++) {
+		struct rte_tel_data *e = rte_tel_data_alloc();
+		char text[48], rank[12];
+		if (e == NULL)
+			break;
+		rte_tel_data_start_dict(e);
+		size_t tl = sip_addr_format(&all[i].src, text, sizeof(text) - 1);
+		text[tl] = '\0';
+		rte_tel_data_add_dict_string(e, "src", text);
+		rte_tel_data_add_dict_u64(e, "drops", all[i].drops);
+		rte_tel_data_add_dict_u64(e, "bans", all[i].bans);
+		rte_tel_data_add_dict_u64(e, "ban_left_ms", all[i].ban_left_ms);
+		snprintf(rank, sizeof(rank), "%u", i);
+		rte_tel_data_add_dict_container(top, rank, e, 0);
+	}
+	pthread_mutex_unlock(&lock);
+	rte_tel_data_add_dict_container(d, "top", top, 0);
+	return 0;
+}
+
 int
 dp_telemetry_init(void)
 {
@@ -227,5 +320,9 @@ dp_telemetry_init(void)
 	if (rc == 0)
 		rc = rte_telemetry_register_cmd("/sipline/dialplan", cmd_dialplan,
 				"Dialplan being served: version, name, SHA-256. No parameters.");
+	if (rc == 0)
+		rc = rte_telemetry_register_cmd("/sipline/src_top", cmd_src_top,
+				"Sources dropped most by the per-source rate limit: drops, bans, "
+				"ban time left. Parameter: how many (default 10, max 64).");
 	return rc;
 }

@@ -407,6 +407,7 @@ main(int argc, char **argv)
 	dp_loc_free(app->loc);
 	dp_names_free(app->names.cur);
 	dp_keys_free(app);
+	dp_setup_free_protections(app);
 	rte_eal_cleanup();
 	if (lingering) {
 		/* A compile or a push still runs in its thread (it holds nothing of ours): leave. */

@@ -377,9 +377,14 @@ main(int argc, char **argv)
 	bool quick = bench_has_flag(argc, argv, "--quick");
 	rx_cksum_offload = bench_has_flag(argc, argv, "--rx-cksum-offload");
 	const char *only = NULL;
-	for (int i = 1; i + 1 < argc; i++)
+	unsigned src_rate = 0;
+	for (int i = 1; i + 1 < argc; i++) {
 		if (strcmp(argv[i], "--plan") == 0)
 			only = argv[i + 1];
+		/* Per-source limiting on (every frame comes from one source: set it high). */
+		if (strcmp(argv[i], "--src-rate") == 0)
+			src_rate = (unsigned)strtoul(argv[i + 1], NULL, 10);
+	}
 	char prefix[32], err[256];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=bp%d", getpid());
 	char *eal[] = {argv[0], "--no-huge", "-m", "1024", "--no-pci", prefix, "-l", "0",
@@ -393,6 +398,9 @@ main(int argc, char **argv)
 	dp_options_defaults(&app->opt);
 	sip_addr_parse(SIP_STR_LIT(ROUTER), &app->opt.addr4);
 	app->opt.prefix4 = 24;
+	app->opt.src_rate = src_rate;
+	/* Without the built-in scanner signatures: what checking them costs. */
+	app->opt.no_default_scanners = bench_has_flag(argc, argv, "--no-default-scanners");
 	app->opt.secret_set = true;
 	sip_key_parse_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 32, app->opt.secret);
 	/* The gateway's MAC is known: the forward case measures the fast path, not ARP. */
@@ -438,6 +446,10 @@ main(int argc, char **argv)
 	worker->env4.cfg = &app->sip4;
 	worker->env6 = env;
 	worker->env6.cfg = &app->sip6;
+	if (dp_setup_worker_protections(app, worker, err, sizeof(err)) != 0) {
+		fprintf(stderr, "bench_pipeline: %s\n", err);
+		return 1;
+	}
 	app->w[0] = worker;
 	app->egress = NULL;
 	rte_rcu_qsbr_thread_register(app->qsbr, 0);

@@ -31,6 +31,9 @@
 	X(ACT_ACK_ABSORBED, "ACKs for our own replies absorbed") \
 	X(ACT_RESPONSE_FWD, "responses forwarded to the next Via") \
 	X(ACT_ERROR_REPLY, "malformed requests answered 4xx/5xx") \
+	X(ACT_DUP_HEADER, "requests repeating a single-value header (Call-ID, CSeq, From, To, Max-Forwards, Expires) answered 400") \
+	X(ACT_RURI_TOO_LONG, "requests whose Request-URI is longer than 1024 bytes answered 414") \
+	X(ACT_TOO_MANY_VIAS, "requests with more than 70 Via values answered 400") \
 	X(ACT_UNAVAILABLE, "forwards answered 503: gateways down, TCP/TLS or not an address") \
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
@@ -40,7 +43,9 @@
 	X(EXC_FRAGMENTED, "packets larger than the wire MTU, sent as IPv4 fragments") \
 	X(DROP_NOT_SIP, "UDP payload is not SIP") \
 	X(DROP_KEEPALIVE, "CRLF keep-alives") \
+	X(DROP_SCANNER, "messages carrying a scanner signature (User-Agent/From/To): no reply") \
 	X(DROP_BAD_REQUEST_SILENT, "malformed requests that cannot be answered") \
+	X(DROP_TOO_MANY_HEADERS, "requests with more than 128 header lines (not indexed: cannot be answered)") \
 	X(DROP_BAD_RESPONSE, "malformed responses") \
 	X(DROP_RESPONSE_NOT_OURS, "responses whose top Via is not ours") \
 	X(DROP_RESPONSE_FORGED, "responses naming our Via whose branch does not sign their destination") \
@@ -68,6 +73,9 @@
 	X(DROP_TOO_BIG, "IPv6 packet larger than the wire MTU (not fragmented here)") \
 	X(DROP_NO_MBUF, "mbuf pool empty") \
 	X(DROP_EXC_FULL, "exception path queue full") \
+	X(DROP_SRC_RATE, "from a source over --src-rate, or banned for it (--src-ban)") \
+	X(SRC_BANS, "bans started: sources over --src-rate") \
+	X(SRC_EVICTED, "sources evicted from a full source table (least recently seen)") \
 	X(REPLY_1XX_2XX, "replies sent with status 100-299") \
 	X(REPLY_3XX, "replies sent with status 300-399") \
 	X(REPLY_4XX, "replies sent with status 400-499") \

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp_srclimit.h"
 #include "sip_sign.h"
 
 #define DEFAULT_LINK "/run/sipline/dataplane.sock"
@@ -25,6 +26,8 @@ dp_options_defaults(struct dp_options *o)
 	o->neigh_idle = DP_NEIGH_IDLE_DEFAULT;
 	o->neigh_rate = DP_NEIGH_RATE_DEFAULT;
 	o->neigh_kernel_rate = DP_NEIGH_KERNEL_RATE_DEFAULT;
+	o->src_ban = DP_SRC_BAN_DEFAULT;
+	o->src_table = DP_SRC_TABLE_DEFAULT;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
 }
@@ -67,6 +70,17 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --link PATH              control link socket (default %s)\n"
 		"  --max-plan-size SIZE     largest plan pushed over the link, bytes or with K, M\n"
 		"                           or G (default 1G; a 10M-prefix plan is ~436M)\n"
+		"  --scanner-ua TEXT        drop, unanswered, requests whose User-Agent contains TEXT\n"
+		"                           (any case; repeatable; added to the built-in list)\n"
+		"  --scanner-from TEXT      the same for From; --scanner-to TEXT for To\n"
+		"  --no-default-scanners    without the built-in list (friendly-scanner, sipvicious...)\n"
+		"  --src-rate PPS           per source address and RX lcore: packets/s before it is\n"
+		"                           dropped (default 0: no limit)\n"
+		"  --src-burst N            packets a source may send at once (default: PPS)\n"
+		"  --src-ban SEC            a source over its rate is dropped this long (default %u;\n"
+		"                           0: only the excess is dropped)\n"
+		"  --src-table N            sources tracked per lcore, least recently seen evicted\n"
+		"                           (default %u)\n"
 		"  --stats-interval SEC     print counters every SEC seconds (default 0: never)\n"
 		"  --udp-checksum on|off    UDP checksums of IPv4 packets we send (default on)\n"
 		"  --config FILE            read options from FILE (\"option value\" per line)\n"
@@ -81,7 +95,8 @@ dp_options_usage(FILE *f, const char *prog)
 		"     --vdev net_af_packet0,iface=eth1,framecnt=4096,blocksz=65536,framesz=4096 -- \\\n"
 		"     --addr 192.0.2.1/24 --dialplan /etc/sipline/dialplan.conf\n",
 		prog, DEFAULT_SECRET_GRACE, DP_NEIGH_CAPACITY_DEFAULT, DP_NEIGH_IDLE_DEFAULT,
-		DP_NEIGH_RATE_DEFAULT, DP_NEIGH_KERNEL_RATE_DEFAULT, DEFAULT_LINK, prog);
+		DP_NEIGH_RATE_DEFAULT, DP_NEIGH_KERNEL_RATE_DEFAULT, DEFAULT_LINK,
+		DP_SRC_BAN_DEFAULT, DP_SRC_TABLE_DEFAULT, prog);
 }
 
 static int
@@ -344,6 +359,55 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 					"(1 to 1T)", value);
 		return 0;
 	}
+	if (strncmp(name, "scanner-", 8) == 0) {
+		unsigned hdr = strcmp(name + 8, "ua") == 0 ? DP_SCAN_UA :
+			strcmp(name + 8, "from") == 0 ? DP_SCAN_FROM :
+			strcmp(name + 8, "to") == 0 ? DP_SCAN_TO : 0;
+		if (hdr == 0)
+			return fail(err, errlen, "unknown option --%s (see --help)", name);
+		NEED_VALUE();
+		size_t l = strlen(value);
+		if (l == 0 || l >= DP_SCANNER_PAT_LEN)
+			return fail(err, errlen, "--%s: 1 to %u characters", name,
+					DP_SCANNER_PAT_LEN - 1);
+		if (o->n_scanner + dp_scanner_n_defaults >= DP_SCANNER_MAX_PATS)
+			return fail(err, errlen, "--%s %s: at most %u signatures besides the "
+					"built-in ones", name, value,
+					DP_SCANNER_MAX_PATS - dp_scanner_n_defaults);
+		memcpy(o->scanner_text[o->n_scanner], value, l + 1);
+		o->scanner_hdrs[o->n_scanner++] = (uint8_t)hdr;
+		return 0;
+	}
+	if (strcmp(name, "no-default-scanners") == 0) {
+		o->no_default_scanners = true;
+		return 0;
+	}
+	if (strcmp(name, "src-rate") == 0 || strcmp(name, "src-burst") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 10000000, &v) != 0)
+			return fail(err, errlen, "--%s %s: 0 to 10000000 packets", name, value);
+		if (name[4] == 'r')
+			o->src_rate = (unsigned)v;
+		else
+			o->src_burst = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "src-ban") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 86400, &v) != 0)
+			return fail(err, errlen, "--src-ban %s: 0 to 86400 seconds", value);
+		o->src_ban = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "src-table") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, DP_SRCLIMIT_MAX_ENTRIES, &v) != 0 ||
+				v < DP_SRCLIMIT_MIN_ENTRIES)
+			return fail(err, errlen, "--src-table %s: %u to %u sources", value,
+					DP_SRCLIMIT_MIN_ENTRIES, DP_SRCLIMIT_MAX_ENTRIES);
+		o->src_table = (unsigned)v;
+		return 0;
+	}
 	if (strcmp(name, "stats-interval") == 0) {
 		NEED_VALUE();
 		if (parse_uint(value, 86400, &v) != 0)
@@ -377,7 +441,7 @@ static bool
 is_flag(const char *name)
 {
 	return strcmp(name, "record-route") == 0 || strcmp(name, "relay-in-dialog") == 0 ||
-		strcmp(name, "no-exception") == 0 ||
+		strcmp(name, "no-exception") == 0 || strcmp(name, "no-default-scanners") == 0 ||
 		strcmp(name, "help") == 0;
 }
 
@@ -451,4 +515,17 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, char *err, size_t 
 	if (o->secret_set && o->secret_file[0] != '\0')
 		return fail(err, errlen, "--secret and --secret-file: give one key source");
 	return 0;
+}
+
+unsigned
+dp_options_scanners(const struct dp_options *o, struct dp_scanner_pat *out)
+{
+	unsigned n = 0;
+
+	if (!o->no_default_scanners)
+		for (unsigned i = 0; i < dp_scanner_n_defaults; i++)
+			out[n++] = dp_scanner_defaults[i];
+	for (unsigned i = 0; i < o->n_scanner && n < DP_SCANNER_MAX_PATS; i++)
+		out[n++] = (struct dp_scanner_pat){o->scanner_text[i], o->scanner_hdrs[i]};
+	return n;
 }

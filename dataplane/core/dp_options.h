@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "dp_scanner.h"
 #include "sip_addr.h"
 
 #define DP_MAX_STATIC_NEIGH 32
@@ -23,6 +24,9 @@
 #define DP_NEIGH_IDLE_DEFAULT 60
 #define DP_NEIGH_RATE_DEFAULT 100
 #define DP_NEIGH_KERNEL_RATE_DEFAULT 200
+/* Per-source limits: off unless --src-rate (docs/security.md says why). */
+#define DP_SRC_BAN_DEFAULT 60
+#define DP_SRC_TABLE_DEFAULT 65536
 
 enum dp_spread {
 	DP_SPREAD_RSS = 0,  /* one RX queue per worker, NIC RSS */
@@ -67,6 +71,16 @@ struct dp_options {
 	unsigned neigh_kernel_rate;    /* per worker: packets per second sent via the kernel */
 	char link[108];                /* sun_path */
 	uint64_t max_plan_size;        /* bytes: larger plan pushes are refused */
+	/* Scanner signatures: the defaults (unless --no-default-scanners) and these. */
+	bool no_default_scanners;
+	unsigned n_scanner;
+	char scanner_text[DP_SCANNER_MAX_PATS][DP_SCANNER_PAT_LEN];
+	uint8_t scanner_hdrs[DP_SCANNER_MAX_PATS];  /* DP_SCAN_* */
+	/* Per-source rate limit (per RX lcore); src_rate 0: off. */
+	unsigned src_rate;             /* packets per second per source */
+	unsigned src_burst;            /* bucket depth; 0: src_rate */
+	unsigned src_ban;              /* seconds a source over its rate is dropped */
+	unsigned src_table;            /* sources tracked per lcore */
 	unsigned stats_interval;
 	bool udp_checksum;
 	bool help;
@@ -87,5 +101,13 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, char *err, siz
 int dp_options_load(struct dp_options *o, const char *path, char *err, size_t errlen);
 
 void dp_options_usage(FILE *f, const char *prog);
+
+/*
+ * The scanner signatures in effect: the defaults (unless
+ * --no-default-scanners), then --scanner-ua/--scanner-from/--scanner-to.
+ * out has room for DP_SCANNER_MAX_PATS; its texts point into o or the
+ * default table. Returns how many (0: scanner blocking off).
+ */
+unsigned dp_options_scanners(const struct dp_options *o, struct dp_scanner_pat *out);
 
 #endif

@@ -256,8 +256,7 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 		memset(&f.to, 0, sizeof(f.to));
 	if (v->status == 0 || !(m->flags & SIP_MSG_HDRS_OK) || m->first[SIP_HDR_VIA] == SIP_HDR_NONE ||
 			m->first[SIP_HDR_FROM] == SIP_HDR_NONE || m->first[SIP_HDR_TO] == SIP_HDR_NONE ||
-			sip_msg_callid(m, &f.callid) != 0 || !sip_hdr_first(m, SIP_HDR_CSEQ) ||
-			sip_hdr_first(m, SIP_HDR_CALL_ID)->next != SIP_HDR_NONE) {
+			sip_msg_callid(m, &f.callid) != 0 || !sip_hdr_first(m, SIP_HDR_CSEQ)) {
 		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
 		return DP_ACT_DROP;
 	}
@@ -267,9 +266,36 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 			(int)env->cfg->host.len, env->cfg->host.p, what, *hdr ? ": " : "", hdr);
 	if (wl < 0 || (size_t)wl >= sizeof(warn))
 		wl = 0;
+	/*
+	 * Several values of a single-value header (RFC 4475 multi01): 400. The
+	 * reply copies the first of each, as every other reply does, and its
+	 * To-tag signs the first Call-ID (the one the ACK will carry).
+	 */
+	enum dp_counter act = v->err == -SIP_E_DUP_HDR ? DP_C_ACT_DUP_HEADER : DP_C_ACT_ERROR_REPLY;
 	return reply(env, in, m, &f, &(struct reply){
-		.act = DP_C_ACT_ERROR_REPLY, .code = v->status,
+		.act = act, .code = v->status,
 		.extra = sip_str_make(warn, (size_t)wl)}, out);
+}
+
+/*
+ * Via values: header lines plus the commas in them (an over-count only if
+ * a quoted parameter holds a comma). Stops counting past limit.
+ */
+static unsigned
+via_count(const struct sip_msg *m, unsigned limit)
+{
+	unsigned n = 0;
+
+	for (const struct sip_hdr *h = sip_hdr_first(m, SIP_HDR_VIA); h != NULL && n <= limit;
+			h = sip_hdr_next(m, h)) {
+		const char *p = m->buf + h->colon + 1, *e = m->buf + h->lf;
+		n++;
+		while (n <= limit && (p = memchr(p, ',', (size_t)(e - p))) != NULL) {
+			n++;
+			p++;
+		}
+	}
+	return n;
 }
 
 /* ---- responses ---- */
@@ -717,6 +743,18 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 	count(env, DP_C_RX_REQUESTS);
 	if (sip_inspect(m, rc, 0, &v, f) != 0)
 		return reply_error(env, in, m, &v, out);
+	/* Limits (docs/dataplane.md "Limits"): answered, never forwarded. */
+	if (m->ruri_len > DP_MAX_RURI_LEN || via_count(m, DP_MAX_VIAS) > DP_MAX_VIAS) {
+		bool ruri = m->ruri_len > DP_MAX_RURI_LEN;
+		if (m->method == SIP_METHOD_ACK) {
+			count(env, DP_C_DROP_ACK_UNROUTABLE);
+			return DP_ACT_DROP;
+		}
+		return reply(env, in, m, f, &(struct reply){
+			.act = ruri ? DP_C_ACT_RURI_TOO_LONG : DP_C_ACT_TOO_MANY_VIAS,
+			.code = ruri ? 414 : 400,
+			.reason = ruri ? SIP_STR_NULL : SIP_STR_LIT("Too Many Via Headers")}, out);
+	}
 
 	if (m->method == SIP_METHOD_ACK && f->to.has_tag && sip_totag_verify(f, dp_sip_keys(c))) {
 		count(env, DP_C_ACT_ACK_ABSORBED);
@@ -833,6 +871,24 @@ dp_sip_begin(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct dp
 	j->rc = sip_parse(m, in->payload, in->len, 0);
 	if (j->rc == -SIP_E_EMPTY) {
 		count(env, DP_C_DROP_KEEPALIVE);
+		return DP_ACT_DROP;
+	}
+	/*
+	 * Scanners get nothing back, whatever they send: this is the first
+	 * decision after parsing, before any path that replies (errors,
+	 * OPTIONS, dialplan) or hands the packet to the kernel (REGISTER).
+	 * A message that did not parse (its header index may be partial or
+	 * missing) is scanned whole: the error paths are rare.
+	 */
+	if (env->scanner != NULL && (j->rc >= 0 ?
+			dp_scanner_match_msg(env->scanner, env->scan_scratch, m) :
+			dp_scanner_match_raw(env->scanner, env->scan_scratch, in->payload, in->len))) {
+		count(env, DP_C_DROP_SCANNER);
+		return DP_ACT_DROP;
+	}
+	if (j->rc == -SIP_E_TOO_MANY_HDRS) {
+		/* More header lines than the index holds: nothing indexed, nothing to answer with. */
+		count(env, DP_C_DROP_TOO_MANY_HEADERS);
 		return DP_ACT_DROP;
 	}
 	if (!(m->flags & SIP_MSG_REQUEST)) {

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "dp_counters.h"
+#include "dp_scanner.h"
 #include "sip.h"
 
 /* What the route callback (location + dialplan) decided. */
@@ -41,6 +42,13 @@ enum dp_route_kind {
 };
 
 #define DP_MAX_CONTACTS 8
+/*
+ * Limits of requests (docs/dataplane.md "Limits"): a longer Request-URI
+ * gets 414, more Via values 400; more than SIP_MAX_HDRS header lines get
+ * 400 from the parser.
+ */
+#define DP_MAX_RURI_LEN 1024u
+#define DP_MAX_VIAS 70u
 
 struct dp_query {
 	struct sip_str ruri_user;   /* as written (escapes kept) */
@@ -139,6 +147,12 @@ struct dp_sip_env {
 	dp_resolve_fn resolve;
 	void *resolve_ctx;
 	struct dp_counters *cnt;
+	/*
+	 * Scanner signatures (NULL: none) and this worker's scratch for them:
+	 * a message carrying one is dropped before anything can answer it.
+	 */
+	const struct dp_scanner *scanner;
+	struct dp_scanner_scratch *scan_scratch;
 };
 
 struct dp_pkt_in {

@@ -220,7 +220,7 @@ static const char *
 request(const char *method, const char *ruri, const char *to_tag, const char *branch,
 		const char *extra)
 {
-	static char buf[4096];
+	static char buf[16384];
 	snprintf(buf, sizeof(buf),
 			"%s %s SIP/2.0\r\n"
 			"Via: SIP/2.0/UDP " CLIENT ":5062;branch=%s\r\n"
@@ -1057,6 +1057,235 @@ test_error_replies(void **state)
 	assert_int_equal(cnt.v[DP_C_ACT_ERROR_REPLY], 1);
 }
 
+/*
+ * Limits: a table of (name, request, status, counter). Duplicated
+ * single-value headers get 400 (the reply copies the first of each);
+ * Request-URIs longer than DP_MAX_RURI_LEN get 414; more than DP_MAX_VIAS
+ * Via values (lines or commas) 400. Just under each limit, the request is
+ * routed as usual (404 here). More than SIP_MAX_HDRS header lines cannot
+ * be indexed, so not answered: dropped, counted on their own.
+ */
+struct limit_case {
+	const char *name;
+	const char *extra;     /* header lines added to a plain INVITE */
+	unsigned ruri_len;     /* pad the Request-URI user to this length (0: plain) */
+	unsigned status;
+	enum dp_counter act;
+};
+
+static const struct limit_case limit_cases[] = {
+	{"two Call-IDs", "Call-ID: other@" CLIENT "\r\n", 0, 400, DP_C_ACT_DUP_HEADER},
+	{"two compact Call-IDs", "i: other@" CLIENT "\r\n", 0, 400, DP_C_ACT_DUP_HEADER},
+	{"two CSeqs", "CSeq: 2 INVITE\r\n", 0, 400, DP_C_ACT_DUP_HEADER},
+	{"two Froms", "From: <sip:bob@" CLIENT ">;tag=b2\r\n", 0, 400, DP_C_ACT_DUP_HEADER},
+	{"two Tos", "t: <sip:x@" ROUTER ">\r\n", 0, 400, DP_C_ACT_DUP_HEADER},
+	{"two Max-Forwards", "Max-Forwards: 69\r\n", 0, 400, DP_C_ACT_DUP_HEADER},
+	{"Request-URI at the limit", NULL, DP_MAX_RURI_LEN, 404, DP_C_ACT_NO_ROUTE},
+	{"Request-URI one over", NULL, DP_MAX_RURI_LEN + 1, 414, DP_C_ACT_RURI_TOO_LONG},
+	{"Request-URI of 3000", NULL, 3000, 414, DP_C_ACT_RURI_TOO_LONG},
+	{"69 more Via lines (70)", "@VIAS69", 0, 404, DP_C_ACT_NO_ROUTE},
+	{"70 more Via lines (71)", "@VIAS70", 0, 400, DP_C_ACT_TOO_MANY_VIAS},
+	{"71 Vias in one line", "@VIACOMMA70", 0, 400, DP_C_ACT_TOO_MANY_VIAS},
+	{"120 other headers (127 in all)", "@HDRS120", 0, 404, DP_C_ACT_NO_ROUTE},
+};
+
+static void
+limit_extra(const char *spec, char *out, size_t cap)
+{
+	size_t n = 0;
+	unsigned k;
+	out[0] = '\0';
+	if (spec == NULL)
+		return;
+	if (sscanf(spec, "@VIAS%u", &k) == 1) {
+		for (unsigned i = 0; i < k; i++)
+			n += (size_t)snprintf(out + n, cap - n,
+					"Via: SIP/2.0/UDP 198.51.100.%u:5060;branch=z9hG4bKv%u\r\n",
+					i % 250 + 1, i);
+	} else if (sscanf(spec, "@VIACOMMA%u", &k) == 1) {
+		n += (size_t)snprintf(out + n, cap - n, "Via: SIP/2.0/UDP 198.51.100.1;branch=z9hG4bKc0");
+		for (unsigned i = 1; i < k; i++)
+			n += (size_t)snprintf(out + n, cap - n,
+					", SIP/2.0/UDP 198.51.100.%u;branch=z9hG4bKc%u", i % 250 + 1, i);
+		n += (size_t)snprintf(out + n, cap - n, "\r\n");
+	} else if (sscanf(spec, "@HDRS%u", &k) == 1) {
+		for (unsigned i = 0; i < k; i++)
+			n += (size_t)snprintf(out + n, cap - n, "X-H%u: %u\r\n", i, i);
+	} else {
+		snprintf(out, cap, "%s", spec);
+	}
+	assert_true(n < cap);
+}
+
+static void
+test_limits(void **state)
+{
+	struct dp_pkt_out out;
+	char extra[8192], ruri[4096], text[16384];
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(limit_cases) / sizeof(limit_cases[0]); i++) {
+		const struct limit_case *c = &limit_cases[i];
+		memset(&cnt, 0, sizeof(cnt));
+		limit_extra(c->extra, extra, sizeof(extra));
+		if (c->ruri_len) {
+			/* "sip:" + user + "@" ROUTER, the user padded with digits. */
+			size_t fixed = 4 + 1 + strlen(ROUTER);
+			assert_true(c->ruri_len > fixed && c->ruri_len < sizeof(ruri));
+			memcpy(ruri, "sip:", 4);
+			memset(ruri + 4, '7', c->ruri_len - fixed);
+			snprintf(ruri + 4 + (c->ruri_len - fixed), sizeof(ruri) - c->ruri_len + fixed,
+					"@" ROUTER);
+			assert_int_equal(strlen(ruri), c->ruri_len);
+		} else {
+			snprintf(ruri, sizeof(ruri), "sip:none@" ROUTER);
+		}
+		snprintf(text, sizeof(text), "%s", request("INVITE", ruri, NULL, NULL, extra));
+		struct dp_pkt_in in = {.len = (uint32_t)strlen(text), .sport = 5062};
+		assert_int_equal(sip_addr_parse(SIP_STR_LIT(CLIENT), &in.src), 0);
+		in.payload = guard_put(&gin, text, in.len);
+		memset(&out, 0, sizeof(out));
+		out.cap = 16384;
+		out.buf = guard_room(&gout, out.cap);
+		enum dp_action a = dp_sip_handle(&env, &in, &out);
+		if (a != DP_ACT_SEND)
+			fail_msg("%s: action %d, expected a reply", c->name, a);
+		struct sip_msg m;
+		assert_true(sip_parse(&m, out.buf, out.len, 0) > 0);
+		if (m.status != c->status)
+			fail_msg("%s: status %u, expected %u", c->name, m.status, c->status);
+		if (cnt.v[c->act] != 1)
+			fail_msg("%s: counter %s = %lu, expected 1", c->name, dp_counter_name(c->act),
+					(unsigned long)cnt.v[c->act]);
+		/* A reply copies one of each: the first. */
+		struct sip_str cid;
+		assert_int_equal(sip_msg_callid(&m, &cid), 0);
+		assert_true(SIP_STR_EQ_LIT(cid, "call-1@" CLIENT));
+		assert_int_equal(sip_hdr_count(&m, SIP_HDR_CALL_ID), 1);
+		assert_int_equal(sip_hdr_count(&m, SIP_HDR_CSEQ), 1);
+	}
+}
+
+static void
+test_too_many_headers(void **state)
+{
+	struct dp_pkt_out out;
+	char extra[4096];
+	(void)state;
+	limit_extra("@HDRS130", extra, sizeof(extra));
+	assert_int_equal(run_str(request("INVITE", "sip:none@" ROUTER, NULL, NULL, extra), &out),
+			DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_TOO_MANY_HEADERS], 1);
+	assert_int_equal(cnt.v[DP_C_DROP_BAD_REQUEST_SILENT], 0);
+}
+
+/*
+ * Scanners get nothing back, whatever path the same message would take
+ * without the signature: each request is run with a clean User-Agent
+ * (expected action and status), then with a scanner's (dropped, counted).
+ */
+struct scanner_case {
+	const char *name;
+	const char *text;     /* "@UA@" where the User-Agent value goes */
+	enum dp_action clean; /* with "Linphone" */
+	unsigned status;
+};
+
+#define SC_HDRS "Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKsc1\r\n" \
+	"From: <sip:100@" CLIENT ">;tag=s1\r\nCall-ID: sc@" CLIENT "\r\n"
+
+static const struct scanner_case scanner_cases[] = {
+	{"INVITE redirected", "INVITE sip:302x@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:302x@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 302},
+	{"INVITE forwarded", "INVITE sip:fwd1@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:fwd1@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 0},
+	{"OPTIONS to the router", "OPTIONS sip:" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:" ROUTER ">\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 200},
+	{"REGISTER (kernel)", "REGISTER sip:" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:100@" ROUTER ">\r\nCSeq: 1 REGISTER\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_EXCEPTION, 0},
+	{"bad version: 505", "INVITE sip:1@" ROUTER " SIP/3.0\r\n" SC_HDRS
+		"To: <sip:1@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 505},
+	{"Max-Forwards 0: 483", "INVITE sip:1@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:1@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 0\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 483},
+	{"CSeq mismatch: 400", "INVITE sip:1@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:1@" ROUTER ">\r\nCSeq: 1 BYE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 400},
+	{"no route: 404", "INVITE sip:nothing@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:nothing@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 0\r\n\r\n", DP_ACT_SEND, 404},
+	{"short body: 400", "INVITE sip:1@" ROUTER " SIP/2.0\r\n" SC_HDRS
+		"To: <sip:1@" ROUTER ">\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\n"
+		"User-Agent: @UA@\r\nContent-Length: 500\r\n\r\nv=0\r\n", DP_ACT_SEND, 400},
+};
+
+/* text with "@UA@" replaced by ua, into out. */
+static void
+with_ua(char *out, size_t cap, const char *text, const char *ua)
+{
+	const char *at = strstr(text, "@UA@");
+	assert_non_null(at);
+	snprintf(out, cap, "%.*s%s%s", (int)(at - text), text, ua, at + 4);
+}
+
+static void
+test_scanner_silence(void **state)
+{
+	struct dp_pkt_out out;
+	char text[2048], err[256];
+	(void)state;
+	struct dp_scanner *sc = dp_scanner_build(dp_scanner_defaults, dp_scanner_n_defaults, err,
+			sizeof(err));
+	assert_non_null(sc);
+	env.scanner = sc;
+	env.scan_scratch = dp_scanner_scratch_new(sc);
+	assert_non_null(env.scan_scratch);
+
+	for (size_t i = 0; i < sizeof(scanner_cases) / sizeof(scanner_cases[0]); i++) {
+		const struct scanner_case *c = &scanner_cases[i];
+		with_ua(text, sizeof(text), c->text, "Linphone/5.2");
+		enum dp_action a = run_str(text, &out);
+		if (a != c->clean)
+			fail_msg("%s (clean): action %d, expected %d", c->name, a, c->clean);
+		if (c->status != 0) {
+			struct sip_msg m;
+			assert_true(sip_parse(&m, outbuf, out.len, 0) > 0);
+			if (m.status != c->status)
+				fail_msg("%s (clean): status %u, expected %u", c->name, m.status,
+						c->status);
+		}
+		static const char *const uas[] = {"friendly-scanner", "SIPVicious 0.3.4",
+			"sipcli/v1.8", "VaxSIPUserAgent/3.0"};
+		for (size_t u = 0; u < sizeof(uas) / sizeof(uas[0]); u++) {
+			uint64_t before = cnt.v[DP_C_DROP_SCANNER];
+			with_ua(text, sizeof(text), c->text, uas[u]);
+			a = run_str(text, &out);
+			if (a != DP_ACT_DROP || cnt.v[DP_C_DROP_SCANNER] != before + 1)
+				fail_msg("%s (%s): action %d, not a counted drop", c->name, uas[u], a);
+		}
+	}
+	/* Too broken to index (no header section end): scanned whole, still dropped. */
+	const char broken[] = "INVITE sip:1@" ROUTER " SIP/2.0\r\nUser-Agent: friendly-scanner";
+	uint64_t before = cnt.v[DP_C_DROP_SCANNER];
+	assert_int_equal(run(broken, sizeof(broken) - 1, CLIENT, 5062, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_SCANNER], before + 1);
+	/* Responses with a scanner's signature are dropped too. */
+	const char resp[] = "SIP/2.0 200 OK\r\n" SC_HDRS "To: <sip:1@" ROUTER ">;tag=x\r\n"
+		"CSeq: 1 OPTIONS\r\nUser-Agent: friendly-scanner\r\nContent-Length: 0\r\n\r\n";
+	assert_int_equal(run(resp, sizeof(resp) - 1, CLIENT, 5062, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_SCANNER], before + 2);
+
+	dp_scanner_scratch_free(env.scan_scratch);
+	dp_scanner_free(sc);
+	env.scanner = NULL;
+	env.scan_scratch = NULL;
+}
+
 /* RFC 4475 over the handler: the expected action for each message, and no crash. */
 struct corpus_case {
 	const char *name;
@@ -1076,7 +1305,8 @@ static const struct corpus_case corpus_cases[] = {
 	{"clerr", DP_ACT_SEND, 400},
 	{"ncl", DP_ACT_SEND, 400},
 	{"mcl01", DP_ACT_SEND, 400},
-	{"multi01", DP_ACT_DROP, 0},  /* two Call-IDs: a reply would be ambiguous */
+	{"multi01", DP_ACT_SEND, 400}, /* two Call-IDs, CSeqs, Froms, Tos: the first of each copied */
+	{"longreq", DP_ACT_SEND, 404}, /* 34 Vias, long values: under every limit */
 	{"badinv01", DP_ACT_SEND, 400},
 	{"bcast", DP_ACT_DROP, 0},    /* response, top Via not ours */
 	{"bigcode", DP_ACT_DROP, 0},
@@ -1158,6 +1388,9 @@ main(void)
 		cmocka_unit_test_setup(test_redirect_loop_and_amplification, reset),
 		cmocka_unit_test_setup(test_cross_family, reset),
 		cmocka_unit_test_setup(test_error_replies, reset),
+		cmocka_unit_test_setup(test_scanner_silence, reset),
+		cmocka_unit_test_setup(test_limits, reset),
+		cmocka_unit_test_setup(test_too_many_headers, reset),
 		cmocka_unit_test_setup(test_corpus, reset),
 	};
 	return cmocka_run_group_tests_name("dp_sip", tests, setup, teardown);

@@ -90,7 +90,7 @@ RFC4475 = {
     "regescrt": ("kernel", "REGISTER: control plane"),
     "sdp01": ("404", "Accept/Require for the UAS; no route"),
     "zeromf": ("483", "Max-Forwards 0"),
-    "multi01": ("400|silence", "two Call-IDs, two CSeqs: a reply would be ambiguous"),
+    "multi01": ("400", "two Call-IDs, CSeqs, Froms, Tos: 400 copying the first of each"),
     "mcl01": ("400", "several Content-Length values"),
     "cparam01": ("kernel", "REGISTER: control plane"),
     "cparam02": ("kernel", "REGISTER: control plane"),
