@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rules_util.h" /* rules_mix64(): the one 64-bit mixer */
+
 /*
  * One source; one cache line. Fields other threads read (dp_srclimit_top())
  * are stored with relaxed atomics by the owner (plain moves on x86).
@@ -33,18 +35,6 @@ struct dp_srclimit {
 
 #define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define ST(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-
-static inline uint64_t
-mix(uint64_t x)
-{
-	/* MurmurHash3's 64-bit finaliser. */
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdull;
-	x ^= x >> 33;
-	x *= 0xc4ceb9fe1a85ec53ull;
-	x ^= x >> 33;
-	return x;
-}
 
 static inline void
 key_of(const struct sip_addr *a, uint64_t k[2])
@@ -126,7 +116,7 @@ dp_srclimit_check(struct dp_srclimit *t, const struct sip_addr *src, uint64_t no
 {
 	uint64_t k[2];
 	key_of(src, k);
-	uint64_t h = mix(k[0] ^ t->cfg.seed) ^ mix(k[1] + src->af + (t->cfg.seed << 1));
+	uint64_t h = rules_mix64(k[0] ^ t->cfg.seed) ^ rules_mix64(k[1] + src->af + (t->cfg.seed << 1));
 	uint32_t b = (uint32_t)h & t->mask;
 	uint32_t sig = (uint32_t)(h >> 32) | 1u;
 	uint32_t *sigs = &t->sig[b * DP_SRCLIMIT_WAYS];
