@@ -23,6 +23,8 @@ by_priority(const void *a, const void *b)
 void
 cp_dns_srv_order(struct cp_dns_srv *s, unsigned n, uint32_t (*rnd)(void *ctx), void *ctx)
 {
+	if (n < 2)
+		return; /* nothing to order (and qsort() must not see NULL) */
 	qsort(s, n, sizeof(*s), by_priority);
 	for (unsigned lo = 0; lo < n;) {
 		unsigned hi = lo;
@@ -148,7 +150,8 @@ cp_dns_naptr_select(struct cp_dns_naptr *n, unsigned cnt, int *usable)
 		k++;
 	}
 	/* Stable enough: equal (order, preference) keep no promised order (RFC 3403 leaves it). */
-	qsort(n, k, sizeof(*n), by_order);
+	if (k > 1)
+		qsort(n, k, sizeof(*n), by_order);
 	*usable = -1;
 	for (unsigned i = 0; i < k; i++) {
 		if (n[i].tp == CP_DNS_TP_UDP) {
