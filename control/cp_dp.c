@@ -418,8 +418,13 @@ on_hello_ack(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 		for (unsigned i = 0; i < SL_KEY_FP_LEN; i++)
 			snprintf(want + 2 * i, 3, "%02x", s->expect_fp[i]);
 		dp->info.key_mismatch = true;
-		snprintf(why, sizeof(why), "refused: signing-key fingerprint %s, not %s of %.40s "
-				"(same --secret-file)", fp, want, s->expect_what);
+		snprintf(why, sizeof(why), "refused: signing-key fingerprint %s, not the relay's %s",
+				fp, want);
+		/* The whole story once per distinct failure (reconnections repeat it). */
+		if (strcmp(why, dp->info.last_error) != 0)
+			dlog(dp, "refused: signing-key fingerprint %s is not %s of %s: what the relay "
+					"signs (branches, To-tags, Record-Routes) would not verify there; give "
+					"both the same --secret-file", fp, want, s->expect_what);
 		dp_down(dp, why);
 		return;
 	}
