@@ -82,7 +82,7 @@ resolve(void *ctx, struct sip_str host, bool sips, bool has_port, uint16_t port,
 		return -EHOSTUNREACH;
 	memcpy(h, host.p, host.len);
 	h[host.len] = '\0';
-	int rc = cp_dns_lookup(r->dns, h, has_port ? port : 5060, a, out_port);
+	int rc = cp_dns_lookup(r->dns, h, has_port ? port : sips ? 5061 : 5060, a, out_port);
 	if (rc == -EAGAIN) {
 		r->pending = true;
 		memcpy(r->pending_host, h, host.len + 1);
