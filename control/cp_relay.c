@@ -195,7 +195,7 @@ cp_relay_input_stream(struct cp_relay *r, const char *buf, size_t len,
 	memcpy(r->in, buf, len);
 	r->tot.received++;
 	r->tot.stream_in++;
-	struct origin from = {.src = sip_addr_unmapped(peer->addr), .sport = peer->port,
+	struct origin from = {.src = sip_addr_unmapped(&peer->addr), .sport = peer->port,
 		.transport = peer->transport, .conn_id = peer->conn_id};
 	run(r, r->in, (uint32_t)len, &from, false);
 }

@@ -46,7 +46,8 @@ struct cp_relay_totals {
 	uint64_t no_stream;        /* of dropped: for a stream, but no sender (or it failed) */
 };
 
-struct sip_addr;
+#include "sip_addr.h"
+
 struct dp_sip_job;
 
 /*
@@ -64,7 +65,7 @@ typedef int cp_relay_route_fn(void *ctx, struct dp_sip_job *j);
 
 /* Where a message over a stream came from (as cp_stream's incoming-message handler gets it). */
 struct cp_relay_peer {
-	const struct sip_addr *addr;
+	struct sip_addr addr;
 	uint16_t port;
 	uint8_t transport;         /* enum sip_transport: SIP_TP_TCP or SIP_TP_TLS */
 	uint64_t conn_id;

@@ -678,7 +678,7 @@ test_stream_caller(void **state)
 	assert_non_null(udp);
 	memcpy(udp, "SIP/2.0/TCP", 11);
 	assert_int_equal(sip_addr_parse(SIP_STR_LIT(CLIENT), &peer), 0);
-	struct cp_relay_peer p = {.addr = &peer, .port = 40123, .transport = SIP_TP_TCP,
+	struct cp_relay_peer p = {.addr = peer, .port = 40123, .transport = SIP_TP_TCP,
 		.conn_id = 7};
 	memset(&fwd, 0, sizeof(fwd));
 	fwd.act = DP_ACT_DROP;
