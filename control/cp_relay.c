@@ -94,19 +94,30 @@ resolve(void *ctx, struct sip_str host, bool sips, bool has_port, uint16_t port,
 static int
 send_out(struct cp_relay *r, const struct dp_pkt_out *out, const struct origin *from)
 {
+	bool stream_reply = out->is_reply && from->transport == out->transport;
+	/*
+	 * TCP/TLS without a stream sender reaches here only as a response to a
+	 * TCP/TLS Via (requests get 503 from the decision): sent over UDP, as a
+	 * dataplane alone does, and counted.
+	 */
+	if (out->transport != SIP_TP_UDP && out->transport != SIP_TP_OTHER && r->stream == NULL &&
+			!(stream_reply && r->reply != NULL)) {
+		r->tot.no_stream++;
+		if (!stream_reply)
+			return r->udp != NULL ?
+				r->udp(r->udp_ctx, out->buf, out->len, &out->dst, out->dport) :
+				cp_sipsock_send(r->sock, out->buf, out->len, &out->dst, out->dport);
+		return -EPROTONOSUPPORT;
+	}
 	if (out->transport == SIP_TP_UDP || out->transport == SIP_TP_OTHER) {
 		if (r->udp != NULL)
 			return r->udp(r->udp_ctx, out->buf, out->len, &out->dst, out->dport);
 		return cp_sipsock_send(r->sock, out->buf, out->len, &out->dst, out->dport);
 	}
 	/* Our own reply to a request over a stream: on its connection. */
-	if (out->is_reply && from->transport == out->transport && r->reply != NULL) {
+	if (stream_reply && r->reply != NULL) {
 		r->tot.stream_out++;
 		return r->reply(r->reply_ctx, from->conn_id, out->buf, out->len);
-	}
-	if (r->stream == NULL) {
-		r->tot.no_stream++;
-		return -EPROTONOSUPPORT;
 	}
 	char name[256];
 	size_t nl = out->tls_name.len < sizeof(name) ? out->tls_name.len : 0;

@@ -43,7 +43,8 @@ struct cp_relay_totals {
 	uint64_t stream_in;        /* of received: over TCP/TLS (cp_relay_input_stream()) */
 	uint64_t stream_out;       /* of relayed: sent through the stream sender or reply hook */
 	uint64_t large_udp;        /* of relayed: UDP requests over DP_BRIDGE_LARGE_LEN bytes */
-	uint64_t no_stream;        /* of dropped: for a stream, but no sender (or it failed) */
+	uint64_t no_stream;        /* for a stream, but no sender (a response: sent over UDP as a
+	                            * dataplane alone does), or the send failed */
 };
 
 #include "sip_addr.h"
