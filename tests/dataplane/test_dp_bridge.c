@@ -377,6 +377,23 @@ test_in_dialog_double_route(void **state)
 	assert_int_equal(out.transport, SIP_TP_UDP);
 	assert_int_equal(out.dport, 5062);
 	assert_null(strstr(outbuf, "Route:"));
+
+	/* A WebSocket target: no process of ours speaks it, bridged or not. */
+	snprintf(bye, sizeof(bye),
+			"BYE sip:bob@192.0.2.50:40000;transport=ws SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKbye3\r\n"
+			"Max-Forwards: 70\r\n"
+			"Route: <sip:" ROUTER ":5060;lr>\r\n"
+			"From: <sip:alice@" CLIENT ">;tag=a1\r\n"
+			"To: <sip:bob@" ROUTER ">;tag=b1\r\n"
+			"Call-ID: bridge-3@" CLIENT "\r\n"
+			"CSeq: 3 BYE\r\n"
+			"Content-Length: 0\r\n\r\n");
+	for (unsigned b = 0; b < 3; b++) {
+		cfg.bridge = (uint8_t)(b == 0 ? ALONE : b == 1 ? ATTACHED : CP);
+		assert_int_equal(run(bye, CLIENT, 5062, SIP_TP_UDP, &out), DP_ACT_SEND);
+		assert_non_null(strstr(outbuf, "SIP/2.0 503 Transport Not Supported\r\n"));
+	}
 	cfg.bridge = 0;
 	cfg.relay_in_dialog = false;
 }
