@@ -148,8 +148,9 @@ run(struct cp_relay *r, const char *p, uint32_t len, const struct origin *from, 
 	if (a == DP_ACT_SEND) {
 		if (send_out(r, &out, from) == 0) {
 			r->tot.relayed++;
-			if (!out.is_reply && out.transport == SIP_TP_UDP && out.len > DP_BRIDGE_LARGE_LEN)
-				r->tot.large_udp++;
+			if (!out.is_reply && out.transport == SIP_TP_UDP &&
+					out.len > DP_BRIDGE_LARGE_LEN && memcmp(out.buf, "SIP/", 4) != 0)
+				r->tot.large_udp++; /* a request (responses start "SIP/2.0") */
 		} else {
 			r->tot.dropped++;
 		}
