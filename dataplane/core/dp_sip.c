@@ -648,28 +648,24 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 	unsigned br = dp_sip_bridge(c);
 	uint8_t etp = hp->transport != SIP_TP_OTHER ? hp->transport : eg->transport;
 	uint8_t itp = in_transport(in);
-	if (etp != SIP_TP_UDP && etp != SIP_TP_TCP && etp != SIP_TP_TLS) {
-		/* SCTP, WS, WSS: no process of ours speaks them. */
-		if (m->method == SIP_METHOD_ACK) {
-			count(env, DP_C_DROP_ACK_UNROUTABLE);
-			return DP_ACT_DROP;
-		}
-		return reply(env, in, m, f, &(struct reply){
-			.act = DP_C_ACT_UNAVAILABLE, .code = 503,
-			.reason = SIP_STR_LIT("Transport Not Supported")}, out);
-	}
-	if (etp != SIP_TP_UDP && !(br & DP_BRIDGE_STREAMS)) {
+	/* SCTP, WS, WSS: no process of ours speaks them. */
+	const char *cannot = etp != SIP_TP_UDP && etp != SIP_TP_TCP && etp != SIP_TP_TLS ?
+		"Transport Not Supported" : NULL;
+	if (cannot == NULL && etp != SIP_TP_UDP && !(br & DP_BRIDGE_STREAMS)) {
 		if (br & DP_BRIDGE_PUNT) {
 			count(env, hp->punt);
 			return DP_ACT_EXCEPTION;
 		}
+		cannot = hp->reason;
+	}
+	if (cannot != NULL) {
 		if (m->method == SIP_METHOD_ACK) {
 			count(env, DP_C_DROP_ACK_UNROUTABLE);
 			return DP_ACT_DROP;
 		}
 		return reply(env, in, m, f, &(struct reply){
 			.act = DP_C_ACT_UNAVAILABLE, .code = 503,
-			.reason = sip_str_make(hp->reason, strlen(hp->reason))}, out);
+			.reason = sip_str_make(cannot, strlen(cannot))}, out);
 	}
 	const struct sip_keyring *kr = dp_sip_keys(c);
 	const struct sip_origin from = {.addr = in->src, .port = in->sport};
