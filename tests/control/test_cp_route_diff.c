@@ -703,6 +703,148 @@ test_stream_caller(void **state)
 	assert_true(sip_addr_eq(&c.dst, &peer));
 }
 
+/* The i-th <...> entry (with its brackets) of the Record-Route line in msg, into out. */
+static void
+rr_entry(const char *msg, size_t len, unsigned i, char *out, size_t room)
+{
+	const char *p = memmem(msg, len, "\r\nRecord-Route: ", 16);
+	assert_non_null(p);
+	const char *eol = strstr(p + 2, "\r\n");
+	for (unsigned k = 0;; k++) {
+		p = memchr(p, '<', (size_t)(eol - p));
+		assert_non_null(p);
+		const char *e = memchr(p, '>', (size_t)(eol - p));
+		assert_non_null(e);
+		if (k == i) {
+			assert_true((size_t)(e + 1 - p) < room);
+			snprintf(out, room, "%.*s", (int)(e + 1 - p), p);
+			return;
+		}
+		p = e;
+	}
+}
+
+/*
+ * A whole bridged dialog with real signatures (RFC 5658): a UDP caller's
+ * INVITE to the TCP gateway leaves the relay over TCP with one Record-Route
+ * per side; the gateway's 200 (over TCP) is relayed to the caller with both
+ * entries re-signed; the caller's BYE through both entries is punted by the
+ * attached dataplane and sent over TCP by the relay (the second entry's
+ * transport); the callee's BYE over TCP leaves over UDP to the caller.
+ */
+static void
+test_bridged_dialog(void **state)
+{
+	static struct outcome inv, ok;
+	static char msg[4096], e_tcp[200], e_udp[200];
+	struct sip_addr gw;
+	const char *callid = "diff-101559@" CLIENT;
+	(void)state;
+
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT("10.0.0.21"), &gw), 0);
+	cp_relay_set_stream_sender(relay, fake_stream, NULL);
+	snprintf(msg, sizeof(msg), "%s", request("INVITE", "101559", NULL, NULL, 0));
+	struct sip_addr cl;
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT(CLIENT), &cl), 0);
+	memset(&inv, 0, sizeof(inv));
+	inv.act = DP_ACT_DROP;
+	cap = &inv;
+	cp_relay_input_udp(relay, msg, strlen(msg), &cl, 5062);
+	cap = NULL;
+	assert_int_equal(inv.act, DP_ACT_SEND);
+	assert_int_equal(inv.transport, SIP_TP_TCP);
+	rr_entry(inv.buf, inv.len, 0, e_tcp, sizeof(e_tcp));
+	rr_entry(inv.buf, inv.len, 1, e_udp, sizeof(e_udp));
+	assert_non_null(strstr(e_tcp, ";transport=tcp;lr;sl="));
+	assert_null(strstr(e_udp, "transport="));
+
+	/* The gateway's 200 over TCP: to the caller over UDP, both entries re-signed. */
+	const char *resp = response_to(inv.buf, inv.len, "SIP/2.0 200 OK");
+	snprintf(msg, sizeof(msg), "%s", resp);
+	char *ct = strstr(msg, "Contact: <sip:callee@10.0.0.20:5080>");
+	assert_non_null(ct);
+	memcpy(ct, "Contact: <sip:callee@10.0.0.21:5060;transport=tcp>\r\nContent-Length: 0\r\n\r\n",
+			strlen("Contact: <sip:callee@10.0.0.21:5060;transport=tcp>\r\nContent-Length: "
+				"0\r\n\r\n") + 1);
+	struct cp_relay_peer p = {.addr = gw, .port = 5060, .transport = SIP_TP_TCP, .conn_id = 9};
+	memset(&ok, 0, sizeof(ok));
+	ok.act = DP_ACT_DROP;
+	cap = &ok;
+	cp_relay_input_stream(relay, msg, strlen(msg), &p);
+	cap = NULL;
+	assert_int_equal(ok.act, DP_ACT_SEND);
+	assert_int_equal(ok.transport, SIP_TP_UDP);
+	assert_int_equal(ok.dport, 5062);
+	char d_tcp[200], d_udp[200];
+	rr_entry(ok.buf, ok.len, 0, d_tcp, sizeof(d_tcp));
+	rr_entry(ok.buf, ok.len, 1, d_udp, sizeof(d_udp));
+	assert_string_not_equal(d_tcp, e_tcp); /* re-signed for the caller's direction */
+
+	/* The caller's BYE: Route is the Record-Route reversed. */
+	snprintf(msg, sizeof(msg),
+			"BYE sip:callee@10.0.0.21:5060;transport=tcp SIP/2.0\r\n"
+			"Via: SIP/2.0/UDP " CLIENT ":5062;rport;branch=z9hG4bKbyeA\r\n"
+			"Max-Forwards: 70\r\n"
+			"Route: %s, %s\r\n"
+			"From: \"Alice\" <sip:alice@" CLIENT ">;tag=a1\r\n"
+			"To: <sip:101559@" ROUTER ">;tag=callee1\r\n"
+			"Call-ID: %s\r\n"
+			"CSeq: 2 BYE\r\n"
+			"Content-Length: 0\r\n\r\n", d_udp, d_tcp, callid);
+	compare("the caller's BYE through a UDP/TCP pair (signed)", msg, strlen(msg), CLIENT, 5062);
+	assert_int_equal(d.act, DP_ACT_EXCEPTION);
+	assert_int_equal(d.why, DP_C_PUNT_DIALOG_TRANSPORT);
+	assert_int_equal(c.act, DP_ACT_SEND);
+	assert_int_equal(c.transport, SIP_TP_TCP);
+	assert_true(sip_addr_eq(&c.dst, &gw));
+	assert_null(memmem(c.buf, c.len, "Route:", 6));
+
+	/* The callee's BYE over TCP: Route is the Record-Route as it was; leaves over UDP. */
+	cp_relay_set_stream_sender(relay, fake_stream, NULL); /* compare() left it unset */
+	snprintf(msg, sizeof(msg),
+			"BYE sip:alice@" CLIENT ":5062 SIP/2.0\r\n"
+			"Via: SIP/2.0/TCP 10.0.0.21:5060;branch=z9hG4bKbyeB\r\n"
+			"Max-Forwards: 70\r\n"
+			"Route: %s, %s\r\n"
+			"From: <sip:101559@" ROUTER ">;tag=callee1\r\n"
+			"To: \"Alice\" <sip:alice@" CLIENT ">;tag=a1\r\n"
+			"Call-ID: %s\r\n"
+			"CSeq: 1 BYE\r\n"
+			"Content-Length: 0\r\n\r\n", e_tcp, e_udp, callid);
+	static struct outcome bye;
+	memset(&bye, 0, sizeof(bye));
+	bye.act = DP_ACT_DROP;
+	cap = &bye;
+	cp_relay_input_stream(relay, msg, strlen(msg), &p);
+	cap = NULL;
+	if (bye.act != DP_ACT_SEND || strncmp(bye.buf, "BYE ", 4) != 0)
+		fail_msg("the callee's BYE was not relayed:\n%.*s", (int)bye.len, bye.buf);
+	assert_int_equal(bye.transport, SIP_TP_UDP);
+	assert_true(sip_addr_eq(&bye.dst, &cl));
+	assert_int_equal(bye.dport, 5062);
+	assert_null(memmem(bye.buf, bye.len, "Route:", 6));
+
+	/* The same BYE with the entries' signatures swapped for the caller's: 403. */
+	snprintf(msg, sizeof(msg),
+			"BYE sip:alice@" CLIENT ":5062 SIP/2.0\r\n"
+			"Via: SIP/2.0/TCP 10.0.0.21:5060;branch=z9hG4bKbyeC\r\n"
+			"Max-Forwards: 70\r\n"
+			"Route: %s, %s\r\n"
+			"From: <sip:101559@" ROUTER ">;tag=callee1\r\n"
+			"To: \"Alice\" <sip:alice@" CLIENT ">;tag=a1\r\n"
+			"Call-ID: %s\r\n"
+			"CSeq: 2 BYE\r\n"
+			"Content-Length: 0\r\n\r\n", d_tcp, d_udp, callid);
+	memset(&bye, 0, sizeof(bye));
+	bye.act = DP_ACT_DROP;
+	cap = &bye;
+	cp_relay_input_stream(relay, msg, strlen(msg), &p);
+	cap = NULL;
+	assert_int_equal(bye.act, DP_ACT_SEND);
+	assert_int_equal(strncmp(bye.buf, "SIP/2.0 403 ", 12), 0);
+	assert_int_equal(bye.transport, SIP_TP_TCP);
+}
+
 /* Run last: everything the test claims to compare was compared. */
 static void
 test_coverage(void **state)
@@ -727,6 +869,7 @@ main(void)
 		cmocka_unit_test(test_generated),
 		cmocka_unit_test(test_in_dialog),
 		cmocka_unit_test(test_stream_caller),
+		cmocka_unit_test(test_bridged_dialog),
 		cmocka_unit_test(test_coverage),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
