@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sip_addr.h"
+
 struct cp_loop;
 struct cp_dns;
 
@@ -46,8 +48,6 @@ struct cp_relay_totals {
 	uint64_t no_stream;        /* for a stream, but no sender (a response: sent over UDP as a
 	                            * dataplane alone does), or the send failed */
 };
-
-#include "sip_addr.h"
 
 struct dp_sip_job;
 
