@@ -21,6 +21,7 @@
 
 struct cp_dns;
 struct cp_relay;
+struct cp_route;
 struct cp_loop;
 struct cp_rpc;
 struct cp_rpcsrv;
@@ -87,6 +88,7 @@ struct cp_app {
 	struct cp_probe *probe;
 	struct cp_dns *dns;        /* gateway names (cp_dns.h) */
 	struct cp_relay *relay;    /* requests to host names (cp_relay.h), or NULL */
+	struct cp_route *route;    /* the dataplanes' routing state, for the relay (cp_route.h) */
 	struct cp_metrics *metrics;
 	struct cp_regsrv *reg;     /* registrar, subscribers, location (cp_regsrv.c) */
 	int64_t started;           /* wall seconds */

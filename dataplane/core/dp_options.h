@@ -110,4 +110,15 @@ void dp_options_usage(FILE *f, const char *prog);
  */
 unsigned dp_options_scanners(const struct dp_options *o, struct dp_scanner_pat *out);
 
+struct dp_sip_config;
+struct sip_keyring;
+/*
+ * The per-family SIP configurations the workers decide with (dp_sip.h),
+ * from the options: c4 and c6 for the families given (the other left
+ * untouched). The dataplane's start-up and the tests of "one decision in
+ * two processes" build them with this one function. 0, or -1 with err.
+ */
+int dp_options_sip_config(const struct dp_options *o, const struct sip_keyring *keys,
+		struct dp_sip_config *c4, struct dp_sip_config *c6, char *err, size_t errlen);
+
 #endif
