@@ -907,6 +907,19 @@ port_init(uint16_t port, unsigned nq)
 	rte_eth_promiscuous_enable(port);
 }
 
+/* Wait for the ports' links (a memif peer connecting, a NIC's autonegotiation). */
+static void
+wait_link(uint16_t port)
+{
+	for (int i = 0; i < 100 && !Stop; i++) {
+		struct rte_eth_link l;
+		if (rte_eth_link_get_nowait(port, &l) == 0 && l.link_status == RTE_ETH_LINK_UP)
+			return;
+		sleep_ms(100);
+	}
+	die("port %u: link down after 10 s (is the router's end up?)", port);
+}
+
 /* The router's MAC by ARP on the client port, queue 0 (before the workers start). */
 static void
 resolve_dst(void)
@@ -986,6 +999,9 @@ main(int argc, char **argv)
 	W = rte_zmalloc("gen_stats", sizeof(*W) * C.n_workers, RTE_CACHE_LINE_SIZE);
 	if (GwSlots == NULL || W == NULL)
 		die("out of memory");
+	wait_link(C.port);
+	if (C.gw_port != C.port)
+		wait_link(C.gw_port);
 	if (!C.flow.v6)
 		resolve_dst();
 
