@@ -26,8 +26,9 @@ final(uint64_t sum)
 	return (uint16_t)~dp_cksum_fold(sum);
 }
 
-uint32_t
-gen_pkt_finish(uint8_t *frame, const struct gen_flow *f, uint32_t len, bool l4_cksum,
+/* l4: 0 offloaded, 1 summed here, 2 payload_sum given. */
+static uint32_t
+finish(uint8_t *frame, const struct gen_flow *f, uint32_t len, int l4, uint64_t payload_sum,
 		uint16_t ip_id)
 {
 	uint8_t *eth = frame;
@@ -78,8 +79,10 @@ gen_pkt_finish(uint8_t *frame, const struct gen_flow *f, uint32_t len, bool l4_c
 	put16(udp + 2, f->dport);
 	put16(udp + 4, ulen);
 	udp[6] = udp[7] = 0;
-	if (l4_cksum) {
-		uint16_t c = final(dp_cksum_add(udp, ulen, pseudo));
+	if (l4 != 0) {
+		uint64_t sum = l4 == 1 ? dp_cksum_add(udp, ulen, pseudo) :
+				dp_cksum_add(udp, 8, pseudo) + payload_sum;
+		uint16_t c = final(sum);
 		if (c == 0)
 			c = 0xffff;
 		memcpy(udp + 6, &c, 2);
@@ -89,6 +92,20 @@ gen_pkt_finish(uint8_t *frame, const struct gen_flow *f, uint32_t len, bool l4_c
 		memcpy(udp + 6, &c, 2);
 	}
 	return gen_hdr_len(f) + len;
+}
+
+uint32_t
+gen_pkt_finish(uint8_t *frame, const struct gen_flow *f, uint32_t len, bool l4_cksum,
+		uint16_t ip_id)
+{
+	return finish(frame, f, len, l4_cksum ? 1 : 0, 0, ip_id);
+}
+
+uint32_t
+gen_pkt_finish_sum(uint8_t *frame, const struct gen_flow *f, uint32_t len, uint64_t payload_sum,
+		uint16_t ip_id)
+{
+	return finish(frame, f, len, 2, payload_sum, ip_id);
 }
 
 int

@@ -39,6 +39,13 @@ gen_hdr_len(const struct gen_flow *f)
 uint32_t gen_pkt_finish(uint8_t *frame, const struct gen_flow *f, uint32_t len, bool l4_cksum,
 		uint16_t ip_id);
 
+/*
+ * The same with the payload's checksum sum already known (a prepared
+ * template's gen_tmpl_sum()): the payload is not read again.
+ */
+uint32_t gen_pkt_finish_sum(uint8_t *frame, const struct gen_flow *f, uint32_t len,
+		uint64_t payload_sum, uint16_t ip_id);
+
 /* What a received frame holds. */
 struct gen_rx {
 	bool v6;

@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dp_cksum.h"
+
 static const struct {
 	const char *name;
 	enum gen_field f;
@@ -15,13 +17,25 @@ static const struct {
 	{"dst_port", GEN_F_DST_PORT},
 };
 
+/* Two hex digits per byte value. */
+static char hex_pairs[256][2];
+
+static void __attribute__((constructor))
+hex_init(void)
+{
+	static const char hex[16] = "0123456789abcdef";
+	for (unsigned i = 0; i < 256; i++) {
+		hex_pairs[i][0] = hex[i >> 4];
+		hex_pairs[i][1] = hex[i & 15];
+	}
+}
+
 void
 gen_hex16(char *out, uint64_t x)
 {
-	static const char hex[16] = "0123456789abcdef";
-	for (int i = 15; i >= 0; i--) {
-		out[i] = hex[x & 15];
-		x >>= 4;
+	for (int i = 7; i >= 0; i--) {
+		memcpy(out + 2 * i, hex_pairs[x & 0xff], 2);
+		x >>= 8;
 	}
 }
 
@@ -72,6 +86,7 @@ add_seg(struct gen_tmpl *t, uint8_t f, size_t off, size_t len)
 int
 gen_tmpl_compile(struct gen_tmpl *t, const char *text, size_t len, char *err, size_t errlen)
 {
+	t->fixed = false;
 	t->n_head = t->n_body = 0;
 	t->len = 0;
 	/* Copy, turning bare LF into CRLF. */
@@ -243,9 +258,181 @@ expand(const struct gen_tmpl *t, const struct gen_seg *s, unsigned n, const stru
 	return p;
 }
 
+/* The prepared path: the prototype, then each field rewritten where it is. */
+static uint32_t
+expand_fixed(const struct gen_tmpl *t, const struct gen_vars *v, char *buf, uint32_t cap)
+{
+	char seq[16], tsc[16];
+	if (t->proto_len > cap || v->user_len != t->user_width)
+		return 0;
+	memcpy(buf, t->proto, t->proto_len);
+	gen_hex16(seq, v->seq);
+	gen_hex16(tsc, v->tsc);
+	for (unsigned i = 0; i < t->n_patch; i++) {
+		char *p = buf + t->patch[i].off;
+		switch ((enum gen_field)t->patch[i].field) {
+		case GEN_F_CALLID:
+			p[2] = v->cls;
+			memcpy(p + 3, seq, 16);
+			memcpy(p + 19, tsc, 16);
+			break;
+		case GEN_F_BRANCH:
+			memcpy(p + 9, seq, 16);
+			break;
+		case GEN_F_FROMTAG:
+			memcpy(p + 1, seq, 16);
+			break;
+		case GEN_F_USER:
+			memcpy(p, v->user, v->user_len);
+			break;
+		default:
+			break;
+		}
+	}
+	return t->proto_len;
+}
+
+/* The bytes a patch rewrites: [*from, *from + *len) of the message. */
+static void
+patch_bytes(const struct gen_tmpl *t, const struct gen_patch *p, uint32_t *from, uint32_t *len)
+{
+	switch ((enum gen_field)p->field) {
+	case GEN_F_CALLID:
+		*from = p->off + 2u;
+		*len = 33;
+		return;
+	case GEN_F_BRANCH:
+		*from = p->off + 9u;
+		*len = 16;
+		return;
+	case GEN_F_FROMTAG:
+		*from = p->off + 1u;
+		*len = 16;
+		return;
+	default:
+		*from = p->off;
+		*len = t->user_width;
+		return;
+	}
+}
+
+/* The sum of len bytes at an odd or even offset of the message. */
+static inline uint64_t
+sum_at(const char *buf, uint32_t from, uint32_t len)
+{
+	uint16_t s = dp_cksum_fold(dp_cksum_add(buf + from, len, 0));
+	if (from & 1)
+		s = (uint16_t)(s >> 8 | s << 8);
+	return s;
+}
+
+uint64_t
+gen_tmpl_sum(const struct gen_tmpl *t, const char *buf)
+{
+	uint64_t sum = t->proto_sum;
+	for (unsigned i = 0; i < t->n_patch; i++) {
+		uint32_t from, len;
+		patch_bytes(t, &t->patch[i], &from, &len);
+		sum += sum_at(buf, from, len);
+	}
+	return sum;
+}
+
+bool
+gen_tmpl_prepare(struct gen_tmpl *t, unsigned user_width)
+{
+	t->fixed = false;
+	if (user_width == 0 || user_width >= 64)
+		return false;
+	char user[64];
+	memset(user, '0', user_width);
+	struct gen_vars v = {.cls = 'o', .user = user, .user_len = user_width};
+	uint32_t len = gen_tmpl_expand(t, &v, t->proto, sizeof(t->proto));
+	if (len == 0)
+		return false;
+	/* Walk the segments as expand() does, to learn where each field lands. */
+	unsigned n = 0;
+	uint32_t off = 0;
+	for (unsigned pass = 0; pass < 2; pass++) {
+		const struct gen_seg *s = pass == 0 ? t->seg : t->seg + t->n_head;
+		unsigned ns = pass == 0 ? t->n_head : t->n_body;
+		for (unsigned i = 0; i < ns; i++) {
+			uint32_t w;
+			switch ((enum gen_field)s[i].field) {
+			case GEN_F_LIT:
+				w = s[i].len;
+				break;
+			case GEN_F_CALLID:
+				w = 36 + (uint32_t)strlen(t->src_ip);
+				break;
+			case GEN_F_BRANCH:
+				w = 25;
+				break;
+			case GEN_F_FROMTAG:
+				w = 17;
+				break;
+			case GEN_F_USER:
+				w = user_width;
+				break;
+			case GEN_F_SEQ:
+				return false; /* decimal: its width varies */
+			case GEN_F_LEN:
+				w = 0; /* its digits, read from the prototype below */
+				break;
+			case GEN_F_SRC_IP:
+				w = (uint32_t)strlen(t->src_ip);
+				break;
+			case GEN_F_SRC_PORT:
+				w = (uint32_t)strlen(t->src_port);
+				break;
+			case GEN_F_DST_IP:
+				w = (uint32_t)strlen(t->dst_ip);
+				break;
+			case GEN_F_DST_PORT:
+				w = (uint32_t)strlen(t->dst_port);
+				break;
+			default:
+				return false;
+			}
+			if (s[i].field == GEN_F_LEN) {
+				/* Constant (every field has a fixed width): its digits, as in the prototype. */
+				const char *d = t->proto + off;
+				while (off + w < len && d[w] >= '0' && d[w] <= '9')
+					w++;
+			}
+			if (s[i].field == GEN_F_CALLID || s[i].field == GEN_F_BRANCH ||
+					s[i].field == GEN_F_FROMTAG || s[i].field == GEN_F_USER) {
+				if (n == GEN_TMPL_PATCHES)
+					return false;
+				t->patch[n++] = (struct gen_patch){.off = (uint16_t)off,
+					.field = s[i].field};
+			}
+			off += w;
+		}
+	}
+	if (off != len)
+		return false;
+	t->n_patch = n;
+	t->proto_len = len;
+	t->user_width = (uint8_t)user_width;
+	/* The prototype's sum with the rewritten bytes zero (they add nothing then). */
+	static char zeroed[GEN_MSG_MAX];
+	memcpy(zeroed, t->proto, len);
+	for (unsigned i = 0; i < n; i++) {
+		uint32_t from, pl;
+		patch_bytes(t, &t->patch[i], &from, &pl);
+		memset(zeroed + from, 0, pl);
+	}
+	t->proto_sum = dp_cksum_add(zeroed, len, 0);
+	t->fixed = true;
+	return true;
+}
+
 uint32_t
 gen_tmpl_expand(const struct gen_tmpl *t, const struct gen_vars *v, char *buf, uint32_t cap)
 {
+	if (t->fixed)
+		return expand_fixed(t, v, buf, cap);
 	/* The body first, at the end of buf, to know $len; then the head, then the body moved after it. */
 	char body[GEN_MSG_MAX];
 	char *be = expand(t, t->seg + t->n_head, t->n_body, v, 0, body, body + sizeof(body));

@@ -22,6 +22,7 @@
  * the line and column.
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -48,7 +49,27 @@ struct gen_seg {
 	uint8_t field;       /* enum gen_field */
 };
 
+/* A field of the prepared message, rewritten per request (gen_tmpl_prepare()). */
+struct gen_patch {
+	uint16_t off;
+	uint8_t field;
+};
+
+#define GEN_TMPL_PATCHES 32
+
 struct gen_tmpl {
+	/*
+	 * Prepared: every per-request field has a fixed width (users of one
+	 * width, no $seq), so a request is the prototype copied and its fields
+	 * rewritten in place.
+	 */
+	bool fixed;
+	uint8_t user_width;
+	unsigned n_patch;
+	uint32_t proto_len;
+	struct gen_patch patch[GEN_TMPL_PATCHES];
+	uint64_t proto_sum;  /* the prototype's checksum sum with every rewritten byte zero */
+	char proto[GEN_MSG_MAX];
 	char text[GEN_TMPL_MAX];
 	uint32_t len;
 	unsigned n_head, n_body;    /* segments of the head, then of the body */
@@ -96,6 +117,21 @@ int gen_tmpl_builtin(struct gen_tmpl *t, enum gen_builtin which, unsigned size,
 		unsigned user_len, char *err, size_t errlen);
 int gen_tmpl_builtin_by_name(struct gen_tmpl *t, const char *name, unsigned size,
 		unsigned user_len, char *err, size_t errlen);
+
+/*
+ * After compiling: if every request's fields have fixed widths (users of
+ * user_width characters, 0: users of varying widths), prepare the
+ * prototype: expansion becomes one copy and a few in-place rewrites. True
+ * if prepared.
+ */
+bool gen_tmpl_prepare(struct gen_tmpl *t, unsigned user_width);
+
+/*
+ * Prepared templates: the Internet checksum sum (dp_cksum.h's convention,
+ * unfolded) of a message expand() wrote into buf: the prototype's
+ * precomputed sum plus the rewritten bytes only.
+ */
+uint64_t gen_tmpl_sum(const struct gen_tmpl *t, const char *buf);
 
 /* Expand into buf (cap bytes): the message length, or 0 if it does not fit. */
 uint32_t gen_tmpl_expand(const struct gen_tmpl *t, const struct gen_vars *v, char *buf,

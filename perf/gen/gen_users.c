@@ -194,6 +194,22 @@ gen_users_max_len(const struct gen_users *u)
 }
 
 unsigned
+gen_users_fixed_width(const struct gen_users *u)
+{
+	unsigned w = 0;
+	for (unsigned i = 0; i < u->n; i++) {
+		const struct gen_source *s = &u->src[i];
+		for (uint32_t k = 0; k < (s->n_list ? s->n_list : 1); k++) {
+			unsigned l = s->n_list ? (unsigned)strlen(s->list[k]) : s->width;
+			if (w != 0 && l != w)
+				return 0;
+			w = l;
+		}
+	}
+	return w;
+}
+
+unsigned
 gen_users_draw(const struct gen_users *u, uint64_t *rng, char *buf, char *cls)
 {
 	uint64_t r = gen_rand(rng);
@@ -205,13 +221,14 @@ gen_users_draw(const struct gen_users *u, uint64_t *rng, char *buf, char *cls)
 	const struct gen_source *s = &u->src[i];
 	uint64_t r2 = gen_rand(rng);
 	if (s->n_list != 0) {
-		const char *p = s->list[r2 % s->n_list];
+		const char *p = s->list[(uint64_t)(((unsigned __int128)r2 * s->n_list) >> 64)];
 		unsigned n = (unsigned)strlen(p);
 		memcpy(buf, p, n);
 		return n;
 	}
 	uint64_t span = s->hi - s->lo + 1; /* 0: the whole 64-bit range */
-	uint64_t x = s->lo + (span ? r2 % span : r2);
+	/* r2 * span / 2^64: uniform enough, and no division. */
+	uint64_t x = s->lo + (span ? (uint64_t)(((unsigned __int128)r2 * span) >> 64) : r2);
 	for (int k = (int)s->width - 1; k >= 0; k--) {
 		buf[k] = (char)('0' + x % 10);
 		x /= 10;

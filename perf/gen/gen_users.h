@@ -45,6 +45,8 @@ void gen_users_free(struct gen_users *u);
 
 /* The longest user this configuration can draw (for sizing templates). */
 unsigned gen_users_max_len(const struct gen_users *u);
+/* The length of every user it can draw if they all have one, else 0. */
+unsigned gen_users_fixed_width(const struct gen_users *u);
 
 static inline uint64_t
 gen_rand(uint64_t *s)

@@ -150,7 +150,10 @@ build(struct worker *w, const struct gen_vars *v, uint64_t seq)
 		rte_pktmbuf_free(m);
 		return NULL;
 	}
-	uint32_t fl = gen_pkt_finish(frame, &f, len, !C.l4_offload, w->ip_id++);
+	uint32_t fl = C.l4_offload || !C.tmpl.fixed ?
+			gen_pkt_finish(frame, &f, len, !C.l4_offload, w->ip_id++) :
+			gen_pkt_finish_sum(frame, &f, len, gen_tmpl_sum(&C.tmpl, (char *)frame + hl),
+					w->ip_id++);
 	m->data_len = m->pkt_len = (uint16_t)fl;
 	if (C.l4_offload) {
 		m->l2_len = GEN_ETH_LEN;
@@ -859,6 +862,7 @@ parse_args(int argc, char **argv)
 			gen_users_max_len(&C.users), err, sizeof(err)) != 0) {
 		die("--template %s: %s", C.template_name, err);
 	}
+	gen_tmpl_prepare(&C.tmpl, gen_users_fixed_width(&C.users));
 	C.expect_replies = strcmp(C.template_name, "response") != 0;
 }
 

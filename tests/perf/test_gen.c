@@ -15,6 +15,7 @@
 
 #include <rte_ip.h>
 
+#include "dp_cksum.h"
 #include "gen_gw.h"
 #include "gen_hist.h"
 #include "gen_match.h"
@@ -121,6 +122,55 @@ tmpl_sizes(void **state)
 	buf[n] = '\0';
 	assert_non_null(strstr(buf, "REGISTER sip:198.51.100.1:5060 SIP/2.0\r\n"));
 	assert_non_null(strstr(buf, "Contact: <sip:alice@198.51.100.7:5080>"));
+}
+
+/* The prepared path (prototype + rewrites) writes exactly what the generic expansion does. */
+static void
+tmpl_prepared(void **state)
+{
+	(void)state;
+	static struct gen_tmpl t, g;
+	static char a[GEN_MSG_MAX], b[GEN_MSG_MAX];
+	const char text[] = "INVITE sip:$user@$dst_ip SIP/2.0\r\nVia: SIP/2.0/UDP $src_ip:$src_port"
+		";branch=$branch\r\nFrom: <sip:$user@x>;tag=$fromtag\r\nCall-ID: $callid\r\n"
+		"Content-Length: $len\r\n\r\nu=$user i=$callid b=$branch\r\n";
+	gen_tmpl_set_addrs(&t, "203.0.113.9", 5999, "203.0.113.1", 5060);
+	gen_tmpl_set_addrs(&g, "203.0.113.9", 5999, "203.0.113.1", 5060);
+	assert_int_equal(gen_tmpl_compile(&t, text, sizeof(text) - 1, err, sizeof(err)), 0);
+	assert_int_equal(gen_tmpl_compile(&g, text, sizeof(text) - 1, err, sizeof(err)), 0);
+	assert_true(gen_tmpl_prepare(&t, 8));
+	assert_false(g.fixed);
+	uint64_t rng = 99;
+	for (int i = 0; i < 2000; i++) {
+		char user[9];
+		snprintf(user, sizeof(user), "%08u", (unsigned)(gen_rand(&rng) % 100000000));
+		uint64_t seq = gen_rand(&rng), tsc = gen_rand(&rng);
+		char cls = "rfno"[i % 4];
+		uint32_t na = expand_one(&t, seq, tsc, cls, user, a, sizeof(a));
+		uint32_t nb = expand_one(&g, seq, tsc, cls, user, b, sizeof(b));
+		assert_true(na > 0);
+		assert_int_equal(na, nb);
+		assert_memory_equal(a, b, na);
+		/* The incremental checksum sum equals a full one (folded). */
+		assert_int_equal(dp_cksum_fold(gen_tmpl_sum(&t, a)), dp_cksum_fold(dp_cksum_add(a, na, 0)));
+	}
+	/* A user of another width is refused, not written over its neighbours. */
+	assert_int_equal(expand_one(&t, 1, 1, 'r', "123", a, sizeof(a)), 0);
+	/* $seq (decimal, varying width) cannot be prepared; the built-ins can. */
+	const char seqt[] = "A $seq\r\n\r\n";
+	assert_int_equal(gen_tmpl_compile(&t, seqt, sizeof(seqt) - 1, err, sizeof(err)), 0);
+	assert_false(gen_tmpl_prepare(&t, 8));
+	for (int w = GEN_T_INVITE; w <= GEN_T_RESPONSE; w++) {
+		assert_int_equal(gen_tmpl_builtin(&t, (enum gen_builtin)w, w == 0 ? 700 : 0, 10, err,
+				sizeof(err)), 0);
+		assert_int_equal(gen_tmpl_builtin(&g, (enum gen_builtin)w, w == 0 ? 700 : 0, 10, err,
+				sizeof(err)), 0);
+		assert_true(gen_tmpl_prepare(&t, 10));
+		uint32_t na = expand_one(&t, 77, 88, 'f', "4930000001", a, sizeof(a));
+		uint32_t nb = expand_one(&g, 77, 88, 'f', "4930000001", b, sizeof(b));
+		assert_int_equal(na, nb);
+		assert_memory_equal(a, b, na);
+	}
 }
 
 static void
@@ -303,6 +353,12 @@ frames(void **state)
 			const struct rte_ipv6_hdr *ip = (const void *)(frame + 14);
 			assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, ip + 1), 0);
 		}
+		/* With the payload's sum given: the same frame. */
+		uint8_t frame2[2048];
+		memcpy(frame2 + hl, payload, sizeof(payload) - 1);
+		assert_int_equal(gen_pkt_finish_sum(frame2, &f, sizeof(payload) - 1,
+				dp_cksum_add(payload, sizeof(payload) - 1, 0), 7), n);
+		assert_memory_equal(frame, frame2, n);
 		struct gen_rx rx;
 		assert_int_equal(gen_pkt_parse(frame, n, true, &rx), 0);
 		assert_int_equal(rx.v6, v6);
@@ -353,9 +409,11 @@ users(void **state)
 		assert_int_equal(buf[0], '0');
 	}
 	assert_int_equal(gen_users_max_len(&u), 4);
+	assert_int_equal(gen_users_fixed_width(&u), 4);
 	assert_int_equal(gen_users_parse_mix(&u, "redirect=70:3020000000-3029999999,"
 			"forward=25:1000000000-1009999999,noroute=5:9990000000-9999999999", err,
 			sizeof(err)), 0);
+	assert_int_equal(gen_users_fixed_width(&u), 10);
 	unsigned count[3] = {0};
 	for (int i = 0; i < 100000; i++) {
 		unsigned n = gen_users_draw(&u, &rng, buf, &cls);
@@ -442,6 +500,7 @@ main(void)
 		cmocka_unit_test(tmpl_fields),
 		cmocka_unit_test(tmpl_errors),
 		cmocka_unit_test(tmpl_sizes),
+		cmocka_unit_test(tmpl_prepared),
 		cmocka_unit_test(pace_rates),
 		cmocka_unit_test(hist_percentiles),
 		cmocka_unit_test(match_replies),
