@@ -71,6 +71,10 @@ struct conf {
 	bool l4_offload;
 	char case_name[64];
 	char sent_by[64];
+	unsigned then_pct[8], n_then;
+	double then_seconds;
+	bool linger;
+	uint64_t step_max;             /* 0: no ceiling */
 	unsigned n_workers;
 };
 
@@ -619,13 +623,17 @@ usage(FILE *f)
 	"  --burst N             packets per TX burst (32)\n"
 	"  --duration S          seconds of sending (10)\n"
 	"  --drain-ms N          wait for answers after sending (500)\n"
-	"  --step FACTOR[,LOSS%] raise the rate by FACTOR from --rate until the loss exceeds\n"
-	"                        LOSS% (0.1): reports the highest rate sustained\n"
+	"  --step FACTOR[,LOSS%[,MAX]]  raise the rate by FACTOR from --rate until the loss\n"
+	"                        exceeds LOSS%% (0.1) or MAX pps: the highest rate sustained\n"
 	"  --retrans PCT         re-send PCT%% of requests (same Call-ID and branch)\n"
 	"  --no-verify           do not verify checksums of received frames\n"
 	"  --case NAME           the JSON lines' \"case\"\n"
 	"  --json                JSON lines on stdout, the text report on stderr\n"
 	"  --progress | --no-progress   a line per second (default: on a terminal)\n"
+	"  --then-at P1,P2...    after --step: a run at each per cent of the best rate\n"
+	"                        (latency at a known load), each --then-seconds long (3)\n"
+	"  --linger              after the report, stay connected until the link goes down\n"
+	"                        (a memif peer must not disconnect under a router's feet)\n"
 	"  --help\n"
 	"Worker lcores: every lcore but the main one; each owns one RX and one TX queue.\n",
 	f);
@@ -636,7 +644,7 @@ parse_args(int argc, char **argv)
 {
 	enum { O_SRC = 256, O_DST, O_SPORT, O_SOURCES, O_DPORT, O_DMAC, O_PORT, O_GW, O_GWPORT,
 		O_GWANS, O_TMPL, O_SIZE, O_USERS, O_MIX, O_NOROUTE, O_RATE, O_BURST, O_DUR,
-		O_DRAIN, O_STEP, O_RETRANS, O_NOVERIFY, O_CASE, O_JSON, O_PROG, O_NOPROG, O_HELP };
+		O_DRAIN, O_STEP, O_RETRANS, O_NOVERIFY, O_CASE, O_JSON, O_PROG, O_NOPROG, O_HELP, O_THEN, O_THENSEC, O_LINGER };
 	static const struct option opts[] = {
 		{"src", 1, 0, O_SRC}, {"dst", 1, 0, O_DST}, {"src-port", 1, 0, O_SPORT},
 		{"sources", 1, 0, O_SOURCES}, {"dst-port", 1, 0, O_DPORT}, {"dst-mac", 1, 0, O_DMAC},
@@ -647,6 +655,7 @@ parse_args(int argc, char **argv)
 		{"drain-ms", 1, 0, O_DRAIN}, {"step", 1, 0, O_STEP}, {"retrans", 1, 0, O_RETRANS},
 		{"no-verify", 0, 0, O_NOVERIFY}, {"case", 1, 0, O_CASE}, {"json", 0, 0, O_JSON},
 		{"progress", 0, 0, O_PROG}, {"no-progress", 0, 0, O_NOPROG}, {"help", 0, 0, O_HELP},
+		{"then-at", 1, 0, O_THEN}, {"then-seconds", 1, 0, O_THENSEC}, {"linger", 0, 0, O_LINGER},
 		{0, 0, 0, 0}};
 	char err[512];
 	bool have_src = false, have_dst = false, have_mac = false, v6 = false, dv6 = false;
@@ -663,6 +672,7 @@ parse_args(int argc, char **argv)
 	C.verify = true;
 	C.expect.noroute = 404;
 	C.gw_sip_port = 5060;
+	C.then_seconds = 3;
 	snprintf(C.template_name, sizeof(C.template_name), "invite");
 	snprintf(C.case_name, sizeof(C.case_name), "run");
 
@@ -769,9 +779,12 @@ parse_args(int argc, char **argv)
 			break;
 		case O_STEP: {
 			C.step_loss = 0.1;
-			int n = sscanf(optarg, "%lf,%lf", &C.step_factor, &C.step_loss);
-			if (n < 1 || !(C.step_factor > 1.0) || C.step_factor > 10 || !(C.step_loss >= 0))
-				die("--step '%s': FACTOR[,LOSS_PERCENT], FACTOR in (1, 10]", optarg);
+			double max = 0;
+			int n = sscanf(optarg, "%lf,%lf,%lf", &C.step_factor, &C.step_loss, &max);
+			if (n < 1 || !(C.step_factor > 1.0) || C.step_factor > 10 || !(C.step_loss >= 0) ||
+					!(max >= 0))
+				die("--step '%s': FACTOR[,LOSS_PERCENT[,MAX_PPS]], FACTOR in (1, 10]", optarg);
+			C.step_max = (uint64_t)max;
 			break;
 		}
 		case O_RETRANS:
@@ -796,6 +809,27 @@ parse_args(int argc, char **argv)
 			break;
 		case O_NOPROG:
 			C.progress = 0;
+			break;
+		case O_THEN: {
+			char buf[128];
+			snprintf(buf, sizeof(buf), "%s", optarg);
+			char *save = NULL;
+			C.n_then = 0;
+			for (char *it = strtok_r(buf, ",", &save); it; it = strtok_r(NULL, ",", &save)) {
+				unsigned long pct = strtoul(it, &e, 10);
+				if (*e != '\0' || pct == 0 || pct > 100 || C.n_then == 8)
+					die("--then-at '%s': up to 8 per cents 1-100, e.g. 50,90", optarg);
+				C.then_pct[C.n_then++] = (unsigned)pct;
+			}
+			break;
+		}
+		case O_THENSEC:
+			C.then_seconds = strtod(optarg, &e);
+			if (*e != '\0' || !(C.then_seconds > 0) || C.then_seconds > 3600)
+				die("--then-seconds '%s': seconds, > 0", optarg);
+			break;
+		case O_LINGER:
+			C.linger = true;
 			break;
 		case O_HELP:
 			usage(stdout);
@@ -1018,7 +1052,9 @@ main(int argc, char **argv)
 		ws[i].rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)(i + 1) * 0xbf58476d1ce4e5b9ull) ^ rte_rdtsc();
 		ws[i].st = &W[i];
 		gen_hist_reset(&W[i].hist);
-		rte_eal_remote_launch(worker_main, &ws[i], lc);
+		int lrc = rte_eal_remote_launch(worker_main, &ws[i], lc);
+		if (lrc != 0)
+			die("cannot start the worker on lcore %u: %s", lc, strerror(-lrc));
 		i++;
 	}
 	if (!C.json_only)
@@ -1047,14 +1083,37 @@ main(int argc, char **argv)
 			best = rate;
 			best_d = d;
 			best_secs = secs;
+			if (C.step_max != 0 && rate >= C.step_max)
+				break;
 			rate = (uint64_t)((double)rate * C.step_factor);
+			if (C.step_max != 0 && rate > C.step_max)
+				rate = C.step_max;
 		}
-		report("best", best, best_secs, &best_d, true);
+		report("best", best, best_secs, &best_d, C.n_then == 0);
 		if (best == 0)
 			rc = 1;
+		for (unsigned k = 0; k < C.n_then && !Stop && best != 0; k++) {
+			uint64_t at = best * C.then_pct[k] / 100;
+			char name[32];
+			snprintf(name, sizeof(name), "at%u", C.then_pct[k]);
+			run_phase(at ? at : 1, C.then_seconds, &d, &secs);
+			report(name, at ? at : 1, secs, &d, k + 1 == C.n_then);
+		}
 	} else {
 		run_phase(C.rate, C.duration, &d, &secs);
 		report("run", C.rate, secs, &d, true);
+	}
+	if (C.linger) {
+		/* The workers keep reading (and dropping) until the peer goes away. */
+		fprintf(C.json_only ? stderr : stdout, "sipline-gen: lingering until the link goes "
+				"down (at most 60 s)\n");
+		fflush(stdout);
+		for (int t = 0; t < 600 && !Stop; t++) {
+			struct rte_eth_link l;
+			if (rte_eth_link_get_nowait(C.port, &l) == 0 && l.link_status != RTE_ETH_LINK_UP)
+				break;
+			sleep_ms(100);
+		}
 	}
 	__atomic_store_n(&P.quit, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
