@@ -19,6 +19,19 @@ get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+/* A short header's sum (n a multiple of 4, at most 40), inline: no call for 20 bytes. */
+static inline uint64_t
+sum_short(const void *buf, unsigned n, uint64_t sum)
+{
+	const unsigned char *p = buf;
+	for (unsigned i = 0; i < n; i += 4) {
+		uint32_t w;
+		memcpy(&w, p + i, 4);
+		sum += w;
+	}
+	return sum;
+}
+
 /* The complemented checksum of a sum, in wire order (0 written as 0xffff for UDP). */
 static inline uint16_t
 final(uint64_t sum)
@@ -50,7 +63,7 @@ finish(uint8_t *frame, const struct gen_flow *f, uint32_t len, int l4, uint64_t 
 		ip[10] = ip[11] = 0;
 		memcpy(ip + 12, f->src_ip, 4);
 		memcpy(ip + 16, f->dst_ip, 4);
-		uint16_t c = final(dp_cksum_add(ip, 20, 0));
+		uint16_t c = final(sum_short(ip, 20, 0));
 		memcpy(ip + 10, &c, 2);
 		udp = ip + 20;
 		uint8_t ph[12];
@@ -59,7 +72,7 @@ finish(uint8_t *frame, const struct gen_flow *f, uint32_t len, int l4, uint64_t 
 		ph[8] = 0;
 		ph[9] = 17;
 		put16(ph + 10, ulen);
-		pseudo = dp_cksum_add(ph, 12, 0);
+		pseudo = sum_short(ph, 12, 0);
 	} else {
 		put16(eth + 12, 0x86dd);
 		uint8_t *ip = eth + GEN_ETH_LEN;

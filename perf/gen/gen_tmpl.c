@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <emmintrin.h>
 
 #include "dp_cksum.h"
 
@@ -17,26 +18,19 @@ static const struct {
 	{"dst_port", GEN_F_DST_PORT},
 };
 
-/* Two hex digits per byte value. */
-static char hex_pairs[256][2];
-
-static void __attribute__((constructor))
-hex_init(void)
-{
-	static const char hex[16] = "0123456789abcdef";
-	for (unsigned i = 0; i < 256; i++) {
-		hex_pairs[i][0] = hex[i >> 4];
-		hex_pairs[i][1] = hex[i & 15];
-	}
-}
-
 void
 gen_hex16(char *out, uint64_t x)
 {
-	for (int i = 7; i >= 0; i--) {
-		memcpy(out + 2 * i, hex_pairs[x & 0xff], 2);
-		x >>= 8;
-	}
+	/* SSE2: the 16 nibbles, most significant first, one per byte; then '0'-'9' or 'a'-'f'. */
+	uint64_t be = __builtin_bswap64(x);
+	__m128i b = _mm_cvtsi64_si128((long long)be);
+	__m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), _mm_set1_epi8(0x0f));
+	__m128i lo = _mm_and_si128(b, _mm_set1_epi8(0x0f));
+	__m128i n = _mm_unpacklo_epi8(hi, lo);
+	__m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
+	__m128i d = _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
+			_mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
+	_mm_storeu_si128((__m128i *)(void *)out, d);
 }
 
 int
@@ -258,38 +252,83 @@ expand(const struct gen_tmpl *t, const struct gen_seg *s, unsigned n, const stru
 	return p;
 }
 
-/* The prepared path: the prototype, then each field rewritten where it is. */
+/*
+ * The checksum sum of n (<= 32) bytes at p, the message's offset off: 8-byte
+ * words (the last one masked: the bytes after the field are still in the
+ * buffer), folded, byte-swapped at an odd offset.
+ */
+static inline uint64_t
+field_sum(const char *p, uint32_t off, uint32_t n)
+{
+	uint64_t sum = 0, w;
+	uint32_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		sum += (w & 0xffffffffu) + (w >> 32);
+	}
+	if (i < n) {
+		memcpy(&w, p + i, 8);
+		w &= ~0ull >> (64 - 8 * (n - i));
+		sum += (w & 0xffffffffu) + (w >> 32);
+	}
+	uint16_t s = dp_cksum_fold(sum);
+	return (off & 1) ? (uint16_t)(s >> 8 | s << 8) : s;
+}
+
+/*
+ * The prepared path: the prototype, then each field rewritten where it is;
+ * *sum (if not NULL) gets the message's checksum sum, from the prototype's
+ * and the rewritten bytes'. The buffer must have 8 bytes of room after the
+ * message (a field's last word is read whole).
+ */
 static uint32_t
-expand_fixed(const struct gen_tmpl *t, const struct gen_vars *v, char *buf, uint32_t cap)
+expand_fixed(const struct gen_tmpl *t, const struct gen_vars *v, char *buf, uint32_t cap,
+		uint64_t *sum)
 {
 	char seq[16], tsc[16];
-	if (t->proto_len > cap || v->user_len != t->user_width)
+	if (t->proto_len + 8 > cap || v->user_len != t->user_width)
 		return 0;
 	memcpy(buf, t->proto, t->proto_len);
 	gen_hex16(seq, v->seq);
 	gen_hex16(tsc, v->tsc);
+	uint64_t s = t->proto_sum;
 	for (unsigned i = 0; i < t->n_patch; i++) {
-		char *p = buf + t->patch[i].off;
+		uint32_t off = t->patch[i].off;
+		char *p = buf + off;
 		switch ((enum gen_field)t->patch[i].field) {
 		case GEN_F_CALLID:
 			p[2] = v->cls;
 			memcpy(p + 3, seq, 16);
 			memcpy(p + 19, tsc, 16);
+			s += field_sum(p + 2, off + 2, 1) + field_sum(p + 3, off + 3, 16) +
+					field_sum(p + 19, off + 19, 16);
 			break;
 		case GEN_F_BRANCH:
 			memcpy(p + 9, seq, 16);
+			s += field_sum(p + 9, off + 9, 16);
 			break;
 		case GEN_F_FROMTAG:
 			memcpy(p + 1, seq, 16);
+			s += field_sum(p + 1, off + 1, 16);
 			break;
 		case GEN_F_USER:
 			memcpy(p, v->user, v->user_len);
+			s += field_sum(p, off, v->user_len);
 			break;
 		default:
 			break;
 		}
 	}
+	if (sum != NULL)
+		*sum = s;
 	return t->proto_len;
+}
+
+uint32_t
+gen_tmpl_expand_sum(const struct gen_tmpl *t, const struct gen_vars *v, char *buf, uint32_t cap,
+		uint64_t *sum)
+{
+	return t->fixed ? expand_fixed(t, v, buf, cap, sum) : 0;
 }
 
 /* The bytes a patch rewrites: [*from, *from + *len) of the message. */
@@ -316,11 +355,27 @@ patch_bytes(const struct gen_tmpl *t, const struct gen_patch *p, uint32_t *from,
 	}
 }
 
-/* The sum of len bytes at an odd or even offset of the message. */
+/*
+ * The sum of len (< 64) bytes at an odd or even offset of the message:
+ * 32-bit halves of 8-byte words into 64 bits (as dp_cksum_add() does, with
+ * no call for a few words), the tail zero-padded.
+ */
 static inline uint64_t
 sum_at(const char *buf, uint32_t from, uint32_t len)
 {
-	uint16_t s = dp_cksum_fold(dp_cksum_add(buf + from, len, 0));
+	const char *p = buf + from;
+	uint64_t sum = 0, w;
+	uint32_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, p + i, 8);
+		sum += (w & 0xffffffffu) + (w >> 32);
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, p + i, len - i);
+		sum += (w & 0xffffffffu) + (w >> 32);
+	}
+	uint16_t s = dp_cksum_fold(sum);
 	if (from & 1)
 		s = (uint16_t)(s >> 8 | s << 8);
 	return s;
@@ -432,7 +487,7 @@ uint32_t
 gen_tmpl_expand(const struct gen_tmpl *t, const struct gen_vars *v, char *buf, uint32_t cap)
 {
 	if (t->fixed)
-		return expand_fixed(t, v, buf, cap);
+		return expand_fixed(t, v, buf, cap, NULL);
 	/* The body first, at the end of buf, to know $len; then the head, then the body moved after it. */
 	char body[GEN_MSG_MAX];
 	char *be = expand(t, t->seg + t->n_head, t->n_body, v, 0, body, body + sizeof(body));

@@ -133,6 +133,14 @@ bool gen_tmpl_prepare(struct gen_tmpl *t, unsigned user_width);
  */
 uint64_t gen_tmpl_sum(const struct gen_tmpl *t, const char *buf);
 
+/*
+ * Prepared templates: expand and return the checksum sum at once (*sum),
+ * reading only the rewritten bytes; buf needs 8 bytes of room past the
+ * message. 0 if t is not prepared or it does not fit.
+ */
+uint32_t gen_tmpl_expand_sum(const struct gen_tmpl *t, const struct gen_vars *v, char *buf,
+		uint32_t cap, uint64_t *sum);
+
 /* Expand into buf (cap bytes): the message length, or 0 if it does not fit. */
 uint32_t gen_tmpl_expand(const struct gen_tmpl *t, const struct gen_vars *v, char *buf,
 		uint32_t cap);

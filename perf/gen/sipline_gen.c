@@ -138,41 +138,53 @@ struct worker {
 	struct wstats *st;
 };
 
-static struct rte_mbuf *
-build(struct worker *w, const struct gen_vars *v, uint64_t seq)
+/* Fill m (fresh from the pool) with the request v: false (m freed) if it does not fit. */
+static bool
+build_into(struct worker *w, struct rte_mbuf *m, const struct gen_vars *v, uint64_t seq)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(Pool);
-	if (m == NULL)
-		return NULL;
 	struct gen_flow f = C.flow;
 	f.sport = (uint16_t)(C.flow.sport + seq % C.sources);
 	unsigned hl = gen_hdr_len(&f);
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t room = rte_pktmbuf_tailroom(m);
-	uint32_t len = gen_tmpl_expand(&C.tmpl, v, (char *)frame + hl, room - hl);
+	uint64_t sum;
+	bool summed = C.tmpl.fixed && !C.l4_offload;
+	uint32_t len = summed ? gen_tmpl_expand_sum(&C.tmpl, v, (char *)frame + hl, room - hl, &sum) :
+			gen_tmpl_expand(&C.tmpl, v, (char *)frame + hl, room - hl);
 	if (len == 0) {
 		rte_pktmbuf_free(m);
-		return NULL;
+		return false;
 	}
-	uint32_t fl = C.l4_offload || !C.tmpl.fixed ?
-			gen_pkt_finish(frame, &f, len, !C.l4_offload, w->ip_id++) :
-			gen_pkt_finish_sum(frame, &f, len, gen_tmpl_sum(&C.tmpl, (char *)frame + hl),
-					w->ip_id++);
+	uint32_t fl = summed ? gen_pkt_finish_sum(frame, &f, len, sum, w->ip_id++) :
+			gen_pkt_finish(frame, &f, len, !C.l4_offload, w->ip_id++);
 	m->data_len = m->pkt_len = (uint16_t)fl;
 	if (C.l4_offload) {
 		m->l2_len = GEN_ETH_LEN;
 		m->l3_len = f.v6 ? 40 : 20;
 		m->ol_flags = (f.v6 ? RTE_MBUF_F_TX_IPV6 : RTE_MBUF_F_TX_IPV4) | RTE_MBUF_F_TX_UDP_CKSUM;
 	}
-	return m;
+	return true;
+}
+
+static struct rte_mbuf *
+build(struct worker *w, const struct gen_vars *v, uint64_t seq)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(Pool);
+	return m != NULL && build_into(w, m, v, seq) ? m : NULL;
 }
 
 static void
 send_burst(struct worker *w, uint32_t k, uint64_t now)
 {
 	struct rte_mbuf *tx[BURST_MAX];
+	struct rte_mbuf *fresh[BURST_MAX];
 	uint64_t seqs[BURST_MAX];
 	uint32_t n = 0;
+	if (rte_pktmbuf_alloc_bulk(Pool, fresh, k) != 0) {
+		w->st->tx_full += k; /* the pool is empty: not offered, counted with a full queue */
+		return;
+	}
+	uint32_t used = 0;
 	for (uint32_t i = 0; i < k; i++) {
 		struct gen_vars *slot = &w->ring[w->ring_n % RETRANS_RING];
 		char *ubuf = w->users[w->ring_n % RETRANS_RING];
@@ -181,8 +193,8 @@ send_burst(struct worker *w, uint32_t k, uint64_t now)
 		slot->tsc = now;
 		slot->user = ubuf;
 		slot->user_len = gen_users_draw(&C.users, &w->rng, ubuf, &slot->cls);
-		struct rte_mbuf *m = build(w, slot, seq);
-		if (m == NULL)
+		struct rte_mbuf *m = fresh[used++];
+		if (!build_into(w, m, slot, seq))
 			break;
 		gen_seen_sent(&Seen, seq);
 		w->next_seq++;
@@ -200,6 +212,8 @@ send_burst(struct worker *w, uint32_t k, uint64_t now)
 			}
 		}
 	}
+	if (used < k)
+		rte_pktmbuf_free_bulk(fresh + used, k - used);
 	uint16_t sent = rte_eth_tx_burst(C.port, (uint16_t)w->id, tx, (uint16_t)n);
 	for (uint32_t i = 0; i < sent; i++) {
 		if (seqs[i] == UINT64_MAX)

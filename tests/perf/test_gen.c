@@ -151,8 +151,13 @@ tmpl_prepared(void **state)
 		assert_true(na > 0);
 		assert_int_equal(na, nb);
 		assert_memory_equal(a, b, na);
-		/* The incremental checksum sum equals a full one (folded). */
+		/* The incremental checksum sums equal a full one (folded). */
 		assert_int_equal(dp_cksum_fold(gen_tmpl_sum(&t, a)), dp_cksum_fold(dp_cksum_add(a, na, 0)));
+		struct gen_vars v = {.seq = seq, .tsc = tsc, .cls = cls, .user = user, .user_len = 8};
+		uint64_t s2;
+		assert_int_equal(gen_tmpl_expand_sum(&t, &v, b, sizeof(b), &s2), na);
+		assert_memory_equal(a, b, na);
+		assert_int_equal(dp_cksum_fold(s2), dp_cksum_fold(dp_cksum_add(a, na, 0)));
 	}
 	/* A user of another width is refused, not written over its neighbours. */
 	assert_int_equal(expand_one(&t, 1, 1, 'r', "123", a, sizeof(a)), 0);
@@ -261,6 +266,17 @@ match_replies(void **state)
 	char cid[64];
 	char msg[512];
 	struct gen_msg m;
+	/* Every hex digit, both ways. */
+	char hx[17] = {0};
+	uint64_t back;
+	gen_hex16(hx, 0x0123456789abcdefull);
+	assert_string_equal(hx, "0123456789abcdef");
+	gen_hex16(hx, 0xfedcba9876543210ull);
+	assert_string_equal(hx, "fedcba9876543210");
+	assert_int_equal(gen_unhex16(hx, &back), 0);
+	assert_int_equal(back, 0xfedcba9876543210ull);
+	hx[5] = 'G';
+	assert_int_equal(gen_unhex16(hx, &back), -1);
 	memcpy(cid, "sgr", 3);
 	gen_hex16(cid + 3, 0x42);
 	gen_hex16(cid + 19, 0x1122334455667788ull);
