@@ -51,6 +51,7 @@ struct conf {
 	bool gw_mode;
 	struct gen_flow flow;          /* client side: src = us, dst = the router */
 	unsigned sources;              /* source ports used: src_port .. src_port + sources - 1 */
+	unsigned src_ips;              /* source addresses used from --src (spoofed floods) */
 	uint8_t gw_ip[16];
 	uint16_t gw_sip_port;
 	char template_name[256];
@@ -144,6 +145,16 @@ build_into(struct worker *w, struct rte_mbuf *m, const struct gen_vars *v, uint6
 {
 	struct gen_flow f = C.flow;
 	f.sport = (uint16_t)(C.flow.sport + seq % C.sources);
+	if (C.src_ips > 1) {
+		/* Spread over src_ips addresses from --src: add to the last two bytes. */
+		unsigned last = f.v6 ? 14 : 2;
+		uint32_t base = (uint32_t)f.src_ip[last] << 8 | f.src_ip[last + 1];
+		uint32_t a = base + (uint32_t)(seq % C.src_ips);
+		f.src_ip[last] = (uint8_t)(a >> 8);
+		f.src_ip[last + 1] = (uint8_t)a;
+		if (a > 0xffff && !f.v6)
+			f.src_ip[1]++;
+	}
 	unsigned hl = gen_hdr_len(&f);
 	uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
 	uint32_t room = rte_pktmbuf_tailroom(m);
@@ -622,6 +633,8 @@ usage(FILE *f)
 	"  --dst IP              the router's SIP address\n"
 	"  --src-port N          first source port (5080); --sources N: spread over N ports\n"
 	"                        from it (their Via names the first: the router answers rport)\n"
+	"  --src-ips N           spread requests over N source addresses from --src (a\n"
+	"                        spoofed-source flood: answers to the others are lost)\n"
 	"  --dst-port N          the router's SIP port (5060)\n"
 	"  --dst-mac MAC         the router's MAC (IPv4: resolved by ARP when not given)\n"
 	"  --port N              DPDK port of the client side (0)\n"
@@ -658,7 +671,7 @@ parse_args(int argc, char **argv)
 {
 	enum { O_SRC = 256, O_DST, O_SPORT, O_SOURCES, O_DPORT, O_DMAC, O_PORT, O_GW, O_GWPORT,
 		O_GWANS, O_TMPL, O_SIZE, O_USERS, O_MIX, O_NOROUTE, O_RATE, O_BURST, O_DUR,
-		O_DRAIN, O_STEP, O_RETRANS, O_NOVERIFY, O_CASE, O_JSON, O_PROG, O_NOPROG, O_HELP, O_THEN, O_THENSEC, O_LINGER };
+		O_DRAIN, O_STEP, O_RETRANS, O_NOVERIFY, O_CASE, O_JSON, O_PROG, O_NOPROG, O_HELP, O_THEN, O_THENSEC, O_LINGER, O_SRCIPS };
 	static const struct option opts[] = {
 		{"src", 1, 0, O_SRC}, {"dst", 1, 0, O_DST}, {"src-port", 1, 0, O_SPORT},
 		{"sources", 1, 0, O_SOURCES}, {"dst-port", 1, 0, O_DPORT}, {"dst-mac", 1, 0, O_DMAC},
@@ -670,6 +683,7 @@ parse_args(int argc, char **argv)
 		{"no-verify", 0, 0, O_NOVERIFY}, {"case", 1, 0, O_CASE}, {"json", 0, 0, O_JSON},
 		{"progress", 0, 0, O_PROG}, {"no-progress", 0, 0, O_NOPROG}, {"help", 0, 0, O_HELP},
 		{"then-at", 1, 0, O_THEN}, {"then-seconds", 1, 0, O_THENSEC}, {"linger", 0, 0, O_LINGER},
+		{"src-ips", 1, 0, O_SRCIPS},
 		{0, 0, 0, 0}};
 	char err[512];
 	bool have_src = false, have_dst = false, have_mac = false, v6 = false, dv6 = false;
@@ -714,6 +728,11 @@ parse_args(int argc, char **argv)
 				die("%s '%s': a port 1-65535", o == O_SPORT ? "--src-port" : "--dst-port",
 						optarg);
 			*(o == O_SPORT ? &C.flow.sport : &C.flow.dport) = (uint16_t)v;
+			break;
+		case O_SRCIPS:
+			if (*e != '\0' || v == 0 || v > 65536)
+				die("--src-ips '%s': 1-65536", optarg);
+			C.src_ips = (unsigned)v;
 			break;
 		case O_SOURCES:
 			if (*e != '\0' || v == 0 || v > 4096)
