@@ -21,59 +21,14 @@
 itest_init flood "${1:-}"
 GEN=${2:-}
 [ -x "$GEN" ] || fail "usage: $0 SIPLINE SIPLINE_GEN"
-NS_F="slf-$ITEST_ID"
-IP_FL=10.77.0.30
-MAC_R=02:77:00:00:00:01
+. "$ITEST_DIR/lib_flood.sh"
 CALLS=${ITEST_CALLS:-60}
 CPS=4
-RATE=${FLOOD_RATE:-4000}
 SECS=4
 NEIGH_CAP=256
 
 topo_up
-itest_add_ns "$NS_F"
-nsx "$NS_F" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-ip -n "$NS_F" link add f0 address 02:77:00:00:00:1e type veth peer name pf0 netns "$NS_SW"
-ip -n "$NS_SW" link set pf0 master br0
-itest_host_if "$NS_SW" pf0
-ip -n "$NS_SW" link set pf0 up
-itest_host_if "$NS_F" f0
-ip -n "$NS_F" link set f0 up
-
-cat >"$ITEST_TMP/scanner.tmpl" <<'TEOF'
-INVITE sip:$user@$dst_ip SIP/2.0
-Via: SIP/2.0/UDP $src_ip:$src_port;branch=$branch;rport
-Max-Forwards: 70
-From: "1000" <sip:1000@$dst_ip>;tag=$fromtag
-To: "1000" <sip:$user@$dst_ip>
-Call-ID: $callid
-CSeq: 1 INVITE
-Contact: <sip:1000@$src_ip:$src_port>
-User-Agent: friendly-scanner
-Content-Length: 0
-
-TEOF
-
-# flood NAME OPTIONS...: sipline-gen from $NS_F at $RATE/s for $SECS s; its final JSON line in NAME.json.
-flood() {
-    local name=$1
-    shift
-    ip netns exec "$NS_F" "$GEN" --no-huge -m 512 --no-pci --file-prefix "$DPDK_PREFIX-gen" \
-        --lcores 0@0,1@0 --log-level=error \
-        --vdev net_af_packet0,iface=f0,framecnt=4096,blocksz=65536,framesz=2048 -- \
-        --dst "$IP_R" --dst-mac "$MAC_R" --rate "$RATE" --duration "$SECS" \
-        --json --no-progress --case "$name" --src "$IP_FL" "$@" >"$ITEST_TMP/$name.json" 2>"$ITEST_TMP/$name.txt" ||
-        fail "sipline-gen $name failed: $(tail -3 "$ITEST_TMP/$name.txt")"
-    log "flood $name: $(grep -E '^ *(run|answered|finals)' "$ITEST_TMP/$name.txt" | tr -s ' ' | tr '\n' ';')"
-}
-
-# jget NAME FIELD: a field of flood NAME's final JSON line.
-jget() {
-    "$ITEST_PY" -c 'import json,sys; print([json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")][-1][sys.argv[2]])' \
-        "$ITEST_TMP/$1.json" "$2"
-}
-
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$SIPLINE_PID/status"; }
+flooder_up
 
 sipline_start --dialplan "$ITEST_PLANS/itest.dialplan" --relay-in-dialog --src-rate 300 --src-burst 600 \
     --src-ban 3 --src-table 1024 --neigh-capacity "$NEIGH_CAP"
@@ -88,7 +43,7 @@ UAC=$!
 sleep 1
 
 log "1. scanner flood"
-flood scanner --template "@$ITEST_TMP/scanner.tmpl" --users 1000000000-1009999999
+flood scanner "$SECS" --template "@$ITEST_TMP/scanner.tmpl" --users 1000000000-1009999999
 sent=$(jget scanner sent)
 [ "$sent" -ge $((RATE * SECS * 9 / 10)) ] || fail "the scanner flood sent only $sent"
 [ "$(jget scanner answered)" = 0 ] || fail "a scanner got $(jget scanner answered) answers"
@@ -102,7 +57,7 @@ log "scanner flood: $dropped dropped and counted (drop_scanner $(counter drop_sc
 expect_counter drop_scanner -ge 300
 
 log "2. one clean source above --src-rate 300/s"
-flood clean --template options --users 9990000000-9999999999 --src 10.77.0.31
+flood clean "$SECS" --template options --users 9990000000-9999999999 --src 10.77.0.31
 sent=$(jget clean sent)
 ans=$(jget clean answered)
 # At most the burst plus the rate until the ban, and nothing during the ban.
@@ -111,15 +66,11 @@ ans=$(jget clean answered)
 expect_counter src_bans -ge 1
 
 log "3. spoofed sources: 4,096 addresses"
-flood spoofed --template options --users 9990000000-9999999999 --src-ips 4096 --src 10.78.0.1
+flood spoofed "$SECS" --template options --users 9990000000-9999999999 --src-ips 4096 --src 10.78.0.1
 expect_counter neighbours -le "$NEIGH_CAP"
 
 wait "$UAC" || rc=$?
-f="$ITEST_TMP/calls_stat.csv"
-[ -s "$f" ] || fail "SIPp wrote no statistics (exit $rc)"
-ok=$(sipp_stat "$f" 'SuccessfulCall(C)')
-log "legitimate calls: $ok of $CALLS succeeded (SIPp exit $rc)"
-[ "$ok" -ge $((CALLS * 99 / 100)) ] || fail "only $ok of $CALLS legitimate calls succeeded during the floods"
+calls_expect calls "$CALLS" "$rc"
 
 rss1=$(rss_kb)
 log "sipline RSS after: $rss1 kB (before: $rss0 kB)"
