@@ -6,6 +6,8 @@
  */
 #include "dp_setup.h"
 
+#include "dp_acl_lpm.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -94,6 +96,13 @@ dp_setup_state(struct dp_app *app, char *err, size_t errlen)
 	int rc = dp_setup_scanner(app, err, errlen);
 	if (rc != 0)
 		return rc;
+	if (app->opt.acl[0] != '\0') {
+		char why[400];
+		if (dp_acl_reload(app, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "--acl %s", why);
+			return -EINVAL;
+		}
+	}
 	app->egress = rte_ring_create("egress", RING_SIZE, (int)rte_socket_id(),
 			RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (app->egress == NULL) {
@@ -168,6 +177,10 @@ dp_setup_worker_protections(struct dp_app *app, struct dp_worker *w, char *err, 
 		w->env4.scanner = w->env6.scanner = app->scanner;
 		w->env4.scan_scratch = w->env6.scan_scratch = w->scan_scratch;
 	}
+	if (app->opt.acl[0] != '\0') {
+		w->env4.acl = w->env6.acl = dp_acl_cb;
+		w->env4.acl_ctx = w->env6.acl_ctx = app;
+	}
 	/* The limit is applied where packets are received: workers, or the dispatcher. */
 	if (app->opt.src_rate != 0 && w->ring == NULL) {
 		struct dp_srclimit_cfg sc = {
@@ -215,6 +228,7 @@ dp_setup_free_protections(struct dp_app *app)
 	}
 	dp_scanner_free(app->scanner);
 	app->scanner = NULL;
+	dp_acl_release(app);
 }
 
 /*

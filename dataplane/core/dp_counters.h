@@ -34,6 +34,7 @@
 	X(ACT_DUP_HEADER, "requests repeating a single-value header (Call-ID, CSeq, From, To, Max-Forwards, Expires) answered 400") \
 	X(ACT_RURI_TOO_LONG, "requests whose Request-URI is longer than 1024 bytes answered 414") \
 	X(ACT_TOO_MANY_VIAS, "requests with more than 70 Via values answered 400") \
+	X(ACT_ACL_REJECT, "requests from sources the peer ACL denies answered 403") \
 	X(ACT_UNAVAILABLE, "forwards answered 503: gateways down, TCP/TLS without a control plane, not an address") \
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
@@ -49,6 +50,7 @@
 	X(DROP_NOT_SIP, "UDP payload is not SIP") \
 	X(DROP_KEEPALIVE, "CRLF keep-alives") \
 	X(DROP_SCANNER, "messages carrying a scanner signature (User-Agent/From/To): no reply") \
+	X(DROP_ACL, "requests from sources the peer ACL denies silently (and their ACKs)") \
 	X(DROP_BAD_REQUEST_SILENT, "malformed requests that cannot be answered") \
 	X(DROP_TOO_MANY_HEADERS, "requests with more than 128 header lines (not indexed: cannot be answered)") \
 	X(DROP_BAD_RESPONSE, "malformed responses") \

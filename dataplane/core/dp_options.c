@@ -43,6 +43,8 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --port N                 SIP UDP port (default 5060)\n"
 		"  --wire-port N            DPDK port id of the wire (default 0)\n"
 		"  --dialplan FILE          dialplan loaded at start and on SIGHUP\n"
+		"  --acl FILE               peer ACL: which sources may have requests routed or\n"
+		"                           REGISTER (docs/security.md); reloaded on SIGHUP\n"
 		"  --dialplan-format F      native | kamailio (default native)\n"
 		"  --kamailio-dpid N        with kamailio: the dpid to import (default: the only one)\n"
 		"  --kamailio-action TEXT   with kamailio: action of every row, e.g. \"forward pstn\"\n"
@@ -218,6 +220,13 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 		if (strlen(value) >= sizeof(o->dialplan))
 			return fail(err, errlen, "--dialplan: path too long");
 		snprintf(o->dialplan, sizeof(o->dialplan), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "acl") == 0) {
+		NEED_VALUE();
+		if (strlen(value) >= sizeof(o->acl))
+			return fail(err, errlen, "--acl: path too long");
+		snprintf(o->acl, sizeof(o->acl), "%s", value);
 		return 0;
 	}
 	if (strcmp(name, "dialplan-format") == 0) {

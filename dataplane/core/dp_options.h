@@ -49,6 +49,7 @@ struct dp_options {
 	uint16_t port;
 	uint16_t wire_port;
 	char dialplan[PATH_MAX];       /* empty: none */
+	char acl[PATH_MAX];            /* peer ACL file (dp_acl.h), empty: none */
 	enum dp_plan_format dialplan_format;
 	int kamailio_dpid;             /* -1: the table's only dpid */
 	char kamailio_action[256];     /* clauses for every row ("forward pstn"); empty: pass */

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "dp_sip.h"
 
+#include "dp_acl.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -896,6 +898,18 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 			.act = ruri ? DP_C_ACT_RURI_TOO_LONG : DP_C_ACT_TOO_MANY_VIAS,
 			.code = ruri ? 414 : 400,
 			.reason = ruri ? SIP_STR_NULL : SIP_STR_LIT("Too Many Via Headers")}, out);
+	}
+	/* The peer ACL: before anything is routed or handed to the kernel (REGISTER). */
+	if (env->acl != NULL) {
+		uint8_t av = env->acl(env->acl_ctx, &in->src, in->sport);
+		if (!dp_acl_permits(av, m->method == SIP_METHOD_REGISTER)) {
+			if (av == DP_ACL_DENY_DROP || m->method == SIP_METHOD_ACK) {
+				count(env, DP_C_DROP_ACL);
+				return DP_ACT_DROP;
+			}
+			return reply(env, in, m, f, &(struct reply){.act = DP_C_ACT_ACL_REJECT,
+				.code = 403, .reason = SIP_STR_LIT("Forbidden (ACL)")}, out);
+		}
 	}
 
 	if (m->method == SIP_METHOD_ACK && f->to.has_tag && sip_totag_verify(f, dp_sip_keys(c))) {

@@ -188,6 +188,12 @@ struct dp_sip_env {
 	 */
 	const struct dp_scanner *scanner;
 	struct dp_scanner_scratch *scan_scratch;
+	/*
+	 * Peer ACL (dp_acl.h), NULL: none. Returns the verdict (enum
+	 * dp_acl_verdict) for a request's source address and port.
+	 */
+	uint8_t (*acl)(void *ctx, const struct sip_addr *src, uint16_t sport);
+	void *acl_ctx;
 };
 
 struct dp_pkt_in {
