@@ -71,6 +71,14 @@ gen_seen_sent(struct gen_seen *s, uint64_t seq)
 	__atomic_fetch_and(&s->bits[i >> 6], ~(1ull << (i & 63)), __ATOMIC_RELAXED);
 }
 
+/* The same when one thread does all the sending and reading (no locked instruction). */
+static inline void
+gen_seen_sent_local(struct gen_seen *s, uint64_t seq)
+{
+	uint64_t i = seq & s->mask;
+	s->bits[i >> 6] &= ~(1ull << (i & 63));
+}
+
 /* An answer for seq: true if it is the first. */
 static inline bool
 gen_seen_answer(struct gen_seen *s, uint64_t seq)

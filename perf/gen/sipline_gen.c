@@ -144,7 +144,8 @@ static bool
 build_into(struct worker *w, struct rte_mbuf *m, const struct gen_vars *v, uint64_t seq)
 {
 	struct gen_flow f = C.flow;
-	f.sport = (uint16_t)(C.flow.sport + seq % C.sources);
+	if (C.sources > 1)
+		f.sport = (uint16_t)(C.flow.sport + seq % C.sources);
 	if (C.src_ips > 1) {
 		/* Spread over src_ips addresses from --src: add to the last two bytes. */
 		unsigned last = f.v6 ? 14 : 2;
@@ -207,7 +208,10 @@ send_burst(struct worker *w, uint32_t k, uint64_t now)
 		struct rte_mbuf *m = fresh[used++];
 		if (!build_into(w, m, slot, seq))
 			break;
-		gen_seen_sent(&Seen, seq);
+		if (C.n_workers == 1)
+			gen_seen_sent_local(&Seen, seq); /* its answers are read by this thread too */
+		else
+			gen_seen_sent(&Seen, seq);
 		w->next_seq++;
 		w->ring_n++;
 		seqs[n] = seq;
