@@ -86,6 +86,7 @@ struct cp_config {
 	bool relay_record_route;
 	unsigned relay_no_route_code;
 	unsigned relay_tls_port;
+	char relay_acl[256];        /* the dataplane's --acl file, for requests over TCP/TLS */
 };
 
 /* Defaults (documented in --help and docs/control.md). */

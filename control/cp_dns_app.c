@@ -105,6 +105,7 @@ cp_dns_app_start(struct cp_app *app, char *err, size_t errlen)
 			.tls_port = (uint16_t)app->cfg.relay_tls_port};
 		snprintf(rc.addr, sizeof(rc.addr), "%s", app->cfg.relay_addr);
 		snprintf(rc.secret_file, sizeof(rc.secret_file), "%s", app->cfg.relay_secret_file);
+		snprintf(rc.acl, sizeof(rc.acl), "%s", app->cfg.relay_acl);
 		app->relay = cp_relay_create(app->loop, app->dns, &rc, err, errlen);
 		if (app->relay == NULL)
 			return -EINVAL;
@@ -132,6 +133,10 @@ cp_dns_app_reload(struct cp_app *app)
 	if (cp_dns_set_conf(app->dns, &dc, err, sizeof(err)) != 0)
 		cp_log("SIGHUP: %s (the old DNS servers stay)", err);
 	cp_dns_set_probe_conf(app->dns, cp_probe_conf(app->probe));
+	char why[400];
+	if (app->relay != NULL && cp_relay_set_acl(app->relay, app->cfg.relay_acl, why,
+			sizeof(why)) != 0)
+		cp_log("SIGHUP: relay_acl not reloaded, the old list stays: %s", why);
 }
 
 void

@@ -14,6 +14,7 @@
 #include "cp_dns.h"
 #include "cp_loop.h"
 #include "cp_sipsock.h"
+#include "dp_acl.h"
 #include "dp_keys.h"
 #include "dp_sip.h"
 
@@ -46,6 +47,8 @@ struct cp_relay {
 	struct sip_keyring ring;
 	struct dp_sip_config cfg;
 	struct dp_counters cnt;
+	struct dp_acl acl;         /* peer ACL (has_acl), as the dataplane's --acl */
+	bool has_acl;
 	struct held *held;
 	unsigned n_held;
 	bool pending;               /* the run in progress started a resolution */
@@ -133,12 +136,33 @@ send_out(struct cp_relay *r, const struct dp_pkt_out *out, const struct origin *
 	return rc;
 }
 
+/* The peer ACL's verdict (a linear scan: the control plane sees stream and punted traffic only). */
+static uint8_t
+acl_verdict(void *ctx, const struct sip_addr *src, uint16_t sport)
+{
+	const struct cp_relay *r = ctx;
+	return dp_acl_lookup_ref(&r->acl, src, sport);
+}
+
+int
+cp_relay_set_acl(struct cp_relay *r, const char *path, char *err, size_t errlen)
+{
+	struct dp_acl acl = {0};
+	if (path[0] != '\0' && dp_acl_load(path, &acl, err, errlen) != 0)
+		return -1;
+	dp_acl_clear(&r->acl);
+	r->acl = acl;
+	r->has_acl = path[0] != '\0';
+	return 0;
+}
+
 /* Run one message through the dataplane's code; held says it was held already. */
 static void
 run(struct cp_relay *r, const char *p, uint32_t len, const struct origin *from, bool held)
 {
 	struct dp_sip_env env = {.cfg = &r->cfg, .resolve = resolve, .resolve_ctx = r,
-		.route = r->route, .route_ctx = r->route_ctx, .cnt = &r->cnt};
+		.route = r->route, .route_ctx = r->route_ctx, .cnt = &r->cnt,
+		.acl = r->has_acl ? acl_verdict : NULL, .acl_ctx = r};
 	struct dp_pkt_in in = {.payload = p, .len = len, .src = from->src, .sport = from->sport,
 		.transport = from->transport};
 	struct dp_pkt_out out = {.buf = r->out, .cap = PKT_MAX};
@@ -312,6 +336,13 @@ cp_relay_create(struct cp_loop *l, struct cp_dns *dns, const struct cp_relay_con
 	}
 	if (dp_key_file_read(c->secret_file, &kf, err, errlen) != 0)
 		goto fail;
+	if (c->acl[0] != '\0') {
+		char why[400];
+		if (cp_relay_set_acl(r, c->acl, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "relay_acl %s", why);
+			goto fail;
+		}
+	}
 	dp_keyring_next(NULL, &kf, &r->ring);
 	memset(&kf, 0, sizeof(kf));
 	r->cfg.relay_in_dialog = c->relay_in_dialog;
@@ -351,6 +382,7 @@ cp_relay_free(struct cp_relay *r)
 {
 	if (r == NULL)
 		return;
+	dp_acl_clear(&r->acl);
 	if (r->dns != NULL)
 		cp_dns_on_resolved(r->dns, NULL, NULL);
 	if (r->tick)

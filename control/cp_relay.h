@@ -37,6 +37,7 @@ struct cp_relay_conf {
 	bool record_route;         /* as sipline --record-route */
 	uint16_t no_route_code;    /* as sipline --no-route-code (0: 404) */
 	uint16_t tls_port;         /* our TLS port in Record-Routes with transport=tls (0: port) */
+	char acl[256];             /* peer ACL file (dp_acl.h) as sipline --acl, "" none */
 };
 
 struct cp_relay_totals {
@@ -79,6 +80,13 @@ struct cp_relay *cp_relay_create(struct cp_loop *l, struct cp_dns *dns,
 		const struct cp_relay_conf *c, char *err, size_t errlen);
 void cp_relay_free(struct cp_relay *r);
 void cp_relay_totals(const struct cp_relay *r, struct cp_relay_totals *t);
+/*
+ * Re-read the peer ACL file (path, "" none): 0, or -1 with err (the old
+ * list stays). Requests over TCP/TLS get the verdicts UDP requests get in
+ * the dataplane (the relay re-checks punted ones: the same file, the same
+ * answer).
+ */
+int cp_relay_set_acl(struct cp_relay *r, const char *path, char *err, size_t errlen);
 
 /*
  * The routing of requests not decided by their Route set (location

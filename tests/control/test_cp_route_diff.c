@@ -703,6 +703,80 @@ test_stream_caller(void **state)
 	assert_true(sip_addr_eq(&c.dst, &peer));
 }
 
+/* What the relay answered on a stream connection. */
+static char acl_reply[2048];
+static uint64_t acl_reply_conn;
+
+static int
+capture_reply(void *ctx, uint64_t conn_id, const char *buf, size_t len)
+{
+	(void)ctx;
+	acl_reply_conn = conn_id;
+	snprintf(acl_reply, sizeof(acl_reply), "%.*s", (int)len, buf);
+	return 0;
+}
+
+/*
+ * The peer ACL in the relay (relay_acl): a caller over TCP the list denies
+ * gets the dataplane's 403 on its connection and nothing is forwarded; a
+ * broken file keeps the old list; no file lets it through again.
+ */
+static void
+test_stream_acl(void **state)
+{
+	static struct outcome fwd;
+	struct sip_addr peer;
+	char path[] = "/tmp/test_cp_route_diff_acl.XXXXXX";
+	char err[512];
+	(void)state;
+
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	const char *acl = "default allow\ndeny " CLIENT " 403\n";
+	assert_int_equal(write(fd, acl, strlen(acl)), (ssize_t)strlen(acl));
+	close(fd);
+	assert_int_equal(cp_relay_set_acl(relay, path, err, sizeof(err)), 0);
+
+	char msg[2048];
+	snprintf(msg, sizeof(msg), "%s", request("INVITE", "100558", NULL, NULL, 0));
+	memcpy(strstr(msg, "SIP/2.0/UDP"), "SIP/2.0/TCP", 11);
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT(CLIENT), &peer), 0);
+	struct cp_relay_peer p = {.addr = peer, .port = 40124, .transport = SIP_TP_TCP,
+		.conn_id = 9};
+	memset(&fwd, 0, sizeof(fwd));
+	fwd.act = DP_ACT_DROP;
+	acl_reply[0] = '\0';
+	cp_relay_set_stream_sender(relay, fake_stream, NULL);
+	cp_relay_set_reply_sender(relay, capture_reply, NULL);
+	cap = &fwd;
+	cp_relay_input_stream(relay, msg, strlen(msg), &p);
+	assert_int_equal(fwd.act, DP_ACT_DROP); /* nothing forwarded */
+	assert_non_null(strstr(acl_reply, "SIP/2.0 403 Forbidden (ACL)\r\n"));
+	assert_int_equal(acl_reply_conn, 9);
+
+	/* A broken file: refused with file:line, the old list stays. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	const char *bad = "deny 10.0.0.1/8\n";
+	assert_int_equal(write(fd, bad, strlen(bad)), (ssize_t)strlen(bad));
+	close(fd);
+	assert_int_equal(cp_relay_set_acl(relay, path, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, ":1: '10.0.0.1/8' has host bits set"));
+	acl_reply[0] = '\0';
+	cp_relay_input_stream(relay, msg, strlen(msg), &p);
+	assert_non_null(strstr(acl_reply, "403 Forbidden (ACL)"));
+
+	/* No list: the same request is forwarded. */
+	assert_int_equal(cp_relay_set_acl(relay, "", err, sizeof(err)), 0);
+	acl_reply[0] = '\0';
+	cp_relay_input_stream(relay, msg, strlen(msg), &p);
+	cap = NULL;
+	assert_int_equal(fwd.act, DP_ACT_SEND);
+	assert_int_equal(acl_reply[0], '\0');
+	cp_relay_set_reply_sender(relay, NULL, NULL);
+	unlink(path);
+}
+
 /* The i-th <...> entry (with its brackets) of the Record-Route line in msg, into out. */
 static void
 rr_entry(const char *msg, size_t len, unsigned i, char *out, size_t room)
@@ -869,6 +943,7 @@ main(void)
 		cmocka_unit_test(test_generated),
 		cmocka_unit_test(test_in_dialog),
 		cmocka_unit_test(test_stream_caller),
+		cmocka_unit_test(test_stream_acl),
 		cmocka_unit_test(test_bridged_dialog),
 		cmocka_unit_test(test_coverage),
 	};
