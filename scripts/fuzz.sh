@@ -132,7 +132,7 @@ n=0
 prev=""
 for f in "$WORK"/msg/*; do
     n=$((n + 1))
-    { printf '\x%02x' $((n % 256)); cat "$f"; printf '\r\n\r\n'; [ -n "$prev" ] && cat "$prev"; } \
+    { printf '%b' "\\x$(printf %02x $((n % 256)))"; cat "$f"; printf '\r\n\r\n'; if [ -n "$prev" ]; then cat "$prev"; fi; } \
         >"$WORK/frame/seed-$n"
     prev=$f
 done
