@@ -548,6 +548,21 @@ static const struct cp_rpc_method methods[] = {
 	{"location.stats", "registrar counters", NULL, false, m_reg_stats},
 };
 
+/* ---- for the stream front end (cp_streamsrv.c) ---- */
+
+struct cp_reg *
+cp_regsrv_reg(struct cp_app *app)
+{
+	return app->reg != NULL ? app->reg->reg : NULL;
+}
+
+void
+cp_regsrv_kick(struct cp_app *app)
+{
+	if (app->reg != NULL && app->reg->reg != NULL)
+		after_input(app->reg);
+}
+
 /* ---- life cycle ---- */
 
 int
