@@ -418,6 +418,10 @@ binding_json(const char *aor, const struct cp_binding *b, int64_t now, bool best
 		json_object_set_new(o, "instance", json_string(b->instance));
 	if (b->reg_id)
 		json_object_set_new(o, "reg_id", json_integer(b->reg_id));
+	json_object_set_new(o, "transport", json_string(b->transport == SIP_TP_TCP ? "tcp" :
+		b->transport == SIP_TP_TLS ? "tls" : "udp"));
+	if (b->conn)
+		json_object_set_new(o, "connection", json_integer((json_int_t)b->conn));
 	return o;
 }
 

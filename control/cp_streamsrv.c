@@ -520,6 +520,15 @@ cp_streamsrv_reconf(struct cp_app *app)
 		return;
 	stream_conf(&app->cfg, &sc);
 	cp_stream_set_conf(s->st, &sc);
+	/* TLS settings and files from the configuration: new contexts, or the old ones stay. */
+	struct cp_tls_conf tc;
+	char err[1024];
+	if (tls_conf(&app->cfg, &tc, err, sizeof(err)) != 0 ||
+			cp_tls_reload(s->tls, &tc, err, sizeof(err)) != 0) {
+		cp_log("SIGHUP: TLS settings not changed: %s", err);
+		return;
+	}
+	s->tc = tc;
 }
 
 void
