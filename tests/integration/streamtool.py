@@ -50,7 +50,7 @@ class Conn:
         self.a = a
         raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         raw.bind((a.src, 0))
-        raw.settimeout(5)
+        raw.settimeout(15)
         raw.connect((a.dst, a.port))
         self.local = raw.getsockname()[1]
         self.s = raw
@@ -79,7 +79,7 @@ class Conn:
             print("send failed: %s" % e)
             return False
 
-    def read_msg(self, timeout=5.0):
+    def read_msg(self, timeout=10.0):
         """One framed message (or b"\\r\\n" for a pong); None on EOF/time-out."""
         end = time.time() + timeout
         while True:
