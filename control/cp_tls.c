@@ -520,10 +520,9 @@ cp_tls_check(struct cp_tls *t, SSL *s, bool server, const char *name, char *why,
 		snprintf(why, whylen, "server certificate: %s", X509_verify_cert_error_string(vr));
 		return -EACCES;
 	}
-	if (name == NULL || name[0] == '\0') {
-		snprintf(why, whylen, "no SIP domain to check the server certificate against");
-		return -EACCES;
-	}
+	/* No domain asked for (an answer to a UA's sent-by address): the chain only. */
+	if (name == NULL || name[0] == '\0')
+		return 0;
 	if (!cp_tls_cert_matches(peer, name)) {
 		snprintf(why, whylen, "server certificate is not for %s (RFC 5922)", name);
 		return -EACCES;

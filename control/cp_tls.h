@@ -71,7 +71,8 @@ SSL *cp_tls_client_session(struct cp_tls *t, int fd, const char *name);
 /*
  * After a handshake: is the peer acceptable? Server side: the client
  * certificate policy and allow-list; client side: chain verification and
- * the RFC 5922 identity against name (when verify_server is on). 0, or
+ * the RFC 5922 identity against name (when verify_server is on; name NULL
+ * or "": the chain only). 0, or
  * -EACCES with the reason in why.
  */
 int cp_tls_check(struct cp_tls *t, SSL *s, bool server, const char *name, char *why,
