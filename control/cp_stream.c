@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +117,7 @@ struct cp_stream {
 	unsigned n_conns;
 	uint64_t next_id;
 	uint64_t tick;
+	uint64_t resume;            /* timer: TLS connections with bytes OpenSSL holds */
 	struct {
 		cp_stream_fn *fn;
 		void *ctx;
@@ -352,6 +354,12 @@ queue_send(struct conn *c, const char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Closed connections are freed only by the loop's own callbacks (on_conn,
+ * accept_some, on_tick, resume): cp_stream_send()/reply() may run inside a
+ * handler called for a connection that must stay valid until it returns.
+ */
+
 /* Stop reading; close once the queue is written (or LINGER_MS later). */
 static void
 close_after_flush(struct conn *c)
@@ -472,11 +480,30 @@ drain(struct conn *c)
 	}
 }
 
+static int64_t on_resume(struct cp_loop *l, void *ctx);
+
+static void
+resume_later(struct cp_stream *st)
+{
+	if (st->resume == 0)
+		st->resume = cp_timer_add(st->loop, 0, on_resume, st);
+}
+
 static void
 do_read(struct conn *c)
 {
-	int budget = c->ssl != NULL ? 1 << 20 : READ_BUDGET;
-	while (budget-- > 0 && !c->dead && c->state == C_OPEN) {
+	int budget = READ_BUDGET;
+	while (!c->dead && c->state == C_OPEN) {
+		if (budget-- == 0) {
+			/*
+			 * Enough for this wake-up. TCP: epoll (level-triggered) wakes us
+			 * again. TLS: bytes OpenSSL has already read never wake epoll, so
+			 * a timer comes back for them.
+			 */
+			if (c->ssl != NULL && SSL_has_pending(c->ssl))
+				resume_later(c->st);
+			return;
+		}
 		char *p;
 		size_t room = cp_frame_space(&c->fr, &p);
 		if (room == 0) {
@@ -684,6 +711,22 @@ accept_some(struct cp_loop *l, int lfd, unsigned events, void *ctx)
 	bury(st);
 }
 
+static int64_t
+on_resume(struct cp_loop *l, void *ctx)
+{
+	struct cp_stream *st = ctx;
+	(void)l;
+	st->resume = 0;
+	struct conn *c = st->all, *nx;
+	for (; c != NULL; c = nx) {
+		nx = c->next;
+		if (!c->dead && c->ssl != NULL && c->state == C_OPEN && SSL_has_pending(c->ssl))
+			do_read(c);
+	}
+	bury(st);
+	return -1;
+}
+
 /* ---- time-outs ---- */
 
 static int64_t
@@ -736,6 +779,12 @@ cp_stream_create(struct cp_loop *l, const struct cp_stream_conf *c)
 	struct cp_stream *st = calloc(1, sizeof(*st));
 	if (st == NULL)
 		return NULL;
+	/*
+	 * OpenSSL writes with write(2), not send(MSG_NOSIGNAL): a peer gone
+	 * mid-write must not kill the process (sipline-control ignores SIGPIPE
+	 * already, cp_loop_signals(); this covers every other user).
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	st->loop = l;
 	st->c = *c;
 	st->tick = cp_timer_add(l, CP_STREAM_TICK_MS, on_tick, st);
@@ -759,6 +808,7 @@ cp_stream_free(struct cp_stream *st)
 		close(st->ls[i].fd);
 	}
 	cp_timer_del(st->loop, st->tick);
+	cp_timer_del(st->loop, st->resume);
 	free(st);
 }
 
@@ -874,7 +924,6 @@ cp_stream_send(struct cp_stream *st, uint8_t transport, const struct sip_addr *d
 				strcmp(c->tls_name, tls_name ? tls_name : "") != 0)
 			continue; /* verified for another name */
 		int rc = queue_send(c, buf, len);
-		bury(st);
 		return rc == 0 ? (int64_t)c->id : rc;
 	}
 	if (st->n_conns >= st->c.max_conns)
@@ -909,14 +958,12 @@ cp_stream_send(struct cp_stream *st, uint8_t transport, const struct sip_addr *d
 		c->ssl = cp_tls_client_session(st->tls, fd, tls_name);
 		if (c->ssl == NULL) {
 			conn_close(c, false);
-			bury(st);
 			return -ENOMEM;
 		}
 	}
 	st->cnt[CP_STREAM_C_STREAM_CONNECTS]++;
 	int64_t id = (int64_t)c->id;
 	int rc = queue_send(c, buf, len);
-	bury(st);
 	return rc == 0 ? id : rc;
 }
 
