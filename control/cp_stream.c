@@ -91,6 +91,7 @@ struct conn {
 	char *wq;
 	size_t wlen, wcap, woff;
 	uint64_t created, last, msg_start, closing_since, pin_until;
+	uint64_t opened;            /* when it became C_OPEN (after a TLS handshake) */
 	uint64_t rx, tx, msgs;
 	unsigned watched;
 	char tls_name[256];         /* outgoing: the domain to verify; incoming: SNI */
@@ -583,7 +584,7 @@ handshake(struct conn *c)
 			snprintf(c->tls_name, sizeof(c->tls_name), "%s", sni);
 	}
 	c->state = C_OPEN;
-	c->last = cp_now_ms();
+	c->last = c->opened = cp_now_ms();
 	if (c->wlen > c->woff && !flush(c))
 		return;
 	update_events(c);
@@ -706,6 +707,7 @@ accept_some(struct cp_loop *l, int lfd, unsigned events, void *ctx)
 			c->state = C_HANDSHAKE;
 		} else {
 			c->state = C_OPEN;
+			c->opened = c->created;
 		}
 	}
 	bury(st);
@@ -750,7 +752,8 @@ on_tick(struct cp_loop *l, void *ctx)
 				why = CP_STREAM_C_STREAM_CLOSED; /* counted by conn_close */
 			break;
 		case C_OPEN:
-			if (!c->outgoing && !c->got_byte && now - c->created > st->c.first_byte_ms)
+			/* From the end of the handshake: a slow handshake has its own time-out. */
+			if (!c->outgoing && !c->got_byte && now - c->opened > st->c.first_byte_ms)
 				why = CP_STREAM_C_STREAM_TIMEOUT_FIRST_BYTE;
 			else if (c->msg_start && now - c->msg_start > st->c.msg_ms)
 				why = CP_STREAM_C_STREAM_TIMEOUT_MESSAGE;

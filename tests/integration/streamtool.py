@@ -82,6 +82,7 @@ class Conn:
     def read_msg(self, timeout=10.0):
         """One framed message (or b"\\r\\n" for a pong); None on EOF/time-out."""
         end = time.time() + timeout
+        self.why = ""
         while True:
             if self.buf.startswith(b"\r\n"):
                 self.buf = self.buf[2:]
@@ -96,13 +97,16 @@ class Conn:
                     return msg
             left = end - time.time()
             if left <= 0:
+                self.why = "no answer within %.0f s" % timeout
                 return None
             self.s.settimeout(left)
             try:
                 d = self.s.recv(65536)
-            except (socket.timeout, ssl.SSLError, ConnectionError, OSError):
+            except (socket.timeout, ssl.SSLError, ConnectionError, OSError) as e:
+                self.why = "%s after %.1f s" % (e, timeout - left)
                 return None
             if not d:
+                self.why = "EOF after %.1f s" % (timeout - left)
                 return None
             self.buf += d
 
@@ -178,6 +182,8 @@ def one_register(a, c, cseq):
         r = c.read_msg()
     st = status(r)
     print("status %d" % st, flush=True)
+    if r is None:
+        print("no answer: %s" % c.why)
     if st == 401:
         auth = credentials(r.decode(errors="replace"), a.alg, a.user, a.password,
                            "sip:%s" % a.domain)

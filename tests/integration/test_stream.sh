@@ -76,7 +76,12 @@ st() {
         >"$ITEST_TMP/$name.out" 2>&1 || rc=$?
     return "$rc"
 }
-out() { cat "$ITEST_TMP/$1.out"; }
+out() {
+    cat "$ITEST_TMP/$1.out"
+    "$SIPLINECTL" -s "$CTL_SOCK" --json connections stats 2>&1 | tr -d ' \n'
+    echo
+    "$SIPLINECTL" -s "$CTL_SOCK" --json connections list 2>&1 | tr -d ' \n' | head -c 3000
+}
 # binding_tp CONTACT_SUBSTRING: the transport of that binding in location.list
 binding_tp() {
     ctl_ok --json location list
