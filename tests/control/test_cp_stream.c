@@ -302,6 +302,59 @@ t_limits(void **state)
 	cp_loop_free(l);
 }
 
+static uint64_t pin_until_ms, pinned_conn;
+
+static uint64_t
+bound_fn(void *ctx, uint64_t conn)
+{
+	uint64_t *asked = ctx;
+	*asked = conn;
+	return conn == pinned_conn ? pin_until_ms : 0;
+}
+
+/* The idle time-out spares a connection a binding uses, until the binding expires. */
+static void
+t_idle_pinned(void **state)
+{
+	(void)state;
+	struct cp_loop *l = cp_loop_create();
+	struct cp_stream_conf c = small_conf();
+	c.idle_ms = 300;
+	struct cp_stream *st = cp_stream_create(l, &c);
+	struct seen reg = {0};
+	char err[256], buf[256];
+	bool eof;
+	uint64_t asked = 0;
+	uint16_t port = free_port(AF_INET);
+	struct sip_addr lo = addr("127.0.0.1");
+	assert_int_equal(cp_stream_listen(st, SIP_TP_TCP, &lo, port, err, sizeof(err)), 0);
+	cp_stream_handle_register(st, on_msg, &reg);
+	cp_stream_bound(st, bound_fn, &asked);
+	int a = client(l, "127.0.0.1", port), b = client(l, "127.0.0.1", port);
+	send_str(a, MSG("REGISTER", "Content-Length: 0\r\n"));
+	spin(l, 50);
+	uint64_t conn_a = reg.peer.conn;
+	pinned_conn = conn_a;
+	send_str(b, MSG("REGISTER", "Content-Length: 0\r\n"));
+	spin(l, 50);
+	/* a is bound for 1.2 s more, b is not. */
+	pin_until_ms = cp_now_ms() + 1200;
+	read_all(l, b, buf, sizeof(buf), 900, &eof);
+	assert_true(eof);           /* b: idle-closed */
+	assert_true(asked != 0);
+	read_all(l, a, buf, sizeof(buf), 10, &eof);
+	assert_false(eof);          /* a: still open past its idle time-out */
+	assert_int_equal(cp_stream_reply(st, conn_a, "x", 1), 0);
+	pin_until_ms = 0;           /* the binding expired (asked again when the pin ends) */
+	read_all(l, a, buf, sizeof(buf), 2500, &eof);
+	assert_true(eof);
+	assert_int_equal(cp_stream_counters(st)[CP_STREAM_C_STREAM_TIMEOUT_IDLE], 2);
+	close(a);
+	close(b);
+	cp_stream_free(st);
+	cp_loop_free(l);
+}
+
 static void
 t_tcp_out(void **state)
 {
@@ -515,6 +568,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_tcp_in),
 		cmocka_unit_test(t_limits),
+		cmocka_unit_test(t_idle_pinned),
 		cmocka_unit_test(t_tcp_out),
 		cmocka_unit_test(t_tls),
 		cmocka_unit_test(t_ipv6),
