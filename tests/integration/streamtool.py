@@ -26,6 +26,12 @@ and digest implementation that is not ours).
       Opens N connections at once, keeps them S seconds; prints "open K"
       (still open after 1 s: not closed by the server) and exits 0.
 
+  streamtool.py fallback --src IP --dst IP --domain D --user U --password P
+        --listen-port L
+      A 401 on one connection; the credentials on a second one, closed at
+      once: the 200 must come on a new connection the server opens to the
+      Via sent-by port L (RFC 3261 §18.2.2). Exit 0 if it does.
+
   streamtool.py raw --src IP --dst IP --port P --data HEXSTRING
       Sends bytes, prints what comes back until the server closes (or 3 s).
 """
@@ -132,7 +138,7 @@ def peer_serial(der):
     return ("%X" % int.from_bytes(der[j:j + ln], "big"))
 
 
-def register_msg(a, c, cseq, auth=""):
+def register_msg(a, c, cseq, auth="", via_port=0):
     tp = a.transport.upper()
     contact = "<sip:%s@%s:%d;transport=%s>" % (a.user, a.src, c.local, a.transport)
     if a.reg_id:
@@ -149,7 +155,7 @@ def register_msg(a, c, cseq, auth=""):
             "Supported: path, outbound\r\n"
             "Expires: %d\r\n"
             "%s"
-            "Content-Length: 0\r\n\r\n" % (a.domain, tp, a.src, c.local, a.user, cseq, a.user,
+            "Content-Length: 0\r\n\r\n" % (a.domain, tp, a.src, via_port or c.local, a.user, cseq, a.user,
                                            a.domain, c.local, a.user, a.domain, a.user, c.local,
                                            cseq, contact, a.expires, auth)).encode()
 
@@ -220,6 +226,41 @@ def cmd_register(a):
     while not os.path.exists(a.pause_file) and time.time() < end:
         time.sleep(0.05)
     return one_register(a, c, 10)
+
+
+def cmd_fallback(a):
+    """The answer to a REGISTER whose connection is gone comes on a new
+    connection to the Via sent-by port (RFC 3261 §18.2.2)."""
+    a.transport = "tcp"
+    a.reg_id = 0
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    lst.bind((a.src, a.listen_port))
+    lst.listen(4)
+    c = Conn(a)
+    c.send(register_msg(a, c, 1, via_port=a.listen_port))
+    r = c.read_msg()
+    if status(r) != 401:
+        print("first answer: %d (%s)" % (status(r), c.why))
+        return 1
+    auth = credentials(r.decode(errors="replace"), a.alg, a.user, a.password,
+                       "sip:%s" % a.domain)
+    c.s.close()
+    c2 = Conn(a)
+    c2.send(register_msg(a, c2, 2, auth, via_port=a.listen_port))
+    c2.s.close()  # gone before the answer (it waits for the group commit)
+    lst.settimeout(10)
+    try:
+        s, peer = lst.accept()
+    except socket.timeout:
+        print("no connection to the sent-by port")
+        return 1
+    print("connection from %s:%d" % peer)
+    n = Conn.__new__(Conn)
+    n.s, n.buf, n.why = s, b"", ""
+    r = n.read_msg()
+    print("status %d on the new connection (%s)" % (status(r), n.why or "ok"))
+    return 0 if status(r) == 200 else 1
 
 
 def cmd_pipeline(a):
@@ -328,7 +369,7 @@ def cmd_raw(a):
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
-    for name in ("register", "pipeline", "slowloris", "flood", "raw"):
+    for name in ("register", "pipeline", "slowloris", "flood", "raw", "fallback"):
         q = sub.add_parser(name)
         q.add_argument("--src", required=True)
         q.add_argument("--dst", required=True)
@@ -347,12 +388,18 @@ def main():
     r.add_argument("--reg-id", type=int, default=0)
     r.add_argument("--pause-file")
     sub.choices["slowloris"].add_argument("--interval", type=float, default=0.5)
+    f = sub.choices["fallback"]
+    f.add_argument("--user", required=True)
+    f.add_argument("--password", required=True)
+    f.add_argument("--alg", default="SHA-256", choices=sorted(HASH))
+    f.add_argument("--expires", type=int, default=600)
+    f.add_argument("--listen-port", type=int, required=True)
     sub.choices["flood"].add_argument("--count", type=int, required=True)
     sub.choices["flood"].add_argument("--hold", type=float, default=5)
     sub.choices["raw"].add_argument("--data", required=True)
     a = p.parse_args()
     return {"register": cmd_register, "pipeline": cmd_pipeline, "slowloris": cmd_slowloris,
-            "flood": cmd_flood, "raw": cmd_raw}[a.cmd](a)
+            "flood": cmd_flood, "raw": cmd_raw, "fallback": cmd_fallback}[a.cmd](a)
 
 
 if __name__ == "__main__":

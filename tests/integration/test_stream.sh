@@ -7,12 +7,14 @@
 # clients are python3 (socket, ssl, hashlib: not our code); the PKI is made
 # here with the openssl CLI (lib_tls.sh).
 #   - REGISTER with digest over TCP: 401, then 200; location.list says tcp;
+#     a 200 whose connection is gone comes on a new connection to the Via
+#     sent-by port (RFC 3261 §18.2.2);
 #   - pipelined REGISTERs behind a CRLFCRLF ping on one TCP connection: the
 #     pong and both answers; a request without Content-Length: 400 and
 #     the connection closed; a non-REGISTER request: 503 (no relay yet);
 #   - TLS with tls_client_verify required and an allow-list: an allowed
 #     client certificate registers (binding tls, connection listed with its
-#     AOR); no certificate, a certificate not on the allow-list and one from
+#     AOR, the client identity and the SNI); no certificate, a certificate not on the allow-list and one from
 #     another CA are refused; after a SIGHUP to optional, no certificate is
 #     accepted and a certificate not on the list is still refused;
 #   - tls.reload with a new certificate while a TLS connection stays open:
@@ -22,7 +24,8 @@
 #   - a client dribbling a REGISTER is closed by the message time-out, a
 #     silent one by the first-byte time-out; a flood of connections from one
 #     address stops at the per-source limit while a TLS REGISTER from
-#     another address succeeds.
+#     another address succeeds, and its connections that never start TLS
+#     are closed by the handshake time-out.
 #
 # Usage: test_stream.sh SIPLINE SIPLINE_LINK SIPLINE_CONTROL SIPLINECTL
 . "$(dirname "$0")/lib.sh"
@@ -60,7 +63,7 @@ control_conf "dataplane $LINK_SOCK" "probe off" "registrar $IP_R:$SIP_PORT" \
     "tls_cert $PKI/server.crt" "tls_key $PKI/server.key" "tls_ca $PKI/ca.crt" \
     "tls_client_verify required" "tls_client_allow client1.example.net" \
     "stream_max_per_source $PER_SOURCE" "stream_first_byte_timeout 2" \
-    "stream_message_timeout 2" "tls_handshake_timeout 3"
+    "stream_message_timeout 2" "tls_handshake_timeout 3" "store_batch 0.3"
 control_start
 wait_for 10 "the dataplane in sync" dp_ready 1
 grep -q "listening on tcp $IP_R:$SIP_PORT, tls $IP_R:$TLS_PORT" "$CTL_LOG" ||
@@ -114,6 +117,15 @@ st "$NS_A" opt raw --src "$IP_A" --dst "$IP_R" --data "$opt" || fail "raw: $(out
 grep -q "^SIP/2.0 503" "$ITEST_TMP/opt.out" || fail "OPTIONS over TCP: want 503: $(out opt)"
 log "TCP: no Content-Length -> 400 and closed; OPTIONS (no relay over TCP yet) -> 503"
 
+# The 200 waits for the group commit (store_batch 0.3): the client is gone by then.
+st "$NS_B" fallback fallback --src "$IP_B" --dst "$IP_R" --domain "$IP_R" --user alice \
+    --password secret --listen-port 5090 || fail "answer to a closed connection: $(out fallback)"
+grep -q "^connection from $IP_R:" "$ITEST_TMP/fallback.out" ||
+    fail "the answer did not come from $IP_R: $(out fallback)"
+ctl_ok --json connections stats
+assert_ge "outgoing connections" "$(jget 'r["connects"]')" 1
+log "TCP: the 200 for a closed connection came on a new one to the sent-by port (RFC 3261 18.2.2)"
+
 # ---- TLS: client certificates required, allow-list ----
 st "$NS_B" tls1 register --src "$IP_B" "${tls_args[@]}" --cert "$PKI/client1.crt" \
     --key "$PKI/client1.key" --user bob --password hunter2 --reg-id 1 ||
@@ -156,7 +168,8 @@ pause="$ITEST_TMP/pause"
 rm -f "$pause"
 timeout --kill-after=5 90 ip netns exec "$NS_B" "$ITEST_PY" "$ST" register --src "$IP_B" \
     "${tls_args[@]}" --cert "$PKI/client1.crt" --key "$PKI/client1.key" --user alice \
-    --password secret --pause-file "$pause" >"$ITEST_TMP/hold.out" 2>&1 &
+    --password secret --pause-file "$pause" --servername sip.example.com \
+    >"$ITEST_TMP/hold.out" 2>&1 &
 hold_pid=$!
 ITEST_PIDS+=("$hold_pid")
 wait_for 30 "the held TLS client registered" grep -q "^status 200" "$ITEST_TMP/hold.out"
@@ -168,6 +181,9 @@ assert_eq "the held connection's AORs" \
 assert_eq "the held connection's peer identity" \
     "$(jget "[c['tls_peer'] for c in r['items'] if c['peer'] == '$IP_B:$hold_port'][0]")" \
     client1.example.net
+assert_eq "the held connection's SNI" \
+    "$(jget "[c['tls_name'] for c in r['items'] if c['peer'] == '$IP_B:$hold_port'][0]")" \
+    sip.example.com
 
 cp "$PKI/server2.crt" "$PKI/server.crt"
 cp "$PKI/server2.key" "$PKI/server.key"
@@ -226,6 +242,8 @@ st "$NS_B" legit register --src "$IP_B" "${tls_args[@]}" --cert "$PKI/client1.cr
 ctl_ok --json connections stats
 assert_ge "connections refused per source" "$(jget 'r["refused_source"]')" 6
 wait "$flood_pid" || true
+ctl_ok --json connections stats
+assert_ge "handshake time-outs (the flood never started TLS)" "$(jget 'r["timeout_handshake"]')" 1
 log "flood: $PER_SOURCE connections kept from $IP_A, the rest closed; TLS REGISTER from $IP_B ok"
 
 # ---- connections.close ----
