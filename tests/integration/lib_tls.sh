@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: BSD-3-Clause
 # A test PKI made by the test with the openssl CLI (nothing with a private
 # key is checked in). Source after lib.sh.
