@@ -381,23 +381,28 @@ static void
 answer_raw(struct conn *c, const char *hdr, size_t len, uint16_t code, const char *reason)
 {
 	static struct sip_msg m;
-	struct sip_fields f;
-	struct sip_verdict v;
+	struct sip_via top;
 	char out[4096];
-	memset(&f, 0, sizeof(f));
-	int rc = sip_parse(&m, hdr, len, 0);
-	if (rc < 0 && !(m.flags & SIP_MSG_HDRS_OK))
+	/*
+	 * A datagram parse of the header section: with a framing error the
+	 * body is short or absent, which does not matter here (HDRS_OK: the
+	 * header index is usable); the reply needs the top Via, From, To,
+	 * Call-ID and CSeq, and nothing else validated.
+	 */
+	(void)sip_parse(&m, hdr, len, 0);
+	if (!(m.flags & SIP_MSG_START_OK) || !(m.flags & SIP_MSG_HDRS_OK) || !sip_is_request(&m) ||
+			m.method == SIP_METHOD_ACK)
 		return;
-	if (!(m.flags & SIP_MSG_START_OK) || !sip_is_request(&m) || m.method == SIP_METHOD_ACK)
-		return;
-	sip_inspect(&m, rc, 0, &v, &f);
-	if (f.top.sent_by.len == 0 || f.callid.len == 0)
+	if (sip_via_top(&m, &top) != 0 || top.sent_by.len == 0 ||
+			sip_hdr_first(&m, SIP_HDR_FROM) == NULL || sip_hdr_first(&m, SIP_HDR_TO) == NULL ||
+			sip_hdr_first(&m, SIP_HDR_CALL_ID) == NULL ||
+			sip_hdr_first(&m, SIP_HDR_CSEQ) == NULL)
 		return;
 	struct sip_reply_opts o = {
 		.code = code,
 		.reason = reason ? sip_str_make(reason, strlen(reason)) : SIP_STR_NULL,
-		.top = &f.top,
-		.to = f.to.uri.len ? &f.to : NULL,
+		.top = &top,
+		.to = NULL,
 		.src = &c->peer,
 		.src_port = c->pport,
 		.to_tag = sip_str_make("sl-stream", 9),

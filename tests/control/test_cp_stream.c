@@ -252,6 +252,19 @@ t_tcp_in(void **state)
 	assert_int_equal(cp_stream_reply(st, reg.peer.conn, "x", 1), -ENOTCONN);
 	close(fd);
 
+	/* Too large (Content-Length beyond max_msg, no Max-Forwards): 513 all the same, closed. */
+	fd = client(l, "127.0.0.1", port);
+	send_str(fd, "REGISTER sip:example.com SIP/2.0\r\n"
+			"Via: SIP/2.0/TCP 127.0.0.1:5999;branch=z9hG4bKbig\r\n"
+			"From: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+			"Call-ID: big\r\nCSeq: 1 REGISTER\r\nContent-Length: 99999999\r\n\r\n");
+	read_all(l, fd, buf, sizeof(buf), 500, &eof);
+	assert_non_null(strstr(buf, "SIP/2.0 513 "));
+	assert_non_null(strstr(buf, "Call-ID: big\r\n"));
+	assert_true(eof);
+	assert_int_equal(cnt[CP_STREAM_C_STREAM_TOO_LARGE], 1);
+	close(fd);
+
 	/* Write queue bound: a reply larger than it closes the connection. */
 	fd = client(l, "127.0.0.1", port);
 	send_str(fd, MSG("REGISTER", "Content-Length: 0\r\n"));
