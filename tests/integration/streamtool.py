@@ -54,10 +54,21 @@ def H(alg, s):
 class Conn:
     def __init__(self, a):
         self.a = a
-        raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        raw.bind((a.src, 0))
-        raw.settimeout(15)
-        raw.connect((a.dst, a.port))
+        # A SYN lost on a loaded host (af_packet under the dataplane's busy
+        # polling) is retried by the kernel after 1, 3, 7 s: a fresh socket
+        # after 5 s keeps one loss from costing the whole test.
+        for attempt in range(3):
+            raw = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            raw.bind((a.src, 0))
+            raw.settimeout(5)
+            try:
+                raw.connect((a.dst, a.port))
+                break
+            except socket.timeout:
+                raw.close()
+                if attempt == 2:
+                    raise
+                print("connect attempt %d timed out" % (attempt + 1), file=sys.stderr)
         self.local = raw.getsockname()[1]
         self.s = raw
         self.serial = ""
