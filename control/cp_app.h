@@ -21,6 +21,7 @@
 
 struct cp_dns;
 struct cp_relay;
+struct cp_route;
 struct cp_loop;
 struct cp_rpc;
 struct cp_rpcsrv;
@@ -89,6 +90,7 @@ struct cp_app {
 	struct cp_probe *probe;
 	struct cp_dns *dns;        /* gateway names (cp_dns.h) */
 	struct cp_relay *relay;    /* requests to host names (cp_relay.h), or NULL */
+	struct cp_route *route;    /* the dataplanes' routing state, for the relay (cp_route.h) */
 	struct cp_metrics *metrics;
 	struct cp_regsrv *reg;     /* registrar, subscribers, location (cp_regsrv.c) */
 	struct cp_streamsrv *streams; /* SIP over TCP/TLS (cp_streamsrv.c), or NULL */

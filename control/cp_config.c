@@ -149,6 +149,12 @@ static const struct opt opts[] = {
 		"the dataplane's --secret-file (the relay signs branches with the same key)"},
 	{"relay_in_dialog", K_ONOFF, F(relay_in_dialog), 0, 0, "off", true,
 		"as sipline --relay-in-dialog: relay in-dialog requests without our Record-Route"},
+	{"relay_record_route", K_ONOFF, F(relay_record_route), 0, 0, "off", true,
+		"as sipline --record-route: the relay decides as the dataplane does (set both alike)"},
+	{"relay_no_route_code", K_UINT, F(relay_no_route_code), 300, 699, "404", true,
+		"as sipline --no-route-code: the reply when nothing matches"},
+	{"relay_tls_port", K_UINT, F(relay_tls_port), 0, 65535, "0", true,
+		"the TLS port named in Record-Routes with transport=tls (0: relay_port)"},
 	{"tcp_listen", K_PATH, F(tcp_listen), 0, 0, "auto", true,
 		"SIP over TCP: ADDR:PORT[,ADDR:PORT...] ([ADDR]:PORT for IPv6); auto: the "
 		"registrar's address and port (else the relay's), off: none"},

@@ -83,6 +83,9 @@ struct cp_config {
 	unsigned relay_port;
 	char relay_secret_file[256];
 	bool relay_in_dialog;
+	bool relay_record_route;
+	unsigned relay_no_route_code;
+	unsigned relay_tls_port;
 	/* SIP over TCP and TLS (cp_streamsrv.c) */
 	char tcp_listen[256];      /* ADDR:PORT list, auto (the registrar's address) or off */
 	char tls_listen[256];      /* ADDR:PORT list, auto (the registrar's address, 5061) or off */

@@ -12,6 +12,7 @@
 #include "cp_dns.h"
 #include "cp_dp.h"
 #include "cp_relay.h"
+#include "cp_route.h"
 #include "sl_link.h"
 
 static void
@@ -60,6 +61,14 @@ op_send(void *ctx, struct cp_dp *dp, const void *payload, uint32_t len)
 		send_one(app, dp, payload, len);
 		return;
 	}
+	/* A new table: the control plane's router uses it too (cp_route.h). */
+	if (app->route != NULL) {
+		char err[128];
+		int rc = cp_route_names(app->route, payload, len, err, sizeof(err));
+		if (rc != 0 && rc != -ESTALE)
+			cp_log("router: gateway names table refused: %s", rc == -EINVAL ? err :
+					strerror(-rc));
+	}
 	for (unsigned i = 0; i < cp_dps_count(app->dps); i++)
 		send_one(app, cp_dps_get(app->dps, i), payload, len);
 }
@@ -90,12 +99,24 @@ cp_dns_app_start(struct cp_app *app, char *err, size_t errlen)
 		return -EINVAL;
 	if (app->cfg.relay) {
 		struct cp_relay_conf rc = {.port = (uint16_t)app->cfg.relay_port,
-			.relay_in_dialog = app->cfg.relay_in_dialog};
+			.relay_in_dialog = app->cfg.relay_in_dialog,
+			.record_route = app->cfg.relay_record_route,
+			.no_route_code = (uint16_t)app->cfg.relay_no_route_code,
+			.tls_port = (uint16_t)app->cfg.relay_tls_port};
 		snprintf(rc.addr, sizeof(rc.addr), "%s", app->cfg.relay_addr);
 		snprintf(rc.secret_file, sizeof(rc.secret_file), "%s", app->cfg.relay_secret_file);
 		app->relay = cp_relay_create(app->loop, app->dns, &rc, err, errlen);
 		if (app->relay == NULL)
 			return -EINVAL;
+		/* Decided by the dataplane's code against the dataplanes' state (cp_route.h). */
+		if (app->route != NULL)
+			cp_relay_set_route(app->relay, cp_route_lookup, app->route);
+		/* Dataplanes must sign with the relay's key: checked at every HELLO. */
+		uint8_t fp[SL_KEY_FP_LEN];
+		char what[96];
+		cp_relay_key_fp(app->relay, fp);
+		snprintf(what, sizeof(what), "relay_secret_file %.70s", app->cfg.relay_secret_file);
+		cp_dps_expect_key(app->dps, fp, what);
 	}
 	return 0;
 }

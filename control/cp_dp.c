@@ -66,6 +66,10 @@ struct cp_dps {
 	unsigned n;
 	bool have_fp;
 	uint8_t fp[SL_KEY_FP_LEN];
+	/* cp_dps_expect_key(): the fingerprint every dataplane must show, and whose it is. */
+	bool expect;
+	uint8_t expect_fp[SL_KEY_FP_LEN];
+	char expect_what[96];
 };
 
 static void dp_connect(struct cp_dp *dp);
@@ -404,6 +408,26 @@ on_hello_ack(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 	char fp[2 * SL_KEY_FP_LEN + 1], ref[2 * SL_KEY_FP_LEN + 1];
 	for (unsigned i = 0; i < SL_KEY_FP_LEN; i++)
 		snprintf(fp + 2 * i, 3, "%02x", dp->info.hello.key_fp[i]);
+	/*
+	 * Our own signing key (the relay's): what we sign must verify there
+	 * and the other way round, so another key is refused whatever
+	 * key_mismatch says.
+	 */
+	if (s->expect && memcmp(s->expect_fp, dp->info.hello.key_fp, SL_KEY_FP_LEN) != 0) {
+		char want[2 * SL_KEY_FP_LEN + 1], why[sizeof(dp->info.last_error)];
+		for (unsigned i = 0; i < SL_KEY_FP_LEN; i++)
+			snprintf(want + 2 * i, 3, "%02x", s->expect_fp[i]);
+		dp->info.key_mismatch = true;
+		snprintf(why, sizeof(why), "refused: signing-key fingerprint %s, not the relay's %s",
+				fp, want);
+		/* The whole story once per distinct failure (reconnections repeat it). */
+		if (strcmp(why, dp->info.last_error) != 0)
+			dlog(dp, "refused: signing-key fingerprint %s is not %s of %s: what the relay "
+					"signs (branches, To-tags, Record-Routes) would not verify there; give "
+					"both the same --secret-file", fp, want, s->expect_what);
+		dp_down(dp, why);
+		return;
+	}
 	/*
 	 * The reference is the key of the dataplanes connected now (a
 	 * dataplane restarted with a new random key alone is fine); with none,
@@ -769,6 +793,16 @@ cp_dps_ready(const struct cp_dps *s)
 	for (unsigned i = 0; i < s->n; i++)
 		n += s->dp[i]->info.state == CP_DP_READY;
 	return n;
+}
+
+void
+cp_dps_expect_key(struct cp_dps *s, const uint8_t fp[SL_KEY_FP_LEN], const char *what)
+{
+	s->expect = fp != NULL;
+	if (fp != NULL) {
+		memcpy(s->expect_fp, fp, SL_KEY_FP_LEN);
+		snprintf(s->expect_what, sizeof(s->expect_what), "%s", what);
+	}
 }
 
 bool

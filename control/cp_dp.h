@@ -97,6 +97,13 @@ struct cp_dp *cp_dps_get(struct cp_dps *s, unsigned i);
 struct cp_dp *cp_dps_find(struct cp_dps *s, const char *name);
 /* Dataplanes in CP_DP_READY. */
 unsigned cp_dps_ready(const struct cp_dps *s);
+/*
+ * The control plane signs with this key too (its relay): a dataplane whose
+ * HELLO_ACK shows another fingerprint is disconnected (and retried) with
+ * the reason in its last_error and the log. what names the key ("relay_secret_file
+ * /etc/..."); fp NULL: no such check.
+ */
+void cp_dps_expect_key(struct cp_dps *s, const uint8_t fp[SL_KEY_FP_LEN], const char *what);
 /* The reference key fingerprint (the first seen); false if none yet. */
 bool cp_dps_key_fp(const struct cp_dps *s, uint8_t fp[SL_KEY_FP_LEN]);
 

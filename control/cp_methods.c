@@ -673,10 +673,13 @@ stats_reply(struct cp_app *app, struct cp_rpc_req *req, const char *only, bool w
 	if (app->relay != NULL) {
 		struct cp_relay_totals rt;
 		cp_relay_totals(app->relay, &rt);
-		json_object_set_new(ctl, "relay", json_pack("{s:I, s:I, s:I, s:I, s:I}",
+		json_object_set_new(ctl, "relay", json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+				"s:I, s:I}",
 				"received", (json_int_t)rt.received, "relayed", (json_int_t)rt.relayed,
 				"held", (json_int_t)rt.held, "dropped", (json_int_t)rt.dropped,
-				"unresolved", (json_int_t)rt.unresolved));
+				"unresolved", (json_int_t)rt.unresolved,
+				"stream_in", (json_int_t)rt.stream_in, "stream_out", (json_int_t)rt.stream_out,
+				"large_udp", (json_int_t)rt.large_udp, "no_stream", (json_int_t)rt.no_stream));
 	}
 	cp_rpc_result(req, json_pack("{s:o, s:o, s:o}", "dataplanes", dps, "total", total,
 			"control", ctl));

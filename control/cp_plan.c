@@ -24,6 +24,7 @@
 #include "cp_app.h"
 #include "cp_dns.h"
 #include "cp_loop.h"
+#include "cp_route.h"
 #include "cp_rpc.h"
 #include "cp_store.h"
 #include "rules.h"
@@ -376,11 +377,22 @@ install(struct cp_app *app, struct job *j)
 	j->plan = NULL;
 	j->text = NULL;
 	j->source = NULL;
+	/* The relay's router serves the very blob the dataplanes get (cp_route.h). */
+	if (app->route != NULL) {
+		char err[256];
+		if (cp_route_set_plan(app->route, j->blob, j->blob_len, err, sizeof(err)) != 0)
+			cp_log("%s", err);
+	}
 	free(j->blob);
 	j->blob = NULL;
 	cp_probe_set_plan(app->probe, c->plan, admin_of, app);
 	if (app->dns != NULL)
 		cp_dns_set_plan(app->dns, c->plan);
+	/* The gateway states the dataplanes get with the plan. */
+	for (unsigned i = 0; app->route != NULL && i < cp_probe_count(app->probe); i++) {
+		const struct cp_gw *g = cp_probe_gw(app->probe, i);
+		cp_route_gw_set(app->route, g->host, g->port, g->transport, cp_gw_down(g));
+	}
 	return 0;
 }
 
@@ -746,6 +758,35 @@ send_gw(struct cp_app *app, struct cp_dp *dp, const struct cp_gw *g)
 		app->cnt[CP_C_GW_STATE_SENT]++;
 }
 
+static void
+on_bridge_reply(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
+{
+	const char *text;
+	uint32_t tl;
+	(void)arg;
+	if (rx == NULL)
+		return;
+	int st = cp_dp_result(rx, &text, &tl);
+	if (st == -ENOTSUP)
+		cp_log("dataplane %s does not know BRIDGE (older): it answers 503 for TCP/TLS next "
+				"hops instead of handing them to the relay", cp_dp_info(dp)->path);
+	else if (st != 0)
+		cp_log("dataplane %s refused BRIDGE: %s", cp_dp_info(dp)->path, strerror(-st));
+}
+
+/*
+ * Tell the dataplane whether we send what its fast path cannot (TCP/TLS
+ * next hops, large requests): with a relay, yes (link/sl_link.h BRIDGE).
+ */
+static void
+send_bridge(struct cp_app *app, struct cp_dp *dp)
+{
+	struct sl_bridge b = {.flags = app->relay != NULL ? SL_BRIDGE_TRANSPORTS : 0};
+	if (b.flags == 0)
+		return; /* the dataplane's default: nothing bridged */
+	cp_dp_request(dp, SL_MSG_BRIDGE, &b, sizeof(b), -1, app->cfg.push_timeout_ms,
+			on_bridge_reply, NULL);
+}
 
 void
 cp_plan_resync(struct cp_app *app, struct cp_dp *dp)
@@ -774,12 +815,15 @@ cp_plan_resync(struct cp_app *app, struct cp_dp *dp)
 		for (unsigned i = 0; i < cp_probe_count(app->probe); i++)
 			send_gw(app, dp, cp_probe_gw(app->probe, i));
 	}
+	send_bridge(app, dp);
 	sync_bindings(app, dp);
 }
 
 void
 cp_plan_gw_broadcast(struct cp_app *app, const struct cp_gw *g)
 {
+	if (app->route != NULL)
+		cp_route_gw_set(app->route, g->host, g->port, g->transport, cp_gw_down(g));
 	for (unsigned i = 0; i < cp_dps_count(app->dps); i++) {
 		struct cp_dp *dp = cp_dps_get(app->dps, i);
 		enum cp_dp_state s = cp_dp_info(dp)->state;

@@ -14,6 +14,7 @@
  */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "cp_loop.h"
 #include "cp_metrics.h"
 #include "cp_registrar.h"
+#include "cp_route.h"
 #include "cp_rpc.h"
 #include "cp_sipsock.h"
 #include "cp_store.h"
@@ -95,6 +97,15 @@ on_ignore(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 	(void)arg;
 }
 
+/* A LOC_SET frame: the fixed part, then the binding's Path (link/sl_link.h), if any. */
+struct loc_frame {
+	struct sl_loc_set ls;
+	struct sl_loc_path lp;
+	char path[SL_LOC_PATH_MAX];
+};
+_Static_assert(offsetof(struct loc_frame, lp) == sizeof(struct sl_loc_set), "Path tail follows");
+_Static_assert(CP_REG_PATH_MAX <= SL_LOC_PATH_MAX + 1, "a stored Path fits the tail");
+
 static void
 loc_set_of(const char *aor, const struct cp_binding *b, struct sl_loc_set *ls)
 {
@@ -108,20 +119,41 @@ loc_set_of(const char *aor, const struct cp_binding *b, struct sl_loc_set *ls)
 	ls->expires = (uint64_t)b->expires;
 }
 
+/* The frame's length. */
+static uint32_t
+loc_frame_of(const char *aor, const struct cp_binding *b, struct loc_frame *f)
+{
+	size_t pl = strnlen(b->path, sizeof(b->path));
+
+	loc_set_of(aor, b, &f->ls);
+	if (pl == 0 || pl > SL_LOC_PATH_MAX)
+		return sizeof(f->ls);
+	f->lp.len = (uint32_t)pl;
+	memcpy(f->path, b->path, pl);
+	return (uint32_t)(sizeof(f->ls) + sizeof(f->lp) + pl);
+}
+
 static void
 push(void *ctx, const char *aor, const struct cp_binding *best)
 {
 	struct cp_regsrv *s = ctx;
 	struct cp_app *app = s->app;
+	struct loc_frame f;
+	uint32_t flen = best != NULL ? loc_frame_of(aor, best, &f) : 0;
+	/* The relay's router gets exactly what the dataplanes get (cp_route.h). */
+	if (app->route != NULL) {
+		if (best != NULL)
+			cp_route_loc_set(app->route, &f.ls, flen);
+		else
+			cp_route_loc_del(app->route, aor);
+	}
 	for (unsigned i = 0; i < cp_dps_count(app->dps); i++) {
 		struct cp_dp *dp = cp_dps_get(app->dps, i);
 		enum cp_dp_state st = cp_dp_info(dp)->state;
 		if (st != CP_DP_SYNC && st != CP_DP_READY)
 			continue; /* it gets everything at its re-sync */
 		if (best != NULL) {
-			struct sl_loc_set ls;
-			loc_set_of(aor, best, &ls);
-			cp_dp_request(dp, SL_MSG_LOC_SET, &ls, sizeof(ls), -1,
+			cp_dp_request(dp, SL_MSG_LOC_SET, &f, flen, -1,
 				app->cfg.push_timeout_ms, on_ignore, NULL);
 		} else {
 			struct sl_loc_del ld;
@@ -172,6 +204,21 @@ collect(void *ctx, const char *aor, const struct cp_binding *b, unsigned n)
 
 static void resync_pump(struct resync *rs);
 
+/* Each AOR's best binding into the relay's router, at start-up (push() does it after). */
+static void
+seed_route(void *ctx, const char *aor, const struct cp_binding *b, unsigned n)
+{
+	struct cp_regsrv *s = ctx;
+	(void)b;
+	(void)n;
+	const struct cp_binding *best = cp_reg_best(s->reg, aor, cp_wall_s());
+	if (best != NULL) {
+		struct loc_frame f;
+		uint32_t flen = loc_frame_of(aor, best, &f);
+		cp_route_loc_set(s->app->route, &f.ls, flen);
+	}
+}
+
 static void
 resync_free(struct resync *rs)
 {
@@ -213,9 +260,9 @@ resync_pump(struct resync *rs)
 			cp_reg_best(app->reg->reg, aor, now) : NULL;
 		if (best == NULL)
 			continue;
-		struct sl_loc_set ls;
-		loc_set_of(aor, best, &ls);
-		if (cp_dp_request(rs->dp, SL_MSG_LOC_SET, &ls, sizeof(ls), -1,
+		struct loc_frame f;
+		uint32_t flen = loc_frame_of(aor, best, &f);
+		if (cp_dp_request(rs->dp, SL_MSG_LOC_SET, &f, flen, -1,
 				app->cfg.push_timeout_ms, on_sync_set, rs) != 0) {
 			rs->next--; /* the queue is full: retried when an answer comes */
 			if (rs->inflight == 0) {
@@ -595,6 +642,9 @@ cp_regsrv_start(struct cp_app *app, char *err, size_t errlen)
 	if (s->reg == NULL)
 		return -EIO;
 	cp_reg_set_io(s->reg, send_to, push, s);
+	/* The relay's router starts with the stored registrations' best bindings. */
+	if (app->route != NULL)
+		cp_reg_foreach(s->reg, seed_route, s);
 	if (cp_rpc_register(app->rpc, methods, sizeof(methods) / sizeof(methods[0]), s) != 0) {
 		snprintf(err, errlen, "cannot register the location methods");
 		return -EEXIST;

@@ -21,13 +21,20 @@
 #define HELD_MS 5000            /* and for at most this long */
 #define PKT_MAX 65535
 
+/* Where a message came from: UDP, or a stream connection. */
+struct origin {
+	struct sip_addr src;
+	uint16_t sport;
+	uint8_t transport;          /* enum sip_transport */
+	uint64_t conn_id;           /* streams */
+};
+
 /* A request waiting for its next hop's name. */
 struct held {
 	struct held *next;
 	char host[64];
 	uint64_t until;
-	struct sip_addr src;
-	uint16_t sport;
+	struct origin from;
 	uint32_t len;
 	char data[];
 };
@@ -48,6 +55,15 @@ struct cp_relay {
 	char resolved[16][64];      /* names resolved since the last flush */
 	unsigned n_resolved;
 	struct cp_relay_totals tot;
+	cp_relay_route_fn *route;
+	void *route_ctx;
+	cp_relay_stream_fn *stream;
+	void *stream_ctx;
+	cp_relay_reply_fn *reply;
+	void *reply_ctx;
+	int (*udp)(void *ctx, const char *buf, size_t len, const struct sip_addr *dst,
+			uint16_t port);
+	void *udp_ctx;
 	char in[PKT_MAX + 1];
 	char out[PKT_MAX + 1];
 };
@@ -59,12 +75,14 @@ resolve(void *ctx, struct sip_str host, bool sips, bool has_port, uint16_t port,
 	struct cp_relay *r = ctx;
 	char h[64];
 
-	/* SIPS needs TLS (control plane part 2); relayed over UDP, never. */
-	if (sips || host.len == 0 || host.len >= sizeof(h))
+	/* SIPS needs TLS: only with a stream sender; relayed over UDP, never. */
+	if ((sips && r->stream == NULL) || host.len == 0 || host.len >= sizeof(h))
 		return -EPROTONOSUPPORT;
+	if (r->dns == NULL)
+		return -EHOSTUNREACH;
 	memcpy(h, host.p, host.len);
 	h[host.len] = '\0';
-	int rc = cp_dns_lookup(r->dns, h, has_port ? port : 5060, a, out_port);
+	int rc = cp_dns_lookup(r->dns, h, has_port ? port : sips ? 5061 : 5060, a, out_port);
 	if (rc == -EAGAIN) {
 		r->pending = true;
 		memcpy(r->pending_host, h, host.len + 1);
@@ -72,23 +90,70 @@ resolve(void *ctx, struct sip_str host, bool sips, bool has_port, uint16_t port,
 	return rc;
 }
 
-/* Run one request through the dataplane's code; held says it was held already. */
+/* Send what the decision built: UDP from our socket, TCP/TLS through the hooks. */
+static int
+send_out(struct cp_relay *r, const struct dp_pkt_out *out, const struct origin *from)
+{
+	bool stream_reply = out->is_reply && from->transport == out->transport;
+	/*
+	 * TCP/TLS without a stream sender reaches here only as a response to a
+	 * TCP/TLS Via (requests get 503 from the decision): sent over UDP, as a
+	 * dataplane alone does, and counted.
+	 */
+	if (out->transport != SIP_TP_UDP && out->transport != SIP_TP_OTHER && r->stream == NULL &&
+			!(stream_reply && r->reply != NULL)) {
+		r->tot.no_stream++;
+		if (!stream_reply)
+			return r->udp != NULL ?
+				r->udp(r->udp_ctx, out->buf, out->len, &out->dst, out->dport) :
+				cp_sipsock_send(r->sock, out->buf, out->len, &out->dst, out->dport);
+		return -EPROTONOSUPPORT;
+	}
+	if (out->transport == SIP_TP_UDP || out->transport == SIP_TP_OTHER) {
+		if (r->udp != NULL)
+			return r->udp(r->udp_ctx, out->buf, out->len, &out->dst, out->dport);
+		return cp_sipsock_send(r->sock, out->buf, out->len, &out->dst, out->dport);
+	}
+	/* Our own reply to a request over a stream: on its connection. */
+	if (stream_reply && r->reply != NULL) {
+		r->tot.stream_out++;
+		return r->reply(r->reply_ctx, from->conn_id, out->buf, out->len);
+	}
+	char name[256];
+	size_t nl = out->tls_name.len < sizeof(name) ? out->tls_name.len : 0;
+	if (nl)
+		memcpy(name, out->tls_name.p, nl);
+	name[nl] = '\0';
+	int rc = r->stream(r->stream_ctx, out->transport, &out->dst, out->dport, name, out->buf,
+			out->len);
+	if (rc == 0)
+		r->tot.stream_out++;
+	else
+		r->tot.no_stream++;
+	return rc;
+}
+
+/* Run one message through the dataplane's code; held says it was held already. */
 static void
-run(struct cp_relay *r, const char *p, uint32_t len, const struct sip_addr *src, uint16_t sport,
-		bool held)
+run(struct cp_relay *r, const char *p, uint32_t len, const struct origin *from, bool held)
 {
 	struct dp_sip_env env = {.cfg = &r->cfg, .resolve = resolve, .resolve_ctx = r,
-		.cnt = &r->cnt};
-	struct dp_pkt_in in = {.payload = p, .len = len, .src = *src, .sport = sport};
+		.route = r->route, .route_ctx = r->route_ctx, .cnt = &r->cnt};
+	struct dp_pkt_in in = {.payload = p, .len = len, .src = from->src, .sport = from->sport,
+		.transport = from->transport};
 	struct dp_pkt_out out = {.buf = r->out, .cap = PKT_MAX};
 
 	r->pending = false;
 	enum dp_action a = dp_sip_handle(&env, &in, &out);
 	if (a == DP_ACT_SEND) {
-		if (cp_sipsock_send(r->sock, out.buf, out.len, &out.dst, out.dport) == 0)
+		if (send_out(r, &out, from) == 0) {
 			r->tot.relayed++;
-		else
+			if (!out.is_reply && out.transport == SIP_TP_UDP &&
+					out.len > DP_BRIDGE_LARGE_LEN && memcmp(out.buf, "SIP/", 4) != 0)
+				r->tot.large_udp++; /* a request (responses start "SIP/2.0") */
+		} else {
 			r->tot.dropped++;
+		}
 		return;
 	}
 	if (a == DP_ACT_DROP && r->pending && !held && r->n_held < HELD_MAX) {
@@ -96,8 +161,7 @@ run(struct cp_relay *r, const char *p, uint32_t len, const struct sip_addr *src,
 		if (h != NULL) {
 			snprintf(h->host, sizeof(h->host), "%s", r->pending_host);
 			h->until = cp_now_ms() + HELD_MS;
-			h->src = *src;
-			h->sport = sport;
+			h->from = *from;
 			h->len = len;
 			memcpy(h->data, p, len);
 			h->next = r->held;
@@ -121,7 +185,31 @@ on_request(void *ctx, const char *buf, size_t len, const struct sip_addr *src, u
 	}
 	memcpy(r->in, buf, len);
 	r->tot.received++;
-	run(r, r->in, (uint32_t)len, src, sport, false);
+	struct origin from = {.src = *src, .sport = sport, .transport = SIP_TP_UDP};
+	run(r, r->in, (uint32_t)len, &from, false);
+}
+
+void
+cp_relay_input_udp(struct cp_relay *r, const char *buf, size_t len, const struct sip_addr *src,
+		uint16_t sport)
+{
+	on_request(r, buf, len, src, sport);
+}
+
+void
+cp_relay_input_stream(struct cp_relay *r, const char *buf, size_t len,
+		const struct cp_relay_peer *peer)
+{
+	if (len > PKT_MAX || (peer->transport != SIP_TP_TCP && peer->transport != SIP_TP_TLS)) {
+		r->tot.dropped++;
+		return;
+	}
+	memcpy(r->in, buf, len);
+	r->tot.received++;
+	r->tot.stream_in++;
+	struct origin from = {.src = sip_addr_unmapped(&peer->addr), .sport = peer->port,
+		.transport = peer->transport, .conn_id = peer->conn_id};
+	run(r, r->in, (uint32_t)len, &from, false);
 }
 
 /* Run (or expire) the held requests; host NULL: only expire. */
@@ -141,7 +229,7 @@ run_held(struct cp_relay *r, const char *host)
 		r->n_held--;
 		if (go) {
 			memcpy(r->in, h->data, h->len);
-			run(r, r->in, h->len, &h->src, h->sport, true);
+			run(r, r->in, h->len, &h->from, true);
 		} else {
 			r->tot.dropped++;
 		}
@@ -227,6 +315,13 @@ cp_relay_create(struct cp_loop *l, struct cp_dns *dns, const struct cp_relay_con
 	dp_keyring_next(NULL, &kf, &r->ring);
 	memset(&kf, 0, sizeof(kf));
 	r->cfg.relay_in_dialog = c->relay_in_dialog;
+	r->cfg.record_route = c->record_route;
+	r->cfg.no_route_code = c->no_route_code;
+	r->cfg.tls_port = c->tls_port;
+	/* As the dataplane's replies (dp_options_sip_config()): byte for byte the same. */
+	r->cfg.server = SIP_STR_LIT("Server: sipline\r\n");
+	/* The bridge end: large UDP requests leave from here (the kernel fragments). */
+	r->cfg.bridge = DP_BRIDGE_LARGE;
 	if (dp_sip_config_init(&r->cfg, &a, prefix, c->port, &r->ring) != 0) {
 		snprintf(err, errlen, "relay_addr '%s': bad prefix", c->addr);
 		goto fail;
@@ -243,7 +338,8 @@ cp_relay_create(struct cp_loop *l, struct cp_dns *dns, const struct cp_relay_con
 		snprintf(err, errlen, "relay: out of memory");
 		goto fail;
 	}
-	cp_dns_on_resolved(dns, on_resolved, r);
+	if (dns != NULL)
+		cp_dns_on_resolved(dns, on_resolved, r);
 	return r;
 fail:
 	cp_relay_free(r);
@@ -276,4 +372,59 @@ cp_relay_totals(const struct cp_relay *r, struct cp_relay_totals *t)
 {
 	*t = r->tot;
 	t->unresolved = r->cnt.v[DP_C_DROP_UNRESOLVED];
+}
+
+void
+cp_relay_set_route(struct cp_relay *r, cp_relay_route_fn *fn, void *ctx)
+{
+	r->route = fn;
+	r->route_ctx = ctx;
+}
+
+void
+cp_relay_set_stream_sender(struct cp_relay *r, cp_relay_stream_fn *fn, void *ctx)
+{
+	r->stream = fn;
+	r->stream_ctx = ctx;
+	/* With a sender, TCP/TLS next hops are sent from here; without, they get 503. */
+	r->cfg.bridge = (uint8_t)(DP_BRIDGE_LARGE | (fn != NULL ? DP_BRIDGE_STREAMS : 0));
+}
+
+void
+cp_relay_set_reply_sender(struct cp_relay *r, cp_relay_reply_fn *fn, void *ctx)
+{
+	r->reply = fn;
+	r->reply_ctx = ctx;
+}
+
+void
+cp_relay_set_udp_sender(struct cp_relay *r,
+		int (*fn)(void *ctx, const char *buf, size_t len, const struct sip_addr *dst,
+				uint16_t port), void *ctx)
+{
+	r->udp = fn;
+	r->udp_ctx = ctx;
+}
+
+void
+cp_relay_key_fp(const struct cp_relay *r, uint8_t fp[8])
+{
+	char hex[SIP_KEY_FP_LEN + 1];
+
+	sip_key_fingerprint(&r->ring.cur, hex);
+	for (unsigned i = 0; i < 8; i++) {
+		unsigned v = 0;
+		for (unsigned k = 0; k < 2; k++) {
+			char c = hex[2 * i + k];
+			v = v * 16 + (unsigned)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 :
+					c - '0');
+		}
+		fp[i] = (uint8_t)v;
+	}
+}
+
+const struct dp_counters *
+cp_relay_counters(const struct cp_relay *r)
+{
+	return &r->cnt;
 }

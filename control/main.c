@@ -23,6 +23,7 @@
 #include "cp_app.h"
 #include "cp_loop.h"
 #include "cp_metrics.h"
+#include "cp_route.h"
 #include "cp_rpc.h"
 #include "cp_store.h"
 
@@ -308,6 +309,12 @@ main(int argc, char **argv)
 		cp_log("out of memory");
 		goto out;
 	}
+	/* The dataplanes' routing state, for the relay: as large as a dataplane's. */
+	app->route = cp_route_create(DP_LOC_CAPACITY);
+	if (app->route == NULL) {
+		cp_log("out of memory");
+		goto out;
+	}
 	if (cp_dns_app_start(app, err, sizeof(err)) != 0) {
 		cp_log("%s", err);
 		goto out;
@@ -361,6 +368,8 @@ out:
 	cp_dps_free(app->dps);
 	cp_plan_fini(app);
 	cp_dns_app_stop(app);
+	cp_route_free(app->route);
+	app->route = NULL;
 	cp_probe_free(app->probe);
 	/* Waits for a compile in progress (its result is dropped). */
 	cp_loop_free(app->loop);

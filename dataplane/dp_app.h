@@ -23,6 +23,8 @@
 #include "dp_pkt.h"
 #include "dp_route.h"
 #include "dp_scanner.h"
+
+struct dp_acl_table;
 #include "dp_sip.h"
 #include "dp_srclimit.h"
 #include "rules_swap.h"
@@ -110,6 +112,7 @@ struct dp_app {
 	struct dp_neigh *neigh;
 	struct rte_ring *egress; /* kernel -> wire frames, sent by lcore 0 */
 	struct dp_scanner *scanner; /* scanner signatures (read-only), or NULL */
+	struct dp_acl_table *acl;   /* peer ACL under RCU (dp_acl.c), or NULL */
 	struct dp_worker *w[RTE_MAX_LCORE];
 	uint64_t start_tsc;
 	volatile bool quit;

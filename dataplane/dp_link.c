@@ -54,6 +54,8 @@ static struct {
 	uint32_t loc_gen;
 	int sync_owner;
 	uint32_t sync_sets;
+	/* Clients that said BRIDGE (SL_BRIDGE_TRANSPORTS): the fast path punts to them. */
+	bool bridge[MAX_CLIENTS];
 } lk = {.listen_fd = -1, .sync_owner = -1};
 
 /*
@@ -86,9 +88,35 @@ static struct {
 	size_t len;
 } push;
 
+/*
+ * Publish whether a connected control plane bridges transports: the
+ * workers' dp_sip_config.bridge (DP_BRIDGE_PUNT), one relaxed store per
+ * family (a packet decided just before sees the old value: harmless).
+ */
+static void
+bridge_update(void)
+{
+	bool on = false;
+
+	for (unsigned i = 0; i < MAX_CLIENTS; i++)
+		on = on || (lk.fd[i] >= 0 && lk.bridge[i]);
+	uint8_t v = on ? DP_BRIDGE_PUNT : 0;
+	if (__atomic_load_n(&lk.app->sip4.bridge, __ATOMIC_RELAXED) != v) {
+		printf("sipline: transport bridging %s\n", on ? "on: TCP/TLS next hops and "
+				"large requests go to the control plane" : "off: TCP/TLS next hops get 503");
+		fflush(stdout);
+	}
+	__atomic_store_n(&lk.app->sip4.bridge, v, __ATOMIC_RELAXED);
+	__atomic_store_n(&lk.app->sip6.bridge, v, __ATOMIC_RELAXED);
+}
+
 static void
 drop_client(unsigned i)
 {
+	if (lk.bridge[i]) {
+		lk.bridge[i] = false;
+		bridge_update(); /* lk.bridge[i] is off: this client no longer counts */
+	}
 	if (lk.sync_owner == (int)i)
 		lk.sync_owner = -1; /* its re-sync is abandoned: nothing is swept */
 	close(lk.fd[i]);
@@ -376,26 +404,17 @@ push_collect(void)
 static int
 on_loc_set(int fd, const struct sl_rx *rx)
 {
-	const struct sl_loc_set *ls = sl_rx_payload(rx);
 	struct dp_binding b;
-	int rc = -EINVAL;
+	char msg[96];
+	/* The same decoder as the control plane's router (dp_loc_from_link()). */
+	int rc = dp_loc_from_link(sl_rx_payload(rx), rx->hdr.len, &b, msg, sizeof(msg));
 
-	if (rx->hdr.len >= sizeof(*ls) && (ls->af == 4 || ls->af == 6)) {
-		memset(&b, 0, sizeof(b));
-		b.aor_len = (uint16_t)strnlen(ls->aor, sizeof(ls->aor));
-		memcpy(b.aor, ls->aor, b.aor_len);
-		b.contact_len = (uint16_t)strnlen(ls->contact, sizeof(ls->contact));
-		memcpy(b.contact, ls->contact, b.contact_len);
-		b.nh.af = ls->af == 4 ? SIP_AF_INET : SIP_AF_INET6;
-		memcpy(b.nh.a, ls->addr, 16);
-		b.port = ls->port ? ls->port : 5060;
-		b.transport = ls->transport;
-		b.expires = ls->expires;
-		b.mark = lk.loc_gen;
-		rc = dp_loc_set(lk.app->loc, &b);
-		if (rc == 0 && lk.sync_owner >= 0)
-			lk.sync_sets++;
-	}
+	if (rc != 0)
+		return sl_link_send_result(fd, rx->hdr.seq, rc, msg, strlen(msg));
+	b.mark = lk.loc_gen;
+	rc = dp_loc_set(lk.app->loc, &b);
+	if (rc == 0 && lk.sync_owner >= 0)
+		lk.sync_sets++;
 	return sl_link_send_result(fd, rx->hdr.seq, rc, NULL, 0);
 }
 
@@ -589,6 +608,14 @@ handle(unsigned i, const struct sl_rx *rx)
 		return on_stats(fd, rx);
 	case SL_MSG_PING:
 		return sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
+	case SL_MSG_BRIDGE: {
+		const struct sl_bridge *bg = p;
+		if (rx->hdr.len < sizeof(*bg))
+			return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, NULL, 0);
+		lk.bridge[i] = (bg->flags & SL_BRIDGE_TRANSPORTS) != 0;
+		bridge_update();
+		return sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
+	}
 	default: {
 		const char *msg = "unknown message type";
 		return sl_link_send_result(fd, rx->hdr.seq, -ENOTSUP, msg, strlen(msg));

@@ -6,6 +6,8 @@
  */
 #include "dp_setup.h"
 
+#include "dp_acl_lpm.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -23,7 +25,6 @@
 #include "dp_telemetry.h"
 
 #define RING_SIZE 4096
-#define LOC_CAPACITY (1u << 18)
 
 static void
 rcu_sync(void *ctx)
@@ -62,25 +63,13 @@ dp_setup_identity(struct dp_app *app, char *err, size_t errlen)
 	app->local.port_be = rte_cpu_to_be_16(o->port);
 	app->local.udp_checksum4 = o->udp_checksum;
 
-	struct dp_sip_config *cfgs[2] = {&app->sip4, &app->sip6};
-	const struct sip_addr *addrs[2] = {&o->addr4, &o->addr6};
-	const unsigned prefixes[2] = {o->prefix4, o->prefix6};
 	int rc = dp_keys_setup(app, err, errlen);
 
 	if (rc != 0)
 		return rc;
-	for (int i = 0; i < 2; i++) {
-		if (addrs[i]->af == SIP_AF_NONE)
-			continue;
-		cfgs[i]->record_route = o->record_route;
-		cfgs[i]->relay_in_dialog = o->relay_in_dialog;
-		cfgs[i]->no_route_code = o->no_route_code;
-		cfgs[i]->server = SIP_STR_LIT("Server: sipline\r\n");
-		if (dp_sip_config_init(cfgs[i], addrs[i], prefixes[i], o->port, app->keys) != 0) {
-			snprintf(err, errlen, "cannot format the router address");
-			return -EINVAL;
-		}
-	}
+	/* One function for this and the tests that compare with the control plane's relay. */
+	if (dp_options_sip_config(o, app->keys, &app->sip4, &app->sip6, err, errlen) != 0)
+		return -EINVAL;
 	return 0;
 }
 
@@ -96,7 +85,7 @@ dp_setup_state(struct dp_app *app, char *err, size_t errlen)
 	}
 	struct rules_rcu_ops ops = {.synchronize = rcu_sync, .ctx = app->qsbr};
 	app->rules = rules_swap_create(app->n_lcores, &ops);
-	app->loc = dp_loc_create(LOC_CAPACITY, rcu_sync, app->qsbr);
+	app->loc = dp_loc_create(DP_LOC_CAPACITY, rcu_sync, app->qsbr);
 	app->names = (struct dp_names_ref){.sync = rcu_sync, .ctx = app->qsbr};
 	app->router = (struct dp_router){.loc = app->loc, .rules = app->rules,
 		.names = &app->names};
@@ -107,6 +96,13 @@ dp_setup_state(struct dp_app *app, char *err, size_t errlen)
 	int rc = dp_setup_scanner(app, err, errlen);
 	if (rc != 0)
 		return rc;
+	if (app->opt.acl[0] != '\0') {
+		char why[400];
+		if (dp_acl_reload(app, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "--acl %s", why);
+			return -EINVAL;
+		}
+	}
 	app->egress = rte_ring_create("egress", RING_SIZE, (int)rte_socket_id(),
 			RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (app->egress == NULL) {
@@ -181,6 +177,10 @@ dp_setup_worker_protections(struct dp_app *app, struct dp_worker *w, char *err, 
 		w->env4.scanner = w->env6.scanner = app->scanner;
 		w->env4.scan_scratch = w->env6.scan_scratch = w->scan_scratch;
 	}
+	if (app->opt.acl[0] != '\0') {
+		w->env4.acl = w->env6.acl = dp_acl_cb;
+		w->env4.acl_ctx = w->env6.acl_ctx = app;
+	}
 	/* The limit is applied where packets are received: workers, or the dispatcher. */
 	if (app->opt.src_rate != 0 && w->ring == NULL) {
 		struct dp_srclimit_cfg sc = {
@@ -228,6 +228,7 @@ dp_setup_free_protections(struct dp_app *app)
 	}
 	dp_scanner_free(app->scanner);
 	app->scanner = NULL;
+	dp_acl_release(app);
 }
 
 /*

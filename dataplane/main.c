@@ -30,6 +30,7 @@
 #include <rte_mbuf.h>
 #include <rte_random.h>
 
+#include "dp_acl_lpm.h"
 #include "dp_app.h"
 #include "dp_exc.h"
 #include "dp_keyring.h"
@@ -196,6 +197,12 @@ reload_poll(struct dp_app *app)
 		return;
 	got_hup = 0;
 	dp_keys_reload(app);
+	if (app->opt.acl[0] != '\0') {
+		char err[400];
+		if (dp_acl_reload(app, err, sizeof(err)) != 0)
+			fprintf(stderr, "sipline: SIGHUP: ACL not reloaded, the old one stays: %s\n",
+					err);
+	}
 	if (app->opt.dialplan[0] == '\0') {
 		fprintf(stderr, "sipline: SIGHUP: no --dialplan to reload\n");
 		return;

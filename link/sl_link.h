@@ -31,6 +31,7 @@
  *   GW_STATE              ------------> RESULT
  *   GW_ADDRS              ------------> RESULT (0, -ESTALE: not newer than the table served,
  *                                               -EINVAL: malformed)
+ *   BRIDGE                ------------> RESULT (0; -ENOTSUP from an older dataplane)
  *   STATS_GET (cursor)    ------------> STATS (a page of counters by name)
  *   PING                  ------------> RESULT
  *
@@ -42,7 +43,14 @@
  * dataplane's signing-key fingerprint and its process id. GW_ADDRS (added
  * within version 2: an older dataplane answers -ENOTSUP and keeps
  * answering 503 for gateway names) carries the resolved addresses of
- * gateway names.
+ * gateway names. BRIDGE (also within version 2: an older dataplane
+ * answers -ENOTSUP and keeps answering 503 for TCP/TLS next hops) says
+ * the control plane sends what the fast path cannot (docs/dataplane.md
+ * "Transport bridging"): while that connection lasts, the dataplane hands
+ * such requests and responses to the kernel side. LOC_SET may carry the
+ * binding's Path after the fixed part (struct sl_loc_path, also within
+ * version 2: an older dataplane ignores the extra bytes, so its requests
+ * to that contact lack the Route set).
  *
  * The dataplane keeps serving with its last state when the link drops; the
  * control plane re-syncs after reconnecting: HELLO tells it what the
@@ -72,6 +80,7 @@ enum sl_msg_type {
 	SL_MSG_SYNC_BEGIN = 12,
 	SL_MSG_SYNC_END = 13,
 	SL_MSG_GW_ADDRS = 14,
+	SL_MSG_BRIDGE = 15,
 };
 
 struct sl_hdr {
@@ -135,6 +144,27 @@ struct sl_loc_set {
 	uint8_t addr[16];    /* next hop */
 	uint64_t expires;    /* absolute seconds (CLOCK_REALTIME); 0: never */
 };
+
+/*
+ * Optional tail of LOC_SET (hdr.len > sizeof(struct sl_loc_set)): the
+ * Path (RFC 3327) of the binding, its values joined by ", ", sent as the
+ * Route set of requests to the contact. len <= SL_LOC_PATH_MAX; the
+ * frame holds exactly sizeof(struct sl_loc_set) + 4 + len bytes.
+ */
+#define SL_LOC_PATH_MAX 512u
+
+struct sl_loc_path {
+	uint32_t len;
+	/* char path[len] */
+};
+
+/* BRIDGE: what the control plane sends for the dataplane (SL_BRIDGE_*), 0: nothing. */
+struct sl_bridge {
+	uint32_t flags;
+	uint32_t pad;
+};
+
+#define SL_BRIDGE_TRANSPORTS 1u /* TCP/TLS next hops, TCP/TLS response Vias, large requests */
 
 struct sl_loc_del {
 	char aor[128];

@@ -258,7 +258,8 @@ int
 sip_build_request_fwd(char *out, size_t cap, const struct sip_msg *m, const struct sip_fwd_opts *o)
 {
 	struct sip_edits es;
-	char head[512];
+	/* Our Via, two Record-Routes and the extra lines (a dialplan's, a Route set from a Path). */
+	char head[2048];
 	struct wbuf w = {head, head + sizeof(head), false};
 	const struct sip_hdr *mf = sip_hdr_first(m, SIP_HDR_MAX_FORWARDS);
 	const char *tp = transport_names[o->via_tp <= SIP_TP_WSS ? o->via_tp : SIP_TP_UDP];

@@ -34,16 +34,23 @@
 	X(ACT_DUP_HEADER, "requests repeating a single-value header (Call-ID, CSeq, From, To, Max-Forwards, Expires) answered 400") \
 	X(ACT_RURI_TOO_LONG, "requests whose Request-URI is longer than 1024 bytes answered 414") \
 	X(ACT_TOO_MANY_VIAS, "requests with more than 70 Via values answered 400") \
-	X(ACT_UNAVAILABLE, "forwards answered 503: gateways down, TCP/TLS or not an address") \
+	X(ACT_ACL_REJECT, "requests from sources the peer ACL denies answered 403") \
+	X(ACT_UNAVAILABLE, "forwards answered 503: gateways down, TCP/TLS without a control plane, not an address") \
 	X(EXC_PKTS, "packets handed to the kernel (exception path)") \
 	X(EXC_REGISTER, "REGISTER handed to the control plane") \
 	X(PUNT_NEEDS_DNS, "in-dialog next hop named by host: punted to the control plane's relay") \
+	X(PUNT_GATEWAY_TRANSPORT, "forwards to TCP/TLS gateways: punted to the control plane (bridge)") \
+	X(PUNT_CONTACT_TRANSPORT, "requests to contacts registered over TCP/TLS: punted to the control plane") \
+	X(PUNT_DIALOG_TRANSPORT, "in-dialog requests whose next hop is TCP/TLS: punted to the control plane") \
+	X(PUNT_LARGE_REQUEST, "forwarded requests over 1300 bytes (RFC 3261 18.1.1): punted to the control plane") \
+	X(PUNT_RESPONSE_TRANSPORT, "responses whose next Via is TCP/TLS: punted to the control plane") \
 	X(EXC_NEIGH_MISS, "built packets sent by the kernel: next-hop MAC unknown") \
 	X(EXC_ORDER_HOLD, "built packets sent by the kernel behind earlier ones to a next hop just resolved (order kept)") \
 	X(EXC_FRAGMENTED, "packets larger than the wire MTU, sent as IPv4 fragments") \
 	X(DROP_NOT_SIP, "UDP payload is not SIP") \
 	X(DROP_KEEPALIVE, "CRLF keep-alives") \
 	X(DROP_SCANNER, "messages carrying a scanner signature (User-Agent/From/To): no reply") \
+	X(DROP_ACL, "requests from sources the peer ACL denies silently (and their ACKs)") \
 	X(DROP_BAD_REQUEST_SILENT, "malformed requests that cannot be answered") \
 	X(DROP_TOO_MANY_HEADERS, "requests with more than 128 header lines (not indexed: cannot be answered)") \
 	X(DROP_BAD_RESPONSE, "malformed responses") \

@@ -2,10 +2,12 @@
 #include "dp_loc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "sip_aor.h"
+#include "sl_link.h"
 #include "sip_hash.h"
 
 /* A removed binding's slot: keeps probe chains intact until the next rebuild. */
@@ -115,17 +117,25 @@ find(const struct dp_loc *l, const char *aor, size_t len, uint64_t h)
 int
 dp_loc_set(struct dp_loc *l, const struct dp_binding *in)
 {
-	if (in->aor_len == 0 || in->aor_len > DP_AOR_MAX || in->contact_len > DP_CONTACT_MAX)
+	if (in->aor_len == 0 || in->aor_len > DP_AOR_MAX || in->contact_len > DP_CONTACT_MAX ||
+			in->path_len > DP_PATH_MAX || (in->path_len != 0 && in->path == NULL))
 		return -EINVAL;
 	uint64_t h = sip_hash64(in->aor, in->aor_len, LOC_SEED);
 	int at = find(l, in->aor, in->aor_len, h);
 	if (at < 0 && (l->used + l->tombs + 1) * 4 > (l->mask + 1) * 3)
 		return -ENOSPC;
 
-	struct dp_binding *b = malloc(sizeof(*b));
+	/* One allocation: the binding, then its path. */
+	struct dp_binding *b = malloc(sizeof(*b) + in->path_len);
 	if (b == NULL)
 		return -ENOMEM;
 	*b = *in;
+	if (in->path_len != 0) {
+		memcpy(b + 1, in->path, in->path_len);
+		b->path = (const char *)(b + 1);
+	} else {
+		b->path = NULL;
+	}
 	l->generation++;
 	if (at >= 0) {
 		struct dp_binding *old = slot_load(l, (unsigned)at);
@@ -272,4 +282,41 @@ dp_loc_foreach(const struct dp_loc *l, void (*fn)(void *ctx, const struct dp_bin
 		if (b != NULL && b != TOMBSTONE)
 			fn(ctx, b);
 	}
+}
+
+int
+dp_loc_from_link(const void *payload, size_t len, struct dp_binding *b, char *err, size_t errlen)
+{
+	const struct sl_loc_set *ls = payload;
+	const struct sl_loc_path *lp = NULL;
+
+	if (len < sizeof(*ls) || (ls->af != 4 && ls->af != 6)) {
+		snprintf(err, errlen, "LOC_SET: short, or address family not 4 or 6");
+		return -EINVAL;
+	}
+	/* The optional Path tail: exactly its declared length, bounded. */
+	if (len > sizeof(*ls)) {
+		lp = (const struct sl_loc_path *)((const char *)payload + sizeof(*ls));
+		if (len < sizeof(*ls) + sizeof(*lp) || lp->len > SL_LOC_PATH_MAX ||
+				lp->len > DP_PATH_MAX || len != sizeof(*ls) + sizeof(*lp) + lp->len) {
+			snprintf(err, errlen, "LOC_SET: bad Path tail (at most %u bytes)",
+					DP_PATH_MAX);
+			return -EINVAL;
+		}
+	}
+	memset(b, 0, sizeof(*b));
+	b->aor_len = (uint16_t)strnlen(ls->aor, sizeof(ls->aor));
+	memcpy(b->aor, ls->aor, b->aor_len);
+	b->contact_len = (uint16_t)strnlen(ls->contact, sizeof(ls->contact));
+	memcpy(b->contact, ls->contact, b->contact_len);
+	b->nh.af = ls->af == 4 ? SIP_AF_INET : SIP_AF_INET6;
+	memcpy(b->nh.a, ls->addr, 16);
+	b->port = ls->port ? ls->port : 5060;
+	b->transport = ls->transport;
+	b->expires = ls->expires;
+	if (lp != NULL && lp->len != 0) {
+		b->path = (const char *)(lp + 1);
+		b->path_len = (uint16_t)lp->len;
+	}
+	return 0;
 }

@@ -14,6 +14,7 @@
  */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sip_addr.h"
@@ -21,6 +22,13 @@
 
 #define DP_AOR_MAX 128
 #define DP_CONTACT_MAX 256
+/* Slots of a location table (dp_loc_create()): AORs up to 3/4 of it. */
+#define DP_LOC_CAPACITY (1u << 18)
+/*
+ * Longest Path (RFC 3327) of a binding: the registrar's Path values joined
+ * by ", " (cp_registrar.h CP_REG_PATH_MAX); longer is refused (-EINVAL).
+ */
+#define DP_PATH_MAX 512
 
 struct dp_binding {
 	char aor[DP_AOR_MAX];       /* sip_aor_key(): "user@domain", domain in lower case */
@@ -32,6 +40,13 @@ struct dp_binding {
 	uint8_t transport;          /* enum sip_transport */
 	uint64_t expires;           /* absolute, seconds (CLOCK_REALTIME); 0: never */
 	uint32_t mark;              /* re-sync generation that last set it (dp_loc_sweep()) */
+	uint16_t path_len;          /* bytes of path; 0: no Path */
+	/*
+	 * Path values as the Route set of requests to the contact ("<sip:p1;lr>,
+	 * <sip:p2;lr>"). dp_loc_set() copies them into the binding's own
+	 * allocation; not NUL-terminated.
+	 */
+	const char *path;
 };
 
 struct dp_loc;
@@ -46,8 +61,9 @@ struct dp_loc *dp_loc_create(unsigned capacity, void (*sync)(void *), void *ctx)
 void dp_loc_free(struct dp_loc *l);
 
 /*
- * Writer: add or replace the binding of b->aor (copied). The old one is
- * retired. 0, -ENOSPC (table full), -EINVAL (bad AOR) or -ENOMEM.
+ * Writer: add or replace the binding of b->aor (copied, with its path).
+ * The old one is retired. 0, -ENOSPC (table full), -EINVAL (bad AOR, path
+ * longer than DP_PATH_MAX) or -ENOMEM.
  */
 int dp_loc_set(struct dp_loc *l, const struct dp_binding *b);
 /* Writer: remove aor. 0 or -ENOENT. */
@@ -72,6 +88,15 @@ unsigned dp_loc_reclaim(struct dp_loc *l);
  */
 const struct dp_binding *dp_loc_lookup(const struct dp_loc *l, struct sip_str user,
 		struct sip_str domain, uint64_t now);
+
+/*
+ * A LOC_SET payload (link/sl_link.h, with its optional Path tail) as a
+ * binding: the one decoder of the dataplane's link and the control plane's
+ * router (so both hold the same binding). b->path points into payload.
+ * 0, or -EINVAL with err filled.
+ */
+int dp_loc_from_link(const void *payload, size_t len, struct dp_binding *b, char *err,
+		size_t errlen);
 
 /* Bindings present. */
 unsigned dp_loc_count(const struct dp_loc *l);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dp_sip.h"
 #include "dp_srclimit.h"
 #include "sip_sign.h"
 
@@ -42,6 +43,8 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --port N                 SIP UDP port (default 5060)\n"
 		"  --wire-port N            DPDK port id of the wire (default 0)\n"
 		"  --dialplan FILE          dialplan loaded at start and on SIGHUP\n"
+		"  --acl FILE               peer ACL: which sources may have requests routed or\n"
+		"                           REGISTER (docs/security.md); reloaded on SIGHUP\n"
 		"  --dialplan-format F      native | kamailio (default native)\n"
 		"  --kamailio-dpid N        with kamailio: the dpid to import (default: the only one)\n"
 		"  --kamailio-action TEXT   with kamailio: action of every row, e.g. \"forward pstn\"\n"
@@ -217,6 +220,13 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 		if (strlen(value) >= sizeof(o->dialplan))
 			return fail(err, errlen, "--dialplan: path too long");
 		snprintf(o->dialplan, sizeof(o->dialplan), "%s", value);
+		return 0;
+	}
+	if (strcmp(name, "acl") == 0) {
+		NEED_VALUE();
+		if (strlen(value) >= sizeof(o->acl))
+			return fail(err, errlen, "--acl: path too long");
+		snprintf(o->acl, sizeof(o->acl), "%s", value);
 		return 0;
 	}
 	if (strcmp(name, "dialplan-format") == 0) {
@@ -528,4 +538,27 @@ dp_options_scanners(const struct dp_options *o, struct dp_scanner_pat *out)
 	for (unsigned i = 0; i < o->n_scanner && n < DP_SCANNER_MAX_PATS; i++)
 		out[n++] = (struct dp_scanner_pat){o->scanner_text[i], o->scanner_hdrs[i]};
 	return n;
+}
+
+int
+dp_options_sip_config(const struct dp_options *o, const struct sip_keyring *keys,
+		struct dp_sip_config *c4, struct dp_sip_config *c6, char *err, size_t errlen)
+{
+	struct dp_sip_config *cfgs[2] = {c4, c6};
+	const struct sip_addr *addrs[2] = {&o->addr4, &o->addr6};
+	const unsigned prefixes[2] = {o->prefix4, o->prefix6};
+
+	for (int i = 0; i < 2; i++) {
+		if (addrs[i]->af == SIP_AF_NONE)
+			continue;
+		cfgs[i]->record_route = o->record_route;
+		cfgs[i]->relay_in_dialog = o->relay_in_dialog;
+		cfgs[i]->no_route_code = o->no_route_code;
+		cfgs[i]->server = SIP_STR_LIT("Server: sipline\r\n");
+		if (dp_sip_config_init(cfgs[i], addrs[i], prefixes[i], o->port, keys) != 0) {
+			snprintf(err, errlen, "cannot format the router address");
+			return -1;
+		}
+	}
+	return 0;
 }

@@ -49,6 +49,7 @@ struct dp_options {
 	uint16_t port;
 	uint16_t wire_port;
 	char dialplan[PATH_MAX];       /* empty: none */
+	char acl[PATH_MAX];            /* peer ACL file (dp_acl.h), empty: none */
 	enum dp_plan_format dialplan_format;
 	int kamailio_dpid;             /* -1: the table's only dpid */
 	char kamailio_action[256];     /* clauses for every row ("forward pstn"); empty: pass */
@@ -109,5 +110,16 @@ void dp_options_usage(FILE *f, const char *prog);
  * default table. Returns how many (0: scanner blocking off).
  */
 unsigned dp_options_scanners(const struct dp_options *o, struct dp_scanner_pat *out);
+
+struct dp_sip_config;
+struct sip_keyring;
+/*
+ * The per-family SIP configurations the workers decide with (dp_sip.h),
+ * from the options: c4 and c6 for the families given (the other left
+ * untouched). The dataplane's start-up and the tests of "one decision in
+ * two processes" build them with this one function. 0, or -1 with err.
+ */
+int dp_options_sip_config(const struct dp_options *o, const struct sip_keyring *keys,
+		struct dp_sip_config *c4, struct dp_sip_config *c6, char *err, size_t errlen);
 
 #endif

@@ -90,17 +90,28 @@ dp_route_location(const struct dp_loc *loc, const struct dp_query *q, uint64_t n
 
 	if (b == NULL)
 		return false;
-	if (b->transport != SIP_TP_UDP) {
-		/* A contact registered over TCP/TLS: its connection is the control plane's. */
-		unavailable(r, 503, "Contact Transport Not In Fast Path");
-		return true;
-	}
+	/*
+	 * A contact registered over TCP/TLS is forwarded like any other: its
+	 * connection is the control plane's, so dp_sip_finish() bridges it
+	 * (or answers 503 when no control plane is attached).
+	 */
 	r->kind = DP_ROUTE_FORWARD;
 	r->from_location = true;
 	r->nh = b->nh;
 	r->nh_port = b->port;
-	r->nh_transport = b->transport;
+	r->nh_transport = b->transport ? b->transport : SIP_TP_UDP;
 	r->ruri = sip_str_make(b->contact, b->contact_len);
+	if (b->path_len != 0) {
+		/* RFC 3327: the registered Path becomes the request's Route set, in order. */
+		size_t n = 0;
+		memcpy(r->text, "Route: ", 7);
+		n = 7;
+		memcpy(r->text + n, b->path, b->path_len);
+		n += b->path_len;
+		memcpy(r->text + n, "\r\n", 2);
+		n += 2;
+		r->extra = sip_str_make(r->text, n);
+	}
 	return true;
 }
 
@@ -181,11 +192,14 @@ dp_route_from_result(const struct rules_result *res, const struct dp_names *name
 		unavailable(r, 503, "All Gateways Down");
 		return;
 	}
-	if (res->gw_transport != RULES_TP_UDP) {
-		/* TCP/TLS next hops are the control plane's (kernel sockets), not the fast path's. */
-		unavailable(r, 503, "Gateway Transport Not In Fast Path");
-		return;
-	}
+	/*
+	 * TCP/TLS next hops are the control plane's (kernel sockets): the
+	 * route names them; dp_sip_finish() bridges or answers 503.
+	 */
+	uint8_t tp = res->gw_transport == RULES_TP_TCP ? SIP_TP_TCP :
+		res->gw_transport == RULES_TP_TLS ? SIP_TP_TLS : SIP_TP_UDP;
+	if (tp == SIP_TP_TLS)
+		r->tls_name = view(res->gw_host);
 	if (sip_addr_parse(view(res->gw_host), &r->nh) != 0) {
 		/* A name: the addresses the control plane resolved for it (dp_names.h). */
 		const struct dp_name *n = dp_names_find(names, res->gw_host.p, res->gw_host.len,
@@ -201,13 +215,13 @@ dp_route_from_result(const struct rules_result *res, const struct dp_names *name
 		r->kind = DP_ROUTE_FORWARD;
 		r->nh = t->addr;
 		r->nh_port = t->port;
-		r->nh_transport = SIP_TP_UDP;
+		r->nh_transport = tp;
 		r->ruri = name_ruri(buf, cap, res->user, res->gw_host, res->gw_port);
 		return;
 	}
 	r->kind = DP_ROUTE_FORWARD;
 	r->nh_port = res->gw_port;
-	r->nh_transport = SIP_TP_UDP;
+	r->nh_transport = tp;
 	r->ruri = dp_gateway_ruri(buf, cap, res->user, &r->nh, res->gw_port);
 }
 

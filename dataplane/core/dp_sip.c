@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "dp_sip.h"
 
+#include "dp_acl.h"
+
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +32,8 @@ dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, unsigne
 	c->addr = *addr;
 	c->port = port;
 	c->keys = keys;
+	if (c->transport == SIP_TP_OTHER)
+		c->transport = SIP_TP_UDP;
 	if (c->no_route_code == 0)
 		c->no_route_code = 404;
 	if (c->amplification == 0)
@@ -79,8 +83,29 @@ static inline bool
 is_local_hostport(const struct dp_sip_config *c, const struct sip_addr *a, bool has_port,
 		uint16_t port)
 {
+	uint16_t p = has_port ? port : 5060;
 	return a->af != SIP_AF_NONE && sip_addr_eq(a, &c->addr) &&
-		(has_port ? port : 5060) == c->port;
+		(p == c->port || (c->tls_port != 0 && p == c->tls_port));
+}
+
+/* The transport a packet arrived over (0 in a dp_pkt_in: UDP). */
+static inline uint8_t
+in_transport(const struct dp_pkt_in *in)
+{
+	return in->transport != SIP_TP_OTHER ? in->transport : SIP_TP_UDP;
+}
+
+/* A URI's transport: its transport= parameter, else TLS for sips:, else UDP. */
+static uint8_t
+uri_transport(const struct sip_uri *u)
+{
+	struct sip_str t;
+
+	if (sip_param_get(u->params, "transport", 9, &t) == 1 && t.len) {
+		enum sip_transport tp = sip_transport_lookup(t);
+		return tp != SIP_TP_OTHER ? (uint8_t)tp : SIP_TP_UDP;
+	}
+	return u->scheme_id == SIP_SCHEME_SIPS ? SIP_TP_TLS : SIP_TP_UDP;
 }
 
 static bool
@@ -145,11 +170,13 @@ static void
 reply_destination(const struct dp_pkt_in *in, const struct sip_via *top, struct dp_pkt_out *out)
 {
 	out->dst = in->src;
-	if (top->start == NULL || top->has_rport)
+	/* Over a stream the reply goes back on the request's connection (cp_relay.c). */
+	if (top->start == NULL || top->has_rport || in_transport(in) != SIP_TP_UDP)
 		out->dport = in->sport;
 	else
 		out->dport = top->has_port ? top->port : 5060;
-	out->transport = SIP_TP_UDP;
+	out->transport = in_transport(in);
+	out->tls_name = SIP_STR_NULL;
 	out->is_reply = 1;
 }
 
@@ -429,6 +456,18 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 		count(env, DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
 	}
+	/*
+	 * The next Via is TCP/TLS: its connection is the control plane's.
+	 * Attached, it gets the response; alone, we send it over UDP as
+	 * before (the best we can do).
+	 */
+	unsigned br = dp_sip_bridge(env->cfg);
+	if ((hop.transport == SIP_TP_TCP || hop.transport == SIP_TP_TLS) &&
+			!(br & DP_BRIDGE_STREAMS) && (br & DP_BRIDGE_PUNT)) {
+		count(env, DP_C_PUNT_RESPONSE_TRANSPORT);
+		return DP_ACT_EXCEPTION;
+	}
+	out->tls_name = SIP_STR_NULL;
 	out->len = (uint32_t)len;
 	out->dst = sip_addr_unmapped(&to.addr);
 	out->dport = to.port;
@@ -486,14 +525,42 @@ route_set(const struct dp_sip_env *env, const struct sip_msg *m, bool ruri_local
 	return rc;
 }
 
-/* "sip:HOST:PORT;lr;sl=SIG" into buf (room for rr_buf + 4 + SIP_RRSIG_LEN). */
+/* Room for signed_rr(): "sip:" host ":" port ";transport=" tp ";lr;sl=" SIG. */
+#define DP_RR_MAX (4 + sizeof(((struct dp_sip_config *)0)->host_buf) + 6 + 14 + 7 + \
+		SIP_RRSIG_LEN)
+
+/*
+ * "sip:HOST:PORT;lr;sl=SIG" (UDP) or "sip:HOST:PORT;transport=tcp;lr;sl=SIG"
+ * into buf (DP_RR_MAX bytes): our Record-Route on the side of transport tp
+ * (RFC 5658: one entry per side when we bridge). TLS names the TLS port.
+ */
 static struct sip_str
-signed_rr(const struct dp_sip_config *c, const char sig[SIP_RRSIG_LEN], char *buf)
+signed_rr(const struct dp_sip_config *c, uint8_t tp, const char sig[SIP_RRSIG_LEN], char *buf)
 {
-	memcpy(buf, c->rr_uri.p, c->rr_uri.len);
-	memcpy(buf + c->rr_uri.len, ";sl=", 4);
-	memcpy(buf + c->rr_uri.len + 4, sig, SIP_RRSIG_LEN);
-	return sip_str_make(buf, c->rr_uri.len + 4 + SIP_RRSIG_LEN);
+	size_t n = 0;
+
+	if (tp == SIP_TP_UDP) {
+		memcpy(buf, c->rr_uri.p, c->rr_uri.len);
+		n = c->rr_uri.len;
+	} else {
+		const char *name = tp == SIP_TP_TLS ? "tls" : tp == SIP_TP_TCP ? "tcp" : "udp";
+		uint16_t port = tp == SIP_TP_TLS && c->tls_port != 0 ? c->tls_port : c->port;
+		memcpy(buf, "sip:", 4);
+		n = 4;
+		memcpy(buf + n, c->host.p, c->host.len);
+		n += c->host.len;
+		buf[n++] = ':';
+		n += sip_fmt_u32(buf + n, port);
+		memcpy(buf + n, ";transport=", 11);
+		n += 11;
+		memcpy(buf + n, name, 3);
+		n += 3;
+		memcpy(buf + n, ";lr", 3);
+		n += 3;
+	}
+	memcpy(buf + n, ";sl=", 4);
+	memcpy(buf + n + 4, sig, SIP_RRSIG_LEN);
+	return sip_str_make(buf, n + 4 + SIP_RRSIG_LEN);
 }
 
 /*
@@ -525,14 +592,30 @@ caller_side_target(const struct sip_msg *m)
 	return t.len ? t : first_uri(m, SIP_HDR_CONTACT);
 }
 
-/* Forward m to addr:port over UDP. */
+/* Where a forward goes: next hop, its transport, and why it would be bridged. */
+struct hop {
+	const struct sip_addr *addr;
+	uint16_t port;
+	uint8_t transport;          /* enum sip_transport; 0: the config's */
+	struct sip_str tls_name;
+	enum dp_counter punt;       /* counter of a TCP/TLS hop handed to the control plane */
+	const char *reason;         /* 503 reason for it without a control plane */
+};
+
+/*
+ * Forward m to the hop. TCP/TLS hops and large requests are bridged
+ * (DP_BRIDGE_*): sent here, handed to the control plane, or (TCP/TLS
+ * alone) answered 503.
+ */
 static enum dp_action
 forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip_msg *m,
 		const struct sip_fields *f, const struct dp_route_set *rs,
-		const struct sip_addr *nh_in, uint16_t nh_port, struct sip_str ruri,
+		const struct hop *hp, struct sip_str ruri,
 		struct sip_str extra, bool record_route,
 		struct dp_pkt_out *out)
 {
+	const struct sip_addr *nh_in = hp->addr;
+	uint16_t nh_port = hp->port;
 	const struct dp_sip_config *c = env->cfg;
 	char branch[SIP_BRANCH_LEN];
 	struct sip_addr dst = sip_addr_unmapped(nh_in);
@@ -563,24 +646,51 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		count(env, DP_C_DROP_NO_FAMILY);
 		return DP_ACT_DROP;
 	}
+	/* TCP/TLS: sent here only with a stream sender; else punted, else 503. */
+	unsigned br = dp_sip_bridge(c);
+	uint8_t etp = hp->transport != SIP_TP_OTHER ? hp->transport : eg->transport;
+	uint8_t itp = in_transport(in);
+	/* SCTP, WS, WSS: no process of ours speaks them. */
+	const char *cannot = etp != SIP_TP_UDP && etp != SIP_TP_TCP && etp != SIP_TP_TLS ?
+		"Transport Not Supported" : NULL;
+	if (cannot == NULL && etp != SIP_TP_UDP && !(br & DP_BRIDGE_STREAMS)) {
+		if (br & DP_BRIDGE_PUNT) {
+			count(env, hp->punt);
+			return DP_ACT_EXCEPTION;
+		}
+		cannot = hp->reason;
+	}
+	if (cannot != NULL) {
+		if (m->method == SIP_METHOD_ACK) {
+			count(env, DP_C_DROP_ACK_UNROUTABLE);
+			return DP_ACT_DROP;
+		}
+		return reply(env, in, m, f, &(struct reply){
+			.act = DP_C_ACT_UNAVAILABLE, .code = 503,
+			.reason = sip_str_make(cannot, strlen(cannot))}, out);
+	}
 	const struct sip_keyring *kr = dp_sip_keys(c);
 	const struct sip_origin from = {.addr = in->src, .port = in->sport};
 	sip_branch_sign(f, &from, &kr->cur, branch);
-	/* Our Record-Route carries the dialog's signature for the callee (sip_rrsig_up()). */
-	char rr1[sizeof(eg->rr_buf) + 4 + SIP_RRSIG_LEN], rr2[sizeof(rr1)];
+	/*
+	 * Our Record-Route carries the dialog's signature for the callee
+	 * (sip_rrsig_up()). Changing family or transport, one entry per side
+	 * (RFC 5658): the egress side on top, then the ingress side.
+	 */
+	char rr1[DP_RR_MAX], rr2[DP_RR_MAX];
 	struct sip_str rrs1 = SIP_STR_NULL, rrs2 = SIP_STR_NULL;
 	if (record_route) {
 		char sig[SIP_RRSIG_LEN];
 		sip_rrsig_up(f->callid, f->from.tag, caller_side_target(m), &kr->cur, sig);
-		rrs1 = signed_rr(eg, sig, rr1);
-		if (eg != c)
-			rrs2 = signed_rr(c, sig, rr2);
+		rrs1 = signed_rr(eg, etp, sig, rr1);
+		if (eg != c || etp != itp)
+			rrs2 = signed_rr(c, itp, sig, rr2);
 	}
 	struct sip_fwd_opts o = {
 		.top = &f->top,
 		.via_host = eg->host,
-		.via_port = eg->port,
-		.via_tp = SIP_TP_UDP,
+		.via_port = etp == SIP_TP_TLS && eg->tls_port != 0 ? eg->tls_port : eg->port,
+		.via_tp = (enum sip_transport)etp,
 		.branch = branch,
 		.src = &in->src,
 		.src_port = in->sport,
@@ -594,8 +704,20 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 		.route2 = rs && rs->pop2_hdr ? &rs->pop2 : NULL,
 	};
 	int len = sip_build_request_fwd(out->buf, out->cap, m, &o);
+	/*
+	 * RFC 3261 §18.1.1: a request over 1300 bytes should not go as one UDP
+	 * datagram from the fast path; an attached control plane sends it from
+	 * a kernel socket (which fragments). Too large for our buffer: the
+	 * same (its buffer is larger).
+	 */
+	if (etp == SIP_TP_UDP && (br & DP_BRIDGE_PUNT) && !(br & DP_BRIDGE_LARGE) &&
+			(len > (int)DP_BRIDGE_LARGE_LEN || len == -SIP_E_NOSPACE)) {
+		count(env, DP_C_PUNT_LARGE_REQUEST);
+		return DP_ACT_EXCEPTION;
+	}
 	/* IPv6 is not fragmented on the way (and we do not fragment it): too big is too big. */
-	if (len > 0 && nh->af == SIP_AF_INET6 && (uint32_t)len + 48 > c->mtu)
+	if (len > 0 && etp == SIP_TP_UDP && !(br & DP_BRIDGE_LARGE) && nh->af == SIP_AF_INET6 &&
+			(uint32_t)len + 48 > c->mtu)
 		len = -SIP_E_NOSPACE;
 	if (len == -SIP_E_NOSPACE && m->method != SIP_METHOD_ACK) {
 		/* Too large to forward over UDP from here: say so rather than let it time out. */
@@ -609,7 +731,8 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 	out->len = (uint32_t)len;
 	out->dst = *nh;
 	out->dport = nh_port;
-	out->transport = SIP_TP_UDP;
+	out->transport = etp;
+	out->tls_name = etp == SIP_TP_TLS ? hp->tls_name : SIP_STR_NULL;
 	out->is_reply = 0;
 	return DP_ACT_SEND;
 }
@@ -636,7 +759,19 @@ forward_to_uri(const struct dp_sip_env *env, const struct dp_pkt_in *in, const s
 	struct sip_str host = u.host;
 	if (sip_param_get(u.params, "maddr", 5, &maddr) == 1 && maddr.len)
 		host = maddr;
-	uint16_t port = u.has_port ? u.port : (u.scheme_id == SIP_SCHEME_SIPS ? 5061 : 5060);
+	/*
+	 * The transport on the far side: our second Route entry's (RFC 5658
+	 * double Record-Route: it names the side the request leaves from),
+	 * else the target's own.
+	 */
+	uint8_t tp = uri_transport(&u);
+	struct sip_uri u2;
+	struct sip_str t2;
+	if (rs != NULL && rs->pop2_hdr != NULL &&
+			sip_uri_parse(&u2, rs->pop2.uri.p, rs->pop2.uri.len) == 0 &&
+			sip_param_get(u2.params, "transport", 9, &t2) == 1)
+		tp = uri_transport(&u2);
+	uint16_t port = u.has_port ? u.port : (tp == SIP_TP_TLS ? 5061 : 5060);
 	if (sip_addr_parse(host, &a) != 0) {
 		if (env->resolve == NULL) {
 			count(env, DP_C_PUNT_NEEDS_DNS);
@@ -648,7 +783,10 @@ forward_to_uri(const struct dp_sip_env *env, const struct dp_pkt_in *in, const s
 			return DP_ACT_DROP;
 		}
 	}
-	return forward(env, in, m, f, rs, &a, port, new_ruri, SIP_STR_NULL, false, out);
+	struct hop hp = {.addr = &a, .port = port, .transport = tp,
+		.tls_name = tp == SIP_TP_TLS ? host : SIP_STR_NULL,
+		.punt = DP_C_PUNT_DIALOG_TRANSPORT, .reason = "Transport Not In Fast Path"};
+	return forward(env, in, m, f, rs, &hp, new_ruri, SIP_STR_NULL, false, out);
 }
 
 static bool
@@ -671,7 +809,13 @@ apply_route(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 
 	switch (r->kind) {
 	case DP_ROUTE_FORWARD: {
-		enum dp_action a = forward(env, in, m, f, rs, &r->nh, r->nh_port, r->ruri, r->extra,
+		struct hop hp = {.addr = &r->nh, .port = r->nh_port, .transport = r->nh_transport,
+			.tls_name = r->tls_name,
+			.punt = r->from_location ? DP_C_PUNT_CONTACT_TRANSPORT :
+				DP_C_PUNT_GATEWAY_TRANSPORT,
+			.reason = r->from_location ? "Contact Transport Not In Fast Path" :
+				"Gateway Transport Not In Fast Path"};
+		enum dp_action a = forward(env, in, m, f, rs, &hp, r->ruri, r->extra,
 				env->cfg->record_route && !ack && !cancel, out);
 		if (a == DP_ACT_SEND && !out->is_reply) /* not the 513 for an oversized one */
 			count(env, r->from_location ? DP_C_ACT_LOCATION : DP_C_ACT_FORWARD);
@@ -754,6 +898,18 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 			.act = ruri ? DP_C_ACT_RURI_TOO_LONG : DP_C_ACT_TOO_MANY_VIAS,
 			.code = ruri ? 414 : 400,
 			.reason = ruri ? SIP_STR_NULL : SIP_STR_LIT("Too Many Via Headers")}, out);
+	}
+	/* The peer ACL: before anything is routed or handed to the kernel (REGISTER). */
+	if (env->acl != NULL) {
+		uint8_t av = env->acl(env->acl_ctx, &in->src, in->sport);
+		if (!dp_acl_permits(av, m->method == SIP_METHOD_REGISTER)) {
+			if (av == DP_ACL_DENY_DROP || m->method == SIP_METHOD_ACK) {
+				count(env, DP_C_DROP_ACL);
+				return DP_ACT_DROP;
+			}
+			return reply(env, in, m, f, &(struct reply){.act = DP_C_ACT_ACL_REJECT,
+				.code = 403, .reason = SIP_STR_LIT("Forbidden (ACL)")}, out);
+		}
 	}
 
 	if (m->method == SIP_METHOD_ACK && f->to.has_tag && sip_totag_verify(f, dp_sip_keys(c))) {

@@ -71,6 +71,7 @@ struct dp_route {
 	uint16_t nh_port;
 	uint8_t nh_transport;          /* enum sip_transport */
 	bool from_location;            /* forward to a registered contact */
+	struct sip_str tls_name;       /* forward over TLS: the name to verify (gateway host) */
 	struct sip_str ruri;           /* forward: new Request-URI, empty to keep */
 	struct sip_str extra;          /* header lines to add, each ending CRLF */
 	uint32_t rule;                 /* rule id, for tracing */
@@ -81,13 +82,41 @@ struct dp_sip_job;
 /* Fills j->r for query j->q. Returns 0 (j->r.kind says what), or < 0 on an internal error. */
 typedef int (*dp_route_fn)(void *ctx, struct dp_sip_job *j);
 
+/*
+ * Who sends what the fast path cannot (dp_sip_config.bridge, flags):
+ * forwards to TCP/TLS next hops (gateways, contacts registered over a
+ * stream, in-dialog targets), responses whose next Via is TCP/TLS, and
+ * forwarded requests larger than DP_BRIDGE_LARGE (RFC 3261 §18.1.1).
+ * None set: the dataplane alone answers 503 for TCP/TLS next hops and
+ * sends large requests itself (IPv4 fragments).
+ */
+#define DP_BRIDGE_PUNT 1u     /* a control plane is attached: hand them to the kernel side */
+#define DP_BRIDGE_LARGE 2u    /* large UDP requests are sent here (kernel socket: fragments) */
+#define DP_BRIDGE_STREAMS 4u  /* TCP/TLS next hops are sent here (a stream sender exists) */
+/* A forwarded request larger than this (bytes of SIP) is bridged (RFC 3261 §18.1.1). */
+#define DP_BRIDGE_LARGE_LEN 1300u
+
 struct dp_sip_config {
 	struct sip_addr addr;        /* the router's address on this port */
 	struct sip_addr bcast;       /* its subnet's broadcast address (IPv4), af NONE if none */
 	struct sip_addr net;         /* its subnet's network address (IPv4; IPv6 subnet-router
 	                              * anycast), af NONE if none (/31, /32, /127, /128) */
 	struct sip_str host;         /* its text in URIs: "192.0.2.1" or "[2001:db8::1]" */
-	uint16_t port;               /* SIP port (UDP; TCP/TLS on the same in the control plane) */
+	uint16_t port;               /* SIP port (UDP; TCP on the same in the control plane) */
+	uint16_t tls_port;           /* TLS port of Record-Routes with transport=tls (0: port) */
+	/*
+	 * Our transport on this side when nothing says otherwise: the Via of
+	 * forwarded requests and the Record-Route (";transport=tcp" etc. when
+	 * not UDP). SIP_TP_UDP by default (dp_sip_config_init()); a request's
+	 * own next-hop transport overrides it for the Via.
+	 */
+	uint8_t transport;
+	/*
+	 * DP_BRIDGE_* flags. The dataplane's link thread sets DP_BRIDGE_PUNT
+	 * while a control plane that bridges is attached; workers read it with
+	 * a relaxed atomic load (dp_sip_bridge()).
+	 */
+	uint8_t bridge;
 	/*
 	 * Keys of branches, To-tags and Record-Route signatures; equal on all
 	 * nodes of a cluster. Replaced as a whole on rotation (an atomic pointer
@@ -117,6 +146,12 @@ struct dp_sip_config {
  */
 int dp_sip_config_init(struct dp_sip_config *c, const struct sip_addr *addr, unsigned prefix,
 		uint16_t port, const struct sip_keyring *keys);
+
+static inline unsigned
+dp_sip_bridge(const struct dp_sip_config *c)
+{
+	return __atomic_load_n(&c->bridge, __ATOMIC_RELAXED);
+}
 
 static inline const struct sip_keyring *
 dp_sip_keys(const struct dp_sip_config *c)
@@ -153,6 +188,12 @@ struct dp_sip_env {
 	 */
 	const struct dp_scanner *scanner;
 	struct dp_scanner_scratch *scan_scratch;
+	/*
+	 * Peer ACL (dp_acl.h), NULL: none. Returns the verdict (enum
+	 * dp_acl_verdict) for a request's source address and port.
+	 */
+	uint8_t (*acl)(void *ctx, const struct sip_addr *src, uint16_t sport);
+	void *acl_ctx;
 };
 
 struct dp_pkt_in {
@@ -160,6 +201,7 @@ struct dp_pkt_in {
 	uint32_t len;
 	struct sip_addr src;
 	uint16_t sport;
+	uint8_t transport;  /* enum sip_transport it arrived over; 0: UDP */
 };
 
 enum dp_action {
@@ -176,7 +218,8 @@ struct dp_pkt_out {
 	struct sip_addr dst;
 	uint16_t dport;
 	uint8_t transport;  /* enum sip_transport of the next hop */
-	uint8_t is_reply;   /* a reply to the source (vs. forwarded) */
+	uint8_t is_reply;   /* a reply to the source (vs. forwarded): over in->transport */
+	struct sip_str tls_name; /* transport TLS: the name to verify (empty: the address) */
 };
 
 /* Route set processing state (RFC 3261 §16.4), between the two halves. */

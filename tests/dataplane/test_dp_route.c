@@ -5,6 +5,7 @@
  * and whole bursts through location bindings and a compiled plan, as the
  * workers (and the control plane) run them.
  */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,13 +98,16 @@ struct burst_case {
 	enum dp_route_kind kind;
 	uint16_t code;
 	const char *ruri; /* forward: the new Request-URI */
+	uint8_t transport; /* forward: the next hop's (0: UDP) */
+	const char *extra; /* forward: the header lines added (NULL: none) */
 };
 
 static const struct burst_case burst_cases[] = {
 	{"redirect", "302555", "sip:a@x", DP_ROUTE_REDIRECT, 302, NULL},
 	{"forward", "100555", "sip:a@x", DP_ROUTE_FORWARD, 0, "sip:100555@10.0.0.20:5080"},
-	{"TCP gateway: not in the fast path", "101555", "sip:a@x", DP_ROUTE_UNAVAILABLE, 503,
-		NULL},
+	/* TCP/TLS next hops are routes too: dp_sip_finish() bridges them or answers 503. */
+	{"TCP gateway: a forward over TCP", "101555", "sip:a@x", DP_ROUTE_FORWARD, 0,
+		"sip:101555@10.0.0.21", SIP_TP_TCP, NULL},
 	{"named gateway: not resolved here", "102555", "sip:a@x", DP_ROUTE_UNAVAILABLE, 503, NULL},
 	{"reject", "403555", "sip:a@x", DP_ROUTE_REJECT, 403, NULL},
 	{"drop", "666555", "sip:a@x", DP_ROUTE_DROP, 0, NULL},
@@ -113,7 +117,12 @@ static const struct burst_case burst_cases[] = {
 	{"From user", "555", "sip:carol@example.com", DP_ROUTE_REJECT, 486, NULL},
 	{"registered: the binding wins", "alice", "sip:a@x", DP_ROUTE_FORWARD, 0,
 		"sip:alice@192.0.2.7:5062"},
-	{"registered over TCP", "bob", "sip:a@x", DP_ROUTE_UNAVAILABLE, 503, NULL},
+	{"registered over TCP", "bob", "sip:a@x", DP_ROUTE_FORWARD, 0, "sip:alice@192.0.2.7:5062",
+		SIP_TP_TCP, NULL},
+	/* RFC 3327: the Path is the Route set of requests to the contact. */
+	{"registered with a Path", "carol", "sip:a@x", DP_ROUTE_FORWARD, 0,
+		"sip:carol@192.0.2.8", SIP_TP_UDP,
+		"Route: <sip:edge1.example.net;lr>, <sip:[2001:db8::9]:5070;lr;ob>\r\n"},
 };
 
 static void
@@ -147,6 +156,21 @@ test_burst(void **state)
 	b.aor_len = (uint16_t)dp_loc_key(b.aor, SIP_STR_LIT("bob"), SIP_STR_LIT("example.com"));
 	b.transport = SIP_TP_TCP;
 	assert_int_equal(dp_loc_set(loc, &b), 0);
+	static const char path[] = "<sip:edge1.example.net;lr>, <sip:[2001:db8::9]:5070;lr;ob>";
+	b.aor_len = (uint16_t)dp_loc_key(b.aor, SIP_STR_LIT("carol"), SIP_STR_LIT("example.com"));
+	b.contact_len = (uint16_t)snprintf(b.contact, sizeof(b.contact), "sip:carol@192.0.2.8");
+	b.transport = SIP_TP_UDP;
+	b.path = path;
+	b.path_len = sizeof(path) - 1;
+	assert_int_equal(dp_loc_set(loc, &b), 0);
+	/* A Path longer than DP_PATH_MAX is refused, not cut. */
+	static char long_path[DP_PATH_MAX + 2];
+	memset(long_path, 'x', sizeof(long_path));
+	b.path = long_path;
+	b.path_len = DP_PATH_MAX + 1;
+	assert_int_equal(dp_loc_set(loc, &b), -EINVAL);
+	b.path = NULL;
+	b.path_len = 0;
 
 	assert_int_equal(sip_addr_parse(SIP_STR_LIT("192.0.2.10"), &src), 0);
 	for (unsigned i = 0; i < N; i++) {
@@ -175,6 +199,15 @@ test_burst(void **state)
 				memcmp(r->ruri.p, c->ruri, r->ruri.len) != 0))
 			fail_msg("%s: Request-URI %.*s, expected %s", c->name, (int)r->ruri.len,
 					r->ruri.p, c->ruri);
+		if (c->kind == DP_ROUTE_FORWARD && r->nh_transport !=
+				(c->transport ? c->transport : SIP_TP_UDP))
+			fail_msg("%s: transport %u, expected %u", c->name, r->nh_transport,
+					c->transport);
+		const char *ex = c->extra ? c->extra : "";
+		if (c->kind == DP_ROUTE_FORWARD && (r->extra.len != strlen(ex) ||
+				(r->extra.len && memcmp(r->extra.p, ex, r->extra.len) != 0)))
+			fail_msg("%s: extra lines '%.*s', expected '%s'", c->name, (int)r->extra.len,
+					r->extra.p, ex);
 	}
 	/* Without a plan or bindings, nothing matches (the default reply). */
 	struct dp_router none = {NULL, NULL};

@@ -7,7 +7,10 @@
  * anything else must end in an error, never in a read past the buffer.
  * STATS payloads are walked as the control plane walks them; GW_ADDRS
  * payloads go through sl_gw_addrs_parse() and, when accepted, every name's
- * targets are read as the dataplane reads them.
+ * targets are read as the dataplane reads them; LOC_SET payloads (with
+ * their optional Path tail) through dp_loc_from_link(), the decoder of the
+ * dataplane and of the control plane's router, and every byte of the
+ * binding it accepts is read.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -17,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "dp_loc.h"
 #include "sl_link_io.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -64,6 +68,24 @@ walk_gw_addrs(const struct sl_rx *r)
 	(void)sum;
 }
 
+static void
+walk_loc_set(const struct sl_rx *r)
+{
+	struct dp_binding b;
+	char err[96];
+	volatile uint64_t sum = 0;
+
+	if (dp_loc_from_link(sl_rx_payload(r), r->hdr.len, &b, err, sizeof(err)) != 0)
+		return;
+	if (b.aor_len > DP_AOR_MAX || b.contact_len > DP_CONTACT_MAX || b.path_len > DP_PATH_MAX)
+		abort();
+	for (unsigned i = 0; i < b.aor_len; i++)
+		sum += (unsigned char)b.aor[i];
+	for (unsigned i = 0; i < b.path_len; i++)
+		sum += (unsigned char)b.path[i];
+	(void)sum;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -98,6 +120,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				walk_stats(&rx);
 			if (rx.hdr.type == SL_MSG_GW_ADDRS)
 				walk_gw_addrs(&rx);
+			if (rx.hdr.type == SL_MSG_LOC_SET)
+				walk_loc_set(&rx);
 			sl_rx_reset(&rx);
 			rc = 0;
 		} else if (rc == 0 && sv[0] < 0 && off >= size) {

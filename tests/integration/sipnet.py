@@ -72,7 +72,7 @@ def transact(a, method, ruri, tries, timeout, to_tag=None, size=0, extra=""):
 
     Returns (response or None, tries used, size sent, ICMP error seen)."""
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((a.src, 0))
+    s.bind((a.src, getattr(a, "sport", 0) or 0))
     s.connect((a.dst, a.port))  # ICMP errors surface as ECONNREFUSED
     sport = s.getsockname()[1]
     data, callid = sip_request(method, ruri, a.src, sport, a.dst, to_tag=to_tag, size=size,
@@ -365,6 +365,7 @@ def main():
         q.add_argument("--src", required=True)
         q.add_argument("--dst", required=True)
         q.add_argument("--port", type=int, default=5060)
+        q.add_argument("--sport", type=int, default=0, help="source port (0: any)")
         q.add_argument("--tries", type=int, default=3)
         q.add_argument("--timeout", type=float, default=1.0)
 

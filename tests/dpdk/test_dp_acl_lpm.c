@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The peer ACL's LPM index (dataplane/dp_acl_lpm.c, DPDK's rte_lpm and
+ * rte_lpm6) against its specification, the linear lookup of
+ * dataplane/core/dp_acl.h: random nested lists, random sources, the same
+ * verdict every time. Its DPDK runtime directory is removed at the end.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <rte_eal.h>
+
+#include "dp_acl_lpm.h"
+
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint64_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* A random network of family af inside 10.0.0.0/8 or 2001:db8::/32 (so lists nest). */
+static void
+random_net(uint8_t af, struct sip_addr *a, unsigned *plen)
+{
+	memset(a, 0, sizeof(*a));
+	a->af = af;
+	if (af == SIP_AF_INET) {
+		uint32_t x = 0x0a000000u | (uint32_t)(rnd() & 0x00ffffffu);
+		*plen = 8 + (unsigned)(rnd() % 25);
+		x &= *plen == 32 ? 0xffffffffu : ~(0xffffffffu >> *plen);
+		a->a[0] = (uint8_t)(x >> 24);
+		a->a[1] = (uint8_t)(x >> 16);
+		a->a[2] = (uint8_t)(x >> 8);
+		a->a[3] = (uint8_t)x;
+	} else {
+		a->a[0] = 0x20;
+		a->a[1] = 0x01;
+		a->a[2] = 0x0d;
+		a->a[3] = 0xb8;
+		for (int i = 4; i < 16; i++)
+			a->a[i] = (uint8_t)rnd();
+		*plen = 32 + (unsigned)(rnd() % 97);
+		for (unsigned bit = *plen; bit < 128; bit++)
+			a->a[bit / 8] &= (uint8_t)~(0x80 >> (bit % 8));
+	}
+}
+
+static void
+lpm_matches_reference(void **state)
+{
+	(void)state;
+	static char text[1 << 20];
+	static char keys[2048][96];
+	char err[512];
+	int compared = 0;
+	for (int round = 0; round < 20; round++) {
+		unsigned n_keys = 0;
+		size_t n = 0;
+		static const char *const dflt[] = {"default allow", "default deny drop",
+			"default deny 403", "default allow register"};
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s\n", dflt[round % 4]);
+		unsigned entries = 50 + (unsigned)(rnd() % 2000);
+		for (unsigned i = 0; i < entries; i++) {
+			struct sip_addr a;
+			unsigned plen;
+			random_net(rnd() % 4 == 0 ? SIP_AF_INET6 : SIP_AF_INET, &a, &plen);
+			char ip[64];
+			ip[sip_addr_format(&a, ip, sizeof(ip) - 1)] = 0;
+			static const char *const verb[] = {"allow", "allow", "deny", "deny"};
+			static const char *const mod[] = {"", " register", " 403", " drop"};
+			unsigned ai = (unsigned)(rnd() % 4);
+			char port[16] = "";
+			if (rnd() % 4 == 0)
+				snprintf(port, sizeof(port), " port %u", 5060 + (unsigned)(rnd() % 3));
+			/* One entry per prefix and port (a duplicate is an error of the file). */
+			char key[96];
+			snprintf(key, sizeof(key), "%s/%u%s", ip, plen, port);
+			bool dup = false;
+			for (unsigned d = 0; d < n_keys && !dup; d++)
+				dup = strcmp(keys[d], key) == 0;
+			if (dup || n_keys == 2048)
+				continue;
+			snprintf(keys[n_keys++], sizeof(keys[0]), "%s", key);
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s %s/%u%s%s\n",
+					verb[ai], ip, plen, port, mod[ai]);
+		}
+		struct dp_acl acl, ref;
+		if (dp_acl_parse(text, n, "r.acl", &acl, err, sizeof(err)) != 0)
+			fail_msg("%s", err);
+		assert_int_equal(dp_acl_parse(text, n, "r.acl", &ref, err, sizeof(err)), 0);
+		struct dp_acl_table *t = dp_acl_table_build(&acl, 0, err, sizeof(err));
+		if (t == NULL)
+			fail_msg("build: %s", err);
+		for (int k = 0; k < 20000; k++) {
+			struct sip_addr a;
+			unsigned plen;
+			/* Sources near the lists' networks: host bits randomised. */
+			random_net(rnd() % 4 == 0 ? SIP_AF_INET6 : SIP_AF_INET, &a, &plen);
+			if (a.af == SIP_AF_INET)
+				a.a[3] = (uint8_t)rnd();
+			else
+				a.a[15] = (uint8_t)rnd();
+			if (k % 7 == 0 && ref.n_groups > 0) {
+				/* Exactly a listed network's address. */
+				a = ref.groups[rnd() % ref.n_groups].net;
+			}
+			uint16_t port = (uint16_t)(5059 + rnd() % 4);
+			uint8_t want = dp_acl_lookup_ref(&ref, &a, port);
+			uint8_t got = dp_acl_table_verdict(t, &a, port);
+			if (want != got) {
+				char ip[64];
+				ip[sip_addr_format(&a, ip, sizeof(ip) - 1)] = 0;
+				fail_msg("round %d: %s port %u: LPM says %s, the reference %s", round, ip,
+						port, dp_acl_verdict_name(got), dp_acl_verdict_name(want));
+			}
+		}
+		dp_acl_table_free(t);
+		dp_acl_clear(&ref);
+		compared++;
+	}
+	assert_int_equal(compared, 20);
+}
+
+int
+main(int argc, char **argv)
+{
+	(void)argc;
+	char prefix[64];
+	snprintf(prefix, sizeof(prefix), "--file-prefix=acl%d", (int)getpid());
+	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", prefix, "-l", "0",
+		"--log-level=error", NULL};
+	if (rte_eal_init(9, eal) < 0) {
+		fprintf(stderr, "test_dp_acl_lpm: EAL did not start\n");
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lpm_matches_reference),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	rte_eal_cleanup();
+	/* The runtime directory EAL made (/var/run/dpdk/PREFIX, or under $XDG_RUNTIME_DIR). */
+	char cmd[512];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/acl%d '%s/dpdk/acl%d'", (int)getpid(),
+			xdg && getuid() != 0 ? xdg : "/nonexistent", (int)getpid());
+	if (system(cmd) != 0)
+		fprintf(stderr, "test_dp_acl_lpm: could not remove the DPDK runtime directory\n");
+	return rc;
+}

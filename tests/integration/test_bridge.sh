@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# Transport bridging (docs/dataplane.md "Transport bridging"), with the real
+# dataplane and control plane:
+#   1. the dataplane alone: an INVITE to a TCP gateway gets its 503
+#      ("Gateway Transport Not In Fast Path"); a request whose forward is
+#      over 1300 bytes is sent by the dataplane itself;
+#   2. a control plane whose relay key differs from the dataplane's is
+#      refused at HELLO, with the reason in its log;
+#   3. with the same key: the dataplane is told BRIDGE; the large forward is
+#      punted (punt_large_request), relayed by the control plane's UDP
+#      socket with the dataplane's Via and Record-Route, reaches the gateway
+#      namespace, and its 200 comes back through the dataplane; the TCP
+#      gateway's INVITE is punted (punt_gateway_transport) and, with no
+#      stream sender wired yet, answered 503 by the control plane;
+#   4. the control plane stops: the dataplane answers the 503 itself again.
+#
+# Usage: test_bridge.sh SIPLINE SIPLINE_LINK SIPLINE_CONTROL SIPLINECTL
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_extra.sh"
+. "$(dirname "$0")/lib_control.sh"
+itest_init bridge "${1:-}"
+link_init "${2:-}"
+control_init "${3:-}" "${4:-}"
+
+PLAN="$ITEST_TMP/bridge.dialplan"
+cat >"$PLAN" <<EOF
+plan bridge
+group gw $IP_B:5080
+group tcpgw $IP_B:5090;transport=tcp
+10 prefix 100 forward gw
+10 prefix 101 forward tcpgw
+EOF
+
+# Two signing keys (mode 0600): the dataplane's, and another one.
+KEY="$ITEST_TMP/key"
+OTHER="$ITEST_TMP/other.key"
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$KEY"
+od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$OTHER"
+chmod 600 "$KEY" "$OTHER"
+
+# A request whose forward (our Via and two Record-Route lines added) is over
+# 1300 bytes while the request itself fits one datagram of the 1500-byte MTU
+# unfragmented (fragments go to the kernel before any decision).
+LARGE=1290
+
+topo_up
+nsx "$NS_B" "$ITEST_PY" "$ITEST_DIR/sipnet.py" udp-answer --bind "$IP_B" --port 5080 \
+    >"$ITEST_TMP/gw.log" 2>&1 &
+ITEST_PIDS+=("$!")
+wait_for 10 "the UDP gateway on $IP_B:5080" udp_listening "$NS_B" "$IP_B" 5080
+sipline_start --dialplan "$PLAN" --record-route --secret-file "$KEY"
+
+request() { # NAME RURI EXPECT [--size N]: one request from $NS_A; its output in NAME.out
+    local name=$1 ruri=$2 expect=$3
+    shift 3
+    nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" request --src "$IP_A" --dst "$IP_R" \
+        --method INVITE --ruri "$ruri" --tries 3 --timeout 2 --expect "$expect" "$@" \
+        >"$ITEST_TMP/$name.out" 2>&1 ||
+        fail "$name: expected $expect: $(head -c 1500 "$ITEST_TMP/$name.out")"
+}
+# gw_large N: large INVITEs the gateway got (size > 1300) with our Via on top.
+gw_large() {
+    awk -v ip="$IP_R" '$3 == "from" && $1 > 1300 && $5 == "INVITE" &&
+        index($0, "Via: SIP/2.0/UDP " ip ":5060;branch=z9hG4bKsl") { n++ } END { print n + 0 }' \
+        "$ITEST_TMP/gw.log"
+}
+
+# ---- 1: the dataplane alone ----
+request alone_tcp "sip:101555@$IP_R" 503
+grep -q "^SIP/2.0 503 Gateway Transport Not In Fast Path" "$ITEST_TMP/alone_tcp.out" ||
+    fail "alone: not the dataplane's 503: $(head -n 3 "$ITEST_TMP/alone_tcp.out")"
+expect_counter act_unavailable -ge 1
+expect_counter punt_gateway_transport -eq 0
+request alone_large "sip:100555@$IP_R" 200 --size "$LARGE"
+assert_eq "large INVITEs at the gateway (dataplane alone)" "$(gw_large)" 1
+expect_counter punt_large_request -eq 0
+log "alone: 503 for the TCP gateway, the large forward sent by the fast path"
+
+# ---- 2: a control plane with another key is refused ----
+relay_conf() { # KEYFILE
+    control_conf "dataplane $LINK_SOCK" "relay on" "relay_addr $IP_R/24" \
+        "relay_port $SIP_PORT" "relay_secret_file $1" "relay_record_route on"
+}
+relay_conf "$OTHER"
+control_start
+wait_for 10 "the refusal in the control plane's log" \
+    grep -q "refused: signing-key fingerprint .* of relay_secret_file $OTHER" "$CTL_LOG"
+assert_eq "dataplanes ready with another key" "$(ctl_json 'r["dataplanes_ready"]' core health)" 0
+log "refused: $(grep -m1 'refused: signing-key' "$CTL_LOG")"
+control_stop
+
+# ---- 3: the same key: bridged through the control plane ----
+relay_conf "$KEY"
+control_start
+wait_for 15 "the dataplane in sync" dp_ready 1
+ctl_ok dialplan push "$PLAN"
+wait_for 10 "bridging on in the dataplane" grep -q "transport bridging on" "$SIPLINE_LOG"
+punt0=$(counter punt_large_request)
+request bridged_large "sip:100556@$IP_R" 200 --size "$LARGE"
+assert_eq "large INVITEs at the gateway (bridged)" "$(gw_large)" 2
+expect_counter punt_large_request -ge $((punt0 + 1))
+ctl_ok --json stats get
+[ "$(jget "r['control']['relay']['large_udp']")" -ge 1 ] ||
+    fail "the relay counted no large UDP request: $(jget "r['control']['relay']")"
+log "large forward: punted, relayed from the control plane's socket, 200 back"
+
+request bridged_tcp "sip:101556@$IP_R" 503
+grep -q "^SIP/2.0 503 Gateway Transport Not In Fast Path" "$ITEST_TMP/bridged_tcp.out" ||
+    fail "bridged: not the 503: $(head -n 3 "$ITEST_TMP/bridged_tcp.out")"
+expect_counter punt_gateway_transport -ge 1
+ctl_ok --json stats get
+[ "$(jget "r['control']['relay']['relayed']")" -ge 2 ] ||
+    fail "the relay did not answer: $(jget "r['control']['relay']")"
+log "TCP gateway: punted, answered 503 by the control plane (no stream sender wired)"
+
+# ---- 4: without the control plane the dataplane answers again ----
+control_stop
+wait_for 10 "bridging off in the dataplane" grep -q "transport bridging off" "$SIPLINE_LOG"
+p=$(counter punt_gateway_transport)
+request after_tcp "sip:101557@$IP_R" 503
+expect_counter punt_gateway_transport -eq "$p"
+log "control plane gone: the dataplane's own 503 again"
+
+sipline_stop
+pass "503 alone, key refused at HELLO, large forward and TCP gateway bridged, 503 again alone"
