@@ -915,6 +915,27 @@ cp_stream_listen(struct cp_stream *st, uint8_t transport, const struct sip_addr 
 	return 0;
 }
 
+/*
+ * May a TLS connection carry a message for the SIP domain name? An outgoing
+ * one if it was verified for that very name; an incoming one (RFC 5923
+ * style reuse) only if its peer presented a certificate that verified and
+ * carries that identity: a peer that merely connected from the gateway's
+ * address and port has proved nothing.
+ */
+static bool
+tls_reusable(struct conn *c, const char *name)
+{
+	if (c->outgoing)
+		return strcmp(c->tls_name, name ? name : "") == 0;
+	if (name == NULL || name[0] == '\0')
+		return true;
+	if (c->ssl == NULL || c->state != C_OPEN)
+		return false;
+	X509 *peer = SSL_get0_peer_certificate(c->ssl);
+	return peer != NULL && SSL_get_verify_result(c->ssl) == X509_V_OK &&
+		cp_tls_cert_matches(peer, name);
+}
+
 int64_t
 cp_stream_send(struct cp_stream *st, uint8_t transport, const struct sip_addr *dst,
 		uint16_t port, const char *tls_name, const char *buf, size_t len)
@@ -928,9 +949,8 @@ cp_stream_send(struct cp_stream *st, uint8_t transport, const struct sip_addr *d
 		if (c->transport != transport || c->state == C_CLOSING || c->pport != port ||
 				!sip_addr_eq(&c->peer, dst))
 			continue;
-		if (transport == SIP_TP_TLS && c->outgoing &&
-				strcmp(c->tls_name, tls_name ? tls_name : "") != 0)
-			continue; /* verified for another name */
+		if (transport == SIP_TP_TLS && !tls_reusable(c, tls_name))
+			continue;
 		int rc = queue_send(c, buf, len);
 		return rc == 0 ? (int64_t)c->id : rc;
 	}

@@ -549,6 +549,18 @@ t_tls(void **state)
 	wait_n(l, &back.n, 1, 5000);
 	assert_int_equal(back.n, 1);
 	assert_int_equal(back.peer.conn, (uint64_t)id);
+	/*
+	 * The server side reuses the incoming connection for the name its client
+	 * certificate proved (example.com), and for no other name.
+	 */
+	assert_int_equal(cp_stream_send(srv, SIP_TP_TLS, &lo, got.peer.port, "example.com", r,
+			strlen(r)), (int64_t)got.peer.conn);
+	int64_t other_id = cp_stream_send(srv, SIP_TP_TLS, &lo, got.peer.port, "other.example", r,
+			strlen(r));
+	assert_true(other_id > 0 && other_id != (int64_t)got.peer.conn);
+	assert_int_equal(cp_stream_close(srv, (uint64_t)other_id), 0);
+	wait_n(l, &back.n, 2, 5000);
+	assert_int_equal(back.n, 2);
 	/* Sent again with the same name: the same connection. */
 	assert_int_equal(cp_stream_send(cli, SIP_TP_TLS, &lo, port, "example.com", m, strlen(m)),
 			id);
