@@ -381,8 +381,9 @@ static void
 answer_raw(struct conn *c, const char *hdr, size_t len, uint16_t code, const char *reason)
 {
 	static struct sip_msg m;
+	/* Static: the reply copies every Via of a header section of up to 64 KiB. */
+	static char out[1 << 17];
 	struct sip_via top;
-	char out[4096];
 	/*
 	 * A datagram parse of the header section: with a framing error the
 	 * body is short or absent, which does not matter here (HDRS_OK: the
