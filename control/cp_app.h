@@ -28,6 +28,8 @@ struct cp_rpcsrv;
 struct cp_store;
 struct cp_metrics;
 struct cp_regsrv;
+struct cp_streamsrv;
+struct cp_reg;
 struct rules_plan;
 
 /* The control plane's own counters, declared once: X(name, help). */
@@ -91,6 +93,7 @@ struct cp_app {
 	struct cp_route *route;    /* the dataplanes' routing state, for the relay (cp_route.h) */
 	struct cp_metrics *metrics;
 	struct cp_regsrv *reg;     /* registrar, subscribers, location (cp_regsrv.c) */
+	struct cp_streamsrv *streams; /* SIP over TCP/TLS (cp_streamsrv.c), or NULL */
 	int64_t started;           /* wall seconds */
 	uint64_t started_ms;       /* monotonic */
 	struct cp_plan_cur cur;
@@ -176,6 +179,21 @@ void cp_regsrv_metrics(struct cp_app *app, struct cp_prom *p);
  */
 void cp_regsrv_sync(struct cp_app *app, struct cp_dp *dp,
 		void (*done)(struct cp_app *app, struct cp_dp *dp, unsigned n));
+
+/* The registrar (NULL before cp_regsrv_start()) and its group commit after stream input. */
+struct cp_reg *cp_regsrv_reg(struct cp_app *app);
+void cp_regsrv_kick(struct cp_app *app);
+
+/* ---- cp_streamsrv.c: SIP over TCP/TLS wired to the registrar, tls.*, connections.* ---- */
+
+/* Listeners, TLS, methods (after cp_regsrv_start()). 0 or -errno with err filled. */
+int cp_streamsrv_start(struct cp_app *app, char *err, size_t errlen);
+void cp_streamsrv_stop(struct cp_app *app);
+/* Checks of the stream and TLS options. 0 or -EINVAL with a message. */
+int cp_streamsrv_check(const struct cp_config *c, char *err, size_t errlen);
+/* After a SIGHUP: limits apply at once (TLS files: tls.reload). */
+void cp_streamsrv_reconf(struct cp_app *app);
+void cp_streamsrv_metrics(struct cp_app *app, struct cp_prom *p);
 
 /* ---- cp_rpcsrv.c ---- */
 

@@ -158,6 +158,54 @@ static const struct opt opts[] = {
 	{"relay_acl", K_PATH, F(relay_acl), 0, 0, "", false,
 		"peer ACL applied to requests the relay routes (sipline --acl: the same file; re-read "
 		"on SIGHUP, a broken file keeps the old list)"},
+	{"tcp_listen", K_PATH, F(tcp_listen), 0, 0, "auto", true,
+		"SIP over TCP: ADDR:PORT[,ADDR:PORT...] ([ADDR]:PORT for IPv6); auto: the "
+		"registrar's address and port (else the relay's), off: none"},
+	{"tls_listen", K_PATH, F(tls_listen), 0, 0, "auto", true,
+		"SIP over TLS: ADDR:PORT list; auto: the tcp_listen addresses on port 5061 when "
+		"tls_cert is set; off: none"},
+	{"tls_cert", K_PATH, F(tls_cert), 0, 0, "", false,
+		"PEM certificate (with its chain) of the TLS listeners and of client connections; "
+		"tls.reload re-reads it"},
+	{"tls_key", K_PATH, F(tls_key), 0, 0, "", false,
+		"PEM private key of tls_cert (empty: in the tls_cert file)"},
+	{"tls_ca", K_PATH, F(tls_ca), 0, 0, "", false,
+		"PEM CA certificates that verify clients and gateways (empty: the system's)"},
+	{"tls_min_version", K_PATH, F(tls_min_version), 0, 0, "1.2", false,
+		"oldest TLS version accepted: 1.2 or 1.3"},
+	{"tls_ciphers", K_PATH, F(tls_ciphers), 0, 0, "", false,
+		"TLS 1.2 cipher list (OpenSSL syntax; empty: OpenSSL's default)"},
+	{"tls_ciphersuites", K_PATH, F(tls_ciphersuites), 0, 0, "", false,
+		"TLS 1.3 cipher suites (empty: OpenSSL's default)"},
+	{"tls_groups", K_PATH, F(tls_groups), 0, 0, "", false,
+		"key exchange groups, e.g. X25519:P-256 (empty: OpenSSL's default)"},
+	{"tls_client_verify", K_PATH, F(tls_client_verify), 0, 0, "none", false,
+		"client certificates on the TLS listeners: none, optional (one sent must verify), "
+		"required"},
+	{"tls_client_allow", K_PATH, F(tls_client_allow), 0, 0, "", false,
+		"identities (RFC 5922: SIP URI or DNS SAN, CN without SANs) whose client "
+		"certificates are accepted, comma-separated; empty: any that verifies"},
+	{"tls_verify_server", K_ONOFF, F(tls_verify_server), 0, 0, "on", false,
+		"verify the certificate and RFC 5922 identity of TLS servers we connect to"},
+	{"tls_handshake_timeout", K_MS, F(tls_handshake_timeout_ms), 100, 600000, "10", false,
+		"seconds a TLS handshake (or an outgoing connect) may take"},
+	{"stream_max_conns", K_UINT, F(stream_max_conns), 1, 1000000, "4096", false,
+		"TCP/TLS connections at once (more are closed when accepted)"},
+	{"stream_max_per_source", K_UINT, F(stream_max_per_source), 1, 1000000, "64", false,
+		"accepted TCP/TLS connections per source address"},
+	{"stream_idle_timeout", K_MS, F(stream_idle_timeout_ms), 1000, 86400000, "180", false,
+		"seconds without traffic before a connection closes (not while a registration "
+		"uses it)"},
+	{"stream_first_byte_timeout", K_MS, F(stream_first_byte_timeout_ms), 100, 600000, "10",
+		false, "seconds an accepted connection may stay silent"},
+	{"stream_message_timeout", K_MS, F(stream_message_timeout_ms), 100, 600000, "10", false,
+		"seconds a message may take from its first byte to its last (slowloris)"},
+	{"stream_max_message", K_BYTES, F(stream_max_message), 1024, 1048576, "65535", false,
+		"largest message on a stream (513 and close beyond)"},
+	{"stream_max_header", K_BYTES, F(stream_max_header), 512, 1048576, "16k", false,
+		"largest header section on a stream (close beyond)"},
+	{"stream_write_queue", K_BYTES, F(stream_write_queue), 4096, 1ull << 30, "256k", false,
+		"bytes queued for a connection that does not read (close beyond)"},
 };
 
 #define N_OPTS (sizeof(opts) / sizeof(opts[0]))

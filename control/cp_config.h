@@ -87,6 +87,28 @@ struct cp_config {
 	unsigned relay_no_route_code;
 	unsigned relay_tls_port;
 	char relay_acl[256];        /* the dataplane's --acl file, for requests over TCP/TLS */
+	/* SIP over TCP and TLS (cp_streamsrv.c) */
+	char tcp_listen[256];      /* ADDR:PORT list, auto (the registrar's address) or off */
+	char tls_listen[256];      /* ADDR:PORT list, auto (the registrar's address, 5061) or off */
+	char tls_cert[256];
+	char tls_key[256];
+	char tls_ca[256];
+	char tls_min_version[8];
+	char tls_ciphers[512];
+	char tls_ciphersuites[256];
+	char tls_groups[128];
+	char tls_client_verify[16]; /* none | optional | required */
+	char tls_client_allow[512];
+	bool tls_verify_server;
+	uint64_t tls_handshake_timeout_ms;
+	unsigned stream_max_conns;
+	unsigned stream_max_per_source;
+	uint64_t stream_idle_timeout_ms;
+	uint64_t stream_first_byte_timeout_ms;
+	uint64_t stream_message_timeout_ms;
+	uint64_t stream_max_message;
+	uint64_t stream_max_header;
+	uint64_t stream_write_queue;
 };
 
 /* Defaults (documented in --help and docs/control.md). */

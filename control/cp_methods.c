@@ -919,6 +919,7 @@ cp_metrics_render(void *ctx, size_t *len)
 		cp_prom_u64(&p, NULL, app->cnt[k]);
 	}
 	cp_regsrv_metrics(app, &p);
+	cp_streamsrv_metrics(app, &p);
 	struct cp_probe_totals t;
 	cp_probe_totals(app->probe, &t);
 	cp_prom_family(&p, "sipline_control_probes_total", "counter",

@@ -83,6 +83,8 @@ struct pending {
 	struct sip_addr dst;
 	uint16_t port;
 	unsigned slot;            /* its rcache slot */
+	uint8_t transport;        /* enum sip_transport of the request */
+	uint64_t conn;            /* its stream connection, or 0 */
 	/* For the 500 that replaces it if the commit fails. */
 	char *fail;
 	size_t fail_len;
@@ -104,6 +106,8 @@ struct cp_reg {
 	struct rcache *rc;
 	cp_reg_send_fn *send;
 	cp_reg_push_fn *push;
+	cp_reg_send_stream_fn *send_stream;
+	void *stream_ctx;
 	void *ctx;
 	uint64_t cnt[CP_REG_C__COUNT];
 };
@@ -531,6 +535,13 @@ cp_reg_set_conf(struct cp_reg *r, const struct cp_reg_conf *c)
 }
 
 void
+cp_reg_set_stream_io(struct cp_reg *r, cp_reg_send_stream_fn *send, void *ctx)
+{
+	r->send_stream = send;
+	r->stream_ctx = ctx;
+}
+
+void
 cp_reg_set_io(struct cp_reg *r, cp_reg_send_fn *send, cp_reg_push_fn *push, void *ctx)
 {
 	r->send = send;
@@ -551,6 +562,8 @@ struct req {
 	struct sip_fields f;
 	struct sip_addr src;
 	uint16_t sport;
+	uint8_t transport;        /* enum sip_transport the request came on */
+	uint64_t conn;            /* its stream connection, or 0 */
 	int64_t now;
 	char ckey[sizeof(((struct rcache *)0)->key)];
 	size_t cklen;
@@ -565,10 +578,17 @@ rc_slot(const struct cp_reg *r, const char *k, size_t n)
 	return (unsigned)(hash(r, k, n) & (RCACHE_SLOTS - 1));
 }
 
-/* Where a response goes (RFC 3261 §18.2.2, RFC 3581): the source with rport, else sent-by. */
+/*
+ * Where a response goes (RFC 3261 §18.2.2, RFC 3581): the source with
+ * rport, else sent-by. On a stream the response goes on the request's
+ * connection; this port is for a new connection if it is gone: the
+ * sent-by port or the transport's default.
+ */
 static uint16_t
 reply_port(const struct req *q)
 {
+	if (q->transport == SIP_TP_TCP || q->transport == SIP_TP_TLS)
+		return q->f.top.has_port ? q->f.top.port : (q->transport == SIP_TP_TLS ? 5061 : 5060);
 	if (q->f.top.has_rport)
 		return q->sport;
 	return q->f.top.has_port ? q->f.top.port : 5060;
@@ -651,6 +671,17 @@ cache_put(struct cp_reg *r, const struct req *q, const char *resp, size_t len, u
 	}
 }
 
+/* Out to the request's transport: its stream connection, or the UDP socket. */
+static void
+emit(struct cp_reg *r, const char *buf, size_t len, const struct sip_addr *dst, uint16_t port,
+		uint8_t transport, uint64_t conn)
+{
+	if ((transport == SIP_TP_TCP || transport == SIP_TP_TLS) && r->send_stream != NULL)
+		r->send_stream(r->stream_ctx, buf, len, dst, port, transport, conn);
+	else if (r->send != NULL)
+		r->send(r->ctx, buf, len, dst, port);
+}
+
 /* Send a response now (and remember it for retransmissions). Returns code. */
 static int
 answer(struct cp_reg *r, const struct req *q, uint16_t code, const char *reason,
@@ -661,8 +692,7 @@ answer(struct cp_reg *r, const struct req *q, uint16_t code, const char *reason,
 	count_status(r, code);
 	if (out == NULL)
 		return code;
-	if (r->send != NULL)
-		r->send(r->ctx, out, len, &q->src, reply_port(q));
+	emit(r, out, len, &q->src, reply_port(q), q->transport, q->conn);
 	if (q->cacheable)
 		cache_put(r, q, out, len, code, false);
 	free(out);
@@ -903,6 +933,8 @@ queue_answer(struct cp_reg *r, struct req *q, char *resp, size_t len)
 	p->dst = q->src;
 	p->port = reply_port(q);
 	p->slot = q->slot;
+	p->transport = q->transport;
+	p->conn = q->conn;
 	p->fail = build(q, 500, "Store Commit Failed", "Retry-After: 5\r\n", &p->fail_len);
 	cache_put(r, q, NULL, 0, 200, true);
 	return 0;
@@ -978,7 +1010,8 @@ update(struct cp_reg *r, struct req *q, const char *aorkey)
 		c->b.cseq = q->f.cseq.seq;
 		c->b.src = q->src;
 		c->b.sport = q->sport;
-		c->b.transport = SIP_TP_UDP;
+		c->b.transport = q->transport;
+		c->b.conn = q->conn;
 		c->b.updated = q->now;
 		c->b.expires = q->now + (int64_t)c->expires;
 		/* Path values, joined. */
@@ -1104,6 +1137,13 @@ int
 cp_reg_input(struct cp_reg *r, const char *buf, size_t len, const struct sip_addr *src,
 		uint16_t sport, int64_t now)
 {
+	return cp_reg_input_tp(r, buf, len, src, sport, SIP_TP_UDP, 0, now);
+}
+
+int
+cp_reg_input_tp(struct cp_reg *r, const char *buf, size_t len, const struct sip_addr *src,
+		uint16_t sport, uint8_t transport, uint64_t conn, int64_t now)
+{
 	/* static: a parsed message is large, and the registrar runs on one thread. */
 	static struct req q;
 	struct sip_verdict v;
@@ -1112,6 +1152,8 @@ cp_reg_input(struct cp_reg *r, const char *buf, size_t len, const struct sip_add
 	memset(&q.f, 0, sizeof(q.f));
 	q.src = *src;
 	q.sport = sport;
+	q.transport = transport;
+	q.conn = conn;
 	q.now = now;
 	q.cacheable = false;
 	rc = sip_parse(&q.m, buf, len, 0);
@@ -1149,8 +1191,7 @@ cp_reg_input(struct cp_reg *r, const char *buf, size_t len, const struct sip_add
 			r->cnt[CP_REG_C_REG_RETRANS]++;
 			if (e->pending || e->resp == NULL)
 				return 0;
-			if (r->send != NULL)
-				r->send(r->ctx, e->resp, e->resp_len, src, reply_port(&q));
+			emit(r, e->resp, e->resp_len, src, reply_port(&q), transport, conn);
 			return e->status;
 		}
 	}
@@ -1269,8 +1310,8 @@ cp_reg_flush(struct cp_reg *r)
 		struct rcache *e = &r->rc[p->slot];
 		const char *out = rc == 0 ? p->resp : p->fail;
 		size_t len = rc == 0 ? p->len : p->fail_len;
-		if (out != NULL && r->send != NULL)
-			r->send(r->ctx, out, len, &p->dst, p->port);
+		if (out != NULL)
+			emit(r, out, len, &p->dst, p->port, p->transport, p->conn);
 		count_status(r, rc == 0 ? 200 : 500);
 		if (e->pending) {
 			e->pending = false;
@@ -1342,4 +1383,106 @@ cp_reg_remove(struct cp_reg *r, const char *aor)
 	a->n = 0;
 	mark_dirty(r, a);
 	return cp_reg_flush(r) < 0 ? -EIO : 0;
+}
+
+/*
+ * Rewrite a changed AOR's bindings in the batch (as cp_reg_remove() does,
+ * without committing: the caller's flush does). false on a store failure
+ * (memory untouched).
+ */
+static bool
+rewrite(struct cp_reg *r, struct aor *a, const struct cp_binding *nb, unsigned nn)
+{
+	if (begin_batch(r) != 0 || exec(r, "SAVEPOINT reg") != 0)
+		return false;
+	if (store_aor(r, a->key, nb, nn) != 0 || exec(r, "RELEASE reg") != 0) {
+		exec(r, "ROLLBACK TO reg");
+		exec(r, "RELEASE reg");
+		return false;
+	}
+	aor_set(a, nb, nn);
+	mark_dirty(r, a);
+	return true;
+}
+
+static bool
+is_stream(uint8_t tp)
+{
+	return tp == SIP_TP_TCP || tp == SIP_TP_TLS;
+}
+
+/* Drop flow bindings matching (conn, or every stream one with conn == 0 when all). */
+static unsigned
+drop(struct cp_reg *r, uint64_t conn, bool all, int64_t now)
+{
+	unsigned gone = 0;
+	(void)now;
+	for (unsigned i = 0; i <= r->mask; i++)
+		for (struct aor *a = r->tab[i]; a != NULL; a = a->next) {
+			bool touched = false;
+			unsigned k = 0, removed = 0;
+			/* In place on a copy: a store failure leaves memory as it was. */
+			struct cp_binding *nb = NULL;
+			for (unsigned j = 0; j < a->n; j++) {
+				const struct cp_binding *b = &a->b[j];
+				bool mine = all ? is_stream(b->transport) && b->conn == 0 :
+						b->conn == conn;
+				if (mine)
+					touched = true;
+			}
+			if (!touched)
+				continue;
+			nb = malloc(a->n * sizeof(*nb));
+			if (nb == NULL)
+				continue;
+			for (unsigned j = 0; j < a->n; j++) {
+				struct cp_binding b = a->b[j];
+				bool mine = all ? is_stream(b.transport) && b.conn == 0 :
+						b.conn == conn;
+				if (mine && b.reg_id != 0) {
+					removed++;
+					continue;
+				}
+				if (mine)
+					b.conn = 0;
+				nb[k++] = b;
+			}
+			if (removed == 0) {
+				/* Only the connection forgotten: memory only (never stored). */
+				aor_set(a, nb, k);
+			} else if (rewrite(r, a, nb, k)) {
+				gone += removed;
+			}
+			free(nb);
+		}
+	return gone;
+}
+
+unsigned
+cp_reg_conn_closed(struct cp_reg *r, uint64_t conn, int64_t now)
+{
+	if (conn == 0)
+		return 0;
+	return drop(r, conn, false, now);
+}
+
+unsigned
+cp_reg_drop_flows(struct cp_reg *r, int64_t now)
+{
+	return drop(r, 0, true, now);
+}
+
+int64_t
+cp_reg_conn_expires(const struct cp_reg *r, uint64_t conn, int64_t now)
+{
+	int64_t until = 0;
+	if (conn == 0)
+		return 0;
+	for (unsigned i = 0; i <= r->mask; i++)
+		for (const struct aor *a = r->tab[i]; a != NULL; a = a->next)
+			for (unsigned j = 0; j < a->n; j++)
+				if (a->b[j].conn == conn && a->b[j].expires > now &&
+						a->b[j].expires > until)
+					until = a->b[j].expires;
+	return until;
 }

@@ -69,6 +69,8 @@ struct cp_binding {
 	uint16_t sport;
 	uint8_t transport;                  /* enum sip_transport */
 	int64_t updated;                    /* wall seconds of the last refresh (eviction order) */
+	uint64_t conn;                      /* TCP/TLS: the connection it came on (cp_stream), 0:
+					       none (UDP, gone, or loaded from the store) */
 };
 
 struct cp_reg;
@@ -91,6 +93,17 @@ void cp_reg_set_conf(struct cp_reg *r, const struct cp_reg_conf *c);
 void cp_reg_set_io(struct cp_reg *r, cp_reg_send_fn *send, cp_reg_push_fn *push, void *ctx);
 
 /*
+ * Responses to requests that came over TCP/TLS (transport SIP_TP_TCP or
+ * SIP_TP_TLS) go to this callback instead of the send callback: on
+ * connection conn, or if it is gone to dst:port (RFC 3261 §18.2.2: the
+ * source address and the sent-by port, or 5060/5061). Same ctx as
+ * ctx is its own.
+ */
+typedef void cp_reg_send_stream_fn(void *ctx, const char *buf, size_t len,
+		const struct sip_addr *dst, uint16_t port, uint8_t transport, uint64_t conn);
+void cp_reg_set_stream_io(struct cp_reg *r, cp_reg_send_stream_fn *send, void *ctx);
+
+/*
  * One datagram from src:sport at wall time now. Returns the status sent
  * (or to be sent after the commit: see cp_reg_pending()), 0 when nothing
  * is sent (a response, an ACK, a retransmission of a request whose answer
@@ -98,6 +111,32 @@ void cp_reg_set_io(struct cp_reg *r, cp_reg_send_fn *send, cp_reg_push_fn *push,
  */
 int cp_reg_input(struct cp_reg *r, const char *buf, size_t len, const struct sip_addr *src,
 		uint16_t sport, int64_t now);
+/*
+ * cp_reg_input() for a message that came over a stream: transport is
+ * SIP_TP_TCP or SIP_TP_TLS and conn the connection (bindings record both).
+ * transport SIP_TP_UDP and conn 0 is cp_reg_input().
+ */
+int cp_reg_input_tp(struct cp_reg *r, const char *buf, size_t len, const struct sip_addr *src,
+		uint16_t sport, uint8_t transport, uint64_t conn, int64_t now);
+
+/*
+ * Connection conn closed. Bindings that came on it with an RFC 5626 flow
+ * (+sip.instance and reg-id) are removed: the flow they name is gone and
+ * the UA registers a new one. Bindings without reg-id stay until they
+ * expire (reached by a new connection to their source: RFC 3261 §18),
+ * their connection forgotten. Written in the batch (flush after it).
+ * Returns the bindings removed.
+ */
+unsigned cp_reg_conn_closed(struct cp_reg *r, uint64_t conn, int64_t now);
+/*
+ * At start-up: stream connections did not survive the restart, so the
+ * flow bindings (TCP/TLS with reg-id) loaded from the store go as if their
+ * connection had closed. Returns how many.
+ */
+unsigned cp_reg_drop_flows(struct cp_reg *r, int64_t now);
+/* The latest expiry (wall seconds) of the live bindings on conn; 0 if none. */
+int64_t cp_reg_conn_expires(const struct cp_reg *r, uint64_t conn, int64_t now);
+
 /* Answers waiting for the commit (plus one if a transaction or a push waits): flush if > 0. */
 unsigned cp_reg_pending(const struct cp_reg *r);
 /* Commit the batch, send what waited, push changed AORs. Answers sent, or -EIO (500s sent). */

@@ -465,6 +465,10 @@ binding_json(const char *aor, const struct cp_binding *b, int64_t now, bool best
 		json_object_set_new(o, "instance", json_string(b->instance));
 	if (b->reg_id)
 		json_object_set_new(o, "reg_id", json_integer(b->reg_id));
+	json_object_set_new(o, "transport", json_string(b->transport == SIP_TP_TCP ? "tcp" :
+		b->transport == SIP_TP_TLS ? "tls" : "udp"));
+	if (b->conn)
+		json_object_set_new(o, "connection", json_integer((json_int_t)b->conn));
 	return o;
 }
 
@@ -594,6 +598,21 @@ static const struct cp_rpc_method methods[] = {
 		m_loc_remove},
 	{"location.stats", "registrar counters", NULL, false, m_reg_stats},
 };
+
+/* ---- for the stream front end (cp_streamsrv.c) ---- */
+
+struct cp_reg *
+cp_regsrv_reg(struct cp_app *app)
+{
+	return app->reg != NULL ? app->reg->reg : NULL;
+}
+
+void
+cp_regsrv_kick(struct cp_app *app)
+{
+	if (app->reg != NULL && app->reg->reg != NULL)
+		after_input(app->reg);
+}
 
 /* ---- life cycle ---- */
 

@@ -76,6 +76,8 @@ read_config(struct cp_app *app, struct cp_config *c, char *err, size_t errlen)
 				"/run/sipline/dataplane.sock");
 	if (cp_config_check(c, err, errlen) != 0)
 		return -EINVAL;
+	if (cp_streamsrv_check(c, err, errlen) != 0)
+		return -EINVAL;
 	return cp_regsrv_check(c, err, errlen);
 }
 
@@ -146,6 +148,7 @@ reload(struct cp_app *app)
 	cp_rpcsrv_set_limits(app->srv, &sc);
 	app->cfg = nc;
 	cp_regsrv_reconf(app);
+	cp_streamsrv_reconf(app);
 	cp_dps_set_paths(app->dps, app->cfg.dataplane, app->cfg.n_dataplanes);
 	cp_dns_app_reload(app);
 	cp_log("SIGHUP: configuration reloaded (%u dataplane(s))", app->cfg.n_dataplanes);
@@ -324,6 +327,10 @@ main(int argc, char **argv)
 		cp_log("%s", err);
 		goto out;
 	}
+	if (cp_streamsrv_start(app, err, sizeof(err)) != 0) {
+		cp_log("%s", err);
+		goto out;
+	}
 	struct cp_rpcsrv_conf sc;
 	srv_conf(&app->cfg, &sc);
 	app->srv = cp_rpcsrv_start(app, &sc, err, sizeof(err));
@@ -356,6 +363,7 @@ out:
 	app->stopping = true;
 	cp_rpcsrv_stop(app->srv);
 	cp_metrics_stop(app->metrics);
+	cp_streamsrv_stop(app);
 	cp_regsrv_stop(app);
 	cp_dps_free(app->dps);
 	cp_plan_fini(app);

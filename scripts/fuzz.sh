@@ -23,7 +23,7 @@ ROOT=$(pwd)
 CORPUS=${SIPLINE_CORPUS:-$ROOT/../shared/corpus}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
-ALL_TARGETS=(fuzz_msg fuzz_uri fuzz_rpc fuzz_link fuzz_auth)
+ALL_TARGETS=(fuzz_msg fuzz_uri fuzz_rpc fuzz_link fuzz_auth fuzz_frame)
 if [ $# -gt 0 ]; then
     TARGETS=("$@")
 else
@@ -124,6 +124,19 @@ seeds = {
 for k, v in seeds.items():
     open("%s/seed-%s" % (d, k), "wb").write(v)
 PY
+
+# Stream-framer seeds: corpus messages as a TCP peer sends them (a read-size
+# byte first, a CRLF ping between two messages, pipelined pairs, compact l:).
+mkdir -p "$WORK/frame"
+n=0
+prev=""
+for f in "$WORK"/msg/*; do
+    n=$((n + 1))
+    { printf '%b' "\\x$(printf %02x $((n % 256)))"; cat "$f"; printf '\r\n\r\n'; if [ -n "$prev" ]; then cat "$prev"; fi; } \
+        >"$WORK/frame/seed-$n"
+    prev=$f
+done
+printf '\x07\r\nREGISTER sip:a SIP/2.0\r\nl: 3\r\n\r\nabc\r\n\r\n' >"$WORK/frame/seed-compact"
 
 # ---- run ----
 mkdir -p "$BUILD/artifacts" "$BUILD/logs"

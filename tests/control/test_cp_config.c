@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "cp_app.h"
 #include "cp_config.h"
 
 static void
@@ -157,6 +158,58 @@ test_reload_keeps_restart_options(void **state)
 	assert_int_equal(nc.history, 9); /* applied at once */
 }
 
+/* SIP over TCP/TLS: the documented defaults and the checks across its options. */
+static void
+test_streams(void **state)
+{
+	struct cp_config c;
+	char err[256];
+	(void)state;
+	cp_config_defaults(&c);
+	assert_string_equal(c.tcp_listen, "auto");
+	assert_string_equal(c.tls_listen, "auto");
+	assert_int_equal(c.stream_max_conns, 4096);
+	assert_int_equal(c.stream_max_per_source, 64);
+	assert_int_equal(c.stream_idle_timeout_ms, 180000);
+	assert_int_equal(c.stream_first_byte_timeout_ms, 10000);
+	assert_int_equal(c.stream_message_timeout_ms, 10000);
+	assert_int_equal(c.tls_handshake_timeout_ms, 10000);
+	assert_int_equal(c.stream_max_message, 65535);
+	assert_int_equal(c.stream_max_header, 16384);
+	assert_int_equal(c.stream_write_queue, 256 * 1024);
+	assert_string_equal(c.tls_client_verify, "none");
+	assert_string_equal(c.tls_min_version, "1.2");
+	assert_true(c.tls_verify_server);
+	assert_int_equal(cp_streamsrv_check(&c, err, sizeof(err)), 0);
+
+	static const struct {
+		const char *line;
+		const char *msg; /* NULL: accepted */
+	} cases[] = {
+		{"tcp_listen [::1]:5060,127.0.0.1:5070", NULL},
+		{"tcp_listen off", NULL},
+		{"tcp_listen 127.0.0.1", "tcp_listen: '127.0.0.1' is not ADDR:PORT"},
+		{"tcp_listen 127.0.0.1:0", "is not ADDR:PORT"},
+		{"tcp_listen example.com:5060", "is not ADDR:PORT"},
+		{"tls_listen 127.0.0.1:5061", "tls_listen needs tls_cert"},
+		{"tls_client_verify maybe", "tls_client_verify: 'maybe' is not none, optional or required"},
+		{"tls_client_verify required", NULL},
+		{"tls_min_version 1.1", "tls_min_version: '1.1' is not 1.2 or 1.3"},
+		{"tls_min_version 1.3", NULL},
+		{"stream_max_header 64k", "stream_max_header is above stream_max_message"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cp_config_defaults(&c);
+		assert_int_equal(cp_config_set(&c, cases[i].line, "-o", err, sizeof(err)), 0);
+		err[0] = '\0';
+		int rc = cp_streamsrv_check(&c, err, sizeof(err));
+		if (cases[i].msg == NULL && rc != 0)
+			fail_msg("%s: refused: %s", cases[i].line, err);
+		if (cases[i].msg != NULL && (rc != -EINVAL || strstr(err, cases[i].msg) == NULL))
+			fail_msg("%s: got %d '%s', want '%s'", cases[i].line, rc, err, cases[i].msg);
+	}
+}
+
 int
 main(void)
 {
@@ -165,6 +218,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_reload_keeps_restart_options),
+		cmocka_unit_test(test_streams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,7 +48,28 @@ struct h {
 	char push_contact[256];
 	bool push_none;
 	unsigned pushes;
+	/* responses to stream requests */
+	unsigned stream_sent;
+	uint8_t stream_tp;
+	uint64_t stream_conn;
+	uint16_t stream_port;
 };
+
+static void
+on_stream_send(void *ctx, const char *buf, size_t len, const struct sip_addr *dst, uint16_t port,
+		uint8_t transport, uint64_t conn)
+{
+	struct h *h = ctx;
+	(void)dst;
+	assert_true(len < sizeof(h->last));
+	memcpy(h->last, buf, len);
+	h->last[len] = '\0';
+	h->last_len = len;
+	h->stream_sent++;
+	h->stream_tp = transport;
+	h->stream_conn = conn;
+	h->stream_port = port;
+}
 
 static void
 on_send(void *ctx, const char *buf, size_t len, const struct sip_addr *dst, uint16_t port)
@@ -526,6 +547,109 @@ test_expiry_and_push(void **state)
 	teardown_h(h);
 }
 
+/*
+ * REGISTER over streams: the bindings record transport and connection, the
+ * answers go to the stream callback with the connection; a closed
+ * connection removes its RFC 5626 flow bindings (reg-id) and keeps the
+ * others; after a restart the flow bindings over streams go.
+ */
+static int
+reg_tp(struct h *h, const char *callid, const char *contact, uint8_t tp, uint64_t conn)
+{
+	struct sip_addr src;
+	assert_int_equal(sip_addr_parse(S("192.0.2.10"), &src), 0);
+	compose(h, "sip:example.com", "alice@example.com", callid, 1, callid, "", contact);
+	h->sent = 0;
+	h->stream_sent = 0;
+	int code = cp_reg_input_tp(h->r, h->req, h->req_len, &src, 40000, tp, conn, h->now);
+	if (cp_reg_pending(h->r))
+		assert_true(cp_reg_flush(h->r) >= 0);
+	assert_int_equal(h->sent, 0);          /* nothing on UDP */
+	assert_int_equal(h->stream_sent, 1);
+	assert_int_equal(h->stream_tp, tp);
+	assert_int_equal(h->stream_conn, conn);
+	assert_int_equal(h->stream_port, 5062); /* sent-by port for a new connection */
+	assert_int_equal(atoi(h->last + 8), code);
+	return code;
+}
+
+static const struct cp_binding *
+binding_of(struct h *h, const char *contact)
+{
+	unsigned n;
+	const struct cp_binding *b = cp_reg_bindings(h->r, "alice@example.com", &n);
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(b[i].contact, contact) == 0 && b[i].expires > h->now)
+			return &b[i];
+	return NULL;
+}
+
+#define FLOW(uri, id) "Contact: <" uri ">;+sip.instance=\"<urn:uuid:" id ">\";reg-id=1;expires=300\r\n"
+
+static void
+test_streams(void **state)
+{
+	(void)state;
+	struct h *h = setup_h();
+	close_reg(h);
+	h->c.auth = false;
+	h->c.max_contacts = 10;
+	open_reg(h);
+	cp_reg_set_stream_io(h->r, on_stream_send, h);
+	assert_int_equal(reg_tp(h, "t1", FLOW(A1, "1"), SIP_TP_TCP, 7), 200);
+	assert_int_equal(reg_tp(h, "t2", "Contact: <" A2 ">;expires=600\r\n", SIP_TP_TCP, 8), 200);
+	assert_int_equal(reg_tp(h, "t3", FLOW(A3, "3"), SIP_TP_TLS, 9), 200);
+	assert_int_equal(reg_tp(h, "t4", "Contact: <" A4 ">;expires=600\r\n", SIP_TP_TLS, 10),
+			200);
+	const struct cp_binding *b = binding_of(h, A1);
+	assert_non_null(b);
+	assert_int_equal(b->transport, SIP_TP_TCP);
+	assert_int_equal(b->conn, 7);
+	assert_int_equal(b->reg_id, 1);
+	assert_int_equal(binding_of(h, A3)->transport, SIP_TP_TLS);
+	assert_int_equal(cp_reg_conn_expires(h->r, 7, h->now), h->now + 300);
+	assert_int_equal(cp_reg_conn_expires(h->r, 8, h->now), h->now + 600);
+	assert_int_equal(cp_reg_conn_expires(h->r, 99, h->now), 0);
+	assert_int_equal(cp_reg_conn_expires(h->r, 7, h->now + 300), 0);
+
+	/* The flow's connection closes: its binding goes (pushed after the flush). */
+	assert_int_equal(cp_reg_conn_closed(h->r, 7, h->now), 1);
+	assert_true(cp_reg_pending(h->r) > 0);
+	assert_true(cp_reg_flush(h->r) >= 0);
+	assert_null(binding_of(h, A1));
+	/* A plain binding's connection closes: it stays, its connection forgotten. */
+	assert_int_equal(cp_reg_conn_closed(h->r, 8, h->now), 0);
+	b = binding_of(h, A2);
+	assert_non_null(b);
+	assert_int_equal(b->conn, 0);
+	assert_int_equal(b->transport, SIP_TP_TCP);
+	assert_int_equal(cp_reg_conn_closed(h->r, 8, h->now), 0);
+
+	/* UDP input answers through the UDP callback. */
+	h->stream_sent = 0;
+	assert_int_equal(reg(h, NULL, NULL, "sip:example.com", "alice@example.com", "u1", 1,
+			"Contact: <" A1 ">;expires=600\r\n"), 200);
+	assert_int_equal(h->stream_sent, 0);
+	assert_int_equal(binding_of(h, A1)->transport, SIP_TP_UDP);
+
+	/* A restart: connections are gone; the TLS flow binding goes, the others stay. */
+	close_reg(h);
+	open_reg(h);
+	assert_non_null(binding_of(h, A3));
+	assert_int_equal(binding_of(h, A3)->conn, 0);
+	assert_int_equal(cp_reg_drop_flows(h->r, h->now), 1);
+	assert_true(cp_reg_flush(h->r) >= 0);
+	assert_null(binding_of(h, A3));
+	assert_non_null(binding_of(h, A4));
+	assert_non_null(binding_of(h, A2));
+	assert_non_null(binding_of(h, A1));
+	close_reg(h);
+	open_reg(h);
+	assert_null(binding_of(h, A3));
+	assert_non_null(binding_of(h, A4));
+	teardown_h(h);
+}
+
 /* The registrar's options as sipline-control --check sees them. */
 static void
 test_options(void **state)
@@ -573,6 +697,7 @@ main(void)
 		cmocka_unit_test(test_persistence),
 		cmocka_unit_test(test_expiry_and_push),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_streams),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
