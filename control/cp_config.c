@@ -154,7 +154,7 @@ static const struct opt opts[] = {
 	{"relay_no_route_code", K_UINT, F(relay_no_route_code), 300, 699, "404", true,
 		"as sipline --no-route-code: the reply when nothing matches"},
 	{"relay_tls_port", K_UINT, F(relay_tls_port), 0, 65535, "0", true,
-		"the TLS port named in Record-Routes with transport=tls (0: relay_port)"},
+		"the TLS port named in Record-Routes with transport=tls (0: 5061)"},
 	{"relay_acl", K_PATH, F(relay_acl), 0, 0, "", false,
 		"peer ACL applied to requests the relay routes (sipline --acl: the same file; re-read "
 		"on SIGHUP, a broken file keeps the old list)"},

@@ -102,7 +102,8 @@ cp_dns_app_start(struct cp_app *app, char *err, size_t errlen)
 			.relay_in_dialog = app->cfg.relay_in_dialog,
 			.record_route = app->cfg.relay_record_route,
 			.no_route_code = (uint16_t)app->cfg.relay_no_route_code,
-			.tls_port = (uint16_t)app->cfg.relay_tls_port};
+			/* 0: the TLS listener's default port (set relay_tls_port for another one). */
+			.tls_port = (uint16_t)(app->cfg.relay_tls_port ? app->cfg.relay_tls_port : 5061)};
 		snprintf(rc.addr, sizeof(rc.addr), "%s", app->cfg.relay_addr);
 		snprintf(rc.secret_file, sizeof(rc.secret_file), "%s", app->cfg.relay_secret_file);
 		snprintf(rc.acl, sizeof(rc.acl), "%s", app->cfg.relay_acl);

@@ -20,6 +20,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include "cp_app.h"
 #include "cp_frame.h"
 #include "cp_loop.h"
 #include "cp_sipsock.h"
@@ -580,6 +581,9 @@ handshake(struct conn *c)
 	if (cp_tls_check(st->tls, c->ssl, !c->outgoing, c->outgoing ? c->tls_name : NULL, why,
 			sizeof(why)) != 0) {
 		st->cnt[CP_STREAM_C_STREAM_TLS_FAILED]++;
+		/* Ours to fix when it is a gateway we chose (incoming failures are only counted). */
+		if (c->outgoing)
+			cp_log("TLS to %s refused: %s", c->tls_name[0] ? c->tls_name : "a peer", why);
 		conn_close(c, true);
 		return;
 	}

@@ -5,8 +5,10 @@
  * back on the same connection), the connection life cycle tied to the
  * bindings (a connection a live binding uses is not idle-closed; a closed
  * one drops its RFC 5626 flow bindings), and the tls.* and connections.*
- * methods. Other requests go to the handler the relay sets with
- * cp_stream_handle() (until one does, they are answered 503).
+ * methods. Other messages go to the relay (cp_relay_input_stream()),
+ * which routes them with the dataplane's code, and the relay's TCP/TLS
+ * next hops leave through cp_stream_send(); without a relay they are
+ * answered 503.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,6 +19,7 @@
 #include "cp_loop.h"
 #include "cp_metrics.h"
 #include "cp_registrar.h"
+#include "cp_relay.h"
 #include "cp_rpc.h"
 #include "cp_stream.h"
 #include "cp_tls.h"
@@ -457,6 +460,36 @@ listen_one(void *ctx, const struct sip_addr *a, uint16_t port)
 	return 0;
 }
 
+/* ---- the relay over streams: requests routed by the dataplane's code (cp_relay.c) ---- */
+
+/* A request or response from a stream: to the relay, which decides as a dataplane would. */
+static void
+to_relay(void *ctx, const char *buf, size_t len, const struct cp_stream_peer *peer)
+{
+	struct cp_streamsrv *s = ctx;
+	struct cp_relay_peer p = {.addr = peer->addr, .port = peer->port,
+		.transport = peer->transport, .conn_id = peer->conn};
+	cp_relay_input_stream(s->app->relay, buf, len, &p);
+}
+
+/* What the relay sends over TCP/TLS: a live connection to dst:port, or a new one. */
+static int
+relay_send(void *ctx, uint8_t transport, const struct sip_addr *dst, uint16_t port,
+		const char *tls_name, const char *buf, size_t len)
+{
+	struct cp_streamsrv *s = ctx;
+	int64_t conn = cp_stream_send(s->st, transport, dst, port, tls_name, buf, len);
+	return conn < 0 ? (int)conn : 0;
+}
+
+/* The relay's own answers to a request that came over a stream: on its connection. */
+static int
+relay_reply(void *ctx, uint64_t conn, const char *buf, size_t len)
+{
+	struct cp_streamsrv *s = ctx;
+	return cp_stream_reply(s->st, conn, buf, len);
+}
+
 int
 cp_streamsrv_start(struct cp_app *app, char *err, size_t errlen)
 {
@@ -482,6 +515,12 @@ cp_streamsrv_start(struct cp_app *app, char *err, size_t errlen)
 		return -EINVAL;
 	cp_stream_set_tls(s->st, s->tls);
 	cp_stream_handle_register(s->st, on_register, s);
+	if (app->relay != NULL) {
+		/* Bridging (docs/dataplane.md): streams in, and TCP/TLS next hops out, through the relay. */
+		cp_stream_handle(s->st, to_relay, s);
+		cp_relay_set_stream_sender(app->relay, relay_send, s);
+		cp_relay_set_reply_sender(app->relay, relay_reply, s);
+	}
 	cp_stream_on_close(s->st, on_closed, s);
 	cp_stream_bound(s->st, bound_until, s);
 	struct cp_reg *r = cp_regsrv_reg(app);
@@ -540,6 +579,10 @@ cp_streamsrv_stop(struct cp_app *app)
 	struct cp_reg *r = cp_regsrv_reg(app);
 	if (r != NULL)
 		cp_reg_set_stream_io(r, NULL, NULL);
+	if (app->relay != NULL) {
+		cp_relay_set_stream_sender(app->relay, NULL, NULL);
+		cp_relay_set_reply_sender(app->relay, NULL, NULL);
+	}
 	cp_stream_free(s->st);
 	cp_tls_free(s->tls);
 	free(s);

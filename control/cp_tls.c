@@ -523,6 +523,17 @@ cp_tls_check(struct cp_tls *t, SSL *s, bool server, const char *name, char *why,
 	/* No domain asked for (an answer to a UA's sent-by address): the chain only. */
 	if (name == NULL || name[0] == '\0')
 		return 0;
+	/*
+	 * A gateway named by IP address (RFC 5922 speaks of domains only): its
+	 * certificate must carry that address as an iPAddress SAN.
+	 */
+	if (is_ip_literal(name)) {
+		if (X509_check_ip_asc(peer, name, 0) != 1) {
+			snprintf(why, whylen, "server certificate has no IP address SAN %s", name);
+			return -EACCES;
+		}
+		return 0;
+	}
 	if (!cp_tls_cert_matches(peer, name)) {
 		snprintf(why, whylen, "server certificate is not for %s (RFC 5922)", name);
 		return -EACCES;

@@ -11,15 +11,22 @@
 #   3. with the same key: the dataplane is told BRIDGE; the large forward is
 #      punted (punt_large_request), relayed by the control plane's UDP
 #      socket with the dataplane's Via and Record-Route, reaches the gateway
-#      namespace, and its 200 comes back through the dataplane; the TCP
-#      gateway's INVITE is punted (punt_gateway_transport) and, with no
-#      stream sender wired yet, answered 503 by the control plane;
+#      namespace, and its 200 comes back through the dataplane; a UDP
+#      caller's INVITE to a TCP gateway and to a TLS gateway (certificate
+#      from the test CA, verified) is punted (punt_gateway_transport), sent
+#      by the control plane over TCP/TLS with a double Record-Route (RFC
+#      5658: one entry per transport) and Max-Forwards decremented once, and
+#      the gateway's 200 comes back to the caller over UDP; a TLS gateway
+#      whose certificate another CA signed, or whose certificate does not
+#      carry the address it is named by, gets nothing (verification on by
+#      default; the reason is logged);
 #   4. the control plane stops: the dataplane answers the 503 itself again.
 #
 # Usage: test_bridge.sh SIPLINE SIPLINE_LINK SIPLINE_CONTROL SIPLINECTL
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_extra.sh"
 . "$(dirname "$0")/lib_control.sh"
+. "$(dirname "$0")/lib_tls.sh"
 itest_init bridge "${1:-}"
 link_init "${2:-}"
 control_init "${3:-}" "${4:-}"
@@ -29,9 +36,24 @@ cat >"$PLAN" <<EOF
 plan bridge
 group gw $IP_B:5080
 group tcpgw $IP_B:5090;transport=tcp
+group tlsgw $IP_B:5091;transport=tls
+group evilgw $IP_B:5092;transport=tls
+group noipgw $IP_B:5093;transport=tls
 10 prefix 100 forward gw
 10 prefix 101 forward tcpgw
+10 prefix 102 forward tlsgw
+10 prefix 103 forward evilgw
+10 prefix 104 forward noipgw
 EOF
+
+# The gateways' PKI: ours, and another CA the control plane does not trust.
+PKI="$ITEST_TMP/pki"
+mkdir -p "$PKI"
+pki_ca "$PKI" ca
+pki_cert "$PKI" gw ca "IP:$IP_B,DNS:gw.example.net"
+pki_ca "$PKI" evil
+pki_cert "$PKI" evilgw evil "IP:$IP_B,DNS:gw.example.net"
+pki_cert "$PKI" noipgw ca "DNS:gw.example.net"
 
 # Two signing keys (mode 0600): the dataplane's, and another one.
 KEY="$ITEST_TMP/key"
@@ -50,6 +72,19 @@ nsx "$NS_B" "$ITEST_PY" "$ITEST_DIR/sipnet.py" udp-answer --bind "$IP_B" --port 
     >"$ITEST_TMP/gw.log" 2>&1 &
 ITEST_PIDS+=("$!")
 wait_for 10 "the UDP gateway on $IP_B:5080" udp_listening "$NS_B" "$IP_B" 5080
+# The stream gateways (tlsgw.py: python's ssl, not our code): TCP, TLS, TLS with an untrusted certificate.
+gw_stream() { # PORT LOG [--cert F --key F]
+    local port=$1 log=$2
+    shift 2
+    nsx "$NS_B" "$ITEST_PY" "$ITEST_DIR/tlsgw.py" --bind "$IP_B" --port "$port" \
+        --log "$ITEST_TMP/$log.jsonl" "$@" >"$ITEST_TMP/$log.out" 2>&1 &
+    ITEST_PIDS+=("$!")
+    wait_for 10 "the gateway on $IP_B:$port" grep -q listening "$ITEST_TMP/$log.out"
+}
+gw_stream 5090 tcpgw
+gw_stream 5091 tlsgw --cert "$PKI/gw.crt" --key "$PKI/gw.key"
+gw_stream 5092 evilgw --cert "$PKI/evilgw.crt" --key "$PKI/evilgw.key"
+gw_stream 5093 noipgw --cert "$PKI/noipgw.crt" --key "$PKI/noipgw.key"
 sipline_start --dialplan "$PLAN" --record-route --secret-file "$KEY"
 
 request() { # NAME RURI EXPECT [--size N]: one request from $NS_A; its output in NAME.out
@@ -81,7 +116,8 @@ log "alone: 503 for the TCP gateway, the large forward sent by the fast path"
 # ---- 2: a control plane with another key is refused ----
 relay_conf() { # KEYFILE
     control_conf "dataplane $LINK_SOCK" "relay on" "relay_addr $IP_R/24" \
-        "relay_port $SIP_PORT" "relay_secret_file $1" "relay_record_route on"
+        "relay_port $SIP_PORT" "relay_secret_file $1" "relay_record_route on" \
+        "tls_ca $PKI/ca.crt" "probe off"
 }
 relay_conf "$OTHER"
 control_start
@@ -106,14 +142,48 @@ ctl_ok --json stats get
     fail "the relay counted no large UDP request: $(jget "r['control']['relay']")"
 log "large forward: punted, relayed from the control plane's socket, 200 back"
 
-request bridged_tcp "sip:101556@$IP_R" 503
-grep -q "^SIP/2.0 503 Gateway Transport Not In Fast Path" "$ITEST_TMP/bridged_tcp.out" ||
-    fail "bridged: not the 503: $(head -n 3 "$ITEST_TMP/bridged_tcp.out")"
+# fwd_check LOG TRANSPORT: the request the stream gateway LOG got: our two
+# Record-Route entries (UDP side and TRANSPORT side), two Vias, Max-Forwards 69.
+fwd_check() {
+    "$ITEST_PY" - "$ITEST_TMP/$1.jsonl" "$2" <<'PYEOF' || fail "$1: the forwarded request: see above"
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+inv = [r for r in recs if r['request'].startswith('INVITE ')]
+if not inv:
+    sys.exit('no INVITE arrived')
+r = inv[0]
+rr = ','.join(r['record_route'])
+bad = []
+if r['vias'] != 2:
+    bad.append('%d Vias' % r['vias'])
+if r['max_forwards'] != '69':
+    bad.append('Max-Forwards %s' % r['max_forwards'])
+if rr.count('<sip:') != 2 or ('transport=' + sys.argv[2]) not in rr:
+    bad.append('Record-Route %r: not a double one with transport=%s' % (rr, sys.argv[2]))
+print('%s: %s, Record-Route %s' % (sys.argv[1].split('/')[-1], r['request'], rr))
+if bad:
+    sys.exit('; '.join(bad))
+PYEOF
+}
+
+request bridged_tcp "sip:101556@$IP_R" 200
+fwd_check tcpgw tcp
 expect_counter punt_gateway_transport -ge 1
+log "TCP gateway: punted, sent over TCP by the control plane, its 200 back to the UDP caller"
+request bridged_tls "sip:102556@$IP_R" 200
+fwd_check tlsgw tls
+log "TLS gateway: verified, sent over TLS, its 200 back to the UDP caller"
+request bridged_evil "sip:103556@$IP_R" none
+[ ! -s "$ITEST_TMP/evilgw.jsonl" ] || fail "a gateway with an untrusted certificate got the request"
 ctl_ok --json stats get
-[ "$(jget "r['control']['relay']['relayed']")" -ge 2 ] ||
-    fail "the relay did not answer: $(jget "r['control']['relay']")"
-log "TCP gateway: punted, answered 503 by the control plane (no stream sender wired)"
+[ "$(jget "r['control']['relay']['stream_out']")" -ge 2 ] ||
+    fail "the relay sent nothing over streams: $(jget "r['control']['relay']")"
+log "TLS gateway with another CA's certificate: nothing sent to it"
+request bridged_noip "sip:104556@$IP_R" none
+[ ! -s "$ITEST_TMP/noipgw.jsonl" ] || fail "a gateway whose certificate lacks its address got the request"
+grep -q "TLS to $IP_B refused: server certificate has no IP address SAN $IP_B" "$CTL_LOG" ||
+    fail "the control plane did not say why it refused the gateway's certificate"
+log "TLS gateway named by address, certificate without that address: refused ($(grep -m1 'has no IP address SAN' "$CTL_LOG"))"
 
 # ---- 4: without the control plane the dataplane answers again ----
 control_stop
@@ -124,4 +194,4 @@ expect_counter punt_gateway_transport -eq "$p"
 log "control plane gone: the dataplane's own 503 again"
 
 sipline_stop
-pass "503 alone, key refused at HELLO, large forward and TCP gateway bridged, 503 again alone"
+pass "503 alone, key refused at HELLO, large forward, TCP and TLS gateways bridged, untrusted TLS refused, 503 again alone"
