@@ -11,7 +11,7 @@
 #     sent-by port (RFC 3261 §18.2.2);
 #   - pipelined REGISTERs behind a CRLFCRLF ping on one TCP connection: the
 #     pong and both answers; a request without Content-Length: 400 and
-#     the connection closed; a non-REGISTER request: 503 (no relay yet);
+#     the connection closed; a non-REGISTER request: 503 (no relay configured);
 #   - TLS with tls_client_verify required and an allow-list: an allowed
 #     client certificate registers (binding tls, connection listed with its
 #     AOR, the client identity and the SNI); no certificate, a certificate not on the allow-list and one from
@@ -115,7 +115,7 @@ opt=$(printf 'OPTIONS sip:bob@%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:5070;branch=z9hG
     "$IP_R" "$IP_A" "$IP_R" "$IP_R" | od -An -tx1 | tr -d ' \n')
 st "$NS_A" opt raw --src "$IP_A" --dst "$IP_R" --data "$opt" || fail "raw: $(out opt)"
 grep -q "^SIP/2.0 503" "$ITEST_TMP/opt.out" || fail "OPTIONS over TCP: want 503: $(out opt)"
-log "TCP: no Content-Length -> 400 and closed; OPTIONS (no relay over TCP yet) -> 503"
+log "TCP: no Content-Length -> 400 and closed; OPTIONS (no relay configured) -> 503"
 
 # The 200 waits for the group commit (store_batch 0.3): the client is gone by then.
 st "$NS_B" fallback fallback --src "$IP_B" --dst "$IP_R" --domain "$IP_R" --user alice \
