@@ -131,7 +131,9 @@ each_listen(const struct cp_config *c, const char *opt, const char *v, bool tls,
 			if (parse_hostport(c->registrar, strlen(c->registrar), &a, &port) != 0)
 				return 0; /* cp_regsrv_check reports it */
 		} else if (c->relay && c->relay_addr[0]) {
-			if (sip_addr_parse(sip_str_make(c->relay_addr, strlen(c->relay_addr)), &a))
+			/* relay_addr is ADDR/PREFIX, as sipline --addr. */
+			size_t al = strcspn(c->relay_addr, "/");
+			if (sip_addr_parse(sip_str_make(c->relay_addr, al), &a))
 				return 0;
 			port = (uint16_t)c->relay_port;
 		} else {

@@ -19,7 +19,8 @@
 #      the gateway's 200 comes back to the caller over UDP; a TLS gateway
 #      whose certificate another CA signed, or whose certificate does not
 #      carry the address it is named by, gets nothing (verification on by
-#      default; the reason is logged);
+#      default; the reason is logged); a caller over TCP is relayed to the
+#      UDP gateway and its 200 comes back on the caller's connection;
 #   4. the control plane stops: the dataplane answers the 503 itself again.
 #
 # Usage: test_bridge.sh SIPLINE SIPLINE_LINK SIPLINE_CONTROL SIPLINECTL
@@ -173,6 +174,31 @@ log "TCP gateway: punted, sent over TCP by the control plane, its 200 back to th
 request bridged_tls "sip:102556@$IP_R" 200
 fwd_check tlsgw tls
 log "TLS gateway: verified, sent over TLS, its 200 back to the UDP caller"
+# A caller over TCP (to the router's address: punted to the control plane's
+# listener): its INVITE leaves over UDP to the UDP gateway, and the 200
+# comes back on the caller's connection.
+nsx "$NS_A" "$ITEST_PY" - "$IP_A" "$IP_R" >"$ITEST_TMP/tcp_caller.out" 2>&1 <<'PYEOF' ||
+import random, re, socket, sys
+src, dst = sys.argv[1], sys.argv[2]
+s = socket.create_connection((dst, 5060), timeout=10, source_address=(src, 0))
+port = s.getsockname()[1]
+tag = "%08x" % random.getrandbits(32)
+msg = ("INVITE sip:100777@%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:%d;branch=z9hG4bK-tcp%s\r\n"
+       "Max-Forwards: 70\r\nFrom: <sip:tcpcaller@%s>;tag=%s\r\nTo: <sip:100777@%s>\r\n"
+       "Call-ID: tcp-%s@%s\r\nCSeq: 1 INVITE\r\nContact: <sip:tcpcaller@%s:%d;transport=tcp>\r\n"
+       "Content-Length: 0\r\n\r\n") % (dst, src, port, tag, src, tag, dst, tag, src, src, port)
+s.sendall(msg.encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    d = s.recv(65536)
+    if not d:
+        sys.exit("connection closed: %r" % buf)
+    buf += d
+print(buf.decode("latin1").split("\r\n")[0])
+sys.exit(0 if buf.startswith(b"SIP/2.0 200") else 1)
+PYEOF
+    fail "a caller over TCP: $(cat "$ITEST_TMP/tcp_caller.out")"
+log "a caller over TCP: INVITE relayed over UDP, $(head -1 "$ITEST_TMP/tcp_caller.out") back on its connection"
 request bridged_evil "sip:103556@$IP_R" none
 [ ! -s "$ITEST_TMP/evilgw.jsonl" ] || fail "a gateway with an untrusted certificate got the request"
 ctl_ok --json stats get
