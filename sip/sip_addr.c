@@ -155,8 +155,20 @@ put_dec(char *o, unsigned v)
 	return i;
 }
 
+static size_t format_text(const struct sip_addr *a, char *out, size_t cap);
+
 size_t
 sip_addr_format(const struct sip_addr *a, char *out, size_t cap)
+{
+	size_t n = format_text(a, out, cap);
+	/* Terminated when there is room: callers that print the buffer are safe. */
+	if (n < cap)
+		out[n] = '\0';
+	return n;
+}
+
+static size_t
+format_text(const struct sip_addr *a, char *out, size_t cap)
 {
 	char tmp[48];
 	size_t n = 0;

@@ -37,7 +37,11 @@ int sip_ipv4_scan(const char **pp, const char *end, uint8_t out[4]);
 int sip_ipv6_parse(const char *p, size_t len, uint8_t out[16], bool strict);
 /* IPv4, bare IPv6 or bracketed IPv6. 0 or -1. */
 int sip_addr_parse(struct sip_str s, struct sip_addr *out);
-/* Text form (IPv6 without brackets, compressed). Returns length, or 0 if cap too small. */
+/*
+ * Text form (IPv6 without brackets, compressed). Returns the length, or 0
+ * if cap is too small; NUL-terminated when cap has room for it (a text of
+ * exactly cap bytes is not).
+ */
 size_t sip_addr_format(const struct sip_addr *a, char *out, size_t cap);
 bool sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b);
 /*

@@ -585,7 +585,7 @@ test_generated(void **state)
 		memcpy(fwd, src->buf, src->len);
 		size_t fl = src->len;
 		char from[48];
-		sip_addr_format(&src->dst, from, sizeof(from));
+		from[sip_addr_format(&src->dst, from, sizeof(from) - 1)] = '\0'; /* not terminated */
 		uint16_t fport = src->dport;
 		const char *resp = response_to(fwd, fl, "SIP/2.0 200 OK");
 		char rname[128];

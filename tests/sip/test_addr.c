@@ -137,6 +137,11 @@ run_fmt_case(void **state)
 	assert_true(sip_addr_eq(&a, &b));
 	out = guard_room(test_out(), want - 1);
 	assert_int_equal(sip_addr_format(&a, out, want - 1), 0);
+	/* With room for it, the text is terminated (a buffer full of junk before). */
+	char room[64];
+	memset(room, 'x', sizeof(room));
+	assert_true(sip_addr_format(&a, room, want + 1) == want);
+	assert_int_equal(room[want], '\0');
 }
 
 static void
