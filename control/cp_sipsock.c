@@ -39,27 +39,35 @@ int
 cp_sockaddr_from(const struct sip_addr *a, uint16_t port, int family,
 		struct sockaddr_storage *ss, socklen_t *len)
 {
+	/*
+	 * Built as the real types and copied in: writing through a cast of
+	 * the storage is a strict-aliasing violation -O3 with LTO exploits.
+	 */
 	memset(ss, 0, sizeof(*ss));
 	if (family == AF_INET && a->af == SIP_AF_INET) {
-		struct sockaddr_in *x = (struct sockaddr_in *)ss;
-		x->sin_family = AF_INET;
-		x->sin_port = htons(port);
-		memcpy(&x->sin_addr, a->a, 4);
-		*len = sizeof(*x);
+		struct sockaddr_in x;
+		memset(&x, 0, sizeof(x));
+		x.sin_family = AF_INET;
+		x.sin_port = htons(port);
+		memcpy(&x.sin_addr, a->a, 4);
+		memcpy(ss, &x, sizeof(x));
+		*len = sizeof(x);
 		return 0;
 	}
 	if (family == AF_INET6) {
-		struct sockaddr_in6 *x = (struct sockaddr_in6 *)ss;
-		x->sin6_family = AF_INET6;
-		x->sin6_port = htons(port);
+		struct sockaddr_in6 x;
+		memset(&x, 0, sizeof(x));
+		x.sin6_family = AF_INET6;
+		x.sin6_port = htons(port);
 		if (a->af == SIP_AF_INET) {
-			x->sin6_addr.s6_addr[10] = 0xff;
-			x->sin6_addr.s6_addr[11] = 0xff;
-			memcpy(&x->sin6_addr.s6_addr[12], a->a, 4);
+			x.sin6_addr.s6_addr[10] = 0xff;
+			x.sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&x.sin6_addr.s6_addr[12], a->a, 4);
 		} else {
-			memcpy(&x->sin6_addr, a->a, 16);
+			memcpy(&x.sin6_addr, a->a, 16);
 		}
-		*len = sizeof(*x);
+		memcpy(ss, &x, sizeof(x));
+		*len = sizeof(x);
 		return 0;
 	}
 	return -EAFNOSUPPORT;
@@ -70,18 +78,20 @@ cp_sockaddr_to(const struct sockaddr_storage *ss, struct sip_addr *a, uint16_t *
 {
 	memset(a, 0, sizeof(*a));
 	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const struct sockaddr_in *)ss;
+		struct sockaddr_in x;
+		memcpy(&x, ss, sizeof(x));
 		a->af = SIP_AF_INET;
-		memcpy(a->a, &x->sin_addr, 4);
-		*port = ntohs(x->sin_port);
+		memcpy(a->a, &x.sin_addr, 4);
+		*port = ntohs(x.sin_port);
 		return 0;
 	}
 	if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)ss;
+		struct sockaddr_in6 x;
+		memcpy(&x, ss, sizeof(x));
 		a->af = SIP_AF_INET6;
-		memcpy(a->a, &x->sin6_addr, 16);
+		memcpy(a->a, &x.sin6_addr, 16);
 		*a = sip_addr_unmapped(a);
-		*port = ntohs(x->sin6_port);
+		*port = ntohs(x.sin6_port);
 		return 0;
 	}
 	return -EAFNOSUPPORT;
