@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "cp_metrics.h"
 
+#include "cp_sipsock.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -298,18 +300,12 @@ parse_addr(const char *addr, struct sockaddr_storage *ss, char *err, size_t errl
 	unsigned long port = strtoul(colon + 1, &end, 10);
 	if (colon[1] == '\0' || *end != '\0' || port == 0 || port > 65535)
 		goto bad;
-	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
-	if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
-		a4->sin_family = AF_INET;
-		a4->sin_port = htons((uint16_t)port);
+	struct sip_addr a;
+	socklen_t len;
+	if (sip_addr_parse(sip_str_make(host, strlen(host)), &a) == 0 &&
+			cp_sockaddr_from(&a, (uint16_t)port, a.af == SIP_AF_INET ? AF_INET : AF_INET6, ss,
+					&len) == 0)
 		return 0;
-	}
-	if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
-		a6->sin6_family = AF_INET6;
-		a6->sin6_port = htons((uint16_t)port);
-		return 0;
-	}
 bad:
 	snprintf(err, errlen, "metrics: '%s' is not ADDRESS:PORT ([IPv6]:PORT for IPv6)", addr);
 	return -EINVAL;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cp_loop.h"
+#include "cp_sipsock.h"
 #include "rules.h"
 
 /* How often the table is scanned for due probes and expired answers. */
@@ -103,25 +104,13 @@ open_sock(int af, const char *addr, uint16_t port, uint16_t *bound, char *err, s
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	memset(&ss, 0, sizeof(ss));
-	if (af == AF_INET) {
-		struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-		a->sin_family = AF_INET;
-		a->sin_port = htons(port);
-		if (inet_pton(AF_INET, addr, &a->sin_addr) != 1) {
-			snprintf(err, errlen, "probe_bind4: '%s' is not an IPv4 address", addr);
-			return -EINVAL;
-		}
-		len = sizeof(*a);
-	} else {
-		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-		a->sin6_family = AF_INET6;
-		a->sin6_port = htons(port);
-		if (inet_pton(AF_INET6, addr, &a->sin6_addr) != 1) {
-			snprintf(err, errlen, "probe_bind6: '%s' is not an IPv6 address", addr);
-			return -EINVAL;
-		}
-		len = sizeof(*a);
+	struct sip_addr a;
+	if (sip_addr_parse(sip_str_make(addr, strlen(addr)), &a) != 0 ||
+			a.af != (af == AF_INET ? SIP_AF_INET : SIP_AF_INET6) ||
+			cp_sockaddr_from(&a, port, af, &ss, &len) != 0) {
+		snprintf(err, errlen, "probe_bind%c: '%s' is not an IPv%c address",
+				af == AF_INET ? '4' : '6', addr, af == AF_INET ? '4' : '6');
+		return -EINVAL;
 	}
 	int s = socket(af, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s < 0) {
@@ -140,9 +129,10 @@ open_sock(int af, const char *addr, uint16_t port, uint16_t *bound, char *err, s
 		close(s);
 		return rc;
 	}
+	len = sizeof(ss);
+	struct sip_addr b;
 	if (getsockname(s, (struct sockaddr *)&ss, &len) == 0)
-		*bound = ntohs(af == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port :
-				((struct sockaddr_in6 *)&ss)->sin6_port);
+		cp_sockaddr_to(&ss, &b, bound);
 	return s;
 }
 
@@ -188,15 +178,12 @@ parse_reply(const char *buf, size_t n, uint64_t token, int *code, uint32_t *seq)
 static bool
 same_addr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
 {
-	if (a->ss_family != b->ss_family)
+	struct sip_addr x, y;
+	uint16_t xp, yp;
+	if (a->ss_family != b->ss_family || cp_sockaddr_to(a, &x, &xp) != 0 ||
+			cp_sockaddr_to(b, &y, &yp) != 0)
 		return false;
-	if (a->ss_family == AF_INET) {
-		const struct sockaddr_in *x = (const void *)a, *y = (const void *)b;
-		return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-	}
-	const struct sockaddr_in6 *x = (const void *)a, *y = (const void *)b;
-	return x->sin6_port == y->sin6_port &&
-		memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+	return xp == yp && sip_addr_eq(&x, &y);
 }
 
 static void
@@ -412,35 +399,24 @@ resolve(struct cp_probe *p, struct cp_gw *g)
 		return CP_GW_NOT_ADDRESS;
 	if ((af == 4 && p->s4 < 0) || (af == 6 && p->s6 < 0))
 		return CP_GW_NO_SOCKET;
-	memset(&g->sa, 0, sizeof(g->sa));
-	if (af == 4) {
-		struct sockaddr_in *s = (struct sockaddr_in *)&g->sa;
-		s->sin_family = AF_INET;
-		s->sin_port = htons(g->port ? g->port : 5060);
-		memcpy(&s->sin_addr, a, 4);
-		g->salen = sizeof(*s);
-	} else {
-		struct sockaddr_in6 *s = (struct sockaddr_in6 *)&g->sa;
-		s->sin6_family = AF_INET6;
-		s->sin6_port = htons(g->port ? g->port : 5060);
-		memcpy(&s->sin6_addr, a, 16);
-		g->salen = sizeof(*s);
-	}
+	struct sip_addr ga = {.af = af == 4 ? SIP_AF_INET : SIP_AF_INET6};
+	memcpy(ga.a, a, af == 4 ? 4 : 16);
+	cp_sockaddr_from(&ga, g->port ? g->port : 5060, af == 4 ? AF_INET : AF_INET6, &g->sa,
+			&g->salen);
 	snprintf(g->via_host, sizeof(g->via_host), "%s", af == 4 ? "0.0.0.0" : "[::]");
 	int t = socket(g->sa.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (t >= 0) {
 		struct sockaddr_storage me;
 		socklen_t ml = sizeof(me);
 		char txt[INET6_ADDRSTRLEN];
+		struct sip_addr m;
+		uint16_t mp;
 		if (connect(t, (struct sockaddr *)&g->sa, g->salen) == 0 &&
-				getsockname(t, (struct sockaddr *)&me, &ml) == 0) {
-			if (af == 4 && inet_ntop(AF_INET, &((struct sockaddr_in *)&me)->sin_addr, txt,
-					sizeof(txt)))
-				snprintf(g->via_host, sizeof(g->via_host), "%s", txt);
-			else if (af == 6 && inet_ntop(AF_INET6,
-					&((struct sockaddr_in6 *)&me)->sin6_addr, txt, sizeof(txt)))
-				snprintf(g->via_host, sizeof(g->via_host), "[%s]", txt);
-		}
+				getsockname(t, (struct sockaddr *)&me, &ml) == 0 &&
+				cp_sockaddr_to(&me, &m, &mp) == 0 &&
+				sip_addr_format(&m, txt, sizeof(txt)) > 0)
+			snprintf(g->via_host, sizeof(g->via_host), m.af == SIP_AF_INET6 ? "[%s]" : "%s",
+					txt);
 		close(t);
 	}
 	return CP_GW_PROBED;
