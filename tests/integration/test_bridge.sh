@@ -20,7 +20,9 @@
 #      whose certificate another CA signed, or whose certificate does not
 #      carry the address it is named by, gets nothing (verification on by
 #      default; the reason is logged); a caller over TCP is relayed to the
-#      UDP gateway and its 200 comes back on the caller's connection;
+#      UDP gateway and its 200 comes back on the caller's connection; a phone
+#      registered over TCP (registrar without digest here) is called from UDP:
+#      punted (punt_contact_transport), sent down the phone's own connection;
 #   4. the control plane stops: the dataplane answers the 503 itself again.
 #
 # Usage: test_bridge.sh SIPLINE SIPLINE_LINK SIPLINE_CONTROL SIPLINECTL
@@ -118,7 +120,8 @@ log "alone: 503 for the TCP gateway, the large forward sent by the fast path"
 relay_conf() { # KEYFILE
     control_conf "dataplane $LINK_SOCK" "relay on" "relay_addr $IP_R/24" \
         "relay_port $SIP_PORT" "relay_secret_file $1" "relay_record_route on" \
-        "tls_ca $PKI/ca.crt" "probe off"
+        "tls_ca $PKI/ca.crt" "probe off" "registrar $IP_R:$SIP_PORT" "reg_auth off" \
+        "reg_domains $IP_R"
 }
 relay_conf "$OTHER"
 control_start
@@ -199,6 +202,60 @@ sys.exit(0 if buf.startswith(b"SIP/2.0 200") else 1)
 PYEOF
     fail "a caller over TCP: $(cat "$ITEST_TMP/tcp_caller.out")"
 log "a caller over TCP: INVITE relayed over UDP, $(head -1 "$ITEST_TMP/tcp_caller.out") back on its connection"
+# A phone registered over TCP (its connection kept open) is called by a UDP
+# caller: the dataplane punts the call (punt_contact_transport), the relay
+# sends it down the phone's own connection, the phone's 200 comes back.
+nsx "$NS_A" "$ITEST_PY" - "$IP_A" "$IP_R" >"$ITEST_TMP/phone.out" 2>&1 <<'PYEOF' &
+import random, re, socket, sys, time
+src, dst = sys.argv[1], sys.argv[2]
+s = socket.create_connection((dst, 5060), timeout=20, source_address=(src, 0))
+port = s.getsockname()[1]
+tag = "%08x" % random.getrandbits(32)
+reg = ("REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP %s:%d;branch=z9hG4bK-reg%s;rport\r\n"
+       "Max-Forwards: 70\r\nFrom: <sip:4930999@%s>;tag=%s\r\nTo: <sip:4930999@%s>\r\n"
+       "Call-ID: reg-%s@%s\r\nCSeq: 1 REGISTER\r\n"
+       "Contact: <sip:phone@%s:%d;transport=tcp>\r\nExpires: 300\r\nContent-Length: 0\r\n\r\n"
+       ) % (dst, src, port, tag, dst, tag, dst, tag, src, src, port)
+s.sendall(reg.encode())
+buf = b""
+def msg():
+    global buf
+    while True:
+        buf = buf.lstrip(b"\r\n")
+        e = buf.find(b"\r\n\r\n")
+        if e >= 0:
+            m = re.search(rb"(?im)^(content-length|l)[ \t]*:[ \t]*(\d+)", buf[:e])
+            n = e + 4 + (int(m.group(2)) if m else 0)
+            if len(buf) >= n:
+                out, buf = buf[:n], buf[n:]
+                return out.decode("latin1")
+        d = s.recv(65536)
+        if not d:
+            sys.exit("connection closed")
+        buf += d
+r = msg()
+print("REGISTER:", r.split("\r\n")[0], flush=True)
+if not r.startswith("SIP/2.0 200"):
+    sys.exit(1)
+inv = msg()
+print("got:", inv.split("\r\n")[0], flush=True)
+keep = [l for l in inv.split("\r\n\r\n")[0].split("\r\n")[1:]
+        if re.match(r"(?i)(via|v|from|f|call-id|i|cseq|to|t)\s*:", l)]
+keep = [l + ";tag=phone1" if re.match(r"(?i)(to|t)\s*:", l) and ";tag=" not in l else l for l in keep]
+s.sendall(("SIP/2.0 200 OK\r\n" + "\r\n".join(keep) + "\r\nContent-Length: 0\r\n\r\n").encode())
+time.sleep(2)
+PYEOF
+PHONE=$!
+ITEST_PIDS+=("$PHONE")
+wait_for 20 "the phone registered over TCP" grep -q '^REGISTER: SIP/2.0 200' "$ITEST_TMP/phone.out"
+binding_pushed() { [ "$(hello_at "$LINK_SOCK" bindings)" -ge 1 ]; }
+wait_for 10 "the TCP binding in the dataplane" binding_pushed
+request to_phone "sip:4930999@$IP_R" 200
+wait "$PHONE" || fail "the phone over TCP: $(cat "$ITEST_TMP/phone.out")"
+grep -q '^got: INVITE sip:phone@' "$ITEST_TMP/phone.out" ||
+    fail "the phone got no INVITE on its connection: $(cat "$ITEST_TMP/phone.out")"
+expect_counter punt_contact_transport -ge 1
+log "a phone registered over TCP called from UDP: $(tr '\n' ' ' <"$ITEST_TMP/phone.out")"
 request bridged_evil "sip:103556@$IP_R" none
 [ ! -s "$ITEST_TMP/evilgw.jsonl" ] || fail "a gateway with an untrusted certificate got the request"
 ctl_ok --json stats get
