@@ -349,6 +349,7 @@ static unsigned infl_head, infl_tail;
 static struct rte_mbuf *done[FIFO];
 static unsigned done_head, done_tail;
 static uint64_t next_pkt;
+static uint64_t polled; /* packets through dp_worker_poll(), for per-message profiles */
 static int cur_action;
 static const struct plan_spec *cur_plan;
 
@@ -629,6 +630,7 @@ run_case(const struct plan_spec *ps, const char *action_name, enum dp_counter ex
 			per_burst[it] = got ? (double)(t1 - t0) / got : 0;
 			pkts += got;
 			cycles += t1 - t0;
+			polled += got;
 		}
 		uint64_t done_n = worker->cnt.v[expect] - before;
 		if (done_n != pkts) {
@@ -651,6 +653,7 @@ run_case(const struct plan_spec *ps, const char *action_name, enum dp_counter ex
 	while (rte_ring_count(rx_ring) > 0) {
 		unsigned got = dp_worker_poll(worker);
 		rte_rcu_qsbr_quiescent(dp_app.qsbr, 0);
+		polled += got;
 		if (sink() != got)
 			exit(1);
 	}
@@ -829,6 +832,8 @@ main(int argc, char **argv)
 		}
 	}
 	rte_rcu_qsbr_thread_offline(app->qsbr, 0);
+	/* What a profile of dp_worker_poll (callgrind --toggle-collect) divides by. */
+	fprintf(stderr, "bench_pipeline: %" PRIu64 " packets through dp_worker_poll\n", polled);
 	free(frames);
 	free(numbers);
 	free(zipf_cdf);
