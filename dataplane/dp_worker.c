@@ -30,9 +30,15 @@ tx_flush(struct dp_worker *w, struct tx_batch *tx)
 
 	if (tx->n == 0)
 		return;
+	/* Lengths read before the PMD owns the mbufs; counters added once per burst. */
+	uint64_t bytes = 0;
+	for (unsigned i = 0; i < tx->n; i++)
+		bytes += rte_pktmbuf_pkt_len(tx->m[i]);
 	sent = rte_eth_tx_burst(w->app->wire_port, w->txq, tx->m, (uint16_t)tx->n);
-	for (unsigned i = 0; i < sent; i++)
-		dp_count(&w->cnt, DP_C_TX_BYTES, rte_pktmbuf_pkt_len(tx->m[i]));
+	if (sent < tx->n)
+		for (unsigned i = sent; i < tx->n; i++)
+			bytes -= rte_pktmbuf_pkt_len(tx->m[i]);
+	dp_count(&w->cnt, DP_C_TX_BYTES, bytes);
 	dp_count(&w->cnt, DP_C_TX_PKTS, sent);
 	if (sent < tx->n) {
 		dp_count(&w->cnt, DP_C_DROP_TX_FULL, tx->n - sent);
@@ -281,6 +287,7 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	/* One clock read per burst for the source limits (a burst takes microseconds). */
 	uint64_t now = w->srclim != NULL ? rte_rdtsc() : 0;
+	uint64_t rx_bytes = 0; /* counted once per burst */
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -289,7 +296,7 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 
 		if (i + DP_PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH_AHEAD], void *));
-		dp_count(&w->cnt, DP_C_RX_BYTES, rte_pktmbuf_pkt_len(m));
+		rx_bytes += rte_pktmbuf_pkt_len(m);
 
 		switch (dp_pkt_classify(m, &app->local, meta, &why)) {
 		case DP_PKT_PUNT:
@@ -322,6 +329,7 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 			pending[n_pending++] = &w->job[i];
 	}
 
+	dp_count(&w->cnt, DP_C_RX_BYTES, rx_bytes);
 	if (n_pending)
 		dp_route_burst(&app->router, &w->route,
 				__atomic_load_n(&dp_now_seconds, __ATOMIC_RELAXED), pending, n_pending);

@@ -76,6 +76,62 @@ bench_median(double *v, unsigned n)
 	return (n % 2) ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+/*
+ * What the figures were measured on, read at run time: the CPU's model
+ * name (/proc/cpuinfo), and how this program was built (BENCH_BUILD, set by
+ * perf/meson.build: compiler, optimisation level, LTO, -march).
+ */
+#ifndef BENCH_BUILD
+#define BENCH_BUILD "unknown"
+#endif
+
+static inline const char *
+bench_cpu_model(void)
+{
+	static char model[128];
+	if (model[0] != '\0')
+		return model;
+	snprintf(model, sizeof(model), "unknown");
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	char line[256], name[80] = "unknown", fam[16] = "?", mod[16] = "?";
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+		char *c = strchr(line, ':');
+		if (c == NULL)
+			continue;
+		c += strspn(c + 1, " \t") + 1;
+		c[strcspn(c, "\n")] = '\0';
+		/* JSON-safe: quotes and backslashes become spaces */
+		for (char *q = c; *q != '\0'; q++)
+			if (*q == '"' || *q == '\\')
+				*q = ' ';
+		if (strncmp(line, "model name", 10) == 0)
+			snprintf(name, sizeof(name), "%s", c);
+		else if (strncmp(line, "cpu family", 10) == 0)
+			snprintf(fam, sizeof(fam), "%s", c);
+		else if (strncmp(line, "model\t", 6) == 0)
+			snprintf(mod, sizeof(mod), "%s", c);
+		else if (line[0] == '\n' || strncmp(line, "power management", 16) == 0)
+			break; /* the first CPU's block is enough */
+	}
+	snprintf(model, sizeof(model), "%s (family %s, model %s)", name, fam, mod);
+	if (f != NULL)
+		fclose(f);
+	return model;
+}
+
+/*
+ * The JSON fields every benchmark line carries about the machine and the
+ * build, after the leading '{...': ,"cpu":..,"tsc_hz":..,"build":..,
+ * "cycles_are":"tsc" (this VM exposes no cycle counter: cycles_per_op is
+ * time x the TSC rate, not core clock cycles).
+ */
+static inline void
+bench_print_machine(FILE *out, double tsc_hz)
+{
+	fprintf(out, ",\"cpu\":\"%s\",\"tsc_hz\":%.0f,\"build\":\"%s\",\"cycles_are\":\"tsc\"",
+			bench_cpu_model(), tsc_hz, BENCH_BUILD);
+}
+
 /* Prevents the compiler from discarding a result. */
 static inline void
 bench_keep(uint64_t v)

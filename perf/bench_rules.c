@@ -388,11 +388,13 @@ compile(const struct ctx *c, struct text *tx, unsigned rules)
 	double ns = (double)(c1 - c0) / rules;
 	printf("{\"bench\":\"rules\",\"case\":\"%s/compile\",\"ns_per_op\":%.1f,\"mpps\":%.3f,"
 		"\"cycles_per_op\":%.0f,\"rules\":%u,\"compile_s\":%.3f,\"wall_s\":%.3f,"
-		"\"plan_mb\":%.1f,\"rss_mb\":%.1f,\"peak_mb\":%.1f}\n", c->name, ns, 1000.0 / ns,
+		"\"plan_mb\":%.1f,\"rss_mb\":%.1f,\"peak_mb\":%.1f", c->name, ns, 1000.0 / ns,
 		ns * c->ghz, rules, (double)(c1 - c0) / 1e9, (double)(t1 - t0) / 1e9,
 		(double)in.mem_bytes / 1048576.0,
 		rss1 > rss0 ? (double)(rss1 - rss0) / 1048576.0 : 0.0,
 		peak > rss0 ? (double)(peak - rss0) / 1048576.0 : 0.0);
+	bench_print_machine(stdout, c->ghz * 1e9);
+	printf("}\n");
 	fflush(stdout);
 	return p;
 }
@@ -453,8 +455,10 @@ lookups(const struct ctx *c, const struct rules_plan *p, char (*users)[16], cons
 	double m = bench_median(ns, c->runs);
 	printf("{\"bench\":\"rules\",\"case\":\"%s/%s\",\"ns_per_op\":%.1f,\"mpps\":%.2f,"
 		"\"cycles_per_op\":%.0f,\"wall_ns_per_op\":%.1f,\"queries\":%u,\"runs\":%u,"
-		"\"hit_rate\":%.3f}\n", c->name, what, m, 1000.0 / m, m * c->ghz,
+		"\"hit_rate\":%.3f", c->name, what, m, 1000.0 / m, m * c->ghz,
 		bench_median(wall, c->runs), c->queries, c->runs, (double)hits / c->queries);
+	bench_print_machine(stdout, c->ghz * 1e9);
+	printf("}\n");
 	fflush(stdout);
 	rules_scratch_free(s);
 }

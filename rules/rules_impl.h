@@ -24,6 +24,7 @@
 #include <pcre2.h>
 
 #include "rules.h"
+#include "rules_digits.h"
 
 /*
  * Encoded candidate ("value"), as stored in the indexes:
@@ -303,6 +304,7 @@ struct rules_plan {
 	/* Built from the arrays at compile or load time; not serialized. */
 	hs_database_t *hs[RULES_F__COUNT];
 	pcre2_code **pcre;
+	struct rules_digits *digits; /* per pcres[]: answered without PCRE2 when .ok */
 	hs_scratch_t *hs_proto;   /* prototype every scratch clones */
 	size_t mem_bytes;
 	bool pipeline;            /* index tables past cache size: bursts prefetch ahead */

@@ -290,8 +290,11 @@ filters_fail(struct mctx *m, uint32_t r)
 			 * (and it leaves the caches to the lookups in flight).
 			 */
 			struct rules_view v = field_view(m, rx->field);
-			if (pcre2_match(m->p->pcre[rx->pcre], (PCRE2_SPTR)(v.p != NULL ? v.p : ""),
-					v.len, 0, 0, m->s->md, NULL) < 0)
+			const struct rules_digits *dg = &m->p->digits[rx->pcre];
+			int hit = dg->ok ? rules_digits_match(dg, v.p != NULL ? v.p : "", v.len) : -1;
+			if (hit == 0 || (hit < 0 && pcre2_match(m->p->pcre[rx->pcre],
+					(PCRE2_SPTR)(v.p != NULL ? v.p : ""), v.len, 0, 0, m->s->md,
+					NULL) < 0))
 				return FAIL_PRIMARY;
 		} else {
 			/* Found by the scan: its stamp is set. */

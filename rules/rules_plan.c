@@ -69,6 +69,7 @@ rules_plan_free(struct rules_plan *p)
 		for (uint64_t i = 0; i < p->n_pcres; i++)
 			pcre2_code_free(p->pcre[i]);
 	free(p->pcre);
+	free(p->digits);
 #define FREE_SEC(name, type) free(p->name);
 	RULES_SECTIONS(FREE_SEC)
 #undef FREE_SEC
@@ -88,6 +89,8 @@ rules_plan_mem(const struct rules_plan *p)
 		if (p->hs[f] != NULL && hs_database_size(p->hs[f], &sz) == HS_SUCCESS)
 			m += sz;
 	}
+	if (p->digits != NULL)
+		m += p->n_pcres * sizeof(*p->digits);
 	for (uint64_t i = 0; p->pcre != NULL && i < p->n_pcres; i++) {
 		size_t sz = 0;
 		if (pcre2_pattern_info(p->pcre[i], PCRE2_INFO_SIZE, &sz) == 0)
@@ -117,6 +120,15 @@ rules_plan_prepare(struct rules_plan *p, char *err, size_t errlen)
 				return -EINVAL;
 			}
 		}
+	}
+	/* Number-range regexes checked without PCRE2 (rules_digits.h). */
+	if (p->digits == NULL && p->n_pcres > 0) {
+		p->digits = calloc(p->n_pcres, sizeof(*p->digits));
+		if (p->digits == NULL)
+			goto nomem;
+		for (uint64_t i = 0; i < p->n_pcres; i++)
+			rules_digits_compile(rules_str(p, p->pcres[i].pat), p->pcres[i].pat.len,
+					p->pcres[i].caseless != 0, &p->digits[i]);
 	}
 	/* JIT where the platform has it; the interpreter gives the same results. */
 	for (uint64_t i = 0; i < p->n_pcres; i++)

@@ -293,7 +293,7 @@ sip_parse(struct sip_msg *m, const char *buf, size_t len, unsigned flags)
 }
 
 struct sip_str
-sip_hdr_value(const struct sip_msg *m, const struct sip_hdr *h)
+sip_hdr_value_full(const struct sip_msg *m, const struct sip_hdr *h)
 {
 	const char *end = m->buf + h->lf;
 	const char *p = lex_lws(m->buf + h->colon + 1, end);

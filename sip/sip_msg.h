@@ -151,9 +151,27 @@ sip_hdr_name_str(const struct sip_msg *m, const struct sip_hdr *h)
 /*
  * The value with leading and trailing whitespace (LWS, including folds)
  * removed. Folded lines inside the value stay as they are (CRLF + WSP);
- * the structured parsers treat them as LWS.
+ * the structured parsers treat them as LWS. The general rule, which
+ * sip_hdr_value() inlines for the common "Name: value\r\n".
  */
-struct sip_str sip_hdr_value(const struct sip_msg *m, const struct sip_hdr *h);
+struct sip_str sip_hdr_value_full(const struct sip_msg *m, const struct sip_hdr *h);
+
+/*
+ * sip_hdr_value_full(), with the line every peer writes answered inline:
+ * one SP after the colon, a non-blank first and last byte, CRLF. Every
+ * byte read lies in [colon + 1, lf]. tests/sip/test_parse.c and the
+ * fuzz_msg target check that both always agree.
+ */
+static inline struct sip_str
+sip_hdr_value(const struct sip_msg *m, const struct sip_hdr *h)
+{
+	const char *p = m->buf + h->colon + 1, *e = m->buf + h->lf;
+
+	if (p + 1 < e - 1 && p[0] == ' ' && (unsigned char)p[1] > ' ' && e[-1] == '\r' &&
+			(unsigned char)e[-2] > ' ')
+		return sip_str_make(p + 1, (size_t)(e - 1 - (p + 1)));
+	return sip_hdr_value_full(m, h);
+}
 
 /* Offset one past the whole header line(s), i.e. after the final LF. */
 static inline uint32_t

@@ -196,6 +196,10 @@ check_index(struct ctx *c, const struct sip_msg *m)
 		struct sip_str v = sip_hdr_value(m, h);
 		CHECK(c, v.p > c->buf + h->colon && v.p + v.len <= c->buf + h->lf + 1,
 				"header %u: value outside its line", i);
+		/* The inline common case and the general rule agree (sip_msg.h). */
+		struct sip_str vf = sip_hdr_value_full(m, h);
+		CHECK(c, v.p == vf.p && v.len == vf.len,
+				"header %u: sip_hdr_value() differs from sip_hdr_value_full()", i);
 	}
 	for (unsigned t = 0; t < SIP_HDR__COUNT; t++) {
 		int last = -1;

@@ -49,7 +49,15 @@ test_set_lookup_replace_delete(void **state)
 {
 	(void)state;
 	struct dp_loc *l = dp_loc_create(64, no_sync, NULL);
-	assert_non_null(l);
+	/*
+	 * An explicit return: with LTO (the release build) GCC 12 otherwise
+	 * warns on the atomic loads of l below, following a NULL path that
+	 * cmocka's assert does not end.
+	 */
+	if (l == NULL) {
+		fail_msg("dp_loc_create failed");
+		return;
+	}
 
 	struct dp_binding b = binding("alice@example.net", "sip:alice@192.0.2.7:5062", "192.0.2.7",
 			5062, 0);

@@ -29,6 +29,7 @@ static const struct {
 	{"swap", test_group_swap},
 	{"examples", test_group_examples},
 	{"files", test_group_files},
+	{"digits", test_group_digits},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 

@@ -29,6 +29,7 @@ int test_group_explain(void);
 int test_group_swap(void);
 int test_group_examples(void);
 int test_group_files(void);
+int test_group_digits(void);
 /* test_rules --load-blob FILE: load a serialized plan, print a digest of its answers. */
 int rt_blob_child(const char *path);
 

@@ -206,6 +206,55 @@ size_limit(void **state)
 
 /* ---- the header index ---- */
 
+/*
+ * sip_hdr_value() answers "Name: value\r\n" inline and everything else
+ * through sip_hdr_value_full(): one row per way a line can leave the
+ * common case, each checked against the expected value and the general rule.
+ */
+static const struct {
+	const char *name;
+	const char *line; /* one header line, CRLF or LF included */
+	const char *want;
+} value_rows[] = {
+	{"common", "X-A: value\r\n", "value"},
+	{"one byte", "X-A: v\r\n", "v"},
+	{"no space", "X-A:value\r\n", "value"},
+	{"two spaces", "X-A:  value\r\n", "value"},
+	{"tab", "X-A:\tvalue\r\n", "value"},
+	{"trailing space", "X-A: value \r\n", "value"},
+	{"trailing tab", "X-A: value\t\r\n", "value"},
+	{"bare LF", "X-A: value\n", "value"},
+	{"empty", "X-A:\r\n", ""},
+	{"space only", "X-A: \r\n", ""},
+	{"two spaces only", "X-A:  \r\n", ""},
+	{"folded", "X-A: a\r\n b\r\n", "a\r\n b"},
+	{"folded, starts on the next line", "X-A:\r\n b\r\n", "b"},
+	{"space before the colon", "X-A : value\r\n", "value"},
+};
+
+static void
+value_fast_and_full_agree(void **state)
+{
+	char buf[256];
+	struct sip_msg m;
+	(void)state;
+
+	for (size_t i = 0; i < sizeof(value_rows) / sizeof(value_rows[0]); i++) {
+		int n = snprintf(buf, sizeof(buf), REQ HDRS "%s" CRLF, value_rows[i].line);
+		const char *p = guard_put(test_slot(0), buf, (size_t)n);
+		if (sip_parse(&m, p, (size_t)n, 0) < 0)
+			fail_msg("%s: does not parse", value_rows[i].name);
+		const struct sip_hdr *h = sip_hdr_first(&m, SIP_HDR_OTHER);
+		assert_non_null(h);
+		struct sip_str v = sip_hdr_value(&m, h), f = sip_hdr_value_full(&m, h);
+		if (v.p != f.p || v.len != f.len || v.len != strlen(value_rows[i].want) ||
+				memcmp(v.p, value_rows[i].want, v.len) != 0)
+			fail_msg("%s: inline \"%.*s\", full \"%.*s\", want \"%s\"",
+					value_rows[i].name, (int)v.len, v.p, (int)f.len, f.p,
+					value_rows[i].want);
+	}
+}
+
 static void
 index_and_values(void **state)
 {
@@ -517,6 +566,7 @@ test_group_parse(void)
 		cmocka_unit_test(size_limit),
 		cmocka_unit_test(stream_too_large),
 		cmocka_unit_test(index_and_values),
+		cmocka_unit_test(value_fast_and_full_agree),
 		cmocka_unit_test(names_any_case),
 		cmocka_unit_test(compact_names_from_the_rfcs),
 		cmocka_unit_test(names_odd_bytes),
