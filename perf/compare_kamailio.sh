@@ -69,7 +69,7 @@ if [ $quick = 1 ]; then
     STEP=(--rate 2000 --step 2,0.1,8000 --duration 0.5)
     RUN=1
 else
-    STEP=(--rate 10000 --step 1.25,0.1 --duration 2)
+    STEP=(--rate 2000 --step 1.25,0.1 --duration 2)
     RUN=5
 fi
 AFP="iface=g0,framecnt=4096,blocksz=65536,framesz=2048"
@@ -83,7 +83,7 @@ gen() {
         --src 10.99.0.10 --dst 10.99.0.1 --dst-mac "$MAC_R" --gw 10.99.0.20 --size 600 \
         --json --no-progress --case "$router-$c" "$@" >"$TMP/gen.out" \
         2>>"$TMP/gen.txt" || { echo "compare_kamailio: sipline-gen failed against $router:" >&2
-        tail -5 "$TMP/gen.txt" >&2; exit 1; }
+        grep -E '^(step|best|run|  answered)' "$TMP/gen.txt" | tail -8 >&2; exit 1; }
     cat "$TMP/gen.out"
     cat "$TMP/gen.out" >>"$TMP/all.json"
 }
