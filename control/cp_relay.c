@@ -136,12 +136,12 @@ send_out(struct cp_relay *r, const struct dp_pkt_out *out, const struct origin *
 	return rc;
 }
 
-/* The peer ACL's verdict (a linear scan: the control plane sees stream and punted traffic only). */
+/* The peer ACL's verdict (a binary search per prefix length: no DPDK here). */
 static uint8_t
 acl_verdict(void *ctx, const struct sip_addr *src, uint16_t sport)
 {
 	const struct cp_relay *r = ctx;
-	return dp_acl_lookup_ref(&r->acl, src, sport);
+	return dp_acl_lookup(&r->acl, src, sport);
 }
 
 int

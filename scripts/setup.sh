@@ -21,6 +21,8 @@ PACKAGES=(
     clang llvm libclang-rt-14-dev
     # integration tests, demo, benchmarks
     iproute2 ethtool sip-tester kamailio tshark python3 procps psmisc
+    # TLS tests: the test PKI made with the openssl CLI (tests/integration/lib_tls.sh)
+    openssl
     # control plane tests: the metrics endpoint read with curl, checked by promtool
     curl prometheus util-linux
     # DNS server of the gateway-names test (dnsmasq-base: the binary only, no

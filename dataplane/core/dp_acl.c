@@ -274,6 +274,29 @@ dp_acl_parse(const char *text, size_t len, const char *name, struct dp_acl *acl,
 			g->n_ports++;
 		}
 	}
+	/* Runs of one family and length, the longest first within a family. */
+	acl->runs = calloc(acl->n_groups ? acl->n_groups : 1, sizeof(*acl->runs));
+	if (acl->runs == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		goto out;
+	}
+	for (uint32_t i = 0; i < acl->n_groups; i++) {
+		const struct dp_acl_group *g = &acl->groups[i];
+		struct dp_acl_run *r = acl->n_runs ? &acl->runs[acl->n_runs - 1] : NULL;
+		if (r == NULL || r->af != g->net.af || r->plen != g->plen)
+			acl->runs[acl->n_runs++] = (struct dp_acl_run){.af = g->net.af, .plen = g->plen,
+				.first = i};
+		acl->runs[acl->n_runs - 1].n++;
+	}
+	for (uint32_t i = 0, j; i < acl->n_runs; i = j) {
+		for (j = i; j < acl->n_runs && acl->runs[j].af == acl->runs[i].af; j++)
+			;
+		for (uint32_t a = i, b = j - 1; a < b; a++, b--) {
+			struct dp_acl_run t = acl->runs[a];
+			acl->runs[a] = acl->runs[b];
+			acl->runs[b] = t;
+		}
+	}
 	/*
 	 * Parents: groups are sorted by family, then length, so a group's parent
 	 * is the longest earlier group covering it. Quadratic in the worst case
@@ -344,6 +367,7 @@ dp_acl_load(const char *path, struct dp_acl *acl, char *err, size_t errlen)
 void
 dp_acl_clear(struct dp_acl *acl)
 {
+	free(acl->runs);
 	free(acl->groups);
 	free(acl->ports);
 	memset(acl, 0, sizeof(*acl));
@@ -362,6 +386,33 @@ dp_acl_group_verdict(const struct dp_acl *acl, uint32_t g, uint16_t sport)
 		g = gr->parent;
 	}
 	return acl->dflt;
+}
+
+uint32_t
+dp_acl_find(const struct dp_acl *acl, const struct sip_addr *a)
+{
+	for (uint32_t r = 0; r < acl->n_runs; r++) {
+		const struct dp_acl_run *run = &acl->runs[r];
+		if (run->af != a->af)
+			continue;
+		/* a with its host bits cleared, compared with the run's sorted networks. */
+		size_t bytes = a->af == SIP_AF_INET ? 4 : 16;
+		struct sip_addr m = *a;
+		for (unsigned bit = run->plen; bit < bytes * 8; bit++)
+			m.a[bit / 8] &= (uint8_t) ~(0x80 >> (bit % 8));
+		uint32_t lo = run->first, hi = run->first + run->n;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			int c = memcmp(acl->groups[mid].net.a, m.a, bytes);
+			if (c == 0)
+				return mid;
+			if (c < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+	return DP_ACL_NO_GROUP;
 }
 
 uint32_t

@@ -58,10 +58,19 @@ struct dp_acl_group {
 	uint32_t line;        /* of its first entry (for messages) */
 };
 
+/* A run of groups of one family and prefix length (groups are sorted by family, length, net). */
+struct dp_acl_run {
+	uint8_t af;
+	uint8_t plen;
+	uint32_t first, n;
+};
+
 struct dp_acl {
 	uint8_t dflt;            /* verdict for sources no entry covers */
 	uint32_t n_groups;
 	struct dp_acl_group *groups;
+	uint32_t n_runs;         /* longest prefix first within a family */
+	struct dp_acl_run *runs;
 	uint32_t n_ports;
 	struct dp_acl_port *ports;
 	uint32_t n_entries;
@@ -88,6 +97,18 @@ static inline uint8_t
 dp_acl_lookup_ref(const struct dp_acl *acl, const struct sip_addr *a, uint16_t sport)
 {
 	return dp_acl_group_verdict(acl, dp_acl_find_ref(acl, a), sport);
+}
+
+/*
+ * The same without DPDK in O(lengths x log n): a binary search per prefix
+ * length present, longest first (the control plane's relay uses it).
+ */
+uint32_t dp_acl_find(const struct dp_acl *acl, const struct sip_addr *a);
+
+static inline uint8_t
+dp_acl_lookup(const struct dp_acl *acl, const struct sip_addr *a, uint16_t sport)
+{
+	return dp_acl_group_verdict(acl, dp_acl_find(acl, a), sport);
 }
 
 /* Does a verdict let a request through (is_register: a REGISTER)? */

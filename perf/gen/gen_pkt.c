@@ -197,43 +197,39 @@ gen_pkt_parse(const uint8_t *frame, uint32_t len, bool verify, struct gen_rx *rx
 	return 0;
 }
 
-uint32_t
-gen_arp_reply(const struct gen_rx *rx, const uint8_t *frame, const uint8_t mac[6], uint8_t *out)
+/* An Ethernet/IPv4 ARP frame (op 1 request, 2 reply) into out: its length. */
+static uint32_t
+arp_frame(uint8_t *out, const uint8_t eth_dst[6], uint16_t op, const uint8_t sha[6],
+		const uint8_t spa[4], const uint8_t tha[6], const uint8_t tpa[4])
 {
-	(void)frame;
-	memcpy(out, rx->src_mac, 6);
-	memcpy(out + 6, mac, 6);
+	memcpy(out, eth_dst, 6);
+	memcpy(out + 6, sha, 6);
 	put16(out + 12, 0x0806);
 	uint8_t *a = out + GEN_ETH_LEN;
 	put16(a, 1);
 	put16(a + 2, 0x0800);
 	a[4] = 6;
 	a[5] = 4;
-	put16(a + 6, 2);
-	memcpy(a + 8, mac, 6);
-	memcpy(a + 14, rx->dst_ip, 4);
-	memcpy(a + 18, rx->src_mac, 6);
-	memcpy(a + 24, rx->src_ip, 4);
+	put16(a + 6, op);
+	memcpy(a + 8, sha, 6);
+	memcpy(a + 14, spa, 4);
+	memcpy(a + 18, tha, 6);
+	memcpy(a + 24, tpa, 4);
 	return GEN_ETH_LEN + 28;
+}
+
+uint32_t
+gen_arp_reply(const struct gen_rx *rx, const uint8_t *frame, const uint8_t mac[6], uint8_t *out)
+{
+	(void)frame;
+	return arp_frame(out, rx->src_mac, 2, mac, rx->dst_ip, rx->src_mac, rx->src_ip);
 }
 
 uint32_t
 gen_arp_request(const uint8_t mac[6], const uint8_t src_ip[4], const uint8_t ip[4], uint8_t *out)
 {
-	memset(out, 0xff, 6);
-	memcpy(out + 6, mac, 6);
-	put16(out + 12, 0x0806);
-	uint8_t *a = out + GEN_ETH_LEN;
-	put16(a, 1);
-	put16(a + 2, 0x0800);
-	a[4] = 6;
-	a[5] = 4;
-	put16(a + 6, 1);
-	memcpy(a + 8, mac, 6);
-	memcpy(a + 14, src_ip, 4);
-	memset(a + 18, 0, 6);
-	memcpy(a + 24, ip, 4);
-	return GEN_ETH_LEN + 28;
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, none[6];
+	return arp_frame(out, bcast, 1, mac, src_ip, none, ip);
 }
 
 bool

@@ -23,6 +23,8 @@ v(const struct dp_acl *acl, const char *ip, uint16_t port)
 {
 	struct sip_addr a;
 	assert_int_equal(sip_addr_parse(sip_str_make(ip, strlen(ip)), &a), 0);
+	/* The relay's binary search agrees with the reference on every case (IPv6 too). */
+	assert_int_equal(dp_acl_lookup(acl, &a, port), dp_acl_lookup_ref(acl, &a, port));
 	return dp_acl_lookup_ref(acl, &a, port);
 }
 
@@ -117,12 +119,56 @@ verdicts(void **state)
 	dp_acl_clear(&acl);
 }
 
+/* The binary-search lookup (the relay's) against the linear reference, on random nested lists. */
+static void
+fast_matches_reference(void **state)
+{
+	(void)state;
+	static char text[1 << 18];
+	uint64_t x = 88172645463325252ull;
+#define RND() (x ^= x << 13, x ^= x >> 7, x ^= x << 17, x)
+	for (int round = 0; round < 30; round++) {
+		size_t n = 0;
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "default %s\n",
+				round % 2 ? "deny drop" : "allow");
+		for (int i = 0; i < 400; i++) {
+			unsigned plen = 8 + (unsigned)(RND() % 25);
+			uint32_t ip = 0x0a000000u | (uint32_t)(RND() & 0xffffffu);
+			ip &= plen == 32 ? 0xffffffffu : ~(0xffffffffu >> plen);
+			static const char *const act[] = {"allow", "allow register", "deny", "deny drop"};
+			const char *a = act[RND() % 4];
+			/* "allow register" and "deny drop" put their word after the prefix. */
+			char verb[8], word[16] = "";
+			sscanf(a, "%7s %15s", verb, word);
+			n += (size_t)snprintf(text + n, sizeof(text) - n, "%s %u.%u.%u.%u/%u port %u %s\n",
+					verb, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255, plen,
+					(unsigned)(5060 + i), word);
+		}
+		struct dp_acl acl;
+		if (parse(text, &acl) != 0)
+			fail_msg("%s", err);
+		for (int k = 0; k < 20000; k++) {
+			uint32_t ip = 0x0a000000u | (uint32_t)(RND() & 0xffffffu);
+			struct sip_addr a = {.af = SIP_AF_INET,
+				.a = {(uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8), (uint8_t)ip}};
+			if (k % 5 == 0)
+				a = acl.groups[RND() % acl.n_groups].net;
+			uint16_t port = (uint16_t)(5060 + RND() % 400);
+			assert_int_equal(dp_acl_find(&acl, &a), dp_acl_find_ref(&acl, &a));
+			assert_int_equal(dp_acl_lookup(&acl, &a, port), dp_acl_lookup_ref(&acl, &a, port));
+		}
+		dp_acl_clear(&acl);
+	}
+#undef RND
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(errors),
 		cmocka_unit_test(verdicts),
+		cmocka_unit_test(fast_matches_reference),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
