@@ -209,6 +209,45 @@ gen_users_fixed_width(const struct gen_users *u)
 	return w;
 }
 
+/* The 8 decimal digits of x < 10^8 as 8 characters (little-endian word), SWAR. */
+static inline uint64_t
+digits8(uint64_t x)
+{
+	/* Two lanes of 4 digits (32 bits each), the first digits in the low lane. */
+	uint64_t v = x / 10000 | (x % 10000) << 32;
+	/* Each lane / 100 (10486 / 2^20, exact below 10^4), then quotient and remainder as 16-bit lanes. */
+	uint64_t q = ((v * 10486) >> 20) & 0x0000007f0000007full;
+	v = (v - q * 100) << 16 | q;
+	/* Each 16-bit lane / 10 (103 / 2^10, exact below 100), tens in the lower byte. */
+	uint64_t t = ((v * 103) >> 10) & 0x000f000f000f000full;
+	v = (v - t * 10) << 8 | t;
+	return v + 0x3030303030303030ull;
+}
+
+void
+gen_digits(char *buf, uint64_t x, unsigned width)
+{
+	static const char pairs[] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	int k = (int)width;
+	/* Eight digits at a time from the right, then two (multiplies, not divisions). */
+	while (k >= 8) {
+		uint64_t d = digits8(x % 100000000u);
+		memcpy(buf + k - 8, &d, 8);
+		x /= 100000000u;
+		k -= 8;
+	}
+	while (k >= 2) {
+		memcpy(buf + k - 2, pairs + 2 * (x % 100), 2);
+		x /= 100;
+		k -= 2;
+	}
+	if (k == 1)
+		buf[0] = (char)('0' + x % 10);
+}
+
 unsigned
 gen_users_draw(const struct gen_users *u, uint64_t *rng, char *buf, char *cls)
 {
@@ -229,18 +268,6 @@ gen_users_draw(const struct gen_users *u, uint64_t *rng, char *buf, char *cls)
 	uint64_t span = s->hi - s->lo + 1; /* 0: the whole 64-bit range */
 	/* r2 * span / 2^64: uniform enough, and no division. */
 	uint64_t x = s->lo + (span ? (uint64_t)(((unsigned __int128)r2 * span) >> 64) : r2);
-	/* Two digits at a time (a multiply, not a division, by a constant). */
-	static const char pairs[] =
-		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
-		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
-		"8081828384858687888990919293949596979899";
-	int k = (int)s->width;
-	while (k >= 2) {
-		memcpy(buf + k - 2, pairs + 2 * (x % 100), 2);
-		x /= 100;
-		k -= 2;
-	}
-	if (k == 1)
-		buf[0] = (char)('0' + x % 10);
+	gen_digits(buf, x, s->width);
 	return s->width;
 }

@@ -48,6 +48,9 @@ unsigned gen_users_max_len(const struct gen_users *u);
 /* The length of every user it can draw if they all have one, else 0. */
 unsigned gen_users_fixed_width(const struct gen_users *u);
 
+/* x as width decimal digits (leading zeros; the lowest digits if x has more) into buf. */
+void gen_digits(char *buf, uint64_t x, unsigned width);
+
 static inline uint64_t
 gen_rand(uint64_t *s)
 {

@@ -413,6 +413,27 @@ frame_prototype(void **state)
 	}
 }
 
+/* Decimal digits (the user draw's): every width, edge values and random ones against printf. */
+static void
+digits(void **state)
+{
+	(void)state;
+	uint64_t rng = 3;
+	char a[32], b[40];
+	for (unsigned w = 1; w <= 20; w++) {
+		for (int i = 0; i < 20000; i++) {
+			uint64_t x = i < 100 ? (uint64_t)i : i < 200 ? UINT64_MAX - (uint64_t)(i - 100) :
+					gen_rand(&rng) >> (gen_rand(&rng) % 64);
+			memset(a, 'x', sizeof(a));
+			gen_digits(a, x, w);
+			snprintf(b, sizeof(b), "%020llu", (unsigned long long)x);
+			/* The lowest w digits, and nothing written after them. */
+			assert_memory_equal(a, b + 20 - w, w);
+			assert_int_equal(a[w], 'x');
+		}
+	}
+}
+
 static void
 frames(void **state)
 {
@@ -589,6 +610,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tmpl_fields),
 		cmocka_unit_test(frame_prototype),
+		cmocka_unit_test(digits),
 		cmocka_unit_test(tmpl_errors),
 		cmocka_unit_test(tmpl_sizes),
 		cmocka_unit_test(tmpl_prepared),
