@@ -343,6 +343,36 @@ match_replies(void **state)
 	assert_true(c486 > 4500 && c486 < 5500);
 }
 
+/* The flow of the frame tests, over IPv4 or IPv6 (documentation addresses). */
+static struct gen_flow
+test_flow(bool v6, uint16_t sport)
+{
+	struct gen_flow f = {.v6 = v6, .sport = sport, .dport = 5060,
+		.src_mac = {2, 0, 0, 0, 0, 1}, .dst_mac = {2, 0, 0, 0, 0, 2},
+		.src_ip = {192, 0, 2, 10}, .dst_ip = {192, 0, 2, 1}};
+	if (v6) {
+		static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x10};
+		static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
+		memcpy(f.src_ip, s6, 16);
+		memcpy(f.dst_ip, d6, 16);
+	}
+	return f;
+}
+
+/* DPDK's own verifiers accept the frame's IP and UDP checksums. */
+static void
+assert_dpdk_cksums(const uint8_t *frame, bool v6)
+{
+	if (!v6) {
+		const struct rte_ipv4_hdr *ip = (const void *)(frame + 14);
+		assert_int_equal(rte_ipv4_cksum(ip), 0);
+		assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, ip + 1), 0);
+	} else {
+		const struct rte_ipv6_hdr *ip = (const void *)(frame + 14);
+		assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, ip + 1), 0);
+	}
+}
+
 /* Whole-frame prototypes: the same bytes as template + headers built each time. */
 static void
 frame_prototype(void **state)
@@ -351,23 +381,15 @@ frame_prototype(void **state)
 	static struct gen_tmpl t;
 	static struct gen_frame fr;
 	static uint8_t a[GEN_HDR6 + GEN_MSG_MAX + 8], b[GEN_HDR6 + GEN_MSG_MAX + 8];
-	struct gen_flow f = {.dport = 5060,
-		.src_mac = {2, 0, 0, 0, 0, 1}, .dst_mac = {2, 0, 0, 0, 0, 2},
-		.src_ip = {192, 0, 2, 10}, .dst_ip = {192, 0, 2, 1}};
 	uint64_t rng = 7;
+	struct gen_flow f = test_flow(false, 0);
 
 	assert_int_equal(gen_tmpl_builtin(&t, GEN_T_INVITE, 0, 10, err, sizeof(err)), 0);
 	/* Not prepared: no prototype. */
 	assert_int_equal(gen_frame_prepare(&fr, &t, &f), -1);
 	for (int tpl = GEN_T_INVITE; tpl <= GEN_T_RESPONSE; tpl++) {
 		for (int v6 = 0; v6 < 2; v6++) {
-			f.v6 = v6;
-			if (v6) {
-				static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x10};
-				static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
-				memcpy(f.src_ip, s6, 16);
-				memcpy(f.dst_ip, d6, 16);
-			}
+			f = test_flow(v6, 0);
 			assert_int_equal(gen_tmpl_builtin(&t, (enum gen_builtin)tpl,
 					tpl == GEN_T_INVITE ? 601 : 0, 10, err, sizeof(err)), 0);
 			assert_true(gen_tmpl_prepare(&t, 10));
@@ -396,20 +418,9 @@ frame_prototype(void **state)
 				uint32_t nb = gen_frame_build(&fr, &t, &v, sport, src16, id, b);
 				assert_int_equal(na, nb);
 				assert_memory_equal(a, b, na);
-				if (!v6) {
-					const struct rte_ipv4_hdr *ip = (const void *)(b + 14);
-					assert_int_equal(rte_ipv4_cksum(ip), 0);
-					assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, ip + 1), 0);
-				} else {
-					const struct rte_ipv6_hdr *ip = (const void *)(b + 14);
-					assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, ip + 1), 0);
-				}
+				assert_dpdk_cksums(b, v6);
 			}
 		}
-		memcpy(f.src_ip, (uint8_t[]){192, 0, 2, 10}, 4);
-		memset(f.src_ip + 4, 0, 12);
-		memcpy(f.dst_ip, (uint8_t[]){192, 0, 2, 1}, 4);
-		memset(f.dst_ip + 4, 0, 12);
 	}
 }
 
@@ -440,30 +451,14 @@ frames(void **state)
 	(void)state;
 	uint8_t frame[2048];
 	const char payload[] = "OPTIONS sip:x SIP/2.0\r\nContent-Length: 0\r\n\r\n!"; /* odd length */
-	struct gen_flow f = {.sport = 5080, .dport = 5060,
-		.src_mac = {2, 0, 0, 0, 0, 1}, .dst_mac = {2, 0, 0, 0, 0, 2},
-		.src_ip = {192, 0, 2, 10}, .dst_ip = {192, 0, 2, 1}};
 	for (int v6 = 0; v6 < 2; v6++) {
-		f.v6 = v6;
-		if (v6) {
-			static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x10};
-			static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
-			memcpy(f.src_ip, s6, 16);
-			memcpy(f.dst_ip, d6, 16);
-		}
+		struct gen_flow f = test_flow(v6, 5080);
 		unsigned hl = gen_hdr_len(&f);
 		memcpy(frame + hl, payload, sizeof(payload) - 1);
 		uint32_t n = gen_pkt_finish(frame, &f, sizeof(payload) - 1, true, 7);
 		assert_int_equal(n, hl + sizeof(payload) - 1);
 		/* DPDK's verifiers agree. */
-		if (!v6) {
-			const struct rte_ipv4_hdr *ip = (const void *)(frame + 14);
-			assert_int_equal(rte_ipv4_cksum(ip), 0);
-			assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, ip + 1), 0);
-		} else {
-			const struct rte_ipv6_hdr *ip = (const void *)(frame + 14);
-			assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, ip + 1), 0);
-		}
+		assert_dpdk_cksums(frame, v6);
 		/* With the payload's sum given: the same frame. */
 		uint8_t frame2[2048];
 		memcpy(frame2 + hl, payload, sizeof(payload) - 1);
