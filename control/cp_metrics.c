@@ -180,6 +180,18 @@ cp_prom_u64(struct cp_prom *p, const char *const *labels, uint64_t v)
 }
 
 void
+cp_prom_counter(struct cp_prom *p, const char *name, const char *help, uint64_t v)
+{
+	char full[96];
+	size_t k = (size_t)snprintf(full, sizeof(full), "sipline_control_");
+	for (size_t j = 0; name[j] && k < sizeof(full) - 7; j++)
+		full[k++] = (char)(name[j] >= 'A' && name[j] <= 'Z' ? name[j] + 32 : name[j]);
+	snprintf(full + k, sizeof(full) - k, "_total");
+	cp_prom_family(p, full, "counter", help);
+	cp_prom_u64(p, NULL, v);
+}
+
+void
 cp_prom_f64(struct cp_prom *p, const char *const *labels, double v)
 {
 	sample_head(p, labels);

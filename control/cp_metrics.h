@@ -40,6 +40,8 @@ void cp_prom_family(struct cp_prom *p, const char *name, const char *type, const
  * ..., NULL. Values escaped (\\, \", \n).
  */
 void cp_prom_u64(struct cp_prom *p, const char *const *labels, uint64_t v);
+/* A counter family "sipline_control_<name in lower case>_total" and its value. */
+void cp_prom_counter(struct cp_prom *p, const char *name, const char *help, uint64_t v);
 void cp_prom_f64(struct cp_prom *p, const char *const *labels, double v);
 
 /* ---- HTTP ---- */

@@ -317,19 +317,11 @@ void
 cp_regsrv_metrics(struct cp_app *app, struct cp_prom *p)
 {
 	struct cp_regsrv *s = app->reg;
-	char name[96];
 	if (s == NULL || s->reg == NULL)
 		return;
 	const uint64_t *c = cp_reg_counters(s->reg);
-	for (int i = 0; i < CP_REG_C__COUNT; i++) {
-		const char *n = cp_reg_counter_name(i);
-		size_t k = (size_t)snprintf(name, sizeof(name), "sipline_control_");
-		for (size_t j = 0; n[j] && k < sizeof(name) - 7; j++)
-			name[k++] = (char)(n[j] >= 'A' && n[j] <= 'Z' ? n[j] + 32 : n[j]);
-		snprintf(name + k, sizeof(name) - k, "_total");
-		cp_prom_family(p, name, "counter", reg_help[i]);
-		cp_prom_u64(p, NULL, c[i]);
-	}
+	for (int i = 0; i < CP_REG_C__COUNT; i++)
+		cp_prom_counter(p, cp_reg_counter_name(i), reg_help[i], c[i]);
 	cp_prom_family(p, "sipline_control_registered_aors", "gauge",
 			"addresses-of-record with at least one binding");
 	cp_prom_u64(p, NULL, cp_reg_aors(s->reg));

@@ -595,19 +595,11 @@ void
 cp_streamsrv_metrics(struct cp_app *app, struct cp_prom *p)
 {
 	struct cp_streamsrv *s = app->streams;
-	char name[96];
 	if (s == NULL || s->st == NULL)
 		return;
 	const uint64_t *c = cp_stream_counters(s->st);
-	for (int i = 0; i < CP_STREAM_C__COUNT; i++) {
-		const char *n = cp_stream_counter_name(i);
-		size_t k = (size_t)snprintf(name, sizeof(name), "sipline_control_");
-		for (size_t j = 0; n[j] && k < sizeof(name) - 7; j++)
-			name[k++] = (char)(n[j] >= 'A' && n[j] <= 'Z' ? n[j] + 32 : n[j]);
-		snprintf(name + k, sizeof(name) - k, "_total");
-		cp_prom_family(p, name, "counter", cp_stream_counter_help(i));
-		cp_prom_u64(p, NULL, c[i]);
-	}
+	for (int i = 0; i < CP_STREAM_C__COUNT; i++)
+		cp_prom_counter(p, cp_stream_counter_name(i), cp_stream_counter_help(i), c[i]);
 	cp_prom_family(p, "sipline_control_stream_connections", "gauge",
 			"TCP/TLS connections open");
 	cp_prom_u64(p, NULL, cp_stream_count(s->st));
