@@ -31,6 +31,7 @@ struct dp_acl_table;
 
 struct dp_exc;
 struct dp_neigh;
+struct dp_reasm;
 
 /* Packets per RX burst; the vector a worker processes at once. */
 #define DP_BURST 32
@@ -82,6 +83,8 @@ struct dp_worker {
 	struct dp_scanner_scratch *scan_scratch; /* this lcore's; NULL: no signatures */
 	/* Per-source token buckets of what this lcore receives; NULL: --src-rate 0. */
 	struct dp_srclimit *srclim;
+	/* IPv4 reassembly of what this lcore receives (dp_reasm.h); NULL: --frag-flows 0. */
+	struct dp_reasm *reasm;
 	struct dp_counters cnt;
 	/* The burst in flight: one decision per packet, lookups done together. */
 	struct dp_sip_job job[DP_BURST];

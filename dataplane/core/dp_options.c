@@ -29,6 +29,8 @@ dp_options_defaults(struct dp_options *o)
 	o->neigh_kernel_rate = DP_NEIGH_KERNEL_RATE_DEFAULT;
 	o->src_ban = DP_SRC_BAN_DEFAULT;
 	o->src_table = DP_SRC_TABLE_DEFAULT;
+	o->frag_flows = DP_FRAG_FLOWS_DEFAULT;
+	o->frag_timeout_ms = DP_FRAG_TIMEOUT_DEFAULT;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
 }
@@ -84,6 +86,10 @@ dp_options_usage(FILE *f, const char *prog)
 		"                           0: only the excess is dropped)\n"
 		"  --src-table N            sources tracked per lcore, least recently seen evicted\n"
 		"                           (default %u)\n"
+		"  --frag-flows N           IPv4 datagrams reassembled at once per RX lcore (default\n"
+		"                           %u; 0: fragments go to the kernel unreassembled)\n"
+		"  --frag-timeout MS        a fragment train not complete after MS is freed\n"
+		"                           (default %u)\n"
 		"  --stats-interval SEC     print counters every SEC seconds (default 0: never)\n"
 		"  --udp-checksum on|off    UDP checksums of IPv4 packets we send (default on)\n"
 		"  --config FILE            read options from FILE (\"option value\" per line)\n"
@@ -99,7 +105,8 @@ dp_options_usage(FILE *f, const char *prog)
 		"     --addr 192.0.2.1/24 --dialplan /etc/sipline/dialplan.conf\n",
 		prog, DEFAULT_SECRET_GRACE, DP_NEIGH_CAPACITY_DEFAULT, DP_NEIGH_IDLE_DEFAULT,
 		DP_NEIGH_RATE_DEFAULT, DP_NEIGH_KERNEL_RATE_DEFAULT, DEFAULT_LINK,
-		DP_SRC_BAN_DEFAULT, DP_SRC_TABLE_DEFAULT, prog);
+		DP_SRC_BAN_DEFAULT, DP_SRC_TABLE_DEFAULT, DP_FRAG_FLOWS_DEFAULT,
+		DP_FRAG_TIMEOUT_DEFAULT, prog);
 }
 
 static int
@@ -400,6 +407,22 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 			o->src_rate = (unsigned)v;
 		else
 			o->src_burst = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "frag-flows") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, DP_FRAG_FLOWS_MAX, &v) != 0)
+			return fail(err, errlen, "--frag-flows %s: 0 to %u datagrams", value,
+					DP_FRAG_FLOWS_MAX);
+		o->frag_flows = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "frag-timeout") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, DP_FRAG_TIMEOUT_MAX, &v) != 0 || v == 0)
+			return fail(err, errlen, "--frag-timeout %s: 1 to %u milliseconds", value,
+					DP_FRAG_TIMEOUT_MAX);
+		o->frag_timeout_ms = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(name, "src-ban") == 0) {
