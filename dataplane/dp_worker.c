@@ -261,6 +261,24 @@ src_allowed(struct dp_worker *w, const struct sip_addr *src, uint64_t now)
 	return false;
 }
 
+/* The input and output views of packet i of the burst; the environment of its family. */
+static inline const struct dp_sip_env *
+job_setup(struct dp_worker *w, unsigned i, struct rte_mbuf *m, const struct dp_meta *meta,
+		struct rte_mbuf *out)
+{
+	w->in[i] = (struct dp_pkt_in){
+		.payload = rte_pktmbuf_mtod_offset(m, const char *, meta->payload_off),
+		.len = meta->payload_len,
+		.src = meta->src,
+		.sport = meta->sport,
+	};
+	w->out[i] = (struct dp_pkt_out){
+		.buf = rte_pktmbuf_mtod_offset(out, char *, DP_HDR_LEN6),
+		.cap = payload_room(out),
+	};
+	return meta->af == SIP_AF_INET ? &w->env4 : &w->env6;
+}
+
 /*
  * What classification said about a frame that is not plain SIP: fragments
  * go to the reassembler, and what it gives back (one datagram, or the
@@ -310,7 +328,7 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 	}
 	for (unsigned i = 0; i < n && i < DP_PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	/* One clock read per burst for the source limits (a burst takes microseconds). */
+	/* One clock read per burst for source limits and reassembly (a burst takes microseconds). */
 	uint64_t now = w->srclim != NULL || w->reasm != NULL ? rte_rdtsc() : 0;
 	uint64_t rx_bytes = 0; /* counted once per burst */
 
@@ -342,27 +360,22 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 				w->act[i] = DP_ACT_DROP;
 				continue;
 			}
+			if (cls == DP_PKT_SIP_HEAD) {
+				/* Larger than our buffer: 513 for a request, nothing for the rest. */
+				w->act[i] = DP_ACT_DROP;
+				if (w->srclim != NULL && !src_allowed(w, &meta->src, now))
+					continue;
+				const struct dp_sip_env *env = job_setup(w, i, m, meta, outs[i]);
+				w->act[i] = (uint8_t)dp_sip_too_large(env, &w->in[i], &w->out[i],
+						&w->job[i]);
+				continue;
+			}
 		}
 		if (w->srclim != NULL && !src_allowed(w, &meta->src, now)) {
 			w->act[i] = DP_ACT_DROP;
 			continue;
 		}
-		w->in[i] = (struct dp_pkt_in){
-			.payload = rte_pktmbuf_mtod_offset(m, const char *, meta->payload_off),
-			.len = meta->payload_len,
-			.src = meta->src,
-			.sport = meta->sport,
-		};
-		w->out[i] = (struct dp_pkt_out){
-			.buf = rte_pktmbuf_mtod_offset(outs[i], char *, DP_HDR_LEN6),
-			.cap = payload_room(outs[i]),
-		};
-		const struct dp_sip_env *env = meta->af == SIP_AF_INET ? &w->env4 : &w->env6;
-		if (unlikely(cls == DP_PKT_SIP_HEAD)) {
-			/* Larger than our buffer: 513 for a request, nothing for the rest. */
-			w->act[i] = (uint8_t)dp_sip_too_large(env, &w->in[i], &w->out[i], &w->job[i]);
-			continue;
-		}
+		const struct dp_sip_env *env = job_setup(w, i, m, meta, outs[i]);
 		w->act[i] = (uint8_t)dp_sip_begin(env, &w->in[i], &w->out[i], &w->job[i]);
 		if (w->act[i] == DP_ACT_ROUTE)
 			pending[n_pending++] = &w->job[i];
