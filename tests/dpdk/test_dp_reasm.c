@@ -415,6 +415,58 @@ head_of_large(void **state)
 	run_end(&rn);
 }
 
+/* d to another UDP port (its checksum recomputed). */
+static void
+to_port(struct dgram *d, uint16_t port)
+{
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)d->buf;
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	udp->dst_port = rte_cpu_to_be_16(port);
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
+/*
+ * Not SIP: a whole datagram to another port goes to the kernel reassembled;
+ * one larger than a buffer is dropped; fragments of other protocols are
+ * the kernel's as they are.
+ */
+static void
+not_sip(void **state)
+{
+	(void)state;
+	struct frag f[16];
+	struct run rn;
+	run_start(&rn, 64, 1024);
+	make_dgram(&dg, 3000, 900, false);
+	to_port(&dg, 53);
+	unsigned n = cut(&dg, 1480, f);
+	for (unsigned i = 0; i < n; i++)
+		feed(&rn, frame(&dg, f[i]), 1000);
+	assert_int_equal(rn.n_out, 1);
+	assert_int_equal(rn.cls[0], DP_PKT_PUNT);
+	assert_int_equal(rn.out[0]->nb_segs, 1);
+	assert_int_equal(rn.out[0]->pkt_len, L2 + dg.len);
+	make_dgram(&dg, 8000, 901, false);
+	to_port(&dg, 53);
+	n = cut(&dg, 1480, f);
+	for (unsigned i = 0; i < n; i++)
+		feed(&rn, frame(&dg, f[i]), 1000);
+	assert_int_equal(rn.n_out, 1);
+	assert_int_equal(ctr(&rn, DP_C_DROP_FRAG_TOO_BIG), 1);
+	run_end(&rn);
+
+	struct rte_mbuf *m = frame(&dg, (struct frag){0, 1480, true});
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, L2);
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	struct dp_meta meta;
+	enum dp_counter why = DP_C__COUNT;
+	assert_int_equal(dp_pkt_classify(m, &loc, &meta, &why), DP_PKT_PUNT);
+	rte_pktmbuf_free(m);
+}
+
 /* A truncated frame without the flag stays a counted drop (af_packet framesz). */
 static void
 truncated_unflagged(void **state)
@@ -466,6 +518,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(table_full),
 		cmocka_unit_test(too_many_fragments),
 		cmocka_unit_test(head_of_large),
+		cmocka_unit_test(not_sip),
 		cmocka_unit_test(truncated_unflagged),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
