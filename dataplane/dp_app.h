@@ -32,6 +32,7 @@ struct dp_acl_table;
 
 struct dp_exc;
 struct dp_neigh;
+struct dp_reasm;
 
 /* Packets per RX burst; the vector a worker processes at once. */
 #define DP_BURST 32
@@ -88,6 +89,8 @@ struct dp_worker {
 	struct dp_tb ovl_tb;
 	char retry_after[32];          /* "Retry-After: N\r\n" */
 	uint8_t retry_after_len;
+	/* IPv4 reassembly of what this lcore receives (dp_reasm.h); NULL: --frag-flows 0. */
+	struct dp_reasm *reasm;
 	struct dp_counters cnt;
 	/* The burst in flight: one decision per packet, lookups done together. */
 	struct dp_sip_job job[DP_BURST];

@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
@@ -81,6 +82,44 @@ martian(const struct sip_addr *src, const struct dp_local *loc)
 		sip_addr_eq(src, &loc->bcast4);
 }
 
+/*
+ * The head of a datagram larger than a buffer, made by dp_reasm.c from
+ * fragments that passed classify4() (our address, header checksum) and
+ * whose UDP checksum it verified over the whole datagram. Only the IP
+ * header was rewritten since: checked again, cheaply (rare).
+ */
+static enum dp_class
+classify4_head(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off, uint32_t ihl,
+		struct dp_meta *meta, enum dp_counter *why)
+{
+	uint32_t len = rte_pktmbuf_data_len(m);
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, off);
+	const struct rte_udp_hdr *udp;
+	uint32_t tot = rte_be_to_cpu_16(ip->total_length);
+
+	*why = DP_C_DROP_L3;
+	if (loc->addr4.af != SIP_AF_INET || memcmp(&ip->dst_addr, loc->addr4.a, 4) != 0 ||
+			rte_ipv4_cksum(ip) != 0 || ip->next_proto_id != IPPROTO_UDP)
+		return DP_PKT_DROP;
+	*why = DP_C_DROP_L4;
+	if (len < off + ihl + sizeof(*udp))
+		return DP_PKT_DROP;
+	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off + ihl);
+	if (udp->dst_port != loc->port_be || rte_be_to_cpu_16(udp->dgram_len) != tot - ihl)
+		return DP_PKT_DROP;
+	meta->af = SIP_AF_INET;
+	meta->src.af = SIP_AF_INET;
+	memcpy(meta->src.a, &ip->src_addr, 4);
+	if (martian(&meta->src, loc)) {
+		*why = DP_C_DROP_MARTIAN;
+		return DP_PKT_DROP;
+	}
+	meta->sport = rte_be_to_cpu_16(udp->src_port);
+	meta->payload_off = (uint16_t)(off + ihl + sizeof(*udp));
+	meta->payload_len = (uint16_t)(len - meta->payload_off);
+	return DP_PKT_SIP_HEAD;
+}
+
 static enum dp_class
 classify4(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 		struct dp_meta *meta, enum dp_counter *why)
@@ -97,7 +136,13 @@ classify4(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	if ((ip->version_ihl >> 4) != 4 || ihl < 20 || tot < ihl)
 		goto bad_l3;
 	if (off + tot > len) {
-		/* The port's frame buffer cut the datagram (af_packet: raise framesz). */
+		if (m->ol_flags & dp_pkt_head_flag)
+			return classify4_head(m, loc, off, ihl, meta, why);
+		/*
+		 * The port's frame buffer cut the datagram (af_packet: raise
+		 * framesz): the headers a reply copies may be missing, and the
+		 * checksum cannot be verified. Dropped, counted.
+		 */
 		*why = DP_C_DROP_TRUNCATED;
 		return DP_PKT_DROP;
 	}
@@ -112,9 +157,14 @@ classify4(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	/* rte_ipv4_cksum() complements the sum: 0 over a correct header, checksum included. */
 	if (rte_ipv4_cksum(ip) != 0)
 		goto bad_l3;
-	if ((rte_be_to_cpu_16(ip->fragment_offset) & IPV4_MF_OFFSET) != 0 ||
-			ip->next_proto_id != IPPROTO_UDP)
-		return DP_PKT_PUNT; /* fragments are reassembled by the kernel */
+	/* One branch for datagrams that are whole and UDP; fragments and the rest are rare. */
+	if (unlikely((ip->fragment_offset & RTE_BE16(IPV4_MF_OFFSET)) != 0 ||
+			ip->next_proto_id != IPPROTO_UDP)) {
+		if (ip->next_proto_id != IPPROTO_UDP)
+			return DP_PKT_PUNT; /* non-UDP fragments too: the kernel's */
+		meta->payload_off = (uint16_t)off;
+		return DP_PKT_FRAG;
+	}
 	if (tot < ihl + sizeof(*udp))
 		goto bad_l4;
 	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off + ihl);

@@ -32,7 +32,22 @@ enum dp_class {
 	DP_PKT_SIP = 0,  /* UDP to our address and SIP port: the fast path's */
 	DP_PKT_PUNT,     /* for us, but the kernel's (ARP, ICMP, TCP, fragments...) */
 	DP_PKT_DROP,     /* not for us, or malformed (*why says which counter) */
+	/*
+	 * An IPv4 fragment of a UDP datagram to our address (any port: only
+	 * the first fragment says): dp_reasm_input()'s. meta->payload_off is
+	 * the IP header's offset.
+	 */
+	DP_PKT_FRAG,
+	/*
+	 * The head of a SIP datagram to us larger than a buffer (dp_reasm.c,
+	 * flagged dp_pkt_head_flag): meta as for DP_PKT_SIP, payload_len what
+	 * the buffer holds. A request gets 513, nothing else is answered.
+	 */
+	DP_PKT_SIP_HEAD,
 };
+
+/* The mbuf flag of DP_PKT_SIP_HEAD frames (dp_reasm_init_flag()); 0: none registered. */
+extern uint64_t dp_pkt_head_flag;
 
 /* Where a frame came from and where its UDP payload is. */
 struct dp_meta {

@@ -16,12 +16,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
 #include <rte_random.h>
 
 #include "dp_keyring.h"
+#include "dp_reasm.h"
 #include "dp_telemetry.h"
 
 #define RING_SIZE 4096
@@ -207,6 +209,34 @@ dp_setup_worker_protections(struct dp_app *app, struct dp_worker *w, char *err, 
 			return -ENOMEM;
 		}
 	}
+	/* Reassembly too: where fragments are received (a dispatcher's ring carries whole frames). */
+	if (app->opt.frag_flows != 0 && w->ring == NULL) {
+		int frc = dp_reasm_init_flag();
+		if (frc != 0) {
+			snprintf(err, errlen, "cannot register the mbuf flag of reassembly: %s",
+					rte_strerror(-frc));
+			return frc;
+		}
+		/*
+		 * At most a quarter of one lcore's share of the pool waits in a
+		 * table: a fragment flood cannot starve the fast path of mbufs.
+		 */
+		struct dp_reasm_cfg rc = {
+			.flows = app->opt.frag_flows,
+			.timeout_ms = app->opt.frag_timeout_ms,
+			.max_dgram = DP_FRAG_MAX_DGRAM,
+			.max_held = app->pool != NULL ?
+				app->pool->size / (4 * (app->n_lcores + 1)) : 1024,
+			.hz = rte_get_tsc_hz(),
+			.socket = (int)rte_lcore_to_socket_id(lcore),
+		};
+		w->reasm = dp_reasm_new(&rc);
+		if (w->reasm == NULL) {
+			snprintf(err, errlen, "lcore %u: cannot allocate the reassembly table "
+					"(%u flows)", lcore, app->opt.frag_flows);
+			return -ENOMEM;
+		}
+	}
 	return 0;
 }
 
@@ -234,6 +264,8 @@ dp_setup_free_protections(struct dp_app *app)
 		w->scan_scratch = NULL;
 		dp_srclimit_free(w->srclim);
 		w->srclim = NULL;
+		dp_reasm_free(w->reasm);
+		w->reasm = NULL;
 	}
 	dp_scanner_free(app->scanner);
 	app->scanner = NULL;

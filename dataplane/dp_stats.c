@@ -5,6 +5,7 @@
 
 #include "dp_exc.h"
 #include "dp_neigh.h"
+#include "dp_reasm.h"
 
 int
 dp_stats_snapshot(const struct dp_app *app, unsigned flags, dp_stat_fn *fn, void *ctx)
@@ -31,6 +32,12 @@ dp_stats_snapshot(const struct dp_app *app, unsigned flags, dp_stat_fn *fn, void
 	EMIT("neighbours", DP_STAT_ALL, 0, DP_STAT_GAUGE,
 			app->neigh ? dp_neigh_count(app->neigh) : 0);
 	EMIT("worker_lcores", DP_STAT_ALL, 0, DP_STAT_GAUGE, app->n_lcores);
+	/* Fragments waiting in the reassembly tables: 0 when no table entry is in use. */
+	uint64_t held = 0;
+	for (unsigned i = 0; i < app->n_lcores; i++)
+		if (app->w[i] != NULL)
+			held += dp_reasm_held(app->w[i]->reasm);
+	EMIT("frag_held", DP_STAT_ALL, 0, DP_STAT_GAUGE, held);
 
 	/* The exception path and the neighbour table count their own (main lcore). */
 	struct dp_exc_stats xs = {0};

@@ -17,6 +17,7 @@
 #include "dp_app.h"
 #include "dp_exc.h"
 #include "dp_neigh.h"
+#include "dp_reasm.h"
 
 struct tx_batch {
 	unsigned n;
@@ -260,6 +261,48 @@ src_allowed(struct dp_worker *w, const struct sip_addr *src, uint64_t now)
 	return false;
 }
 
+/* The input and output views of packet i of the burst; the environment of its family. */
+static inline const struct dp_sip_env *
+job_setup(struct dp_worker *w, unsigned i, struct rte_mbuf *m, const struct dp_meta *meta,
+		struct rte_mbuf *out)
+{
+	w->in[i] = (struct dp_pkt_in){
+		.payload = rte_pktmbuf_mtod_offset(m, const char *, meta->payload_off),
+		.len = meta->payload_len,
+		.src = meta->src,
+		.sport = meta->sport,
+	};
+	w->out[i] = (struct dp_pkt_out){
+		.buf = rte_pktmbuf_mtod_offset(out, char *, DP_HDR_LEN6),
+		.cap = payload_room(out),
+	};
+	return meta->af == SIP_AF_INET ? &w->env4 : &w->env6;
+}
+
+/*
+ * What classification said about a frame that is not plain SIP: fragments
+ * go to the reassembler, and what it gives back (one datagram, or the
+ * head of one too large for a buffer) is classified again; *pm is then
+ * that frame, or NULL when the reassembler kept or dropped the fragment
+ * (it counted). Returns the final class (never DP_PKT_FRAG).
+ */
+static enum dp_class
+not_plain_sip(struct dp_worker *w, enum dp_class cls, struct rte_mbuf **pm,
+		struct dp_meta *meta, enum dp_counter *why, uint64_t tsc)
+{
+	if (cls != DP_PKT_FRAG)
+		return cls;
+	if (w->reasm == NULL)
+		return DP_PKT_PUNT; /* --frag-flows 0 (or a ring worker): the kernel reassembles */
+	*pm = dp_reasm_input(w->reasm, *pm, meta->payload_off, w->app->local.port_be, tsc,
+			&w->cnt);
+	if (*pm == NULL)
+		return DP_PKT_DROP;
+	cls = dp_pkt_classify(*pm, &w->app->local, meta, why);
+	/* A reassembled datagram is never a fragment again; be safe all the same. */
+	return cls == DP_PKT_FRAG ? DP_PKT_PUNT : cls;
+}
+
 /*
  * Overload (dp_overload.h): shed packet i, a request that starts new work,
  * before parsing it? True if it was (w->act[i] set): dropped, or answered
@@ -309,9 +352,13 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 	bool shedding = dp_overload_update(&w->ovl, n, DP_BURST, &full);
 	if (full)
 		dp_count(&w->cnt, DP_C_OVERLOAD_BURSTS, 1);
-	/* One clock read per burst for the source limits and 503 budget (a burst takes µs). */
-	uint64_t now = w->srclim != NULL || shedding ? rte_rdtsc() : 0;
+	/* One clock read per burst for source limits, reassembly and the 503 budget. */
+	uint64_t now = w->srclim != NULL || w->reasm != NULL || shedding ? rte_rdtsc() : 0;
 	uint64_t rx_bytes = 0; /* counted once per burst */
+
+	/* Trains past their timeout freed once per burst (nothing to do when none is held). */
+	if (w->reasm != NULL)
+		dp_reasm_tick(w->reasm, now, &w->cnt);
 
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -322,32 +369,37 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH_AHEAD], void *));
 		rx_bytes += rte_pktmbuf_pkt_len(m);
 
-		switch (dp_pkt_classify(m, &app->local, meta, &why)) {
-		case DP_PKT_PUNT:
-			w->act[i] = DP_ACT_EXCEPTION;
-			continue;
-		case DP_PKT_DROP:
-			dp_count(&w->cnt, why, 1);
-			w->act[i] = DP_ACT_DROP;
-			continue;
-		case DP_PKT_SIP:
-			break;
+		enum dp_class cls = dp_pkt_classify(m, &app->local, meta, &why);
+		/* The one branch whole SIP datagrams take; everything else is decided aside. */
+		if (unlikely(cls != DP_PKT_SIP)) {
+			cls = not_plain_sip(w, cls, &pkts[i], meta, &why, now);
+			m = pkts[i]; /* NULL: kept or dropped by the reassembler (counted) */
+			if (cls == DP_PKT_PUNT) {
+				w->act[i] = DP_ACT_EXCEPTION;
+				continue;
+			}
+			if (cls == DP_PKT_DROP) {
+				if (m != NULL)
+					dp_count(&w->cnt, why, 1);
+				w->act[i] = DP_ACT_DROP;
+				continue;
+			}
+			if (cls == DP_PKT_SIP_HEAD) {
+				/* Larger than our buffer: 513 for a request, nothing for the rest. */
+				w->act[i] = DP_ACT_DROP;
+				if (w->srclim != NULL && !src_allowed(w, &meta->src, now))
+					continue;
+				const struct dp_sip_env *env = job_setup(w, i, m, meta, outs[i]);
+				w->act[i] = (uint8_t)dp_sip_too_large(env, &w->in[i], &w->out[i],
+						&w->job[i]);
+				continue;
+			}
 		}
 		if (w->srclim != NULL && !src_allowed(w, &meta->src, now)) {
 			w->act[i] = DP_ACT_DROP;
 			continue;
 		}
-		w->in[i] = (struct dp_pkt_in){
-			.payload = rte_pktmbuf_mtod_offset(m, const char *, meta->payload_off),
-			.len = meta->payload_len,
-			.src = meta->src,
-			.sport = meta->sport,
-		};
-		w->out[i] = (struct dp_pkt_out){
-			.buf = rte_pktmbuf_mtod_offset(outs[i], char *, DP_HDR_LEN6),
-			.cap = payload_room(outs[i]),
-		};
-		const struct dp_sip_env *env = meta->af == SIP_AF_INET ? &w->env4 : &w->env6;
+		const struct dp_sip_env *env = job_setup(w, i, m, meta, outs[i]);
 		if (unlikely(shedding) && shed(w, env, i, now))
 			continue;
 		w->act[i] = (uint8_t)dp_sip_begin(env, &w->in[i], &w->out[i], &w->job[i]);
@@ -411,21 +463,29 @@ dispatch_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 	unsigned n_kernel = 0;
 
 	dp_count(&w->cnt, DP_C_RX_PKTS, n);
+	uint64_t tsc = w->reasm != NULL ? rte_rdtsc() : 0;
+	if (w->reasm != NULL)
+		dp_reasm_tick(w->reasm, tsc, &w->cnt);
 	for (unsigned i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_meta meta;
 		enum dp_counter why = DP_C_DROP_L2;
+		enum dp_class cls = dp_pkt_classify(m, &app->local, &meta, &why);
 
-		switch (dp_pkt_classify(m, &app->local, &meta, &why)) {
-		case DP_PKT_PUNT:
-			to_kernel[n_kernel++] = m;
-			continue;
-		case DP_PKT_DROP:
-			dp_count(&w->cnt, why, 1);
-			rte_pktmbuf_free(m);
-			continue;
-		case DP_PKT_SIP:
-			break;
+		if (unlikely(cls != DP_PKT_SIP)) {
+			/* Reassembled here, where fragments arrive; workers see whole frames. */
+			cls = not_plain_sip(w, cls, &m, &meta, &why, tsc);
+			if (cls == DP_PKT_PUNT) {
+				to_kernel[n_kernel++] = m;
+				continue;
+			}
+			if (cls == DP_PKT_DROP) {
+				if (m != NULL) {
+					dp_count(&w->cnt, why, 1);
+					rte_pktmbuf_free(m);
+				}
+				continue;
+			}
 		}
 		/* Limited here, where packets are received, not in the workers. */
 		if (w->srclim != NULL && !src_allowed(w, &meta.src, rte_rdtsc())) {
@@ -465,6 +525,9 @@ dp_worker_poll(struct dp_worker *w)
 		if (n)
 			process_burst(w, pkts, n);
 	}
+	/* Idle: trains still expire (a test, an operator, waits for frag_held to reach 0). */
+	if (n == 0 && w->reasm != NULL)
+		dp_reasm_tick(w->reasm, rte_rdtsc(), &w->cnt);
 	if (w->id == 0 && app->egress != NULL)
 		drain_egress(w);
 	return n;

@@ -47,6 +47,9 @@
 	X(EXC_NEIGH_MISS, "built packets sent by the kernel: next-hop MAC unknown") \
 	X(EXC_ORDER_HOLD, "built packets sent by the kernel behind earlier ones to a next hop just resolved (order kept)") \
 	X(EXC_FRAGMENTED, "packets larger than the wire MTU, sent as IPv4 fragments") \
+	X(FRAG_RX, "IPv4 fragments of UDP datagrams to us taken for reassembly") \
+	X(FRAG_REASSEMBLED, "datagrams reassembled from IPv4 fragments") \
+	X(ACT_TOO_LARGE, "requests larger than the dataplane's buffer answered 513") \
 	X(DROP_NOT_SIP, "UDP payload is not SIP") \
 	X(DROP_KEEPALIVE, "CRLF keep-alives") \
 	X(DROP_SCANNER, "messages carrying a scanner signature (User-Agent/From/To): no reply") \
@@ -78,6 +81,13 @@
 	X(DROP_TX_FULL, "TX queue full") \
 	X(DROP_SPREAD_FULL, "--spread callid: the worker's ring was full") \
 	X(DROP_TOO_BIG, "IPv6 packet larger than the wire MTU (not fragmented here)") \
+	X(DROP_TOO_LARGE, "responses, ACKs and unparsable messages larger than the buffer (no 513)") \
+	X(DROP_FRAG_TINY, "fragments refused as tiny: not last and under 256 bytes, or a first one without the UDP header") \
+	X(DROP_FRAG_TOO_BIG, "fragments past the largest datagram, reassembled datagrams over the buffer not SIP to us") \
+	X(DROP_FRAG_DUPLICATE, "exact duplicates of a fragment already taken (the train is kept)") \
+	X(DROP_FRAG_OVERLAP, "fragments of trains refused whole: overlap, hole, more than 8 fragments") \
+	X(DROP_FRAG_TIMEOUT, "fragments of trains not completed within --frag-timeout") \
+	X(DROP_FRAG_TABLE_FULL, "fragments refused: reassembly table or fragment budget full (--frag-flows)") \
 	X(DROP_NO_MBUF, "mbuf pool empty") \
 	X(DROP_EXC_FULL, "exception path queue full") \
 	X(DROP_SRC_RATE, "from a source over --src-rate, or banned for it (--src-ban)") \

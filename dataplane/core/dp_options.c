@@ -32,6 +32,8 @@ dp_options_defaults(struct dp_options *o)
 	o->overload_shed = true;
 	o->retry_after = DP_RETRY_AFTER_DEFAULT;
 	o->overload_reply_rate = DP_OVERLOAD_REPLY_RATE_DEFAULT;
+	o->frag_flows = DP_FRAG_FLOWS_DEFAULT;
+	o->frag_timeout_ms = DP_FRAG_TIMEOUT_DEFAULT;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
 }
@@ -95,6 +97,10 @@ dp_options_usage(FILE *f, const char *prog)
 		"  --retry-after SEC        Retry-After of those 503s (default %u)\n"
 		"  --overload-reply-rate N  per worker: 503s per second at most, the rest dropped\n"
 		"                           (default %u)\n"
+		"  --frag-flows N           IPv4 datagrams reassembled at once per RX lcore (default\n"
+		"                           %u; 0: fragments go to the kernel unreassembled)\n"
+		"  --frag-timeout MS        a fragment train not complete after MS is freed\n"
+		"                           (default %u)\n"
 		"  --stats-interval SEC     print counters every SEC seconds (default 0: never)\n"
 		"  --udp-checksum on|off    UDP checksums of IPv4 packets we send (default on)\n"
 		"  --config FILE            read options from FILE (\"option value\" per line)\n"
@@ -111,7 +117,7 @@ dp_options_usage(FILE *f, const char *prog)
 		prog, DEFAULT_SECRET_GRACE, DP_NEIGH_CAPACITY_DEFAULT, DP_NEIGH_IDLE_DEFAULT,
 		DP_NEIGH_RATE_DEFAULT, DP_NEIGH_KERNEL_RATE_DEFAULT, DEFAULT_LINK,
 		DP_SRC_BAN_DEFAULT, DP_SRC_TABLE_DEFAULT, DP_RETRY_AFTER_DEFAULT,
-		DP_OVERLOAD_REPLY_RATE_DEFAULT, prog);
+		DP_OVERLOAD_REPLY_RATE_DEFAULT, DP_FRAG_FLOWS_DEFAULT, DP_FRAG_TIMEOUT_DEFAULT, prog);
 }
 
 static int
@@ -412,6 +418,22 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 			o->src_rate = (unsigned)v;
 		else
 			o->src_burst = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "frag-flows") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, DP_FRAG_FLOWS_MAX, &v) != 0)
+			return fail(err, errlen, "--frag-flows %s: 0 to %u datagrams", value,
+					DP_FRAG_FLOWS_MAX);
+		o->frag_flows = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "frag-timeout") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, DP_FRAG_TIMEOUT_MAX, &v) != 0 || v == 0)
+			return fail(err, errlen, "--frag-timeout %s: 1 to %u milliseconds", value,
+					DP_FRAG_TIMEOUT_MAX);
+		o->frag_timeout_ms = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(name, "src-ban") == 0) {

@@ -27,6 +27,11 @@
 /* Per-source limits: off unless --src-rate (docs/security.md says why). */
 #define DP_SRC_BAN_DEFAULT 60
 #define DP_SRC_TABLE_DEFAULT 65536
+/* Reassembly (dp_reasm.h): entries per RX lcore and milliseconds a train may take. */
+#define DP_FRAG_FLOWS_DEFAULT 2048u
+#define DP_FRAG_FLOWS_MAX (1u << 20)
+#define DP_FRAG_TIMEOUT_DEFAULT 2000u
+#define DP_FRAG_TIMEOUT_MAX 60000u
 
 enum dp_spread {
 	DP_SPREAD_RSS = 0,  /* one RX queue per worker, NIC RSS */
@@ -87,6 +92,13 @@ struct dp_options {
 	bool overload_reply;           /* answer shed requests from allowed peers with 503 */
 	unsigned retry_after;          /* seconds, in the 503's Retry-After */
 	unsigned overload_reply_rate;  /* 503s per second per worker at most; more are dropped */
+	/*
+	 * IPv4 reassembly (dataplane/dp_reasm.h), per RX lcore: datagrams in
+	 * reassembly at once (0: off, fragments go to the kernel) and how long
+	 * a train may take to complete.
+	 */
+	unsigned frag_flows;
+	unsigned frag_timeout_ms;
 	unsigned stats_interval;
 	bool udp_checksum;
 	bool help;

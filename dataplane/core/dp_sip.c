@@ -287,7 +287,10 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 		count(env, DP_C_DROP_BAD_REQUEST_SILENT);
 		return DP_ACT_DROP;
 	}
-	const char *what = sip_err_text(v->err);
+	/* TOO_LARGE here is the dataplane's buffer (dp_sip_too_large()), not SIP's 64 KiB. */
+	bool large = v->err == -SIP_E_TOO_LARGE;
+	const char *what = large ? "message larger than this server's buffer" :
+		sip_err_text(v->err);
 	const char *hdr = sip_hdr_name((enum sip_hdr_type)v->hdr);
 	int wl = snprintf(warn, sizeof(warn), "Warning: 399 %.*s \"%s%s%s\"\r\n",
 			(int)env->cfg->host.len, env->cfg->host.p, what, *hdr ? ": " : "", hdr);
@@ -298,7 +301,8 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 	 * reply copies the first of each, as every other reply does, and its
 	 * To-tag signs the first Call-ID (the one the ACK will carry).
 	 */
-	enum dp_counter act = v->err == -SIP_E_DUP_HDR ? DP_C_ACT_DUP_HEADER : DP_C_ACT_ERROR_REPLY;
+	enum dp_counter act = v->err == -SIP_E_DUP_HDR ? DP_C_ACT_DUP_HEADER :
+		large ? DP_C_ACT_TOO_LARGE : DP_C_ACT_ERROR_REPLY;
 	return reply(env, in, m, &f, &(struct reply){
 		.act = act, .code = v->status,
 		.extra = sip_str_make(warn, (size_t)wl)}, out);
@@ -1060,6 +1064,39 @@ dp_sip_begin(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct dp
 		return DP_ACT_DROP;
 	}
 	return handle_request(env, j);
+}
+
+enum dp_action
+dp_sip_too_large(const struct dp_sip_env *env, const struct dp_pkt_in *in,
+		struct dp_pkt_out *out, struct dp_sip_job *j)
+{
+	struct sip_msg *m = &j->m;
+
+	j->in = in;
+	j->out = out;
+	/* The body is cut short: BODY_SHORT with a usable header index is the usual outcome. */
+	j->rc = sip_parse(m, in->payload, in->len, 0);
+	if (env->scanner != NULL &&
+			dp_scanner_match_raw(env->scanner, env->scan_scratch, in->payload, in->len)) {
+		count(env, DP_C_DROP_SCANNER);
+		return DP_ACT_DROP;
+	}
+	if (!(m->flags & SIP_MSG_REQUEST) || !(m->flags & SIP_MSG_START_OK) ||
+			m->method_len == 0 || m->method == SIP_METHOD_ACK) {
+		count(env, DP_C_DROP_TOO_LARGE);
+		return DP_ACT_DROP;
+	}
+	count(env, DP_C_RX_REQUESTS);
+	/* Sources the peer ACL refuses get nothing: a 513 would tell them more than a 403. */
+	if (env->acl != NULL &&
+			!dp_acl_permits(env->acl(env->acl_ctx, &in->src, in->sport),
+				m->method == SIP_METHOD_REGISTER)) {
+		count(env, DP_C_DROP_ACL);
+		return DP_ACT_DROP;
+	}
+	struct sip_verdict v = {.err = -SIP_E_TOO_LARGE, .status = 513, .hdr = SIP_HDR_OTHER};
+	/* Without Via, From, To, Call-ID and CSeq: drop_bad_request_silent. */
+	return reply_error(env, in, m, &v, out);
 }
 
 enum dp_action

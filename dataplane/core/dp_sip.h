@@ -258,6 +258,16 @@ struct dp_sip_job {
  */
 enum dp_action dp_sip_begin(const struct dp_sip_env *env, const struct dp_pkt_in *in,
 		struct dp_pkt_out *out, struct dp_sip_job *j);
+/*
+ * A request larger than the dataplane's buffer, of which in holds the head
+ * (the first buffer-full, headers included; dp_reasm.c): 513 Message Too
+ * Large (RFC 3261 §21.5.14) if its headers can be answered and it is not
+ * an ACK; else dropped (drop_too_large). Replies copy only the head's
+ * headers and are bounded like every reply (amplification).
+ */
+enum dp_action dp_sip_too_large(const struct dp_sip_env *env, const struct dp_pkt_in *in,
+		struct dp_pkt_out *out, struct dp_sip_job *j);
+
 /* Second half: apply j->r. Returns DP_ACT_DROP or DP_ACT_SEND. */
 enum dp_action dp_sip_finish(const struct dp_sip_env *env, struct dp_sip_job *j);
 

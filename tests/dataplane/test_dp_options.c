@@ -214,6 +214,51 @@ static const struct bad_case bad_neigh[] = {
 	 "--neigh-kernel-rate needs a value"},
 };
 
+/* Reassembly's options: defaults, values, 0 (off), limits, --help. */
+static const struct bad_case bad_frag[] = {
+	{"flows too many", {"--addr", "192.0.2.1/24", "--frag-flows", "1048577"},
+	 "--frag-flows 1048577: 0 to 1048576"},
+	{"flows text", {"--addr", "192.0.2.1/24", "--frag-flows", "many"}, "--frag-flows many"},
+	{"timeout zero", {"--addr", "192.0.2.1/24", "--frag-timeout", "0"},
+	 "--frag-timeout 0: 1 to 60000 milliseconds"},
+	{"timeout too long", {"--addr", "192.0.2.1/24", "--frag-timeout", "60001"}, "1 to 60000"},
+	{"timeout missing", {"--addr", "192.0.2.1/24", "--frag-timeout"},
+	 "--frag-timeout needs a value"},
+};
+
+static void
+test_frag(void **state)
+{
+	struct dp_options o;
+	char err[256], *text = NULL;
+	size_t len = 0;
+	(void)state;
+
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", NULL), 0);
+	assert_int_equal(o.frag_flows, 2048);
+	assert_int_equal(o.frag_timeout_ms, 2000);
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--frag-flows", "0",
+				 "--frag-timeout", "250", NULL), 0);
+	assert_int_equal(o.frag_flows, 0);
+	assert_int_equal(o.frag_timeout_ms, 250);
+	for (size_t i = 0; i < sizeof(bad_frag) / sizeof(bad_frag[0]); i++) {
+		const char *const *a = bad_frag[i].args;
+		err[0] = '\0';
+		int rc = parse(&o, err, a[0], a[1], a[2], a[3], NULL);
+		if (rc != -1 || strstr(err, bad_frag[i].expect) == NULL)
+			fail_msg("%s: rc %d, message '%s', expected '%s'", bad_frag[i].name, rc,
+					err, bad_frag[i].expect);
+	}
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	dp_options_usage(f, "sipline");
+	fclose(f);
+	assert_non_null(strstr(text, "--frag-flows N           IPv4 datagrams reassembled at once "
+				     "per RX lcore (default\n                           2048;"));
+	assert_non_null(strstr(text, "(default 2000)"));
+	free(text);
+}
+
 static void
 test_neigh(void **state)
 {
@@ -329,6 +374,7 @@ main(void)
 		cmocka_unit_test(test_max_plan_size),
 		cmocka_unit_test(test_config_file),
 		cmocka_unit_test(test_neigh),
+		cmocka_unit_test(test_frag),
 	};
 	return cmocka_run_group_tests_name("dp_options", tests, NULL, NULL);
 }

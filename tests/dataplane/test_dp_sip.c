@@ -1127,6 +1127,75 @@ test_error_replies(void **state)
 }
 
 /*
+ * The head of a datagram larger than the dataplane's buffer
+ * (dp_sip_too_large()): a request gets 513 with its headers copied and a
+ * To-tag; an ACK, a response, anything that is not a request, gets
+ * nothing; a request whose head lacks the headers a reply needs is
+ * dropped like any unanswerable request.
+ */
+struct large_case {
+	const char *name;
+	const char *text;      /* the head: what the buffer held */
+	enum dp_action action;
+	unsigned status;       /* of the reply, when sent */
+	enum dp_counter counter;
+};
+
+#define LARGE_HDRS \
+	"Via: SIP/2.0/UDP " CLIENT ":5062;branch=z9hG4bKbig1\r\n" \
+	"Max-Forwards: 70\r\nFrom: <sip:alice@" CLIENT ">;tag=a1\r\n" \
+	"To: <sip:3021@" ROUTER ">\r\nCall-ID: big@" CLIENT "\r\n"
+
+static const struct large_case large_cases[] = {
+	{"INVITE, body cut", "INVITE sip:3021@" ROUTER " SIP/2.0\r\n" LARGE_HDRS
+		"CSeq: 1 INVITE\r\nContent-Length: 8000\r\n\r\nv=0\r\n",
+		DP_ACT_SEND, 513, DP_C_ACT_TOO_LARGE},
+	{"MESSAGE without Content-Length", "MESSAGE sip:3021@" ROUTER " SIP/2.0\r\n" LARGE_HDRS
+		"CSeq: 1 MESSAGE\r\n\r\nxxxx", DP_ACT_SEND, 513, DP_C_ACT_TOO_LARGE},
+	{"ACK", "ACK sip:3021@" ROUTER " SIP/2.0\r\n" LARGE_HDRS
+		"CSeq: 1 ACK\r\nContent-Length: 8000\r\n\r\nv=0\r\n",
+		DP_ACT_DROP, 0, DP_C_DROP_TOO_LARGE},
+	{"response", "SIP/2.0 200 OK\r\n" LARGE_HDRS "CSeq: 1 INVITE\r\n"
+		"Content-Length: 8000\r\n\r\nv=0\r\n", DP_ACT_DROP, 0, DP_C_DROP_TOO_LARGE},
+	{"not SIP", "\x16\x03\x01 binary junk", DP_ACT_DROP, 0, DP_C_DROP_TOO_LARGE},
+	{"headers cut before CSeq", "INVITE sip:3021@" ROUTER " SIP/2.0\r\n" LARGE_HDRS
+		"X-Long: aaaa", DP_ACT_DROP, 0, DP_C_DROP_BAD_REQUEST_SILENT},
+};
+
+static void
+test_too_large(void **state)
+{
+	(void)state;
+	static struct dp_sip_job j;
+
+	for (size_t i = 0; i < sizeof(large_cases) / sizeof(large_cases[0]); i++) {
+		const struct large_case *c = &large_cases[i];
+		struct dp_pkt_out out = {.cap = 4096};
+		struct dp_pkt_in in = {.len = (uint32_t)strlen(c->text), .sport = 5062};
+		memset(&cnt, 0, sizeof(cnt));
+		assert_int_equal(sip_addr_parse(SIP_STR_LIT(CLIENT), &in.src), 0);
+		in.payload = guard_put(&gin, c->text, in.len);
+		out.buf = guard_room(&gout, out.cap);
+		enum dp_action a = dp_sip_too_large(&env, &in, &out, &j);
+		if (a != c->action || cnt.v[c->counter] != 1)
+			fail_msg("%s: action %d, %s = %llu", c->name, a, dp_counter_name(c->counter),
+					(unsigned long long)cnt.v[c->counter]);
+		if (a != DP_ACT_SEND)
+			continue;
+		memcpy(outbuf, out.buf, out.len);
+		outbuf[out.len] = '\0';
+		struct sip_msg m;
+		parse_out(&m);
+		assert_int_equal(m.status, c->status);
+		assert_non_null(strstr(outbuf, "Call-ID: big@" CLIENT "\r\n"));
+		assert_non_null(strstr(outbuf, "To: <sip:3021@" ROUTER ">;tag="));
+		assert_non_null(strstr(outbuf, "larger than this server's buffer"));
+		assert_true(out.is_reply);
+		assert_int_equal(cnt.v[DP_C_REPLY_5XX_6XX], 1);
+	}
+}
+
+/*
  * Limits: a table of (name, request, status, counter). Duplicated
  * single-value headers get 400 (the reply copies the first of each);
  * Request-URIs longer than DP_MAX_RURI_LEN get 414; more than DP_MAX_VIAS
@@ -1439,6 +1508,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_redirect_and_ack, reset),
+		cmocka_unit_test_setup(test_too_large, reset),
 		cmocka_unit_test_setup(test_reply_rport, reset),
 		cmocka_unit_test_setup(test_forward_cancel_retransmission, reset),
 		cmocka_unit_test_setup(test_cancel_ack_follow_invite, reset),

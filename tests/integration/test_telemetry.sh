@@ -6,7 +6,7 @@
 # operators to:
 #   - /sipline/stats: every counter of dataplane/core/dp_counters.h by its
 #     lower-case name, an integer, plus dialplan_version (1 after --dialplan),
-#     uptime_s, location_bindings, neighbours, worker_lcores; the counters
+#     uptime_s, location_bindings, neighbours, worker_lcores, frag_held; the counters
 #     move with the traffic sent (OPTIONS, 302, 404);
 #   - /sipline/dialplan: version, name, SHA-256 (sha256sum of the file), source;
 #   - /sipline/lcores: one entry per worker lcore;
@@ -64,7 +64,8 @@ for n, least in (("act_options_reply", 1), ("act_redirect", 1), ("act_no_route",
     want(stats.get(n, 0) >= least, "%s = %r, expected at least %d" % (n, stats.get(n), least))
 state = ("dialplan_version", "uptime_s", "location_bindings", "neighbours", "worker_lcores",
          "exc_to_kernel", "exc_from_kernel", "exc_via_kernel", "exc_drops",
-         "gw_names_version", "gw_names_targets")  # gateway names (no control plane: 0)
+         "gw_names_version", "gw_names_targets",  # gateway names (no control plane: 0)
+         "frag_held")  # fragments waiting for reassembly (a gauge)
 # The neighbour table's figures: the DP_NEIGH_STATS table of dataplane/kernel/dp_neigh.h.
 state += tuple("neigh_" + n for n in (
     "entries", "pinned", "managed", "requests", "req_drops", "route_lookups", "route_errors",
@@ -75,6 +76,7 @@ for n in state:
 want(stats.get("exc_to_kernel", 0) >= 1, "exc_to_kernel %r: ARP went to the kernel" % stats.get("exc_to_kernel"))
 # The plan's one gateway address (10.77.0.20, two groups) is pinned: one entry, one pin.
 want(stats.get("neigh_pinned") == 1, "neigh_pinned %r, expected 1 (the gateway)" % stats.get("neigh_pinned"))
+want(stats.get("frag_held") == 0, "frag_held %r, expected 0 (no fragment sent)" % stats.get("frag_held"))
 want(stats.get("gw_names_version") == 0 and stats.get("gw_names_targets") == 0,
      "gw_names %r/%r without a control plane" % (stats.get("gw_names_version"), stats.get("gw_names_targets")))
 want(stats.get("neigh_entries") == stats.get("neighbours"),
