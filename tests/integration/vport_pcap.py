@@ -146,7 +146,7 @@ def cases(router_mac):
         # Spoofed from the router's own address: nothing may go back there.
         ("own_source", frame(request("own_source", "INVITE", "3026000").encode(), router_mac,
                              src_ip=ROUTER_IP), None),
-        # A first fragment (MF set): the kernel's business; no exception path here.
+        # A first fragment (MF set) whose train never completes: held, then timed out, unanswered.
         ("fragment", frame(request("fragment", "INVITE", "3025000").encode(), router_mac,
                            frag=0x2000), None),
         # UDP checksums: a wrong one is dropped; none (0) is allowed over IPv4 only.
