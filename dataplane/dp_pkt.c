@@ -83,10 +83,13 @@ martian(const struct sip_addr *src, const struct dp_local *loc)
 }
 
 /*
- * The head of a datagram larger than a buffer, made by dp_reasm.c from
+ * The head of a datagram larger than a buffer: made by dp_reasm.c from
  * fragments that passed classify4() (our address, header checksum) and
- * whose UDP checksum it verified over the whole datagram. Only the IP
- * header was rewritten since: checked again, cheaply (rare).
+ * whose UDP checksum it verified over the whole datagram (only the IP
+ * header was rewritten since: checked again, cheaply), or a datagram the
+ * port's frame size cut (its UDP checksum unverifiable). Rare either way.
+ * A head too short for the UDP header, or not to our SIP port, is dropped
+ * as truncated.
  */
 static enum dp_class
 classify4_head(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off, uint32_t ihl,
@@ -101,7 +104,7 @@ classify4_head(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off, uin
 	if (loc->addr4.af != SIP_AF_INET || memcmp(&ip->dst_addr, loc->addr4.a, 4) != 0 ||
 			rte_ipv4_cksum(ip) != 0 || ip->next_proto_id != IPPROTO_UDP)
 		return DP_PKT_DROP;
-	*why = DP_C_DROP_L4;
+	*why = DP_C_DROP_TRUNCATED;
 	if (len < off + ihl + sizeof(*udp))
 		return DP_PKT_DROP;
 	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off + ihl);
@@ -136,13 +139,21 @@ classify4(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	if ((ip->version_ihl >> 4) != 4 || ihl < 20 || tot < ihl)
 		goto bad_l3;
 	if (off + tot > len) {
-		if (m->ol_flags & dp_pkt_head_flag)
-			return classify4_head(m, loc, off, ihl, meta, why);
 		/*
-		 * The port's frame buffer cut the datagram (af_packet: raise
-		 * framesz): the headers a reply copies may be missing, and the
-		 * checksum cannot be verified. Dropped, counted.
+		 * The head of a datagram larger than a buffer: from dp_reasm.c
+		 * (checksum verified over the whole), or a whole datagram the
+		 * port's frame cut (af_packet hands over datagrams the kernel
+		 * reassembled, cut at framesz). A request there gets 513 rather
+		 * than silence; its checksum cannot be verified, but the reply
+		 * goes to the source of a checked IP header and is smaller than
+		 * what was received. Anything else (a cut fragment: no header
+		 * to trust) is dropped, counted.
 		 */
+		if ((m->ol_flags & dp_pkt_head_flag) ||
+				((ip->fragment_offset & RTE_BE16(IPV4_MF_OFFSET)) == 0 &&
+				ip->next_proto_id == IPPROTO_UDP && loc->addr4.af == SIP_AF_INET &&
+				memcmp(&ip->dst_addr, loc->addr4.a, 4) == 0))
+			return classify4_head(m, loc, off, ihl, meta, why);
 		*why = DP_C_DROP_TRUNCATED;
 		return DP_PKT_DROP;
 	}

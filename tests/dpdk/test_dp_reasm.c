@@ -467,23 +467,56 @@ not_sip(void **state)
 	rte_pktmbuf_free(m);
 }
 
-/* A truncated frame without the flag stays a counted drop (af_packet framesz). */
+/*
+ * A whole datagram the port's frame cut (af_packet: the kernel reassembled
+ * it, framesz cut it): a SIP head (513 for a request) when it is UDP to our
+ * SIP port; a counted drop when it is a fragment, for another port or not
+ * UDP.
+ */
+static struct rte_mbuf *
+cut_frame(uint16_t frag_off, uint8_t proto, uint16_t dport)
+{
+	make_dgram(&dg, 3000, 800, false);
+	if (dport != 0)
+		to_port(&dg, dport);
+	struct rte_mbuf *m = frame(&dg, (struct frag){0, 1480, false});
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, L2);
+	ip->total_length = rte_cpu_to_be_16((uint16_t)dg.len); /* says more than the frame holds */
+	ip->fragment_offset = rte_cpu_to_be_16(frag_off);
+	ip->next_proto_id = proto;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
 static void
 truncated_unflagged(void **state)
 {
 	(void)state;
-	make_dgram(&dg, 3000, 800, false);
-	struct rte_mbuf *m = frame(&dg, (struct frag){0, 1480, false});
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, L2);
-	ip->total_length = rte_cpu_to_be_16((uint16_t)dg.len); /* says more than the frame holds */
-	ip->fragment_offset = 0;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	struct dp_meta meta;
 	enum dp_counter why = DP_C__COUNT;
-	assert_int_equal(dp_pkt_classify(m, &loc, &meta, &why), DP_PKT_DROP);
-	assert_int_equal(why, DP_C_DROP_TRUNCATED);
+	struct rte_mbuf *m = cut_frame(0, IPPROTO_UDP, 0);
+	assert_int_equal(dp_pkt_classify(m, &loc, &meta, &why), DP_PKT_SIP_HEAD);
+	assert_int_equal(meta.payload_off, L2 + 20 + 8);
+	assert_int_equal(meta.payload_len, rte_pktmbuf_data_len(m) - (L2 + 20 + 8));
 	rte_pktmbuf_free(m);
+	static const struct {
+		uint16_t frag_off;
+		uint8_t proto;
+		uint16_t dport;
+	} dropped[] = {
+		{0x2000, IPPROTO_UDP, 0},   /* a first fragment, cut */
+		{0x00b9, IPPROTO_UDP, 0},   /* a later one */
+		{0, IPPROTO_UDP, 53},       /* not our SIP port */
+		{0, IPPROTO_ICMP, 0},       /* not UDP */
+	};
+	for (unsigned i = 0; i < sizeof(dropped) / sizeof(dropped[0]); i++) {
+		m = cut_frame(dropped[i].frag_off, dropped[i].proto, dropped[i].dport);
+		why = DP_C__COUNT;
+		assert_int_equal(dp_pkt_classify(m, &loc, &meta, &why), DP_PKT_DROP);
+		assert_int_equal(why, DP_C_DROP_TRUNCATED);
+		rte_pktmbuf_free(m);
+	}
 }
 
 int

@@ -64,7 +64,8 @@ assert_eq "calls completed at the gateway (UAS)" "$uas_ok" $((CALLS * 2))
 # forwarded to the sink (200x numbers); a 1450-byte one (1510+ bytes once
 # our Via is added) and a 1800-byte one (IP fragments on the wire) must be
 # forwarded, answered (e.g. 513) or handed to the kernel (here: ICMP port
-# unreachable, as no control plane listens) - not silently dropped.
+# unreachable, as no control plane listens) - not silently dropped. One
+# larger than the dataplane's buffer (6000 bytes) gets 513.
 sipline_start --dialplan "$ITEST_PLANS/itest.dialplan"
 # No Record-Route, no relaying: an INVITE with a To-tag straight to the
 # gateway's address (around the dialplan) is refused, and nothing reaches it.
@@ -99,5 +100,10 @@ for size in 1450 1800; do
         fail "a $size-byte INVITE vanished: no answer, no ICMP, not forwarded (RFC 3261 18.1.1; counters drop_build/drop_l3)"
     fi
 done
+# Larger than the dataplane's 4 KiB buffer: 513, never silence. af_packet hands
+# over the datagram the kernel reassembled, cut at the ring's frame size.
+big 6000 513 || fail "a 6000-byte INVITE: expected 513, got $(head -n 1 "$ITEST_TMP/big.out")"
+log "6000-byte INVITE: $(head -n 1 "$ITEST_TMP/big.out")"
+expect_counter act_too_large -ge 1
 sipline_stop
 pass "$((CALLS * 2)) forwarded calls, Via handling checked on every message; oversized INVITEs handled"
