@@ -74,7 +74,7 @@
 	X(DROP_NO_EXCEPTION, "for the kernel (ARP, ICMP, TCP, fragments...) but no exception path") \
 	X(DROP_L2, "not for our MAC / unsupported L2") \
 	X(DROP_L3, "IP header invalid or not for our address") \
-	X(DROP_TRUNCATED, "frame shorter than its IP length (port frame size too small)") \
+	X(DROP_TRUNCATED, "frame shorter than its IP length (port frame size too small) and not a SIP request to us (those get 513)") \
 	X(DROP_L4, "UDP header invalid (length)") \
 	X(DROP_UDP_CHECKSUM, "UDP checksum wrong, or zero over IPv6 (RFC 8200)") \
 	X(DROP_MARTIAN, "source no host sends from (broadcast, multicast, loopback, IPv4-mapped, ours)") \
