@@ -15,7 +15,8 @@
 #      file): the control plane re-pushes the stored ACL;
 #   6. acl.clear: the file serves again;
 #   7. limits.top lists a source that flooded past --src-rate; limits.get
-#      shows the configuration.
+#      shows the configuration (sipline-link acl-get and src-top read the
+#      same over the link).
 #
 # Usage: test_control_acl.sh SIPLINE SIPLINE_LINK SIPLINE_CONTROL SIPLINECTL
 . "$(dirname "$0")/lib.sh"
@@ -70,6 +71,8 @@ req "$IP_D" 403
 assert_eq "dataplane ACL source" "$(acl_dp source)" file
 assert_eq "dataplane ACL sha256" "$(jget 'r["dataplanes"][0]["sha256"]')" "$sha_file"
 assert_eq "control plane ACL source" "$(jget 'r["source"]')" none
+slink_ok acl-get
+grep -qx "sha256 $sha_file" "$ITEST_TMP/slink.out" || fail "sipline-link acl-get: $(cat "$ITEST_TMP/slink.out")"
 
 log "2. acl set: the live verdicts change"
 ctl_ok acl set "$PUSH_ACL"
@@ -149,6 +152,8 @@ assert_eq "limit enabled" "$(jget 'r["dataplanes"][0]["enabled"]')" true
 assert_eq "limits.get rate" "$(ctl_json 'r["dataplanes"][0]["rate"]' limits get)" 50
 ctl_ok limits top
 grep -q "$IP_N" "$ITEST_TMP/ctl.out" || fail "siplinectl limits top (table) lacks $IP_N"
+slink_ok src-top 3
+grep -q "^src $IP_N drops" "$ITEST_TMP/slink.out" || fail "sipline-link src-top: $(cat "$ITEST_TMP/slink.out")"
 
 control_stop
 sipline_stop
