@@ -167,6 +167,30 @@ swap_in(struct dp_app *app, struct dp_acl_table *t)
 	}
 }
 
+/*
+ * Whether the workers consult the ACL (dp_sip_env.acl): set at start-up
+ * with --acl (dp_setup.c), switched here when the control plane pushes an
+ * ACL to a dataplane started without one, or clears it. NULL means "no
+ * ACL" to the fast path (every source routed; under overload no source is
+ * a known peer, dp_sip_overload()), so a dataplane that never had an ACL
+ * pays nothing for it. The context is stored before the function, both
+ * with release stores: a worker sees NULL or a callable pair; a packet
+ * decided just before the switch used the old setting.
+ */
+static void
+workers_acl(struct dp_app *app, bool on)
+{
+	for (unsigned i = 0; i < app->n_lcores; i++) {
+		struct dp_worker *w = app->w[i];
+		if (w == NULL)
+			continue;
+		__atomic_store_n(&w->env4.acl_ctx, (void *)app, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->env6.acl_ctx, (void *)app, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->env4.acl, on ? dp_acl_cb : NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->env6.acl, on ? dp_acl_cb : NULL, __ATOMIC_RELEASE);
+	}
+}
+
 /* Build acl (taken over) and publish it as source. 0 or -1 with err. */
 static int
 install(struct dp_app *app, struct dp_acl *acl, uint8_t source, uint64_t version,
@@ -180,6 +204,7 @@ install(struct dp_app *app, struct dp_acl *acl, uint8_t source, uint64_t version
 		return -1;
 	}
 	swap_in(app, t);
+	workers_acl(app, true); /* the table first: a worker that calls finds it */
 	cur.source = source;
 	cur.version = version;
 	snprintf(cur.sha256, sizeof(cur.sha256), "%s", sha256);
@@ -254,6 +279,7 @@ dp_acl_unpush(struct dp_app *app, char *err, size_t errlen)
 		}
 		return 0;
 	}
+	workers_acl(app, false);
 	swap_in(app, NULL);
 	cur.source = SL_ACL_NONE;
 	cur.version = 0;

@@ -177,9 +177,10 @@ dp_setup_worker_protections(struct dp_app *app, struct dp_worker *w, char *err, 
 		w->env4.scanner = w->env6.scanner = app->scanner;
 		w->env4.scan_scratch = w->env6.scan_scratch = w->scan_scratch;
 	}
-	/* Always: the control plane may push an ACL later (dp_acl_cb allows while none). */
-	w->env4.acl = w->env6.acl = dp_acl_cb;
-	w->env4.acl_ctx = w->env6.acl_ctx = app;
+	if (app->opt.acl[0] != '\0') {
+		w->env4.acl = w->env6.acl = dp_acl_cb;
+		w->env4.acl_ctx = w->env6.acl_ctx = app;
+	}
 	/* The limit is applied where packets are received: workers, or the dispatcher. */
 	if (app->opt.src_rate != 0 && w->ring == NULL) {
 		struct dp_srclimit_cfg sc = {

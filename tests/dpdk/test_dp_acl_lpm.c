@@ -167,6 +167,11 @@ push_replaces_file(void **state)
 	(void)state;
 
 	assert_non_null(app);
+	/* One worker without --acl's callback: a push switches it on, a clear to none off. */
+	struct dp_worker *w = calloc(1, sizeof(*w));
+	assert_non_null(w);
+	app->w[0] = w;
+	app->n_lcores = 1;
 	snprintf(app->opt.acl, sizeof(app->opt.acl), "/tmp/test_dp_acl_lpm.%d.acl", (int)getpid());
 	write_file(app->opt.acl, "default deny 403\n");
 	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_ALLOW); /* nothing loaded yet */
@@ -187,6 +192,9 @@ push_replaces_file(void **state)
 
 	static const char good[] = "default deny drop\nallow 192.0.2.0/24\n";
 	assert_int_equal(dp_acl_push(app, good, strlen(good), 7, &errs), 0);
+	assert_ptr_equal(w->env4.acl, dp_acl_cb);
+	assert_ptr_equal(w->env6.acl, dp_acl_cb);
+	assert_ptr_equal(w->env4.acl_ctx, app);
 	dp_acl_state(&st);
 	assert_int_equal(st.source, SL_ACL_PUSHED);
 	assert_int_equal(st.version, 7);
@@ -223,7 +231,11 @@ push_replaces_file(void **state)
 	dp_acl_state(&st);
 	assert_int_equal(st.source, SL_ACL_NONE);
 	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_ALLOW);
+	/* No ACL: the fast path is told so (NULL), as a dataplane started without --acl. */
+	assert_null(w->env4.acl);
+	assert_null(w->env6.acl);
 	dp_acl_release(app);
+	free(w);
 	free(app);
 }
 
