@@ -20,6 +20,7 @@
 #include "dp_loc.h"
 #include "dp_neigh_policy.h"
 #include "dp_options.h"
+#include "dp_overload.h"
 #include "dp_pkt.h"
 #include "dp_route.h"
 #include "dp_scanner.h"
@@ -82,6 +83,11 @@ struct dp_worker {
 	struct dp_scanner_scratch *scan_scratch; /* this lcore's; NULL: no signatures */
 	/* Per-source token buckets of what this lcore receives; NULL: --src-rate 0. */
 	struct dp_srclimit *srclim;
+	/* Overload shedding (dp_overload.h) and the budget of 503s it may send. */
+	struct dp_overload ovl;
+	struct dp_tb ovl_tb;
+	char retry_after[32];          /* "Retry-After: N\r\n" */
+	uint8_t retry_after_len;
 	struct dp_counters cnt;
 	/* The burst in flight: one decision per packet, lookups done together. */
 	struct dp_sip_job job[DP_BURST];

@@ -102,6 +102,9 @@ dp_setup_state(struct dp_app *app, char *err, size_t errlen)
 			snprintf(err, errlen, "--acl %s", why);
 			return -EINVAL;
 		}
+	} else if (app->opt.overload_reply && app->opt.overload_shed) {
+		fprintf(stderr, "sipline: --overload-reply 503 without --acl: no source is a known "
+				"peer, requests shed under overload are dropped unanswered\n");
 	}
 	app->egress = rte_ring_create("egress", RING_SIZE, (int)rte_socket_id(),
 			RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -181,6 +184,12 @@ dp_setup_worker_protections(struct dp_app *app, struct dp_worker *w, char *err, 
 		w->env4.acl = w->env6.acl = dp_acl_cb;
 		w->env4.acl_ctx = w->env6.acl_ctx = app;
 	}
+	w->ovl.on = app->opt.overload_shed;
+	dp_tb_init(&w->ovl_tb, app->opt.overload_reply_rate, app->opt.overload_reply_rate,
+			rte_get_tsc_hz(), rte_rdtsc());
+	int ra = snprintf(w->retry_after, sizeof(w->retry_after), "Retry-After: %u\r\n",
+			app->opt.retry_after);
+	w->retry_after_len = (uint8_t)ra;
 	/* The limit is applied where packets are received: workers, or the dispatcher. */
 	if (app->opt.src_rate != 0 && w->ring == NULL) {
 		struct dp_srclimit_cfg sc = {

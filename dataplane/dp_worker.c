@@ -261,6 +261,26 @@ src_allowed(struct dp_worker *w, const struct sip_addr *src, uint64_t now)
 }
 
 /*
+ * Overload (dp_overload.h): shed packet i, a request that starts new work,
+ * before parsing it? True if it was (w->act[i] set): dropped, or answered
+ * 503 within the reply budget when --overload-reply 503.
+ */
+static bool
+shed(struct dp_worker *w, const struct dp_sip_env *env, unsigned i, uint64_t now)
+{
+	if (!dp_overload_sheddable(w->in[i].payload, w->in[i].len) || !dp_overload_shed(&w->ovl))
+		return false;
+	if (w->app->opt.overload_reply && dp_tb_take(&w->ovl_tb, now)) {
+		w->act[i] = (uint8_t)dp_sip_overload(env, &w->in[i], &w->out[i], &w->job[i],
+				sip_str_make(w->retry_after, w->retry_after_len));
+	} else {
+		dp_count(&w->cnt, DP_C_DROP_OVERLOAD, 1);
+		w->act[i] = DP_ACT_DROP;
+	}
+	return true;
+}
+
+/*
  * Process one burst of frames from the wire, in three passes: decide what
  * can be decided alone (and collect the packets that need a lookup), look
  * those up together, then finish and send in arrival order.
@@ -285,8 +305,12 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 	}
 	for (unsigned i = 0; i < n && i < DP_PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	/* One clock read per burst for the source limits (a burst takes microseconds). */
-	uint64_t now = w->srclim != NULL ? rte_rdtsc() : 0;
+	bool full;
+	bool shedding = dp_overload_update(&w->ovl, n, DP_BURST, &full);
+	if (full)
+		dp_count(&w->cnt, DP_C_OVERLOAD_BURSTS, 1);
+	/* One clock read per burst for the source limits and 503 budget (a burst takes µs). */
+	uint64_t now = w->srclim != NULL || shedding ? rte_rdtsc() : 0;
 	uint64_t rx_bytes = 0; /* counted once per burst */
 
 	for (unsigned i = 0; i < n; i++) {
@@ -324,6 +348,8 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 			.cap = payload_room(outs[i]),
 		};
 		const struct dp_sip_env *env = meta->af == SIP_AF_INET ? &w->env4 : &w->env6;
+		if (unlikely(shedding) && shed(w, env, i, now))
+			continue;
 		w->act[i] = (uint8_t)dp_sip_begin(env, &w->in[i], &w->out[i], &w->job[i]);
 		if (w->act[i] == DP_ACT_ROUTE)
 			pending[n_pending++] = &w->job[i];

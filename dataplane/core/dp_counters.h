@@ -83,6 +83,9 @@
 	X(DROP_SRC_RATE, "from a source over --src-rate, or banned for it (--src-ban)") \
 	X(SRC_BANS, "bans started: sources over --src-rate") \
 	X(SRC_EVICTED, "sources evicted from a full source table (least recently seen)") \
+	X(DROP_OVERLOAD, "new requests shed unparsed while the worker could not keep up (--overload-shed)") \
+	X(ACT_OVERLOAD_REPLY, "shed requests answered 503 with Retry-After (--overload-reply 503)") \
+	X(OVERLOAD_BURSTS, "receive bursts that came back full (a backlog in the RX queue)") \
 	X(REPLY_1XX_2XX, "replies sent with status 100-299") \
 	X(REPLY_3XX, "replies sent with status 300-399") \
 	X(REPLY_4XX, "replies sent with status 400-499") \

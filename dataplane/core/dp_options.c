@@ -29,6 +29,9 @@ dp_options_defaults(struct dp_options *o)
 	o->neigh_kernel_rate = DP_NEIGH_KERNEL_RATE_DEFAULT;
 	o->src_ban = DP_SRC_BAN_DEFAULT;
 	o->src_table = DP_SRC_TABLE_DEFAULT;
+	o->overload_shed = true;
+	o->retry_after = DP_RETRY_AFTER_DEFAULT;
+	o->overload_reply_rate = DP_OVERLOAD_REPLY_RATE_DEFAULT;
 	snprintf(o->tap, sizeof(o->tap), "sl0");
 	snprintf(o->link, sizeof(o->link), "%s", DEFAULT_LINK);
 }
@@ -84,6 +87,14 @@ dp_options_usage(FILE *f, const char *prog)
 		"                           0: only the excess is dropped)\n"
 		"  --src-table N            sources tracked per lcore, least recently seen evicted\n"
 		"                           (default %u)\n"
+		"  --overload-shed on|off   a worker that falls behind sheds new requests (INVITE,\n"
+		"                           REGISTER, OPTIONS...) before parsing them; responses,\n"
+		"                           ACK, BYE, CANCEL and in-dialog requests pass (default on)\n"
+		"  --overload-reply drop|503  what a shed request gets: nothing, or 503 with\n"
+		"                           Retry-After if the peer ACL allows its source (default drop)\n"
+		"  --retry-after SEC        Retry-After of those 503s (default %u)\n"
+		"  --overload-reply-rate N  per worker: 503s per second at most, the rest dropped\n"
+		"                           (default %u)\n"
 		"  --stats-interval SEC     print counters every SEC seconds (default 0: never)\n"
 		"  --udp-checksum on|off    UDP checksums of IPv4 packets we send (default on)\n"
 		"  --config FILE            read options from FILE (\"option value\" per line)\n"
@@ -99,7 +110,8 @@ dp_options_usage(FILE *f, const char *prog)
 		"     --addr 192.0.2.1/24 --dialplan /etc/sipline/dialplan.conf\n",
 		prog, DEFAULT_SECRET_GRACE, DP_NEIGH_CAPACITY_DEFAULT, DP_NEIGH_IDLE_DEFAULT,
 		DP_NEIGH_RATE_DEFAULT, DP_NEIGH_KERNEL_RATE_DEFAULT, DEFAULT_LINK,
-		DP_SRC_BAN_DEFAULT, DP_SRC_TABLE_DEFAULT, prog);
+		DP_SRC_BAN_DEFAULT, DP_SRC_TABLE_DEFAULT, DP_RETRY_AFTER_DEFAULT,
+		DP_OVERLOAD_REPLY_RATE_DEFAULT, prog);
 }
 
 static int
@@ -416,6 +428,34 @@ apply(struct dp_options *o, const char *name, const char *value, char *err, size
 			return fail(err, errlen, "--src-table %s: %u to %u sources", value,
 					DP_SRCLIMIT_MIN_ENTRIES, DP_SRCLIMIT_MAX_ENTRIES);
 		o->src_table = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "overload-shed") == 0) {
+		NEED_VALUE();
+		if (strcmp(value, "on") != 0 && strcmp(value, "off") != 0)
+			return fail(err, errlen, "--overload-shed %s: on or off", value);
+		o->overload_shed = value[1] == 'n';
+		return 0;
+	}
+	if (strcmp(name, "overload-reply") == 0) {
+		NEED_VALUE();
+		if (strcmp(value, "drop") != 0 && strcmp(value, "503") != 0)
+			return fail(err, errlen, "--overload-reply %s: drop or 503", value);
+		o->overload_reply = value[0] == '5';
+		return 0;
+	}
+	if (strcmp(name, "retry-after") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 86400, &v) != 0 || v == 0)
+			return fail(err, errlen, "--retry-after %s: 1 to 86400 seconds", value);
+		o->retry_after = (unsigned)v;
+		return 0;
+	}
+	if (strcmp(name, "overload-reply-rate") == 0) {
+		NEED_VALUE();
+		if (parse_uint(value, 10000000, &v) != 0 || v == 0)
+			return fail(err, errlen, "--overload-reply-rate %s: 1 to 10000000 replies", value);
+		o->overload_reply_rate = (unsigned)v;
 		return 0;
 	}
 	if (strcmp(name, "stats-interval") == 0) {

@@ -82,10 +82,18 @@ struct dp_options {
 	unsigned src_burst;            /* bucket depth; 0: src_rate */
 	unsigned src_ban;              /* seconds a source over its rate is dropped */
 	unsigned src_table;            /* sources tracked per lcore */
+	/* Overload (dp_overload.h): shed new requests unparsed when a worker falls behind. */
+	bool overload_shed;            /* default on */
+	bool overload_reply;           /* answer shed requests from allowed peers with 503 */
+	unsigned retry_after;          /* seconds, in the 503's Retry-After */
+	unsigned overload_reply_rate;  /* 503s per second per worker at most; more are dropped */
 	unsigned stats_interval;
 	bool udp_checksum;
 	bool help;
 };
+
+#define DP_RETRY_AFTER_DEFAULT 5u
+#define DP_OVERLOAD_REPLY_RATE_DEFAULT 2000u
 
 /* Defaults (port 5060, tap "sl0", link path, checksums on...). */
 void dp_options_defaults(struct dp_options *o);

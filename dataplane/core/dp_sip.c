@@ -1081,3 +1081,31 @@ dp_sip_handle(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct d
 		j.r.kind = DP_ROUTE_NONE;
 	return dp_sip_finish(env, &j);
 }
+
+enum dp_action
+dp_sip_overload(const struct dp_sip_env *env, const struct dp_pkt_in *in, struct dp_pkt_out *out,
+		struct dp_sip_job *j, struct sip_str retry_after)
+{
+	struct sip_msg *m = &j->m;
+	struct sip_verdict v;
+
+	j->rc = sip_parse(m, in->payload, in->len, 0);
+	/* Only requests we would have answered, from sources the ACL allows. */
+	bool answer = j->rc >= 0 && (m->flags & SIP_MSG_REQUEST) && m->method_len != 0 &&
+			m->method != SIP_METHOD_ACK && env->acl != NULL;
+	if (answer && env->scanner != NULL &&
+			dp_scanner_match_msg(env->scanner, env->scan_scratch, m)) {
+		count(env, DP_C_DROP_SCANNER);
+		return DP_ACT_DROP;
+	}
+	if (answer)
+		answer = sip_inspect(m, j->rc, 0, &v, &j->f) == 0 &&
+				dp_acl_permits(env->acl(env->acl_ctx, &in->src, in->sport),
+						m->method == SIP_METHOD_REGISTER);
+	if (!answer) {
+		count(env, DP_C_DROP_OVERLOAD);
+		return DP_ACT_DROP;
+	}
+	return reply(env, in, m, &j->f, &(struct reply){.act = DP_C_ACT_OVERLOAD_REPLY,
+		.code = 503, .extra = retry_after}, out);
+}

@@ -268,4 +268,14 @@ enum dp_action dp_sip_finish(const struct dp_sip_env *env, struct dp_sip_job *j)
 enum dp_action dp_sip_handle(const struct dp_sip_env *env, const struct dp_pkt_in *in,
 		struct dp_pkt_out *out);
 
+/*
+ * A request shed under overload (dp_overload.h), when shed requests are
+ * answered: 503 with the Retry-After header line retry_after ("Retry-After:
+ * N\r\n") to a parsed, valid request other than ACK whose source the peer
+ * ACL allows (no ACL: nobody is a known peer); anything else is dropped
+ * (drop_overload). j is storage only. Scanners get nothing, as always.
+ */
+enum dp_action dp_sip_overload(const struct dp_sip_env *env, const struct dp_pkt_in *in,
+		struct dp_pkt_out *out, struct dp_sip_job *j, struct sip_str retry_after);
+
 #endif

@@ -18,19 +18,34 @@ static const struct {
 	{"dst_port", GEN_F_DST_PORT},
 };
 
-void
-gen_hex16(char *out, uint64_t x)
+/* The 16 hex digits of x, most significant first, in a vector. */
+static inline __m128i
+hex16(uint64_t x)
 {
-	/* SSE2: the 16 nibbles, most significant first, one per byte; then '0'-'9' or 'a'-'f'. */
 	uint64_t be = __builtin_bswap64(x);
 	__m128i b = _mm_cvtsi64_si128((long long)be);
 	__m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), _mm_set1_epi8(0x0f));
 	__m128i lo = _mm_and_si128(b, _mm_set1_epi8(0x0f));
 	__m128i n = _mm_unpacklo_epi8(hi, lo);
 	__m128i letter = _mm_cmpgt_epi8(n, _mm_set1_epi8(9));
-	__m128i d = _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
+	return _mm_add_epi8(_mm_add_epi8(n, _mm_set1_epi8('0')),
 			_mm_and_si128(letter, _mm_set1_epi8('a' - '0' - 10)));
-	_mm_storeu_si128((__m128i *)(void *)out, d);
+}
+
+/* The checksum sum of 16 bytes (taken at an even offset), folded. */
+static inline uint16_t
+sum16(__m128i v)
+{
+	uint64_t w[2];
+	_mm_storeu_si128((__m128i *)(void *)w, v);
+	return dp_cksum_fold((w[0] & 0xffffffffu) + (w[0] >> 32) + (w[1] & 0xffffffffu) +
+			(w[1] >> 32));
+}
+
+void
+gen_hex16(char *out, uint64_t x)
+{
+	_mm_storeu_si128((__m128i *)(void *)out, hex16(x));
 }
 
 int
@@ -275,6 +290,72 @@ field_sum(const char *p, uint32_t off, uint32_t n)
 	return (off & 1) ? (uint16_t)(s >> 8 | s << 8) : s;
 }
 
+/* A 16-bit sum taken at an even offset, as it counts at an odd one. */
+static inline uint16_t
+swap16(uint16_t x)
+{
+	return (uint16_t)(x >> 8 | x << 8);
+}
+
+uint64_t
+gen_tmpl_patch(const struct gen_tmpl *t, const struct gen_vars *v, char *buf)
+{
+	/*
+	 * Each value is rendered and summed once; what the fields add to the
+	 * sum is each value's sum times how often it lands at an even and at an
+	 * odd offset (counted by gen_tmpl_prepare()).
+	 */
+	__m128i seq = hex16(v->seq), tsc = hex16(v->tsc), user;
+	uint16_t s_user;
+	if (t->user_fast) {
+		user = _mm_and_si128(_mm_loadu_si128((const __m128i *)(const void *)t->user_mask),
+				_mm_loadu_si128((const __m128i *)(const void *)v->user));
+		s_user = sum16(user);
+	} else {
+		user = _mm_setzero_si128();
+		s_user = 0; /* summed where first written (field_sum reads whole words) */
+	}
+	bool user_summed = t->user_fast;
+	for (unsigned i = 0; i < t->n_patch; i++) {
+		char *p = buf + t->patch[i].off;
+		switch ((enum gen_field)t->patch[i].field) {
+		case GEN_F_CALLID:
+			p[2] = v->cls;
+			_mm_storeu_si128((__m128i *)(void *)(p + 3), seq);
+			_mm_storeu_si128((__m128i *)(void *)(p + 19), tsc);
+			break;
+		case GEN_F_BRANCH:
+			_mm_storeu_si128((__m128i *)(void *)(p + 9), seq);
+			break;
+		case GEN_F_FROMTAG:
+			_mm_storeu_si128((__m128i *)(void *)(p + 1), seq);
+			break;
+		case GEN_F_USER:
+			if (t->user_fast) {
+				/* One masked 16-byte store: the user's bytes, the template's after. */
+				__m128i m = _mm_loadu_si128((const __m128i *)(const void *)t->user_mask);
+				__m128i d = _mm_loadu_si128((const __m128i *)(const void *)p);
+				_mm_storeu_si128((__m128i *)(void *)p,
+						_mm_or_si128(user, _mm_andnot_si128(m, d)));
+			} else {
+				memcpy(p, v->user, v->user_len);
+				if (!user_summed)
+					s_user = (uint16_t)field_sum(p, 0, v->user_len);
+				user_summed = true;
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	uint16_t s_seq = sum16(seq), s_tsc = sum16(tsc), c = (uint8_t)v->cls;
+	const uint8_t *k = t->times;
+	return k[0] * (uint64_t)s_seq + k[1] * (uint64_t)swap16(s_seq) +
+			k[2] * (uint64_t)s_tsc + k[3] * (uint64_t)swap16(s_tsc) +
+			k[4] * (uint64_t)s_user + k[5] * (uint64_t)swap16(s_user) +
+			k[6] * (uint64_t)c + k[7] * ((uint64_t)c << 8);
+}
+
 /*
  * The prepared path: the prototype, then each field rewritten where it is;
  * *sum (if not NULL) gets the message's checksum sum, from the prototype's
@@ -285,40 +366,10 @@ static uint32_t
 expand_fixed(const struct gen_tmpl *t, const struct gen_vars *v, char *buf, uint32_t cap,
 		uint64_t *sum)
 {
-	char seq[16], tsc[16];
 	if (t->proto_len + 8 > cap || v->user_len != t->user_width)
 		return 0;
 	memcpy(buf, t->proto, t->proto_len);
-	gen_hex16(seq, v->seq);
-	gen_hex16(tsc, v->tsc);
-	uint64_t s = t->proto_sum;
-	for (unsigned i = 0; i < t->n_patch; i++) {
-		uint32_t off = t->patch[i].off;
-		char *p = buf + off;
-		switch ((enum gen_field)t->patch[i].field) {
-		case GEN_F_CALLID:
-			p[2] = v->cls;
-			memcpy(p + 3, seq, 16);
-			memcpy(p + 19, tsc, 16);
-			s += field_sum(p + 2, off + 2, 1) + field_sum(p + 3, off + 3, 16) +
-					field_sum(p + 19, off + 19, 16);
-			break;
-		case GEN_F_BRANCH:
-			memcpy(p + 9, seq, 16);
-			s += field_sum(p + 9, off + 9, 16);
-			break;
-		case GEN_F_FROMTAG:
-			memcpy(p + 1, seq, 16);
-			s += field_sum(p + 1, off + 1, 16);
-			break;
-		case GEN_F_USER:
-			memcpy(p, v->user, v->user_len);
-			s += field_sum(p, off, v->user_len);
-			break;
-		default:
-			break;
-		}
-	}
+	uint64_t s = t->proto_sum + gen_tmpl_patch(t, v, buf);
 	if (sum != NULL)
 		*sum = s;
 	return t->proto_len;
@@ -470,6 +521,34 @@ gen_tmpl_prepare(struct gen_tmpl *t, unsigned user_width)
 	t->n_patch = n;
 	t->proto_len = len;
 	t->user_width = (uint8_t)user_width;
+	/* How often each value lands at an even and an odd offset (gen_tmpl_patch()). */
+	memset(t->times, 0, sizeof(t->times));
+	for (unsigned i = 0; i < n; i++) {
+		unsigned o = t->patch[i].off;
+		switch ((enum gen_field)t->patch[i].field) {
+		case GEN_F_CALLID:
+			t->times[0 + ((o + 3) & 1)]++;
+			t->times[2 + ((o + 19) & 1)]++;
+			t->times[6 + ((o + 2) & 1)]++;
+			break;
+		case GEN_F_BRANCH:
+			t->times[0 + ((o + 9) & 1)]++;
+			break;
+		case GEN_F_FROMTAG:
+			t->times[0 + ((o + 1) & 1)]++;
+			break;
+		default:
+			t->times[4 + (o & 1)]++;
+			break;
+		}
+	}
+	/* Users of up to 16 bytes are written as one masked 16-byte store, if it stays inside. */
+	t->user_fast = user_width <= 16;
+	for (unsigned i = 0; i < n; i++)
+		if (t->patch[i].field == GEN_F_USER && t->patch[i].off + 16u > len)
+			t->user_fast = false;
+	memset(t->user_mask, 0, sizeof(t->user_mask));
+	memset(t->user_mask, 0xff, user_width <= 16 ? user_width : 0);
 	/* The prototype's sum with the rewritten bytes zero (they add nothing then). */
 	static char zeroed[GEN_MSG_MAX];
 	memcpy(zeroed, t->proto, len);

@@ -65,6 +65,10 @@ struct gen_tmpl {
 	 */
 	bool fixed;
 	uint8_t user_width;
+	bool user_fast;            /* users written by a masked 16-byte store */
+	uint8_t user_mask[16];     /* 0xff for each of the user's bytes */
+	/* Fields at even, odd offsets: $seq hex, $tsc hex, user, class byte. */
+	uint8_t times[8];
 	unsigned n_patch;
 	uint32_t proto_len;
 	struct gen_patch patch[GEN_TMPL_PATCHES];
@@ -83,7 +87,7 @@ struct gen_vars {
 	uint64_t seq;
 	uint64_t tsc;
 	char cls;            /* request class: 'r' redirect, 'f' forward, 'n' no route, 'o' other */
-	const char *user;
+	const char *user;    /* user_len bytes, and readable for 16 (16-byte loads) */
 	uint32_t user_len;
 };
 
@@ -147,6 +151,12 @@ uint32_t gen_tmpl_expand(const struct gen_tmpl *t, const struct gen_vars *v, cha
 
 /* 16 lower-case hex digits of x into out (no NUL). */
 void gen_hex16(char *out, uint64_t x);
+/*
+ * A prepared template's fields of v rewritten in buf (a copy of t->proto,
+ * with 8 bytes of room after it; v->user_len == t->user_width): the
+ * checksum sum of the rewritten bytes (t->proto_sum counts them as zero).
+ */
+uint64_t gen_tmpl_patch(const struct gen_tmpl *t, const struct gen_vars *v, char *buf);
 /* Parse 16 hex digits; 0 or -1. */
 int gen_unhex16(const char *p, uint64_t *x);
 

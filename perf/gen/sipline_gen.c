@@ -31,6 +31,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 
+#include "gen_frame.h"
 #include "gen_gw.h"
 #include "gen_hist.h"
 #include "gen_match.h"
@@ -104,6 +105,10 @@ static struct wstats *W;
 static struct gen_seen Seen;
 static uint64_t *GwSlots;
 static struct rte_mempool *Pool;
+/* Every request built from one frame prototype (gen_frame.h), when it can be. */
+static struct gen_frame Frame;
+static bool UseFrame;
+static uint16_t Src16;  /* last two bytes of --src */
 static uint64_t Hz;
 static volatile sig_atomic_t Stop;
 
@@ -143,6 +148,16 @@ struct worker {
 static bool
 build_into(struct worker *w, struct rte_mbuf *m, const struct gen_vars *v, uint64_t seq)
 {
+	if (likely(UseFrame) && Frame.len + 8 <= rte_pktmbuf_tailroom(m) &&
+			v->user_len == C.tmpl.user_width) {
+		uint16_t sport = C.sources > 1 ? (uint16_t)(C.flow.sport + seq % C.sources) :
+				C.flow.sport;
+		uint16_t src16 = C.src_ips > 1 ? (uint16_t)(Src16 + seq % C.src_ips) : Src16;
+		uint32_t fl = gen_frame_build(&Frame, &C.tmpl, v, sport, src16, w->ip_id++,
+				rte_pktmbuf_mtod(m, uint8_t *));
+		m->data_len = m->pkt_len = (uint16_t)fl;
+		return true;
+	}
 	struct gen_flow f = C.flow;
 	if (C.sources > 1)
 		f.sport = (uint16_t)(C.flow.sport + seq % C.sources);
@@ -1079,6 +1094,15 @@ main(int argc, char **argv)
 		wait_link(C.gw_port);
 	if (!C.flow.v6)
 		resolve_dst();
+	/*
+	 * Whole-frame prototype (gen_frame.h) when every request has one shape:
+	 * a prepared template, checksums in software, source addresses that
+	 * differ in their last two bytes only.
+	 */
+	unsigned last = C.flow.v6 ? 14 : 2;
+	Src16 = (uint16_t)(C.flow.src_ip[last] << 8 | C.flow.src_ip[last + 1]);
+	UseFrame = C.tmpl.fixed && !C.l4_offload && (uint32_t)Src16 + C.src_ips <= 0x10000 &&
+			gen_frame_prepare(&Frame, &C.tmpl, &C.flow) == 0;
 
 	struct worker *ws = calloc(C.n_workers, sizeof(*ws));
 	if (ws == NULL)

@@ -67,6 +67,44 @@ test_full(void **state)
 }
 
 static void
+test_overload(void **state)
+{
+	struct dp_options o;
+	char err[256];
+	(void)state;
+
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", NULL), 0);
+	assert_true(o.overload_shed);
+	assert_false(o.overload_reply);
+	assert_int_equal(o.retry_after, DP_RETRY_AFTER_DEFAULT);
+	assert_int_equal(o.overload_reply_rate, DP_OVERLOAD_REPLY_RATE_DEFAULT);
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--overload-shed", "off",
+				 "--overload-reply", "503", "--retry-after", "30",
+				 "--overload-reply-rate", "50", NULL), 0);
+	assert_false(o.overload_shed);
+	assert_true(o.overload_reply);
+	assert_int_equal(o.retry_after, 30);
+	assert_int_equal(o.overload_reply_rate, 50);
+	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", "--overload-reply", "drop",
+				 "--overload-shed", "on", NULL), 0);
+	assert_true(o.overload_shed);
+	assert_false(o.overload_reply);
+
+	static const char *const bad[][3] = {
+		{"--overload-shed", "yes", "--overload-shed yes: on or off"},
+		{"--overload-reply", "486", "--overload-reply 486: drop or 503"},
+		{"--retry-after", "0", "--retry-after 0: 1 to 86400 seconds"},
+		{"--retry-after", "86401", "--retry-after 86401: 1 to 86400 seconds"},
+		{"--overload-reply-rate", "0", "--overload-reply-rate 0: 1 to 10000000 replies"},
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", bad[i][0], bad[i][1], NULL),
+				-1);
+		assert_string_equal(err, bad[i][2]);
+	}
+}
+
+static void
 test_kamailio(void **state)
 {
 	struct dp_options o;
@@ -286,6 +324,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_kamailio),
+		cmocka_unit_test(test_overload),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_max_plan_size),
 		cmocka_unit_test(test_config_file),

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "corpus.h"
+#include "dp_acl.h"
 #include "dp_sip.h"
 #include "guard.h"
 
@@ -628,6 +629,74 @@ test_register_goes_to_kernel(void **state)
 					 "Contact: <sip:alice@" CLIENT ":5062>\r\n"), &out),
 			DP_ACT_EXCEPTION);
 	assert_int_equal(cnt.v[DP_C_EXC_REGISTER], 1);
+}
+
+/* The ACL of test_overload_reply: CLIENT allowed (no REGISTER), the rest denied. */
+static uint8_t
+fake_acl(void *ctx, const struct sip_addr *src, uint16_t sport)
+{
+	struct sip_addr c;
+	(void)ctx;
+	(void)sport;
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT(CLIENT), &c), 0);
+	return sip_addr_eq(src, &c) ? DP_ACL_ALLOW : DP_ACL_DENY_403;
+}
+
+/* dp_sip_overload() on text from src: its action, the reply in outbuf. */
+static enum dp_action
+run_shed(const char *text, const char *src, struct dp_pkt_out *out)
+{
+	static struct dp_sip_job j;
+	struct dp_pkt_in in = {.len = (uint32_t)strlen(text), .sport = 5062};
+	assert_int_equal(sip_addr_parse(sip_str_make(src, strlen(src)), &in.src), 0);
+	in.payload = guard_put(&gin, text, in.len);
+	memset(out, 0, sizeof(*out));
+	out->cap = 4096;
+	out->buf = guard_room(&gout, out->cap);
+	enum dp_action a = dp_sip_overload(&env, &in, out, &j,
+			SIP_STR_LIT("Retry-After: 7\r\n"));
+	if (a == DP_ACT_SEND) {
+		memcpy(outbuf, out->buf, out->len);
+		outbuf[out->len] = '\0';
+	}
+	return a;
+}
+
+/* Shed under overload: 503 + Retry-After to allowed peers only, never to ACK or scanners. */
+static void
+test_overload_reply(void **state)
+{
+	(void)state;
+	struct dp_pkt_out out;
+	struct sip_msg m;
+	const char *inv = request("INVITE", "sip:3021@" ROUTER, NULL, NULL, NULL);
+
+	/* No ACL: nobody is a known peer. */
+	assert_int_equal(run_shed(inv, CLIENT, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_OVERLOAD], 1);
+
+	env.acl = fake_acl;
+	assert_int_equal(run_shed(inv, CLIENT, &out), DP_ACT_SEND);
+	assert_int_equal(strncmp(outbuf, "SIP/2.0 503 ", 12), 0);
+	parse_out(&m);
+	assert_non_null(strstr(outbuf, "\r\nRetry-After: 7\r\n"));
+	assert_non_null(strstr(outbuf, "\r\nCall-ID: call-1@" CLIENT "\r\n"));
+	assert_non_null(strstr(outbuf, ";tag=")); /* a To-tag, as every stateless reply */
+	assert_int_equal(cnt.v[DP_C_ACT_OVERLOAD_REPLY], 1);
+	assert_int_equal(cnt.v[DP_C_REPLY_5XX_6XX], 1);
+
+	/* Denied source, ACK, REGISTER without the register right, garbage: dropped. */
+	assert_int_equal(run_shed(inv, "198.51.100.7", &out), DP_ACT_DROP);
+	assert_int_equal(run_shed(request("ACK", "sip:3021@" ROUTER, NULL, NULL, NULL), CLIENT,
+			&out), DP_ACT_DROP);
+	assert_int_equal(run_shed(request("REGISTER", "sip:" ROUTER, NULL, NULL, NULL), CLIENT,
+			&out), DP_ACT_DROP);
+	assert_int_equal(run_shed("this is not SIP\r\n\r\n", CLIENT, &out), DP_ACT_DROP);
+	assert_int_equal(run_shed("SIP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n", CLIENT, &out),
+			DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_OVERLOAD], 6);
+	assert_int_equal(cnt.v[DP_C_ACT_OVERLOAD_REPLY], 1);
+	env.acl = NULL;
 }
 
 static void
@@ -1379,6 +1448,7 @@ main(void)
 		cmocka_unit_test_setup(test_options_and_proxy_checks, reset),
 		cmocka_unit_test_setup(test_register_goes_to_kernel, reset),
 		cmocka_unit_test_setup(test_garbage_and_keepalive, reset),
+		cmocka_unit_test_setup(test_overload_reply, reset),
 		cmocka_unit_test_setup(test_no_route_default, reset),
 		cmocka_unit_test_setup(test_dialog_signatures, reset),
 		cmocka_unit_test_setup(test_dialog_replays, reset),

@@ -37,34 +37,6 @@ IP6_R=fd00:77::1 # the capture's IPv6 frames (vport_pcap.py) are addressed to it
 # A peer that dies must fail the test where it is written to, not kill it.
 trap '' PIPE
 
-# sipline_offline VDEV [sipline options...]: sipline in $NS_OFF on VDEV with no
-# exception path and static neighbours; returns once it says it is running.
-sipline_offline() {
-    local vdev=$1 i
-    shift
-    : >"$SIPLINE_LOG"
-    log "starting sipline on $vdev $*"
-    ip netns exec "$NS_OFF" "$SIPLINE" --no-huge -m 1024 --no-pci --file-prefix "$DPDK_PREFIX" \
-        -l 0-1 --vdev "$vdev" -- --addr "$IP_R/24" --addr "$IP6_R/64" --port "$SIP_PORT" \
-        --link "$ITEST_TMP/link.sock" --no-exception \
-        --neighbor "$IP_A=$MAC_A" --neighbor "$IP_B=$MAC_B" \
-        --dialplan "$ITEST_PLANS/itest.dialplan" "$@" >>"$SIPLINE_LOG" 2>&1 &
-    SIPLINE_PID=$!
-    for ((i = 0; i < 300; i++)); do
-        grep -q '^sipline: running' "$SIPLINE_LOG" && break
-        sipline_alive || fail "sipline exited during start-up on $vdev"
-        sleep 0.1
-    done
-    [ "$i" -lt 300 ] || fail "sipline on $vdev did not start in 30 s"
-    log "sipline running (pid $SIPLINE_PID): $(grep '^sipline: wire port' "$SIPLINE_LOG")"
-}
-
-# wire_mac: the wire port's MAC, from sipline's start-up line.
-wire_mac() {
-    sed -n 's/^sipline: wire port [0-9]* ([a-z_]*) \([0-9A-Fa-f:]*\),.*/\1/p' "$SIPLINE_LOG" |
-        tr '[:upper:]' '[:lower:]'
-}
-
 # received_all N: the router has taken N frames off the wire.
 received_all() {
     [ "$(counter rx_pkts)" -ge "$1" ]

@@ -16,6 +16,7 @@
 #include <rte_ip.h>
 
 #include "dp_cksum.h"
+#include "gen_frame.h"
 #include "gen_gw.h"
 #include "gen_hist.h"
 #include "gen_match.h"
@@ -30,7 +31,10 @@ static uint32_t
 expand_one(struct gen_tmpl *t, uint64_t seq, uint64_t tsc, char cls, const char *user, char *buf,
 		uint32_t cap)
 {
-	struct gen_vars v = {.seq = seq, .tsc = tsc, .cls = cls, .user = user,
+	/* Users must be readable for 16 bytes (gen_vars). */
+	char u[GEN_USER_MAX] = {0};
+	snprintf(u, sizeof(u), "%s", user);
+	struct gen_vars v = {.seq = seq, .tsc = tsc, .cls = cls, .user = u,
 		.user_len = (uint32_t)strlen(user)};
 	return gen_tmpl_expand(t, &v, buf, cap);
 }
@@ -142,7 +146,7 @@ tmpl_prepared(void **state)
 	assert_false(g.fixed);
 	uint64_t rng = 99;
 	for (int i = 0; i < 2000; i++) {
-		char user[9];
+		char user[GEN_USER_MAX] = {0};
 		snprintf(user, sizeof(user), "%08u", (unsigned)(gen_rand(&rng) % 100000000));
 		uint64_t seq = gen_rand(&rng), tsc = gen_rand(&rng);
 		char cls = "rfno"[i % 4];
@@ -339,6 +343,76 @@ match_replies(void **state)
 	assert_true(c486 > 4500 && c486 < 5500);
 }
 
+/* Whole-frame prototypes: the same bytes as template + headers built each time. */
+static void
+frame_prototype(void **state)
+{
+	(void)state;
+	static struct gen_tmpl t;
+	static struct gen_frame fr;
+	static uint8_t a[GEN_HDR6 + GEN_MSG_MAX + 8], b[GEN_HDR6 + GEN_MSG_MAX + 8];
+	struct gen_flow f = {.dport = 5060,
+		.src_mac = {2, 0, 0, 0, 0, 1}, .dst_mac = {2, 0, 0, 0, 0, 2},
+		.src_ip = {192, 0, 2, 10}, .dst_ip = {192, 0, 2, 1}};
+	uint64_t rng = 7;
+
+	assert_int_equal(gen_tmpl_builtin(&t, GEN_T_INVITE, 0, 10, err, sizeof(err)), 0);
+	/* Not prepared: no prototype. */
+	assert_int_equal(gen_frame_prepare(&fr, &t, &f), -1);
+	for (int tpl = GEN_T_INVITE; tpl <= GEN_T_RESPONSE; tpl++) {
+		for (int v6 = 0; v6 < 2; v6++) {
+			f.v6 = v6;
+			if (v6) {
+				static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x10};
+				static const uint8_t d6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
+				memcpy(f.src_ip, s6, 16);
+				memcpy(f.dst_ip, d6, 16);
+			}
+			assert_int_equal(gen_tmpl_builtin(&t, (enum gen_builtin)tpl,
+					tpl == GEN_T_INVITE ? 601 : 0, 10, err, sizeof(err)), 0);
+			assert_true(gen_tmpl_prepare(&t, 10));
+			assert_int_equal(gen_frame_prepare(&fr, &t, &f), 0);
+			for (int i = 0; i < 3000; i++) {
+				char user[GEN_USER_MAX] = {0};
+				snprintf(user, sizeof(user), "%010llu",
+						(unsigned long long)(gen_rand(&rng) % 10000000000ull));
+				struct gen_vars v = {.seq = gen_rand(&rng), .tsc = gen_rand(&rng),
+					.cls = "rfno"[i % 4], .user = user, .user_len = 10};
+				/* Every port and source, 0 and 0xffff included. */
+				uint16_t sport = i < 2 ? (uint16_t)(i * 0xffff) : (uint16_t)gen_rand(&rng);
+				uint16_t src16 = i < 4 ? (uint16_t)((i & 1) * 0xffff) : (uint16_t)gen_rand(&rng);
+				uint16_t id = (uint16_t)gen_rand(&rng);
+				/* The reference: the template expanded, the headers written. */
+				struct gen_flow g = f;
+				unsigned last = v6 ? 14 : 2;
+				g.sport = sport;
+				g.src_ip[last] = (uint8_t)(src16 >> 8);
+				g.src_ip[last + 1] = (uint8_t)src16;
+				uint64_t sum;
+				uint32_t pl = gen_tmpl_expand_sum(&t, &v, (char *)a + gen_hdr_len(&g),
+						GEN_MSG_MAX + 8, &sum);
+				assert_true(pl > 0);
+				uint32_t na = gen_pkt_finish(a, &g, pl, true, id);
+				uint32_t nb = gen_frame_build(&fr, &t, &v, sport, src16, id, b);
+				assert_int_equal(na, nb);
+				assert_memory_equal(a, b, na);
+				if (!v6) {
+					const struct rte_ipv4_hdr *ip = (const void *)(b + 14);
+					assert_int_equal(rte_ipv4_cksum(ip), 0);
+					assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, ip + 1), 0);
+				} else {
+					const struct rte_ipv6_hdr *ip = (const void *)(b + 14);
+					assert_int_equal(rte_ipv6_udptcp_cksum_verify(ip, ip + 1), 0);
+				}
+			}
+		}
+		memcpy(f.src_ip, (uint8_t[]){192, 0, 2, 10}, 4);
+		memset(f.src_ip + 4, 0, 12);
+		memcpy(f.dst_ip, (uint8_t[]){192, 0, 2, 1}, 4);
+		memset(f.dst_ip + 4, 0, 12);
+	}
+}
+
 static void
 frames(void **state)
 {
@@ -514,6 +588,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tmpl_fields),
+		cmocka_unit_test(frame_prototype),
 		cmocka_unit_test(tmpl_errors),
 		cmocka_unit_test(tmpl_sizes),
 		cmocka_unit_test(tmpl_prepared),
