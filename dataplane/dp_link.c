@@ -555,8 +555,8 @@ on_sync(int fd, unsigned client, const struct sl_rx *rx)
 /*
  * ACL_PUSH: compile and publish on the main lcore (the parser of --acl
  * files, the table built beside the old one, swapped under RCU). A large
- * list holds the main lcore for its compile (about a second per million
- * entries); the workers keep forwarding meanwhile.
+ * list holds the main lcore for its compile (as a SIGHUP reload does);
+ * the workers keep forwarding meanwhile.
  */
 static int
 on_acl_push(int fd, const struct sl_rx *rx)
