@@ -30,6 +30,7 @@ struct cp_metrics;
 struct cp_regsrv;
 struct cp_streamsrv;
 struct cp_reg;
+struct cp_acl;
 struct rules_plan;
 
 /* The control plane's own counters, declared once: X(name, help). */
@@ -48,7 +49,11 @@ struct rules_plan;
 	X(DATAPLANE_DISCONNECTS, "control link connections lost") \
 	X(DATAPLANE_RESYNCS, "dataplanes re-synced after connecting") \
 	X(GATEWAY_TRANSITIONS, "gateway effective state changes (probes or admin)") \
-	X(GW_STATE_SENT, "gateway states sent to dataplanes")
+	X(GW_STATE_SENT, "gateway states sent to dataplanes") \
+	X(ACL_SETS, "peer ACLs set or cleared (acl.set, acl.clear)") \
+	X(ACL_REFUSED, "acl.set texts refused (errors; nothing changed)") \
+	X(DATAPLANE_ACL_PUSH_OK, "ACL pushes a dataplane applied") \
+	X(DATAPLANE_ACL_PUSH_FAILED, "ACL pushes a dataplane refused")
 
 enum cp_counter {
 #define CP_COUNTER_ENUM(n, h) CP_C_##n,
@@ -98,6 +103,7 @@ struct cp_app {
 	uint64_t started_ms;       /* monotonic */
 	struct cp_plan_cur cur;
 	struct cp_plan_queue *pq;
+	struct cp_acl *acl;        /* the peer ACL set over the socket (cp_acl.h) */
 	uint64_t cnt[CP_C__COUNT];
 	/* stats.reset: per dataplane, the values at the reset (name/worker/code order of the read) */
 	struct cp_dp_stats base[CP_MAX_DATAPLANES];
@@ -154,6 +160,16 @@ void cp_dns_app_stop(struct cp_app *app);
 int cp_methods_register(struct cp_app *app);
 /* The Prometheus page (malloc()ed). */
 char *cp_metrics_render(void *app, size_t *len);
+
+/* ---- cp_acl_app.c: acl.* and limits.* ---- */
+
+/* Load the stored ACL, apply it to the relay, register the methods (after the relay). */
+int cp_acl_start(struct cp_app *app, char *err, size_t errlen);
+void cp_acl_stop(struct cp_app *app);
+/* A dataplane said HELLO: push the ACL (or a CLEAR) if one was ever set. */
+void cp_acl_resync(struct cp_app *app, struct cp_dp *dp);
+/* The relay's ACL: the pushed one, else relay_acl. 0, or -1 with err (the old list stays). */
+int cp_acl_apply_relay(struct cp_app *app, char *err, size_t errlen);
 
 /* ---- cp_regsrv.c ---- */
 

@@ -157,7 +157,8 @@ static const struct opt opts[] = {
 		"the TLS port named in Record-Routes with transport=tls (0: 5061)"},
 	{"relay_acl", K_PATH, F(relay_acl), 0, 0, "", false,
 		"peer ACL applied to requests the relay routes (sipline --acl: the same file; re-read "
-		"on SIGHUP, a broken file keeps the old list)"},
+		"on SIGHUP, a broken file keeps the old list; an ACL set with acl.set replaces it "
+		"until acl.clear)"},
 	{"tcp_listen", K_PATH, F(tcp_listen), 0, 0, "auto", true,
 		"SIP over TCP: ADDR:PORT[,ADDR:PORT...] ([ADDR]:PORT for IPv6); auto: the "
 		"registrar's address and port (else the relay's), off: none"},

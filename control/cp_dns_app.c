@@ -135,8 +135,8 @@ cp_dns_app_reload(struct cp_app *app)
 		cp_log("SIGHUP: %s (the old DNS servers stay)", err);
 	cp_dns_set_probe_conf(app->dns, cp_probe_conf(app->probe));
 	char why[400];
-	if (app->relay != NULL && cp_relay_set_acl(app->relay, app->cfg.relay_acl, why,
-			sizeof(why)) != 0)
+	/* An ACL set with acl.set stays (it replaces relay_acl until acl.clear). */
+	if (cp_acl_apply_relay(app, why, sizeof(why)) != 0)
 		cp_log("SIGHUP: relay_acl not reloaded, the old list stays: %s", why);
 }
 

@@ -156,6 +156,19 @@ cp_relay_set_acl(struct cp_relay *r, const char *path, char *err, size_t errlen)
 	return 0;
 }
 
+int
+cp_relay_set_acl_text(struct cp_relay *r, const char *text, size_t len, char *err,
+		size_t errlen)
+{
+	struct dp_acl acl = {0};
+	if (dp_acl_parse(text, len, "acl", &acl, err, errlen) != 0)
+		return -1;
+	dp_acl_clear(&r->acl);
+	r->acl = acl;
+	r->has_acl = true;
+	return 0;
+}
+
 /* Run one message through the dataplane's code; held says it was held already. */
 static void
 run(struct cp_relay *r, const char *p, uint32_t len, const struct origin *from, bool held)

@@ -87,6 +87,9 @@ void cp_relay_totals(const struct cp_relay *r, struct cp_relay_totals *t);
  * answer).
  */
 int cp_relay_set_acl(struct cp_relay *r, const char *path, char *err, size_t errlen);
+/* The same from a text (acl.set): 0, or -1 with err (the old list stays). */
+int cp_relay_set_acl_text(struct cp_relay *r, const char *text, size_t len, char *err,
+		size_t errlen);
 
 /*
  * The routing of requests not decided by their Route set (location

@@ -38,6 +38,15 @@ static const char *const migrations[] = {
 	"  changed INTEGER NOT NULL,"
 	"  caller TEXT NOT NULL,"
 	"  PRIMARY KEY (host, port, transport));",
+	/* 2: peer ACLs set over the control socket (acl.set / acl.clear) */
+	"CREATE TABLE acl_history ("
+	"  version INTEGER PRIMARY KEY,"
+	"  sha256 TEXT NOT NULL,"
+	"  created INTEGER NOT NULL,"
+	"  caller TEXT NOT NULL,"
+	"  cleared INTEGER NOT NULL,"
+	"  entries INTEGER NOT NULL,"
+	"  text BLOB NOT NULL);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -432,4 +441,104 @@ cp_store_gw_list(struct cp_store *st,
 		n = fail(st, "gateway admin list");
 	sqlite3_finalize(s);
 	return n;
+}
+
+void
+cp_store_acl_clear(struct cp_acl_rec *r)
+{
+	free(r->caller);
+	free(r->text);
+	memset(r, 0, sizeof(*r));
+}
+
+int
+cp_store_acl_add(struct cp_store *st, const struct cp_acl_rec *r, unsigned keep)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+
+	if (exec(st, "BEGIN IMMEDIATE;") != 0)
+		return -EIO;
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO acl_history (version, sha256, created, caller, "
+			"cleared, entries, text) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL) !=
+			SQLITE_OK) {
+		rc = fail(st, "acl insert");
+		goto rollback;
+	}
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->version);
+	sqlite3_bind_text(s, 2, r->sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, r->created);
+	sqlite3_bind_text(s, 4, r->caller ? r->caller : "", -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 5, r->cleared ? 1 : 0);
+	sqlite3_bind_int64(s, 6, r->entries);
+	sqlite3_bind_blob64(s, 7, r->text ? r->text : "", r->text_len, SQLITE_STATIC);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = sqlite3_errcode(st->db) == SQLITE_CONSTRAINT ? -EEXIST : fail(st, "acl insert");
+		if (rc == -EEXIST)
+			snprintf(st->err, sizeof(st->err), "ACL version %llu exists",
+					(unsigned long long)r->version);
+		goto rollback;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM acl_history WHERE version NOT IN "
+			"(SELECT version FROM acl_history ORDER BY version DESC LIMIT ?)", -1, &s,
+			NULL) != SQLITE_OK) {
+		rc = fail(st, "acl trim");
+		goto rollback;
+	}
+	sqlite3_bind_int(s, 1, (int)(keep ? keep : 1));
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		rc = fail(st, "acl trim");
+		goto rollback;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if (exec(st, "COMMIT;") != 0) {
+		rc = -EIO;
+		goto rollback;
+	}
+	return 0;
+rollback:
+	sqlite3_finalize(s);
+	exec(st, "ROLLBACK;");
+	return rc;
+}
+
+int
+cp_store_acl_get(struct cp_store *st, struct cp_acl_rec *r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if (sqlite3_prepare_v2(st->db, "SELECT version, sha256, created, caller, cleared, entries, "
+			"text FROM acl_history ORDER BY version DESC LIMIT 1", -1, &s, NULL) != SQLITE_OK)
+		return fail(st, "acl read");
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		r->version = (uint64_t)sqlite3_column_int64(s, 0);
+		snprintf(r->sha256, sizeof(r->sha256), "%s",
+				(const char *)sqlite3_column_text(s, 1) ?: "");
+		r->created = sqlite3_column_int64(s, 2);
+		r->caller = col_dup(s, 3);
+		r->cleared = sqlite3_column_int(s, 4) != 0;
+		r->entries = (uint32_t)sqlite3_column_int64(s, 5);
+		int n = sqlite3_column_bytes(s, 6);
+		const void *p = sqlite3_column_blob(s, 6);
+		r->text = malloc((size_t)n + 1);
+		if (r->text != NULL) {
+			if (n > 0)
+				memcpy(r->text, p, (size_t)n);
+			r->text[n] = '\0';
+			r->text_len = (size_t)n;
+		}
+		rc = r->text ? 0 : -ENOMEM;
+	} else if (rc == SQLITE_DONE) {
+		rc = -ENOENT;
+	} else {
+		rc = fail(st, "acl read");
+	}
+	sqlite3_finalize(s);
+	return rc;
 }

@@ -6,7 +6,8 @@
  * The control plane's embedded store: one SQLite database in WAL mode
  * (readers never block the writer; a crash loses no committed
  * transaction, synchronous=FULL). It keeps the dialplan history and the
- * gateways' administrative states, and grows by migrations: the schema
+ * gateways' administrative states, the peer ACLs set over the control
+ * socket (acl.set), and grows by migrations: the schema
  * version is SQLite's user_version, and cp_store_open() applies every
  * migration of the table in cp_store.c above it, each in a transaction.
  * Later modules (registrations, subscribers, nonce keys) append theirs.
@@ -23,7 +24,7 @@
 struct cp_store;
 
 /* Schema version this build writes. */
-#define CP_STORE_SCHEMA 1
+#define CP_STORE_SCHEMA 2
 
 /* Open (creating) the database at path (":memory:" for tests). NULL with err filled. */
 struct cp_store *cp_store_open(const char *path, char *err, size_t errlen);
@@ -96,5 +97,23 @@ int cp_store_gw_set(struct cp_store *st, const char *host, uint16_t port, uint8_
 int cp_store_gw_list(struct cp_store *st,
 		void (*cb)(const char *host, uint16_t port, uint8_t transport, enum cp_admin admin,
 			int64_t changed, const char *caller, void *ctx), void *ctx);
+
+/* One peer ACL set with acl.set (or cleared with acl.clear). Owned strings. */
+struct cp_acl_rec {
+	uint64_t version;      /* only grows */
+	char sha256[65];       /* of the text ("" when cleared) */
+	int64_t created;       /* wall-clock seconds */
+	char *caller;
+	bool cleared;          /* acl.clear: the file ACLs (relay_acl, --acl) serve again */
+	uint32_t entries;
+	char *text;            /* NUL-terminated; text_len bytes */
+	size_t text_len;
+};
+
+void cp_store_acl_clear(struct cp_acl_rec *r);
+/* Add r (a version above every stored one); keep the newest `keep`. 0, -EEXIST or -EIO. */
+int cp_store_acl_add(struct cp_store *st, const struct cp_acl_rec *r, unsigned keep);
+/* The newest into r (text included). 0, -ENOENT (none ever set), -ENOMEM or -EIO. */
+int cp_store_acl_get(struct cp_store *st, struct cp_acl_rec *r);
 
 #endif

@@ -173,6 +173,8 @@ on_dp_hello(struct cp_dp *dp, void *ctx)
 {
 	struct cp_app *app = ctx;
 	app->cnt[CP_C_DATAPLANE_CONNECTS]++;
+	/* The ACL first: served (main lcore, in order) before the re-sync's SYNC_END. */
+	cp_acl_resync(app, dp);
 	cp_plan_resync(app, dp);
 }
 
@@ -319,6 +321,10 @@ main(int argc, char **argv)
 		cp_log("%s", err);
 		goto out;
 	}
+	if (cp_acl_start(app, err, sizeof(err)) != 0) {
+		cp_log("%s", err);
+		goto out;
+	}
 	if (cp_plan_init(app, err, sizeof(err)) != 0) {
 		cp_log("%s", err);
 		goto out;
@@ -368,6 +374,7 @@ out:
 	cp_dps_free(app->dps);
 	cp_plan_fini(app);
 	cp_dns_app_stop(app);
+	cp_acl_stop(app);
 	cp_route_free(app->route);
 	app->route = NULL;
 	cp_probe_free(app->probe);

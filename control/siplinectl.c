@@ -11,7 +11,8 @@
  * parameters of the method it calls and converts key=value (and bare
  * arguments, in the method's parameter order) to their types. Two
  * conveniences: `dialplan push|validate FILE` and `subscribers import
- * FILE` send the file's text (read here, as the caller), and paged lists
+ * FILE` and `acl set FILE` send the file's text (read here, as the caller;
+ * "-" reads stdin), and paged lists
  * are fetched page by page.
  *
  * Exit status: 0 ok, 1 the call returned an error, 2 usage, 3 cannot
@@ -51,6 +52,8 @@ static const char *const groups[][2] = {
 	{"gateways", "list | set HOST up|down|auto [port=N] [transport=udp|tcp|tls] |\n"
 		"              probe [HOST] | probing [true|false]"},
 	{"stats", "[get] [dataplane=PATH|N] [workers=true] | reset"},
+	{"acl", "set FILE [dry_run=true] | clear | list | test IP[:PORT] [method=REGISTER]"},
+	{"limits", "top [N] | get"},
 };
 
 static void
@@ -471,6 +474,31 @@ output(const char *method, const json_t *r)
 		show_stats(r);
 		return;
 	}
+	if (strcmp(method, "acl.list") == 0 || strcmp(method, "limits.top") == 0) {
+		/* The state, the entries (or sources), then what each dataplane says. */
+		const char *list = strcmp(method, "acl.list") == 0 ? "items" : "top";
+		const char *k;
+		json_t *v, *rest = json_object();
+		json_object_foreach((json_t *)r, k, v)
+			if (strcmp(k, list) != 0 && strcmp(k, "dataplanes") != 0 &&
+					strcmp(k, "next_cursor") != 0)
+				json_object_set(rest, k, v);
+		show_object(rest, "");
+		json_decref(rest);
+		json_t *items = json_object_get(r, list);
+		printf("\n%s:\n", strcmp(list, "items") == 0 ? "entries" : "top sources");
+		if (json_array_size(items) == 0)
+			printf("  (none)\n");
+		else
+			table(items, "  ");
+		json_t *dps = json_object_get(r, "dataplanes");
+		printf("\ndataplanes:\n");
+		if (json_array_size(dps) == 0)
+			printf("  (none)\n");
+		else
+			table(dps, "  ");
+		return;
+	}
 	if (json_is_object(r) && json_is_array(json_object_get(r, "items"))) {
 		json_t *items = json_object_get(r, "items");
 		if (json_array_size(items) == 0)
@@ -748,7 +776,8 @@ main(int argc, char **argv)
 	json_t *plist = json_object_get(help, "params");
 	params = json_object();
 	bool dialplan_file = !strcmp(method, "dialplan.push") || !strcmp(method, "dialplan.validate");
-	bool file_push = dialplan_file || !strcmp(method, "subscribers.import");
+	bool file_push = dialplan_file || !strcmp(method, "subscribers.import") ||
+		!strcmp(method, "acl.set");
 	size_t next_pos = 0;
 	/* Two passes: key=value first, then bare arguments fill the parameters left, in order. */
 	for (int pass = 0; pass < 2; pass++) {
@@ -815,7 +844,7 @@ main(int argc, char **argv)
 		!strcmp(method, "dialplan.validate") || !strcmp(method, "dialplan.rollback") ?
 		"compiling and pushing" : "waiting";
 	if (json_object_get(plist, "cursor") == NULL && (!strcmp(method, "dialplan.history") ||
-			!strcmp(method, "gateways.list")))
+			!strcmp(method, "gateways.list") || !strcmp(method, "acl.list")))
 		rc = call_paged(method, params, &r, progress);
 	else
 		rc = call(method, json_object_size(params) ? params : NULL, &r, false, progress);

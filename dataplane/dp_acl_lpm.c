@@ -13,7 +13,10 @@
 #include <rte_lpm6.h>
 #include <rte_rcu_qsbr.h>
 
+#include <openssl/evp.h>
+
 #include "dp_app.h"
+#include "sl_link.h"
 
 struct dp_acl_table {
 	struct dp_acl acl;
@@ -126,18 +129,35 @@ dp_acl_cb(void *ctx, const struct sip_addr *src, uint16_t sport)
 	return t != NULL ? dp_acl_table_verdict(t, src, sport) : DP_ACL_ALLOW;
 }
 
-int
-dp_acl_reload(struct dp_app *app, char *err, size_t errlen)
+/*
+ * What serves, for ACL_STATE and the SIGHUP rule (a pushed ACL wins over
+ * the file). Main lcore only: SIGHUP reloads and the link both run there.
+ */
+static struct {
+	uint8_t source;        /* SL_ACL_* */
+	uint64_t version;      /* pushed: the control plane's; file: loads so far */
+	uint64_t file_loads;
+	char sha256[65];
+	uint32_t entries;
+	uint8_t dflt;
+} cur;
+
+static void
+sha256_hex(const char *p, size_t n, char out[65])
 {
-	struct dp_acl acl;
-	if (dp_acl_load(app->opt.acl, &acl, err, errlen) != 0)
-		return -1;
-	uint32_t n = acl.n_entries;
-	struct dp_acl_table *t = dp_acl_table_build(&acl, (int)rte_socket_id(), err, errlen);
-	if (t == NULL) {
-		dp_acl_clear(&acl);
-		return -1;
-	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	out[0] = '\0';
+	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1)
+		return;
+	for (unsigned i = 0; i < len && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Publish t (NULL: no ACL); the old table is freed after the workers' grace period. */
+static void
+swap_in(struct dp_app *app, struct dp_acl_table *t)
+{
 	struct dp_acl_table *old = __atomic_exchange_n(&app->acl, t, __ATOMIC_ACQ_REL);
 	if (old != NULL) {
 		/* Every worker past a quiescent point no longer reads the old table. */
@@ -145,10 +165,141 @@ dp_acl_reload(struct dp_app *app, char *err, size_t errlen)
 			rte_rcu_qsbr_synchronize(app->qsbr, RTE_QSBR_THRID_INVALID);
 		dp_acl_table_free(old);
 	}
-	printf("sipline: ACL %s loaded: %u entries, default %s\n", app->opt.acl, n,
-			dp_acl_verdict_name(t->acl.dflt));
+}
+
+/*
+ * Whether the workers consult the ACL (dp_sip_env.acl): set at start-up
+ * with --acl (dp_setup.c), switched here when the control plane pushes an
+ * ACL to a dataplane started without one, or clears it. NULL means "no
+ * ACL" to the fast path (every source routed; under overload no source is
+ * a known peer, dp_sip_overload()), so a dataplane that never had an ACL
+ * pays nothing for it. The context is stored before the function, both
+ * with release stores: a worker sees NULL or a callable pair; a packet
+ * decided just before the switch used the old setting.
+ */
+static void
+workers_acl(struct dp_app *app, bool on)
+{
+	for (unsigned i = 0; i < app->n_lcores; i++) {
+		struct dp_worker *w = app->w[i];
+		if (w == NULL)
+			continue;
+		__atomic_store_n(&w->env4.acl_ctx, (void *)app, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->env6.acl_ctx, (void *)app, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->env4.acl, on ? dp_acl_cb : NULL, __ATOMIC_RELEASE);
+		__atomic_store_n(&w->env6.acl, on ? dp_acl_cb : NULL, __ATOMIC_RELEASE);
+	}
+}
+
+/* Build acl (taken over) and publish it as source. 0 or -1 with err. */
+static int
+install(struct dp_app *app, struct dp_acl *acl, uint8_t source, uint64_t version,
+		const char *sha256, char *err, size_t errlen)
+{
+	uint32_t n = acl->n_entries;
+	uint8_t dflt = acl->dflt;
+	struct dp_acl_table *t = dp_acl_table_build(acl, (int)rte_socket_id(), err, errlen);
+	if (t == NULL) {
+		dp_acl_clear(acl);
+		return -1;
+	}
+	swap_in(app, t);
+	workers_acl(app, true); /* the table first: a worker that calls finds it */
+	cur.source = source;
+	cur.version = version;
+	snprintf(cur.sha256, sizeof(cur.sha256), "%s", sha256);
+	cur.entries = n;
+	cur.dflt = dflt;
+	return 0;
+}
+
+int
+dp_acl_reload(struct dp_app *app, char *err, size_t errlen)
+{
+	if (cur.source == SL_ACL_PUSHED) {
+		printf("sipline: the control plane's ACL (version %llu) serves: --acl %s is not "
+				"reloaded (acl.clear puts it back)\n", (unsigned long long)cur.version,
+				app->opt.acl);
+		fflush(stdout);
+		return 0;
+	}
+	struct dp_acl acl;
+	char sha[65];
+	size_t len;
+	char *text = dp_acl_read(app->opt.acl, &len, err, errlen);
+	if (text == NULL)
+		return -1;
+	int rc = dp_acl_parse(text, len, app->opt.acl, &acl, err, errlen);
+	if (rc == 0)
+		sha256_hex(text, len, sha);
+	free(text);
+	if (rc != 0 || install(app, &acl, SL_ACL_FILE, cur.file_loads + 1, sha, err, errlen) != 0)
+		return -1;
+	cur.file_loads++;
+	printf("sipline: ACL %s loaded: %u entries, default %s\n", app->opt.acl, cur.entries,
+			dp_acl_verdict_name(cur.dflt));
 	fflush(stdout);
 	return 0;
+}
+
+int
+dp_acl_push(struct dp_app *app, const char *text, size_t len, uint64_t version,
+		struct dp_acl_errors *errs)
+{
+	struct dp_acl acl;
+	char sha[65];
+	if (dp_acl_parse_all(text, len, "acl", &acl, errs) != 0) {
+		fprintf(stderr, "sipline: ACL push (version %llu) refused (%u errors); the old ACL "
+				"keeps serving\n", (unsigned long long)version, errs->total);
+		return -EINVAL;
+	}
+	sha256_hex(text, len, sha);
+	errs->n = errs->total = 0;
+	if (install(app, &acl, SL_ACL_PUSHED, version, sha, errs->msg[0],
+			sizeof(errs->msg[0])) != 0) {
+		errs->n = errs->total = 1;
+		return -ENOMEM;
+	}
+	printf("sipline: ACL version %llu pushed: %u entries, default %s, sha256 %s\n",
+			(unsigned long long)version, cur.entries, dp_acl_verdict_name(cur.dflt), sha);
+	fflush(stdout);
+	return 0;
+}
+
+int
+dp_acl_unpush(struct dp_app *app, char *err, size_t errlen)
+{
+	if (cur.source != SL_ACL_PUSHED)
+		return 0;
+	if (app->opt.acl[0] != '\0') {
+		cur.source = SL_ACL_FILE; /* so the reload reads the file */
+		if (dp_acl_reload(app, err, errlen) != 0) {
+			cur.source = SL_ACL_PUSHED; /* the pushed table still serves */
+			return -EINVAL;
+		}
+		return 0;
+	}
+	workers_acl(app, false);
+	swap_in(app, NULL);
+	cur.source = SL_ACL_NONE;
+	cur.version = 0;
+	cur.sha256[0] = '\0';
+	cur.entries = 0;
+	cur.dflt = DP_ACL_ALLOW;
+	printf("sipline: the control plane cleared its ACL: every source allowed\n");
+	fflush(stdout);
+	return 0;
+}
+
+void
+dp_acl_state(struct sl_acl_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->source = cur.source;
+	st->version = cur.version;
+	snprintf(st->sha256, sizeof(st->sha256), "%s", cur.sha256);
+	st->entries = cur.entries;
+	st->dflt = cur.dflt;
 }
 
 void

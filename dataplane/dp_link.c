@@ -26,6 +26,7 @@
 
 #include <rte_cycles.h>
 
+#include "dp_acl_lpm.h"
 #include "dp_keyring.h"
 #include "dp_setup.h"
 #include "dp_stats.h"
@@ -551,6 +552,101 @@ on_sync(int fd, unsigned client, const struct sl_rx *rx)
 	return sl_link_send_result(fd, rx->hdr.seq, rc, msg, msg ? strlen(msg) : 0);
 }
 
+/*
+ * ACL_PUSH: compile and publish on the main lcore (the parser of --acl
+ * files, the table built beside the old one, swapped under RCU). A large
+ * list holds the main lcore for its compile (as a SIGHUP reload does);
+ * the workers keep forwarding meanwhile.
+ */
+static int
+on_acl_push(int fd, const struct sl_rx *rx)
+{
+	const struct sl_acl_push *ap = sl_rx_payload(rx);
+	static struct dp_acl_errors errs;
+	static char text[RESULT_TEXT];
+	char msg[160];
+	size_t tl = 0;
+	int rc;
+
+	if (rx->hdr.len < sizeof(*ap)) {
+		snprintf(msg, sizeof(msg), "ACL_PUSH: short payload");
+		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
+	}
+	if (ap->flags & SL_ACL_CLEAR) {
+		rc = dp_acl_unpush(lk.app, msg, sizeof(msg));
+		return sl_link_send_result(fd, rx->hdr.seq, rc, rc ? msg : NULL, rc ? strlen(msg) : 0);
+	}
+	struct stat st;
+	if (ap->size > SL_ACL_MAX_TEXT) {
+		snprintf(msg, sizeof(msg), "ACL_PUSH: %llu bytes is more than %u",
+				(unsigned long long)ap->size, SL_ACL_MAX_TEXT);
+		return sl_link_send_result(fd, rx->hdr.seq, -EFBIG, msg, strlen(msg));
+	}
+	if (rx->fd < 0 || fstat(rx->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+			(uint64_t)st.st_size < ap->size) {
+		snprintf(msg, sizeof(msg), "ACL_PUSH needs a memfd holding the text");
+		return sl_link_send_result(fd, rx->hdr.seq, -EINVAL, msg, strlen(msg));
+	}
+	char *buf = malloc(ap->size ? (size_t)ap->size : 1);
+	size_t got = 0;
+	while (buf != NULL && got < ap->size) {
+		ssize_t r = pread(rx->fd, buf + got, (size_t)ap->size - got, (off_t)got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	if (buf == NULL || got < ap->size) {
+		free(buf);
+		snprintf(msg, sizeof(msg), "ACL_PUSH: cannot read the memfd");
+		return sl_link_send_result(fd, rx->hdr.seq, buf ? -EINVAL : -ENOMEM, msg,
+				strlen(msg));
+	}
+	rc = dp_acl_push(lk.app, buf, got, ap->version, &errs);
+	free(buf);
+	/* Every error, one per line, as far as the RESULT has room. */
+	for (unsigned i = 0; rc != 0 && i < errs.n && tl < sizeof(text) - 1; i++) {
+		int w = snprintf(text + tl, sizeof(text) - tl, "%s\n", errs.msg[i]);
+		if (w < 0)
+			break;
+		tl += (size_t)w < sizeof(text) - tl ? (size_t)w : sizeof(text) - tl - 1;
+	}
+	return sl_link_send_result(fd, rx->hdr.seq, rc, text, tl);
+}
+
+/* SRC_TOP: the top offenders of the per-source limit (dp_src_top(), as /sipline/src_top). */
+static int
+on_src_top(int fd, const struct sl_rx *rx)
+{
+	struct sl_src_top_get g = {.n = 10};
+	struct dp_srclimit_top top[SL_SRC_TOP_MAX];
+	struct dp_src_top_info info;
+	unsigned char buf[sizeof(struct sl_src_top) + SL_SRC_TOP_MAX * sizeof(struct sl_src_entry)];
+
+	if (rx->hdr.len >= sizeof(g))
+		memcpy(&g, sl_rx_payload(rx), sizeof(g));
+	if (g.n == 0 || g.n > SL_SRC_TOP_MAX)
+		g.n = SL_SRC_TOP_MAX;
+	unsigned n = dp_src_top(lk.app, g.n, top, &info);
+	struct sl_src_top h = {.rate = info.rate, .burst = info.burst, .ban_s = info.ban_s,
+		.n = n, .tracked = info.tracked, .capacity = info.capacity,
+		.table_bytes = info.bytes};
+	memcpy(buf, &h, sizeof(h));
+	for (unsigned i = 0; i < n; i++) {
+		struct sl_src_entry e;
+		memset(&e, 0, sizeof(e));
+		e.af = top[i].src.af;
+		memcpy(e.addr, top[i].src.a, sizeof(e.addr));
+		e.drops = top[i].drops;
+		e.bans = top[i].bans;
+		e.ban_left_ms = top[i].ban_left_ms;
+		memcpy(buf + sizeof(h) + i * sizeof(e), &e, sizeof(e));
+	}
+	return sl_link_send_nowait(fd, SL_MSG_SRC_TOP, rx->hdr.seq, buf,
+			(uint32_t)(sizeof(h) + n * sizeof(struct sl_src_entry)), -1);
+}
+
 /* Serve one request of the client in slot i; returns what sending its reply returned. */
 static int
 handle(unsigned i, const struct sl_rx *rx)
@@ -608,6 +704,15 @@ handle(unsigned i, const struct sl_rx *rx)
 		return on_stats(fd, rx);
 	case SL_MSG_PING:
 		return sl_link_send_result(fd, rx->hdr.seq, 0, NULL, 0);
+	case SL_MSG_ACL_PUSH:
+		return on_acl_push(fd, rx);
+	case SL_MSG_ACL_GET: {
+		struct sl_acl_state st;
+		dp_acl_state(&st);
+		return sl_link_send_nowait(fd, SL_MSG_ACL_STATE, rx->hdr.seq, &st, sizeof(st), -1);
+	}
+	case SL_MSG_SRC_TOP_GET:
+		return on_src_top(fd, rx);
 	case SL_MSG_BRIDGE: {
 		const struct sl_bridge *bg = p;
 		if (rx->hdr.len < sizeof(*bg))

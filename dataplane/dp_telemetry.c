@@ -213,42 +213,31 @@ cmd_dialplan(const char *cmd, const char *params, struct rte_tel_data *d)
 
 #define SRC_TOP_MAX 64
 
-/*
- * /sipline/src_top[,N]: each RX lcore's table read (relaxed loads: a
- * snapshot), the same source on several lcores summed.
- */
-static int
-cmd_src_top(const char *cmd, const char *params, struct rte_tel_data *d)
+unsigned
+dp_src_top(const struct dp_app *app, unsigned want, struct dp_srclimit_top *out,
+		struct dp_src_top_info *info)
 {
-	const struct dp_app *app = &dp_app;
 	static struct dp_srclimit_top all[SRC_TOP_MAX * RTE_MAX_LCORE];
 	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 	struct dp_srclimit_top one[SRC_TOP_MAX];
-	unsigned want = 10, n = 0;
-	uint64_t tracked = 0, capacity = 0, bytes = 0;
-	(void)cmd;
+	unsigned n = 0;
 
-	if (params != NULL && *params != '\0') {
-		char *end;
-		unsigned long v = strtoul(params, &end, 10);
-		if (*end != '\0' || v == 0 || v > SRC_TOP_MAX)
-			return -EINVAL;
-		want = (unsigned)v;
-	}
-	rte_tel_data_start_dict(d);
-	rte_tel_data_add_dict_u64(d, "rate", app->opt.src_rate);
-	rte_tel_data_add_dict_u64(d, "burst", app->opt.src_burst ? app->opt.src_burst :
-			app->opt.src_rate);
-	rte_tel_data_add_dict_u64(d, "ban_s", app->opt.src_ban);
+	if (want > SRC_TOP_MAX)
+		want = SRC_TOP_MAX;
+	memset(info, 0, sizeof(*info));
+	info->rate = app->opt.src_rate;
+	info->burst = app->opt.src_burst ? app->opt.src_burst : app->opt.src_rate;
+	info->ban_s = app->opt.src_ban;
+	/* The telemetry thread and the main lcore (the link) may both ask. */
 	pthread_mutex_lock(&lock);
 	uint64_t now = rte_rdtsc();
 	for (unsigned i = 0; i < app->n_lcores; i++) {
 		const struct dp_worker *w = app->w[i];
 		if (w == NULL || w->srclim == NULL)
 			continue;
-		tracked += dp_srclimit_used(w->srclim);
-		capacity += dp_srclimit_capacity(w->srclim);
-		bytes += dp_srclimit_bytes(w->srclim);
+		info->tracked += dp_srclimit_used(w->srclim);
+		info->capacity += dp_srclimit_capacity(w->srclim);
+		info->bytes += dp_srclimit_bytes(w->srclim);
 		unsigned k = dp_srclimit_top(w->srclim, now, one, want);
 		for (unsigned j = 0; j < k; j++) {
 			unsigned m = 0;
@@ -272,32 +261,60 @@ cmd_src_top(const char *cmd, const char *params, struct rte_tel_data *d)
 			all[j] = all[j - 1];
 		all[j] = t;
 	}
-	rte_tel_data_add_dict_u64(d, "tracked", tracked);
-	rte_tel_data_add_dict_u64(d, "capacity", capacity);
-	rte_tel_data_add_dict_u64(d, "table_bytes", bytes);
-	struct rte_tel_data *top = rte_tel_data_alloc();
-	if (top == NULL) {
-		pthread_mutex_unlock(&lock);
-		return -ENOMEM;
+	if (n > want)
+		n = want;
+	memcpy(out, all, n * sizeof(*out));
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
+/*
+ * /sipline/src_top[,N]: each RX lcore's table read (relaxed loads: a
+ * snapshot), the same source on several lcores summed (dp_src_top()).
+ */
+static int
+cmd_src_top(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_srclimit_top top_v[SRC_TOP_MAX];
+	struct dp_src_top_info info;
+	unsigned want = 10;
+	(void)cmd;
+
+	if (params != NULL && *params != '\0') {
+		char *end;
+		unsigned long v = strtoul(params, &end, 10);
+		if (*end != '\0' || v == 0 || v > SRC_TOP_MAX)
+			return -EINVAL;
+		want = (unsigned)v;
 	}
+	unsigned n = dp_src_top(&dp_app, want, top_v, &info);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_u64(d, "rate", info.rate);
+	rte_tel_data_add_dict_u64(d, "burst", info.burst);
+	rte_tel_data_add_dict_u64(d, "ban_s", info.ban_s);
+	rte_tel_data_add_dict_u64(d, "tracked", info.tracked);
+	rte_tel_data_add_dict_u64(d, "capacity", info.capacity);
+	rte_tel_data_add_dict_u64(d, "table_bytes", info.bytes);
+	struct rte_tel_data *top = rte_tel_data_alloc();
+	if (top == NULL)
+		return -ENOMEM;
 	/* By rank ("0" most drops): an array cannot hold dicts in DPDK telemetry. */
 	rte_tel_data_start_dict(top);
-	for (unsigned i = 0; i < n && i < want; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		struct rte_tel_data *e = rte_tel_data_alloc();
 		char text[48], rank[12];
 		if (e == NULL)
 			break;
 		rte_tel_data_start_dict(e);
-		size_t tl = sip_addr_format(&all[i].src, text, sizeof(text) - 1);
+		size_t tl = sip_addr_format(&top_v[i].src, text, sizeof(text) - 1);
 		text[tl] = '\0';
 		rte_tel_data_add_dict_string(e, "src", text);
-		rte_tel_data_add_dict_u64(e, "drops", all[i].drops);
-		rte_tel_data_add_dict_u64(e, "bans", all[i].bans);
-		rte_tel_data_add_dict_u64(e, "ban_left_ms", all[i].ban_left_ms);
+		rte_tel_data_add_dict_u64(e, "drops", top_v[i].drops);
+		rte_tel_data_add_dict_u64(e, "bans", top_v[i].bans);
+		rte_tel_data_add_dict_u64(e, "ban_left_ms", top_v[i].ban_left_ms);
 		snprintf(rank, sizeof(rank), "%u", i);
 		rte_tel_data_add_dict_container(top, rank, e, 0);
 	}
-	pthread_mutex_unlock(&lock);
 	rte_tel_data_add_dict_container(d, "top", top, 0);
 	return 0;
 }

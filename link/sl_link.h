@@ -33,6 +33,10 @@
  *                                               -EINVAL: malformed)
  *   BRIDGE                ------------> RESULT (0; -ENOTSUP from an older dataplane)
  *   STATS_GET (cursor)    ------------> STATS (a page of counters by name)
+ *   ACL_PUSH + fd         ------------> RESULT (0, -EINVAL + "acl:N: what" lines, -EFBIG;
+ *                                               -ENOTSUP from an older dataplane)
+ *   ACL_GET               ------------> ACL_STATE (the ACL in force: source, version, sha)
+ *   SRC_TOP_GET (n)       ------------> SRC_TOP (the per-source limit's top offenders)
  *   PING                  ------------> RESULT
  *
  * Version 2 (this one) against 1: several dataplanes per control plane;
@@ -51,6 +55,16 @@
  * binding's Path after the fixed part (struct sl_loc_path, also within
  * version 2: an older dataplane ignores the extra bytes, so its requests
  * to that contact lack the Route set).
+ *
+ *
+ * ACL_PUSH, ACL_GET and SRC_TOP_GET are also within version 2 (an older
+ * dataplane answers each with a RESULT of -ENOTSUP). ACL_PUSH carries the
+ * text of a peer ACL (dataplane/core/dp_acl.h) in a sealed memfd, or with
+ * SL_ACL_CLEAR no memfd: the dataplane compiles it as its --acl file
+ * (same parser), swaps it in under RCU, and from then on ignores its
+ * --acl file on SIGHUP until a CLEAR puts the file back (or no ACL). A
+ * text with errors changes nothing. The control plane pushes its ACL
+ * again after every HELLO (docs/security.md "Peer ACLs").
  *
  * The dataplane keeps serving with its last state when the link drops; the
  * control plane re-syncs after reconnecting: HELLO tells it what the
@@ -81,6 +95,11 @@ enum sl_msg_type {
 	SL_MSG_SYNC_END = 13,
 	SL_MSG_GW_ADDRS = 14,
 	SL_MSG_BRIDGE = 15,
+	SL_MSG_ACL_PUSH = 16,
+	SL_MSG_ACL_GET = 17,
+	SL_MSG_ACL_STATE = 18,
+	SL_MSG_SRC_TOP_GET = 19,
+	SL_MSG_SRC_TOP = 20,
 };
 
 struct sl_hdr {
@@ -219,6 +238,64 @@ struct sl_gw_target {
 	uint16_t port;
 	uint16_t priority;   /* RFC 2782: lower first; the next one only when all of these are down */
 	uint16_t weight;     /* RFC 2782 weight within its priority */
+	uint8_t addr[16];    /* network order; IPv4 in addr[0..3] */
+};
+
+/* sl_acl_push.flags */
+#define SL_ACL_CLEAR 1u  /* no text: back to the --acl file (or none) */
+
+/* Largest ACL text a dataplane takes (dp_acl_load()'s limit for a file). */
+#define SL_ACL_MAX_TEXT (64u << 20)
+
+/* ACL_PUSH: the text (size bytes, not NUL-terminated) is in the memfd passed with the frame. */
+struct sl_acl_push {
+	uint64_t size;
+	uint64_t version;    /* the control plane's ACL version (for logs and ACL_STATE) */
+	uint32_t flags;      /* SL_ACL_* */
+	uint32_t pad;
+};
+
+/* sl_acl_state.source */
+#define SL_ACL_NONE 0u     /* no ACL: every source allowed */
+#define SL_ACL_FILE 1u     /* --acl FILE */
+#define SL_ACL_PUSHED 2u   /* ACL_PUSH */
+
+/* ACL_STATE: the ACL in force. */
+struct sl_acl_state {
+	uint64_t version;    /* PUSHED: as pushed; FILE: loads so far; NONE: 0 */
+	char sha256[65];     /* hex SHA-256 of the text compiled ("" for NONE) */
+	uint8_t source;      /* SL_ACL_* */
+	uint8_t dflt;        /* enum dp_acl_verdict for sources no entry covers */
+	uint8_t pad[5];
+	uint32_t entries;
+	uint32_t pad2;
+};
+
+/* SRC_TOP_GET: at most n (1..SL_SRC_TOP_MAX) sources. */
+struct sl_src_top_get {
+	uint32_t n;
+	uint32_t pad;
+};
+
+#define SL_SRC_TOP_MAX 64u
+
+/*
+ * SRC_TOP: the per-source limit (--src-rate; rate 0: off) and its tables
+ * summed over the RX lcores, then n struct sl_src_entry, most drops first.
+ */
+struct sl_src_top {
+	uint32_t rate, burst, ban_s;
+	uint32_t n;
+	uint64_t tracked, capacity, table_bytes;
+};
+
+struct sl_src_entry {
+	uint8_t af;          /* 4 or 6 */
+	uint8_t pad[3];
+	uint32_t bans;
+	uint32_t ban_left_ms;  /* 0: not banned now */
+	uint32_t pad2;
+	uint64_t drops;
 	uint8_t addr[16];    /* network order; IPv4 in addr[0..3] */
 };
 

@@ -2,6 +2,7 @@
 #include "dp_acl.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -182,53 +183,83 @@ bad_default:
 	return -1;
 }
 
+static void
+add_error(struct dp_acl_errors *errs, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+add_error(struct dp_acl_errors *errs, const char *fmt, ...)
+{
+	va_list ap;
+	if (errs == NULL)
+		return;
+	if (errs->n < DP_ACL_MAX_ERRORS) {
+		va_start(ap, fmt);
+		vsnprintf(errs->msg[errs->n++], DP_ACL_ERROR_LEN, fmt, ap);
+		va_end(ap);
+	}
+	errs->total++;
+}
+
 int
-dp_acl_parse(const char *text, size_t len, const char *name, struct dp_acl *acl, char *err,
-		size_t errlen)
+dp_acl_parse_all(const char *text, size_t len, const char *name, struct dp_acl *acl,
+		struct dp_acl_errors *errs)
 {
 	struct entry *es = NULL;
-	uint32_t n = 0, cap = 0, line_no = 0;
+	uint32_t n = 0, cap = 0, line_no = 0, dflt_line = 0;
 	uint8_t dflt = DP_ACL_ALLOW;
 	bool have_dflt = false;
-	char line[512], why[200];
+	unsigned bad = 0;
+	char line[512], why[160];
 	int rc = -1;
 
 	memset(acl, 0, sizeof(*acl));
+	if (errs != NULL)
+		errs->n = errs->total = 0;
+	/* Every line is checked, so one answer names every mistake. */
 	for (size_t off = 0; off < len;) {
-		const char *nl = memchr(text + off, '\n', len - off);
-		size_t ll = nl ? (size_t)(nl - (text + off)) : len - off;
+		const char *start = text + off;
+		const char *nl = memchr(start, '\n', len - off);
+		size_t ll = nl ? (size_t)(nl - start) : len - off;
 		line_no++;
-		if (ll >= sizeof(line)) {
-			snprintf(err, errlen, "%s:%u: line longer than %zu bytes", name, line_no,
-					sizeof(line) - 1);
-			goto out;
-		}
-		memcpy(line, text + off, ll);
-		line[ll] = '\0';
 		off += ll + (nl ? 1 : 0);
+		if (ll >= sizeof(line)) {
+			add_error(errs, "%s:%u: line longer than %zu bytes", name, line_no,
+					sizeof(line) - 1);
+			bad++;
+			continue;
+		}
+		memcpy(line, start, ll);
+		line[ll] = '\0';
 		if (memchr(line, '\0', ll) != NULL) {
-			snprintf(err, errlen, "%s:%u: a NUL byte (not a text file?)", name, line_no);
-			goto out;
+			add_error(errs, "%s:%u: a NUL byte (not a text file?)", name, line_no);
+			bad++;
+			continue;
 		}
 		struct entry e;
+		bool had_dflt = have_dflt;
 		int r = parse_line(line, &e, &dflt, &have_dflt, why, sizeof(why));
 		if (r < 0) {
-			snprintf(err, errlen, "%s:%u: %s", name, line_no, why);
-			goto out;
+			add_error(errs, "%s:%u: %s", name, line_no, why);
+			bad++;
+			continue;
 		}
+		if (have_dflt && !had_dflt)
+			dflt_line = line_no;
 		if (r == 0)
 			continue;
 		if (n == DP_ACL_MAX_ENTRIES) {
-			snprintf(err, errlen, "%s:%u: more than %u entries", name, line_no,
+			add_error(errs, "%s:%u: more than %u entries", name, line_no,
 					DP_ACL_MAX_ENTRIES);
-			goto out;
+			bad++;
+			break;
 		}
 		if (n == cap) {
 			cap = cap ? cap * 2 : 64;
 			struct entry *ne = realloc(es, (size_t)cap * sizeof(*es));
 			if (ne == NULL) {
-				snprintf(err, errlen, "%s: out of memory", name);
-				goto out;
+				add_error(errs, "%s: out of memory", name);
+				bad++;
+				break;
 			}
 			es = ne;
 		}
@@ -242,16 +273,19 @@ dp_acl_parse(const char *text, size_t len, const char *name, struct dp_acl *acl,
 		if (cmp_entry(&es[i - 1], &es[i]) == 0) {
 			uint32_t a = es[i - 1].line < es[i].line ? es[i - 1].line : es[i].line;
 			uint32_t b = es[i - 1].line < es[i].line ? es[i].line : es[i - 1].line;
-			snprintf(err, errlen, "%s:%u: the same prefix%s as line %u", name, b,
+			add_error(errs, "%s:%u: the same prefix%s as line %u", name, b,
 					es[i].port ? " and port" : "", a);
-			goto out;
+			bad++;
 		}
+	if (bad > 0)
+		goto out;
 	acl->dflt = dflt;
+	acl->dflt_line = dflt_line;
 	acl->n_entries = n;
 	acl->groups = calloc(n ? n : 1, sizeof(*acl->groups));
 	acl->ports = calloc(n ? n : 1, sizeof(*acl->ports));
 	if (acl->groups == NULL || acl->ports == NULL) {
-		snprintf(err, errlen, "%s: out of memory", name);
+		add_error(errs, "%s: out of memory", name);
 		goto out;
 	}
 	for (uint32_t i = 0; i < n; i++) {
@@ -268,16 +302,17 @@ dp_acl_parse(const char *text, size_t len, const char *name, struct dp_acl *acl,
 		if (es[i].port == 0) {
 			g->has_any = true;
 			g->any_verdict = es[i].verdict;
+			g->any_line = es[i].line;
 		} else {
-			acl->ports[acl->n_ports++] =
-				(struct dp_acl_port){.port = es[i].port, .verdict = es[i].verdict};
+			acl->ports[acl->n_ports++] = (struct dp_acl_port){.port = es[i].port,
+				.verdict = es[i].verdict, .line = es[i].line};
 			g->n_ports++;
 		}
 	}
 	/* Runs of one family and length, the longest first within a family. */
 	acl->runs = calloc(acl->n_groups ? acl->n_groups : 1, sizeof(*acl->runs));
 	if (acl->runs == NULL) {
-		snprintf(err, errlen, "%s: out of memory", name);
+		add_error(errs, "%s: out of memory", name);
 		goto out;
 	}
 	for (uint32_t i = 0; i < acl->n_groups; i++) {
@@ -323,12 +358,28 @@ out:
 }
 
 int
-dp_acl_load(const char *path, struct dp_acl *acl, char *err, size_t errlen)
+dp_acl_parse(const char *text, size_t len, const char *name, struct dp_acl *acl, char *err,
+		size_t errlen)
+{
+	struct dp_acl_errors *errs = malloc(sizeof(*errs));
+	if (errs == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return -1;
+	}
+	int rc = dp_acl_parse_all(text, len, name, acl, errs);
+	if (rc != 0)
+		snprintf(err, errlen, "%s", errs->n ? errs->msg[0] : "error");
+	free(errs);
+	return rc;
+}
+
+char *
+dp_acl_read(const char *path, size_t *len_out, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
 	if (f == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+		return NULL;
 	}
 	size_t cap = 1 << 16, len = 0;
 	char *text = malloc(cap);
@@ -341,7 +392,7 @@ dp_acl_load(const char *path, struct dp_acl *acl, char *err, size_t errlen)
 			free(text);
 			fclose(f);
 			snprintf(err, errlen, "%s: larger than 64 MiB", path);
-			return -1;
+			return NULL;
 		}
 		char *nt = realloc(text, cap * 2);
 		if (nt == NULL) {
@@ -357,8 +408,19 @@ dp_acl_load(const char *path, struct dp_acl *acl, char *err, size_t errlen)
 	if (text == NULL || failed) {
 		free(text);
 		snprintf(err, errlen, "%s: %s", path, text == NULL ? "out of memory" : "read error");
-		return -1;
+		return NULL;
 	}
+	*len_out = len;
+	return text;
+}
+
+int
+dp_acl_load(const char *path, struct dp_acl *acl, char *err, size_t errlen)
+{
+	size_t len;
+	char *text = dp_acl_read(path, &len, err, errlen);
+	if (text == NULL)
+		return -1;
 	int rc = dp_acl_parse(text, len, path, acl, err, errlen);
 	free(text);
 	return rc;
@@ -385,6 +447,28 @@ dp_acl_group_verdict(const struct dp_acl *acl, uint32_t g, uint16_t sport)
 			return gr->any_verdict;
 		g = gr->parent;
 	}
+	return acl->dflt;
+}
+
+uint8_t
+dp_acl_explain(const struct dp_acl *acl, const struct sip_addr *a, uint16_t sport,
+		uint32_t *line)
+{
+	uint32_t g = dp_acl_find(acl, a);
+	while (g != DP_ACL_NO_GROUP) {
+		const struct dp_acl_group *gr = &acl->groups[g];
+		for (uint32_t i = 0; i < gr->n_ports; i++)
+			if (acl->ports[gr->first_port + i].port == sport) {
+				*line = acl->ports[gr->first_port + i].line;
+				return acl->ports[gr->first_port + i].verdict;
+			}
+		if (gr->has_any) {
+			*line = gr->any_line;
+			return gr->any_verdict;
+		}
+		g = gr->parent;
+	}
+	*line = acl->dflt_line;
 	return acl->dflt;
 }
 

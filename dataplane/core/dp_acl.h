@@ -44,6 +44,7 @@ enum dp_acl_verdict {
 struct dp_acl_port {
 	uint16_t port;
 	uint8_t verdict;
+	uint32_t line;        /* of its entry (acl.test, messages) */
 };
 
 /* All entries of one prefix. */
@@ -56,6 +57,7 @@ struct dp_acl_group {
 	uint32_t n_ports;
 	uint32_t parent;      /* the longest group covering this one, or DP_ACL_NO_GROUP */
 	uint32_t line;        /* of its first entry (for messages) */
+	uint32_t any_line;    /* of the entry without a port (has_any) */
 };
 
 /* A run of groups of one family and prefix length (groups are sorted by family, length, net). */
@@ -67,6 +69,7 @@ struct dp_acl_run {
 
 struct dp_acl {
 	uint8_t dflt;            /* verdict for sources no entry covers */
+	uint32_t dflt_line;      /* line of the `default` statement; 0: implicit (allow) */
 	uint32_t n_groups;
 	struct dp_acl_group *groups;
 	uint32_t n_runs;         /* longest prefix first within a family */
@@ -76,13 +79,28 @@ struct dp_acl {
 	uint32_t n_entries;
 };
 
+/* Errors of one parse: the first DP_ACL_MAX_ERRORS messages kept, total counts all. */
+#define DP_ACL_MAX_ERRORS 32u
+#define DP_ACL_ERROR_LEN 200u
+
+struct dp_acl_errors {
+	unsigned n;       /* messages in msg */
+	unsigned total;   /* errors found (may exceed n) */
+	char msg[DP_ACL_MAX_ERRORS][DP_ACL_ERROR_LEN]; /* "name:line: what" */
+};
+
 /*
  * Parse text (len bytes; name for messages). 0 with *acl filled, or -1
- * with err naming "name:line: what" (every line checked; the first error
- * reported).
+ * with errs holding every error found (each line is checked; nothing is
+ * kept from a text with an error). errs may be NULL.
  */
+int dp_acl_parse_all(const char *text, size_t len, const char *name, struct dp_acl *acl,
+		struct dp_acl_errors *errs);
+/* The same with the first error only, in err ("name:line: what"). */
 int dp_acl_parse(const char *text, size_t len, const char *name, struct dp_acl *acl, char *err,
 		size_t errlen);
+/* A file's text (malloc()ed, at most 64 MiB; *len set), or NULL with err. */
+char *dp_acl_read(const char *path, size_t *len, char *err, size_t errlen);
 /* Read and parse a file. */
 int dp_acl_load(const char *path, struct dp_acl *acl, char *err, size_t errlen);
 void dp_acl_clear(struct dp_acl *acl);
@@ -110,6 +128,13 @@ dp_acl_lookup(const struct dp_acl *acl, const struct sip_addr *a, uint16_t sport
 {
 	return dp_acl_group_verdict(acl, dp_acl_find(acl, a), sport);
 }
+
+/*
+ * dp_acl_lookup() saying which entry decided: *line is its line in the
+ * text, or dflt_line when no entry applies (0: the implicit default).
+ */
+uint8_t dp_acl_explain(const struct dp_acl *acl, const struct sip_addr *a, uint16_t sport,
+		uint32_t *line);
 
 /* Does a verdict let a request through (is_register: a REGISTER)? */
 static inline bool

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dp_acl.h"
 #include "dp_counters.h"
 #include "rules.h"
 #include "sip_addr.h"
@@ -51,7 +52,8 @@ usage(void)
 		"  push-blob BLOB\n"
 		"  loc-set AOR CONTACT IP[:PORT] [EXPIRES_S]\n"
 		"  loc-del AOR\n"
-		"  gw HOST PORT up|down [udp|tcp|tls]\n");
+		"  gw HOST PORT up|down [udp|tcp|tls]\n"
+		"  acl-push FILE | acl-clear | acl-get | src-top [N]\n");
 	return 2;
 }
 
@@ -312,6 +314,78 @@ cmd_stats(int s, bool workers)
 	return 1;
 }
 
+/* ACL_PUSH of a file's text (the control plane's acl.set, without it). */
+static int
+cmd_acl_push(int s, const char *path)
+{
+	char err[300];
+	size_t len;
+	char *text = dp_acl_read(path, &len, err, sizeof(err));
+	if (text == NULL) {
+		fprintf(stderr, "sipline-link: %s\n", err);
+		return 1;
+	}
+	int fd = memfd_create("sipline-acl", MFD_CLOEXEC);
+	if (fd < 0 || write_all(fd, text, len) != 0) {
+		fprintf(stderr, "sipline-link: memfd: %s\n", strerror(errno));
+		free(text);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	free(text);
+	struct sl_acl_push ap = {.size = len, .version = (uint64_t)time(NULL)};
+	int rc = call(s, SL_MSG_ACL_PUSH, &ap, sizeof(ap), fd, "acl-push") ? 1 : result("acl-push");
+	close(fd);
+	return rc;
+}
+
+static int
+cmd_acl_get(int s)
+{
+	struct sl_acl_state st;
+	if (call(s, SL_MSG_ACL_GET, NULL, 0, -1, "acl-get"))
+		return 1;
+	if (reply.hdr.type != SL_MSG_ACL_STATE || reply.hdr.len < sizeof(st))
+		return result("acl-get"); /* an older dataplane: -ENOTSUP */
+	memcpy(&st, sl_rx_payload(&reply), sizeof(st));
+	printf("source %s\nversion %llu\nsha256 %.64s\nentries %u\ndefault %s\n",
+			st.source == SL_ACL_PUSHED ? "pushed" : st.source == SL_ACL_FILE ? "file" :
+			"none", (unsigned long long)st.version, st.sha256, st.entries,
+			dp_acl_verdict_name(st.dflt));
+	return 0;
+}
+
+static int
+cmd_src_top(int s, unsigned n)
+{
+	struct sl_src_top_get g = {.n = n};
+	struct sl_src_top h;
+	if (call(s, SL_MSG_SRC_TOP_GET, &g, sizeof(g), -1, "src-top"))
+		return 1;
+	if (reply.hdr.type != SL_MSG_SRC_TOP || reply.hdr.len < sizeof(h))
+		return result("src-top");
+	memcpy(&h, sl_rx_payload(&reply), sizeof(h));
+	if (h.n > SL_SRC_TOP_MAX || reply.hdr.len < sizeof(h) + h.n * sizeof(struct sl_src_entry))
+		return 1;
+	printf("rate %u\nburst %u\nban_s %u\ntracked %llu\ncapacity %llu\ntable_bytes %llu\n",
+			h.rate, h.burst, h.ban_s, (unsigned long long)h.tracked,
+			(unsigned long long)h.capacity, (unsigned long long)h.table_bytes);
+	for (uint32_t i = 0; i < h.n; i++) {
+		struct sl_src_entry e;
+		memcpy(&e, (const char *)sl_rx_payload(&reply) + sizeof(h) + i * sizeof(e),
+				sizeof(e));
+		struct sip_addr a = {.af = e.af};
+		char text[48];
+		memcpy(a.a, e.addr, sizeof(a.a));
+		size_t tl = sip_addr_format(&a, text, sizeof(text) - 1);
+		text[tl] = '\0';
+		printf("src %s drops %llu bans %u ban_left_ms %u\n", text,
+				(unsigned long long)e.drops, e.bans, e.ban_left_ms);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -386,6 +460,16 @@ main(int argc, char **argv)
 		rc = call(s, SL_MSG_GW_STATE, &g, sizeof(g), -1, "gw") ? 1 : result("gw");
 	} else if (strcmp(cmd, "stats") == 0) {
 		rc = cmd_stats(s, i < argc && strcmp(argv[i], "--workers") == 0);
+	} else if (strcmp(cmd, "acl-push") == 0 && i < argc) {
+		rc = cmd_acl_push(s, argv[i]);
+	} else if (strcmp(cmd, "acl-clear") == 0) {
+		struct sl_acl_push ap = {.flags = SL_ACL_CLEAR};
+		rc = call(s, SL_MSG_ACL_PUSH, &ap, sizeof(ap), -1, "acl-clear") ? 1 :
+			result("acl-clear");
+	} else if (strcmp(cmd, "acl-get") == 0) {
+		rc = cmd_acl_get(s);
+	} else if (strcmp(cmd, "src-top") == 0) {
+		rc = cmd_src_top(s, i < argc ? (unsigned)atoi(argv[i]) : 10);
 	} else {
 		rc = usage();
 	}

@@ -719,7 +719,8 @@ capture_reply(void *ctx, uint64_t conn_id, const char *buf, size_t len)
 /*
  * The peer ACL in the relay (relay_acl): a caller over TCP the list denies
  * gets the dataplane's 403 on its connection and nothing is forwarded; a
- * broken file keeps the old list; no file lets it through again.
+ * broken file keeps the old list; a text set with acl.set replaces it (and
+ * a broken text keeps it); no list lets it through again.
  */
 static void
 test_stream_acl(void **state)
@@ -765,6 +766,20 @@ test_stream_acl(void **state)
 	acl_reply[0] = '\0';
 	cp_relay_input_stream(relay, msg, strlen(msg), &p);
 	assert_non_null(strstr(acl_reply, "403 Forbidden (ACL)"));
+
+	/* A text set with acl.set replaces the file's list: silence now, nothing forwarded. */
+	const char *pushed = "default allow\ndeny " CLIENT " drop\n";
+	assert_int_equal(cp_relay_set_acl_text(relay, pushed, strlen(pushed), err, sizeof(err)), 0);
+	acl_reply[0] = '\0';
+	cp_relay_input_stream(relay, msg, strlen(msg), &p);
+	assert_int_equal(fwd.act, DP_ACT_DROP);
+	assert_int_equal(acl_reply[0], '\0');
+	/* A broken text: refused with its line, the pushed list stays. */
+	assert_int_equal(cp_relay_set_acl_text(relay, "nope\n", 5, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "acl:1: 'nope'"));
+	cp_relay_input_stream(relay, msg, strlen(msg), &p);
+	assert_int_equal(fwd.act, DP_ACT_DROP);
+	assert_int_equal(acl_reply[0], '\0');
 
 	/* No list: the same request is forwarded. */
 	assert_int_equal(cp_relay_set_acl(relay, "", err, sizeof(err)), 0);

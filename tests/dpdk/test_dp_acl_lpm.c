@@ -3,8 +3,12 @@
  * The peer ACL's LPM index (dataplane/dp_acl_lpm.c, DPDK's rte_lpm and
  * rte_lpm6) against its specification, the linear lookup of
  * dataplane/core/dp_acl.h: random nested lists, random sources, the same
- * verdict every time. Its DPDK runtime directory is removed at the end.
+ * verdict every time; and the sources of the table the workers read: the
+ * --acl file, a text pushed by the control plane (which SIGHUP leaves
+ * alone), a broken push or clear that changes nothing. Its DPDK runtime
+ * directory is removed at the end.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,6 +23,8 @@
 #include <rte_eal.h>
 
 #include "dp_acl_lpm.h"
+#include "dp_app.h"
+#include "sl_link.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -134,13 +140,113 @@ lpm_matches_reference(void **state)
 	assert_int_equal(compared, 20);
 }
 
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static uint8_t
+verdict(struct dp_app *app, const char *ip)
+{
+	struct sip_addr a;
+	assert_int_equal(sip_addr_parse(sip_str_make(ip, strlen(ip)), &a), 0);
+	return dp_acl_cb(app, &a, 5060);
+}
+
+static void
+push_replaces_file(void **state)
+{
+	struct dp_app *app = calloc(1, sizeof(*app)); /* no workers: no grace period to wait */
+	struct dp_acl_errors errs;
+	struct sl_acl_state st;
+	char err[400];
+	(void)state;
+
+	assert_non_null(app);
+	/* One worker without --acl's callback: a push switches it on, a clear to none off. */
+	struct dp_worker *w = calloc(1, sizeof(*w));
+	assert_non_null(w);
+	app->w[0] = w;
+	app->n_lcores = 1;
+	snprintf(app->opt.acl, sizeof(app->opt.acl), "/tmp/test_dp_acl_lpm.%d.acl", (int)getpid());
+	write_file(app->opt.acl, "default deny 403\n");
+	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_ALLOW); /* nothing loaded yet */
+	assert_int_equal(dp_acl_reload(app, err, sizeof(err)), 0);
+	dp_acl_state(&st);
+	assert_int_equal(st.source, SL_ACL_FILE);
+	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_DENY_403);
+
+	/* A broken push: every error, nothing changes. */
+	static const char bad[] = "allow 192.0.2.0/24\nbogus\nallow 10.0.0.1/8\n";
+	assert_int_equal(dp_acl_push(app, bad, strlen(bad), 3, &errs), -EINVAL);
+	assert_int_equal(errs.total, 2);
+	assert_non_null(strstr(errs.msg[0], "acl:2: "));
+	assert_non_null(strstr(errs.msg[1], "acl:3: "));
+	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_DENY_403);
+	dp_acl_state(&st);
+	assert_int_equal(st.source, SL_ACL_FILE);
+
+	static const char good[] = "default deny drop\nallow 192.0.2.0/24\n";
+	assert_int_equal(dp_acl_push(app, good, strlen(good), 7, &errs), 0);
+	assert_ptr_equal(w->env4.acl, dp_acl_cb);
+	assert_ptr_equal(w->env6.acl, dp_acl_cb);
+	assert_ptr_equal(w->env4.acl_ctx, app);
+	dp_acl_state(&st);
+	assert_int_equal(st.source, SL_ACL_PUSHED);
+	assert_int_equal(st.version, 7);
+	assert_int_equal(st.entries, 1);
+	assert_int_equal(strlen(st.sha256), 64);
+	assert_int_equal(verdict(app, "192.0.2.1"), DP_ACL_ALLOW);
+	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_DENY_DROP);
+
+	/* SIGHUP with a changed file: the pushed ACL stays. */
+	write_file(app->opt.acl, "default allow\n");
+	assert_int_equal(dp_acl_reload(app, err, sizeof(err)), 0);
+	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_DENY_DROP);
+
+	/* A clear while the file is broken: refused, the pushed list serves. */
+	write_file(app->opt.acl, "default maybe\n");
+	assert_int_equal(dp_acl_unpush(app, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, ":1: "));
+	dp_acl_state(&st);
+	assert_int_equal(st.source, SL_ACL_PUSHED);
+	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_DENY_DROP);
+
+	/* Cleared with a good file: the file again. */
+	write_file(app->opt.acl, "default allow\n");
+	assert_int_equal(dp_acl_unpush(app, err, sizeof(err)), 0);
+	dp_acl_state(&st);
+	assert_int_equal(st.source, SL_ACL_FILE);
+	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_ALLOW);
+
+	/* Without --acl a clear leaves no ACL at all. */
+	assert_int_equal(dp_acl_push(app, good, strlen(good), 8, &errs), 0);
+	unlink(app->opt.acl);
+	app->opt.acl[0] = '\0';
+	assert_int_equal(dp_acl_unpush(app, err, sizeof(err)), 0);
+	dp_acl_state(&st);
+	assert_int_equal(st.source, SL_ACL_NONE);
+	assert_int_equal(verdict(app, "10.0.0.1"), DP_ACL_ALLOW);
+	/* No ACL: the fast path is told so (NULL), as a dataplane started without --acl. */
+	assert_null(w->env4.acl);
+	assert_null(w->env6.acl);
+	dp_acl_release(app);
+	free(w);
+	free(app);
+}
+
 int
 main(int argc, char **argv)
 {
 	(void)argc;
 	char prefix[64];
 	snprintf(prefix, sizeof(prefix), "--file-prefix=acl%d", (int)getpid());
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", prefix, "-l", "0",
+	/* 512 MB: a table (rte_lpm and rte_lpm6, 64 MB of tbl24 each) is built beside the old. */
+	char *eal[] = {argv[0], "--no-huge", "-m", "512", "--no-pci", prefix, "-l", "0",
 		"--log-level=error", NULL};
 	if (rte_eal_init(9, eal) < 0) {
 		fprintf(stderr, "test_dp_acl_lpm: EAL did not start\n");
@@ -148,6 +254,7 @@ main(int argc, char **argv)
 	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lpm_matches_reference),
+		cmocka_unit_test(push_replaces_file),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rte_eal_cleanup();
