@@ -105,8 +105,9 @@ dp_setup_state(struct dp_app *app, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	} else if (app->opt.overload_reply && app->opt.overload_shed) {
-		fprintf(stderr, "sipline: --overload-reply 503 without --acl: until an ACL is pushed no source is a known "
-				"peer, requests shed under overload are dropped unanswered\n");
+		fprintf(stderr, "sipline: --overload-reply 503 without --acl: until an ACL is "
+				"pushed no source is a known peer, requests shed under overload are "
+				"dropped unanswered\n");
 	}
 	app->egress = rte_ring_create("egress", RING_SIZE, (int)rte_socket_id(),
 			RING_F_SP_ENQ | RING_F_SC_DEQ);
