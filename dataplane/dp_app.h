@@ -37,6 +37,14 @@ struct dp_neigh;
 /* Prefetch the payload this many packets ahead of the one being processed. */
 #define DP_PREFETCH_AHEAD 4
 /*
+ * Packets of a burst decided together (dp_worker.c process_group()): parsed,
+ * looked up in one dialplan call, built and sent before the next group.
+ * A group's job state and payloads (~8 x 3.4 KB touched) fit in L1D across
+ * its three passes; a whole burst's (~110 KB) did not (docs/PERFORMANCE.md,
+ * issue 11 step 3). The lookups of a group still overlap their misses.
+ */
+#define DP_GROUP 8
+/*
  * Keeping order behind the kernel (dp_worker.c send_out()): next hops
  * remembered per worker, and how long after its last packet went through
  * the kernel a next hop's packets keep following it (resolution in the
@@ -83,8 +91,8 @@ struct dp_worker {
 	/* Per-source token buckets of what this lcore receives; NULL: --src-rate 0. */
 	struct dp_srclimit *srclim;
 	struct dp_counters cnt;
-	/* The burst in flight: one decision per packet, lookups done together. */
-	struct dp_sip_job job[DP_BURST];
+	/* The burst in flight: one decision per packet, lookups done a group at a time. */
+	struct dp_sip_job job[DP_GROUP];
 	struct dp_pkt_in in[DP_BURST];
 	struct dp_pkt_out out[DP_BURST];
 	struct dp_meta meta[DP_BURST];

@@ -260,43 +260,43 @@ src_allowed(struct dp_worker *w, const struct sip_addr *src, uint64_t now)
 	return false;
 }
 
+_Static_assert(DP_GROUP <= DP_ROUTE_BURST, "dp_route_burst() takes a group at once");
+
+/* What a group of a burst shares with the burst (process_group()). */
+struct burst {
+	struct rte_mbuf **pkts;
+	struct rte_mbuf **outs;
+	unsigned n;
+	uint64_t now;                    /* TSC for the source limits (0: none) */
+	uint64_t rx_bytes;               /* counted once per burst */
+	struct tx_batch tx;
+	struct rte_mbuf *to_kernel[DP_BURST];
+	unsigned n_kernel;
+};
+
 /*
- * Process one burst of frames from the wire, in three passes: decide what
- * can be decided alone (and collect the packets that need a lookup), look
- * those up together, then finish and send in arrival order.
+ * Packets b->pkts[base..end) of a burst, in three passes: decide what can
+ * be decided alone (and collect the packets that need a lookup), look
+ * those up together, then finish and send in arrival order. Job state is
+ * indexed from base: a group reuses the same DP_GROUP jobs.
  */
 static void
-process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
+process_group(struct dp_worker *w, struct burst *b, unsigned base, unsigned end)
 {
 	struct dp_app *app = w->app;
-	struct rte_mbuf *outs[DP_BURST];
-	struct rte_mbuf *to_kernel[DP_BURST];
-	struct dp_sip_job *pending[DP_BURST];
-	struct tx_batch tx = {.n = 0};
-	unsigned n_kernel = 0, n_pending = 0;
+	struct rte_mbuf **pkts = b->pkts, **outs = b->outs;
+	struct dp_sip_job *pending[DP_GROUP];
+	unsigned n = b->n, n_pending = 0;
 
-	if (w->ring == NULL) /* with a dispatcher, it counted them */
-		dp_count(&w->cnt, DP_C_RX_PKTS, n);
-	if (rte_pktmbuf_alloc_bulk(app->pool, outs, n) != 0) {
-		/* Pool exhausted: count and drop the burst rather than stall. */
-		dp_count(&w->cnt, DP_C_DROP_NO_MBUF, n);
-		rte_pktmbuf_free_bulk(pkts, n);
-		return;
-	}
-	for (unsigned i = 0; i < n && i < DP_PREFETCH_AHEAD; i++)
-		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
-	/* One clock read per burst for the source limits (a burst takes microseconds). */
-	uint64_t now = w->srclim != NULL ? rte_rdtsc() : 0;
-	uint64_t rx_bytes = 0; /* counted once per burst */
-
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = base; i < end; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct dp_meta *meta = &w->meta[i];
+		struct dp_sip_job *job = &w->job[i - base];
 		enum dp_counter why = DP_C_DROP_L2;
 
 		if (i + DP_PREFETCH_AHEAD < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH_AHEAD], void *));
-		rx_bytes += rte_pktmbuf_pkt_len(m);
+		b->rx_bytes += rte_pktmbuf_pkt_len(m);
 
 		switch (dp_pkt_classify(m, &app->local, meta, &why)) {
 		case DP_PKT_PUNT:
@@ -309,7 +309,7 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 		case DP_PKT_SIP:
 			break;
 		}
-		if (w->srclim != NULL && !src_allowed(w, &meta->src, now)) {
+		if (w->srclim != NULL && !src_allowed(w, &meta->src, b->now)) {
 			w->act[i] = DP_ACT_DROP;
 			continue;
 		}
@@ -324,33 +324,33 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 			.cap = payload_room(outs[i]),
 		};
 		const struct dp_sip_env *env = meta->af == SIP_AF_INET ? &w->env4 : &w->env6;
-		w->act[i] = (uint8_t)dp_sip_begin(env, &w->in[i], &w->out[i], &w->job[i]);
+		w->act[i] = (uint8_t)dp_sip_begin(env, &w->in[i], &w->out[i], job);
 		if (w->act[i] == DP_ACT_ROUTE)
-			pending[n_pending++] = &w->job[i];
+			pending[n_pending++] = job;
 	}
 
-	dp_count(&w->cnt, DP_C_RX_BYTES, rx_bytes);
 	if (n_pending)
 		dp_route_burst(&app->router, &w->route,
 				__atomic_load_n(&dp_now_seconds, __ATOMIC_RELAXED), pending, n_pending);
 
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = base; i < end; i++) {
 		struct rte_mbuf *m = pkts[i];
+		struct dp_sip_job *job = &w->job[i - base];
 		enum dp_action a = (enum dp_action)w->act[i];
 
 		if (a == DP_ACT_ROUTE) {
 			const struct dp_sip_env *env =
 				w->meta[i].af == SIP_AF_INET ? &w->env4 : &w->env6;
-			a = dp_sip_finish(env, &w->job[i]);
+			a = dp_sip_finish(env, job);
 		}
 		switch (a) {
 		case DP_ACT_SEND:
-			send_out(w, &tx, outs[i], w->meta[i].af, &w->out[i], &w->meta[i],
-					!w->out[i].is_reply && w->job[i].m.status != 0);
+			send_out(w, &b->tx, outs[i], w->meta[i].af, &w->out[i], &w->meta[i],
+					!w->out[i].is_reply && job->m.status != 0);
 			rte_pktmbuf_free(m);
 			break;
 		case DP_ACT_EXCEPTION:
-			to_kernel[n_kernel++] = m;
+			b->to_kernel[b->n_kernel++] = m;
 			rte_pktmbuf_free(outs[i]);
 			break;
 		case DP_ACT_DROP:
@@ -360,8 +360,39 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 			break;
 		}
 	}
-	tx_flush(w, &tx);
-	punt(w, to_kernel, n_kernel);
+}
+
+/*
+ * Process one burst of frames from the wire, DP_GROUP packets at a time
+ * (dp_app.h): each group is decided, looked up and sent before the next
+ * one starts, so its job state and payloads are still in L1D when it is
+ * finished. Frames go out in arrival order.
+ */
+static void
+process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
+{
+	struct dp_app *app = w->app;
+	struct rte_mbuf *outs[DP_BURST];
+	struct burst b = {.pkts = pkts, .outs = outs, .n = n};
+
+	if (w->ring == NULL) /* with a dispatcher, it counted them */
+		dp_count(&w->cnt, DP_C_RX_PKTS, n);
+	if (rte_pktmbuf_alloc_bulk(app->pool, outs, n) != 0) {
+		/* Pool exhausted: count and drop the burst rather than stall. */
+		dp_count(&w->cnt, DP_C_DROP_NO_MBUF, n);
+		rte_pktmbuf_free_bulk(pkts, n);
+		return;
+	}
+	for (unsigned i = 0; i < n && i < DP_PREFETCH_AHEAD; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
+	/* One clock read per burst for the source limits (a burst takes microseconds). */
+	b.now = w->srclim != NULL ? rte_rdtsc() : 0;
+
+	for (unsigned g = 0; g < n; g += DP_GROUP)
+		process_group(w, &b, g, RTE_MIN(n, g + DP_GROUP));
+	dp_count(&w->cnt, DP_C_RX_BYTES, b.rx_bytes);
+	tx_flush(w, &b.tx);
+	punt(w, b.to_kernel, b.n_kernel);
 }
 
 /* Frames the kernel sent on the tap: lcore 0 puts them on the wire. */
