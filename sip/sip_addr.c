@@ -239,14 +239,6 @@ format_text(const struct sip_addr *a, char *out, size_t cap)
 	return n;
 }
 
-bool
-sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b)
-{
-	if (a->af != b->af)
-		return false;
-	return memcmp(a->a, b->a, a->af == SIP_AF_INET ? 4 : 16) == 0;
-}
-
 struct sip_addr
 sip_addr_unmapped(const struct sip_addr *a)
 {

@@ -241,11 +241,54 @@ forbidden_without_family(void **state)
 	assert_true(sip_addr_is_forbidden_dst(&a));
 }
 
+/* sip_addr_eq() as it was specified before it became inline integer compares. */
+static bool
+addr_eq_ref(const struct sip_addr *a, const struct sip_addr *b)
+{
+	if (a->af != b->af)
+		return false;
+	return memcmp(a->a, b->a, a->af == SIP_AF_INET ? 4 : 16) == 0;
+}
+
+static void
+addr_eq_reference(void **state)
+{
+	static const uint8_t fams[] = {SIP_AF_NONE, SIP_AF_INET, SIP_AF_INET6};
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	unsigned equal = 0, differ = 0;
+	(void)state;
+
+	for (unsigned i = 0; i < 20000; i++) {
+		struct sip_addr a, b;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		a.af = fams[x % 3];
+		for (unsigned k = 0; k < 16; k++)
+			a.a[k] = (uint8_t)(x >> (k * 4));
+		b = a;
+		/* One change: another family, a byte inside the address, or one past an IPv4's. */
+		unsigned what = (unsigned)(x >> 40) % 4, at = (unsigned)(x >> 50) % 16;
+		if (what == 1)
+			b.af = fams[(x >> 33) % 3];
+		else if (what == 2)
+			b.a[at] ^= (uint8_t)(1u << ((x >> 60) % 8));
+		else if (what == 3)
+			b.a[4 + at % 12] ^= 0x5a; /* ignored for IPv4 */
+		bool want = addr_eq_ref(&a, &b);
+		assert_int_equal(sip_addr_eq(&a, &b), want);
+		assert_int_equal(sip_addr_eq(&b, &a), want);
+		equal += want;
+		differ += !want;
+	}
+	/* Both answers were exercised, in numbers. */
+	assert_true(equal > 5000 && differ > 5000);
+}
+
 int
 test_group_addr(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addr_parse_misc),
+		cmocka_unit_test(addr_eq_reference),
 		cmocka_unit_test(forbidden_without_family),
 		cmocka_unit_test(unmapped),
 	};
