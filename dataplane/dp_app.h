@@ -93,10 +93,10 @@ struct dp_worker {
 	struct dp_counters cnt;
 	/* The burst in flight: one decision per packet, lookups done a group at a time. */
 	struct dp_sip_job job[DP_GROUP];
-	struct dp_pkt_in in[DP_BURST];
-	struct dp_pkt_out out[DP_BURST];
-	struct dp_meta meta[DP_BURST];
-	uint8_t act[DP_BURST];
+	struct dp_pkt_in in[DP_GROUP];
+	struct dp_pkt_out out[DP_GROUP];
+	struct dp_meta meta[DP_GROUP];
+	uint8_t act[DP_GROUP];
 	struct dp_route_scratch route; /* lookups of the burst (route.tid = id) */
 } __rte_cache_aligned;
 

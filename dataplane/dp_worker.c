@@ -289,9 +289,10 @@ process_group(struct dp_worker *w, struct burst *b, unsigned base, unsigned end)
 	unsigned n = b->n, n_pending = 0;
 
 	for (unsigned i = base; i < end; i++) {
+		unsigned k = i - base;
 		struct rte_mbuf *m = pkts[i];
-		struct dp_meta *meta = &w->meta[i];
-		struct dp_sip_job *job = &w->job[i - base];
+		struct dp_meta *meta = &w->meta[k];
+		struct dp_sip_job *job = &w->job[k];
 		enum dp_counter why = DP_C_DROP_L2;
 
 		if (i + DP_PREFETCH_AHEAD < n)
@@ -300,32 +301,32 @@ process_group(struct dp_worker *w, struct burst *b, unsigned base, unsigned end)
 
 		switch (dp_pkt_classify(m, &app->local, meta, &why)) {
 		case DP_PKT_PUNT:
-			w->act[i] = DP_ACT_EXCEPTION;
+			w->act[k] = DP_ACT_EXCEPTION;
 			continue;
 		case DP_PKT_DROP:
 			dp_count(&w->cnt, why, 1);
-			w->act[i] = DP_ACT_DROP;
+			w->act[k] = DP_ACT_DROP;
 			continue;
 		case DP_PKT_SIP:
 			break;
 		}
 		if (w->srclim != NULL && !src_allowed(w, &meta->src, b->now)) {
-			w->act[i] = DP_ACT_DROP;
+			w->act[k] = DP_ACT_DROP;
 			continue;
 		}
-		w->in[i] = (struct dp_pkt_in){
+		w->in[k] = (struct dp_pkt_in){
 			.payload = rte_pktmbuf_mtod_offset(m, const char *, meta->payload_off),
 			.len = meta->payload_len,
 			.src = meta->src,
 			.sport = meta->sport,
 		};
-		w->out[i] = (struct dp_pkt_out){
+		w->out[k] = (struct dp_pkt_out){
 			.buf = rte_pktmbuf_mtod_offset(outs[i], char *, DP_HDR_LEN6),
 			.cap = payload_room(outs[i]),
 		};
 		const struct dp_sip_env *env = meta->af == SIP_AF_INET ? &w->env4 : &w->env6;
-		w->act[i] = (uint8_t)dp_sip_begin(env, &w->in[i], &w->out[i], job);
-		if (w->act[i] == DP_ACT_ROUTE)
+		w->act[k] = (uint8_t)dp_sip_begin(env, &w->in[k], &w->out[k], job);
+		if (w->act[k] == DP_ACT_ROUTE)
 			pending[n_pending++] = job;
 	}
 
@@ -334,19 +335,20 @@ process_group(struct dp_worker *w, struct burst *b, unsigned base, unsigned end)
 				__atomic_load_n(&dp_now_seconds, __ATOMIC_RELAXED), pending, n_pending);
 
 	for (unsigned i = base; i < end; i++) {
+		unsigned k = i - base;
 		struct rte_mbuf *m = pkts[i];
-		struct dp_sip_job *job = &w->job[i - base];
-		enum dp_action a = (enum dp_action)w->act[i];
+		struct dp_sip_job *job = &w->job[k];
+		enum dp_action a = (enum dp_action)w->act[k];
 
 		if (a == DP_ACT_ROUTE) {
 			const struct dp_sip_env *env =
-				w->meta[i].af == SIP_AF_INET ? &w->env4 : &w->env6;
+				w->meta[k].af == SIP_AF_INET ? &w->env4 : &w->env6;
 			a = dp_sip_finish(env, job);
 		}
 		switch (a) {
 		case DP_ACT_SEND:
-			send_out(w, &b->tx, outs[i], w->meta[i].af, &w->out[i], &w->meta[i],
-					!w->out[i].is_reply && job->m.status != 0);
+			send_out(w, &b->tx, outs[i], w->meta[k].af, &w->out[k], &w->meta[k],
+					!w->out[k].is_reply && job->m.status != 0);
 			rte_pktmbuf_free(m);
 			break;
 		case DP_ACT_EXCEPTION:
