@@ -300,6 +300,7 @@ main(int argc, char **argv)
 		};
 		rc = cmocka_run_group_tests(tests, NULL, NULL);
 	}
+	dp_setup_free_protections(&dp_app);
 	rte_eal_cleanup();
 	/* The runtime directory EAL made (/var/run/dpdk/PREFIX, or under $XDG_RUNTIME_DIR). */
 	char cmd[512];
