@@ -91,7 +91,7 @@ struct dp_worker {
 	/* Per-source token buckets of what this lcore receives; NULL: --src-rate 0. */
 	struct dp_srclimit *srclim;
 	struct dp_counters cnt;
-	/* The burst in flight: one decision per packet, lookups done a group at a time. */
+	/* The group in flight (DP_GROUP): one decision per packet, looked up together. */
 	struct dp_sip_job job[DP_GROUP];
 	struct dp_pkt_in in[DP_GROUP];
 	struct dp_pkt_out out[DP_GROUP];

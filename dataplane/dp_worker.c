@@ -277,8 +277,9 @@ struct burst {
 /*
  * Packets b->pkts[base..end) of a burst, in three passes: decide what can
  * be decided alone (and collect the packets that need a lookup), look
- * those up together, then finish and send in arrival order. Job state is
- * indexed from base: a group reuses the same DP_GROUP jobs.
+ * those up together, then finish and send in arrival order. Per-packet
+ * state (job, in, out, meta, act) is indexed from base: every group reuses
+ * the same DP_GROUP slots, which stay in L1D.
  */
 static void
 process_group(struct dp_worker *w, struct burst *b, unsigned base, unsigned end)
