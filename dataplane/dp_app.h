@@ -39,6 +39,14 @@ struct dp_reasm;
 /* Prefetch the payload this many packets ahead of the one being processed. */
 #define DP_PREFETCH_AHEAD 4
 /*
+ * Packets of a burst decided together (dp_worker.c process_group()): parsed,
+ * looked up in one dialplan call, built and sent before the next group.
+ * A group's job state and payloads (~8 x 3.4 KB touched) fit in L1D across
+ * its three passes; a whole burst's (~110 KB) did not (docs/PERFORMANCE.md,
+ * issue 11 step 3). The lookups of a group still overlap their misses.
+ */
+#define DP_GROUP 8
+/*
  * Keeping order behind the kernel (dp_worker.c send_out()): next hops
  * remembered per worker, and how long after its last packet went through
  * the kernel a next hop's packets keep following it (resolution in the
@@ -92,12 +100,12 @@ struct dp_worker {
 	/* IPv4 reassembly of what this lcore receives (dp_reasm.h); NULL: --frag-flows 0. */
 	struct dp_reasm *reasm;
 	struct dp_counters cnt;
-	/* The burst in flight: one decision per packet, lookups done together. */
-	struct dp_sip_job job[DP_BURST];
-	struct dp_pkt_in in[DP_BURST];
-	struct dp_pkt_out out[DP_BURST];
-	struct dp_meta meta[DP_BURST];
-	uint8_t act[DP_BURST];
+	/* The group in flight (DP_GROUP): one decision per packet, looked up together. */
+	struct dp_sip_job job[DP_GROUP];
+	struct dp_pkt_in in[DP_GROUP];
+	struct dp_pkt_out out[DP_GROUP];
+	struct dp_meta meta[DP_GROUP];
+	uint8_t act[DP_GROUP];
 	struct dp_route_scratch route; /* lookups of the burst (route.tid = id) */
 } __rte_cache_aligned;
 

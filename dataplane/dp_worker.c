@@ -261,18 +261,33 @@ src_allowed(struct dp_worker *w, const struct sip_addr *src, uint64_t now)
 	return false;
 }
 
-/* The input and output views of packet i of the burst; the environment of its family. */
+_Static_assert(DP_GROUP <= DP_ROUTE_BURST, "dp_route_burst() takes a group at once");
+
+/* What a group of a burst shares with the burst (process_group()). */
+struct burst {
+	struct rte_mbuf **pkts;
+	struct rte_mbuf **outs;
+	unsigned n;
+	uint64_t now;                    /* TSC for source limits, reassembly, 503 budget (0: none) */
+	bool shedding;                   /* overloaded: shed new requests (dp_overload.h) */
+	uint64_t rx_bytes;               /* counted once per burst */
+	struct tx_batch tx;
+	struct rte_mbuf *to_kernel[DP_BURST];
+	unsigned n_kernel;
+};
+
+/* The input and output views of slot k (packet m); the environment of its family. */
 static inline const struct dp_sip_env *
-job_setup(struct dp_worker *w, unsigned i, struct rte_mbuf *m, const struct dp_meta *meta,
+job_setup(struct dp_worker *w, unsigned k, struct rte_mbuf *m, const struct dp_meta *meta,
 		struct rte_mbuf *out)
 {
-	w->in[i] = (struct dp_pkt_in){
+	w->in[k] = (struct dp_pkt_in){
 		.payload = rte_pktmbuf_mtod_offset(m, const char *, meta->payload_off),
 		.len = meta->payload_len,
 		.src = meta->src,
 		.sport = meta->sport,
 	};
-	w->out[i] = (struct dp_pkt_out){
+	w->out[k] = (struct dp_pkt_out){
 		.buf = rte_pktmbuf_mtod_offset(out, char *, DP_HDR_LEN6),
 		.cap = payload_room(out),
 	};
@@ -304,39 +319,134 @@ not_plain_sip(struct dp_worker *w, enum dp_class cls, struct rte_mbuf **pm,
 }
 
 /*
- * Overload (dp_overload.h): shed packet i, a request that starts new work,
- * before parsing it? True if it was (w->act[i] set): dropped, or answered
- * 503 within the reply budget when --overload-reply 503.
+ * Overload (dp_overload.h): shed the request in slot k, one that starts
+ * new work, before parsing it? True if it was (w->act[k] set): dropped, or
+ * answered 503 within the reply budget when --overload-reply 503.
  */
 static bool
-shed(struct dp_worker *w, const struct dp_sip_env *env, unsigned i, uint64_t now)
+shed(struct dp_worker *w, const struct dp_sip_env *env, unsigned k, uint64_t now)
 {
-	if (!dp_overload_sheddable(w->in[i].payload, w->in[i].len) || !dp_overload_shed(&w->ovl))
+	if (!dp_overload_sheddable(w->in[k].payload, w->in[k].len) || !dp_overload_shed(&w->ovl))
 		return false;
 	if (w->app->opt.overload_reply && dp_tb_take(&w->ovl_tb, now)) {
-		w->act[i] = (uint8_t)dp_sip_overload(env, &w->in[i], &w->out[i], &w->job[i],
+		w->act[k] = (uint8_t)dp_sip_overload(env, &w->in[k], &w->out[k], &w->job[k],
 				sip_str_make(w->retry_after, w->retry_after_len));
 	} else {
 		dp_count(&w->cnt, DP_C_DROP_OVERLOAD, 1);
-		w->act[i] = DP_ACT_DROP;
+		w->act[k] = DP_ACT_DROP;
 	}
 	return true;
 }
 
 /*
- * Process one burst of frames from the wire, in three passes: decide what
- * can be decided alone (and collect the packets that need a lookup), look
- * those up together, then finish and send in arrival order.
+ * Packets b->pkts[base..end) of a burst, in three passes: decide what can
+ * be decided alone (and collect the packets that need a lookup), look
+ * those up together, then finish and send in arrival order. Per-packet
+ * state (job, in, out, meta, act) is indexed from base: every group reuses
+ * the same DP_GROUP slots, which stay in L1D.
+ */
+static void
+process_group(struct dp_worker *w, struct burst *b, unsigned base, unsigned end)
+{
+	struct dp_app *app = w->app;
+	struct rte_mbuf **pkts = b->pkts, **outs = b->outs;
+	struct dp_sip_job *pending[DP_GROUP];
+	unsigned n = b->n, n_pending = 0;
+
+	for (unsigned i = base; i < end; i++) {
+		unsigned k = i - base;
+		struct rte_mbuf *m = pkts[i];
+		struct dp_meta *meta = &w->meta[k];
+		struct dp_sip_job *job = &w->job[k];
+		enum dp_counter why = DP_C_DROP_L2;
+
+		if (i + DP_PREFETCH_AHEAD < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH_AHEAD], void *));
+		b->rx_bytes += rte_pktmbuf_pkt_len(m);
+
+		enum dp_class cls = dp_pkt_classify(m, &app->local, meta, &why);
+		/* The one branch whole SIP datagrams take; everything else is decided aside. */
+		if (unlikely(cls != DP_PKT_SIP)) {
+			cls = not_plain_sip(w, cls, &pkts[i], meta, &why, b->now);
+			m = pkts[i]; /* NULL: kept or dropped by the reassembler (counted) */
+			if (cls == DP_PKT_PUNT) {
+				w->act[k] = DP_ACT_EXCEPTION;
+				continue;
+			}
+			if (cls == DP_PKT_DROP) {
+				if (m != NULL)
+					dp_count(&w->cnt, why, 1);
+				w->act[k] = DP_ACT_DROP;
+				continue;
+			}
+			if (cls == DP_PKT_SIP_HEAD) {
+				/* Larger than our buffer: 513 for a request, nothing for the rest. */
+				w->act[k] = DP_ACT_DROP;
+				if (w->srclim != NULL && !src_allowed(w, &meta->src, b->now))
+					continue;
+				const struct dp_sip_env *env = job_setup(w, k, m, meta, outs[i]);
+				w->act[k] = (uint8_t)dp_sip_too_large(env, &w->in[k], &w->out[k], job);
+				continue;
+			}
+		}
+		if (w->srclim != NULL && !src_allowed(w, &meta->src, b->now)) {
+			w->act[k] = DP_ACT_DROP;
+			continue;
+		}
+		const struct dp_sip_env *env = job_setup(w, k, m, meta, outs[i]);
+		if (unlikely(b->shedding) && shed(w, env, k, b->now))
+			continue;
+		w->act[k] = (uint8_t)dp_sip_begin(env, &w->in[k], &w->out[k], job);
+		if (w->act[k] == DP_ACT_ROUTE)
+			pending[n_pending++] = job;
+	}
+
+	if (n_pending)
+		dp_route_burst(&app->router, &w->route,
+				__atomic_load_n(&dp_now_seconds, __ATOMIC_RELAXED), pending, n_pending);
+
+	for (unsigned i = base; i < end; i++) {
+		unsigned k = i - base;
+		struct rte_mbuf *m = pkts[i];
+		struct dp_sip_job *job = &w->job[k];
+		enum dp_action a = (enum dp_action)w->act[k];
+
+		if (a == DP_ACT_ROUTE) {
+			const struct dp_sip_env *env =
+				w->meta[k].af == SIP_AF_INET ? &w->env4 : &w->env6;
+			a = dp_sip_finish(env, job);
+		}
+		switch (a) {
+		case DP_ACT_SEND:
+			send_out(w, &b->tx, outs[i], w->meta[k].af, &w->out[k], &w->meta[k],
+					!w->out[k].is_reply && job->m.status != 0);
+			rte_pktmbuf_free(m);
+			break;
+		case DP_ACT_EXCEPTION:
+			b->to_kernel[b->n_kernel++] = m;
+			rte_pktmbuf_free(outs[i]);
+			break;
+		case DP_ACT_DROP:
+		case DP_ACT_ROUTE:
+			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(outs[i]);
+			break;
+		}
+	}
+}
+
+/*
+ * Process one burst of frames from the wire, DP_GROUP packets at a time
+ * (dp_app.h): each group is decided, looked up and sent before the next
+ * one starts, so its job state and payloads are still in L1D when it is
+ * finished. Frames go out in arrival order.
  */
 static void
 process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 {
 	struct dp_app *app = w->app;
 	struct rte_mbuf *outs[DP_BURST];
-	struct rte_mbuf *to_kernel[DP_BURST];
-	struct dp_sip_job *pending[DP_BURST];
-	struct tx_batch tx = {.n = 0};
-	unsigned n_kernel = 0, n_pending = 0;
+	struct burst b = {.pkts = pkts, .outs = outs, .n = n};
 
 	if (w->ring == NULL) /* with a dispatcher, it counted them */
 		dp_count(&w->cnt, DP_C_RX_PKTS, n);
@@ -349,97 +459,20 @@ process_burst(struct dp_worker *w, struct rte_mbuf **pkts, unsigned n)
 	for (unsigned i = 0; i < n && i < DP_PREFETCH_AHEAD; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void *));
 	bool full;
-	bool shedding = dp_overload_update(&w->ovl, n, DP_BURST, &full);
+	b.shedding = dp_overload_update(&w->ovl, n, DP_BURST, &full);
 	if (full)
 		dp_count(&w->cnt, DP_C_OVERLOAD_BURSTS, 1);
 	/* One clock read per burst for source limits, reassembly and the 503 budget. */
-	uint64_t now = w->srclim != NULL || w->reasm != NULL || shedding ? rte_rdtsc() : 0;
-	uint64_t rx_bytes = 0; /* counted once per burst */
-
+	b.now = w->srclim != NULL || w->reasm != NULL || b.shedding ? rte_rdtsc() : 0;
 	/* Trains past their timeout freed once per burst (nothing to do when none is held). */
 	if (w->reasm != NULL)
-		dp_reasm_tick(w->reasm, now, &w->cnt);
+		dp_reasm_tick(w->reasm, b.now, &w->cnt);
 
-	for (unsigned i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		struct dp_meta *meta = &w->meta[i];
-		enum dp_counter why = DP_C_DROP_L2;
-
-		if (i + DP_PREFETCH_AHEAD < n)
-			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + DP_PREFETCH_AHEAD], void *));
-		rx_bytes += rte_pktmbuf_pkt_len(m);
-
-		enum dp_class cls = dp_pkt_classify(m, &app->local, meta, &why);
-		/* The one branch whole SIP datagrams take; everything else is decided aside. */
-		if (unlikely(cls != DP_PKT_SIP)) {
-			cls = not_plain_sip(w, cls, &pkts[i], meta, &why, now);
-			m = pkts[i]; /* NULL: kept or dropped by the reassembler (counted) */
-			if (cls == DP_PKT_PUNT) {
-				w->act[i] = DP_ACT_EXCEPTION;
-				continue;
-			}
-			if (cls == DP_PKT_DROP) {
-				if (m != NULL)
-					dp_count(&w->cnt, why, 1);
-				w->act[i] = DP_ACT_DROP;
-				continue;
-			}
-			if (cls == DP_PKT_SIP_HEAD) {
-				/* Larger than our buffer: 513 for a request, nothing for the rest. */
-				w->act[i] = DP_ACT_DROP;
-				if (w->srclim != NULL && !src_allowed(w, &meta->src, now))
-					continue;
-				const struct dp_sip_env *env = job_setup(w, i, m, meta, outs[i]);
-				w->act[i] = (uint8_t)dp_sip_too_large(env, &w->in[i], &w->out[i],
-						&w->job[i]);
-				continue;
-			}
-		}
-		if (w->srclim != NULL && !src_allowed(w, &meta->src, now)) {
-			w->act[i] = DP_ACT_DROP;
-			continue;
-		}
-		const struct dp_sip_env *env = job_setup(w, i, m, meta, outs[i]);
-		if (unlikely(shedding) && shed(w, env, i, now))
-			continue;
-		w->act[i] = (uint8_t)dp_sip_begin(env, &w->in[i], &w->out[i], &w->job[i]);
-		if (w->act[i] == DP_ACT_ROUTE)
-			pending[n_pending++] = &w->job[i];
-	}
-
-	dp_count(&w->cnt, DP_C_RX_BYTES, rx_bytes);
-	if (n_pending)
-		dp_route_burst(&app->router, &w->route,
-				__atomic_load_n(&dp_now_seconds, __ATOMIC_RELAXED), pending, n_pending);
-
-	for (unsigned i = 0; i < n; i++) {
-		struct rte_mbuf *m = pkts[i];
-		enum dp_action a = (enum dp_action)w->act[i];
-
-		if (a == DP_ACT_ROUTE) {
-			const struct dp_sip_env *env =
-				w->meta[i].af == SIP_AF_INET ? &w->env4 : &w->env6;
-			a = dp_sip_finish(env, &w->job[i]);
-		}
-		switch (a) {
-		case DP_ACT_SEND:
-			send_out(w, &tx, outs[i], w->meta[i].af, &w->out[i], &w->meta[i],
-					!w->out[i].is_reply && w->job[i].m.status != 0);
-			rte_pktmbuf_free(m);
-			break;
-		case DP_ACT_EXCEPTION:
-			to_kernel[n_kernel++] = m;
-			rte_pktmbuf_free(outs[i]);
-			break;
-		case DP_ACT_DROP:
-		case DP_ACT_ROUTE:
-			rte_pktmbuf_free(m);
-			rte_pktmbuf_free(outs[i]);
-			break;
-		}
-	}
-	tx_flush(w, &tx);
-	punt(w, to_kernel, n_kernel);
+	for (unsigned g = 0; g < n; g += DP_GROUP)
+		process_group(w, &b, g, RTE_MIN(n, g + DP_GROUP));
+	dp_count(&w->cnt, DP_C_RX_BYTES, b.rx_bytes);
+	tx_flush(w, &b.tx);
+	punt(w, b.to_kernel, b.n_kernel);
 }
 
 /* Frames the kernel sent on the tap: lcore 0 puts them on the wire. */

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "sip_str.h"
 
@@ -43,7 +44,29 @@ int sip_addr_parse(struct sip_str s, struct sip_addr *out);
  * exactly cap bytes is not).
  */
 size_t sip_addr_format(const struct sip_addr *a, char *out, size_t cap);
-bool sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b);
+
+/*
+ * Same family and address (IPv4: a[0..3]; otherwise all 16 bytes). Inline,
+ * as fixed-size integer compares: the fast path asks it several times a
+ * packet (forbidden destinations, our own address), where a memcmp() of a
+ * length known only at run time was a libc call each time.
+ */
+static inline bool
+sip_addr_eq(const struct sip_addr *a, const struct sip_addr *b)
+{
+	if (a->af != b->af)
+		return false;
+	if (a->af == SIP_AF_INET) {
+		uint32_t x, y;
+		memcpy(&x, a->a, 4);
+		memcpy(&y, b->a, 4);
+		return x == y;
+	}
+	uint64_t x[2], y[2];
+	memcpy(x, a->a, 16);
+	memcpy(y, b->a, 16);
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
 /*
  * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) as the IPv4 address it
  * stands for (a dual-stack socket sends there); any other unchanged.

@@ -9,34 +9,31 @@
 
 /* ---- small writers (no snprintf on the fast path) ---- */
 
+/* "00" .. "99": numbers are written two digits per division. */
+static const char digits2[200] =
+	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	"8081828384858687888990919293949596979899";
+
 unsigned
 sip_fmt_u32(char *o, uint32_t v)
 {
-	/* Per packet (ports, Max-Forwards, lengths): short numbers without a digit loop. */
-	if (v < 10) {
-		o[0] = (char)('0' + v);
-		return 1;
+	/* Per packet (ports, Max-Forwards, lengths, status codes): no digit loop. */
+	unsigned n = v < 10 ? 1 : v < 100 ? 2 : v < 1000 ? 3 : v < 10000 ? 4 : v < 100000 ? 5 :
+		v < 1000000 ? 6 : v < 10000000 ? 7 : v < 100000000 ? 8 : v < 1000000000 ? 9 : 10;
+	char *p = o + n;
+
+	while (v >= 100) {
+		unsigned r = v % 100;
+		v /= 100;
+		p -= 2;
+		memcpy(p, digits2 + 2 * r, 2);
 	}
-	if (v < 100) {
-		o[0] = (char)('0' + v / 10);
-		o[1] = (char)('0' + v % 10);
-		return 2;
-	}
-	if (v < 100000) {
-		unsigned n = v < 1000 ? 3 : v < 10000 ? 4 : 5;
-		for (unsigned i = n; i-- > 0; v /= 10)
-			o[i] = (char)('0' + v % 10);
-		return n;
-	}
-	char t[10];
-	unsigned n = 0, i = 0;
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		o[i++] = t[--n];
-	return i;
+	if (v >= 10)
+		memcpy(p - 2, digits2 + 2 * v, 2);
+	else
+		p[-1] = (char)('0' + v);
+	return n;
 }
 
 struct wbuf {
@@ -397,55 +394,78 @@ sip_build_response_fwd(char *out, size_t cap, const struct sip_msg *m, const str
 
 /* ---- stateless responses ---- */
 
+/* Standard reason phrases (RFC 3261 §21 and the ones we send). */
+#define SIP_REASONS(X) \
+	X(100, "Trying") \
+	X(180, "Ringing") \
+	X(183, "Session Progress") \
+	X(200, "OK") \
+	X(202, "Accepted") \
+	X(300, "Multiple Choices") \
+	X(301, "Moved Permanently") \
+	X(302, "Moved Temporarily") \
+	X(305, "Use Proxy") \
+	X(380, "Alternative Service") \
+	X(400, "Bad Request") \
+	X(401, "Unauthorized") \
+	X(403, "Forbidden") \
+	X(404, "Not Found") \
+	X(405, "Method Not Allowed") \
+	X(408, "Request Timeout") \
+	X(410, "Gone") \
+	X(413, "Request Entity Too Large") \
+	X(414, "Request-URI Too Long") \
+	X(415, "Unsupported Media Type") \
+	X(416, "Unsupported URI Scheme") \
+	X(420, "Bad Extension") \
+	X(421, "Extension Required") \
+	X(423, "Interval Too Brief") \
+	X(480, "Temporarily Unavailable") \
+	X(481, "Call/Transaction Does Not Exist") \
+	X(482, "Loop Detected") \
+	X(483, "Too Many Hops") \
+	X(484, "Address Incomplete") \
+	X(485, "Ambiguous") \
+	X(486, "Busy Here") \
+	X(487, "Request Terminated") \
+	X(488, "Not Acceptable Here") \
+	X(500, "Server Internal Error") \
+	X(501, "Not Implemented") \
+	X(502, "Bad Gateway") \
+	X(503, "Service Unavailable") \
+	X(504, "Server Time-out") \
+	X(505, "Version Not Supported") \
+	X(513, "Message Too Large") \
+	X(600, "Busy Everywhere") \
+	X(603, "Decline") \
+	X(604, "Does Not Exist Anywhere") \
+	X(606, "Not Acceptable")
+
 const char *
 sip_reason_phrase(unsigned code)
 {
 	switch (code) {
-	case 100: return "Trying";
-	case 180: return "Ringing";
-	case 183: return "Session Progress";
-	case 200: return "OK";
-	case 202: return "Accepted";
-	case 300: return "Multiple Choices";
-	case 301: return "Moved Permanently";
-	case 302: return "Moved Temporarily";
-	case 305: return "Use Proxy";
-	case 380: return "Alternative Service";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 410: return "Gone";
-	case 413: return "Request Entity Too Large";
-	case 414: return "Request-URI Too Long";
-	case 415: return "Unsupported Media Type";
-	case 416: return "Unsupported URI Scheme";
-	case 420: return "Bad Extension";
-	case 421: return "Extension Required";
-	case 423: return "Interval Too Brief";
-	case 480: return "Temporarily Unavailable";
-	case 481: return "Call/Transaction Does Not Exist";
-	case 482: return "Loop Detected";
-	case 483: return "Too Many Hops";
-	case 484: return "Address Incomplete";
-	case 485: return "Ambiguous";
-	case 486: return "Busy Here";
-	case 487: return "Request Terminated";
-	case 488: return "Not Acceptable Here";
-	case 500: return "Server Internal Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Server Time-out";
-	case 505: return "Version Not Supported";
-	case 513: return "Message Too Large";
-	case 600: return "Busy Everywhere";
-	case 603: return "Decline";
-	case 604: return "Does Not Exist Anywhere";
-	case 606: return "Not Acceptable";
+#define SIP_REASON_CASE(c, phrase) case c: return phrase;
+	SIP_REASONS(SIP_REASON_CASE)
+#undef SIP_REASON_CASE
 	default: return "";
+	}
+}
+
+/*
+ * "SIP/2.0 302 Moved Temporarily\r\n", prebuilt for every code with a
+ * standard phrase: a reply's status line is one copy. NULL for others.
+ */
+static const char *
+status_line(unsigned code, size_t *len)
+{
+	switch (code) {
+#define SIP_STATUS_CASE(c, phrase) \
+	case c: *len = sizeof("SIP/2.0 " #c " " phrase "\r\n") - 1; \
+		return "SIP/2.0 " #c " " phrase "\r\n";
+	SIP_REASONS(SIP_STATUS_CASE)
+#undef SIP_STATUS_CASE
+	default: return NULL;
 	}
 }
 
@@ -476,14 +496,17 @@ sip_build_reply(char *out, size_t cap, const struct sip_msg *m, const struct sip
 		toa = &parsed;
 	}
 
-	W_LIT(&w, "SIP/2.0 ");
-	w_u32(&w, o->code);
-	W_LIT(&w, " ");
-	if (o->reason.len)
+	size_t sl_len;
+	const char *sl = o->reason.len ? NULL : status_line(o->code, &sl_len);
+	if (sl != NULL) {
+		w_put(&w, sl, sl_len);
+	} else {
+		W_LIT(&w, "SIP/2.0 ");
+		w_u32(&w, o->code);
+		W_LIT(&w, " ");
 		w_str(&w, o->reason);
-	else
-		w_put(&w, sip_reason_phrase(o->code), strlen(sip_reason_phrase(o->code)));
-	W_LIT(&w, "\r\n");
+		W_LIT(&w, "\r\n");
+	}
 
 	/* Vias in order; the top one gets received/rport (§18.2.1). */
 	for (const struct sip_hdr *h = via; h; h = sip_hdr_next(m, h)) {

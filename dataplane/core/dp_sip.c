@@ -498,7 +498,9 @@ route_set(const struct dp_sip_env *env, const struct sip_msg *m, bool ruri_local
 	struct sip_uri u;
 	int rc, n = 0;
 
-	memset(rs, 0, sizeof(*rs));
+	/* pop and pop2 are read only when their header is set: not cleared. */
+	rs->pop_hdr = rs->pop2_hdr = NULL;
+	rs->pop_params = rs->next_uri = rs->strict_ruri = SIP_STR_NULL;
 	sip_cursor_init(&cur, m, SIP_HDR_ROUTE);
 	while ((rc = sip_naddr_next(&cur, &a, SIP_NADDR_NEED_BRACKETS)) == 1) {
 		bool ours = (n == 0 || (n == 1 && rs->pop_hdr != NULL)) &&
@@ -1015,8 +1017,8 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 		.callid_hash = sip_callid_hash(f->callid),
 		.in_dialog = f->to.has_tag,
 	};
-	/* Everything but the text storage: the lookup sets only what it uses. */
-	memset(&j->r, 0, offsetof(struct dp_route, text));
+	/* Everything but the contacts and text storage: the lookup sets only what it uses. */
+	memset(&j->r, 0, offsetof(struct dp_route, contacts));
 	return DP_ACT_ROUTE;
 }
 

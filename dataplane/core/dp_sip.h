@@ -65,8 +65,7 @@ struct dp_route {
 	enum dp_route_kind kind;
 	uint16_t code;                 /* redirect / reject status */
 	struct sip_str reason;         /* reject reason (empty: standard phrase) */
-	unsigned n_contacts;           /* redirect */
-	struct sip_str contacts[DP_MAX_CONTACTS];
+	unsigned n_contacts;           /* redirect: contacts[0..n_contacts) */
 	struct sip_addr nh;            /* forward: next hop */
 	uint16_t nh_port;
 	uint8_t nh_transport;          /* enum sip_transport */
@@ -75,6 +74,11 @@ struct dp_route {
 	struct sip_str ruri;           /* forward: new Request-URI, empty to keep */
 	struct sip_str extra;          /* header lines to add, each ending CRLF */
 	uint32_t rule;                 /* rule id, for tracing */
+	/*
+	 * Last, with text: a new lookup clears the members above (dp_sip_begin()),
+	 * not these; only contacts[0..n_contacts) are read.
+	 */
+	struct sip_str contacts[DP_MAX_CONTACTS];
 	char text[1536];               /* storage the callback may use for the strings */
 };
 

@@ -4,6 +4,7 @@
  * formatting (RFC 5952 compression) and round trips, destinations a
  * response must never be sent to.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "sip_test.h"
@@ -241,11 +242,89 @@ forbidden_without_family(void **state)
 	assert_true(sip_addr_is_forbidden_dst(&a));
 }
 
+/* sip_addr_eq() as it was specified before it became inline integer compares. */
+static bool
+addr_eq_ref(const struct sip_addr *a, const struct sip_addr *b)
+{
+	if (a->af != b->af)
+		return false;
+	return memcmp(a->a, b->a, a->af == SIP_AF_INET ? 4 : 16) == 0;
+}
+
+static void
+addr_eq_reference(void **state)
+{
+	static const uint8_t fams[] = {SIP_AF_NONE, SIP_AF_INET, SIP_AF_INET6};
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	unsigned equal = 0, differ = 0;
+	(void)state;
+
+	for (unsigned i = 0; i < 20000; i++) {
+		struct sip_addr a, b;
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		a.af = fams[x % 3];
+		for (unsigned k = 0; k < 16; k++)
+			a.a[k] = (uint8_t)(x >> (k * 4));
+		b = a;
+		/* One change: another family, a byte inside the address, or one past an IPv4's. */
+		unsigned what = (unsigned)(x >> 40) % 4, at = (unsigned)(x >> 50) % 16;
+		if (what == 1)
+			b.af = fams[(x >> 33) % 3];
+		else if (what == 2)
+			b.a[at] ^= (uint8_t)(1u << ((x >> 60) % 8));
+		else if (what == 3)
+			b.a[4 + at % 12] ^= 0x5a; /* ignored for IPv4 */
+		bool want = addr_eq_ref(&a, &b);
+		assert_int_equal(sip_addr_eq(&a, &b), want);
+		assert_int_equal(sip_addr_eq(&b, &a), want);
+		equal += want;
+		differ += !want;
+	}
+	/* Both answers were exercised, in numbers. */
+	assert_true(equal > 5000 && differ > 5000);
+}
+
+/* Every octet value in every position, against printf, and the buffer limits. */
+static void
+ipv4_format_every_octet(void **state)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	(void)state;
+
+	for (unsigned pos = 0; pos < 4; pos++) {
+		for (unsigned v = 0; v < 256; v++) {
+			struct sip_addr a = {.af = SIP_AF_INET};
+			char out[16], want[16];
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			for (unsigned k = 0; k < 4; k++)
+				a.a[k] = (uint8_t)(x >> (8 * k));
+			a.a[pos] = (uint8_t)v;
+			int wl = snprintf(want, sizeof(want), "%u.%u.%u.%u", a.a[0], a.a[1], a.a[2],
+					a.a[3]);
+			memset(out, 'x', sizeof(out));
+			size_t n = sip_addr_format(&a, out, sizeof(out));
+			assert_int_equal(n, (size_t)wl);
+			assert_string_equal(out, want);
+			/* Exactly 15 bytes of room: the text, unterminated when it fills them. */
+			memset(out, 'x', sizeof(out));
+			n = sip_addr_format(&a, out, 15);
+			assert_int_equal(n, (size_t)wl);
+			assert_memory_equal(out, want, n);
+			assert_int_equal(out[15], 'x');
+			/* Too little room: 0, as before. */
+			if (wl > 7)
+				assert_int_equal(sip_addr_format(&a, out, 7), 0);
+		}
+	}
+}
+
 int
 test_group_addr(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addr_parse_misc),
+		cmocka_unit_test(addr_eq_reference),
+		cmocka_unit_test(ipv4_format_every_octet),
 		cmocka_unit_test(forbidden_without_family),
 		cmocka_unit_test(unmapped),
 	};

@@ -7,6 +7,7 @@
  * validate, fit a buffer of exactly its size, and give -SIP_E_NOSPACE for
  * every smaller one without writing past it (outputs end at a guard page).
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -888,6 +889,36 @@ reply_refusals(void **state)
 	assert_memory_equal(out, copied, sizeof(copied) - 1);
 }
 
+/* The status line of every code: prebuilt where there is a phrase, else written out. */
+static void
+reply_status_lines(void **state)
+{
+	static const char ok[] = Q_REQ(R_VIA, "To: <sip:bob@example.com>" CRLF);
+	struct sip_msg m;
+	char out[1024], want[128];
+	(void)state;
+
+	assert_true(PARSE_LIT(&m, ok) > 0);
+	for (unsigned code = 100; code <= 699; code++) {
+		struct sip_reply_opts o = {.code = (uint16_t)code};
+		int wl = snprintf(want, sizeof(want), "SIP/2.0 %u %s\r\n", code,
+				sip_reason_phrase(code));
+		int n = sip_build_reply(out, sizeof(out), &m, &o);
+		assert_true(n > wl);
+		if (memcmp(out, want, (size_t)wl) != 0)
+			fail_msg("%u: \"%.*s\"", code, wl, out);
+		/* A reason given replaces the standard phrase. */
+		o.reason = SIP_STR_LIT("Custom Words");
+		wl = snprintf(want, sizeof(want), "SIP/2.0 %u Custom Words\r\n", code);
+		n = sip_build_reply(out, sizeof(out), &m, &o);
+		assert_true(n > wl);
+		assert_memory_equal(out, want, (size_t)wl);
+	}
+	/* Too small for the status line: refused, not cut. */
+	struct sip_reply_opts o = {.code = 302};
+	assert_int_equal(sip_build_reply(out, 20, &m, &o), -SIP_E_NOSPACE);
+}
+
 /* ---- To-tag signature: the ACK for our reply is recognised, no other ---- */
 
 #define A_VIA "Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKinv7" CRLF
@@ -1174,6 +1205,24 @@ small_writers(void **state)
 		unsigned n = sip_fmt_u32(out, nums[i].v);
 		expect_bytes(out, n, nums[i].text, strlen(nums[i].text));
 	}
+	/* Against printf: every number below 2,000,000, then each power of ten and its neighbours. */
+	char want[16];
+	for (uint32_t v = 0; v < 2000000; v++) {
+		unsigned n = sip_fmt_u32(out, v);
+		int wl = snprintf(want, sizeof(want), "%" PRIu32, v);
+		if (n != (unsigned)wl || memcmp(out, want, n) != 0)
+			fail_msg("sip_fmt_u32(%" PRIu32 ") wrote \"%.*s\"", v, (int)n, out);
+	}
+	for (uint64_t p10 = 10; p10 <= 10000000000ull; p10 *= 10) {
+		for (int d = -1; d <= 1; d++) {
+			uint64_t v64 = p10 + (uint64_t)(int64_t)d;
+			if (v64 > UINT32_MAX)
+				continue;
+			unsigned n = sip_fmt_u32(out, (uint32_t)v64);
+			int wl = snprintf(want, sizeof(want), "%" PRIu64, v64);
+			expect_bytes(out, n, want, (size_t)wl);
+		}
+	}
 	assert_string_equal(sip_reason_phrase(302), "Moved Temporarily");
 	assert_string_equal(sip_reason_phrase(483), "Too Many Hops");
 	assert_string_equal(sip_reason_phrase(420), "Bad Extension");
@@ -1187,6 +1236,7 @@ test_group_build(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(branch_depends_on_key),
+		cmocka_unit_test(reply_status_lines),
 		cmocka_unit_test(branch_depends_on_origin),
 		cmocka_unit_test(branch_key_rotation),
 		cmocka_unit_test(fwd_refuses_max_forwards_zero),
