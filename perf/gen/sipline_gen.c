@@ -62,6 +62,7 @@ struct conf {
 	struct gen_expect expect;
 	uint64_t rate;                 /* 0: flat out */
 	unsigned burst;
+	unsigned catch_up_ms;   /* --catch-up */
 	double duration;
 	unsigned drain_ms;
 	double step_factor, step_loss; /* step mode when step_factor > 1 */
@@ -374,6 +375,20 @@ poll_rx(struct worker *w, uint16_t port, uint64_t now)
 		rte_pktmbuf_free_bulk(pk, n);
 }
 
+/*
+ * Packets a worker late by a preemption may still send at once (--catch-up
+ * MS at its rate, at least 4 bursts; at most a pool's worth): beyond
+ * that they are given up and counted late.
+ */
+static uint32_t
+catch_up(uint64_t rate)
+{
+	uint64_t n = rate * C.catch_up_ms / 1000;
+	if (n < 4ull * C.burst)
+		n = 4ull * C.burst;
+	return n > 16384 ? 16384 : (uint32_t)n;
+}
+
 static int
 worker_main(void *arg)
 {
@@ -387,7 +402,7 @@ worker_main(void *arg)
 		uint64_t g = __atomic_load_n(&P.gen, __ATOMIC_ACQUIRE);
 		if (g != gen) {
 			gen = g;
-			gen_pace_init(&pace, Hz, P.rate, P.t0, C.burst * 4);
+			gen_pace_init(&pace, Hz, P.rate, P.t0, catch_up(P.rate));
 			sending = true;
 		}
 		if (sending) {
@@ -667,6 +682,9 @@ usage(FILE *f)
 	"  --noroute-code N      the router's answer when nothing matches (404)\n"
 	"  --rate PPS|max        offered rate (e.g. 100k, 2M; default 10k)\n"
 	"  --burst N             packets per TX burst (32)\n"
+	"  --catch-up MS         a worker delayed (preempted) sends what fell due within\n"
+	"                        the last MS at once; older packets are given up, counted\n"
+	"                        late (default 5; 0: 4 bursts)\n"
 	"  --duration S          seconds of sending (10)\n"
 	"  --drain-ms N          wait for answers after sending (500)\n"
 	"  --step FACTOR[,LOSS%[,MAX]]  raise the rate by FACTOR from --rate until the loss\n"
@@ -689,7 +707,7 @@ static void
 parse_args(int argc, char **argv)
 {
 	enum { O_SRC = 256, O_DST, O_SPORT, O_SOURCES, O_DPORT, O_DMAC, O_PORT, O_GW, O_GWPORT,
-		O_GWANS, O_TMPL, O_SIZE, O_USERS, O_MIX, O_NOROUTE, O_RATE, O_BURST, O_DUR,
+		O_GWANS, O_TMPL, O_SIZE, O_USERS, O_MIX, O_NOROUTE, O_RATE, O_BURST, O_CATCHUP, O_DUR,
 		O_DRAIN, O_STEP, O_RETRANS, O_NOVERIFY, O_CASE, O_JSON, O_PROG, O_NOPROG, O_HELP, O_THEN, O_THENSEC, O_LINGER, O_SRCIPS };
 	static const struct option opts[] = {
 		{"src", 1, 0, O_SRC}, {"dst", 1, 0, O_DST}, {"src-port", 1, 0, O_SPORT},
@@ -697,7 +715,7 @@ parse_args(int argc, char **argv)
 		{"port", 1, 0, O_PORT}, {"gw", 1, 0, O_GW}, {"gw-port", 1, 0, O_GWPORT},
 		{"gw-answers", 1, 0, O_GWANS}, {"template", 1, 0, O_TMPL}, {"size", 1, 0, O_SIZE},
 		{"users", 1, 0, O_USERS}, {"mix", 1, 0, O_MIX}, {"noroute-code", 1, 0, O_NOROUTE},
-		{"rate", 1, 0, O_RATE}, {"burst", 1, 0, O_BURST}, {"duration", 1, 0, O_DUR},
+		{"rate", 1, 0, O_RATE}, {"burst", 1, 0, O_BURST}, {"catch-up", 1, 0, O_CATCHUP}, {"duration", 1, 0, O_DUR},
 		{"drain-ms", 1, 0, O_DRAIN}, {"step", 1, 0, O_STEP}, {"retrans", 1, 0, O_RETRANS},
 		{"no-verify", 0, 0, O_NOVERIFY}, {"case", 1, 0, O_CASE}, {"json", 0, 0, O_JSON},
 		{"progress", 0, 0, O_PROG}, {"no-progress", 0, 0, O_NOPROG}, {"help", 0, 0, O_HELP},
@@ -712,6 +730,7 @@ parse_args(int argc, char **argv)
 	C.flow.dport = 5060;
 	C.sources = 1;
 	C.burst = 32;
+	C.catch_up_ms = 5;
 	C.rate = 10000;
 	C.duration = 10;
 	C.drain_ms = 500;
@@ -818,6 +837,11 @@ parse_args(int argc, char **argv)
 			if (*e != '\0' || v == 0 || v > BURST_MAX / 2)
 				die("--burst '%s': 1-%d", optarg, BURST_MAX / 2);
 			C.burst = (unsigned)v;
+			break;
+		case O_CATCHUP:
+			if (*e != '\0' || v > 1000)
+				die("--catch-up '%s': 0-1000 ms", optarg);
+			C.catch_up_ms = (unsigned)v;
 			break;
 		case O_DUR:
 			C.duration = strtod(optarg, &e);
@@ -1164,8 +1188,15 @@ main(int argc, char **argv)
 		run_phase(C.rate, C.duration, &d, &secs);
 		report("run", C.rate, secs, &d, true);
 	}
+	/*
+	 * Workers stop first: the memif PMD (DPDK 22.11) unmaps a client's
+	 * rings from its control thread when the server goes away, under a
+	 * worker still polling them (a crash in rte_eth_rx_burst).
+	 */
+	__atomic_store_n(&P.quit, true, __ATOMIC_RELEASE);
+	rte_eal_mp_wait_lcore();
 	if (C.linger) {
-		/* The workers keep reading (and dropping) until the peer goes away. */
+		/* Connected, not polling, until the peer goes away. */
 		fprintf(C.json_only ? stderr : stdout, "sipline-gen: lingering until the link goes "
 				"down (at most 60 s)\n");
 		fflush(stdout);
@@ -1176,8 +1207,6 @@ main(int argc, char **argv)
 			sleep_ms(100);
 		}
 	}
-	__atomic_store_n(&P.quit, true, __ATOMIC_RELEASE);
-	rte_eal_mp_wait_lcore();
 	RTE_ETH_FOREACH_DEV(lc) {
 		rte_eth_dev_stop((uint16_t)lc);
 		rte_eth_dev_close((uint16_t)lc);
