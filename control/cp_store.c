@@ -84,6 +84,21 @@ exec(struct cp_store *st, const char *sql)
 	return 0;
 }
 
+/* Run sql, a DELETE keeping the newest `keep` rows (at least 1; bound as its one parameter). */
+static int
+trim(struct cp_store *st, const char *sql, unsigned keep, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc = 0;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK)
+		return fail(st, what);
+	sqlite3_bind_int(s, 1, (int)(keep ? keep : 1));
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = fail(st, what);
+	sqlite3_finalize(s);
+	return rc;
+}
+
 int
 cp_store_schema(const struct cp_store *st)
 {
@@ -251,19 +266,9 @@ cp_store_plan_add(struct cp_store *st, const struct cp_plan_rec *r, unsigned kee
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM dialplan_history WHERE version NOT IN "
-			"(SELECT version FROM dialplan_history ORDER BY version DESC LIMIT ?)", -1, &s,
-			NULL) != SQLITE_OK) {
-		rc = fail(st, "history trim");
+	if ((rc = trim(st, "DELETE FROM dialplan_history WHERE version NOT IN (SELECT version "
+			"FROM dialplan_history ORDER BY version DESC LIMIT ?)", keep, "history trim")) != 0)
 		goto rollback;
-	}
-	sqlite3_bind_int(s, 1, (int)(keep ? keep : 1));
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		rc = fail(st, "history trim");
-		goto rollback;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
 	if ((rc = cp_store_version_bump(st, r->version)) != 0)
 		goto rollback;
 	if (exec(st, "COMMIT;") != 0) {
@@ -481,19 +486,9 @@ cp_store_acl_add(struct cp_store *st, const struct cp_acl_rec *r, unsigned keep)
 	}
 	sqlite3_finalize(s);
 	s = NULL;
-	if (sqlite3_prepare_v2(st->db, "DELETE FROM acl_history WHERE version NOT IN "
-			"(SELECT version FROM acl_history ORDER BY version DESC LIMIT ?)", -1, &s,
-			NULL) != SQLITE_OK) {
-		rc = fail(st, "acl trim");
+	if ((rc = trim(st, "DELETE FROM acl_history WHERE version NOT IN (SELECT version "
+			"FROM acl_history ORDER BY version DESC LIMIT ?)", keep, "acl trim")) != 0)
 		goto rollback;
-	}
-	sqlite3_bind_int(s, 1, (int)(keep ? keep : 1));
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		rc = fail(st, "acl trim");
-		goto rollback;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
 	if (exec(st, "COMMIT;") != 0) {
 		rc = -EIO;
 		goto rollback;

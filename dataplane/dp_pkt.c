@@ -82,6 +82,25 @@ martian(const struct sip_addr *src, const struct dp_local *loc)
 		sip_addr_eq(src, &loc->bcast4);
 }
 
+/* An IPv4 SIP datagram's meta: false (why set) if its source is a martian. */
+static inline bool
+meta4(struct dp_meta *meta, const struct dp_local *loc, const struct rte_ipv4_hdr *ip,
+		const struct rte_udp_hdr *udp, uint32_t payload_off, uint32_t payload_len,
+		enum dp_counter *why)
+{
+	meta->af = SIP_AF_INET;
+	meta->src.af = SIP_AF_INET;
+	memcpy(meta->src.a, &ip->src_addr, 4);
+	if (martian(&meta->src, loc)) {
+		*why = DP_C_DROP_MARTIAN;
+		return false;
+	}
+	meta->sport = rte_be_to_cpu_16(udp->src_port);
+	meta->payload_off = (uint16_t)payload_off;
+	meta->payload_len = (uint16_t)payload_len;
+	return true;
+}
+
 /*
  * The head of a datagram larger than a buffer: made by dp_reasm.c from
  * fragments that passed classify4() (our address, header checksum) and
@@ -110,16 +129,9 @@ classify4_head(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off, uin
 	udp = rte_pktmbuf_mtod_offset(m, const struct rte_udp_hdr *, off + ihl);
 	if (udp->dst_port != loc->port_be || rte_be_to_cpu_16(udp->dgram_len) != tot - ihl)
 		return DP_PKT_DROP;
-	meta->af = SIP_AF_INET;
-	meta->src.af = SIP_AF_INET;
-	memcpy(meta->src.a, &ip->src_addr, 4);
-	if (martian(&meta->src, loc)) {
-		*why = DP_C_DROP_MARTIAN;
+	if (!meta4(meta, loc, ip, udp, off + ihl + sizeof(*udp), len - (off + ihl + sizeof(*udp)),
+			why))
 		return DP_PKT_DROP;
-	}
-	meta->sport = rte_be_to_cpu_16(udp->src_port);
-	meta->payload_off = (uint16_t)(off + ihl + sizeof(*udp));
-	meta->payload_len = (uint16_t)(len - meta->payload_off);
 	return DP_PKT_SIP_HEAD;
 }
 
@@ -188,16 +200,8 @@ classify4(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	if (udp->dgram_cksum != 0 && udp_cksum_bad(m, &ip->src_addr, 8, udp, ulen))
 		goto bad_cksum;
 
-	meta->af = SIP_AF_INET;
-	meta->src.af = SIP_AF_INET;
-	memcpy(meta->src.a, &ip->src_addr, 4);
-	if (martian(&meta->src, loc)) {
-		*why = DP_C_DROP_MARTIAN;
+	if (!meta4(meta, loc, ip, udp, off + ihl + sizeof(*udp), ulen - sizeof(*udp), why))
 		return DP_PKT_DROP;
-	}
-	meta->sport = rte_be_to_cpu_16(udp->src_port);
-	meta->payload_off = (uint16_t)(off + ihl + sizeof(*udp));
-	meta->payload_len = (uint16_t)(ulen - sizeof(*udp));
 	return DP_PKT_SIP;
 bad_l3:
 	*why = DP_C_DROP_L3;

@@ -29,13 +29,7 @@ import sys
 import time
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return s
+from vport_pcap import csum  # noqa: E402 (the Internet checksum sum, RFC 1071)
 
 
 def invite(a, callid, branch):
