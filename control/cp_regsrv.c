@@ -502,17 +502,7 @@ m_loc_list(struct cp_rpc_req *req, json_t *params, void *ctx)
 	struct list_ctx lc = {.all = json_array(), .now = cp_wall_s(), .reg = s->reg};
 	cp_reg_foreach(s->reg, list_one, &lc);
 	/* A stable order for paging. */
-	size_t n = json_array_size(lc.all);
-	json_t **v = calloc(n ? n : 1, sizeof(*v));
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(lc.all, i));
-	qsort(v, n, sizeof(*v), cmp_aor);
-	json_t *sorted = json_array();
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(sorted, v[i]);
-	free(v);
-	json_decref(lc.all);
-	cp_rpc_result(req, cp_rpc_page(sorted, cursor, limit));
+	cp_rpc_result(req, cp_rpc_page(cp_rpc_sorted(lc.all, cmp_aor), cursor, limit));
 }
 
 static void

@@ -443,6 +443,27 @@ cp_rpc_page_args(struct cp_rpc_req *req, const json_t *params, uint64_t *cursor,
 }
 
 json_t *
+cp_rpc_sorted(json_t *all, int (*cmp)(const void *, const void *))
+{
+	size_t n = json_array_size(all);
+	json_t **v = calloc(n ? n : 1, sizeof(*v));
+	json_t *sorted = json_array();
+	if (v == NULL || sorted == NULL) {
+		free(v);
+		json_decref(sorted);
+		return all;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(all, i));
+	qsort(v, n, sizeof(*v), cmp);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(sorted, v[i]);
+	free(v);
+	json_decref(all);
+	return sorted;
+}
+
+json_t *
 cp_rpc_page(json_t *all, uint64_t cursor, size_t limit)
 {
 	size_t n = json_array_size(all);

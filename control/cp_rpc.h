@@ -172,5 +172,10 @@ int cp_rpc_page_args(struct cp_rpc_req *req, const json_t *params, uint64_t *cur
  * result object described above.
  */
 json_t *cp_rpc_page(json_t *all, uint64_t cursor, size_t limit);
+/*
+ * all (an array; reference stolen) sorted by cmp (qsort's, over json_t *
+ * elements): a stable order for paging. Out of memory: all, unsorted.
+ */
+json_t *cp_rpc_sorted(json_t *all, int (*cmp)(const void *, const void *));
 
 #endif

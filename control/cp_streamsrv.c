@@ -359,19 +359,7 @@ m_conn_list(struct cp_rpc_req *req, json_t *params, void *ctx)
 	cp_stream_foreach(s->st, conn_one, &cc);
 	json_decref(cc.aors);
 	/* By id (age order), for stable pages. */
-	size_t n = json_array_size(cc.all);
-	json_t **v = calloc(n ? n : 1, sizeof(*v));
-	json_t *sorted = json_array();
-	for (size_t i = 0; v != NULL && i < n; i++)
-		v[i] = json_incref(json_array_get(cc.all, i));
-	if (v != NULL) {
-		qsort(v, n, sizeof(*v), cmp_id);
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(sorted, v[i]);
-	}
-	free(v);
-	json_decref(cc.all);
-	cp_rpc_result(req, cp_rpc_page(sorted, cursor, limit));
+	cp_rpc_result(req, cp_rpc_page(cp_rpc_sorted(cc.all, cmp_id), cursor, limit));
 }
 
 static void

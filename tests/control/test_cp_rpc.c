@@ -452,6 +452,33 @@ test_async_and_batches(void **state)
 	cp_rpc_free(rpc);
 }
 
+static int
+cmp_int(const void *a, const void *b)
+{
+	json_int_t x = json_integer_value(*(json_t *const *)a);
+	json_int_t y = json_integer_value(*(json_t *const *)b);
+	return x < y ? -1 : x > y;
+}
+
+/* cp_rpc_sorted(): every element once, in the comparator's order; empty arrays too. */
+static void
+test_sorted(void **state)
+{
+	(void)state;
+	json_t *all = json_array();
+	for (int i = 0; i < 100; i++)
+		json_array_append_new(all, json_integer((i * 37) % 100));
+	json_t *s = cp_rpc_sorted(all, cmp_int);
+	assert_int_equal(json_array_size(s), 100);
+	for (int i = 0; i < 100; i++)
+		assert_int_equal(json_integer_value(json_array_get(s, (size_t)i)), i);
+	json_decref(s);
+	s = cp_rpc_sorted(json_array(), cmp_int);
+	assert_non_null(s);
+	assert_int_equal(json_array_size(s), 0);
+	json_decref(s);
+}
+
 int
 main(void)
 {
@@ -462,6 +489,7 @@ main(void)
 		cmocka_unit_test(test_list_and_duplicates),
 		cmocka_unit_test(test_state_changes_logged),
 		cmocka_unit_test(test_paging),
+		cmocka_unit_test(test_sorted),
 		cmocka_unit_test(test_async_and_batches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
