@@ -4,9 +4,10 @@
 
 /*
  * The compiler: rules_parse.c turns lines into drafts (syntax), the
- * builder (rules_build.c) checks their meaning, interns what rules share
- * and, once every line is in, sorts rules by precedence and builds the
- * indexes. The Kamailio importer feeds the same builder.
+ * builder checks their meaning (rules_check.c), interns what rules share
+ * (rules_bld.c) and, once every line is in, sorts rules by precedence
+ * and builds the indexes (rules_index.c, rules_finish.c). The Kamailio
+ * importer feeds the same builder. Regex literal prefixes: rules_relit.c.
  */
 
 #include <stdbool.h>
@@ -178,36 +179,36 @@ struct bld {
 };
 
 /* A builder for a plan named after source. NULL on allocation failure. */
-struct bld *bld_new(const char *source, const struct rules_compile_opts *opts);
-void bld_free(struct bld *b);
+RULES_INTERNAL struct bld *bld_new(const char *source, const struct rules_compile_opts *opts);
+RULES_INTERNAL void bld_free(struct bld *b);
 /* Switch the source named in messages (an import's preamble is 0, its table 1). */
-void bld_set_source(struct bld *b, const char *source, unsigned src_idx);
+RULES_INTERNAL void bld_set_source(struct bld *b, const char *source, unsigned src_idx);
 /* Add bytes to the plan's checksum. */
-void bld_digest(struct bld *b, const void *p, size_t n);
+RULES_INTERNAL void bld_digest(struct bld *b, const void *p, size_t n);
 /* Record an error at line of the current source. */
-void bld_error(struct bld *b, uint32_t line, const char *fmt, ...)
+RULES_INTERNAL void bld_error(struct bld *b, uint32_t line, const char *fmt, ...)
 		__attribute__((format(printf, 3, 4)));
 
 /* Parse one line (rules_parse.c). The line is writable (quotes are undone in place). */
-void bld_line(struct bld *b, char *line, size_t len, uint32_t lineno);
+RULES_INTERNAL void bld_line(struct bld *b, char *line, size_t len, uint32_t lineno);
 /* Feed text line by line: digests it and calls bld_line(). */
-void bld_feed_text(struct bld *b, const char *text, size_t len);
+RULES_INTERNAL void bld_feed_text(struct bld *b, const char *text, size_t len);
 /* Feed a file, streaming. 0 or -errno (reported in the builder's errors). */
-int bld_feed_file(struct bld *b, const char *path);
+RULES_INTERNAL int bld_feed_file(struct bld *b, const char *path);
 
 /* Directives and lines, called by the parser. */
-void bld_set_name(struct bld *b, struct rules_view name, uint32_t line);
-void bld_set_version(struct bld *b, uint64_t version);
-void bld_set_tiebreak(struct bld *b, uint32_t tiebreak, uint32_t line);
-void bld_add_gateway(struct bld *b, struct rules_view group, struct rules_view host,
+RULES_INTERNAL void bld_set_name(struct bld *b, struct rules_view name, uint32_t line);
+RULES_INTERNAL void bld_set_version(struct bld *b, uint64_t version);
+RULES_INTERNAL void bld_set_tiebreak(struct bld *b, uint32_t tiebreak, uint32_t line);
+RULES_INTERNAL void bld_add_gateway(struct bld *b, struct rules_view group, struct rules_view host,
 		uint16_t port, uint8_t transport, uint32_t weight, uint32_t line);
-void bld_add_rule(struct bld *b, struct draft *d);
+RULES_INTERNAL void bld_add_rule(struct bld *b, struct draft *d);
 
 /* Validate everything, build the plan and free the builder. NULL on any error. */
-struct rules_plan *bld_finish(struct bld *b, struct rules_errors *errs);
+RULES_INTERNAL struct rules_plan *bld_finish(struct bld *b, struct rules_errors *errs);
 
 /* Hyperscan flags of a regex on field. */
-unsigned rules_hs_flags(unsigned field);
+RULES_INTERNAL unsigned rules_hs_flags(unsigned field);
 
 /*
  * Literal strings every match of regex pat[0..n) starts with, when it is
@@ -216,7 +217,7 @@ unsigned rules_hs_flags(unsigned field);
  * max strings of at most RELIT_LEN bytes into lit; returns how many, or
  * 0 when the regex can start anywhere or with anything (not indexable).
  */
-unsigned rules_regex_literals(const char *pat, size_t n, char lit[][RELIT_LEN + 1],
+RULES_INTERNAL unsigned rules_regex_literals(const char *pat, size_t n, char lit[][RELIT_LEN + 1],
 		unsigned max);
 
 #endif

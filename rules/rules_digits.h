@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "rules_util.h"
+
 #define RULES_DIGITS_LIT_MAX 27
 #define RULES_DIGITS_UNBOUNDED UINT16_MAX
 
@@ -33,7 +35,8 @@ struct rules_digits {
  * caseless when the literal holds no letter). False: not that shape (d->ok
  * is 0), PCRE2 must answer.
  */
-bool rules_digits_compile(const char *pat, size_t len, bool caseless, struct rules_digits *d);
+RULES_INTERNAL bool rules_digits_compile(const char *pat, size_t len, bool caseless,
+		struct rules_digits *d);
 
 /*
  * Does s[0..len) match d (d->ok)? Same answer as pcre2_match() of the

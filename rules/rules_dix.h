@@ -35,14 +35,14 @@ struct dix_ent {
  * Key of s[0..len) if every byte is in the digit alphabet and len <=
  * DIX_MAX_LEN: 0 and *key set; else -1.
  */
-int dix_value_key(const char *s, size_t len, uint64_t *key);
+RULES_INTERNAL int dix_value_key(const char *s, size_t len, uint64_t *key);
 
 /*
  * Build the digit index of one field from n entries (sorted here, in
  * place). Appends to l1, arena, nodes and lists (all uint32_t; nodes
  * 64-byte aligned) and fills dx. 0, -ENOMEM or -E2BIG (tables too large).
  */
-int dix_build(struct rules_dix *dx, struct dix_ent *e, size_t n, struct vec *l1,
+RULES_INTERNAL int dix_build(struct rules_dix *dx, struct dix_ent *e, size_t n, struct vec *l1,
 		struct vec *arena, struct vec *nodes, struct vec *lists);
 
 /* Running hash of a generic value: start, one step per byte, final per length. */

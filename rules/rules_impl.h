@@ -25,6 +25,7 @@
 
 #include "rules.h"
 #include "rules_digits.h"
+#include "rules_util.h"
 
 /*
  * Encoded candidate ("value"), as stored in the indexes:
@@ -349,7 +350,7 @@ struct rules_scratch {
  * The matcher with tracing (explain): no pruning, every candidate and
  * every transformation step recorded in tr.
  */
-int rules_match_trace(const struct rules_plan *p, struct rules_scratch *s,
+RULES_INTERNAL int rules_match_trace(const struct rules_plan *p, struct rules_scratch *s,
 		const struct rules_query *q, const uint64_t *gw_down, struct rules_result *r,
 		char *buf, size_t cap, struct rules_trace *tr);
 
@@ -382,7 +383,7 @@ rules_sview(const struct rules_plan *p, struct rules_sref s)
 }
 
 /* Byte -> digit-index symbol nibble (rules_dix.c). */
-extern const uint8_t rules_dix_code[256];
+RULES_INTERNAL extern const uint8_t rules_dix_code[256];
 
 /*
  * Template variable at p[0] == '$': its number (TV_*), with *used set to
@@ -397,13 +398,13 @@ enum {
 	TV_DOLLAR = 5, /* "$$" */
 };
 
-int rules_tmpl_var(const char *p, size_t n, size_t *used);
+RULES_INTERNAL int rules_tmpl_var(const char *p, size_t n, size_t *used);
 
 /* Recompute a blob's checksum after editing it in place (tests of the loader's checks). */
-int rules_blob_reseal(void *blob, size_t len);
+RULES_INTERNAL int rules_blob_reseal(void *blob, size_t len);
 
 /* Plan internals used across files. */
-int rules_plan_prepare(struct rules_plan *p, char *err, size_t errlen);
-size_t rules_plan_mem(const struct rules_plan *p);
+RULES_INTERNAL int rules_plan_prepare(struct rules_plan *p, char *err, size_t errlen);
+RULES_INTERNAL size_t rules_plan_mem(const struct rules_plan *p);
 
 #endif

@@ -11,6 +11,13 @@
 
 #include "rules.h"
 
+/*
+ * Marks what rules/ files share but the API (rules.h, rules_swap.h,
+ * rules_qsbr.h) does not offer. The symbols still link statically, tests
+ * call a few of them, but no program or shared object exports them.
+ */
+#define RULES_INTERNAL __attribute__((visibility("hidden")))
+
 /* A growable array of elements of one size. Zero-initialised is empty. */
 struct vec {
 	void *p;
@@ -24,17 +31,17 @@ struct vec {
  * memory (rules_big_alloc()). Pages are only committed when written, so
  * a generous upper bound costs address space, not memory. 0 or -ENOMEM.
  */
-int vec_init_big(struct vec *v, size_t esz, size_t cap);
+RULES_INTERNAL int vec_init_big(struct vec *v, size_t esz, size_t cap);
 
 /* Room for `more` further elements of size esz. 0 or -ENOMEM. */
-int vec_reserve(struct vec *v, size_t esz, size_t more);
+RULES_INTERNAL int vec_reserve(struct vec *v, size_t esz, size_t more);
 /* Append one element (copied from e). 0 or -ENOMEM. */
-int vec_push(struct vec *v, size_t esz, const void *e);
+RULES_INTERNAL int vec_push(struct vec *v, size_t esz, const void *e);
 /* Append n uninitialised elements; returns the first, or NULL. */
-void *vec_grow(struct vec *v, size_t esz, size_t n);
+RULES_INTERNAL void *vec_grow(struct vec *v, size_t esz, size_t n);
 /* Give up spare capacity (keeps the contents). */
-void vec_shrink(struct vec *v, size_t esz);
-void vec_free(struct vec *v);
+RULES_INTERNAL void vec_shrink(struct vec *v, size_t esz);
+RULES_INTERNAL void vec_free(struct vec *v);
 
 #define VEC_AT(v, type, i) (((type *)(v)->p)[i])
 
@@ -43,8 +50,8 @@ void vec_free(struct vec *v);
  * pages, because lookups into a table of tens of megabytes would otherwise
  * miss the TLB on almost every access. Sizes are rounded up.
  */
-void *rules_big_alloc(size_t bytes);
-void rules_big_free(void *p, size_t bytes);
+RULES_INTERNAL void *rules_big_alloc(size_t bytes);
+RULES_INTERNAL void rules_big_free(void *p, size_t bytes);
 
 /* Collected errors with their line numbers, sorted and formatted at the end. */
 struct errlist {
@@ -58,18 +65,18 @@ struct err_item {
 	char *msg;
 };
 
-void errlist_init(struct errlist *el, unsigned max);
+RULES_INTERNAL void errlist_init(struct errlist *el, unsigned max);
 /* Record "source:line: message". line 0 omits the line. */
-void errlist_add(struct errlist *el, const char *source, unsigned src_idx, uint32_t line,
-		const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-void errlist_vadd(struct errlist *el, const char *source, unsigned src_idx, uint32_t line,
-		const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+RULES_INTERNAL void errlist_add(struct errlist *el, const char *source, unsigned src_idx,
+		uint32_t line, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+RULES_INTERNAL void errlist_vadd(struct errlist *el, const char *source, unsigned src_idx,
+		uint32_t line, const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 /* Sort by line, move into out (may be NULL) and empty el. */
-void errlist_finish(struct errlist *el, struct rules_errors *out);
-void errlist_free(struct errlist *el);
+RULES_INTERNAL void errlist_finish(struct errlist *el, struct rules_errors *out);
+RULES_INTERNAL void errlist_free(struct errlist *el);
 
 /* 64-bit hash of bytes (FNV-1a with a final mix); for tables, not security. */
-uint64_t rules_hash_bytes(const void *p, size_t len, uint64_t seed);
+RULES_INTERNAL uint64_t rules_hash_bytes(const void *p, size_t len, uint64_t seed);
 
 static inline uint64_t
 rules_mix64(uint64_t h)
@@ -83,6 +90,6 @@ rules_mix64(uint64_t h)
 }
 
 /* Hex of n bytes into out (2n + 1 bytes). */
-void rules_hex(const uint8_t *in, size_t n, char *out);
+RULES_INTERNAL void rules_hex(const uint8_t *in, size_t n, char *out);
 
 #endif
