@@ -157,7 +157,7 @@ hold(struct dp_worker *w, const struct sip_addr *dst)
  * vouched: a response we relay (its branch proved dst sent the request).
  */
 static void
-send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t af,
+send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out,
 		const struct dp_pkt_out *po, const struct dp_meta *meta, bool vouched)
 {
 	struct dp_app *app = w->app;
@@ -183,7 +183,7 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out, uint8_t
 	 * 20 bytes later. The next hop's family decides (a forward may cross
 	 * families; dp_sip put the right address in our Via).
 	 */
-	af = po->dst.af;
+	uint8_t af = po->dst.af;
 	if (af == SIP_AF_INET)
 		out->data_off += DP_HDR_LEN6 - DP_HDR_LEN4; /* still empty: adj() would refuse */
 	if (!known)
@@ -418,7 +418,7 @@ process_group(struct dp_worker *w, struct burst *b, unsigned base, unsigned end)
 		}
 		switch (a) {
 		case DP_ACT_SEND:
-			send_out(w, &b->tx, outs[i], w->meta[k].af, &w->out[k], &w->meta[k],
+			send_out(w, &b->tx, outs[i], &w->out[k], &w->meta[k],
 					!w->out[k].is_reply && job->m.status != 0);
 			rte_pktmbuf_free(m);
 			break;
