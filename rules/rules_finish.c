@@ -93,8 +93,12 @@ bld_finish(struct bld *b, struct rules_errors *errs)
 		goto fail;
 	if (b->errs.total != 0)
 		goto fail;
-	if (bld_compile_hs(b, p) < 0)
+	rc = bld_compile_hs(b, p);
+	if (rc < 0) {
+		if (rc == -ENOMEM)
+			b->oom = true; /* reported as "out of memory" below */
 		goto fail;
+	}
 	rc = bld_build_indexes(b, p);
 	if (rc < 0) {
 		if (rc == -ENOMEM)
