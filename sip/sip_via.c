@@ -78,7 +78,7 @@ via_params(struct sip_via *v, const char *p, const char *end, const char **stop)
 }
 
 int
-sip_via_parse(struct sip_via *v, const char *p, const char *end, const char **next)
+sip_via_parse_full(struct sip_via *v, const char *p, const char *end, const char **next)
 {
 	struct sip_uri hp;
 

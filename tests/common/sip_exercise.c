@@ -362,6 +362,52 @@ walk_list(struct ctx *c, const struct sip_msg *m, enum sip_hdr_type t, unsigned 
 	return 0;
 }
 
+static bool
+same_view(struct sip_str a, struct sip_str b)
+{
+	return a.p == b.p && a.len == b.len;
+}
+
+int
+sip_via_fast_compare(const char *p, const char *end, bool *engaged, char *why, size_t why_len)
+{
+	struct sip_via f, s;
+	const char *nf = NULL, *ns = NULL;
+	int rs = sip_via_parse_full(&s, p, end, &ns);
+	int rf = sip_via_parse_fast(&f, p, end, &nf);
+
+	*engaged = rf == 0;
+	if (rf == 1)
+		return 0;
+	const char *bad = NULL;
+	if (rf != 0)
+		bad = "returned neither 0 nor 1";
+	else if (rs != 0)
+		bad = "took a value the full parser refuses";
+	else if (nf != ns || f.start != s.start || f.end != s.end)
+		bad = "cursor or bounds";
+	else if (!same_view(f.protocol, s.protocol) || !same_view(f.version, s.version) ||
+			!same_view(f.transport, s.transport) || f.transport_id != s.transport_id)
+		bad = "sent-protocol";
+	else if (!same_view(f.sent_by, s.sent_by) || !same_view(f.host, s.host) ||
+			f.host_type != s.host_type || f.port != s.port || f.has_port != s.has_port ||
+			f.addr.af != s.addr.af || memcmp(f.addr.a, s.addr.a, sizeof(f.addr.a)) != 0)
+		bad = "sent-by";
+	else if (!same_view(f.params, s.params) || f.more != s.more)
+		bad = "parameters or list";
+	else if (!same_view(f.branch, s.branch) || f.has_branch != s.has_branch ||
+			!same_view(f.received, s.received) || f.has_received != s.has_received ||
+			!same_view(f.rport, s.rport) || f.has_rport != s.has_rport ||
+			f.rport_name_end != s.rport_name_end || !same_view(f.maddr, s.maddr) ||
+			f.has_maddr != s.has_maddr || !same_view(f.ttl, s.ttl))
+		bad = "branch, received, rport, maddr or ttl";
+	if (bad == NULL)
+		return 0;
+	snprintf(why, why_len, "Via fast path differs from the full parser (%s) on \"%.*s\"",
+			bad, (int)(end - p > 120 ? 120 : end - p), p);
+	return -1;
+}
+
 static int
 walk_vias(struct ctx *c, const struct sip_msg *m)
 {
@@ -370,7 +416,27 @@ walk_vias(struct ctx *c, const struct sip_msg *m)
 	unsigned n = 0;
 
 	sip_cursor_init(&cur, m, SIP_HDR_VIA);
-	while (sip_via_next(&cur, &v) == 1) {
+	for (;;) {
+		/* The fast path, wherever the cursor is about to parse a value. */
+		const struct sip_hdr *h = sip_cursor_hdr(&cur);
+		const char *at = cur.pos;
+		while (h != NULL) {
+			struct sip_str val = sip_hdr_value(m, h);
+			if (at == NULL)
+				at = val.p;
+			if (at < val.p + val.len) {
+				bool engaged;
+				char why[300];
+				if (sip_via_fast_compare(at, val.p + val.len, &engaged, why,
+						sizeof(why)) != 0)
+					return fail(c, "%s", why);
+				break;
+			}
+			h = h->next != SIP_HDR_NONE ? &m->hdr[h->next] : NULL;
+			at = NULL;
+		}
+		if (sip_via_next(&cur, &v) != 1)
+			break;
 		CHECK(c, ++n <= c->len, "Via: cursor does not advance");
 		struct sip_str views[] = {v.protocol, v.version, v.transport, v.sent_by, v.host,
 			v.params, v.branch, v.received, v.rport, v.maddr, v.ttl};

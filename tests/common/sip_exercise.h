@@ -61,4 +61,13 @@ int sip_scan_compare(const struct sip_scanner *sc, const char *buf, uint32_t sta
 int sip_parse_compare(const struct sip_scanner *sc, const char *buf, size_t len, char *why,
 		size_t why_len);
 
+/*
+ * The Via fast path against the full parser on one value at p (up to end):
+ * where sip_via_parse_fast() takes the value, every field and the cursor
+ * must be the full parser's. 0 if they agree (*engaged: the fast path took
+ * it), -1 with why set.
+ */
+int sip_via_fast_compare(const char *p, const char *end, bool *engaged, char *why,
+		size_t why_len);
+
 #endif

@@ -3,8 +3,10 @@
  * Via values (RFC 3261 §20.42, RFC 3581 rport, RFC 5118 received) one at a
  * time, and the cursor that walks several values across several lines.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "sip_exercise.h"
 #include "sip_test.h"
 
 struct via_case {
@@ -233,6 +235,138 @@ branches_and_transports(void **state)
 	assert_int_equal(sip_transport_lookup(SIP_STR_LIT("UDPX")), SIP_TP_OTHER);
 }
 
+/* ---- the fast path against the full parser ---- */
+
+/* Values the fast path must take (what carriers send), each checked field by field. */
+static const char *const fast_forms[] = {
+	"SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK776",
+	"SIP/2.0/UDP 203.0.113.7:5060;branch=z9hG4bK-524287-1---a3f9c1d2e4b5;rport",
+	"SIP/2.0/UDP 192.0.2.40:5060;branch=z9hG4bK7d2b.c1a3e5f7.0;received=192.0.2.41",
+	"SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK3e5f.a7b9c1d3.0;rport=5060",
+	"SIP/2.0/TCP sbc1.carrier.example.com;branch=z9hG4bK0001;maddr=192.0.2.9;ttl=16",
+	"sip/2.0/tls [2001:db8::1]:5061;BRANCH=z9hG4bKx;Received=192.0.2.1;RPORT=1",
+	"SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1,SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK2",
+	"SIP/2.0/UDP host;lr;x-foo=bar%41;branch=z9hG4bK[1]",
+	"SIP/2.0/UDP 10.0.0.1:5060",
+};
+
+static int
+fast_check(const char *p, const char *end, bool *engaged)
+{
+	char why[300];
+	int rc = sip_via_fast_compare(p, end, engaged, why, sizeof(why));
+	if (rc != 0)
+		print_error("%s\n", why);
+	return rc;
+}
+
+static void
+fast_takes_common_forms(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < sizeof(fast_forms) / sizeof(fast_forms[0]); i++) {
+		const char *p = fast_forms[i], *end = p + strlen(p), *next;
+		bool engaged;
+		struct sip_via v;
+		assert_int_equal(fast_check(p, end, &engaged), 0);
+		if (!engaged)
+			fail_msg("the fast path declined \"%s\"", p);
+		assert_int_equal(sip_via_parse(&v, p, end, &next), 0);
+	}
+	/* And every row of the table above, whichever way it goes. */
+	for (unsigned i = 0; i < sizeof(via_cases) / sizeof(via_cases[0]); i++) {
+		const char *p = via_cases[i].text;
+		bool engaged;
+		assert_int_equal(fast_check(p, p + strlen(p), &engaged), 0);
+	}
+}
+
+/* What the fast path must decline: LWS, quotes, brackets, empty names or values. */
+static void
+fast_declines_the_rest(void **state)
+{
+	static const char *const others[] = {
+		" SIP/2.0/UDP a;branch=z9hG4bK1",
+		"SIP/2.0/UDP  a;branch=z9hG4bK1",
+		"SIP/2.0/UDP a ;branch=z9hG4bK1",
+		"SIP/2.0/UDP a; branch=z9hG4bK1",
+		"SIP/2.0/UDP a;branch= z9hG4bK1",
+		"SIP/2.0/UDP a;branch=\"z9hG4bK1\"",
+		"SIP/2.0/UDP a;received=[2001:db8::1]",
+		"SIP/2.0/UDP a;received=[2001:db8::1]x",
+		"SIP/2.0/UDP a;branch",
+		"SIP/2.0/UDP a;received",
+		"SIP/2.0/UDP a;",
+		"SIP/2.0/UDP a;;x",
+		"SIP/2.0/UDP a;=x",
+		"SIP/2.0/UDP a;x=",
+		"SIP / 2.0 / UDP a",
+		"SIP/2.0/UDP\r\n a",
+		"SIP/2.0/UDP a x",
+	};
+	(void)state;
+	for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		const char *p = others[i];
+		bool engaged;
+		assert_int_equal(fast_check(p, p + strlen(p), &engaged), 0);
+		if (engaged)
+			fail_msg("the fast path took \"%s\"", p);
+	}
+}
+
+/* Random edits of the common forms: wherever the fast path answers, it answers right. */
+static void
+fast_mutations(void **state)
+{
+	static const char alphabet[] = " \t\r\n;,=\"[]:%/.@<>aZb09-_!~*'()&+$?\x80\xff";
+	struct rng r;
+	char buf[256];
+	unsigned engaged_n = 0, runs = 200000;
+	(void)state;
+
+	rng_seed(&r, 0x7669616661737431ull);
+	for (unsigned i = 0; i < runs; i++) {
+		const char *seed = fast_forms[rng_below(&r, sizeof(fast_forms) / sizeof(fast_forms[0]))];
+		size_t n = strlen(seed);
+		memcpy(buf, seed, n);
+		for (unsigned k = 1 + rng_below(&r, 3); k > 0; k--) {
+			size_t at = rng_below(&r, (uint32_t)n + 1);
+			char ch = alphabet[rng_below(&r, sizeof(alphabet) - 1)];
+			switch (rng_below(&r, 3)) {
+			case 0: /* replace */
+				if (at < n)
+					buf[at] = ch;
+				break;
+			case 1: /* insert */
+				if (n + 1 < sizeof(buf)) {
+					memmove(buf + at + 1, buf + at, n - at);
+					buf[at] = ch;
+					n++;
+				}
+				break;
+			default: /* delete */
+				if (at < n) {
+					memmove(buf + at, buf + at + 1, n - at - 1);
+					n--;
+				}
+				break;
+			}
+		}
+		/* The value ends where the buffer ends (ASan sees any over-read). */
+		char *v = malloc(n ? n : 1);
+		assert_non_null(v);
+		memcpy(v, buf, n);
+		bool engaged;
+		if (fast_check(v, v + n, &engaged) != 0)
+			fail_msg("mutation %u (seed 0x7669616661737431) disagrees", i);
+		engaged_n += engaged;
+		free(v);
+	}
+	/* The test means something only if the fast path took a good share. */
+	assert_true(engaged_n > runs / 10);
+	assert_true(engaged_n < runs);
+}
+
 int
 test_group_via(void)
 {
@@ -240,6 +374,9 @@ test_group_via(void)
 		cmocka_unit_test(cursor_walk),
 		cmocka_unit_test(cursor_errors),
 		cmocka_unit_test(branches_and_transports),
+		cmocka_unit_test(fast_takes_common_forms),
+		cmocka_unit_test(fast_declines_the_rest),
+		cmocka_unit_test(fast_mutations),
 	};
 	int failed = RUN_ROWS("via", via_cases, run_via_case);
 	return failed + cmocka_run_group_tests_name("via_cursor", tests, NULL, NULL);
