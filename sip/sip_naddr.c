@@ -44,7 +44,7 @@ display_name(struct sip_naddr *a, const char *p, const char *end, bool *bare)
 }
 
 int
-sip_naddr_parse(struct sip_naddr *a, const char *p, const char *end, unsigned flags,
+sip_naddr_parse_full(struct sip_naddr *a, const char *p, const char *end, unsigned flags,
 		const char **next)
 {
 	bool bare;

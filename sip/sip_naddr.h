@@ -41,6 +41,15 @@ struct sip_naddr {
  */
 int sip_naddr_parse(struct sip_naddr *a, const char *p, const char *end, unsigned flags,
 		const char **next);
+/*
+ * The two halves of sip_naddr_parse(), for tests: the full parser (the
+ * specification) and the fast path for the common forms, which returns 0
+ * with exactly the full parser's result, or 1 when it leaves the value to it.
+ */
+int sip_naddr_parse_full(struct sip_naddr *a, const char *p, const char *end, unsigned flags,
+		const char **next);
+int sip_naddr_parse_fast(struct sip_naddr *a, const char *p, const char *end, unsigned flags,
+		const char **next);
 
 /* Next value of a list header (cursor from sip_cursor_init()): 1, 0 at the end, or < 0. */
 int sip_naddr_next(struct sip_cursor *c, struct sip_naddr *a, unsigned flags);

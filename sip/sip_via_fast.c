@@ -6,78 +6,51 @@
  * or bracketed parameter values, empty names, bad syntax -- is left to the
  * full parser (sip_via_parse_full()), which stays the specification: the
  * fast path either returns exactly what the full parser would, or declines.
- * tests/sip/test_via_fast.c and tests/fuzz/fuzz_via.c hold both to that.
+ * sip_via_fast_compare() (tests/common/sip_exercise.c) holds both to that in
+ * the unit tests (tests/sip/test_via.c), the corpus runs and the fuzzers.
  */
 #include "sip_via.h"
 
-#include "sip_lex.h"
-#include "sip_uri.h"
-
-/* Bytes of a via-param name or token value (span_escaped()'s class; '%' is a token byte). */
-#define PARAM_CLS (SIP_C_TOKEN | SIP_C_UNRESERVED | SIP_C_PARAM)
-
-/* Whether p is at the end or at a byte that is not LWS (lex_lws() would not move). */
-static inline bool
-no_lws(const char *p, const char *end)
-{
-	return p == end || (unsigned char)*p > ' ';
-}
+#include "sip_fast.h"
 
 /* The parameters after the first ';' at p; 0 with *stop at ',' or end, 1 to decline. */
 static int
 fast_params(struct sip_via *v, const char *p, const char *end, const char **stop)
 {
-	for (;;) {
-		const char *n = p;
-		p = lex_span(p, end, PARAM_CLS);
-		if (p == n)
-			return 1;
-		const char *ne = p;
-		struct sip_str val = sip_str_make(p, 0);
-		bool has_value = false;
-		if (p < end && *p == '=') {
-			/* '[' opens an IPv6 value the full parser reads up to its ']'. */
-			if (end - p < 2 || p[1] == '[')
-				return 1;
-			const char *s = ++p;
-			p = lex_span(p, end, PARAM_CLS);
-			if (p == s)
-				return 1; /* empty, quoted, [IPv6], LWS: the full parser's */
-			val = sip_str_span(s, p);
-			has_value = true;
-		}
-		if (p < end && *p != ';' && *p != ',')
-			return 1;
+	struct sip_param prm;
 
-		struct sip_str name = sip_str_span(n, ne);
+	for (;;) {
+		if (sip_fast_param(&p, end, &prm) < 0)
+			return 1;
+		struct sip_str name = prm.name;
 		switch (name.len) {
 		case 3:
 			if (SIP_STR_CASEEQ_LIT(name, "ttl"))
-				v->ttl = val;
+				v->ttl = prm.value;
 			break;
 		case 5:
 			if (SIP_STR_CASEEQ_LIT(name, "rport")) {
-				v->rport = val;
-				v->rport_name_end = ne;
+				v->rport = prm.value;
+				v->rport_name_end = name.p + name.len;
 				v->has_rport = 1;
 			} else if (SIP_STR_CASEEQ_LIT(name, "maddr")) {
-				v->maddr = val;
+				v->maddr = prm.value;
 				v->has_maddr = 1;
 			}
 			break;
 		case 6:
 			if (SIP_STR_CASEEQ_LIT(name, "branch")) {
-				if (!has_value)
+				if (!prm.has_value)
 					return 1;
-				v->branch = val;
+				v->branch = prm.value;
 				v->has_branch = 1;
 			}
 			break;
 		case 8:
 			if (SIP_STR_CASEEQ_LIT(name, "received")) {
-				if (!has_value)
+				if (!prm.has_value)
 					return 1;
-				v->received = val;
+				v->received = prm.value;
 				v->has_received = 1;
 			}
 			break;
@@ -115,7 +88,7 @@ via_fast(struct sip_via *v, const char *p, const char *end, const char **next)
 	const char *q = p + 1;
 	memset(&hp, 0, sizeof(hp));
 	p = sip_hostport_parse(&hp, q, end, true);
-	if (p == NULL || !no_lws(p, end))
+	if (p == NULL || !sip_fast_no_lws(p, end))
 		return 1;
 	v->sent_by = sip_str_span(q, p);
 	v->host = hp.host;

@@ -346,6 +346,29 @@ check_naddr(struct ctx *c, const struct sip_naddr *a, const char *what)
 	return check_params(c, a->params, what);
 }
 
+/* Where the cursor's next value starts and its line ends; false when none is left. */
+static bool
+cursor_peek(const struct sip_msg *m, const struct sip_cursor *cur, const char **at,
+		const char **end)
+{
+	const struct sip_hdr *h = sip_cursor_hdr(cur);
+	const char *p = cur->pos;
+
+	while (h != NULL) {
+		struct sip_str val = sip_hdr_value(m, h);
+		if (p == NULL)
+			p = val.p;
+		if (p < val.p + val.len) {
+			*at = p;
+			*end = val.p + val.len;
+			return true;
+		}
+		h = h->next != SIP_HDR_NONE ? &m->hdr[h->next] : NULL;
+		p = NULL;
+	}
+	return false;
+}
+
 static int
 walk_list(struct ctx *c, const struct sip_msg *m, enum sip_hdr_type t, unsigned flags)
 {
@@ -354,7 +377,17 @@ walk_list(struct ctx *c, const struct sip_msg *m, enum sip_hdr_type t, unsigned 
 	unsigned n = 0;
 
 	sip_cursor_init(&cur, m, t);
-	while (sip_naddr_next(&cur, &a, flags) == 1) {
+	for (;;) {
+		const char *at, *end;
+		if (cursor_peek(m, &cur, &at, &end)) {
+			bool engaged;
+			char why[300];
+			if (sip_naddr_fast_compare(at, end, flags | SIP_NADDR_LIST, &engaged, why,
+					sizeof(why)) != 0)
+				return fail(c, "%s", why);
+		}
+		if (sip_naddr_next(&cur, &a, flags) != 1)
+			break;
 		CHECK(c, ++n <= c->len, "%s: cursor does not advance", sip_hdr_name(t));
 		if (check_naddr(c, &a, sip_hdr_name(t)))
 			return -1;
@@ -408,6 +441,40 @@ sip_via_fast_compare(const char *p, const char *end, bool *engaged, char *why, s
 	return -1;
 }
 
+int
+sip_naddr_fast_compare(const char *p, const char *end, unsigned flags, bool *engaged, char *why,
+		size_t why_len)
+{
+	struct sip_naddr f, s;
+	const char *nf = NULL, *ns = NULL;
+	int rs = sip_naddr_parse_full(&s, p, end, flags, &ns);
+	int rf = sip_naddr_parse_fast(&f, p, end, flags, &nf);
+
+	*engaged = rf == 0;
+	if (rf == 1)
+		return 0;
+	const char *bad = NULL;
+	if (rf != 0)
+		bad = "returned neither 0 nor 1";
+	else if (rs != 0)
+		bad = "took a value the full parser refuses";
+	else if (nf != ns || f.start != s.start || f.end != s.end || f.more != s.more)
+		bad = "cursor or bounds";
+	else if (!same_view(f.display, s.display))
+		bad = "display name";
+	else if (!same_view(f.uri, s.uri) || f.bracketed != s.bracketed || f.star != s.star)
+		bad = "URI";
+	else if (!same_view(f.params, s.params) || !same_view(f.tag, s.tag) ||
+			f.has_tag != s.has_tag)
+		bad = "parameters or tag";
+	if (bad == NULL)
+		return 0;
+	snprintf(why, why_len,
+			"name-addr fast path differs from the full parser (%s, flags %u) on \"%.*s\"",
+			bad, flags, (int)(end - p > 120 ? 120 : end - p), p);
+	return -1;
+}
+
 static int
 walk_vias(struct ctx *c, const struct sip_msg *m)
 {
@@ -418,22 +485,12 @@ walk_vias(struct ctx *c, const struct sip_msg *m)
 	sip_cursor_init(&cur, m, SIP_HDR_VIA);
 	for (;;) {
 		/* The fast path, wherever the cursor is about to parse a value. */
-		const struct sip_hdr *h = sip_cursor_hdr(&cur);
-		const char *at = cur.pos;
-		while (h != NULL) {
-			struct sip_str val = sip_hdr_value(m, h);
-			if (at == NULL)
-				at = val.p;
-			if (at < val.p + val.len) {
-				bool engaged;
-				char why[300];
-				if (sip_via_fast_compare(at, val.p + val.len, &engaged, why,
-						sizeof(why)) != 0)
-					return fail(c, "%s", why);
-				break;
-			}
-			h = h->next != SIP_HDR_NONE ? &m->hdr[h->next] : NULL;
-			at = NULL;
+		const char *at, *end;
+		if (cursor_peek(m, &cur, &at, &end)) {
+			bool engaged;
+			char why[300];
+			if (sip_via_fast_compare(at, end, &engaged, why, sizeof(why)) != 0)
+				return fail(c, "%s", why);
 		}
 		if (sip_via_next(&cur, &v) != 1)
 			break;
@@ -477,6 +534,12 @@ walk_headers(struct ctx *c, const struct sip_msg *m)
 			if (sip_naddr_parse(&a, v.p, end, SIP_NADDR_CHECK_URI, &next) == 0 &&
 					check_naddr(c, &a, sip_hdr_name(h->type)))
 				return -1;
+			for (unsigned fl = 0; fl <= SIP_NADDR_CHECK_URI; fl += SIP_NADDR_CHECK_URI) {
+				bool engaged;
+				char why[300];
+				if (sip_naddr_fast_compare(v.p, end, fl, &engaged, why, sizeof(why)))
+					return fail(c, "%s", why);
+			}
 			break;
 		case SIP_HDR_CSEQ:
 			if (sip_cseq_parse(v, &cs) == 0)

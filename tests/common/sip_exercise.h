@@ -70,4 +70,8 @@ int sip_parse_compare(const struct sip_scanner *sc, const char *buf, size_t len,
 int sip_via_fast_compare(const char *p, const char *end, bool *engaged, char *why,
 		size_t why_len);
 
+/* The same for the name-addr fast path, with sip_naddr_parse()'s flags. */
+int sip_naddr_fast_compare(const char *p, const char *end, unsigned flags, bool *engaged,
+		char *why, size_t why_len);
+
 #endif

@@ -9,7 +9,8 @@
  *  - an IPv6 text the strict parser takes, the lenient one takes the same;
  *    any address that parses formats and parses back to itself;
  *  - header-name and method lookups agree with naive references;
- *  - the Via fast path returns exactly the full parser's fields, or declines.
+ *  - the Via and name-addr fast paths return exactly the full parser's
+ *    fields, or decline.
  * A broken invariant aborts, so libFuzzer saves the input.
  */
 #include <ctype.h>
@@ -91,7 +92,11 @@ naddr(const char *p, size_t len, unsigned flags)
 {
 	struct sip_naddr a;
 	const char *next;
+	bool engaged;
+	char why[300];
 
+	if (sip_naddr_fast_compare(p, p + len, flags, &engaged, why, sizeof(why)) != 0)
+		broken(why);
 	if (sip_naddr_parse(&a, p, p + len, flags, &next) != 0)
 		return;
 	in_input(a.display, "display");

@@ -121,4 +121,11 @@ const char *test_escape(const char *p, size_t len, char *out, size_t cap);
 /* Line end for message literals: "INVITE sip:a@b SIP/2.0" CRLF "Via: ..." CRLF ... */
 #define CRLF "\r\n"
 
+/*
+ * A header value: copy seed into buf (cap bytes) with one to three random edits (replace,
+ * insert or delete a byte taken from the characters that matter to SIP's
+ * grammar): returns the new length.
+ */
+size_t test_mutate_value(struct rng *r, const char *seed, char *buf, size_t cap);
+
 #endif

@@ -383,3 +383,38 @@ test_mutate(struct rng *r, char *msg, size_t *len, size_t cap)
 		break;
 	}
 }
+
+size_t
+test_mutate_value(struct rng *r, const char *seed, char *buf, size_t cap)
+{
+	static const char alphabet[] = " \t\r\n;,=\"[]:%/.@<>aZb09-_!~*'()&+$?\\\x80\xff";
+	size_t n = strlen(seed);
+
+	if (n > cap)
+		n = cap;
+	memcpy(buf, seed, n);
+	for (unsigned k = 1 + rng_below(r, 3); k > 0; k--) {
+		size_t at = rng_below(r, (uint32_t)n + 1);
+		char ch = alphabet[rng_below(r, sizeof(alphabet) - 1)];
+		switch (rng_below(r, 3)) {
+		case 0: /* replace */
+			if (at < n)
+				buf[at] = ch;
+			break;
+		case 1: /* insert */
+			if (n < cap) {
+				memmove(buf + at + 1, buf + at, n - at);
+				buf[at] = ch;
+				n++;
+			}
+			break;
+		default: /* delete */
+			if (at < n) {
+				memmove(buf + at, buf + at + 1, n - at - 1);
+				n--;
+			}
+			break;
+		}
+	}
+	return n;
+}

@@ -5,8 +5,10 @@
  * ';' parameters belong to the header (cparam01 vs cparam02), '*', and the
  * RFC 4475 malformed ones (badaspec, regbadct, quotbal, baddn).
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "sip_exercise.h"
 #include "sip_test.h"
 
 struct naddr_case {
@@ -203,12 +205,119 @@ single_values(void **state)
 	assert_int_equal(sip_naddr_next(&c, &a, SIP_NADDR_NEED_BRACKETS), 0);
 }
 
+/* ---- the fast path against the full parser ---- */
+
+/* Flag sets the parsers are called with: From/To, Contact, Route, strict. */
+static const unsigned fast_flags[] = {
+	0, SIP_NADDR_LIST | SIP_NADDR_STAR, SIP_NADDR_LIST | SIP_NADDR_NEED_BRACKETS,
+	SIP_NADDR_CHECK_URI, SIP_NADDR_LIST | SIP_NADDR_STAR | SIP_NADDR_CHECK_URI,
+};
+#define N_FAST_FLAGS (sizeof(fast_flags) / sizeof(fast_flags[0]))
+
+/* Values the fast path must take with flags 0 (From and To as carriers write them). */
+static const char *const fast_forms[] = {
+	"\"Alice\" <sip:+4420794608@203.0.113.7>;tag=9fxced76sl",
+	"<sip:+4930123456789@198.51.100.10;user=phone>",
+	"\"Alice Example\" <sip:+4420794608@203.0.113.7;user=phone>;tag=9fxced76sl",
+	"<sip:alice@example.net>;tag=456248",
+	"Bob Smith <sips:bob@[2001:db8::1]:5061>;TAG=x;expires=60;q=0.5",
+	"\"\"<sip:a@b>",
+	"sip:alice@example.net;tag=1",
+	"tel:+4930123456789;tag=abc",
+	"<sip:a@b>;tag=%41%42;x",
+};
+
+static int
+fast_check(const char *p, const char *end, unsigned flags, bool *engaged)
+{
+	char why[300];
+	int rc = sip_naddr_fast_compare(p, end, flags, engaged, why, sizeof(why));
+	if (rc != 0)
+		print_error("%s\n", why);
+	return rc;
+}
+
+static void
+fast_takes_common_forms(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < sizeof(fast_forms) / sizeof(fast_forms[0]); i++) {
+		const char *p = fast_forms[i];
+		for (unsigned k = 0; k < N_FAST_FLAGS; k++) {
+			bool engaged;
+			assert_int_equal(fast_check(p, p + strlen(p), fast_flags[k], &engaged), 0);
+			if (fast_flags[k] == 0 && !engaged)
+				fail_msg("the fast path declined \"%s\"", p);
+		}
+	}
+	for (unsigned i = 0; i < sizeof(naddr_cases) / sizeof(naddr_cases[0]); i++) {
+		const char *p = naddr_cases[i].text;
+		for (unsigned k = 0; k < N_FAST_FLAGS; k++) {
+			bool engaged;
+			assert_int_equal(fast_check(p, p + strlen(p), fast_flags[k], &engaged), 0);
+		}
+	}
+}
+
+/* What it must leave to the full parser (flags 0). */
+static void
+fast_declines_the_rest(void **state)
+{
+	static const char *const others[] = {
+		" <sip:a@b>", "<sip:a@b> ;tag=1", "<sip:a@b>; tag=1", "<sip:a@b>;tag= 1",
+		"<sip:a@b>;tag=\"1\"", "<sip:a@b>;tag", "<sip:a@b>;", "<sip:a@b>;;x",
+		"\"A\\\"B\" <sip:a@b>", "\"A\"  <sip:a@b>", "A  B <sip:a@b>", "A\t<sip:a@b>",
+		"<sip:a b@c>", "<>", "<sip:a@b", "sip:a@b?x=y", "<sip:a@b>,<sip:c@d>", "*",
+		"<sip:a@b>;x=[::1]",
+	};
+	(void)state;
+	for (unsigned i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		const char *p = others[i];
+		bool engaged;
+		assert_int_equal(fast_check(p, p + strlen(p), 0, &engaged), 0);
+		if (engaged)
+			fail_msg("the fast path took \"%s\"", p);
+	}
+}
+
+/* Random edits of the common forms, with every flag set. */
+static void
+fast_mutations(void **state)
+{
+	struct rng r;
+	char buf[256];
+	unsigned engaged_n = 0, runs = 100000;
+	(void)state;
+
+	rng_seed(&r, 0x6e61646472666173ull);
+	for (unsigned i = 0; i < runs; i++) {
+		const char *seed = fast_forms[rng_below(&r, sizeof(fast_forms) / sizeof(fast_forms[0]))];
+		size_t n = test_mutate_value(&r, seed, buf, sizeof(buf));
+		char *v = malloc(n ? n : 1); /* ends where the value ends: ASan sees over-reads */
+		assert_non_null(v);
+		memcpy(v, buf, n);
+		for (unsigned k = 0; k < N_FAST_FLAGS; k++) {
+			bool engaged;
+			if (fast_check(v, v + n, fast_flags[k], &engaged) != 0)
+				fail_msg("mutation %u, flags %u (seed 0x6e61646472666173) disagrees", i,
+						fast_flags[k]);
+			engaged_n += engaged;
+		}
+		free(v);
+	}
+	assert_true(engaged_n > runs / 10);
+	assert_true(engaged_n < runs * N_FAST_FLAGS);
+}
+
 int
 test_group_naddr(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(contact_lists),
 		cmocka_unit_test(single_values),
+		cmocka_unit_test(fast_takes_common_forms),
+		cmocka_unit_test(fast_declines_the_rest),
+		cmocka_unit_test(fast_mutations),
 	};
 	int failed = RUN_ROWS("naddr", naddr_cases, run_naddr_case);
 	return failed + cmocka_run_group_tests_name("naddr_lists", tests, NULL, NULL);

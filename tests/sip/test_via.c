@@ -318,7 +318,6 @@ fast_declines_the_rest(void **state)
 static void
 fast_mutations(void **state)
 {
-	static const char alphabet[] = " \t\r\n;,=\"[]:%/.@<>aZb09-_!~*'()&+$?\x80\xff";
 	struct rng r;
 	char buf[256];
 	unsigned engaged_n = 0, runs = 200000;
@@ -327,31 +326,7 @@ fast_mutations(void **state)
 	rng_seed(&r, 0x7669616661737431ull);
 	for (unsigned i = 0; i < runs; i++) {
 		const char *seed = fast_forms[rng_below(&r, sizeof(fast_forms) / sizeof(fast_forms[0]))];
-		size_t n = strlen(seed);
-		memcpy(buf, seed, n);
-		for (unsigned k = 1 + rng_below(&r, 3); k > 0; k--) {
-			size_t at = rng_below(&r, (uint32_t)n + 1);
-			char ch = alphabet[rng_below(&r, sizeof(alphabet) - 1)];
-			switch (rng_below(&r, 3)) {
-			case 0: /* replace */
-				if (at < n)
-					buf[at] = ch;
-				break;
-			case 1: /* insert */
-				if (n + 1 < sizeof(buf)) {
-					memmove(buf + at + 1, buf + at, n - at);
-					buf[at] = ch;
-					n++;
-				}
-				break;
-			default: /* delete */
-				if (at < n) {
-					memmove(buf + at, buf + at + 1, n - at - 1);
-					n--;
-				}
-				break;
-			}
-		}
+		size_t n = test_mutate_value(&r, seed, buf, sizeof(buf));
 		/* The value ends where the buffer ends (ASan sees any over-read). */
 		char *v = malloc(n ? n : 1);
 		assert_non_null(v);
