@@ -166,6 +166,13 @@ struct rules_plan_info {
 };
 
 void rules_plan_info(const struct rules_plan *plan, struct rules_plan_info *info);
+/*
+ * The query fields (1 << RULES_F_*) a match of this plan may read: a
+ * condition on the field or a template naming it ($from, ${to}...). A
+ * caller may leave the others empty (a dataplane skips extracting the
+ * From and To users when no rule looks at them). A superset, never less.
+ */
+uint32_t rules_plan_fields_read(const struct rules_plan *plan);
 /* Set the version (before the plan is published). */
 void rules_plan_set_version(struct rules_plan *plan, uint64_t version);
 

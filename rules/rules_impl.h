@@ -309,6 +309,7 @@ struct rules_plan {
 	hs_scratch_t *hs_proto;   /* prototype every scratch clones */
 	size_t mem_bytes;
 	bool pipeline;            /* index tables past cache size: bursts prefetch ahead */
+	uint32_t fields_read;     /* RULES_F_* bits any condition or template may read */
 };
 
 /* What explain wants to know about a lookup (rules_explain.c). */

@@ -101,6 +101,41 @@ rules_plan_mem(const struct rules_plan *p)
 	return m;
 }
 
+/*
+ * Fields the plan may read: those its indexes and conditions look at, plus
+ * those its templates name. Templates live in the pool, so every "$from",
+ * "${from", "$to" or "${to" in it counts (a pattern or a literal holding
+ * one only makes the answer larger, never wrong).
+ */
+static uint32_t
+fields_read(const struct rules_plan *p)
+{
+	uint32_t f = p->h.fields_dix | p->h.fields_gen | p->h.fields_re | 1u << RULES_F_USER |
+		1u << RULES_F_DOMAIN;
+
+	for (uint64_t i = 0; i < p->n_conds; i++)
+		f |= 1u << (p->conds[i].field % RULES_F__COUNT);
+	for (uint64_t i = 0; i < p->n_regex; i++)
+		f |= 1u << (p->regex[i].field % RULES_F__COUNT);
+	for (uint64_t i = 0; i + 1 < p->n_pool; i++) {
+		if (p->pool[i] != '$')
+			continue;
+		const char *v = p->pool + i + 1 + (p->pool[i + 1] == '{');
+		size_t left = (size_t)(p->pool + p->n_pool - v);
+		if (left >= 4 && memcmp(v, "from", 4) == 0)
+			f |= 1u << RULES_F_FROM;
+		else if (left >= 2 && memcmp(v, "to", 2) == 0)
+			f |= 1u << RULES_F_TO;
+	}
+	return f;
+}
+
+uint32_t
+rules_plan_fields_read(const struct rules_plan *plan)
+{
+	return plan->fields_read;
+}
+
 int
 rules_plan_prepare(struct rules_plan *p, char *err, size_t errlen)
 {
@@ -142,6 +177,7 @@ rules_plan_prepare(struct rules_plan *p, char *err, size_t errlen)
 		}
 	}
 	p->mem_bytes = rules_plan_mem(p);
+	p->fields_read = fields_read(p);
 	/*
 	 * A burst's software pipeline hides cache misses and costs a little
 	 * per query: worth it only when the tables a lookup walks do not fit

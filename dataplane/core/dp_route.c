@@ -116,13 +116,15 @@ dp_route_location(const struct dp_loc *loc, const struct dp_query *q, uint64_t n
 }
 
 void
-dp_rules_query(const struct dp_query *q, struct rules_query *rq)
+dp_rules_query(const struct dp_query *q, uint32_t fields, struct rules_query *rq)
 {
+	static const struct rules_view none = {NULL, 0};
+
 	*rq = (struct rules_query){
 		.user = {q->ruri_user.p, q->ruri_user.len},
 		.domain = {q->ruri_host.p, q->ruri_host.len},
-		.from = dp_uri_user(q->from_uri),
-		.to = dp_uri_user(q->to_uri),
+		.from = fields & 1u << RULES_F_FROM ? dp_uri_user(q->from_uri) : none,
+		.to = fields & 1u << RULES_F_TO ? dp_uri_user(q->to_uri) : none,
 		.method = {q->method.p, q->method.len},
 		.src_af = q->src->af,
 		.callid_hash = q->callid_hash,
@@ -231,6 +233,8 @@ dp_route_burst(const struct dp_router *rt, struct dp_route_scratch *s, uint64_t 
 {
 	const struct rules_inst *inst = rt->rules != NULL ? rules_swap_current(rt->rules) : NULL;
 	const struct dp_names *names = dp_names_current(rt->names);
+	/* The From and To users are looked for only when some rule reads them. */
+	uint32_t fields = inst != NULL ? rules_plan_fields_read(rules_inst_plan(inst)) : 0;
 	unsigned k = 0;
 
 	/* Bindings first; the rest goes to the dialplan in one burst. */
@@ -238,7 +242,7 @@ dp_route_burst(const struct dp_router *rt, struct dp_route_scratch *s, uint64_t 
 		if (dp_route_location(rt->loc, &jobs[i]->q, now, &jobs[i]->r))
 			continue;
 		if (inst != NULL) {
-			dp_rules_query(&jobs[i]->q, &s->rq[k]);
+			dp_rules_query(&jobs[i]->q, fields, &s->rq[k]);
 			s->job[k++] = jobs[i];
 		}
 	}

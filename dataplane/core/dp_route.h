@@ -67,8 +67,11 @@ struct rules_view dp_uri_user(struct sip_str uri);
 struct sip_str dp_gateway_ruri(char *buf, size_t cap, struct rules_view user,
 		const struct sip_addr *nh, uint16_t port);
 
-/* The dialplan's query for a dp_query. */
-void dp_rules_query(const struct dp_query *q, struct rules_query *rq);
+/*
+ * The dialplan's query for a dp_query: the From and To users only when
+ * fields (rules_plan_fields_read()) has them.
+ */
+void dp_rules_query(const struct dp_query *q, uint32_t fields, struct rules_query *rq);
 
 /* A binding for q's Request-URI fills r: true; false when there is none. */
 bool dp_route_location(const struct dp_loc *loc, const struct dp_query *q, uint64_t now,

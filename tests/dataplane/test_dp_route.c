@@ -57,6 +57,35 @@ test_uri_user(void **state)
 	}
 }
 
+/* The From and To users go into the query only when the plan reads them. */
+static void
+test_query_fields(void **state)
+{
+	struct sip_addr src = {.af = SIP_AF_INET};
+	struct dp_query q = {
+		.ruri_user = SIP_STR_LIT("100"),
+		.ruri_host = SIP_STR_LIT("example.com"),
+		.from_uri = SIP_STR_LIT("sip:alice@example.net"),
+		.to_uri = SIP_STR_LIT("sip:bob@example.net"),
+		.method = SIP_STR_LIT("INVITE"),
+		.src = &src,
+	};
+	struct rules_query rq;
+	(void)state;
+
+	dp_rules_query(&q, 1u << RULES_F_USER, &rq);
+	assert_int_equal(rq.user.len, 3);
+	assert_null(rq.from.p);
+	assert_null(rq.to.p);
+	dp_rules_query(&q, 1u << RULES_F_FROM, &rq);
+	assert_int_equal(rq.from.len, 5);
+	assert_memory_equal(rq.from.p, "alice", 5);
+	assert_null(rq.to.p);
+	dp_rules_query(&q, 1u << RULES_F_FROM | 1u << RULES_F_TO, &rq);
+	assert_int_equal(rq.to.len, 3);
+	assert_memory_equal(rq.to.p, "bob", 3);
+}
+
 static void
 test_gateway_ruri(void **state)
 {
@@ -235,6 +264,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_uri_user),
+		cmocka_unit_test(test_query_fields),
 		cmocka_unit_test(test_gateway_ruri),
 		cmocka_unit_test(test_burst),
 		cmocka_unit_test(test_callid_peek),

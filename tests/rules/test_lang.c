@@ -191,10 +191,48 @@ test_empty_plan(void **state)
 	rt_free(&t);
 }
 
+/* Which query fields a plan reads: conditions and templates, also after a blob round trip. */
+static void
+test_fields_read(void **state)
+{
+	static const struct {
+		const char *text;
+		bool from, to;
+	} plans[] = {
+		{"10 prefix 49 reject 404\n10 domain exact a.example reject 403\n", false, false},
+		{"10 from exact carol reject 486\n", true, false},
+		{"10 from prefix +44 reject 486\n", true, false},
+		{"10 to regex ^bob$ reject 486\n", false, true},
+		{"10 to len 3 reject 486\n", false, true},
+		{"10 prefix 1 redirect contact sip:$from@example.net\n", true, false},
+		{"10 prefix 1 redirect contact sip:${to}@example.net\n", false, true},
+		{"10 prefix 1 redirect contact sip:$$from@example.net\n", true, false}, /* superset */
+		{"10 prefix 1 redirect contact sip:$user@example.net\n", false, false},
+	};
+	(void)state;
+	for (unsigned i = 0; i < sizeof(plans) / sizeof(plans[0]); i++) {
+		struct tp t = rt_compile(plans[i].text);
+		uint32_t f = rules_plan_fields_read(t.p);
+		assert_true(f & 1u << RULES_F_USER);
+		if (!!(f & 1u << RULES_F_FROM) != plans[i].from || !!(f & 1u << RULES_F_TO) != plans[i].to)
+			fail_msg("plan \"%s\": fields 0x%x", plans[i].text, f);
+		void *blob;
+		size_t len;
+		struct rules_errors e = {0};
+		assert_int_equal(rules_plan_serialize(t.p, &blob, &len), 0);
+		struct rules_plan *p = rules_plan_load(blob, len, &e);
+		assert_non_null(p);
+		assert_int_equal(rules_plan_fields_read(p), f);
+		rules_plan_free(p);
+		free(blob);
+		rt_free(&t);
+	}
+}
+
 int
 test_group_lang(void)
 {
-	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 4];
+	struct CMUnitTest t[sizeof(cases) / sizeof(cases[0]) + 5];
 	size_t n = 0;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -205,5 +243,6 @@ test_group_lang(void)
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_compile_file);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_empty_plan);
 	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_absent_fields);
+	t[n++] = (struct CMUnitTest)cmocka_unit_test(test_fields_read);
 	return _cmocka_run_group_tests("lang", t, n, NULL, NULL);
 }
