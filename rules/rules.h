@@ -242,6 +242,12 @@ struct rules_result {
 	struct rules_view contact[RULES_MAX_CONTACTS]; /* "<sip:...>;q=0.5;expires=60" */
 	int32_t gw;                  /* gateway number, RULES_GW_NONE or RULES_GW_ALL_DOWN */
 	struct rules_view gw_host;
+	/*
+	 * gw_host as an IPv4 address (4 bytes, network order) when it is
+	 * written as a canonical dotted quad, else NULL: a forwarder need not
+	 * parse it again. Points into the plan.
+	 */
+	const uint8_t *gw_ipv4;
 	uint16_t gw_port;
 	uint8_t gw_transport;        /* enum rules_transport */
 	struct rules_view headers;   /* header lines to add, each ending in CRLF */

@@ -186,6 +186,12 @@ struct rules_gw {
 	uint8_t pad;
 };
 
+/* A gateway host written as a canonical dotted quad ("192.0.2.1", not "192.0.2.01"). */
+struct rules_gw_ipv4 {
+	uint8_t a[4]; /* network order */
+	bool ok;
+};
+
 struct rules_member {
 	uint32_t gw;
 	uint32_t weight;
@@ -310,6 +316,7 @@ struct rules_plan {
 	size_t mem_bytes;
 	bool pipeline;            /* index tables past cache size: bursts prefetch ahead */
 	uint32_t fields_read;     /* RULES_F_* bits any condition or template may read */
+	struct rules_gw_ipv4 *gw_ipv4; /* per gws[]: the host as an IPv4 address, if it is one */
 };
 
 /* What explain wants to know about a lookup (rules_explain.c). */

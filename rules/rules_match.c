@@ -733,6 +733,7 @@ choose_gw(const struct rules_plan *p, const struct rules_prog *pg, const struct 
 	const struct rules_gw *gw = &p->gws[m[i].gw];
 	r->gw = (int32_t)m[i].gw;
 	r->gw_host = rules_sview(p, gw->host);
+	r->gw_ipv4 = p->gw_ipv4[m[i].gw].ok ? p->gw_ipv4[m[i].gw].a : NULL;
 	r->gw_port = gw->port;
 	r->gw_transport = gw->transport;
 }
@@ -847,6 +848,7 @@ result_init(struct rules_result *r)
 	r->n_contacts = 0;
 	r->gw = RULES_GW_NONE;
 	r->gw_host = (struct rules_view){NULL, 0};
+	r->gw_ipv4 = NULL;
 	r->gw_port = 0;
 	r->gw_transport = 0;
 	r->headers = (struct rules_view){NULL, 0};

@@ -70,6 +70,7 @@ rules_plan_free(struct rules_plan *p)
 			pcre2_code_free(p->pcre[i]);
 	free(p->pcre);
 	free(p->digits);
+	free(p->gw_ipv4);
 #define FREE_SEC(name, type) free(p->name);
 	RULES_SECTIONS(FREE_SEC)
 #undef FREE_SEC
@@ -130,6 +131,32 @@ fields_read(const struct rules_plan *p)
 	return f;
 }
 
+/* Each gateway host that is a canonical dotted quad, as an address (inet_pton() and back). */
+static int
+gateway_addresses(struct rules_plan *p)
+{
+	if (p->gw_ipv4 != NULL || p->n_gws == 0)
+		return 0;
+	p->gw_ipv4 = calloc(p->n_gws, sizeof(*p->gw_ipv4));
+	if (p->gw_ipv4 == NULL)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < p->n_gws; i++) {
+		struct rules_view h = rules_sview(p, p->gws[i].host);
+		char text[INET_ADDRSTRLEN], back[INET_ADDRSTRLEN];
+		struct in_addr a;
+		if (h.len >= sizeof(text))
+			continue;
+		memcpy(text, h.p, h.len);
+		text[h.len] = '\0';
+		if (inet_pton(AF_INET, text, &a) != 1 ||
+				inet_ntop(AF_INET, &a, back, sizeof(back)) == NULL || strcmp(text, back) != 0)
+			continue;
+		memcpy(p->gw_ipv4[i].a, &a, 4);
+		p->gw_ipv4[i].ok = true;
+	}
+	return 0;
+}
+
 uint32_t
 rules_plan_fields_read(const struct rules_plan *plan)
 {
@@ -178,6 +205,8 @@ rules_plan_prepare(struct rules_plan *p, char *err, size_t errlen)
 	}
 	p->mem_bytes = rules_plan_mem(p);
 	p->fields_read = fields_read(p);
+	if (gateway_addresses(p) < 0)
+		goto nomem;
 	/*
 	 * A burst's software pipeline hides cache misses and costs a little
 	 * per query: worth it only when the tables a lookup walks do not fit

@@ -202,6 +202,16 @@ dp_route_from_result(const struct rules_result *res, const struct dp_names *name
 		res->gw_transport == RULES_TP_TLS ? SIP_TP_TLS : SIP_TP_UDP;
 	if (tp == SIP_TP_TLS)
 		r->tls_name = view(res->gw_host);
+	if (res->gw_ipv4 != NULL) {
+		/* A dotted quad the plan already read: its text is the Request-URI's host. */
+		r->kind = DP_ROUTE_FORWARD;
+		r->nh = (struct sip_addr){.af = SIP_AF_INET};
+		memcpy(r->nh.a, res->gw_ipv4, 4);
+		r->nh_port = res->gw_port;
+		r->nh_transport = tp;
+		r->ruri = name_ruri(buf, cap, res->user, res->gw_host, res->gw_port);
+		return;
+	}
 	if (sip_addr_parse(view(res->gw_host), &r->nh) != 0) {
 		/* A name: the addresses the control plane resolved for it (dp_names.h). */
 		const struct dp_name *n = dp_names_find(names, res->gw_host.p, res->gw_host.len,

@@ -111,10 +111,12 @@ static const char plan_text[] =
 	"group gw 10.0.0.20:5080\n"
 	"group tcp 10.0.0.21:5060;transport=tcp\n"
 	"group named gw.example.net:5060\n"
+	"group zero 10.0.0.022:5070\n"
 	"10 prefix 302 redirect 302 contact sip:+4930111@gw1.example.net\n"
 	"10 prefix 100 forward gw\n"
 	"10 prefix 101 forward tcp\n"
 	"10 prefix 102 forward named\n"
+	"10 prefix 103 forward zero\n"
 	"10 prefix 403 reject 403 \"Barred\"\n"
 	"10 prefix 666 drop\n"
 	"20 from exact gw.example.net reject 480 \"From a host\"\n"
@@ -129,11 +131,16 @@ struct burst_case {
 	const char *ruri; /* forward: the new Request-URI */
 	uint8_t transport; /* forward: the next hop's (0: UDP) */
 	const char *extra; /* forward: the header lines added (NULL: none) */
+	const char *nh;    /* forward: the next hop, address:port (NULL: not checked) */
 };
 
 static const struct burst_case burst_cases[] = {
 	{"redirect", "302555", "sip:a@x", DP_ROUTE_REDIRECT, 302, NULL},
-	{"forward", "100555", "sip:a@x", DP_ROUTE_FORWARD, 0, "sip:100555@10.0.0.20:5080"},
+	{"forward", "100555", "sip:a@x", DP_ROUTE_FORWARD, 0, "sip:100555@10.0.0.20:5080",
+		SIP_TP_UDP, NULL, "10.0.0.20:5080"},
+	/* Not a canonical dotted quad: parsed here, and the URI gets the canonical form. */
+	{"forward, leading zero", "103555", "sip:a@x", DP_ROUTE_FORWARD, 0,
+		"sip:103555@10.0.0.22:5070", SIP_TP_UDP, NULL, "10.0.0.22:5070"},
 	/* TCP/TLS next hops are routes too: dp_sip_finish() bridges them or answers 503. */
 	{"TCP gateway: a forward over TCP", "101555", "sip:a@x", DP_ROUTE_FORWARD, 0,
 		"sip:101555@10.0.0.21", SIP_TP_TCP, NULL},
@@ -232,6 +239,13 @@ test_burst(void **state)
 				(c->transport ? c->transport : SIP_TP_UDP))
 			fail_msg("%s: transport %u, expected %u", c->name, r->nh_transport,
 					c->transport);
+		if (c->nh != NULL) {
+			char nh[64];
+			size_t n = sip_addr_format(&r->nh, nh, sizeof(nh));
+			snprintf(nh + n, sizeof(nh) - n, ":%u", r->nh_port);
+			if (strcmp(nh, c->nh) != 0)
+				fail_msg("%s: next hop %s, expected %s", c->name, nh, c->nh);
+		}
 		const char *ex = c->extra ? c->extra : "";
 		if (c->kind == DP_ROUTE_FORWARD && (r->extra.len != strlen(ex) ||
 				(r->extra.len && memcmp(r->extra.p, ex, r->extra.len) != 0)))

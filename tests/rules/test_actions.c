@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <arpa/inet.h>
+
 #include "rules_test.h"
 
 static void
@@ -140,6 +142,16 @@ gw_for(struct tp *t, const char *user, uint64_t callid, const uint64_t *down)
 		assert_int_equal(g.port, r.gw_port);
 		assert_int_equal(g.transport, r.gw_transport);
 		assert_int_equal(g.host.len, r.gw_host.len);
+		/* The address of a dotted-quad host, nothing for names and IPv6. */
+		struct in_addr a;
+		char text[64];
+		snprintf(text, sizeof(text), "%.*s", (int)g.host.len, g.host.p);
+		if (inet_pton(AF_INET, text, &a) == 1) {
+			assert_non_null(r.gw_ipv4);
+			assert_memory_equal(r.gw_ipv4, &a, 4);
+		} else {
+			assert_null(r.gw_ipv4);
+		}
 	}
 	return r.gw;
 }
