@@ -42,8 +42,9 @@ hdr_table_init(void)
 
 		name_words(n, len, n + len, w); /* limit = end: copies, never over-reads */
 		unsigned h = name_key(n, len);
-		while (sip_hdr_name_table[h].type != SIP_HDR_OTHER)
-			h = (h + 1) & (TABLE_SIZE - 1);
+		/* A shared key would hide a name (lookups read the home slot only): a build bug. */
+		if (sip_hdr_name_table[h].type != SIP_HDR_OTHER)
+			__builtin_trap();
 		memcpy(sip_hdr_name_table[h].w, w, sizeof(w));
 		sip_hdr_name_table[h].len = (uint8_t)len;
 		sip_hdr_name_table[h].type = (uint8_t)t;

@@ -15,7 +15,7 @@
 
 /*
  * Long names: a table indexed by a key made of the length and the first and
- * last bytes (case-folded), probed linearly; a hit is confirmed by comparing
+ * last bytes (case-folded), one slot per key; a hit is confirmed by comparing
  * the name, read as up to three case-folded 64-bit words, with the canonical
  * one. fold() sets bit 5 only in bytes that have bit 6 set, so for canonical
  * names (letters and '-') folded equality is exactly ASCII case-insensitive
@@ -84,6 +84,11 @@ name_words(const char *name, size_t len, const char *limit, uint64_t w[NAME_WORD
 	}
 }
 
+/*
+ * Known names never share a key (sip_hdr.c checks at start-up), so a name
+ * is either in its home slot or unknown: one slot is read, and the words
+ * past the first are loaded and compared only when the name is that long.
+ */
 static inline enum sip_hdr_type
 sip_hdr_lookup_inline(const char *name, size_t len, const char *limit)
 {
@@ -92,15 +97,22 @@ sip_hdr_lookup_inline(const char *name, size_t len, const char *limit)
 	if (len == 0 || len > NAME_MAX_LEN)
 		return SIP_HDR_OTHER;
 
+	const struct name_slot *s = &sip_hdr_name_table[name_key(name, len)];
+	if (s->len != len) /* an empty slot's length is 0 */
+		return SIP_HDR_OTHER;
+	if (limit - name >= NAME_MAX_LEN) {
+		if ((fold(load64(name)) & low_bytes(len)) != s->w[0])
+			return SIP_HDR_OTHER;
+		if (len > 8 && (fold(load64(name + 8)) & low_bytes(len - 8)) != s->w[1])
+			return SIP_HDR_OTHER;
+		if (len > 16 && (fold(load64(name + 16)) & low_bytes(len - 16)) != s->w[2])
+			return SIP_HDR_OTHER;
+		return (enum sip_hdr_type)s->type;
+	}
 	uint64_t w[NAME_WORDS];
 	name_words(name, len, limit, w);
-	for (unsigned h = name_key(name, len);; h = (h + 1) & (TABLE_SIZE - 1)) {
-		const struct name_slot *s = &sip_hdr_name_table[h];
-		if (s->type == SIP_HDR_OTHER)
-			return SIP_HDR_OTHER;
-		if (s->len == len && s->w[0] == w[0] && s->w[1] == w[1] && s->w[2] == w[2])
-			return (enum sip_hdr_type)s->type;
-	}
+	return s->w[0] == w[0] && s->w[1] == w[1] && s->w[2] == w[2] ?
+		(enum sip_hdr_type)s->type : SIP_HDR_OTHER;
 }
 
 #endif
