@@ -144,7 +144,7 @@ dp_scanner_scratch_free(struct dp_scanner_scratch *sc)
 struct scan_ctx {
 	const struct dp_scanner *s;
 	unsigned n;                   /* values; 0: a raw scan, every match counts */
-	uint16_t end[SCAN_VALUES];    /* buffer offset of each value's LF */
+	uint32_t end[SCAN_VALUES];    /* buffer offset of each value's LF */
 	uint8_t hdr[SCAN_VALUES];     /* DP_SCAN_* of each value */
 	bool hit;
 };
@@ -200,8 +200,8 @@ dp_scanner_match_msg(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
 				h = sip_hdr_next(m, h)) {
 			struct sip_str v = sip_hdr_value(m, h);
 			if (v.len >= SCAN_BUF) {
-				/* A huge value (a rare, odd message): scanned on its own. */
-				struct scan_ctx one = {.s = s, .n = 1, .end = {(uint16_t)SCAN_BUF},
+				/* A huge value (a rare, odd message): scanned on its own, all of it. */
+				struct scan_ctx one = {.s = s, .n = 1, .end = {UINT32_MAX},
 					.hdr = {(uint8_t)which[w].bit}};
 				if (scan(&one, sc, v.p, v.len))
 					return true;
@@ -216,7 +216,7 @@ dp_scanner_match_msg(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
 			memcpy(buf + at, v.p, v.len);
 			at += v.len;
 			buf[at] = '\n';
-			c.end[c.n] = (uint16_t)at++;
+			c.end[c.n] = (uint32_t)at++;
 			c.hdr[c.n++] = (uint8_t)which[w].bit;
 		}
 	}

@@ -46,6 +46,9 @@ struct scan_case {
 	bool hit;
 };
 
+#define X10 "xxxxxxxxxx"
+#define X100 X10 X10 X10 X10 X10 X10 X10 X10 X10 X10
+
 static const struct scan_case default_cases[] = {
 	{"clean", "", "", "", "User-Agent: Linphone/5.2\r\n", false},
 	{"no user agent", "", "", "", "", false},
@@ -77,6 +80,13 @@ static const struct scan_case default_cases[] = {
 		"User-Agent: a\r\nUser-Agent: b\r\nUser-Agent: c\r\nUser-Agent: d\r\n"
 		"User-Agent: e\r\nUser-Agent: f\r\nUser-Agent: g\r\nUser-Agent: h\r\n"
 		"User-Agent: pplsip\r\n", true},
+	/* A value too long for the shared buffer is scanned alone: all of it. */
+	{"past byte 512 of a long value", "", "", "",
+		"User-Agent: " X100 X100 X100 X100 X100 X100 "friendly-scanner\r\n", true},
+	{"across byte 512 of a long value", "", "", "",
+		"User-Agent: " X100 X100 X100 X100 X100 "xxxxxxxxsipvicious" X100 "\r\n", true},
+	{"long value, none", "", "", "", "User-Agent: " X100 X100 X100 X100 X100 X100 "\r\n",
+		false},
 };
 
 static bool
