@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "dp_scanner.h"
+#include "dp_scanner_impl.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +33,8 @@ struct dp_scanner {
 	hs_database_t *db;
 	unsigned n;
 	uint8_t hdrs[DP_SCANNER_MAX_PATS]; /* by pattern id */
+	struct dp_scanner_pf pf;
 };
-
 
 struct dp_scanner_scratch {
 	hs_scratch_t *hs;
@@ -89,6 +90,7 @@ dp_scanner_build(const struct dp_scanner_pat *pats, unsigned n, char *err, size_
 		free(s);
 		return NULL;
 	}
+	dp_scanner_pf_build(&s->pf, pats, n);
 	s->n = n;
 	return s;
 }
@@ -106,6 +108,12 @@ unsigned
 dp_scanner_count(const struct dp_scanner *s)
 {
 	return s->n;
+}
+
+const struct dp_scanner_pf *
+dp_scanner_filter(const struct dp_scanner *s)
+{
+	return &s->pf;
 }
 
 struct dp_scanner_scratch *
@@ -144,7 +152,7 @@ dp_scanner_scratch_free(struct dp_scanner_scratch *sc)
 struct scan_ctx {
 	const struct dp_scanner *s;
 	unsigned n;                   /* values; 0: a raw scan, every match counts */
-	uint16_t end[SCAN_VALUES];    /* buffer offset of each value's LF */
+	uint32_t end[SCAN_VALUES];    /* buffer offset of each value's LF */
 	uint8_t hdr[SCAN_VALUES];     /* DP_SCAN_* of each value */
 	bool hit;
 };
@@ -179,18 +187,20 @@ scan(struct scan_ctx *c, struct dp_scanner_scratch *sc, const char *p, size_t le
 	return c->hit;
 }
 
+/* The headers signatures apply to. */
+static const struct {
+	enum sip_hdr_type t;
+	unsigned bit;
+} which[] = {
+	{SIP_HDR_USER_AGENT, DP_SCAN_UA},
+	{SIP_HDR_FROM, DP_SCAN_FROM},
+	{SIP_HDR_TO, DP_SCAN_TO},
+};
+
 bool
-dp_scanner_match_msg(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
+dp_scanner_match_msg_exact(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
 		const struct sip_msg *m)
 {
-	static const struct {
-		enum sip_hdr_type t;
-		unsigned bit;
-	} which[] = {
-		{SIP_HDR_USER_AGENT, DP_SCAN_UA},
-		{SIP_HDR_FROM, DP_SCAN_FROM},
-		{SIP_HDR_TO, DP_SCAN_TO},
-	};
 	struct scan_ctx c = {.s = s};
 	char buf[SCAN_BUF];
 	size_t at = 0;
@@ -200,8 +210,8 @@ dp_scanner_match_msg(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
 				h = sip_hdr_next(m, h)) {
 			struct sip_str v = sip_hdr_value(m, h);
 			if (v.len >= SCAN_BUF) {
-				/* A huge value (a rare, odd message): scanned on its own. */
-				struct scan_ctx one = {.s = s, .n = 1, .end = {(uint16_t)SCAN_BUF},
+				/* A huge value (a rare, odd message): scanned on its own, all of it. */
+				struct scan_ctx one = {.s = s, .n = 1, .end = {UINT32_MAX},
 					.hdr = {(uint8_t)which[w].bit}};
 				if (scan(&one, sc, v.p, v.len))
 					return true;
@@ -216,7 +226,7 @@ dp_scanner_match_msg(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
 			memcpy(buf + at, v.p, v.len);
 			at += v.len;
 			buf[at] = '\n';
-			c.end[c.n] = (uint16_t)at++;
+			c.end[c.n] = (uint32_t)at++;
 			c.hdr[c.n++] = (uint8_t)which[w].bit;
 		}
 	}
@@ -224,10 +234,37 @@ dp_scanner_match_msg(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
 }
 
 bool
-dp_scanner_match_raw(const struct dp_scanner *s, struct dp_scanner_scratch *sc, const char *p,
-		size_t len)
+dp_scanner_match_raw_exact(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
+		const char *p, size_t len)
 {
 	struct scan_ctx c = {.s = s};
 
 	return scan(&c, sc, p, len);
+}
+
+/*
+ * The prefilter first, value by value in place (dp_scanner_impl.h): nearly
+ * every message has no candidate and never reaches Hyperscan. On one, the
+ * exact path decides, from the start.
+ */
+bool
+dp_scanner_match_msg(const struct dp_scanner *s, struct dp_scanner_scratch *sc,
+		const struct sip_msg *m)
+{
+	for (unsigned w = 0; w < sizeof(which) / sizeof(which[0]); w++) {
+		for (const struct sip_hdr *h = sip_hdr_first(m, which[w].t); h != NULL;
+				h = sip_hdr_next(m, h)) {
+			struct sip_str v = sip_hdr_value(m, h);
+			if (dp_scanner_pf(&s->pf, v.p, v.len))
+				return dp_scanner_match_msg_exact(s, sc, m);
+		}
+	}
+	return false;
+}
+
+bool
+dp_scanner_match_raw(const struct dp_scanner *s, struct dp_scanner_scratch *sc, const char *p,
+		size_t len)
+{
+	return dp_scanner_pf(&s->pf, p, len) && dp_scanner_match_raw_exact(s, sc, p, len);
 }

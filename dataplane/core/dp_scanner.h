@@ -8,7 +8,9 @@
  * literal database at start-up. A message that carries one is dropped
  * without any reply (dp_sip_begin(), right after parsing, before anything
  * can answer). The database is read-only and shared; each worker scans
- * with its own scratch (never shared). Matching never allocates.
+ * with its own scratch (never shared). Matching never allocates. A
+ * prefilter built from the same signatures (dp_scanner_impl.h) keeps the
+ * values that cannot hold one, nearly all of them, away from Hyperscan.
  */
 
 #include <stdbool.h>
