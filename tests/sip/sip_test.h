@@ -128,4 +128,15 @@ const char *test_escape(const char *p, size_t len, char *out, size_t cap);
  */
 size_t test_mutate_value(struct rng *r, const char *seed, char *buf, size_t cap);
 
+/*
+ * runs random edits (test_mutate_value(), fixed seed) of values drawn from
+ * seeds[0..n), each handed to check in a heap block that ends where the
+ * value does (ASan sees any over-read). check returns 0, or -1 to fail the
+ * test, and counts in *engaged the times a fast path took the value.
+ * Returns that count.
+ */
+typedef int (*test_value_check)(const char *p, const char *end, unsigned *engaged);
+unsigned test_mutate_values(const char *const *seeds, size_t n, unsigned runs, uint64_t seed,
+		test_value_check check);
+
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include "sip_test.h"
 
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -417,4 +418,25 @@ test_mutate_value(struct rng *r, const char *seed, char *buf, size_t cap)
 		}
 	}
 	return n;
+}
+
+unsigned
+test_mutate_values(const char *const *seeds, size_t n, unsigned runs, uint64_t seed,
+		test_value_check check)
+{
+	struct rng r;
+	char buf[256];
+	unsigned engaged = 0;
+
+	rng_seed(&r, seed);
+	for (unsigned i = 0; i < runs; i++) {
+		size_t len = test_mutate_value(&r, seeds[rng_below(&r, (uint32_t)n)], buf, sizeof(buf));
+		char *v = malloc(len ? len : 1);
+		assert_non_null(v);
+		memcpy(v, buf, len);
+		if (check(v, v + len, &engaged) != 0)
+			fail_msg("mutation %u of seed 0x%" PRIx64 " disagrees", i, seed);
+		free(v);
+	}
+	return engaged;
 }
