@@ -54,7 +54,7 @@ sip_method_lookup(const char *p, size_t len)
 	default:
 		return SIP_METHOD_UNKNOWN;
 	}
-	if (m != SIP_METHOD_UNKNOWN && memcmp(p, method_names[m], len) == 0)
+	if (m != SIP_METHOD_UNKNOWN && sip_bytes_eq(p, method_names[m], len))
 		return m;
 	return SIP_METHOD_UNKNOWN;
 }

@@ -35,16 +35,51 @@ sip_str_span(const char *p, const char *end)
 	return (struct sip_str){p, (uint32_t)(end - p)};
 }
 
+/*
+ * Whether a[0..n) equals b[0..n): up to 16 bytes in at most four loads
+ * each, overlapping, never outside [a, a+n) or [b, b+n); longer spans go
+ * to memcmp(). Tokens (methods, CSeq methods, literals) are short, and the
+ * libc call costs more than the compare.
+ */
+static inline bool
+sip_bytes_eq(const void *a, const void *b, size_t n)
+{
+	const unsigned char *x = a, *y = b;
+
+	if (n > 16)
+		return memcmp(a, b, n) == 0;
+	if (n >= 8) {
+		uint64_t x0, y0, x1, y1;
+		memcpy(&x0, x, 8);
+		memcpy(&y0, y, 8);
+		memcpy(&x1, x + n - 8, 8);
+		memcpy(&y1, y + n - 8, 8);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	if (n >= 4) {
+		uint32_t x0, y0, x1, y1;
+		memcpy(&x0, x, 4);
+		memcpy(&y0, y, 4);
+		memcpy(&x1, x + n - 4, 4);
+		memcpy(&y1, y + n - 4, 4);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	if (n == 0)
+		return true;
+	/* 1..3 bytes: indexes 0, n/2 and n-1 cover them all. */
+	return x[0] == y[0] && x[n / 2] == y[n / 2] && x[n - 1] == y[n - 1];
+}
+
 static inline bool
 sip_str_eq(struct sip_str a, struct sip_str b)
 {
-	return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+	return a.len == b.len && sip_bytes_eq(a.p, b.p, a.len);
 }
 
 static inline bool
 sip_str_eq_lit(struct sip_str a, const char *lit, size_t len)
 {
-	return a.len == len && memcmp(a.p, lit, len) == 0;
+	return a.len == len && sip_bytes_eq(a.p, lit, len);
 }
 
 /*

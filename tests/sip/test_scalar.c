@@ -197,12 +197,40 @@ message_accessors(void **state)
 	assert_int_equal(sip_msg_cseq(&m, &cs), -SIP_E_MISSING_HDR);
 }
 
+/* sip_bytes_eq() against memcmp(): every length to 40, a difference at every byte, any bit. */
+static void
+bytes_eq(void **state)
+{
+	unsigned char a[40], b[40];
+	(void)state;
+
+	for (unsigned i = 0; i < sizeof(a); i++)
+		a[i] = (unsigned char)(i * 37 + 11);
+	for (size_t n = 0; n <= sizeof(a); n++) {
+		/* Flush against the guard page, so reading past n would fault. */
+		const unsigned char *x = (const unsigned char *)guard_put(test_slot(0), a, n);
+		memcpy(b, a, n);
+		const unsigned char *y = (const unsigned char *)guard_put(test_slot(1), b, n);
+		assert_true(sip_bytes_eq(x, y, n));
+		for (size_t at = 0; at < n; at++)
+			for (unsigned bit = 0; bit < 8; bit++) {
+				b[at] ^= (unsigned char)(1u << bit);
+				y = (const unsigned char *)guard_put(test_slot(1), b, n);
+				if (sip_bytes_eq(x, y, n) != (memcmp(x, y, n) == 0))
+					fail_msg("length %zu, byte %zu, bit %u", n, at, bit);
+				assert_false(sip_bytes_eq(x, y, n));
+				b[at] ^= (unsigned char)(1u << bit);
+			}
+	}
+}
+
 int
 test_group_scalar(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(delta_seconds),
 		cmocka_unit_test(message_accessors),
+		cmocka_unit_test(bytes_eq),
 	};
 	int failed = RUN_ROWS("cseq", cseq_cases, run_cseq_case);
 	failed += RUN_ROWS("max_forwards", mf_cases, run_mf_case);
