@@ -3,7 +3,7 @@
  * One ISA's build of the span functions: meson compiles this file once per
  * variant with SPAN_VARIANT set to its name and the ISA flags of that name.
  */
-#include "sip_span.h"
+#include "sip_lex.h"
 #include "span_variants.h"
 
 #define CAT_(a, b) a##b
@@ -19,6 +19,12 @@
 		return sip_span_escaped(p, end, (cls)); \
 	}
 SIP_SPAN_SETS(SPAN_FNS)
+
+static const char *
+find_gt_or_ctl(const char *p, const char *end)
+{
+	return lex_find_or_ctl(p, end, '>');
+}
 
 #define SPAN_ROW(name, cls) [SIP_SPAN_##name] = span_##name,
 #define ESCAPED_ROW(name, cls) [SIP_SPAN_##name] = escaped_##name,
@@ -37,4 +43,5 @@ const struct span_variant CAT(span_variant_, SPAN_VARIANT) = {
 #endif
 	.span = { SIP_SPAN_SETS(SPAN_ROW) },
 	.escaped = { SIP_SPAN_SETS(ESCAPED_ROW) },
+	.find_gt_or_ctl = find_gt_or_ctl,
 };

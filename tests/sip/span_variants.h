@@ -3,7 +3,7 @@
 #define TEST_SPAN_VARIANTS_H
 
 /*
- * sip_span.h compiled once per ISA (span_variants.c, built three times with
+ * sip_span.h and sip_lex.h compiled once per ISA (span_variants.c, built three times with
  * its own flags whatever -Dmarch the tree has), so the test runs every
  * vector path and the scalar one on any build.
  */
@@ -16,6 +16,8 @@ struct span_variant {
 	/* Indexed by enum sip_span_set. */
 	span_fn span[SIP_SPAN_N];
 	span_fn escaped[SIP_SPAN_N];
+	/* lex_find_or_ctl(p, end, '>') (SSE2 in every variant but the tail under 8 bytes). */
+	span_fn find_gt_or_ctl;
 };
 
 extern const struct span_variant span_variant_scalar;

@@ -5,7 +5,9 @@
  * (STYLE.md rule 3). Every variant (scalar, SSSE3, AVX2; span_variants.c)
  * and every class set with nibble tables, on random inputs of every length
  * 0..200 over an alphabet biased towards the bytes that matter: members,
- * '%', hex digits, bytes >= 0x80 and controls. Each input sits flush
+ * '%', hex digits, bytes >= 0x80 and controls; and lex_find_or_ctl(), which
+ * sip_naddr_parse() uses for "<uri>", against memchr() plus
+ * lex_has_ctl_or_sp(), on the same inputs. Each input sits flush
  * against a guard page at either end and is spanned from every offset, so
  * a read at or past end (or before the start) faults.
  */
@@ -59,6 +61,19 @@ ref_escaped(const char *p, const char *end, unsigned cls)
 	return p;
 }
 
+/* What sip_naddr_parse() did before lex_find_or_ctl(): memchr(), then lex_has_ctl_or_sp(). */
+static const char *
+ref_find_or_ctl(const char *p, const char *end, char c)
+{
+	const char *q = memchr(p, c, (size_t)(end - p));
+	const char *lim = q != NULL ? q : end;
+
+	for (const char *r = p; r < lim; r++)
+		if ((unsigned char)*r <= 0x20)
+			return r;
+	return lim;
+}
+
 /* The nibble tables say exactly what sip_char_class says, and nothing for bytes >= 0x80. */
 static void
 tables_match_classes(void **state)
@@ -106,7 +121,7 @@ fill(struct rng *r, char *buf, size_t len, const char *mem, size_t nmem)
 		else if (k % 8 == 1)
 			buf[i] = "0123456789abcdefABCDEF"[rng_below(r, 22)];
 		else if (k % 8 == 2)
-			buf[i] = "zZgG%"[rng_below(r, 5)];
+			buf[i] = "zZgG%>"[rng_below(r, 6)];
 		else if (k % 8 == 3)
 			buf[i] = (char)(0x80 + rng_below(r, 128));
 		else if (k % 8 == 4)
@@ -124,8 +139,15 @@ check_one(const struct span_variant *v, unsigned s, const char *p, const char *e
 	const char *got = v->span[s](p, end);
 	const char *want_e = ref_escaped(p, end, set_cls[s]);
 	const char *got_e = v->escaped[s](p, end);
+	const char *want_f = ref_find_or_ctl(p, end, '>');
+	const char *got_f = v->find_gt_or_ctl(p, end);
 	char esc[4 * MAX_LEN + 1];
 
+	if (got_f != want_f) {
+		test_escape(buf, len, esc, sizeof(esc));
+		fail_msg("%s lex_find_or_ctl('>') from %td of \"%s\": %td (want %td)", v->name,
+				p - buf, esc, got_f - buf, want_f - buf);
+	}
 	if (got == want && got_e == want_e)
 		return;
 	test_escape(buf, len, esc, sizeof(esc));
