@@ -123,9 +123,9 @@ check_uri_headers(const char *p, const char *end)
 static int
 parse_sip(struct sip_uri *u, const char *p, const char *end)
 {
-	const char *at = memchr(p, '@', (size_t)(end - p));
+	const char *at = lex_find(p, end, '@');
 
-	if (at != NULL) {
+	if (at != end) {
 		const char *q = sip_span_escaped(p, at, SIP_C_UNRESERVED | SIP_C_USER);
 		if (q == NULL || q == p)
 			return -1;

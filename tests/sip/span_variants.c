@@ -26,6 +26,12 @@ find_gt_or_ctl(const char *p, const char *end)
 	return lex_find_or_ctl(p, end, '>');
 }
 
+static const char *
+find_gt(const char *p, const char *end)
+{
+	return lex_find(p, end, '>');
+}
+
 #define SPAN_ROW(name, cls) [SIP_SPAN_##name] = span_##name,
 #define ESCAPED_ROW(name, cls) [SIP_SPAN_##name] = escaped_##name,
 
@@ -44,4 +50,5 @@ const struct span_variant CAT(span_variant_, SPAN_VARIANT) = {
 	.span = { SIP_SPAN_SETS(SPAN_ROW) },
 	.escaped = { SIP_SPAN_SETS(ESCAPED_ROW) },
 	.find_gt_or_ctl = find_gt_or_ctl,
+	.find_gt = find_gt,
 };

@@ -18,6 +18,8 @@ struct span_variant {
 	span_fn escaped[SIP_SPAN_N];
 	/* lex_find_or_ctl(p, end, '>') (SSE2 in every variant but the tail under 8 bytes). */
 	span_fn find_gt_or_ctl;
+	/* lex_find(p, end, '>'). */
+	span_fn find_gt;
 };
 
 extern const struct span_variant span_variant_scalar;

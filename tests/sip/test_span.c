@@ -5,9 +5,10 @@
  * (STYLE.md rule 3). Every variant (scalar, SSSE3, AVX2; span_variants.c)
  * and every class set with nibble tables, on random inputs of every length
  * 0..200 over an alphabet biased towards the bytes that matter: members,
- * '%', hex digits, bytes >= 0x80 and controls; and lex_find_or_ctl(), which
+ * '%', hex digits, bytes >= 0x80 and controls; and on the same inputs
+ * lex_find() against memchr(), and lex_find_or_ctl(), which
  * sip_naddr_parse() uses for "<uri>", against memchr() plus
- * lex_has_ctl_or_sp(), on the same inputs. Each input sits flush
+ * lex_has_ctl_or_sp(). Each input sits flush
  * against a guard page at either end and is spanned from every offset, so
  * a read at or past end (or before the start) faults.
  */
@@ -143,10 +144,16 @@ check_one(const struct span_variant *v, unsigned s, const char *p, const char *e
 	const char *got_f = v->find_gt_or_ctl(p, end);
 	char esc[4 * MAX_LEN + 1];
 
-	if (got_f != want_f) {
+	const char *want_g = memchr(p, '>', (size_t)(end - p));
+	const char *got_g = v->find_gt(p, end);
+
+	if (want_g == NULL)
+		want_g = end;
+	if (got_f != want_f || got_g != want_g) {
 		test_escape(buf, len, esc, sizeof(esc));
-		fail_msg("%s lex_find_or_ctl('>') from %td of \"%s\": %td (want %td)", v->name,
-				p - buf, esc, got_f - buf, want_f - buf);
+		fail_msg("%s from %td of \"%s\": lex_find_or_ctl('>') %td (want %td), "
+				"lex_find('>') %td (want %td)", v->name, p - buf, esc, got_f - buf,
+				want_f - buf, got_g - buf, want_g - buf);
 	}
 	if (got == want && got_e == want_e)
 		return;
