@@ -28,11 +28,57 @@ ipv4_octet(const char **pp, const char *end, uint8_t *out)
 	return 0;
 }
 
+/*
+ * ipv4_octet() for p with at least 4 readable bytes: the digits are loaded
+ * up front, without a bounds check per digit.
+ */
+static inline int
+ipv4_octet4(const char **pp, uint8_t *out)
+{
+	const unsigned char *p = (const unsigned char *)*pp;
+	unsigned d0 = (unsigned)p[0] - '0', d1 = (unsigned)p[1] - '0', d2 = (unsigned)p[2] - '0';
+
+	if (d0 > 9)
+		return -1;
+	if (d1 > 9) {
+		*out = (uint8_t)d0;
+		*pp += 1;
+		return 0;
+	}
+	if (d2 > 9) {
+		*out = (uint8_t)(d0 * 10 + d1);
+		*pp += 2;
+		return 0;
+	}
+	unsigned v = d0 * 100 + d1 * 10 + d2;
+	if (v > 255 || (unsigned)p[3] - '0' <= 9)
+		return -1;
+	*out = (uint8_t)v;
+	*pp += 3;
+	return 0;
+}
+
 int
 sip_ipv4_scan(const char **pp, const char *end, uint8_t out[4])
 {
 	const char *p = *pp;
 
+	/*
+	 * With 16 bytes left no read can reach end: an octet starts at most
+	 * 4 * 3 = 12 bytes in and looks at 4 bytes. The common case in a Via
+	 * or Contact, where the address is followed by ":port;params".
+	 */
+	if (end - p >= 16) {
+		for (int part = 0; part < 3; part++) {
+			if (ipv4_octet4(&p, &out[part]) != 0 || *p != '.')
+				return -1;
+			p++;
+		}
+		if (ipv4_octet4(&p, &out[3]) != 0)
+			return -1;
+		*pp = p;
+		return 0;
+	}
 	for (int part = 0; part < 3; part++) {
 		if (ipv4_octet(&p, end, &out[part]) != 0 || p == end || *p != '.')
 			return -1;

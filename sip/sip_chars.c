@@ -40,3 +40,28 @@
 const uint16_t sip_char_class[256] = {
 	R64(0), R64(64), R64(128), R64(192),
 };
+
+/*
+ * Nibble tables of the span sets (sip_span.h): entry lo of a set holds bit h
+ * (h = 0..7) when byte h << 4 | lo is in the set. Bytes >= 0x80 have no bit.
+ */
+#define NB(s, c, h) ((CLS(c) & (s)) ? 1u << (h) : 0u)
+#define NIB(s, l) (uint8_t)(NB(s, (l), 0) | NB(s, 0x10 | (l), 1) | NB(s, 0x20 | (l), 2) | \
+		NB(s, 0x30 | (l), 3) | NB(s, 0x40 | (l), 4) | NB(s, 0x50 | (l), 5) | \
+		NB(s, 0x60 | (l), 6) | NB(s, 0x70 | (l), 7))
+#define NIB4(s, l) NIB(s, l), NIB(s, (l) + 1), NIB(s, (l) + 2), NIB(s, (l) + 3)
+#define SPAN_SET(name, cls) [SIP_SPAN_##name] = { NIB4(cls, 0), NIB4(cls, 4), NIB4(cls, 8), \
+		NIB4(cls, 12) },
+
+/* The vector span stops at every byte >= 0x80: no set with tables may hold one. */
+#define SPAN_NO_UTF8(name, cls) \
+	_Static_assert(((cls) & SIP_C_UTF8) == 0, "span set " #name " holds bytes >= 0x80");
+SIP_SPAN_SETS(SPAN_NO_UTF8)
+
+_Alignas(16) const uint8_t sip_span_hibit[16] = {
+	1, 2, 4, 8, 16, 32, 64, 128, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+_Alignas(16) const uint8_t sip_span_nib[SIP_SPAN_N][16] = {
+	SIP_SPAN_SETS(SPAN_SET)
+};

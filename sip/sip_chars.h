@@ -29,6 +29,29 @@ enum {
 
 extern const uint16_t sip_char_class[256];
 
+/*
+ * The class sets spanned with SIMD (sip_span.h: lex_span(), sip_span_escaped()),
+ * each with its nibble tables; any other set takes the scalar loop. Only sets
+ * whose spans are often 8 bytes or more are here: TOKEN, DIGIT and SCHEME
+ * spans (methods, "SIP", "UDP", ports, "sip") are 1 to 6 bytes, where the
+ * vector set-up costs more than it saves (callgrind on bench_pipeline: TOKEN
+ * +20 instructions per message). X(name, classes).
+ */
+#define SIP_SPAN_SETS(X) \
+	X(WORD, SIP_C_WORD) \
+	X(URI_PARAM, SIP_C_UNRESERVED | SIP_C_PARAM) \
+	X(URI_HNV, SIP_C_UNRESERVED | SIP_C_HNV) \
+	X(URI_USER, SIP_C_UNRESERVED | SIP_C_USER) \
+	X(URI_PASSWORD, SIP_C_UNRESERVED | SIP_C_PASSWORD) \
+	X(PARAM, SIP_C_TOKEN | SIP_C_UNRESERVED | SIP_C_PARAM)
+
+#define SIP_SPAN_ENUM(name, cls) SIP_SPAN_##name,
+enum sip_span_set { SIP_SPAN_SETS(SIP_SPAN_ENUM) SIP_SPAN_N };
+#undef SIP_SPAN_ENUM
+
+/* Per set: entry lo has bit h set when byte (h << 4 | lo) < 0x80 is in the set. */
+extern const uint8_t sip_span_nib[SIP_SPAN_N][16];
+
 static inline int
 sip_is(unsigned char c, unsigned cls)
 {

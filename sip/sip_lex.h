@@ -7,10 +7,16 @@
  * Every function takes [p, end) and never reads at or past end.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "sip_chars.h"
+#include "sip_span.h"
 #include "sip_str.h"
 
 /* Skip LWS: SP, HT, and line folds (CRLF or LF followed by SP/HT). */
@@ -67,13 +73,83 @@ lex_has_ctl_or_sp(const char *p, size_t len)
 	return 0;
 }
 
-/* Span of bytes in class cls. */
-static inline const char *
-lex_span(const char *p, const char *end, unsigned cls)
+#ifdef __SSE2__
+/* Bytes of b equal to c (c = set1(c)), or also <= 0x20 if ctl, as a bit mask. */
+static inline uint32_t
+lex_find_mask16(__m128i b, __m128i c, bool ctl)
 {
-	while (p < end && sip_is((unsigned char)*p, cls))
+	__m128i hit = _mm_cmpeq_epi8(b, c);
+	if (ctl)
+		hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_min_epu8(b, _mm_set1_epi8(0x20)), b));
+	return (uint32_t)_mm_movemask_epi8(hit);
+}
+#endif
+
+/*
+ * First byte of [p, end) equal to c, or (if ctl) <= 0x20, or end. With SSE2,
+ * 16 bytes at a time like sip_span_simd(): whole blocks from p, then one
+ * block ending at end (8..15 bytes: two 8-byte halves); never a load outside
+ * [p, end). Inline, so short views skip a call to libc's memchr().
+ */
+static inline const char *
+lex_find_impl(const char *p, const char *end, char c, bool ctl)
+{
+#ifdef __SSE2__
+	if (end - p >= 8) {
+		const __m128i vc = _mm_set1_epi8(c);
+		uint32_t m;
+		if (end - p >= 16) {
+			do {
+				__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+				m = lex_find_mask16(b, vc, ctl);
+				if (m != 0)
+					return p + __builtin_ctz(m);
+				p += 16;
+			} while (end - p >= 16);
+			if (p == end)
+				return end;
+			p = end - 16;
+			__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+			m = lex_find_mask16(b, vc, ctl);
+			return m != 0 ? p + __builtin_ctz(m) : end;
+		}
+		__m128i lo = _mm_loadl_epi64((const __m128i *)(const void *)p);
+		__m128i b = _mm_castpd_si128(_mm_loadh_pd(_mm_castsi128_pd(lo),
+				(const double *)(const void *)(end - 8)));
+		m = lex_find_mask16(b, vc, ctl);
+		if (m == 0)
+			return end;
+		unsigned j = (unsigned)__builtin_ctz(m);
+		return j < 8 ? p + j : end - 16 + j;
+	}
+#endif
+	while (p < end && *p != c && (!ctl || (unsigned char)*p > 0x20))
 		p++;
 	return p;
+}
+
+/* First c in [p, end), or end: memchr() for short views. */
+static inline const char *
+lex_find(const char *p, const char *end, char c)
+{
+	return lex_find_impl(p, end, c, false);
+}
+
+/*
+ * First byte of [p, end) that is c or <= 0x20 (SP, HT, CR, LF, other
+ * controls), or end: memchr() and lex_has_ctl_or_sp() in one pass.
+ */
+static inline const char *
+lex_find_or_ctl(const char *p, const char *end, char c)
+{
+	return lex_find_impl(p, end, c, true);
+}
+
+/* Span of bytes in class cls (SIMD for the sets in SIP_SPAN_SETS). */
+__attribute__((always_inline)) static inline const char *
+lex_span(const char *p, const char *end, unsigned cls)
+{
+	return sip_span(p, end, cls);
 }
 
 /*

@@ -67,14 +67,15 @@ sip_naddr_parse_full(struct sip_naddr *a, const char *p, const char *end, unsign
 
 	const char *lt = display_name(a, p, end, &bare);
 	if (lt != NULL) {
-		const char *gt = memchr(lt, '>', (size_t)(end - lt));
-		if (gt == NULL)
+		/*
+		 * The first '>' or control: no '>' is an error, and so is LWS (or
+		 * any other control) inside <> (RFC 4475 badaspec).
+		 */
+		const char *gt = lex_find_or_ctl(lt + 1, end, '>');
+		if (gt == end || *gt != '>' || gt == lt + 1)
 			return -SIP_E_NAMEADDR;
 		a->uri = sip_str_span(lt + 1, gt);
 		a->bracketed = 1;
-		/* No LWS (nor other controls) inside <> (RFC 4475 badaspec). */
-		if (a->uri.len == 0 || lex_has_ctl_or_sp(a->uri.p, a->uri.len))
-			return -SIP_E_NAMEADDR;
 		p = gt + 1;
 	} else if (bare) {
 		if (flags & SIP_NADDR_NEED_BRACKETS)

@@ -7,31 +7,6 @@
 #include "sip_err.h"
 #include "sip_lex.h"
 
-/* Bytes in class cls or %HH escapes. Returns the end of the span or NULL on a bad escape. */
-static const char *
-span_escaped(const char *p, const char *end, unsigned cls)
-{
-	/* Four at a time while all four are plain class members (the common case). */
-	while (end - p >= 4 && (sip_char_class[(unsigned char)p[0]] &
-			sip_char_class[(unsigned char)p[1]] & sip_char_class[(unsigned char)p[2]] &
-			sip_char_class[(unsigned char)p[3]] & cls))
-		p += 4;
-	while (p < end) {
-		unsigned char c = (unsigned char)*p;
-		if (sip_is(c, cls)) {
-			p++;
-		} else if (c == '%') {
-			if (end - p < 3 || sip_hexval((unsigned char)p[1]) < 0 ||
-					sip_hexval((unsigned char)p[2]) < 0)
-				return NULL;
-			p += 3;
-		} else {
-			break;
-		}
-	}
-	return p;
-}
-
 enum sip_scheme
 sip_scheme_lookup(struct sip_str s)
 {
@@ -112,12 +87,12 @@ check_uri_params(const char *p, const char *end)
 {
 	while (p < end && *p == ';') {
 		const char *n = ++p;
-		p = span_escaped(p, end, SIP_C_UNRESERVED | SIP_C_PARAM);
+		p = sip_span_escaped(p, end, SIP_C_UNRESERVED | SIP_C_PARAM);
 		if (p == NULL || p == n)
 			return NULL;
 		if (p < end && *p == '=') {
 			const char *v = ++p;
-			p = span_escaped(p, end, SIP_C_UNRESERVED | SIP_C_PARAM);
+			p = sip_span_escaped(p, end, SIP_C_UNRESERVED | SIP_C_PARAM);
 			if (p == NULL || p == v)
 				return NULL;
 		}
@@ -131,10 +106,10 @@ check_uri_headers(const char *p, const char *end)
 {
 	for (;;) {
 		const char *n = p;
-		p = span_escaped(p, end, SIP_C_UNRESERVED | SIP_C_HNV);
+		p = sip_span_escaped(p, end, SIP_C_UNRESERVED | SIP_C_HNV);
 		if (p == NULL || p == n || p == end || *p != '=')
 			return -1;
-		p = span_escaped(p + 1, end, SIP_C_UNRESERVED | SIP_C_HNV);
+		p = sip_span_escaped(p + 1, end, SIP_C_UNRESERVED | SIP_C_HNV);
 		if (p == NULL)
 			return -1;
 		if (p == end)
@@ -148,10 +123,10 @@ check_uri_headers(const char *p, const char *end)
 static int
 parse_sip(struct sip_uri *u, const char *p, const char *end)
 {
-	const char *at = memchr(p, '@', (size_t)(end - p));
+	const char *at = lex_find(p, end, '@');
 
-	if (at != NULL) {
-		const char *q = span_escaped(p, at, SIP_C_UNRESERVED | SIP_C_USER);
+	if (at != end) {
+		const char *q = sip_span_escaped(p, at, SIP_C_UNRESERVED | SIP_C_USER);
 		if (q == NULL || q == p)
 			return -1;
 		u->user = sip_str_span(p, q);
@@ -160,7 +135,7 @@ parse_sip(struct sip_uri *u, const char *p, const char *end)
 			if (*q != ':')
 				return -1;
 			const char *pw = q + 1;
-			q = span_escaped(pw, at, SIP_C_UNRESERVED | SIP_C_PASSWORD);
+			q = sip_span_escaped(pw, at, SIP_C_UNRESERVED | SIP_C_PASSWORD);
 			if (q != at)
 				return -1;
 			u->password = sip_str_span(pw, at);
@@ -267,7 +242,7 @@ sip_param_next(struct sip_str s, uint32_t *pos, struct sip_param *out)
 		p = lex_lws(p + 1, end);
 	}
 	const char *n = p;
-	p = span_escaped(p, end, SIP_C_TOKEN | SIP_C_UNRESERVED | SIP_C_PARAM);
+	p = sip_span_escaped(p, end, SIP_C_TOKEN | SIP_C_UNRESERVED | SIP_C_PARAM);
 	if (p == NULL || p == n)
 		return -1;
 	out->name = sip_str_span(n, p);
@@ -283,7 +258,7 @@ sip_param_next(struct sip_str s, uint32_t *pos, struct sip_param *out)
 			const char *rb = memchr(p, ']', (size_t)(end - p));
 			p = rb ? rb + 1 : NULL;
 		} else {
-			p = span_escaped(p, end, SIP_C_TOKEN | SIP_C_UNRESERVED | SIP_C_PARAM);
+			p = sip_span_escaped(p, end, SIP_C_TOKEN | SIP_C_UNRESERVED | SIP_C_PARAM);
 			if (p == v)
 				p = NULL;
 		}

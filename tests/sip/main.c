@@ -17,6 +17,7 @@ static const struct {
 	{"captures", test_group_captures},
 	{"scan", test_group_scan},
 	{"parse", test_group_parse},
+	{"span", test_group_span},
 	{"uri", test_group_uri},
 	{"via", test_group_via},
 	{"naddr", test_group_naddr},

@@ -145,6 +145,88 @@ run_fmt_case(void **state)
 	assert_int_equal(room[want], '\0');
 }
 
+/* sip_ipv4_scan() before its 16-bytes-left fast path: the specification. */
+static int
+ref_octet(const char **pp, const char *end, uint8_t *out)
+{
+	const char *p = *pp;
+	unsigned v;
+
+	if (p == end || (unsigned char)(*p - '0') > 9)
+		return -1;
+	v = (unsigned)(*p++ - '0');
+	if (p < end && (unsigned char)(*p - '0') <= 9) {
+		v = v * 10 + (unsigned)(*p++ - '0');
+		if (p < end && (unsigned char)(*p - '0') <= 9) {
+			v = v * 10 + (unsigned)(*p++ - '0');
+			if (v > 255 || (p < end && (unsigned char)(*p - '0') <= 9))
+				return -1;
+		}
+	}
+	*out = (uint8_t)v;
+	*pp = p;
+	return 0;
+}
+
+static int
+ref_ipv4_scan(const char **pp, const char *end, uint8_t out[4])
+{
+	const char *p = *pp;
+
+	for (int part = 0; part < 3; part++) {
+		if (ref_octet(&p, end, &out[part]) != 0 || p == end || *p != '.')
+			return -1;
+		p++;
+	}
+	if (ref_octet(&p, end, &out[3]) != 0)
+		return -1;
+	*pp = p;
+	return 0;
+}
+
+/*
+ * Random near-addresses (octets of 0..4 digits, values past 255, missing
+ * or doubled dots, other bytes) followed by 0..24 bytes of ":5060;..." so
+ * that both the fast path (16 bytes left) and the checked one run, flush
+ * against a guard page: same verdict, same end, same octets.
+ */
+static void
+ipv4_scan_reference(void **state)
+{
+	static const char tail[] = ":5060;branch=z9hG4bK776a";
+	struct rng r;
+	char buf[64], esc[256];
+
+	(void)state;
+	rng_seed(&r, 0x1b4a11ull);
+	for (unsigned i = 0; i < 200000; i++) {
+		size_t n = 0;
+		unsigned parts = 3 + rng_below(&r, 3);
+		for (unsigned k = 0; k < parts; k++) {
+			unsigned nd = rng_below(&r, 5);
+			for (unsigned d = 0; d < nd; d++)
+				buf[n++] = (char)(rng_below(&r, 4) == 0 ? '2' + rng_below(&r, 4) :
+						'0' + rng_below(&r, 10));
+			if (k + 1 < parts)
+				buf[n++] = rng_below(&r, 20) == 0 ? "x:/"[rng_below(&r, 3)] : '.';
+		}
+		size_t nt = rng_below(&r, sizeof(tail));
+		if (nt > 0 && rng_below(&r, 4) == 0)
+			buf[n++] = "0.a"[rng_below(&r, 3)];
+		memcpy(buf + n, tail, nt);
+		n += nt;
+		const char *b = guard_put(test_slot(0), buf, n);
+		const char *p = b, *q = b;
+		uint8_t got[4] = {0}, want[4] = {0};
+		int rc = sip_ipv4_scan(&p, b + n, got);
+		int want_rc = ref_ipv4_scan(&q, b + n, want);
+		if (rc != want_rc || p != q || (rc == 0 && memcmp(got, want, 4) != 0))
+			fail_msg("\"%s\": rc %d end %td, want rc %d end %td",
+					test_escape(buf, n, esc, sizeof(esc)), rc, p - b, want_rc,
+					q - b);
+	}
+}
+
 static void
 addr_parse_misc(void **state)
 {
@@ -323,6 +405,7 @@ test_group_addr(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(addr_parse_misc),
+		cmocka_unit_test(ipv4_scan_reference),
 		cmocka_unit_test(addr_eq_reference),
 		cmocka_unit_test(ipv4_format_every_octet),
 		cmocka_unit_test(forbidden_without_family),
