@@ -238,15 +238,6 @@ cp_acl_resync(struct cp_app *app, struct cp_dp *dp)
 /* ---- methods ---- */
 
 static json_t *
-errors_json(const struct dp_acl_errors *e)
-{
-	json_t *a = json_array();
-	for (unsigned i = 0; i < e->n; i++)
-		json_array_append_new(a, json_string(e->msg[i]));
-	return json_pack("{s:o, s:I}", "errors", a, "total", (json_int_t)e->total);
-}
-
-static json_t *
 state_json(const struct cp_app *app)
 {
 	const struct cp_acl *a = app->acl;
@@ -293,6 +284,13 @@ publish(struct cp_app *app, struct cp_rpc_req *req)
 		close(fd);
 }
 
+/* The i-th message of a struct dp_acl_errors, for cp_rpc_errors_json(). */
+static const char *
+error_msg(const void *e, unsigned i)
+{
+	return ((const struct dp_acl_errors *)e)->msg[i];
+}
+
 static void
 m_acl_set(struct cp_rpc_req *req, json_t *params, void *ctx)
 {
@@ -305,7 +303,8 @@ m_acl_set(struct cp_rpc_req *req, json_t *params, void *ctx)
 	if (cp_rpc_bool(params, "dry_run", false)) {
 		struct dp_acl acl;
 		if (dp_acl_parse_all(text, len, "acl", &acl, &errs) != 0) {
-			cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR, errors_json(&errs),
+			cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR,
+					cp_rpc_errors_json(&errs, errs.n, errs.total, error_msg),
 					"acl: %u error(s); nothing changed", errs.total);
 			return;
 		}
@@ -321,7 +320,8 @@ m_acl_set(struct cp_rpc_req *req, json_t *params, void *ctx)
 	int rc = cp_acl_set(app->acl, app->store, text, len, who, &errs, err, sizeof(err));
 	if (rc == -EINVAL) {
 		app->cnt[CP_C_ACL_REFUSED]++;
-		cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR, errors_json(&errs),
+		cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR,
+				cp_rpc_errors_json(&errs, errs.n, errs.total, error_msg),
 				"acl: %u error(s); nothing changed", errs.total);
 		return;
 	}

@@ -99,15 +99,6 @@ job_free(struct job *j)
 }
 
 static json_t *
-errors_json(const struct rules_errors *e)
-{
-	json_t *a = json_array();
-	for (unsigned i = 0; i < e->n; i++)
-		json_array_append_new(a, json_string(e->msg[i]));
-	return json_pack("{s:o, s:I}", "errors", a, "total", (json_int_t)e->total);
-}
-
-static json_t *
 counts_json(const struct rules_plan *plan)
 {
 	struct rules_plan_info in;
@@ -410,6 +401,13 @@ next_version(struct cp_app *app)
 	return v + 1;
 }
 
+/* The i-th message of a struct rules_errors, for cp_rpc_errors_json(). */
+static const char *
+error_msg(const void *e, unsigned i)
+{
+	return ((const struct rules_errors *)e)->msg[i];
+}
+
 static void
 finish_job(struct cp_app *app, struct job *j)
 {
@@ -455,7 +453,8 @@ finish_job(struct cp_app *app, struct job *j)
 	}
 	if (j->plan == NULL) {
 		app->cnt[CP_C_DIALPLAN_REFUSED]++;
-		cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR, errors_json(&j->errs),
+		json_t *data = cp_rpc_errors_json(&j->errs, j->errs.n, j->errs.total, error_msg);
+		cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR, data,
 				"%s: %u error(s); nothing changed", j->source, j->errs.total);
 		return;
 	}

@@ -485,6 +485,16 @@ cp_rpc_page(json_t *all, uint64_t cursor, size_t limit)
 	return r;
 }
 
+json_t *
+cp_rpc_errors_json(const void *e, unsigned n, unsigned total,
+		const char *(*msg)(const void *e, unsigned i))
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, json_string(msg(e, i)));
+	return json_pack("{s:o, s:I}", "errors", a, "total", (json_int_t)total);
+}
+
 /* ---- dispatch ---- */
 
 /* One element of a request: a response is queued in b unless it is a notification. */

@@ -147,6 +147,14 @@ const char *cp_rpc_str(const json_t *params, const char *name, const char *def);
 int64_t cp_rpc_int(const json_t *params, const char *name, int64_t def);
 bool cp_rpc_bool(const json_t *params, const char *name, bool def);
 
+/*
+ * The data of CP_RPC_COMPILE_ERROR: {"errors": [msg(e, 0) .. msg(e, n - 1)],
+ * "total": total}. msg reads the i-th message of e, whatever holds them
+ * (the dialplan's and the ACL's error lists differ).
+ */
+json_t *cp_rpc_errors_json(const void *e, unsigned n, unsigned total,
+		const char *(*msg)(const void *e, unsigned i));
+
 /* ---- paging ---- */
 
 /*
