@@ -7,7 +7,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,15 +423,7 @@ m_acl_list(struct cp_rpc_req *req, json_t *params, void *ctx)
 		json_array_append_new(items, entry_json(&es[i]));
 	free(es);
 	dp_acl_clear(&tmp);
-	json_object_set_new(r, "items", items);
-	if (cursor + limit < n) {
-		char next[24];
-		snprintf(next, sizeof(next), "%" PRIu64, cursor + limit);
-		json_object_set_new(r, "next_cursor", json_string(next));
-	} else {
-		json_object_set_new(r, "next_cursor", json_null());
-	}
-	json_object_set_new(r, "total", json_integer(n));
+	cp_rpc_page_set(r, items, cursor, limit, n);
 	fan_out(app, req, r, SL_MSG_ACL_GET, NULL, 0, -1, decode_acl_state, NULL);
 }
 

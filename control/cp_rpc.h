@@ -181,6 +181,12 @@ int cp_rpc_page_args(struct cp_rpc_req *req, const json_t *params, uint64_t *cur
  */
 json_t *cp_rpc_page(json_t *all, uint64_t cursor, size_t limit);
 /*
+ * Finish a page in r (any object): set "items" (reference stolen; the
+ * items from offset cursor), "next_cursor" and "total" (n, all there are).
+ * For a method that builds only the page's items, not all of them.
+ */
+void cp_rpc_page_set(json_t *r, json_t *items, uint64_t cursor, size_t limit, uint64_t n);
+/*
  * all (an array; reference stolen) sorted by cmp (qsort's, over json_t *
  * elements): a stable order for paging. Out of memory: all, unsorted.
  */
