@@ -308,7 +308,7 @@ m_acl_set(struct cp_rpc_req *req, json_t *params, void *ctx)
 			return;
 		}
 		char sha[65];
-		cp_acl_sha256(text, len, sha);
+		dp_acl_sha256(text, len, sha);
 		cp_rpc_result(req, json_pack("{s:b, s:I, s:s, s:s}", "changed", 0, "entries",
 				(json_int_t)acl.n_entries, "default", dp_acl_verdict_name(acl.dflt),
 				"sha256", sha));

@@ -87,7 +87,7 @@ test_bad_text_keeps_old(void **state)
 	assert_int_equal(cp_acl_set(&a, st, ACL_A, strlen(ACL_A), "uid 0", &errs, err, sizeof(err)),
 			0);
 	char sha[65];
-	cp_acl_sha256(ACL_A, strlen(ACL_A), sha);
+	dp_acl_sha256(ACL_A, strlen(ACL_A), sha);
 	assert_string_equal(a.sha256, sha);
 	assert_int_equal(a.version, 1);
 

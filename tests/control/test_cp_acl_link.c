@@ -90,7 +90,7 @@ fake_serve(struct fake *f, int c)
 					buf[n] = '\0';
 					f->pushes++;
 					snprintf(f->text, sizeof(f->text), "%s", buf);
-					cp_acl_sha256(buf, (size_t)n, f->sha);
+					dp_acl_sha256(buf, (size_t)n, f->sha);
 				}
 				pthread_mutex_unlock(&f->mu);
 				sl_link_send_result(c, seq, 0, NULL, 0);
@@ -284,7 +284,7 @@ test_push_report_resync_clear(void **state)
 	snprintf(paths[1], sizeof(paths[1]), "%s/dp1.sock", dir);
 	fake_start(&cur, paths[0], false);
 	fake_start(&old, paths[1], true);
-	cp_acl_sha256(ACL_OK, strlen(ACL_OK), sha);
+	dp_acl_sha256(ACL_OK, strlen(ACL_OK), sha);
 
 	struct cp_app *app = app_new();
 	/* Never set: nothing pushed at HELLO (the dataplanes' files serve). */
