@@ -21,6 +21,7 @@
 #include "cp_loop.h"
 #include "cp_rpc.h"
 #include "cp_store.h"
+#include "cp_test.h"
 
 static const char *PLAN_A = "plan a\ngroup g 127.0.0.1:5999\n10 prefix 1 forward g\n";
 static const char *PLAN_B = "plan b\n10 prefix 2 reject 403 \"no\"\n";
@@ -73,35 +74,11 @@ app_free(struct cp_app *app)
 	free(app);
 }
 
-struct answer {
-	json_t *j;
-};
-
-static void
-on_send(void *ctx, struct cp_rpc_batch *b, const char *text, size_t len)
-{
-	struct answer *a = ctx;
-	(void)b;
-	a->j = json_loadb(text, len, 0, NULL);
-	assert_non_null(a->j);
-}
-
-/* Send a request (params as JSON text) and run the loop until it is answered. */
+/* Call method and wait for its answer (cp_test_call()). */
 static json_t *
 call(struct cp_app *app, const char *method, json_t *params)
 {
-	static const struct cp_rpc_peer peer = {0, 0, 42};
-	struct answer a = {NULL};
-	json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1, "method",
-			method, "params", params ? params : json_object());
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	cp_rpc_handle(app->rpc, line, strlen(line), &peer, on_send, &a);
-	free(line);
-	for (int i = 0; a.j == NULL && i < 3000; i++)
-		cp_loop_once(app->loop, 10);
-	assert_non_null(a.j);
-	return a.j;
+	return cp_test_call(app, method, params, 3000);
 }
 
 static json_t *

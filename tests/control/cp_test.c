@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include "cp_test.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cp_loop.h"
+#include "cp_rpc.h"
+
+struct answer {
+	json_t *j;
+};
+
+static void
+on_send(void *ctx, struct cp_rpc_batch *b, const char *text, size_t len)
+{
+	struct answer *a = ctx;
+	(void)b;
+	a->j = json_loadb(text, len, 0, NULL);
+	assert_non_null(a->j);
+}
+
+json_t *
+cp_test_call(struct cp_app *app, const char *method, json_t *params, unsigned turns)
+{
+	static const struct cp_rpc_peer peer = {0, 0, 42};
+	struct answer a = {NULL};
+	json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1, "method",
+			method, "params", params ? params : json_object());
+	char *line = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	cp_rpc_handle(app->rpc, line, strlen(line), &peer, on_send, &a);
+	free(line);
+	for (unsigned i = 0; a.j == NULL && i < turns; i++)
+		cp_loop_once(app->loop, 10);
+	assert_non_null(a.j);
+	return a.j;
+}
