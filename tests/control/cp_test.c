@@ -12,6 +12,31 @@
 
 #include "cp_loop.h"
 #include "cp_rpc.h"
+#include "cp_store.h"
+
+struct cp_app *
+cp_test_app_new(const char *path)
+{
+	char err[256];
+	struct cp_app *app = calloc(1, sizeof(*app));
+	assert_non_null(app);
+	cp_config_defaults(&app->cfg);
+	app->cur.memfd = -1;
+	app->loop = cp_loop_create();
+	app->store = cp_store_open(path, err, sizeof(err));
+	assert_non_null(app->store);
+	app->rpc = cp_rpc_create();
+	return app;
+}
+
+void
+cp_test_app_free(struct cp_app *app)
+{
+	cp_loop_free(app->loop);
+	cp_rpc_free(app->rpc);
+	cp_store_close(app->store);
+	free(app);
+}
 
 struct answer {
 	json_t *j;

@@ -13,6 +13,18 @@
 #include "cp_app.h"
 
 /*
+ * An application with what every method needs and nothing started: the
+ * default config, an event loop, the store at path (":memory:" works) and
+ * an RPC table without methods. Fails the test if the store does not open.
+ */
+struct cp_app *cp_test_app_new(const char *path);
+/*
+ * Free what cp_test_app_new() made (loop, RPC, store, app), after the test
+ * stopped the modules it started on them.
+ */
+void cp_test_app_free(struct cp_app *app);
+
+/*
  * Send a JSON-RPC request for method (params: stolen; NULL is {}) to
  * app->rpc as pid 42, and turn app->loop (10 ms each) until it is answered,
  * at most turns times. Returns the parsed answer (caller decrefs); fails

@@ -182,14 +182,7 @@ static struct cp_app *
 app_new(void)
 {
 	char err[256];
-	struct cp_app *app = calloc(1, sizeof(*app));
-	assert_non_null(app);
-	cp_config_defaults(&app->cfg);
-	app->cur.memfd = -1;
-	app->loop = cp_loop_create();
-	app->store = cp_store_open(store, err, sizeof(err));
-	assert_non_null(app->store);
-	app->rpc = cp_rpc_create();
+	struct cp_app *app = cp_test_app_new(store);
 	struct cp_dp_conf dc = {.reconnect_min_ms = 50, .reconnect_max_ms = 200,
 		.stats_poll_ms = 60000};
 	struct cp_dp_ops ops = {.on_hello = on_hello, .ctx = app};
@@ -207,10 +200,7 @@ app_free(struct cp_app *app)
 {
 	cp_dps_free(app->dps);
 	cp_acl_stop(app);
-	cp_loop_free(app->loop);
-	cp_rpc_free(app->rpc);
-	cp_store_close(app->store);
-	free(app);
+	cp_test_app_free(app);
 }
 
 /* Call method and wait for its answer (cp_test_call()). */

@@ -32,19 +32,12 @@ static struct cp_app *
 app_new(const char *store, unsigned history, unsigned queue)
 {
 	char err[256];
-	struct cp_app *app = calloc(1, sizeof(*app));
-	assert_non_null(app);
-	cp_config_defaults(&app->cfg);
+	struct cp_app *app = cp_test_app_new(store);
 	app->cfg.history = history;
 	app->cfg.push_queue = queue;
 	snprintf(app->cfg.dialplan_dir, sizeof(app->cfg.dialplan_dir), "/nonexistent");
-	app->cur.memfd = -1;
 	app->started = cp_wall_s();
 	app->started_ms = cp_now_ms();
-	app->loop = cp_loop_create();
-	app->store = cp_store_open(store, err, sizeof(err));
-	assert_non_null(app->store);
-	app->rpc = cp_rpc_create();
 	assert_int_equal(cp_methods_register(app), 0);
 	struct cp_probe_conf pc = {.enabled = false, .interval_ms = 1000, .timeout_ms = 100,
 		.down_after = 1, .up_after = 1};
@@ -68,10 +61,7 @@ app_free(struct cp_app *app)
 	cp_dps_free(app->dps);
 	cp_plan_fini(app);
 	cp_probe_free(app->probe);
-	cp_loop_free(app->loop);
-	cp_rpc_free(app->rpc);
-	cp_store_close(app->store);
-	free(app);
+	cp_test_app_free(app);
 }
 
 /* Call method and wait for its answer (cp_test_call()). */
