@@ -31,6 +31,7 @@
 #include "dp_app.h"
 #include "dp_ring_port.h"
 #include "dp_setup.h"
+#include "dp_test_eal.h"
 
 #define ROUTER "10.0.0.1"
 #define PEER "10.0.0.7"
@@ -257,17 +258,10 @@ setup(void)
 }
 
 int
-main(int argc, char **argv)
+main(void)
 {
-	(void)argc;
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=wb%d", (int)getpid());
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", prefix, "-l", "0",
-		"--log-level=error", "--no-telemetry", NULL};
-	if (rte_eal_init(10, eal) < 0) {
-		fprintf(stderr, "test_dp_worker_burst: EAL did not start\n");
+	if (dp_test_eal_start("test_dp_worker_burst", "wb", 256, true) != 0)
 		return 1;
-	}
 	int rc = 1;
 	if (setup() != 0) {
 		fprintf(stderr, "test_dp_worker_burst: set-up failed\n");
@@ -278,13 +272,6 @@ main(int argc, char **argv)
 		rc = cmocka_run_group_tests(tests, NULL, NULL);
 	}
 	dp_setup_free_protections(&dp_app);
-	rte_eal_cleanup();
-	/* The runtime directory EAL made (/var/run/dpdk/PREFIX, or under $XDG_RUNTIME_DIR). */
-	char cmd[512];
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/wb%d '%s/dpdk/wb%d'", (int)getpid(),
-			xdg && getuid() != 0 ? xdg : "/nonexistent", (int)getpid());
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_dp_worker_burst: could not remove the DPDK runtime directory\n");
+	dp_test_eal_stop("test_dp_worker_burst", "wb");
 	return rc;
 }
