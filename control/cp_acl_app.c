@@ -6,12 +6,10 @@
  * per-source limit read over the link (ACL_GET, SRC_TOP_GET).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cp_acl.h"
@@ -150,29 +148,6 @@ fan_out(struct cp_app *app, struct cp_rpc_req *req, json_t *result, uint16_t typ
 
 /* ---- ACL_PUSH ---- */
 
-static int
-text_memfd(const char *text, size_t len)
-{
-	int fd = memfd_create("sipline-acl", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -errno;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int rc = w < 0 ? -errno : -EIO;
-			close(fd);
-			return rc;
-		}
-		off += (size_t)w;
-	}
-	/* Sealed: the dataplane can trust its size and content. */
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	return fd;
-}
-
 /* The ACL_PUSH of the current state: the text (memfd in *fd) or a CLEAR (*fd -1). */
 static int
 acl_push_frame(const struct cp_acl *a, struct sl_acl_push *p, int *fd)
@@ -185,7 +160,7 @@ acl_push_frame(const struct cp_acl *a, struct sl_acl_push *p, int *fd)
 		return 0;
 	}
 	p->size = a->text_len;
-	*fd = text_memfd(a->text, a->text_len);
+	*fd = cp_dp_memfd("sipline-acl", a->text, a->text_len);
 	return *fd < 0 ? *fd : 0;
 }
 

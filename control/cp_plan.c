@@ -12,11 +12,9 @@
  * The loop never waits for a compile.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -133,29 +131,6 @@ compile_work(void *arg)
 }
 
 /* ---- pushing to dataplanes ---- */
-
-static int
-make_memfd(const void *blob, size_t len)
-{
-	int fd = memfd_create("sipline-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -errno;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, (const char *)blob + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int rc = w < 0 ? -errno : -EIO;
-			close(fd);
-			return rc;
-		}
-		off += (size_t)w;
-	}
-	/* Sealed: a dataplane reading it can trust its size and content. */
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	return fd;
-}
 
 /* PLAN_PUSH payload with the complete set of down gateways. malloc()ed; *len set. */
 static void *
@@ -339,7 +314,7 @@ admin_of(const char *host, uint16_t port, uint8_t transport, void *ctx)
 static int
 install(struct cp_app *app, struct job *j)
 {
-	int fd = make_memfd(j->blob, j->blob_len);
+	int fd = cp_dp_memfd("sipline-plan", j->blob, j->blob_len);
 	if (fd < 0)
 		return fd;
 	struct cp_plan_cur *c = &app->cur;
