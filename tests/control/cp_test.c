@@ -51,17 +51,25 @@ on_send(void *ctx, struct cp_rpc_batch *b, const char *text, size_t len)
 	assert_non_null(a->j);
 }
 
-json_t *
-cp_test_call(struct cp_app *app, const char *method, json_t *params, unsigned turns)
+void
+cp_test_send(struct cp_app *app, const char *method, json_t *params, pid_t pid,
+		cp_rpc_send_fn *send, void *ctx)
 {
-	static const struct cp_rpc_peer peer = {0, 0, 42};
-	struct answer a = {NULL};
+	/* cp_rpc_handle() copies the peer into each request it keeps. */
+	const struct cp_rpc_peer peer = {0, 0, pid};
 	json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1, "method",
 			method, "params", params ? params : json_object());
 	char *line = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
-	cp_rpc_handle(app->rpc, line, strlen(line), &peer, on_send, &a);
+	cp_rpc_handle(app->rpc, line, strlen(line), &peer, send, ctx);
 	free(line);
+}
+
+json_t *
+cp_test_call(struct cp_app *app, const char *method, json_t *params, unsigned turns)
+{
+	struct answer a = {NULL};
+	cp_test_send(app, method, params, 42, on_send, &a);
 	for (unsigned i = 0; a.j == NULL && i < turns; i++)
 		cp_loop_once(app->loop, 10);
 	assert_non_null(a.j);

@@ -8,9 +8,12 @@
  * cmocka test on an error; include <cmocka.h>'s prerequisites first.
  */
 
+#include <sys/types.h>
+
 #include <jansson.h>
 
 #include "cp_app.h"
+#include "cp_rpc.h"
 
 /*
  * An application with what every method needs and nothing started: the
@@ -24,6 +27,13 @@ struct cp_app *cp_test_app_new(const char *path);
  */
 void cp_test_app_free(struct cp_app *app);
 
+/*
+ * Hand a JSON-RPC request for method (params: stolen; NULL is {}) to
+ * app->rpc as process pid; the answer goes to send(ctx), now or later.
+ * Does not wait.
+ */
+void cp_test_send(struct cp_app *app, const char *method, json_t *params, pid_t pid,
+		cp_rpc_send_fn *send, void *ctx);
 /*
  * Send a JSON-RPC request for method (params: stolen; NULL is {}) to
  * app->rpc as pid 42, and turn app->loop (10 ms each) until it is answered,

@@ -179,17 +179,11 @@ on_send_p(void *ctx, struct cp_rpc_batch *b, const char *text, size_t len)
 static void
 send_only(struct cp_app *app, const char *text, int base, struct pending *p)
 {
-	static const struct cp_rpc_peer peer = {0, 0, 43};
 	json_t *params = json_pack("{s:s, s:s}", "text", text, "source", "c.dialplan");
 	if (base >= 0)
 		json_object_set_new(params, "base_version", json_integer(base));
-	json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1, "method",
-			"dialplan.push", "params", params);
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
 	p->j = NULL;
-	cp_rpc_handle(app->rpc, line, strlen(line), &peer, on_send_p, p);
-	free(line);
+	cp_test_send(app, "dialplan.push", params, 43, on_send_p, p);
 }
 
 static void
