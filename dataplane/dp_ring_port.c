@@ -2,6 +2,7 @@
 #include "dp_ring_port.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -10,6 +11,24 @@
 #include <rte_rcu_qsbr.h>
 
 #include "dp_setup.h"
+#include "sip_addr.h"
+#include "sip_sign.h"
+
+void
+dp_ring_port_options(struct dp_app *app, const char *router, const char *gateway,
+		const uint8_t gw_mac[6])
+{
+	dp_options_defaults(&app->opt);
+	sip_addr_parse(sip_str_make(router, strlen(router)), &app->opt.addr4);
+	app->opt.prefix4 = 24;
+	app->opt.secret_set = true;
+	sip_key_parse_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 32, app->opt.secret);
+	app->opt.n_neigh = 1;
+	sip_addr_parse(sip_str_make(gateway, strlen(gateway)), &app->opt.neigh[0].ip);
+	memcpy(app->opt.neigh[0].mac, gw_mac, 6);
+	app->n_lcores = 1;
+	app->n_workers = 1;
+}
 
 int
 dp_ring_port_create(struct dp_app *app, const char *name, unsigned n_mbufs, unsigned cache,

@@ -10,10 +10,21 @@
  */
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <rte_ring.h>
 
 #include "dp_app.h"
+
+/*
+ * app's options for one worker on a ring port: the defaults, our address
+ * router/24, a fixed signing key (this library is for tests and
+ * benchmarks, never for a real dataplane), and the gateway's MAC known
+ * (gw_mac), so that forwarding takes the fast path, not ARP. Callers
+ * change what they need afterwards.
+ */
+void dp_ring_port_options(struct dp_app *app, const char *router, const char *gateway,
+		const uint8_t gw_mac[6]);
 
 /*
  * app->pool (n_mbufs mbufs of DP_MBUF_DATA_ROOM, cache per lcore) and

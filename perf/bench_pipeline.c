@@ -724,9 +724,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_pipeline: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	dp_options_defaults(&app->opt);
-	sip_addr_parse(SIP_STR_LIT(ROUTER), &app->opt.addr4);
-	app->opt.prefix4 = 24;
+	/* The gateway's MAC is known: the forward case measures the fast path, not ARP. */
+	dp_ring_port_options(app, ROUTER, GATEWAY, (uint8_t[]){0x02, 0, 0, 0, 0, 0x20});
 	app->opt.src_rate = src_rate;
 	/*
 	 * The RX ring is kept full on purpose (flat out): to the worker that is
@@ -735,14 +734,6 @@ main(int argc, char **argv)
 	app->opt.overload_shed = false;
 	/* Without the built-in scanner signatures: what checking them costs. */
 	app->opt.no_default_scanners = bench_has_flag(argc, argv, "--no-default-scanners");
-	app->opt.secret_set = true;
-	sip_key_parse_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 32, app->opt.secret);
-	/* The gateway's MAC is known: the forward case measures the fast path, not ARP. */
-	app->opt.n_neigh = 1;
-	sip_addr_parse(SIP_STR_LIT(GATEWAY), &app->opt.neigh[0].ip);
-	memcpy(app->opt.neigh[0].mac, (uint8_t[]){0x02, 0, 0, 0, 0, 0x20}, 6);
-	app->n_lcores = 1;
-	app->n_workers = 1;
 
 	if (dp_ring_port_create(app, "bench", 16384, 256, 1024, &rx_ring, &tx_ring, err,
 			sizeof(err)) != 0) {

@@ -218,16 +218,7 @@ setup(void)
 	struct dp_app *app = &dp_app;
 	char err[256];
 
-	dp_options_defaults(&app->opt);
-	sip_addr_parse(SIP_STR_LIT(ROUTER), &app->opt.addr4);
-	app->opt.prefix4 = 24;
-	app->opt.secret_set = true;
-	sip_key_parse_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 32, app->opt.secret);
-	app->opt.n_neigh = 1;
-	sip_addr_parse(SIP_STR_LIT(GATEWAY), &app->opt.neigh[0].ip);
-	memcpy(app->opt.neigh[0].mac, (uint8_t[]){0x02, 0, 0, 0, 0, 0x20}, 6);
-	app->n_lcores = 1;
-	app->n_workers = 1;
+	dp_ring_port_options(app, ROUTER, GATEWAY, (uint8_t[]){0x02, 0, 0, 0, 0, 0x20});
 	if (dp_ring_port_create(app, "wb", 1024, 0, 256, &rx_ring, &tx_ring, err,
 			sizeof(err)) != 0) {
 		fprintf(stderr, "test_dp_worker_burst: %s\n", err);
