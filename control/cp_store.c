@@ -195,6 +195,22 @@ col_dup(sqlite3_stmt *s, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+/* Column i's bytes, copied with a NUL after them (*len: without it); NULL when out of memory. */
+static char *
+col_blob(sqlite3_stmt *s, int i, size_t *len)
+{
+	int n = sqlite3_column_bytes(s, i);
+	const void *p = sqlite3_column_blob(s, i);
+	char *b = malloc((size_t)n + 1);
+	if (b == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(b, p, (size_t)n);
+	b[n] = '\0';
+	*len = (size_t)n;
+	return b;
+}
+
 uint64_t
 cp_store_version_max(struct cp_store *st)
 {
@@ -339,17 +355,8 @@ read_rec(sqlite3_stmt *s, struct cp_plan_rec *r, bool text)
 	r->source = col_dup(s, 4);
 	r->note = col_dup(s, 5);
 	r->rules = (uint32_t)sqlite3_column_int64(s, 6);
-	if (text) {
-		int n = sqlite3_column_bytes(s, 7);
-		const void *p = sqlite3_column_blob(s, 7);
-		r->text = malloc((size_t)n + 1);
-		if (r->text != NULL) {
-			if (n > 0)
-				memcpy(r->text, p, (size_t)n);
-			r->text[n] = '\0';
-			r->text_len = (size_t)n;
-		}
-	}
+	if (text)
+		r->text = col_blob(s, 7, &r->text_len);
 }
 
 int
@@ -551,15 +558,7 @@ cp_store_acl_get(struct cp_store *st, struct cp_acl_rec *r)
 		r->caller = col_dup(s, 3);
 		r->cleared = sqlite3_column_int(s, 4) != 0;
 		r->entries = (uint32_t)sqlite3_column_int64(s, 5);
-		int n = sqlite3_column_bytes(s, 6);
-		const void *p = sqlite3_column_blob(s, 6);
-		r->text = malloc((size_t)n + 1);
-		if (r->text != NULL) {
-			if (n > 0)
-				memcpy(r->text, p, (size_t)n);
-			r->text[n] = '\0';
-			r->text_len = (size_t)n;
-		}
+		r->text = col_blob(s, 6, &r->text_len);
 		rc = r->text ? 0 : -ENOMEM;
 	} else if (rc == SQLITE_DONE) {
 		rc = -ENOENT;
