@@ -7,8 +7,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "cp_store.h"
 
 const char *
@@ -22,18 +20,6 @@ cp_acl_source_name(enum cp_acl_source s)
 	default:
 		return "none";
 	}
-}
-
-void
-cp_acl_sha256(const char *text, size_t len, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int n = 0;
-	out[0] = '\0';
-	if (EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) != 1)
-		return;
-	for (unsigned i = 0; i < n && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 void
@@ -116,7 +102,7 @@ cp_acl_set(struct cp_acl *a, struct cp_store *st, const char *text, size_t len,
 		return -EINVAL;
 	}
 	memset(&rec, 0, sizeof(rec));
-	cp_acl_sha256(text, len, rec.sha256);
+	dp_acl_sha256(text, len, rec.sha256);
 	rec.caller = strdup(caller ? caller : "");
 	rec.text = malloc(len + 1);
 	rec.entries = acl.n_entries;

@@ -73,9 +73,6 @@ int cp_acl_clear(struct cp_acl *a, struct cp_store *st, const char *caller, char
 const struct dp_acl *cp_acl_effective(const struct cp_acl *a, const char *path,
 		struct dp_acl *tmp, enum cp_acl_source *src, char *err, size_t errlen);
 
-/* Hex SHA-256 of text. */
-void cp_acl_sha256(const char *text, size_t len, char out[65]);
-
 /* acl.test's source: "ip", "ip:port", "[ipv6]:port" or a bare IPv6 address (port 5060). 0 or -1. */
 int cp_acl_parse_source(const char *s, struct sip_addr *a, uint16_t *port);
 

@@ -6,13 +6,10 @@
  * per-source limit read over the link (ACL_GET, SRC_TOP_GET).
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "cp_acl.h"
@@ -151,29 +148,6 @@ fan_out(struct cp_app *app, struct cp_rpc_req *req, json_t *result, uint16_t typ
 
 /* ---- ACL_PUSH ---- */
 
-static int
-text_memfd(const char *text, size_t len)
-{
-	int fd = memfd_create("sipline-acl", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -errno;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, text + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int rc = w < 0 ? -errno : -EIO;
-			close(fd);
-			return rc;
-		}
-		off += (size_t)w;
-	}
-	/* Sealed: the dataplane can trust its size and content. */
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	return fd;
-}
-
 /* The ACL_PUSH of the current state: the text (memfd in *fd) or a CLEAR (*fd -1). */
 static int
 acl_push_frame(const struct cp_acl *a, struct sl_acl_push *p, int *fd)
@@ -186,7 +160,7 @@ acl_push_frame(const struct cp_acl *a, struct sl_acl_push *p, int *fd)
 		return 0;
 	}
 	p->size = a->text_len;
-	*fd = text_memfd(a->text, a->text_len);
+	*fd = cp_dp_memfd("sipline-acl", a->text, a->text_len);
 	return *fd < 0 ? *fd : 0;
 }
 
@@ -238,15 +212,6 @@ cp_acl_resync(struct cp_app *app, struct cp_dp *dp)
 /* ---- methods ---- */
 
 static json_t *
-errors_json(const struct dp_acl_errors *e)
-{
-	json_t *a = json_array();
-	for (unsigned i = 0; i < e->n; i++)
-		json_array_append_new(a, json_string(e->msg[i]));
-	return json_pack("{s:o, s:I}", "errors", a, "total", (json_int_t)e->total);
-}
-
-static json_t *
 state_json(const struct cp_app *app)
 {
 	const struct cp_acl *a = app->acl;
@@ -293,6 +258,13 @@ publish(struct cp_app *app, struct cp_rpc_req *req)
 		close(fd);
 }
 
+/* The i-th message of a struct dp_acl_errors, for cp_rpc_errors_json(). */
+static const char *
+error_msg(const void *e, unsigned i)
+{
+	return ((const struct dp_acl_errors *)e)->msg[i];
+}
+
 static void
 m_acl_set(struct cp_rpc_req *req, json_t *params, void *ctx)
 {
@@ -305,12 +277,13 @@ m_acl_set(struct cp_rpc_req *req, json_t *params, void *ctx)
 	if (cp_rpc_bool(params, "dry_run", false)) {
 		struct dp_acl acl;
 		if (dp_acl_parse_all(text, len, "acl", &acl, &errs) != 0) {
-			cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR, errors_json(&errs),
+			cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR,
+					cp_rpc_errors_json(&errs, errs.n, errs.total, error_msg),
 					"acl: %u error(s); nothing changed", errs.total);
 			return;
 		}
 		char sha[65];
-		cp_acl_sha256(text, len, sha);
+		dp_acl_sha256(text, len, sha);
 		cp_rpc_result(req, json_pack("{s:b, s:I, s:s, s:s}", "changed", 0, "entries",
 				(json_int_t)acl.n_entries, "default", dp_acl_verdict_name(acl.dflt),
 				"sha256", sha));
@@ -321,7 +294,8 @@ m_acl_set(struct cp_rpc_req *req, json_t *params, void *ctx)
 	int rc = cp_acl_set(app->acl, app->store, text, len, who, &errs, err, sizeof(err));
 	if (rc == -EINVAL) {
 		app->cnt[CP_C_ACL_REFUSED]++;
-		cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR, errors_json(&errs),
+		cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR,
+				cp_rpc_errors_json(&errs, errs.n, errs.total, error_msg),
 				"acl: %u error(s); nothing changed", errs.total);
 		return;
 	}
@@ -424,15 +398,7 @@ m_acl_list(struct cp_rpc_req *req, json_t *params, void *ctx)
 		json_array_append_new(items, entry_json(&es[i]));
 	free(es);
 	dp_acl_clear(&tmp);
-	json_object_set_new(r, "items", items);
-	if (cursor + limit < n) {
-		char next[24];
-		snprintf(next, sizeof(next), "%" PRIu64, cursor + limit);
-		json_object_set_new(r, "next_cursor", json_string(next));
-	} else {
-		json_object_set_new(r, "next_cursor", json_null());
-	}
-	json_object_set_new(r, "total", json_integer(n));
+	cp_rpc_page_set(r, items, cursor, limit, n);
 	fan_out(app, req, r, SL_MSG_ACL_GET, NULL, 0, -1, decode_acl_state, NULL);
 }
 

@@ -38,6 +38,12 @@
 #define CP_DNS_MAX_NAMES 256
 #define CP_DNS_MAX_TARGETS 16      /* per name, whatever max_records says */
 #define CP_DNS_MAX_NAPTR 16
+/*
+ * A resolution's error can name a target (up to CP_DNS_NAME_MAX - 1
+ * characters) and add c-ares's reason ("A/AAAA <target>: <reason>"): room
+ * for both, so no message is cut.
+ */
+#define CP_DNS_ERR_LEN (CP_DNS_NAME_MAX + 96)
 #define CP_DNS_MAX_OWN 64
 #define TICK_MS 100
 #define ADHOC_IDLE_MS (10u * 60u * 1000u)
@@ -69,7 +75,7 @@ struct name {
 	/* history */
 	uint64_t resolutions, failures, stale_kept, refused;
 	unsigned fails_in_a_row;       /* retries back off: min_refresh doubled per failure */
-	char last_error[160];
+	char last_error[CP_DNS_ERR_LEN];
 	struct job *job;               /* resolution in flight, or NULL */
 };
 
@@ -79,7 +85,7 @@ struct job {
 	struct name *nm;               /* NULL once the name is gone: results dropped */
 	unsigned pending;
 	bool failed;
-	char err[160];
+	char err[CP_DNS_ERR_LEN];
 	char how[32];
 	struct cp_dns_naptr naptr[CP_DNS_MAX_NAPTR];
 	unsigned n_naptr;
@@ -246,7 +252,7 @@ update_health(struct cp_dns *d, struct name *nm, const char *why_none)
 				RULES_TP_UDP);
 		up += g == NULL || !cp_gw_down(g);
 	}
-	char why[200];
+	char why[CP_DNS_ERR_LEN + 16]; /* "no address: " and an error */
 	if (nm->n == 0)
 		snprintf(why, sizeof(why), "no address: %s", why_none ? why_none : nm->last_error);
 	else if (up == 0)

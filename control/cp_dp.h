@@ -132,6 +132,12 @@ typedef void cp_dp_reply_fn(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
  */
 int cp_dp_request(struct cp_dp *dp, uint16_t type, const void *payload, uint32_t len, int fd,
 		uint64_t timeout_ms, cp_dp_reply_fn *cb, void *arg);
+/*
+ * A sealed memfd (called name) holding p[0..len), to pass as a request's
+ * fd: sealed, so the dataplane can trust its size and content. The fd
+ * (caller closes) or -errno.
+ */
+int cp_dp_memfd(const char *name, const void *p, size_t len);
 
 /* A RESULT's status and text; -EPROTO for a frame that is not a RESULT. */
 int cp_dp_result(const struct sl_rx *rx, const char **text, uint32_t *len);

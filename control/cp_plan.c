@@ -12,11 +12,9 @@
  * The loop never waits for a compile.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -99,15 +97,6 @@ job_free(struct job *j)
 }
 
 static json_t *
-errors_json(const struct rules_errors *e)
-{
-	json_t *a = json_array();
-	for (unsigned i = 0; i < e->n; i++)
-		json_array_append_new(a, json_string(e->msg[i]));
-	return json_pack("{s:o, s:I}", "errors", a, "total", (json_int_t)e->total);
-}
-
-static json_t *
 counts_json(const struct rules_plan *plan)
 {
 	struct rules_plan_info in;
@@ -142,29 +131,6 @@ compile_work(void *arg)
 }
 
 /* ---- pushing to dataplanes ---- */
-
-static int
-make_memfd(const void *blob, size_t len)
-{
-	int fd = memfd_create("sipline-plan", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -errno;
-	size_t off = 0;
-	while (off < len) {
-		ssize_t w = write(fd, (const char *)blob + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			int rc = w < 0 ? -errno : -EIO;
-			close(fd);
-			return rc;
-		}
-		off += (size_t)w;
-	}
-	/* Sealed: a dataplane reading it can trust its size and content. */
-	fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-	return fd;
-}
 
 /* PLAN_PUSH payload with the complete set of down gateways. malloc()ed; *len set. */
 static void *
@@ -348,7 +314,7 @@ admin_of(const char *host, uint16_t port, uint8_t transport, void *ctx)
 static int
 install(struct cp_app *app, struct job *j)
 {
-	int fd = make_memfd(j->blob, j->blob_len);
+	int fd = cp_dp_memfd("sipline-plan", j->blob, j->blob_len);
 	if (fd < 0)
 		return fd;
 	struct cp_plan_cur *c = &app->cur;
@@ -410,6 +376,13 @@ next_version(struct cp_app *app)
 	return v + 1;
 }
 
+/* The i-th message of a struct rules_errors, for cp_rpc_errors_json(). */
+static const char *
+error_msg(const void *e, unsigned i)
+{
+	return ((const struct rules_errors *)e)->msg[i];
+}
+
 static void
 finish_job(struct cp_app *app, struct job *j)
 {
@@ -455,7 +428,8 @@ finish_job(struct cp_app *app, struct job *j)
 	}
 	if (j->plan == NULL) {
 		app->cnt[CP_C_DIALPLAN_REFUSED]++;
-		cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR, errors_json(&j->errs),
+		json_t *data = cp_rpc_errors_json(&j->errs, j->errs.n, j->errs.total, error_msg);
+		cp_rpc_errorf(req, CP_RPC_COMPILE_ERROR, data,
 				"%s: %u error(s); nothing changed", j->source, j->errs.total);
 		return;
 	}

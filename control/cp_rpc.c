@@ -472,6 +472,14 @@ cp_rpc_page(json_t *all, uint64_t cursor, size_t limit)
 
 	for (uint64_t i = cursor; i < n && i < cursor + limit; i++)
 		json_array_append(items, json_array_get(all, (size_t)i));
+	cp_rpc_page_set(r, items, cursor, limit, n);
+	json_decref(all);
+	return r;
+}
+
+void
+cp_rpc_page_set(json_t *r, json_t *items, uint64_t cursor, size_t limit, uint64_t n)
+{
 	json_object_set_new(r, "items", items);
 	if (cursor + limit < n) {
 		char next[24];
@@ -481,8 +489,16 @@ cp_rpc_page(json_t *all, uint64_t cursor, size_t limit)
 		json_object_set_new(r, "next_cursor", json_null());
 	}
 	json_object_set_new(r, "total", json_integer((json_int_t)n));
-	json_decref(all);
-	return r;
+}
+
+json_t *
+cp_rpc_errors_json(const void *e, unsigned n, unsigned total,
+		const char *(*msg)(const void *e, unsigned i))
+{
+	json_t *a = json_array();
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(a, json_string(msg(e, i)));
+	return json_pack("{s:o, s:I}", "errors", a, "total", (json_int_t)total);
 }
 
 /* ---- dispatch ---- */

@@ -147,6 +147,14 @@ const char *cp_rpc_str(const json_t *params, const char *name, const char *def);
 int64_t cp_rpc_int(const json_t *params, const char *name, int64_t def);
 bool cp_rpc_bool(const json_t *params, const char *name, bool def);
 
+/*
+ * The data of CP_RPC_COMPILE_ERROR: {"errors": [msg(e, 0) .. msg(e, n - 1)],
+ * "total": total}. msg reads the i-th message of e, whatever holds them
+ * (the dialplan's and the ACL's error lists differ).
+ */
+json_t *cp_rpc_errors_json(const void *e, unsigned n, unsigned total,
+		const char *(*msg)(const void *e, unsigned i));
+
 /* ---- paging ---- */
 
 /*
@@ -172,6 +180,12 @@ int cp_rpc_page_args(struct cp_rpc_req *req, const json_t *params, uint64_t *cur
  * result object described above.
  */
 json_t *cp_rpc_page(json_t *all, uint64_t cursor, size_t limit);
+/*
+ * Finish a page in r (any object): set "items" (reference stolen; the
+ * items from offset cursor), "next_cursor" and "total" (n, all there are).
+ * For a method that builds only the page's items, not all of them.
+ */
+void cp_rpc_page_set(json_t *r, json_t *items, uint64_t cursor, size_t limit, uint64_t n);
 /*
  * all (an array; reference stolen) sorted by cmp (qsort's, over json_t *
  * elements): a stable order for paging. Out of memory: all, unsorted.

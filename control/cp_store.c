@@ -195,6 +195,22 @@ col_dup(sqlite3_stmt *s, int i)
 	return t ? strdup((const char *)t) : NULL;
 }
 
+/* Column i's bytes, copied with a NUL after them (*len: without it); NULL when out of memory. */
+static char *
+col_blob(sqlite3_stmt *s, int i, size_t *len)
+{
+	int n = sqlite3_column_bytes(s, i);
+	const void *p = sqlite3_column_blob(s, i);
+	char *b = malloc((size_t)n + 1);
+	if (b == NULL)
+		return NULL;
+	if (n > 0)
+		memcpy(b, p, (size_t)n);
+	b[n] = '\0';
+	*len = (size_t)n;
+	return b;
+}
+
 uint64_t
 cp_store_version_max(struct cp_store *st)
 {
@@ -230,25 +246,67 @@ cp_store_version_bump(struct cp_store *st, uint64_t version)
 	return rc;
 }
 
-int
-cp_store_plan_add(struct cp_store *st, const struct cp_plan_rec *r, unsigned keep)
+/*
+ * A history table (dialplans, ACLs): each add inserts one row and deletes
+ * the oldest past keep in one transaction, so a failure leaves nothing
+ * half-written.
+ */
+struct history {
+	const char *insert;      /* INSERT of one row; bind fills its parameters */
+	const char *trim;        /* DELETE keeping the newest ? rows (trim()) */
+	const char *what_insert; /* names the step in errors ("history insert") */
+	const char *what_trim;
+	const char *dup;         /* a version there already: -EEXIST "<dup> version N exists";
+	                          * NULL: -EIO like any other failure */
+	bool bump;               /* meta's version follows (cp_store_version_bump()) */
+	void (*bind)(sqlite3_stmt *s, const void *rec);
+};
+
+static int
+history_add(struct cp_store *st, const struct history *h, const void *rec, uint64_t version,
+		unsigned keep)
 {
 	sqlite3_stmt *s = NULL;
 	int rc = 0;
 
-	if (r->version <= cp_store_version_max(st)) {
-		snprintf(st->err, sizeof(st->err), "version %llu is not above the newest",
-				(unsigned long long)r->version);
-		return -EEXIST;
-	}
 	if (exec(st, "BEGIN IMMEDIATE;") != 0)
 		return -EIO;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO dialplan_history (version, sha256, created, "
-			"caller, source, note, rules, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", -1, &s,
-			NULL) != SQLITE_OK) {
-		rc = fail(st, "history insert");
+	if (sqlite3_prepare_v2(st->db, h->insert, -1, &s, NULL) != SQLITE_OK) {
+		rc = fail(st, h->what_insert);
 		goto rollback;
 	}
+	h->bind(s, rec);
+	if (sqlite3_step(s) != SQLITE_DONE) {
+		if (h->dup != NULL && sqlite3_errcode(st->db) == SQLITE_CONSTRAINT) {
+			snprintf(st->err, sizeof(st->err), "%s version %llu exists", h->dup,
+					(unsigned long long)version);
+			rc = -EEXIST;
+		} else {
+			rc = fail(st, h->what_insert);
+		}
+		goto rollback;
+	}
+	sqlite3_finalize(s);
+	s = NULL;
+	if ((rc = trim(st, h->trim, keep, h->what_trim)) != 0)
+		goto rollback;
+	if (h->bump && (rc = cp_store_version_bump(st, version)) != 0)
+		goto rollback;
+	if (exec(st, "COMMIT;") != 0) {
+		rc = -EIO;
+		goto rollback;
+	}
+	return 0;
+rollback:
+	sqlite3_finalize(s);
+	exec(st, "ROLLBACK;");
+	return rc;
+}
+
+static void
+plan_bind(sqlite3_stmt *s, const void *rec)
+{
+	const struct cp_plan_rec *r = rec;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->version);
 	sqlite3_bind_text(s, 2, r->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, r->created);
@@ -260,26 +318,29 @@ cp_store_plan_add(struct cp_store *st, const struct cp_plan_rec *r, unsigned kee
 		sqlite3_bind_null(s, 6);
 	sqlite3_bind_int64(s, 7, r->rules);
 	sqlite3_bind_blob64(s, 8, r->text ? r->text : "", r->text_len, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		rc = fail(st, "history insert");
-		goto rollback;
+}
+
+static const struct history plan_history = {
+	.insert = "INSERT INTO dialplan_history (version, sha256, created, caller, source, note, "
+		"rules, text) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+	.trim = "DELETE FROM dialplan_history WHERE version NOT IN (SELECT version FROM "
+		"dialplan_history ORDER BY version DESC LIMIT ?)",
+	.what_insert = "history insert",
+	.what_trim = "history trim",
+	.dup = NULL,
+	.bump = true,
+	.bind = plan_bind,
+};
+
+int
+cp_store_plan_add(struct cp_store *st, const struct cp_plan_rec *r, unsigned keep)
+{
+	if (r->version <= cp_store_version_max(st)) {
+		snprintf(st->err, sizeof(st->err), "version %llu is not above the newest",
+				(unsigned long long)r->version);
+		return -EEXIST;
 	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if ((rc = trim(st, "DELETE FROM dialplan_history WHERE version NOT IN (SELECT version "
-			"FROM dialplan_history ORDER BY version DESC LIMIT ?)", keep, "history trim")) != 0)
-		goto rollback;
-	if ((rc = cp_store_version_bump(st, r->version)) != 0)
-		goto rollback;
-	if (exec(st, "COMMIT;") != 0) {
-		rc = -EIO;
-		goto rollback;
-	}
-	return 0;
-rollback:
-	sqlite3_finalize(s);
-	exec(st, "ROLLBACK;");
-	return rc;
+	return history_add(st, &plan_history, r, r->version, keep);
 }
 
 static void
@@ -294,17 +355,8 @@ read_rec(sqlite3_stmt *s, struct cp_plan_rec *r, bool text)
 	r->source = col_dup(s, 4);
 	r->note = col_dup(s, 5);
 	r->rules = (uint32_t)sqlite3_column_int64(s, 6);
-	if (text) {
-		int n = sqlite3_column_bytes(s, 7);
-		const void *p = sqlite3_column_blob(s, 7);
-		r->text = malloc((size_t)n + 1);
-		if (r->text != NULL) {
-			if (n > 0)
-				memcpy(r->text, p, (size_t)n);
-			r->text[n] = '\0';
-			r->text_len = (size_t)n;
-		}
-	}
+	if (text)
+		r->text = col_blob(s, 7, &r->text_len);
 }
 
 int
@@ -456,20 +508,10 @@ cp_store_acl_clear(struct cp_acl_rec *r)
 	memset(r, 0, sizeof(*r));
 }
 
-int
-cp_store_acl_add(struct cp_store *st, const struct cp_acl_rec *r, unsigned keep)
+static void
+acl_bind(sqlite3_stmt *s, const void *rec)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = 0;
-
-	if (exec(st, "BEGIN IMMEDIATE;") != 0)
-		return -EIO;
-	if (sqlite3_prepare_v2(st->db, "INSERT INTO acl_history (version, sha256, created, caller, "
-			"cleared, entries, text) VALUES (?, ?, ?, ?, ?, ?, ?)", -1, &s, NULL) !=
-			SQLITE_OK) {
-		rc = fail(st, "acl insert");
-		goto rollback;
-	}
+	const struct cp_acl_rec *r = rec;
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)r->version);
 	sqlite3_bind_text(s, 2, r->sha256, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, r->created);
@@ -477,27 +519,24 @@ cp_store_acl_add(struct cp_store *st, const struct cp_acl_rec *r, unsigned keep)
 	sqlite3_bind_int(s, 5, r->cleared ? 1 : 0);
 	sqlite3_bind_int64(s, 6, r->entries);
 	sqlite3_bind_blob64(s, 7, r->text ? r->text : "", r->text_len, SQLITE_STATIC);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		rc = sqlite3_errcode(st->db) == SQLITE_CONSTRAINT ? -EEXIST : fail(st, "acl insert");
-		if (rc == -EEXIST)
-			snprintf(st->err, sizeof(st->err), "ACL version %llu exists",
-					(unsigned long long)r->version);
-		goto rollback;
-	}
-	sqlite3_finalize(s);
-	s = NULL;
-	if ((rc = trim(st, "DELETE FROM acl_history WHERE version NOT IN (SELECT version "
-			"FROM acl_history ORDER BY version DESC LIMIT ?)", keep, "acl trim")) != 0)
-		goto rollback;
-	if (exec(st, "COMMIT;") != 0) {
-		rc = -EIO;
-		goto rollback;
-	}
-	return 0;
-rollback:
-	sqlite3_finalize(s);
-	exec(st, "ROLLBACK;");
-	return rc;
+}
+
+static const struct history acl_history = {
+	.insert = "INSERT INTO acl_history (version, sha256, created, caller, cleared, entries, "
+		"text) VALUES (?, ?, ?, ?, ?, ?, ?)",
+	.trim = "DELETE FROM acl_history WHERE version NOT IN (SELECT version FROM acl_history "
+		"ORDER BY version DESC LIMIT ?)",
+	.what_insert = "acl insert",
+	.what_trim = "acl trim",
+	.dup = "ACL",
+	.bump = false,
+	.bind = acl_bind,
+};
+
+int
+cp_store_acl_add(struct cp_store *st, const struct cp_acl_rec *r, unsigned keep)
+{
+	return history_add(st, &acl_history, r, r->version, keep);
 }
 
 int
@@ -519,15 +558,7 @@ cp_store_acl_get(struct cp_store *st, struct cp_acl_rec *r)
 		r->caller = col_dup(s, 3);
 		r->cleared = sqlite3_column_int(s, 4) != 0;
 		r->entries = (uint32_t)sqlite3_column_int64(s, 5);
-		int n = sqlite3_column_bytes(s, 6);
-		const void *p = sqlite3_column_blob(s, 6);
-		r->text = malloc((size_t)n + 1);
-		if (r->text != NULL) {
-			if (n > 0)
-				memcpy(r->text, p, (size_t)n);
-			r->text[n] = '\0';
-			r->text_len = (size_t)n;
-		}
+		r->text = col_blob(s, 6, &r->text_len);
 		rc = r->text ? 0 : -ENOMEM;
 	} else if (rc == SQLITE_DONE) {
 		rc = -ENOENT;

@@ -13,8 +13,6 @@
 #include <rte_lpm6.h>
 #include <rte_rcu_qsbr.h>
 
-#include <openssl/evp.h>
-
 #include "dp_app.h"
 #include "sl_link.h"
 
@@ -142,18 +140,6 @@ static struct {
 	uint8_t dflt;
 } cur;
 
-static void
-sha256_hex(const char *p, size_t n, char out[65])
-{
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int len = 0;
-	out[0] = '\0';
-	if (EVP_Digest(p, n, md, &len, EVP_sha256(), NULL) != 1)
-		return;
-	for (unsigned i = 0; i < len && i < 32; i++)
-		snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 /* Publish t (NULL: no ACL); the old table is freed after the workers' grace period. */
 static void
 swap_in(struct dp_app *app, struct dp_acl_table *t)
@@ -231,7 +217,7 @@ dp_acl_reload(struct dp_app *app, char *err, size_t errlen)
 		return -1;
 	int rc = dp_acl_parse(text, len, app->opt.acl, &acl, err, errlen);
 	if (rc == 0)
-		sha256_hex(text, len, sha);
+		dp_acl_sha256(text, len, sha);
 	free(text);
 	if (rc != 0 || install(app, &acl, SL_ACL_FILE, cur.file_loads + 1, sha, err, errlen) != 0)
 		return -1;
@@ -253,7 +239,7 @@ dp_acl_push(struct dp_app *app, const char *text, size_t len, uint64_t version,
 				"keeps serving\n", (unsigned long long)version, errs->total);
 		return -EINVAL;
 	}
-	sha256_hex(text, len, sha);
+	dp_acl_sha256(text, len, sha);
 	errs->n = errs->total = 0;
 	if (install(app, &acl, SL_ACL_PUSHED, version, sha, errs->msg[0],
 			sizeof(errs->msg[0])) != 0) {

@@ -41,7 +41,6 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
@@ -51,6 +50,7 @@
 #include "bench_common.h"
 #include "bench_gen.h"
 #include "dp_app.h"
+#include "dp_ring_port.h"
 #include "dp_setup.h"
 
 struct dp_app dp_app;
@@ -724,9 +724,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_pipeline: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
-	dp_options_defaults(&app->opt);
-	sip_addr_parse(SIP_STR_LIT(ROUTER), &app->opt.addr4);
-	app->opt.prefix4 = 24;
+	/* The gateway's MAC is known: the forward case measures the fast path, not ARP. */
+	dp_ring_port_options(app, ROUTER, GATEWAY, (uint8_t[]){0x02, 0, 0, 0, 0, 0x20});
 	app->opt.src_rate = src_rate;
 	/*
 	 * The RX ring is kept full on purpose (flat out): to the worker that is
@@ -735,35 +734,10 @@ main(int argc, char **argv)
 	app->opt.overload_shed = false;
 	/* Without the built-in scanner signatures: what checking them costs. */
 	app->opt.no_default_scanners = bench_has_flag(argc, argv, "--no-default-scanners");
-	app->opt.secret_set = true;
-	sip_key_parse_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 32, app->opt.secret);
-	/* The gateway's MAC is known: the forward case measures the fast path, not ARP. */
-	app->opt.n_neigh = 1;
-	sip_addr_parse(SIP_STR_LIT(GATEWAY), &app->opt.neigh[0].ip);
-	memcpy(app->opt.neigh[0].mac, (uint8_t[]){0x02, 0, 0, 0, 0, 0x20}, 6);
-	app->n_lcores = 1;
-	app->n_workers = 1;
 
-	app->pool = rte_pktmbuf_pool_create("bench", 16384, 256, 0,
-			DP_MBUF_DATA_ROOM + RTE_PKTMBUF_HEADROOM, 0);
-	rx_ring = rte_ring_create("bench_rx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx_ring = rte_ring_create("bench_tx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (app->pool == NULL || rx_ring == NULL || tx_ring == NULL) {
-		fprintf(stderr, "bench_pipeline: out of DPDK memory\n");
-		return 1;
-	}
-	int port = rte_eth_from_rings("bench", &rx_ring, 1, &tx_ring, 1, 0);
-	if (port < 0) {
-		fprintf(stderr, "bench_pipeline: cannot create the ring port\n");
-		return 1;
-	}
-	app->wire_port = (uint16_t)port;
-	struct rte_eth_conf conf = {0};
-	if (rte_eth_dev_configure(app->wire_port, 1, 1, &conf) != 0 ||
-			rte_eth_rx_queue_setup(app->wire_port, 0, 1024, 0, NULL, app->pool) != 0 ||
-			rte_eth_tx_queue_setup(app->wire_port, 0, 1024, 0, NULL) != 0 ||
-			rte_eth_dev_start(app->wire_port) != 0) {
-		fprintf(stderr, "bench_pipeline: cannot start the ring port\n");
+	if (dp_ring_port_create(app, "bench", 16384, 256, 1024, &rx_ring, &tx_ring, err,
+			sizeof(err)) != 0) {
+		fprintf(stderr, "bench_pipeline: %s\n", err);
 		return 1;
 	}
 	if (dp_setup_identity(app, err, sizeof(err)) != 0 ||
@@ -772,21 +746,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	/* The main lcore plays the worker: one worker struct, id 0, queue 0. */
-	worker = rte_zmalloc("worker", sizeof(*worker), RTE_CACHE_LINE_SIZE);
-	worker->app = app;
-	worker->route.tid = 0;
-	struct dp_sip_env env = {.route = dp_route_lookup, .route_ctx = worker, .cnt = &worker->cnt};
-	worker->env4 = env;
-	worker->env4.cfg = &app->sip4;
-	worker->env6 = env;
-	worker->env6.cfg = &app->sip6;
-	if (dp_setup_worker_protections(app, worker, err, sizeof(err)) != 0) {
+	worker = dp_ring_worker_create(app, err, sizeof(err));
+	if (worker == NULL) {
 		fprintf(stderr, "bench_pipeline: %s\n", err);
 		return 1;
 	}
-	app->w[0] = worker;
-	app->egress = NULL;
-	rte_rcu_qsbr_thread_register(app->qsbr, 0);
 	rte_rcu_qsbr_thread_online(app->qsbr, 0);
 
 	frames = malloc(sizeof(*frames) * TEMPLATES);

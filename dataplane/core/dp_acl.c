@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/evp.h>
+
 struct entry {
 	struct sip_addr net;
 	uint8_t plen;
@@ -30,6 +32,18 @@ dp_acl_verdict_name(uint8_t v)
 	default:
 		return "?";
 	}
+}
+
+void
+dp_acl_sha256(const char *text, size_t len, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	out[0] = '\0';
+	if (EVP_Digest(text, len, md, &n, EVP_sha256(), NULL) != 1)
+		return;
+	for (unsigned i = 0; i < n && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
 
 /* Does net/plen cover a? */

@@ -145,4 +145,11 @@ dp_acl_permits(uint8_t v, bool is_register)
 
 const char *dp_acl_verdict_name(uint8_t v);
 
+/*
+ * Hex SHA-256 of an ACL text (out: 64 digits and a NUL; "" if libcrypto
+ * fails). The control plane and the dataplane both report it, and compare
+ * them: one function, so the two always agree.
+ */
+void dp_acl_sha256(const char *text, size_t len, char out[65]);
+
 #endif

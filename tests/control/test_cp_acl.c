@@ -72,22 +72,38 @@ open_store(void)
 	return st;
 }
 
+/* The store and the ACL it holds, opened as at start-up. */
+static struct cp_store *
+open_acl(struct cp_acl *a)
+{
+	char err[256];
+	struct cp_store *st = open_store();
+	assert_int_equal(cp_acl_open(a, st, err, sizeof(err)), 0);
+	return st;
+}
+
+static void
+close_acl(struct cp_acl *a, struct cp_store *st)
+{
+	cp_acl_free(a);
+	cp_store_close(st);
+}
+
 static void
 test_bad_text_keeps_old(void **state)
 {
-	struct cp_store *st = open_store();
 	struct cp_acl a;
+	struct cp_store *st = open_acl(&a);
 	struct dp_acl_errors errs;
 	char err[256];
 	(void)state;
 
-	assert_int_equal(cp_acl_open(&a, st, err, sizeof(err)), 0);
 	assert_false(a.pushed);
 	assert_int_equal(a.version, 0);
 	assert_int_equal(cp_acl_set(&a, st, ACL_A, strlen(ACL_A), "uid 0", &errs, err, sizeof(err)),
 			0);
 	char sha[65];
-	cp_acl_sha256(ACL_A, strlen(ACL_A), sha);
+	dp_acl_sha256(ACL_A, strlen(ACL_A), sha);
 	assert_string_equal(a.sha256, sha);
 	assert_int_equal(a.version, 1);
 
@@ -109,27 +125,23 @@ test_bad_text_keeps_old(void **state)
 	assert_int_equal(cp_store_acl_get(st, &rec), 0);
 	assert_int_equal(rec.version, 1);
 	cp_store_acl_clear(&rec);
-	cp_acl_free(&a);
-	cp_store_close(st);
+	close_acl(&a, st);
 }
 
 static void
 test_persistence(void **state)
 {
-	struct cp_store *st = open_store();
 	struct cp_acl a;
+	struct cp_store *st = open_acl(&a);
 	struct dp_acl_errors errs;
 	char err[256];
 	(void)state;
 
-	assert_int_equal(cp_acl_open(&a, st, err, sizeof(err)), 0);
 	assert_int_equal(cp_acl_set(&a, st, ACL_A, strlen(ACL_A), "uid 7 pid 1", &errs, err,
 			sizeof(err)), 0);
-	cp_acl_free(&a);
-	cp_store_close(st);
+	close_acl(&a, st);
 
-	st = open_store();
-	assert_int_equal(cp_acl_open(&a, st, err, sizeof(err)), 0);
+	st = open_acl(&a);
 	assert_true(a.pushed);
 	assert_int_equal(a.version, 1);
 	assert_string_equal(a.caller, "uid 7 pid 1");
@@ -141,10 +153,8 @@ test_persistence(void **state)
 	assert_int_equal(cp_acl_clear(&a, st, "uid 0", err, sizeof(err)), 0);
 	assert_false(a.pushed);
 	assert_int_equal(a.version, 2);
-	cp_acl_free(&a);
-	cp_store_close(st);
-	st = open_store();
-	assert_int_equal(cp_acl_open(&a, st, err, sizeof(err)), 0);
+	close_acl(&a, st);
+	st = open_acl(&a);
 	assert_false(a.pushed);
 	assert_int_equal(a.version, 2);
 	assert_null(a.text);
@@ -160,8 +170,7 @@ test_persistence(void **state)
 	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(s, 0), CP_ACL_KEEP);
 	sqlite3_finalize(s);
-	cp_acl_free(&a);
-	cp_store_close(st);
+	close_acl(&a, st);
 }
 
 /* A store written by a build of schema 1 gains the ACL table; its history stays. */
@@ -188,8 +197,7 @@ test_migration_from_schema_1(void **state)
 	char err[256];
 	assert_int_equal(cp_acl_open(&a, st, err, sizeof(err)), 0);
 	assert_int_equal(a.version, 0);
-	cp_acl_free(&a);
-	cp_store_close(st);
+	close_acl(&a, st);
 }
 
 struct verdict_case {
@@ -214,13 +222,12 @@ static const struct verdict_case cases[] = {
 static void
 test_verdicts_match_reference(void **state)
 {
-	struct cp_store *st = open_store();
 	struct cp_acl a;
+	struct cp_store *st = open_acl(&a);
 	struct dp_acl_errors errs;
 	char err[256];
 	(void)state;
 
-	assert_int_equal(cp_acl_open(&a, st, err, sizeof(err)), 0);
 	assert_int_equal(cp_acl_set(&a, st, ACL_A, strlen(ACL_A), "t", &errs, err, sizeof(err)), 0);
 	struct dp_acl tmp;
 	enum cp_acl_source src;
@@ -261,8 +268,7 @@ test_verdicts_match_reference(void **state)
 	acl = cp_acl_effective(&a, "", &tmp, &src, err, sizeof(err));
 	assert_null(acl);
 	assert_int_equal(src, CP_ACL_NONE);
-	cp_acl_free(&a);
-	cp_store_close(st);
+	close_acl(&a, st);
 }
 
 static void

@@ -31,6 +31,7 @@
 #include "cp_loop.h"
 #include "cp_rpc.h"
 #include "cp_store.h"
+#include "cp_test.h"
 #include "sl_link_io.h"
 
 static const char ACL_OK[] = "default deny drop\nallow 192.0.2.0/24 register\n";
@@ -90,7 +91,7 @@ fake_serve(struct fake *f, int c)
 					buf[n] = '\0';
 					f->pushes++;
 					snprintf(f->text, sizeof(f->text), "%s", buf);
-					cp_acl_sha256(buf, (size_t)n, f->sha);
+					dp_acl_sha256(buf, (size_t)n, f->sha);
 				}
 				pthread_mutex_unlock(&f->mu);
 				sl_link_send_result(c, seq, 0, NULL, 0);
@@ -181,14 +182,7 @@ static struct cp_app *
 app_new(void)
 {
 	char err[256];
-	struct cp_app *app = calloc(1, sizeof(*app));
-	assert_non_null(app);
-	cp_config_defaults(&app->cfg);
-	app->cur.memfd = -1;
-	app->loop = cp_loop_create();
-	app->store = cp_store_open(store, err, sizeof(err));
-	assert_non_null(app->store);
-	app->rpc = cp_rpc_create();
+	struct cp_app *app = cp_test_app_new(store);
 	struct cp_dp_conf dc = {.reconnect_min_ms = 50, .reconnect_max_ms = 200,
 		.stats_poll_ms = 60000};
 	struct cp_dp_ops ops = {.on_hello = on_hello, .ctx = app};
@@ -206,40 +200,14 @@ app_free(struct cp_app *app)
 {
 	cp_dps_free(app->dps);
 	cp_acl_stop(app);
-	cp_loop_free(app->loop);
-	cp_rpc_free(app->rpc);
-	cp_store_close(app->store);
-	free(app);
+	cp_test_app_free(app);
 }
 
-struct answer {
-	json_t *j;
-};
-
-static void
-on_send(void *ctx, struct cp_rpc_batch *b, const char *text, size_t len)
-{
-	struct answer *a = ctx;
-	(void)b;
-	a->j = json_loadb(text, len, 0, NULL);
-	assert_non_null(a->j);
-}
-
+/* Call method and wait for its answer (cp_test_call()). */
 static json_t *
 call(struct cp_app *app, const char *method, json_t *params)
 {
-	static const struct cp_rpc_peer peer = {0, 0, 42};
-	struct answer a = {NULL};
-	json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1, "method",
-			method, "params", params ? params : json_object());
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	cp_rpc_handle(app->rpc, line, strlen(line), &peer, on_send, &a);
-	free(line);
-	for (int i = 0; a.j == NULL && i < 1000; i++)
-		cp_loop_once(app->loop, 10);
-	assert_non_null(a.j);
-	return a.j;
+	return cp_test_call(app, method, params, 1000);
 }
 
 static json_t *
@@ -284,7 +252,7 @@ test_push_report_resync_clear(void **state)
 	snprintf(paths[1], sizeof(paths[1]), "%s/dp1.sock", dir);
 	fake_start(&cur, paths[0], false);
 	fake_start(&old, paths[1], true);
-	cp_acl_sha256(ACL_OK, strlen(ACL_OK), sha);
+	dp_acl_sha256(ACL_OK, strlen(ACL_OK), sha);
 
 	struct cp_app *app = app_new();
 	/* Never set: nothing pushed at HELLO (the dataplanes' files serve). */

@@ -21,6 +21,7 @@
 #include "cp_loop.h"
 #include "cp_rpc.h"
 #include "cp_store.h"
+#include "cp_test.h"
 
 static const char *PLAN_A = "plan a\ngroup g 127.0.0.1:5999\n10 prefix 1 forward g\n";
 static const char *PLAN_B = "plan b\n10 prefix 2 reject 403 \"no\"\n";
@@ -31,19 +32,12 @@ static struct cp_app *
 app_new(const char *store, unsigned history, unsigned queue)
 {
 	char err[256];
-	struct cp_app *app = calloc(1, sizeof(*app));
-	assert_non_null(app);
-	cp_config_defaults(&app->cfg);
+	struct cp_app *app = cp_test_app_new(store);
 	app->cfg.history = history;
 	app->cfg.push_queue = queue;
 	snprintf(app->cfg.dialplan_dir, sizeof(app->cfg.dialplan_dir), "/nonexistent");
-	app->cur.memfd = -1;
 	app->started = cp_wall_s();
 	app->started_ms = cp_now_ms();
-	app->loop = cp_loop_create();
-	app->store = cp_store_open(store, err, sizeof(err));
-	assert_non_null(app->store);
-	app->rpc = cp_rpc_create();
 	assert_int_equal(cp_methods_register(app), 0);
 	struct cp_probe_conf pc = {.enabled = false, .interval_ms = 1000, .timeout_ms = 100,
 		.down_after = 1, .up_after = 1};
@@ -67,41 +61,14 @@ app_free(struct cp_app *app)
 	cp_dps_free(app->dps);
 	cp_plan_fini(app);
 	cp_probe_free(app->probe);
-	cp_loop_free(app->loop);
-	cp_rpc_free(app->rpc);
-	cp_store_close(app->store);
-	free(app);
+	cp_test_app_free(app);
 }
 
-struct answer {
-	json_t *j;
-};
-
-static void
-on_send(void *ctx, struct cp_rpc_batch *b, const char *text, size_t len)
-{
-	struct answer *a = ctx;
-	(void)b;
-	a->j = json_loadb(text, len, 0, NULL);
-	assert_non_null(a->j);
-}
-
-/* Send a request (params as JSON text) and run the loop until it is answered. */
+/* Call method and wait for its answer (cp_test_call()). */
 static json_t *
 call(struct cp_app *app, const char *method, json_t *params)
 {
-	static const struct cp_rpc_peer peer = {0, 0, 42};
-	struct answer a = {NULL};
-	json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1, "method",
-			method, "params", params ? params : json_object());
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
-	cp_rpc_handle(app->rpc, line, strlen(line), &peer, on_send, &a);
-	free(line);
-	for (int i = 0; a.j == NULL && i < 3000; i++)
-		cp_loop_once(app->loop, 10);
-	assert_non_null(a.j);
-	return a.j;
+	return cp_test_call(app, method, params, 3000);
 }
 
 static json_t *
@@ -212,17 +179,11 @@ on_send_p(void *ctx, struct cp_rpc_batch *b, const char *text, size_t len)
 static void
 send_only(struct cp_app *app, const char *text, int base, struct pending *p)
 {
-	static const struct cp_rpc_peer peer = {0, 0, 43};
 	json_t *params = json_pack("{s:s, s:s}", "text", text, "source", "c.dialplan");
 	if (base >= 0)
 		json_object_set_new(params, "base_version", json_integer(base));
-	json_t *req = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0", "id", 1, "method",
-			"dialplan.push", "params", params);
-	char *line = json_dumps(req, JSON_COMPACT);
-	json_decref(req);
 	p->j = NULL;
-	cp_rpc_handle(app->rpc, line, strlen(line), &peer, on_send_p, p);
-	free(line);
+	cp_test_send(app, "dialplan.push", params, 43, on_send_p, p);
 }
 
 static void

@@ -184,19 +184,39 @@ test_max_plan_size(void **state)
 	}
 }
 
+/* Every case is refused (-1) with its message. */
+static void
+check_bad(const struct bad_case *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct dp_options o;
+		char err[256] = "";
+		const char *const *a = c[i].args;
+		int rc = parse(&o, err, a[0], a[1], a[2], a[3], NULL);
+		if (rc != -1 || strstr(err, c[i].expect) == NULL)
+			fail_msg("%s: rc %d, message '%s', expected '%s'", c[i].name, rc, err,
+					c[i].expect);
+	}
+}
+
+/* What --help prints (caller frees). */
+static char *
+usage_text(void)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	dp_options_usage(f, "sipline");
+	fclose(f);
+	return text;
+}
+
 static void
 test_errors(void **state)
 {
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct dp_options o;
-		char err[256] = "";
-		const char *const *a = bad[i].args;
-		int rc = parse(&o, err, a[0], a[1], a[2], a[3], NULL);
-		if (rc != -1 || strstr(err, bad[i].expect) == NULL)
-			fail_msg("%s: rc %d, message '%s', expected '%s'", bad[i].name, rc, err,
-					bad[i].expect);
-	}
+	check_bad(bad, sizeof(bad) / sizeof(bad[0]));
 }
 
 /* The neighbour table's options: defaults, values, limits, --help, config files. */
@@ -230,8 +250,7 @@ static void
 test_frag(void **state)
 {
 	struct dp_options o;
-	char err[256], *text = NULL;
-	size_t len = 0;
+	char err[256];
 	(void)state;
 
 	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", NULL), 0);
@@ -241,18 +260,8 @@ test_frag(void **state)
 				 "--frag-timeout", "250", NULL), 0);
 	assert_int_equal(o.frag_flows, 0);
 	assert_int_equal(o.frag_timeout_ms, 250);
-	for (size_t i = 0; i < sizeof(bad_frag) / sizeof(bad_frag[0]); i++) {
-		const char *const *a = bad_frag[i].args;
-		err[0] = '\0';
-		int rc = parse(&o, err, a[0], a[1], a[2], a[3], NULL);
-		if (rc != -1 || strstr(err, bad_frag[i].expect) == NULL)
-			fail_msg("%s: rc %d, message '%s', expected '%s'", bad_frag[i].name, rc,
-					err, bad_frag[i].expect);
-	}
-	FILE *f = open_memstream(&text, &len);
-	assert_non_null(f);
-	dp_options_usage(f, "sipline");
-	fclose(f);
+	check_bad(bad_frag, sizeof(bad_frag) / sizeof(bad_frag[0]));
+	char *text = usage_text();
 	assert_non_null(strstr(text, "--frag-flows N           IPv4 datagrams reassembled at once "
 				     "per RX lcore (default\n                           2048;"));
 	assert_non_null(strstr(text, "(default 2000)"));
@@ -264,8 +273,7 @@ test_neigh(void **state)
 {
 	char path[] = "/tmp/sipline-neigh-XXXXXX";
 	struct dp_options o;
-	char err[256], *text = NULL;
-	size_t len = 0;
+	char err[256];
 	(void)state;
 
 	assert_int_equal(parse(&o, err, "--addr", "192.0.2.1/24", NULL), 0);
@@ -281,22 +289,10 @@ test_neigh(void **state)
 	assert_int_equal(o.neigh_rate, 20);
 	assert_int_equal(o.neigh_kernel_rate, 7);
 
-	for (size_t i = 0; i < sizeof(bad_neigh) / sizeof(bad_neigh[0]); i++) {
-		const char *const *a = bad_neigh[i].args;
-		int rc;
-
-		err[0] = '\0';
-		rc = parse(&o, err, a[0], a[1], a[2], a[3], NULL);
-		if (rc != -1 || strstr(err, bad_neigh[i].expect) == NULL)
-			fail_msg("%s: rc %d, message '%s', expected '%s'", bad_neigh[i].name, rc,
-					err, bad_neigh[i].expect);
-	}
+	check_bad(bad_neigh, sizeof(bad_neigh) / sizeof(bad_neigh[0]));
 
 	/* --help lists every one with its default. */
-	FILE *f = open_memstream(&text, &len);
-	assert_non_null(f);
-	dp_options_usage(f, "sipline");
-	fclose(f);
+	char *text = usage_text();
 	assert_non_null(strstr(text, "--neigh-capacity N       destinations in the neighbour table "
 				     "(default 65536)"));
 	assert_non_null(strstr(text, "--neigh-idle SEC"));

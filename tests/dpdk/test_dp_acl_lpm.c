@@ -25,6 +25,7 @@
 #include "dp_acl_lpm.h"
 #include "dp_app.h"
 #include "sl_link.h"
+#include "dp_test_eal.h"
 
 static uint64_t rng = 0x9e3779b97f4a7c15ull;
 
@@ -240,30 +241,16 @@ push_replaces_file(void **state)
 }
 
 int
-main(int argc, char **argv)
+main(void)
 {
-	(void)argc;
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=acl%d", (int)getpid());
 	/* 512 MB: a table (rte_lpm and rte_lpm6, 64 MB of tbl24 each) is built beside the old. */
-	char *eal[] = {argv[0], "--no-huge", "-m", "512", "--no-pci", prefix, "-l", "0",
-		"--log-level=error", NULL};
-	if (rte_eal_init(9, eal) < 0) {
-		fprintf(stderr, "test_dp_acl_lpm: EAL did not start\n");
+	if (dp_test_eal_start("test_dp_acl_lpm", "acl", 512, false) != 0)
 		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lpm_matches_reference),
 		cmocka_unit_test(push_replaces_file),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
-	rte_eal_cleanup();
-	/* The runtime directory EAL made (/var/run/dpdk/PREFIX, or under $XDG_RUNTIME_DIR). */
-	char cmd[512];
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/acl%d '%s/dpdk/acl%d'", (int)getpid(),
-			xdg && getuid() != 0 ? xdg : "/nonexistent", (int)getpid());
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_dp_acl_lpm: could not remove the DPDK runtime directory\n");
+	dp_test_eal_stop("test_dp_acl_lpm", "acl");
 	return rc;
 }

@@ -24,6 +24,7 @@
 
 #include "dp_pkt.h"
 #include "dp_reasm.h"
+#include "dp_test_eal.h"
 
 #define HZ 1000000ull
 #define TIMEOUT_MS 100u
@@ -520,17 +521,10 @@ truncated_unflagged(void **state)
 }
 
 int
-main(int argc, char **argv)
+main(void)
 {
-	(void)argc;
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=reasm%d", (int)getpid());
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", prefix, "-l", "0",
-		"--log-level=error", NULL};
-	if (rte_eal_init(9, eal) < 0) {
-		fprintf(stderr, "test_dp_reasm: EAL did not start\n");
+	if (dp_test_eal_start("test_dp_reasm", "reasm", 256, false) != 0)
 		return 1;
-	}
 	pool = rte_pktmbuf_pool_create("reasm", 2048, 0, 0,
 			DP_MBUF_DATA_ROOM + RTE_PKTMBUF_HEADROOM, 0);
 	if (pool == NULL || dp_reasm_init_flag() != 0) {
@@ -556,12 +550,6 @@ main(int argc, char **argv)
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	rte_mempool_free(pool);
-	rte_eal_cleanup();
-	char cmd[512];
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/reasm%d '%s/dpdk/reasm%d'", (int)getpid(),
-			xdg ? xdg : "/nonexistent", (int)getpid());
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_dp_reasm: could not remove the EAL runtime directory\n");
+	dp_test_eal_stop("test_dp_reasm", "reasm");
 	return rc;
 }

@@ -22,7 +22,6 @@
 #include <cmocka.h>
 
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_malloc.h>
@@ -30,7 +29,9 @@
 #include <rte_udp.h>
 
 #include "dp_app.h"
+#include "dp_ring_port.h"
 #include "dp_setup.h"
+#include "dp_test_eal.h"
 
 #define ROUTER "10.0.0.1"
 #define PEER "10.0.0.7"
@@ -217,54 +218,22 @@ setup(void)
 	struct dp_app *app = &dp_app;
 	char err[256];
 
-	dp_options_defaults(&app->opt);
-	sip_addr_parse(SIP_STR_LIT(ROUTER), &app->opt.addr4);
-	app->opt.prefix4 = 24;
-	app->opt.secret_set = true;
-	sip_key_parse_hex("0f1e2d3c4b5a69788796a5b4c3d2e1f0", 32, app->opt.secret);
-	app->opt.n_neigh = 1;
-	sip_addr_parse(SIP_STR_LIT(GATEWAY), &app->opt.neigh[0].ip);
-	memcpy(app->opt.neigh[0].mac, (uint8_t[]){0x02, 0, 0, 0, 0, 0x20}, 6);
-	app->n_lcores = 1;
-	app->n_workers = 1;
-	app->pool = rte_pktmbuf_pool_create("wb", 1024, 0, 0,
-			DP_MBUF_DATA_ROOM + RTE_PKTMBUF_HEADROOM, 0);
-	rx_ring = rte_ring_create("wb_rx", 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	tx_ring = rte_ring_create("wb_tx", 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (app->pool == NULL || rx_ring == NULL || tx_ring == NULL)
+	dp_ring_port_options(app, ROUTER, GATEWAY, (uint8_t[]){0x02, 0, 0, 0, 0, 0x20});
+	if (dp_ring_port_create(app, "wb", 1024, 0, 256, &rx_ring, &tx_ring, err,
+			sizeof(err)) != 0) {
+		fprintf(stderr, "test_dp_worker_burst: %s\n", err);
 		return -1;
-	int port = rte_eth_from_rings("wb", &rx_ring, 1, &tx_ring, 1, 0);
-	if (port < 0)
-		return -1;
-	app->wire_port = (uint16_t)port;
-	struct rte_eth_conf conf = {0};
-	if (rte_eth_dev_configure(app->wire_port, 1, 1, &conf) != 0 ||
-			rte_eth_rx_queue_setup(app->wire_port, 0, 256, 0, NULL, app->pool) != 0 ||
-			rte_eth_tx_queue_setup(app->wire_port, 0, 256, 0, NULL) != 0 ||
-			rte_eth_dev_start(app->wire_port) != 0)
-		return -1;
+	}
 	if (dp_setup_identity(app, err, sizeof(err)) != 0 ||
 			dp_setup_state(app, err, sizeof(err)) != 0) {
 		fprintf(stderr, "test_dp_worker_burst: %s\n", err);
 		return -1;
 	}
-	worker = rte_zmalloc("worker", sizeof(*worker), RTE_CACHE_LINE_SIZE);
-	if (worker == NULL)
-		return -1;
-	worker->app = app;
-	worker->route.tid = 0;
-	struct dp_sip_env env = {.route = dp_route_lookup, .route_ctx = worker, .cnt = &worker->cnt};
-	worker->env4 = env;
-	worker->env4.cfg = &app->sip4;
-	worker->env6 = env;
-	worker->env6.cfg = &app->sip6;
-	if (dp_setup_worker_protections(app, worker, err, sizeof(err)) != 0) {
+	worker = dp_ring_worker_create(app, err, sizeof(err));
+	if (worker == NULL) {
 		fprintf(stderr, "test_dp_worker_burst: %s\n", err);
 		return -1;
 	}
-	app->w[0] = worker;
-	app->egress = NULL;
-	rte_rcu_qsbr_thread_register(app->qsbr, 0);
 
 	struct rules_errors errs = {0};
 	struct rules_plan *plan = rules_compile_text(plan_text, strlen(plan_text), "wb", NULL,
@@ -280,17 +249,10 @@ setup(void)
 }
 
 int
-main(int argc, char **argv)
+main(void)
 {
-	(void)argc;
-	char prefix[64];
-	snprintf(prefix, sizeof(prefix), "--file-prefix=wb%d", (int)getpid());
-	char *eal[] = {argv[0], "--no-huge", "-m", "256", "--no-pci", prefix, "-l", "0",
-		"--log-level=error", "--no-telemetry", NULL};
-	if (rte_eal_init(10, eal) < 0) {
-		fprintf(stderr, "test_dp_worker_burst: EAL did not start\n");
+	if (dp_test_eal_start("test_dp_worker_burst", "wb", 256, true) != 0)
 		return 1;
-	}
 	int rc = 1;
 	if (setup() != 0) {
 		fprintf(stderr, "test_dp_worker_burst: set-up failed\n");
@@ -301,13 +263,6 @@ main(int argc, char **argv)
 		rc = cmocka_run_group_tests(tests, NULL, NULL);
 	}
 	dp_setup_free_protections(&dp_app);
-	rte_eal_cleanup();
-	/* The runtime directory EAL made (/var/run/dpdk/PREFIX, or under $XDG_RUNTIME_DIR). */
-	char cmd[512];
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/wb%d '%s/dpdk/wb%d'", (int)getpid(),
-			xdg && getuid() != 0 ? xdg : "/nonexistent", (int)getpid());
-	if (system(cmd) != 0)
-		fprintf(stderr, "test_dp_worker_burst: could not remove the DPDK runtime directory\n");
+	dp_test_eal_stop("test_dp_worker_burst", "wb");
 	return rc;
 }
