@@ -88,13 +88,11 @@ naddr_fast(struct sip_naddr *a, const char *p, const char *end, unsigned flags,
 	a->start = p;
 	const char *lt = display(a, p, end, &bare);
 	if (lt != NULL) {
-		const char *gt = memchr(lt, '>', (size_t)(end - lt));
-		if (gt == NULL)
+		const char *gt = lex_find_or_ctl(lt + 1, end, '>');
+		if (gt == end || *gt != '>' || gt == lt + 1)
 			return 1;
 		a->uri = sip_str_span(lt + 1, gt);
 		a->bracketed = 1;
-		if (a->uri.len == 0 || lex_has_ctl_or_sp(a->uri.p, a->uri.len))
-			return 1;
 		p = gt + 1;
 	} else if (bare && !(flags & SIP_NADDR_NEED_BRACKETS)) {
 		const char *u = p;
@@ -102,7 +100,7 @@ naddr_fast(struct sip_naddr *a, const char *p, const char *end, unsigned flags,
 				!((flags & SIP_NADDR_LIST) && *p == ','))
 			p++;
 		a->uri = sip_str_span(u, p);
-		if (memchr(u, '?', (size_t)(p - u)) != NULL)
+		if (lex_find(u, p, '?') != p)
 			return 1;
 	} else {
 		return 1;
