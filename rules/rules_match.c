@@ -520,10 +520,10 @@ render(struct wbuf *w, struct rules_view t, const struct rules_query *q, struct 
 	uint32_t i = 0, lit = 0;
 
 	while (i < t.len) {
-		if (t.p[i] != '$') {
-			i++;
-			continue;
-		}
+		const char *d = memchr(t.p + i, '$', t.len - i);
+		if (d == NULL)
+			break;
+		i = (uint32_t)(d - t.p);
 		put(w, t.p + lit, i - lit);
 		size_t used = 1;
 		struct rules_view v = {NULL, 0};

@@ -86,16 +86,36 @@ via_fast(struct sip_via *v, const char *p, const char *end, const char **next)
 	v->transport_id = (uint8_t)sip_transport_lookup(v->transport);
 
 	const char *q = p + 1;
-	memset(&hp, 0, sizeof(hp));
-	p = sip_hostport_parse(&hp, q, end, true);
-	if (p == NULL || !sip_fast_no_lws(p, end))
+	p = q;
+	if ((unsigned char)(*p - '0') <= 9 && sip_ipv4_scan(&p, end, v->addr.a) == 0 &&
+			(p == end || !sip_is((unsigned char)*p, SIP_C_HOST))) {
+		/* IPv4 sent-by, as sip_hostport_parse() reads it, straight into *v. */
+		v->host = sip_str_span(q, p);
+		v->addr.af = SIP_AF_INET;
+		v->host_type = SIP_HOST_IPV4;
+		if (p < end && *p == ':') {
+			const char *d = ++p;
+			uint64_t port;
+			p = lex_span(p, end, SIP_C_DIGIT);
+			if (lex_uint(d, p, 65535, &port) != 0)
+				return 1;
+			v->port = (uint16_t)port;
+			v->has_port = 1;
+		}
+	} else {
+		memset(&hp, 0, sizeof(hp));
+		p = sip_hostport_parse(&hp, q, end, true);
+		if (p == NULL)
+			return 1;
+		v->host = hp.host;
+		v->addr = hp.addr;
+		v->host_type = hp.host_type;
+		v->port = hp.port;
+		v->has_port = hp.has_port;
+	}
+	if (!sip_fast_no_lws(p, end))
 		return 1;
 	v->sent_by = sip_str_span(q, p);
-	v->host = hp.host;
-	v->addr = hp.addr;
-	v->host_type = hp.host_type;
-	v->port = hp.port;
-	v->has_port = hp.has_port;
 
 	const char *stop = p;
 	if (p < end && *p == ';') {
