@@ -691,6 +691,22 @@ make_frames(const struct plan_spec *ps)
 	}
 }
 
+/*
+ * EAL's runtime directory (/var/run/dpdk/bp<pid>, or under $XDG_RUNTIME_DIR
+ * when not root) outlives the process: removed at exit, on every path.
+ */
+static void
+remove_runtime_dir(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/bp%d '%s/dpdk/bp%d'", (int)getpid(),
+			xdg != NULL && getuid() != 0 ? xdg : "/nonexistent", (int)getpid());
+	if (system(cmd) != 0)
+		fprintf(stderr, "bench_pipeline: could not remove the DPDK runtime directory\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -724,6 +740,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_pipeline: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;
 	}
+	atexit(remove_runtime_dir);
 	/* The gateway's MAC is known: the forward case measures the fast path, not ARP. */
 	dp_ring_port_options(app, ROUTER, GATEWAY, (uint8_t[]){0x02, 0, 0, 0, 0, 0x20});
 	app->opt.src_rate = src_rate;
