@@ -793,6 +793,12 @@ main(int argc, char **argv)
 	};
 	unsigned iters = quick ? 200 : 20000, runs = quick ? 3 : 7;
 
+	/* A --plan naming no plan (the large one is named by --prefixes) is an error, not a no-op. */
+	if (only != NULL && strcmp(only, plans[0].name) != 0 && strcmp(only, plans[1].name) != 0) {
+		fprintf(stderr, "bench_pipeline: no plan \"%s\" (with these options: %s, %s)\n", only,
+				plans[0].name, plans[1].name);
+		return 2;
+	}
 	for (unsigned p = 0; p < RTE_DIM(plans); p++) {
 		if (only != NULL && strcmp(only, plans[p].name) != 0)
 			continue;
