@@ -117,6 +117,11 @@ struct dp_app {
 	uint64_t keys_prev_until;    /* wall-clock second the previous key stops being accepted */
 	uint16_t wire_port;
 	const char *wire_driver;
+	/*
+	 * Checksums the wire port computes on TX (DP_TX_CKSUM_*, dp_port_setup()):
+	 * workers leave them to it in what they send there directly.
+	 */
+	unsigned wire_tx_cksum;
 	unsigned n_lcores;       /* worker + dispatcher lcores */
 	unsigned n_workers;      /* SIP workers (n_lcores, or n_lcores - 1 with a dispatcher) */
 	struct rte_mempool *pool;

@@ -56,6 +56,28 @@ udp_cksum_bad(struct rte_mbuf *m, const void *addrs, uint32_t addrs_len,
 }
 
 /*
+ * The IPv4 header checksum of a frame to us, unless the port vouched for
+ * it (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM): GOOD, or NONE (the header's
+ * integrity verified, the field not meaningful), as udp_cksum_bad() reads
+ * the L4 flags. BAD is refused; UNKNOWN (ports that do not check) is
+ * summed here: rte_ipv4_cksum() complements the sum, 0 over a correct
+ * header, checksum included.
+ */
+static inline bool
+ip4_cksum_bad(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip)
+{
+	switch (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_IP_CKSUM_NONE:
+		return false;
+	case RTE_MBUF_F_RX_IP_CKSUM_BAD:
+		return true;
+	default:
+		return rte_ipv4_cksum(ip) != 0;
+	}
+}
+
+/*
  * IPv4-mapped (::ffff:a.b.c.d) addresses never appear on the wire (RFC 4291
  * 2.5.5.2, RFC 6890: neither source nor destination; Linux drops such
  * sources): one is spoofed, and a dual-stack socket answering it would send
@@ -121,7 +143,7 @@ classify4_head(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off, uin
 
 	*why = DP_C_DROP_L3;
 	if (loc->addr4.af != SIP_AF_INET || memcmp(&ip->dst_addr, loc->addr4.a, 4) != 0 ||
-			rte_ipv4_cksum(ip) != 0 || ip->next_proto_id != IPPROTO_UDP)
+			ip4_cksum_bad(m, ip) || ip->next_proto_id != IPPROTO_UDP)
 		return DP_PKT_DROP;
 	*why = DP_C_DROP_TRUNCATED;
 	if (len < off + ihl + sizeof(*udp))
@@ -177,8 +199,7 @@ classify4(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 		*why = DP_C_DROP_L3;
 		return DP_PKT_DROP;
 	}
-	/* rte_ipv4_cksum() complements the sum: 0 over a correct header, checksum included. */
-	if (rte_ipv4_cksum(ip) != 0)
+	if (ip4_cksum_bad(m, ip))
 		goto bad_l3;
 	/* One branch for datagrams that are whole and UDP; fragments and the rest are rare. */
 	if (unlikely((ip->fragment_offset & RTE_BE16(IPV4_MF_OFFSET)) != 0 ||
@@ -311,13 +332,15 @@ dp_pkt_classify(struct rte_mbuf *m, const struct dp_local *loc, struct dp_meta *
 void
 dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
 		const struct rte_ether_addr *dmac, const struct sip_addr *dst, uint16_t dport,
-		uint32_t len, uint16_t ip_id, bool df)
+		uint32_t len, uint16_t ip_id, bool df, unsigned tx_cksum)
 {
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_udp_hdr *udp;
 	uint32_t hl = dp_hdr_len(af);
 	uint32_t ulen = (uint32_t)sizeof(*udp) + len;
 	uint64_t sum;
+	bool udp_sum = af == SIP_AF_INET6 || loc->udp_checksum4;
+	bool udp_port = udp_sum && (tx_cksum & DP_TX_CKSUM_UDP);
 
 	eth->dst_addr = *dmac;
 	eth->src_addr = loc->mac;
@@ -334,11 +357,15 @@ dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
 		ip->hdr_checksum = 0;
 		memcpy(&ip->src_addr, loc->addr4.a, 4);
 		memcpy(&ip->dst_addr, dst->a, 4);
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		if (tx_cksum & DP_TX_CKSUM_IP4)
+			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		else
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
 		udp = (struct rte_udp_hdr *)(ip + 1);
 		/* pseudo header: addresses, protocol, UDP length (RFC 768) */
 		sum = dp_cksum_add(&ip->src_addr, 8, 0);
-		sum += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16((uint16_t)ulen);
+		if (udp_port)
+			m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
 	} else {
 		struct rte_ipv6_hdr *ip = (struct rte_ipv6_hdr *)(eth + 1);
 		eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
@@ -350,13 +377,23 @@ dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
 		memcpy(ip->dst_addr, dst->a, 16);
 		udp = (struct rte_udp_hdr *)(ip + 1);
 		sum = dp_cksum_add(ip->src_addr, 32, 0);
-		sum += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16((uint16_t)ulen);
+		if (udp_port)
+			m->ol_flags |= RTE_MBUF_F_TX_IPV6 | RTE_MBUF_F_TX_UDP_CKSUM;
 	}
+	sum += rte_cpu_to_be_16(IPPROTO_UDP) + rte_cpu_to_be_16((uint16_t)ulen);
 	udp->src_port = loc->port_be;
 	udp->dst_port = rte_cpu_to_be_16(dport);
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)ulen);
 	udp->dgram_cksum = 0;
-	if (af == SIP_AF_INET6 || loc->udp_checksum4) {
+	if (udp_port) {
+		/*
+		 * The port sums the datagram from the UDP header on, this field
+		 * included, and writes the complement: it must hold the pseudo
+		 * header's sum, not complemented (what rte_ipv4_phdr_cksum() and
+		 * rte_ipv6_phdr_cksum() give).
+		 */
+		udp->dgram_cksum = dp_cksum_fold(sum);
+	} else if (udp_sum) {
 		sum = dp_cksum_add(udp, ulen, sum);
 		uint16_t ck = (uint16_t)~dp_cksum_fold(sum);
 		udp->dgram_cksum = ck == 0 ? 0xffff : ck; /* 0 means "none" in UDP */
@@ -365,4 +402,6 @@ dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
 	m->pkt_len = hl + len;
 	m->l2_len = RTE_ETHER_HDR_LEN;
 	m->l3_len = af == SIP_AF_INET ? 20 : 40;
+	/* DPDK asks no l4_len for UDP; net_tap sums a copy of l2_len + l3_len + l4_len bytes. */
+	m->l4_len = udp_port ? sizeof(*udp) : 0;
 }

@@ -71,11 +71,19 @@ struct dp_meta {
 /*
  * Which of the three a frame is; for DP_PKT_SIP, where it came from and
  * where its payload is (meta); for DP_PKT_DROP, the drop counter (why).
- * Only m's RX checksum flags may change (set GOOD once the UDP checksum
- * was verified here).
+ * Checksums the port vouched for (m->ol_flags: IP and L4 GOOD, or NONE)
+ * are not summed again; BAD is dropped. Only m's RX checksum flags may
+ * change (set GOOD once the UDP checksum was verified here).
  */
 enum dp_class dp_pkt_classify(struct rte_mbuf *m, const struct dp_local *loc,
 		struct dp_meta *meta, enum dp_counter *why);
+
+/*
+ * Checksums the port a frame is sent on computes (dp_port_setup() enables
+ * the offloads it has): dp_pkt_finish() then leaves them to it.
+ */
+#define DP_TX_CKSUM_IP4 (1u << 0)  /* IPv4 header checksum */
+#define DP_TX_CKSUM_UDP (1u << 1)  /* UDP checksum, over IPv4 and IPv6 */
 
 /*
  * m holds a UDP payload of len bytes starting hdr_len(af) bytes into its
@@ -83,10 +91,19 @@ enum dp_class dp_pkt_classify(struct rte_mbuf *m, const struct dp_local *loc,
  * in front, from our address and SIP port to dst:dport via dmac, and set
  * the lengths. ip_id is the IPv4 identification to use; df sets IPv4's
  * don't-fragment flag (cleared for packets the kernel must fragment).
+ *
+ * tx_cksum (DP_TX_CKSUM_*): what the port that sends m computes. Those
+ * checksums are left to it as DPDK asks: RTE_MBUF_F_TX_IPV4/IPV6 and
+ * RTE_MBUF_F_TX_IP_CKSUM / RTE_MBUF_F_TX_UDP_CKSUM in m->ol_flags, IPv4
+ * hdr_checksum 0, the UDP checksum field holding the pseudo-header sum;
+ * the rest are computed here. 0 for every frame that is fragmented after
+ * this (no port sums across fragments) or leaves by another way (the
+ * kernel): those get every checksum here. Without loc->udp_checksum4 an
+ * IPv4 datagram carries none (0) either way.
  */
 void dp_pkt_finish(struct rte_mbuf *m, const struct dp_local *loc, uint8_t af,
 		const struct rte_ether_addr *dmac, const struct sip_addr *dst, uint16_t dport,
-		uint32_t len, uint16_t ip_id, bool df);
+		uint32_t len, uint16_t ip_id, bool df, unsigned tx_cksum);
 
 static inline uint16_t
 dp_hdr_len(uint8_t af)

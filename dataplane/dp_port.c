@@ -7,17 +7,21 @@
 
 #include <rte_ethdev.h>
 
+#include "dp_pkt.h"
+
 #define RX_DESC 1024
 #define TX_DESC 1024
 
 int
-dp_port_setup(uint16_t port, uint16_t nq, struct rte_mempool *pool, char *err, size_t errlen)
+dp_port_setup(uint16_t port, uint16_t nq, struct rte_mempool *pool, unsigned *tx_cksum,
+		char *err, size_t errlen)
 {
 	struct rte_eth_dev_info info;
 	struct rte_eth_conf conf;
 	uint16_t nrx = RX_DESC, ntx = TX_DESC;
 	int rc;
 
+	*tx_cksum = 0;
 	if (!rte_eth_dev_is_valid_port(port)) {
 		snprintf(err, errlen, "port %u: no such DPDK port (%u ports probed; check --vdev/-a)",
 				port, rte_eth_dev_count_avail());
@@ -52,9 +56,21 @@ dp_port_setup(uint16_t port, uint16_t nq, struct rte_mempool *pool, char *err, s
 		conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP) &
 			info.flow_type_rss_offloads;
 	}
-	/* Ports that check UDP checksums spare the workers the sum (dp_pkt.c). */
-	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_UDP_CKSUM)
-		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
+	/* Ports that check IPv4 and UDP checksums spare the workers the sums (dp_pkt.c). */
+	conf.rxmode.offloads |= info.rx_offload_capa &
+		(RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM);
+	/*
+	 * Ports that compute them spare the workers the sums of what they
+	 * build (dp_pkt_finish()); each is used only where the device has it.
+	 */
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM;
+		*tx_cksum |= DP_TX_CKSUM_IP4;
+	}
+	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+		*tx_cksum |= DP_TX_CKSUM_UDP;
+	}
 	if (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE)
 		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_MBUF_FAST_FREE;
 

@@ -24,11 +24,36 @@ struct tx_batch {
 	struct rte_mbuf *m[DP_BURST * 2];
 };
 
+/*
+ * Frames asking the port for checksums go through rte_eth_tx_prepare()
+ * first: drivers that want more than dp_pkt_finish() wrote fix it up
+ * there, or refuse the frame. A refused frame is dropped, counted, and
+ * the rest prepared again. Drivers without the hook return at once.
+ */
+static inline void
+tx_prepare(struct dp_worker *w, struct tx_batch *tx)
+{
+	unsigned ok = 0;
+
+	while (ok < tx->n) {
+		ok += rte_eth_tx_prepare(w->app->wire_port, w->txq, tx->m + ok,
+				(uint16_t)(tx->n - ok));
+		if (ok == tx->n)
+			break;
+		rte_pktmbuf_free(tx->m[ok]);
+		memmove(&tx->m[ok], &tx->m[ok + 1], (tx->n - ok - 1) * sizeof(tx->m[0]));
+		tx->n--;
+		dp_count(&w->cnt, DP_C_DROP_TX_PREPARE, 1);
+	}
+}
+
 static inline void
 tx_flush(struct dp_worker *w, struct tx_batch *tx)
 {
 	unsigned sent = 0;
 
+	if (w->app->wire_tx_cksum != 0)
+		tx_prepare(w, tx);
 	if (tx->n == 0)
 		return;
 	/* Lengths read before the PMD owns the mbufs; counters added once per burst. */
@@ -197,8 +222,15 @@ send_out(struct dp_worker *w, struct tx_batch *tx, struct rte_mbuf *out,
 	/* Never 0: the kernel's raw sockets replace an ID of 0, per fragment. */
 	if (++w->ip_id == 0)
 		w->ip_id = 1;
+	/*
+	 * The wire port's checksum offloads serve only frames that reach it
+	 * whole: one to be fragmented here needs its UDP checksum over the
+	 * whole datagram (dp_frag_ipv4() sums each fragment's IP header),
+	 * and what the kernel sends leaves by a raw socket.
+	 */
+	unsigned tx_cksum = known && !oversize ? app->wire_tx_cksum : 0;
 	dp_pkt_finish(out, &app->local, af, &mac, &po->dst, po->dport, po->len, w->ip_id,
-			!oversize);
+			!oversize, tx_cksum);
 	struct rte_mbuf *frames[DP_FRAG_MAX];
 	unsigned n = 1;
 	frames[0] = out;

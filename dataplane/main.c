@@ -329,7 +329,8 @@ main(int argc, char **argv)
 		die("cannot create a pool of %u mbufs: %s (more memory: EAL -m)", n_mbufs,
 				rte_strerror(rte_errno));
 
-	rc = dp_port_setup(app->wire_port, (uint16_t)app->n_lcores, app->pool, err, sizeof(err));
+	rc = dp_port_setup(app->wire_port, (uint16_t)app->n_lcores, app->pool, &app->wire_tx_cksum,
+			err, sizeof(err));
 	if (rc != 0)
 		die("%s", err);
 	app->wire_driver = dp_port_driver(app->wire_port);
@@ -378,10 +379,13 @@ main(int argc, char **argv)
 
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	rte_ether_format_addr(mac, sizeof(mac), &app->local.mac);
+	static const char *const tx_cksum[] = {[0] = "none", [DP_TX_CKSUM_IP4] = "ipv4",
+		[DP_TX_CKSUM_UDP] = "udp", [DP_TX_CKSUM_IP4 | DP_TX_CKSUM_UDP] = "ipv4+udp"};
 	printf("sipline: wire port %u (%s) %s, %u lcore(s), spread %s, SIP port %u, "
-	       "exception path %s\n", app->wire_port, app->wire_driver, mac, app->n_lcores,
-			app->opt.spread == DP_SPREAD_CALLID ? "callid" : "rss", app->opt.port,
-			app->exc ? app->opt.tap : "off");
+	       "exception path %s, TX checksum offload %s\n", app->wire_port, app->wire_driver,
+			mac, app->n_lcores, app->opt.spread == DP_SPREAD_CALLID ? "callid" : "rss",
+			app->opt.port, app->exc ? app->opt.tap : "off",
+			tx_cksum[app->wire_tx_cksum & 3]);
 	fflush(stdout);
 
 	for (unsigned i = 0; i < app->n_lcores; i++) {

@@ -24,14 +24,21 @@
  * 1,000 regexes + 1,000,000 prefixes. JSON lines on stdout.
  *
  *   bench_pipeline [--quick] [--plan 10re|1kre+1Mpfx] [--dist uniform|zipf] [--flush]
- *                  [--prefixes N] [--rx-cksum-offload] [--src-rate N]
+ *                  [--prefixes N] [--rx-cksum-offload] [--offload] [--src-rate N]
  *                  [--no-default-scanners]
  *
- * The ring port verifies nothing, so by default the worker verifies every
- * UDP checksum in software (as on af_packet, tap or a NIC without the
- * offload). --rx-cksum-offload marks each received mbuf the way a PMD with
- * RTE_ETH_RX_OFFLOAD_UDP_CKSUM marks a good datagram (dp_port.c enables it
- * where the NIC has it); the JSON says which ("rx_cksum": "sw" or "nic").
+ * The ring port computes and verifies nothing, so by default the worker
+ * verifies every IPv4 header and UDP checksum it receives and computes
+ * every one it sends in software (as on af_packet or a NIC without the
+ * offloads). --rx-cksum-offload marks each received mbuf the way a PMD with
+ * RTE_ETH_RX_OFFLOAD_UDP_CKSUM marks a good datagram; the JSON says which
+ * ("rx_cksum": "sw" or "nic"). --offload models a NIC with every checksum
+ * offload dp_port.c enables: received mbufs say IP and L4 GOOD (set by the
+ * generator, not timed, as a NIC's descriptors say it), the port counts
+ * as computing IPv4 header and UDP checksums on TX, and the sink does the
+ * NIC's part (not timed) after checking the offload request: ol_flags,
+ * l2/l3 lengths, header checksum 0, the pseudo-header sum in the UDP
+ * field. The JSON says "offload": true or false.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -329,7 +336,7 @@ make_numbers(const struct plan_spec *ps, int action)
 /* ---- the run ---- */
 
 static struct dp_worker *worker;
-static bool rx_cksum_offload, flush_payload;
+static bool rx_cksum_offload, offload, flush_payload;
 
 /* What was sent to the worker, in order: the sink checks the answers against it. */
 struct sent {
@@ -378,7 +385,9 @@ generate(void)
 		udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
 		m[i]->data_len = f->len;
 		m[i]->pkt_len = f->len;
-		m[i]->ol_flags = rx_cksum_offload ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0;
+		m[i]->ol_flags = offload ?
+			RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD :
+			rx_cksum_offload ? RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0;
 		if (flush_payload)
 			for (unsigned o = 0; o < f->len; o += 64)
 				_mm_clflush(d + o);
@@ -472,6 +481,40 @@ hdr_count(const struct sip_msg *msg, enum sip_hdr_type t)
 }
 
 /*
+ * What a NIC with checksum offload does to a frame the worker sent, after
+ * checking that the frame asks for it as DPDK says it must: IPv4, IP and
+ * UDP checksum flags, l2_len and l3_len, header checksum 0, the UDP field
+ * holding the pseudo header's sum. Without --offload a frame must ask for
+ * nothing: the worker summed it.
+ */
+static void
+nic_tx_cksum(struct rte_mbuf *m, const struct sent *s)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *,
+			RTE_ETHER_HDR_LEN);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	const uint64_t want = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM;
+	uint64_t tx = m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK;
+
+	if (!offload) {
+		if (tx != 0)
+			fail(m, s, "TX offload flags on a port without the offload", NULL);
+		return;
+	}
+	if (tx != want)
+		fail(m, s, "TX offload flags are not IPV4 | IP_CKSUM | UDP_CKSUM", NULL);
+	if (m->l2_len != RTE_ETHER_HDR_LEN || m->l3_len != sizeof(*ip))
+		fail(m, s, "l2_len/l3_len wrong for the TX offload", NULL);
+	if (ip->hdr_checksum != 0)
+		fail(m, s, "IPv4 header checksum not 0 for the TX offload", NULL);
+	if (udp->dgram_cksum != rte_ipv4_phdr_cksum(ip, m->ol_flags))
+		fail(m, s, "UDP checksum field is not the pseudo-header sum", NULL);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
+/*
  * Everything an answer must be, checked on every output frame (outside the
  * timed section), so the benchmark never measures a path that builds
  * garbage: Ethernet/IPv4/UDP (header checksum, lengths, UDP checksum against
@@ -483,7 +526,7 @@ hdr_count(const struct sip_msg *msg, enum sip_hdr_type t)
  * Max-Forwards decremented, our Route popped, Call-ID.
  */
 static void
-check_frame(const struct rte_mbuf *m, const struct sent *s)
+check_frame(struct rte_mbuf *m, const struct sent *s)
 {
 	const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)(eth + 1);
@@ -496,6 +539,7 @@ check_frame(const struct rte_mbuf *m, const struct sent *s)
 
 	if (eth->ether_type != RTE_BE16(RTE_ETHER_TYPE_IPV4))
 		fail(m, s, "not IPv4", NULL);
+	nic_tx_cksum(m, s);
 	if (rte_ipv4_cksum(ip) != 0)
 		fail(m, s, "bad IPv4 header checksum", NULL);
 	if ((uint32_t)rte_be_to_cpu_16(ip->total_length) + RTE_ETHER_HDR_LEN != m->pkt_len)
@@ -668,12 +712,13 @@ run_case(const struct plan_spec *ps, const char *action_name, enum dp_counter ex
 	       "\"cycles_per_op\":%.0f,\"mpps\":%.2f,\"total_cycles_per_op\":%.0f,"
 	       "\"total_ns_per_op\":%.1f,\"total_mpps\":%.2f,\"msg_bytes\":\"400-1200\","
 	       "\"dist\":\"%s\",\"numbers\":%u,\"distinct_numbers\":%u,\"payload\":\"%s\","
-	       "\"rx_cksum\":\"%s\",\"iters\":%u,\"runs\":%u",
+	       "\"rx_cksum\":\"%s\",\"offload\":%s,\"iters\":%u,\"runs\":%u",
 			ps->name, action_name, sip_scanner_active()->name, mns, mcyc, 1000.0 / mns,
 			mtot, mtot * 1e9 / (double)hz, (double)hz / 1e6 / mtot,
 			dist_names[dist], n_numbers, distinct,
 			flush_payload ? "flushed" : "out-of-L1",
-			rx_cksum_offload ? "nic" : "sw", iters * BURST, runs);
+			rx_cksum_offload || offload ? "nic" : "sw", offload ? "true" : "false",
+			iters * BURST, runs);
 	bench_print_machine(stdout, (double)hz);
 	printf("}\n");
 	fflush(stdout);
@@ -712,6 +757,7 @@ main(int argc, char **argv)
 {
 	bool quick = bench_has_flag(argc, argv, "--quick");
 	rx_cksum_offload = bench_has_flag(argc, argv, "--rx-cksum-offload");
+	offload = bench_has_flag(argc, argv, "--offload");
 	flush_payload = bench_has_flag(argc, argv, "--flush");
 	const char *only = NULL;
 	unsigned src_rate = 0;
@@ -762,6 +808,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_pipeline: %s\n", err);
 		return 1;
 	}
+	/* --offload: the ring port stands for a NIC that sums what it sends (nic_tx_cksum()). */
+	if (offload)
+		app->wire_tx_cksum = DP_TX_CKSUM_IP4 | DP_TX_CKSUM_UDP;
 	/* The main lcore plays the worker: one worker struct, id 0, queue 0. */
 	worker = dp_ring_worker_create(app, err, sizeof(err));
 	if (worker == NULL) {

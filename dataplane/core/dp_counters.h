@@ -79,6 +79,7 @@
 	X(DROP_UDP_CHECKSUM, "UDP checksum wrong, or zero over IPv6 (RFC 8200)") \
 	X(DROP_MARTIAN, "source no host sends from (broadcast, multicast, loopback, IPv4-mapped, ours)") \
 	X(DROP_TX_FULL, "TX queue full") \
+	X(DROP_TX_PREPARE, "frames the wire port's driver refused to checksum (rte_eth_tx_prepare)") \
 	X(DROP_SPREAD_FULL, "--spread callid: the worker's ring was full") \
 	X(DROP_TOO_BIG, "IPv6 packet larger than the wire MTU (not fragmented here)") \
 	X(DROP_TOO_LARGE, "responses, ACKs and unparsable messages larger than the buffer (no 513)") \

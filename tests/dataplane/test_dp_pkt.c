@@ -1,14 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The L2/L3/L4 classifier of the workers (dataplane/dp_pkt.c): UDP
- * checksums (verified unless the port vouched, 0 allowed over IPv4 only)
- * and martian sources (IPv4-mapped IPv6 included). One named row per case:
- * a frame from a builder, the port's RX checksum flags, one mutation, the
- * class and drop counter expected. Frames sit in a plain buffer wrapped in
- * a stack mbuf: no EAL needed. The checksums of the frames are computed
- * here byte by byte (RFC 1071), independently of dataplane/dp_cksum.h.
+ * The L2/L3/L4 classifier of the workers (dataplane/dp_pkt.c): IPv4
+ * header and UDP checksums (verified unless the port vouched, UDP 0
+ * allowed over IPv4 only) and martian sources (IPv4-mapped IPv6 included).
+ * One named row per case: a frame from a builder, the port's RX checksum
+ * flags, one mutation, the class and drop counter expected. Then the
+ * frames the workers build (dp_pkt_finish()), with and without the port's
+ * TX checksum offloads: a row per (family, length, offloads), the frame
+ * left to the port completed as a NIC would and compared byte for byte
+ * with the one summed in software. Frames sit in a plain buffer wrapped in
+ * a stack mbuf: no EAL needed. The checksums are computed here byte by
+ * byte (RFC 1071), independently of dataplane/dp_cksum.h.
  */
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -37,6 +42,7 @@ enum mutation {
 	MUT_PAYLOAD_FLIP,   /* one payload bit flipped after the checksum was computed */
 	MUT_SUM_ZERO,       /* payload chosen so that the checksum computes to 0: sent as 0xffff */
 	MUT_UDP_LEN_LONG,   /* UDP length past the IP payload */
+	MUT_IP_CKSUM,       /* IPv4 header checksum off by one (the UDP checksum still right) */
 };
 
 struct pkt_case {
@@ -45,7 +51,7 @@ struct pkt_case {
 	const char *src;        /* source address */
 	uint32_t payload_len;
 	enum mutation mut;
-	uint64_t rx_flags;      /* the port's RTE_MBUF_F_RX_L4_CKSUM_* */
+	uint64_t rx_flags;      /* the port's RTE_MBUF_F_RX_L4_CKSUM_* | RTE_MBUF_F_RX_IP_CKSUM_* */
 	enum dp_class want;
 	enum dp_counter why;    /* for DP_PKT_DROP */
 };
@@ -54,6 +60,9 @@ struct pkt_case {
 #define GOOD RTE_MBUF_F_RX_L4_CKSUM_GOOD
 #define BAD RTE_MBUF_F_RX_L4_CKSUM_BAD
 #define NONE RTE_MBUF_F_RX_L4_CKSUM_NONE
+#define IP_GOOD RTE_MBUF_F_RX_IP_CKSUM_GOOD
+#define IP_BAD RTE_MBUF_F_RX_IP_CKSUM_BAD
+#define IP_NONE RTE_MBUF_F_RX_IP_CKSUM_NONE
 #define V4 SIP_AF_INET
 #define V6 SIP_AF_INET6
 #define SIP DP_PKT_SIP
@@ -78,6 +87,22 @@ static const struct pkt_case cases[] = {
 	{"v4 correct, the port says BAD", V4, PEER4, 600, MUT_NONE, BAD, DROP, CK},
 	{"v4 UDP length past the datagram", V4, PEER4, 600, MUT_UDP_LEN_LONG, UNKNOWN, DROP,
 		DP_C_DROP_L4},
+	/* IPv4 header checksums: summed unless the port vouched (RX_OFFLOAD_IPV4_CKSUM) */
+	{"v4 header checksum wrong", V4, PEER4, 600, MUT_IP_CKSUM, UNKNOWN, DROP, DP_C_DROP_L3},
+	{"v4 header checksum wrong, UDP GOOD (no IP flag)", V4, PEER4, 600, MUT_IP_CKSUM, GOOD,
+		DROP, DP_C_DROP_L3},
+	{"v4 header checksum wrong, the port says IP GOOD", V4, PEER4, 600, MUT_IP_CKSUM, IP_GOOD,
+		SIP, 0},
+	{"v4 header checksum wrong, the port says IP NONE (integrity verified)", V4, PEER4, 600,
+		MUT_IP_CKSUM, IP_NONE, SIP, 0},
+	{"v4 header correct, the port says IP BAD", V4, PEER4, 600, MUT_NONE, IP_BAD, DROP,
+		DP_C_DROP_L3},
+	{"v4 header correct, the port says IP BAD and UDP GOOD", V4, PEER4, 600, MUT_NONE,
+		IP_BAD | GOOD, DROP, DP_C_DROP_L3},
+	{"v4 both wrong, the port says IP and UDP GOOD", V4, PEER4, 600, MUT_IP_CKSUM,
+		IP_GOOD | GOOD, SIP, 0},
+	{"v4 header correct, the port says IP GOOD, UDP summed and wrong", V4, PEER4, 600,
+		MUT_CKSUM_PLUS1, IP_GOOD, DROP, CK},
 	/* IPv6 checksums: 0 is forbidden (RFC 8200 8.1) */
 	{"v6 correct", V6, PEER6, 600, MUT_NONE, UNKNOWN, SIP, 0},
 	{"v6 correct, odd length", V6, PEER6, 77, MUT_NONE, UNKNOWN, SIP, 0},
@@ -224,6 +249,11 @@ build(const struct pkt_case *c, uint8_t *f)
 	case MUT_UDP_LEN_LONG:
 		uh->dgram_len = htons((uint16_t)(ulen + 1));
 		break;
+	case MUT_IP_CKSUM: {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		ip->hdr_checksum = htons((uint16_t)(ntohs(ip->hdr_checksum) + 1));
+		break;
+	}
 	default:
 		break;
 	}
@@ -261,18 +291,155 @@ run_case(void **state)
 	assert_int_equal(meta.sport, 5061);
 	assert_int_equal(meta.payload_len, c->payload_len);
 	assert_int_equal(meta.payload_off, len - c->payload_len);
-	/* A datagram verified here is marked, so a second classification does not sum again. */
-	if (c->rx_flags == UNKNOWN && c->mut != MUT_CKSUM_ZERO)
-		assert_true((m.ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == GOOD);
+	/*
+	 * A datagram verified here is marked, so a second classification does
+	 * not sum again; no other flag changes.
+	 */
+	if ((c->rx_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == UNKNOWN && c->mut != MUT_CKSUM_ZERO)
+		assert_true(m.ol_flags == (c->rx_flags | GOOD));
 	else
 		assert_true(m.ol_flags == c->rx_flags);
+}
+
+/* ---- dp_pkt_finish(): what the workers send ---- */
+
+struct finish_case {
+	const char *name;
+	uint8_t af;
+	uint32_t payload_len;
+	unsigned tx_cksum;      /* the port's DP_TX_CKSUM_* */
+	bool udp_checksum4;     /* --udp-checksum on (IPv4) */
+	uint64_t want_flags;    /* m->ol_flags after */
+};
+
+#define IP4 DP_TX_CKSUM_IP4
+#define UDP DP_TX_CKSUM_UDP
+#define F4 RTE_MBUF_F_TX_IPV4
+#define F6 RTE_MBUF_F_TX_IPV6
+#define FIP RTE_MBUF_F_TX_IP_CKSUM
+#define FUDP RTE_MBUF_F_TX_UDP_CKSUM
+
+static const struct finish_case finish_cases[] = {
+	{"v4 summed here", V4, 600, 0, true, 0},
+	{"v6 summed here", V6, 600, 0, true, 0},
+	{"v4 port sums IP and UDP", V4, 600, IP4 | UDP, true, F4 | FIP | FUDP},
+	{"v4 port sums IP and UDP, odd length", V4, 333, IP4 | UDP, true, F4 | FIP | FUDP},
+	{"v4 port sums IP and UDP, 1472 bytes", V4, 1472, IP4 | UDP, true, F4 | FIP | FUDP},
+	{"v4 port sums IP and UDP, empty payload", V4, 0, IP4 | UDP, true, F4 | FIP | FUDP},
+	{"v4 port sums the IP header only", V4, 600, IP4, true, F4 | FIP},
+	{"v4 port sums UDP only", V4, 601, UDP, true, F4 | FUDP},
+	{"v4 without UDP checksums, port sums both: UDP 0", V4, 600, IP4 | UDP, false, F4 | FIP},
+	{"v4 without UDP checksums, summed here: UDP 0", V4, 600, 0, false, 0},
+	{"v6 port sums UDP", V6, 600, IP4 | UDP, true, F6 | FUDP},
+	{"v6 port sums UDP, odd length", V6, 77, UDP, true, F6 | FUDP},
+	{"v6 port sums the IP header only (IPv6 has none): summed here", V6, 600, IP4, true, 0},
+	{"v6 with udp_checksum4 off: still summed (RFC 8200)", V6, 600, UDP, false, F6 | FUDP},
+};
+
+static const struct rte_ether_addr next_hop_mac = {{0x02, 0x77, 0, 0, 0, 0x20}};
+
+/* The payload at dp_hdr_len(af), dp_pkt_finish() in front; m wraps frame. */
+static void
+finish_into(const struct finish_case *c, unsigned tx_cksum, uint8_t *frame, size_t cap,
+		struct rte_mbuf *m)
+{
+	struct sip_addr dst = {.af = c->af};
+	uint32_t hl = dp_hdr_len(c->af);
+
+	assert_int_equal(inet_pton(c->af == V4 ? AF_INET : AF_INET6, c->af == V4 ? PEER4 : PEER6,
+			dst.a), 1);
+	memset(frame, 0xa5, cap);
+	for (uint32_t i = 0; i < c->payload_len; i++)
+		frame[hl + i] = (uint8_t)("SIP/2.0 302 Moved Temporarily\r\n"[i % 31] + (i >> 7));
+	memset(m, 0, sizeof(*m));
+	m->buf_addr = frame;
+	m->buf_len = (uint16_t)cap;
+	m->nb_segs = 1;
+	loc.udp_checksum4 = c->udp_checksum4;
+	dp_pkt_finish(m, &loc, c->af, &next_hop_mac, &dst, 5070, c->payload_len, 0x1234, true,
+			tx_cksum);
+	loc.udp_checksum4 = true;
+	assert_int_equal(m->pkt_len, hl + c->payload_len);
+	assert_int_equal(m->data_len, hl + c->payload_len);
+}
+
+/* RFC 1071 sum, folded, not complemented: what a port adds the datagram to. */
+static uint16_t
+fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)s;
+}
+
+static void
+run_finish(void **state)
+{
+	const struct finish_case *c = *state;
+	static uint8_t sw[2048], hw[2048];
+	struct rte_mbuf msw, mhw;
+	bool v4 = c->af == V4;
+	uint32_t l3 = RTE_ETHER_HDR_LEN, l4 = l3 + (v4 ? 20 : 40);
+	uint32_t ulen = 8 + c->payload_len;
+	const uint8_t *addrs = sw + l3 + (v4 ? 12 : 8);
+	size_t alen = v4 ? 8 : 32;
+
+	finish_into(c, 0, sw, sizeof(sw), &msw);
+	finish_into(c, c->tx_cksum, hw, sizeof(hw), &mhw);
+
+	/* Summed here: right by the oracle, and nothing asked of the port. */
+	assert_true(msw.ol_flags == 0);
+	if (v4)
+		assert_int_equal(fold(sum16(sw + l3, 20, 0)), 0xffff);
+	uint16_t field = (uint16_t)(sw[l4 + 6] << 8 | sw[l4 + 7]);
+	if (!v4 || c->udp_checksum4) {
+		sw[l4 + 6] = sw[l4 + 7] = 0;
+		uint16_t ck = udp_cksum(addrs, alen, sw + l4, ulen);
+		assert_int_equal(field, ck == 0 ? 0xffff : ck);
+		sw[l4 + 6] = (uint8_t)(field >> 8);
+		sw[l4 + 7] = (uint8_t)field;
+	} else {
+		assert_int_equal(field, 0);
+	}
+
+	/* Left to the port: asked as DPDK says. */
+	if (mhw.ol_flags != c->want_flags)
+		fail_msg("%s: ol_flags %#" PRIx64 ", expected %#" PRIx64, c->name, mhw.ol_flags,
+				c->want_flags);
+	assert_int_equal(mhw.l2_len, RTE_ETHER_HDR_LEN);
+	assert_int_equal(mhw.l3_len, v4 ? 20 : 40);
+	struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(hw + l4);
+	if (c->want_flags & FIP) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(hw + l3);
+		assert_int_equal(ip->hdr_checksum, 0);
+		/* The NIC's part: the header's sum, complemented. */
+		ip->hdr_checksum = htons((uint16_t)~fold(sum16(hw + l3, 20, 0)));
+	}
+	if (c->want_flags & FUDP) {
+		/* The pseudo header's sum, as the oracle and as DPDK compute it. */
+		uint16_t phdr = fold(sum16(addrs, alen, IPPROTO_UDP + ulen));
+		assert_int_equal(ntohs(uh->dgram_cksum), phdr);
+		if (v4)
+			assert_int_equal(uh->dgram_cksum, rte_ipv4_phdr_cksum(
+					(const struct rte_ipv4_hdr *)(hw + l3), mhw.ol_flags));
+		else
+			assert_int_equal(uh->dgram_cksum, rte_ipv6_phdr_cksum(
+					(const struct rte_ipv6_hdr *)(hw + l3), mhw.ol_flags));
+		/* The NIC's part: the datagram summed over that field, complemented (0: 0xffff). */
+		uint16_t done = (uint16_t)~fold(sum16(hw + l4, ulen, 0));
+		uh->dgram_cksum = htons(done == 0 ? 0xffff : done);
+		assert_int_equal(mhw.l4_len, 8);
+	}
+	/* Completed, the frame is the one summed here, byte for byte. */
+	assert_memory_equal(sw, hw, l4 + ulen);
 }
 
 int
 main(void)
 {
 	size_t n = sizeof(cases) / sizeof(cases[0]);
-	struct CMUnitTest *t = calloc(n, sizeof(*t));
+	size_t nf = sizeof(finish_cases) / sizeof(finish_cases[0]);
+	struct CMUnitTest *t = calloc(n + nf, sizeof(*t));
 
 	if (t == NULL)
 		return 1;
@@ -283,6 +450,12 @@ main(void)
 		t[i].initial_state = (void *)(uintptr_t)&cases[i];
 	}
 	int failed = _cmocka_run_group_tests("dp_pkt_classify", t, n, NULL, NULL);
+	for (size_t i = 0; i < nf; i++) {
+		t[n + i].name = finish_cases[i].name;
+		t[n + i].test_func = run_finish;
+		t[n + i].initial_state = (void *)(uintptr_t)&finish_cases[i];
+	}
+	failed += _cmocka_run_group_tests("dp_pkt_finish", t + n, nf, NULL, NULL);
 	free(t);
 	return failed;
 }

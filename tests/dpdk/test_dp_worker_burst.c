@@ -6,8 +6,12 @@
  * alone (OPTIONS to us: 200; keep-alive: dropped; REGISTER without a
  * control plane: dropped). Every output must come out in arrival order,
  * carry the right start line, Call-ID, destination and a valid UDP
- * checksum (DPDK's verifier), and the counters must add up. Its DPDK
- * runtime directory is removed at the end.
+ * checksum (DPDK's verifier), and the counters must add up. Again with the
+ * port's TX checksum offloads on (dp_app.wire_tx_cksum): every output
+ * must ask for them as DPDK says, and be right once completed as a NIC
+ * would; and a forward larger than the wire MTU, fragmented here, must
+ * ask for none and carry a UDP checksum right over the whole datagram.
+ * Its DPDK runtime directory is removed at the end.
  */
 #include <arpa/inet.h>
 #include <setjmp.h>
@@ -29,6 +33,7 @@
 #include <rte_udp.h>
 
 #include "dp_app.h"
+#include "dp_exc.h"
 #include "dp_ring_port.h"
 #include "dp_setup.h"
 #include "dp_test_eal.h"
@@ -42,6 +47,8 @@ struct dp_app dp_app;
 
 static struct rte_ring *rx_ring, *tx_ring;
 static struct dp_worker *worker;
+/* The port computes IPv4 header and UDP checksums (what dp_app.wire_tx_cksum says). */
+static bool tx_offload;
 static const struct rte_ether_addr peer_mac = {{0x02, 0, 0, 0, 1, 7}};
 
 /* What packet i of a burst is. */
@@ -141,6 +148,31 @@ out_payload(struct rte_mbuf *m, char *buf, size_t cap, struct rte_ipv4_hdr **ipp
 	return buf;
 }
 
+/*
+ * With tx_offload, what the NIC does to an output: after checking that it
+ * asks for IPv4 header and UDP checksums with everything DPDK wants (flags,
+ * lengths, header checksum 0, the pseudo header's sum in the UDP field),
+ * compute them. Without, the frame must ask for nothing.
+ */
+static void
+nic_tx_cksum(struct rte_mbuf *m, struct rte_ipv4_hdr *ip, struct rte_udp_hdr *udp)
+{
+	uint64_t tx = m->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK;
+
+	if (!tx_offload) {
+		assert_true(tx == 0);
+		return;
+	}
+	assert_true(tx == (RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM | RTE_MBUF_F_TX_UDP_CKSUM));
+	assert_int_equal(m->l2_len, RTE_ETHER_HDR_LEN);
+	assert_int_equal(m->l3_len, sizeof(*ip));
+	assert_int_equal(ip->hdr_checksum, 0);
+	assert_int_equal(udp->dgram_cksum, rte_ipv4_phdr_cksum(ip, m->ol_flags));
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->dgram_cksum = 0;
+	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+}
+
 static void
 run_burst(unsigned burst, unsigned n)
 {
@@ -187,6 +219,7 @@ run_burst(unsigned burst, unsigned n)
 		assert_int_equal(rte_be_to_cpu_16(udp->dst_port), kinds[i] == K_FORWARD ? 5080 : 5060);
 		if (kinds[i] == K_REDIRECT)
 			assert_non_null(strstr(p, "\r\nContact: <sip:+1555"));
+		nic_tx_cksum(out[k], ip, udp);
 		assert_int_equal(rte_ipv4_cksum(ip), 0); /* over the header with its checksum */
 		assert_int_equal(rte_ipv4_udptcp_cksum_verify(ip, udp), 0);
 		k++;
@@ -209,6 +242,92 @@ bursts_in_order(void **state)
 		run_burst(b, sizes[b % RTE_DIM(sizes)]);
 	/* Nothing left behind on the wire, and every mbuf back in the pool. */
 	assert_int_equal(rte_ring_count(tx_ring), 0);
+	assert_int_equal(rte_mempool_in_use_count(dp_app.pool), 0);
+}
+
+/* The same with the port's checksum offloads on: it sums what the worker leaves to it. */
+static void
+bursts_in_order_offload(void **state)
+{
+	dp_app.wire_tx_cksum = DP_TX_CKSUM_IP4 | DP_TX_CKSUM_UDP;
+	tx_offload = true;
+	bursts_in_order(state);
+	dp_app.wire_tx_cksum = 0;
+	tx_offload = false;
+}
+
+/*
+ * A forward that grows past the wire MTU is fragmented by the worker
+ * (dp_frag_ipv4()): no port sums across fragments, so even with the
+ * offloads on it asks for none, every fragment's header checksum is right
+ * and the UDP checksum is right over the reassembled datagram.
+ */
+static void
+oversize_forward_offload(void **state)
+{
+	(void)state;
+	static char payload[3000], dgram[3000];
+	struct rte_mbuf *out[DP_FRAG_MAX + 1];
+	uint64_t fragmented0 = worker->cnt.v[DP_C_EXC_FRAGMENTED];
+	int len;
+
+	dp_app.wire_tx_cksum = DP_TX_CKSUM_IP4 | DP_TX_CKSUM_UDP;
+	len = snprintf(payload, sizeof(payload),
+		"INVITE sip:+2555999@" ROUTER ":5060 SIP/2.0\r\n"
+		"Via: SIP/2.0/UDP " PEER ":5060;branch=z9hG4bK-big\r\n"
+		"Max-Forwards: 70\r\n"
+		"From: <sip:alice@" PEER ">;tag=big\r\n"
+		"To: <sip:+2555999@" ROUTER ">\r\n"
+		"Call-ID: oversize@" PEER "\r\n"
+		"CSeq: 1 INVITE\r\n"
+		"Contact: <sip:alice@" PEER ":5060>\r\n");
+	/* Sixteen 100-byte headers: the forward is ~1,900 bytes. */
+	for (unsigned i = 0; i < 16; i++)
+		len += snprintf(payload + len, sizeof(payload) - (size_t)len,
+				"X-Pad-%02u: %088u\r\n", i, i);
+	len += snprintf(payload + len, sizeof(payload) - (size_t)len, "Content-Length: 0\r\n\r\n");
+	struct rte_mbuf *in = frame_of(payload, (size_t)len, 0);
+	assert_int_equal(rte_ring_enqueue(rx_ring, in), 0);
+	assert_int_equal(dp_worker_poll(worker), 1);
+	unsigned n = rte_ring_dequeue_burst(tx_ring, (void **)out, RTE_DIM(out), NULL);
+	dp_app.wire_tx_cksum = 0;
+
+	assert_int_equal(worker->cnt.v[DP_C_EXC_FRAGMENTED] - fragmented0, 1);
+	assert_true(n >= 2);
+	uint32_t have = 0, total = 0;
+	struct rte_ipv4_hdr first = {0};
+	for (unsigned f = 0; f < n; f++) {
+		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(out[f], struct rte_ipv4_hdr *,
+				RTE_ETHER_HDR_LEN);
+		uint16_t fo = rte_be_to_cpu_16(ip->fragment_offset);
+		uint32_t plen = rte_be_to_cpu_16(ip->total_length) - (uint32_t)sizeof(*ip);
+		uint32_t off = (uint32_t)(fo & RTE_IPV4_HDR_OFFSET_MASK) *
+			RTE_IPV4_HDR_OFFSET_UNITS;
+
+		assert_true((out[f]->ol_flags & RTE_MBUF_F_TX_OFFLOAD_MASK) == 0);
+		assert_true(rte_pktmbuf_pkt_len(out[f]) <= RTE_ETHER_HDR_LEN + RTE_ETHER_MTU);
+		assert_int_equal(rte_ipv4_cksum(ip), 0);
+		assert_int_equal(off, have); /* in order, no gap */
+		assert_true(off + plen <= sizeof(dgram));
+		memcpy(dgram + off, ip + 1, plen);
+		have += plen;
+		if (f == 0)
+			first = *ip;
+		if ((fo & RTE_IPV4_HDR_MF_FLAG) == 0) {
+			assert_int_equal(f, n - 1);
+			total = off + plen;
+		}
+	}
+	assert_int_equal(total, have);
+	const struct rte_udp_hdr *udp = (const struct rte_udp_hdr *)dgram;
+	assert_int_equal(rte_be_to_cpu_16(udp->dgram_len), total);
+	assert_int_not_equal(udp->dgram_cksum, 0);
+	assert_non_null(memmem(dgram, total, "Call-ID: oversize@", 18));
+	/* The datagram's checksum over the pseudo header of the whole (RFC 768). */
+	first.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(first) + total));
+	first.fragment_offset = 0;
+	assert_int_equal(rte_ipv4_udptcp_cksum_verify(&first, udp), 0);
+	rte_pktmbuf_free_bulk(out, n);
 	assert_int_equal(rte_mempool_in_use_count(dp_app.pool), 0);
 }
 
@@ -259,6 +378,8 @@ main(void)
 	} else {
 		const struct CMUnitTest tests[] = {
 			cmocka_unit_test(bursts_in_order),
+			cmocka_unit_test(bursts_in_order_offload),
+			cmocka_unit_test(oversize_forward_offload),
 		};
 		rc = cmocka_run_group_tests(tests, NULL, NULL);
 	}
