@@ -156,6 +156,11 @@ ITEST_WIRE_VDEV="net_tap0,iface=w0,mac=$TAP_MAC" ITEST_AFTER_TAP=bridge_tap \
     sipline_start --dialplan "$ITEST_PLANS/itest.dialplan" --record-route
 assert_eq "net_tap wire MAC" "$(wire_mac)" "$TAP_MAC"
 assert_log '^sipline: wire port 0 \(net_tap\)' "the wire is the net_tap port"
+# net_tap offers IPv4 and UDP checksum offloads: the calls below then pass
+# only if the pseudo-header sums and flags sipline leaves to the port are
+# right (the kernel drops a datagram whose UDP checksum is wrong).
+assert_log '^sipline: wire port 0 \(net_tap\).*TX checksum offload ipv4\+udp' \
+    "net_tap does the IPv4 and UDP checksums"
 nsx "$NS_A" "$ITEST_PY" "$ITEST_DIR/sipnet.py" ping --dst "$IP_R" --count 3 \
     >"$ITEST_TMP/tap_ping.log" 2>&1 || fail "ping $IP_R over the tap wire: $(tail -n 3 "$ITEST_TMP/tap_ping.log")"
 log "ping over the tap wire: $(tail -n 1 "$ITEST_TMP/tap_ping.log")"
