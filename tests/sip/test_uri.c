@@ -3,6 +3,7 @@
  * URIs (sip, sips, tel, any other scheme), parameters and %-unescaping.
  * Every input is parsed flush against a guard page.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "sip_exercise.h"
@@ -484,10 +485,52 @@ fast_mutations(void **state)
 	unsigned runs = 200000;
 	(void)state;
 
-	unsigned engaged = test_mutate_values(fast_forms, sizeof(fast_forms) / sizeof(fast_forms[0]),
-			runs, 0x7572696661737431ull, mutation_check);
+	size_t n = sizeof(fast_forms) / sizeof(fast_forms[0]);
+	unsigned engaged = test_mutate_values(fast_forms, n, runs, 0x7572696661737431ull,
+			mutation_check);
 	print_message("URI fast path took %u of %u edits\n", engaged, runs);
 	/* The test means something only if the fast path took a good share. */
+	assert_true(engaged > runs / 10);
+	assert_true(engaged < runs);
+}
+
+/*
+ * Hosts that start like an IPv4 address, where the full parser's choice
+ * between address and name (and what its scan leaves in addr) is subtle:
+ * random dotted runs of octet-like pieces, with or without a user part,
+ * port and parameters, each compared at a guard page.
+ */
+static void
+fast_ipv4_edges(void **state)
+{
+	static const char *const pieces[] = {"0", "00", "000", "1", "01", "001", "9", "25",
+		"255", "256", "260", "300", "999", "0255", "1a", "a", "-", "", "10"};
+	static const char *const seps[] = {".", ".", ".", "..", "-", ""};
+	static const char *const before[] = {"sip:", "sip:u@", "sips:+1@", "sip:1.2.3.4@"};
+	static const char *const after[] = {"", ":5060", ";lr", ":1;a=b", ":", "@h", "x"};
+	const size_t np = sizeof(pieces) / sizeof(pieces[0]), ns = sizeof(seps) / sizeof(seps[0]);
+	struct rng r;
+	char buf[128];
+	unsigned engaged = 0, runs = 50000;
+	(void)state;
+
+	rng_seed(&r, 0x6970763465646765ull);
+	for (unsigned i = 0; i < runs; i++) {
+		int n = snprintf(buf, sizeof(buf), "%s",
+				before[rng_below(&r, sizeof(before) / sizeof(before[0]))]);
+		for (unsigned k = 0, parts = 1 + rng_below(&r, 5); k < parts; k++)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%s",
+					k ? seps[rng_below(&r, (uint32_t)ns)] : "",
+					pieces[rng_below(&r, (uint32_t)np)]);
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s",
+				after[rng_below(&r, sizeof(after) / sizeof(after[0]))]);
+		const char *p = guard_put(test_slot(0), buf, (size_t)n);
+		bool took;
+		if (fast_check(p, (size_t)n, &took) != 0)
+			fail_msg("edge %u disagrees", i);
+		engaged += took;
+	}
+	print_message("URI fast path took %u of %u address-like hosts\n", engaged, runs);
 	assert_true(engaged > runs / 10);
 	assert_true(engaged < runs);
 }
@@ -502,6 +545,7 @@ test_group_uri(void)
 		cmocka_unit_test(fast_takes_common_forms),
 		cmocka_unit_test(fast_declines_the_rest),
 		cmocka_unit_test(fast_mutations),
+		cmocka_unit_test(fast_ipv4_edges),
 	};
 	int failed = RUN_ROWS("uri", uri_cases, run_uri_case);
 	failed += RUN_ROWS("uri_params", param_cases, run_param_case);
