@@ -184,7 +184,7 @@ parse_tel(struct sip_uri *u, const char *p, const char *end)
 }
 
 int
-sip_uri_parse(struct sip_uri *u, const char *p, size_t len)
+sip_uri_parse_full(struct sip_uri *u, const char *p, size_t len)
 {
 	const char *end = p + len;
 	const char *q;

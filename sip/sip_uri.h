@@ -52,6 +52,14 @@ struct sip_uri {
  * port, bad escape, empty parameter name...).
  */
 int sip_uri_parse(struct sip_uri *u, const char *p, size_t len);
+/*
+ * The two halves of sip_uri_parse(), for tests: the full parser (the
+ * specification) and the fast path for the common forms (sip_uri_fast.c),
+ * which returns 0 with exactly the full parser's result, or 1 when it leaves
+ * the URI to it (*u is then undefined).
+ */
+int sip_uri_parse_full(struct sip_uri *u, const char *p, size_t len);
+int sip_uri_parse_fast(struct sip_uri *u, const char *p, size_t len);
 
 struct sip_param {
 	struct sip_str name;

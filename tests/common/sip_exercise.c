@@ -307,7 +307,10 @@ check_uri(struct ctx *c, struct sip_str s, const char *what)
 {
 	struct sip_uri u;
 	char tmp[SIP_MAX_MSG];
+	bool engaged;
 
+	if (sip_uri_fast_compare(s.p, s.len, &engaged, tmp, sizeof(tmp)) != 0)
+		return fail(c, "%s: %s", what, tmp);
 	if (sip_uri_parse(&u, s.p, s.len) != 0)
 		return 0;
 	struct sip_str views[] = {u.scheme, u.user, u.password, u.host, u.hostport, u.params,
@@ -472,6 +475,50 @@ sip_naddr_fast_compare(const char *p, const char *end, unsigned flags, bool *eng
 	snprintf(why, why_len,
 			"name-addr fast path differs from the full parser (%s, flags %u) on \"%.*s\"",
 			bad, flags, (int)(end - p > 120 ? 120 : end - p), p);
+	return -1;
+}
+
+int
+sip_uri_fast_compare(const char *p, size_t len, bool *engaged, char *why, size_t why_len)
+{
+	struct sip_uri f, s;
+
+	/*
+	 * Different poison in each: a member the fast path leaves unset cannot
+	 * match the full parser's by chance. Members are compared one by one,
+	 * never the padding, which neither parser promises anything about.
+	 */
+	memset(&f, 0xa5, sizeof(f));
+	memset(&s, 0x5a, sizeof(s));
+	int rs = sip_uri_parse_full(&s, p, len);
+	int rf = sip_uri_parse_fast(&f, p, len);
+
+	*engaged = rf == 0;
+	if (rf == 1)
+		return 0;
+	const char *bad = NULL;
+	if (rf != 0)
+		bad = "returned neither 0 nor 1";
+	else if (rs != 0)
+		bad = "took a URI the full parser refuses";
+	else if (!same_view(f.scheme, s.scheme) || f.scheme_id != s.scheme_id ||
+			!same_view(f.opaque, s.opaque))
+		bad = "scheme";
+	else if (!same_view(f.user, s.user) || f.has_user != s.has_user ||
+			!same_view(f.password, s.password))
+		bad = "user part";
+	else if (!same_view(f.host, s.host) || f.host_type != s.host_type ||
+			!same_view(f.hostport, s.hostport) || f.port != s.port ||
+			f.has_port != s.has_port)
+		bad = "host[:port]";
+	else if (f.addr.af != s.addr.af || memcmp(f.addr.a, s.addr.a, sizeof(f.addr.a)) != 0)
+		bad = "address";
+	else if (!same_view(f.params, s.params) || !same_view(f.headers, s.headers))
+		bad = "parameters or headers";
+	if (bad == NULL)
+		return 0;
+	snprintf(why, why_len, "URI fast path differs from the full parser (%s) on \"%.*s\"", bad,
+			(int)(len > 120 ? 120 : len), p);
 	return -1;
 }
 

@@ -74,4 +74,7 @@ int sip_via_fast_compare(const char *p, const char *end, bool *engaged, char *wh
 int sip_naddr_fast_compare(const char *p, const char *end, unsigned flags, bool *engaged,
 		char *why, size_t why_len);
 
+/* The same for the URI fast path on the URI p[0..len) (sip_uri_parse()'s arguments). */
+int sip_uri_fast_compare(const char *p, size_t len, bool *engaged, char *why, size_t why_len);
+
 #endif

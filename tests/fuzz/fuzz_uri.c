@@ -9,8 +9,8 @@
  *  - an IPv6 text the strict parser takes, the lenient one takes the same;
  *    any address that parses formats and parses back to itself;
  *  - header-name and method lookups agree with naive references;
- *  - the Via and name-addr fast paths return exactly the full parser's
- *    fields, or decline.
+ *  - the URI, Via and name-addr fast paths return exactly the full
+ *    parser's fields, or decline.
  * A broken invariant aborts, so libFuzzer saves the input.
  */
 #include <ctype.h>
@@ -68,7 +68,10 @@ uri(const char *p, size_t len)
 {
 	struct sip_uri u, h;
 	char tmp[4096];
+	bool engaged;
 
+	if (sip_uri_fast_compare(p, len, &engaged, tmp, sizeof(tmp)) != 0)
+		broken(tmp);
 	if (sip_uri_parse(&u, p, len) != 0)
 		return;
 	struct sip_str views[] = {u.scheme, u.user, u.password, u.host, u.hostport, u.params,

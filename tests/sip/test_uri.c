@@ -3,8 +3,10 @@
  * URIs (sip, sips, tel, any other scheme), parameters and %-unescaping.
  * Every input is parsed flush against a guard page.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "sip_exercise.h"
 #include "sip_test.h"
 
 /* Expected views: NULL means the view must be absent (p == NULL). */
@@ -142,6 +144,12 @@ run_uri_case(void **state)
 	size_t len = strcmp(c->name, "NUL in the host") == 0 ? 22 : strlen(c->uri);
 	const char *p = guard_put(test_slot(0), c->uri, len);
 	struct sip_uri u;
+	bool engaged;
+	char why[300];
+
+	/* The fast path too, flush against the guard page, wherever it answers. */
+	if (sip_uri_fast_compare(p, len, &engaged, why, sizeof(why)) != 0)
+		fail_msg("%s", why);
 	int rc = sip_uri_parse(&u, p, len);
 
 	if (!c->ok) {
@@ -342,6 +350,191 @@ hostport(void **state)
 	assert_null(sip_hostport_parse(&u, p, p, true));
 }
 
+/* ---- the fast path against the full parser ---- */
+
+/* URIs the fast path must take (what carriers send), each checked field by field. */
+static const char *const fast_forms[] = {
+	"sip:+4930123456789@198.51.100.10:5060;user=phone",
+	"sip:+4930123456789@198.51.100.10",
+	"sip:10.0.0.1;lr",
+	"sip:203.0.113.7;lr;ftag=9fxced76sl",
+	"sip:192.0.2.30;lr;did=a1.b2",
+	"sip:192.0.2.1:5060",
+	"sip:alice@192.0.2.77:5060;transport=udp",
+	"sip:alice@example.net",
+	"sip:registrar.example.net",
+	"sips:bob@sbc1.carrier.example.com:5061;transport=tls",
+	"SIP:Alice@Example.COM",
+	"sIpS:x@h",
+	"sip:+1-212-555-0100@example.com;user=phone",
+	"sip:0049301234567@host-1.example.com.",
+	"sip:alice@example.com:65535",
+	"sip:alice@example.com;maddr=[2001:db8::1]",
+	"sip:alice@example.com;lr;a=1;b;c=x",
+	"sip:a_b!~*'()&=+$,/x@h",
+	/* A dotted quad with a leading zero is an IPv4 address to the full parser too. */
+	"sip:u@10.0.0.022",
+	/* Names that start like an address: the full parser's IPv4 scan leaves its octets. */
+	"sip:1.2.3.4a",
+	"sip:u@1und1.de",
+	"sip:1.2.3.4-5;lr",
+	"sip:1.2.3.4@10.0.0.1",
+	"tel:+1-201-555-0123",
+	"tel:7042;phone-context=example.com",
+	"TEL:+49(30)123*#ab",
+};
+
+/* What the fast path must decline: escapes, passwords, IPv6, headers, LWS, errors. */
+static const char *const fast_declined[] = {
+	"sip:[2001:db8::1]:5070",
+	"sip:alice@[::1]",
+	"sip:%61lice@example.com",
+	"sip:alice@example.com;x=%41",
+	"sip:alice@example.com;%6C%72",
+	"sip:user@example.com?Route=x",
+	"sip:alice@example.com?",
+	"sip:alice:secret@example.com",
+	"sip:alice:@example.com",
+	"sip:alice:5060@example.com",
+	"sip:user;par=u@example.com",
+	" sip:alice@example.com",
+	"sip:alice@example.com ;lr",
+	"sip:alice@example.com; lr",
+	"sip: alice@example.com",
+	"sip:alice@example.com\r\n",
+	"sip:@example.com",
+	"sip:",
+	"sip:alice@",
+	"sip:alice@1.2.3",
+	"sip:alice@256.1.1.1",
+	"sip:1.2.3.4.5",
+	"sip:alice@-example.com",
+	"sip:.example.com",
+	"sip:alice@example.com;",
+	"sip:alice@example.com;=x",
+	"sip:alice@example.com;a=",
+	"sip:alice@example.com;a=b=c",
+	"sip:alice@example.com:",
+	"sip:alice@example.com:65536",
+	"sip:alice@example.com:5060x",
+	"sip:a@b@c",
+	"sipx:alice@example.com",
+	"sip alice@example.com",
+	"mailto:alice@example.com",
+	"urn:service:sos",
+	"tel:",
+	"tel:+",
+	"tel:+1 212",
+	"tel:+1;",
+	"tel:+1?x",
+};
+
+static int
+fast_check(const char *p, size_t len, bool *engaged)
+{
+	char why[300];
+	int rc = sip_uri_fast_compare(p, len, engaged, why, sizeof(why));
+	if (rc != 0)
+		print_error("%s\n", why);
+	return rc;
+}
+
+static void
+fast_takes_common_forms(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < sizeof(fast_forms) / sizeof(fast_forms[0]); i++) {
+		size_t len = strlen(fast_forms[i]);
+		const char *p = guard_put(test_slot(0), fast_forms[i], len);
+		struct sip_uri u;
+		bool engaged;
+		assert_int_equal(fast_check(p, len, &engaged), 0);
+		if (!engaged)
+			fail_msg("the fast path declined \"%s\"", fast_forms[i]);
+		assert_int_equal(sip_uri_parse(&u, p, len), 0);
+	}
+}
+
+static void
+fast_declines_the_rest(void **state)
+{
+	(void)state;
+	for (unsigned i = 0; i < sizeof(fast_declined) / sizeof(fast_declined[0]); i++) {
+		size_t len = strlen(fast_declined[i]);
+		const char *p = guard_put(test_slot(0), fast_declined[i], len);
+		bool engaged;
+		assert_int_equal(fast_check(p, len, &engaged), 0);
+		if (engaged)
+			fail_msg("the fast path took \"%s\"", fast_declined[i]);
+	}
+}
+
+static int
+mutation_check(const char *p, const char *end, unsigned *engaged)
+{
+	bool took;
+	int rc = fast_check(p, (size_t)(end - p), &took);
+	*engaged += took;
+	return rc;
+}
+
+/* Random edits of the common forms: wherever the fast path answers, it answers right. */
+static void
+fast_mutations(void **state)
+{
+	unsigned runs = 200000;
+	(void)state;
+
+	size_t n = sizeof(fast_forms) / sizeof(fast_forms[0]);
+	unsigned engaged = test_mutate_values(fast_forms, n, runs, 0x7572696661737431ull,
+			mutation_check);
+	print_message("URI fast path took %u of %u edits\n", engaged, runs);
+	/* The test means something only if the fast path took a good share. */
+	assert_true(engaged > runs / 10);
+	assert_true(engaged < runs);
+}
+
+/*
+ * Hosts that start like an IPv4 address, where the full parser's choice
+ * between address and name (and what its scan leaves in addr) is subtle:
+ * random dotted runs of octet-like pieces, with or without a user part,
+ * port and parameters, each compared at a guard page.
+ */
+static void
+fast_ipv4_edges(void **state)
+{
+	static const char *const pieces[] = {"0", "00", "000", "1", "01", "001", "9", "25",
+		"255", "256", "260", "300", "999", "0255", "1a", "a", "-", "", "10"};
+	static const char *const seps[] = {".", ".", ".", "..", "-", ""};
+	static const char *const before[] = {"sip:", "sip:u@", "sips:+1@", "sip:1.2.3.4@"};
+	static const char *const after[] = {"", ":5060", ";lr", ":1;a=b", ":", "@h", "x"};
+	const size_t np = sizeof(pieces) / sizeof(pieces[0]), ns = sizeof(seps) / sizeof(seps[0]);
+	struct rng r;
+	char buf[128];
+	unsigned engaged = 0, runs = 50000;
+	(void)state;
+
+	rng_seed(&r, 0x6970763465646765ull);
+	for (unsigned i = 0; i < runs; i++) {
+		int n = snprintf(buf, sizeof(buf), "%s",
+				before[rng_below(&r, sizeof(before) / sizeof(before[0]))]);
+		for (unsigned k = 0, parts = 1 + rng_below(&r, 5); k < parts; k++)
+			n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s%s",
+					k ? seps[rng_below(&r, (uint32_t)ns)] : "",
+					pieces[rng_below(&r, (uint32_t)np)]);
+		n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s",
+				after[rng_below(&r, sizeof(after) / sizeof(after[0]))]);
+		const char *p = guard_put(test_slot(0), buf, (size_t)n);
+		bool took;
+		if (fast_check(p, (size_t)n, &took) != 0)
+			fail_msg("edge %u disagrees", i);
+		engaged += took;
+	}
+	print_message("URI fast path took %u of %u address-like hosts\n", engaged, runs);
+	assert_true(engaged > runs / 10);
+	assert_true(engaged < runs);
+}
+
 int
 test_group_uri(void)
 {
@@ -349,6 +542,10 @@ test_group_uri(void)
 		cmocka_unit_test(param_get),
 		cmocka_unit_test(schemes),
 		cmocka_unit_test(hostport),
+		cmocka_unit_test(fast_takes_common_forms),
+		cmocka_unit_test(fast_declines_the_rest),
+		cmocka_unit_test(fast_mutations),
+		cmocka_unit_test(fast_ipv4_edges),
 	};
 	int failed = RUN_ROWS("uri", uri_cases, run_uri_case);
 	failed += RUN_ROWS("uri_params", param_cases, run_param_case);
