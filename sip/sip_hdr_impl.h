@@ -98,6 +98,8 @@ sip_hdr_lookup_inline(const char *name, size_t len, const char *limit)
 		return SIP_HDR_OTHER;
 
 	const struct name_slot *s = &sip_hdr_name_table[name_key(name, len)];
+	/* Read with the length: the slot's address need not live past the compares. */
+	enum sip_hdr_type type = (enum sip_hdr_type)s->type;
 	if (s->len != len) /* an empty slot's length is 0 */
 		return SIP_HDR_OTHER;
 	if (limit - name >= NAME_MAX_LEN) {
@@ -107,7 +109,7 @@ sip_hdr_lookup_inline(const char *name, size_t len, const char *limit)
 			return SIP_HDR_OTHER;
 		if (len > 16 && (fold(load64(name + 16)) & low_bytes(len - 16)) != s->w[2])
 			return SIP_HDR_OTHER;
-		return (enum sip_hdr_type)s->type;
+		return type;
 	}
 	uint64_t w[NAME_WORDS];
 	name_words(name, len, limit, w);

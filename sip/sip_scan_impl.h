@@ -42,7 +42,8 @@ scan_masks(struct scan_state *s, uint64_t lf, uint64_t co, uint32_t base, uint32
 			if (before)
 				s->colon = base + (uint32_t)__builtin_ctzll(before);
 		}
-		if (pos == ls || (pos == ls + 1 && s->buf[ls] == '\r')) {
+		/* pos >= ls: one compare for "nothing" or "one byte" before the LF. */
+		if (pos - ls <= 1 && (pos == ls || s->buf[ls] == '\r')) {
 			*body = pos + 1;
 			return 1;
 		}
@@ -52,7 +53,7 @@ scan_masks(struct scan_state *s, uint64_t lf, uint64_t co, uint32_t base, uint32
 			.start = (uint16_t)ls, .colon = (uint16_t)s->colon, .lf = (uint16_t)pos};
 		s->line_start = pos + 1;
 		s->colon = SIP_SCAN_NO_COLON;
-		co &= (~0ull << t) << 1; /* drop colons at or before this LF */
+		co &= ~(lf ^ (lf - 1)); /* drop colons at or before this LF (~blsmsk) */
 		lf &= lf - 1;
 	}
 	if (s->colon == SIP_SCAN_NO_COLON && co)

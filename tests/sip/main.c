@@ -16,6 +16,7 @@ static const struct {
 	{"corpus", test_group_corpus},
 	{"captures", test_group_captures},
 	{"scan", test_group_scan},
+	{"parse_ref", test_group_parse_ref},
 	{"parse", test_group_parse},
 	{"span", test_group_span},
 	{"uri", test_group_uri},

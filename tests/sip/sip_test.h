@@ -23,6 +23,7 @@
 int test_group_corpus(void);
 int test_group_captures(void);
 int test_group_scan(void);
+int test_group_parse_ref(void);
 int test_group_parse(void);
 int test_group_span(void);
 int test_group_uri(void);
