@@ -1004,17 +1004,9 @@ rules_match_burst(const struct rules_plan *p, struct rules_scratch *s,
 					buf_size, NULL, &pr);
 		}
 		if (i >= (STAGES - 1) * AHEAD && i - (STAGES - 1) * AHEAD < n) {
-			/*
-			 * A single rule's record (requested when the walk ended,
-			 * at least a stage ago) names its program: request that
-			 * line too, which the match reads (one program per rule
-			 * in a big plan, so a cold line). A list arrived: request
-			 * the records of its first rules.
-			 */
+			/* A list arrived: request the records of its first rules. */
 			const struct walk *l = &w[(i - (STAGES - 1) * AHEAD) % RING];
-			if (l->done && l->value != RV_NONE && !(l->value & RV_LIST))
-				__builtin_prefetch(&p->progs[p->rules[l->value & RV_RULE].prog]);
-			else if (l->done && l->value != RV_NONE && (l->value & RV_LIST)) {
+			if (l->done && l->value != RV_NONE && (l->value & RV_LIST)) {
 				/*
 				 * The first rules may win if their conditions hold; the
 				 * last one (no further conditions) wins otherwise.
