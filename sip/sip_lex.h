@@ -207,4 +207,27 @@ lex_uint(const char *p, const char *end, uint64_t max, uint64_t *out)
 	return 0;
 }
 
+/*
+ * Host-name characters from p (ALPHA, DIGIT, '-', '.'; RFC 3261 hostname
+ * without its label rules): the first byte past them. *alpha is set to 1
+ * when one of them is ALPHA or '-' (a name, not all digits and dots).
+ */
+static inline const char *
+lex_hostname(const char *p, const char *end, unsigned *alpha)
+{
+	unsigned a = 0;
+
+	while (p < end) {
+		unsigned char ch = (unsigned char)*p;
+		if (ch == '.' || (unsigned char)(ch - '0') <= 9)
+			p++;
+		else if (sip_is(ch, SIP_C_ALPHA) || ch == '-')
+			p++, a = 1;
+		else
+			break;
+	}
+	*alpha = a;
+	return p;
+}
+
 #endif

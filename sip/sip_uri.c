@@ -41,16 +41,8 @@ sip_hostport_parse(struct sip_uri *u, const char *p, const char *end, bool lws_c
 	} else {
 		p = h; /* not a whole IPv4 address: read it as a host name */
 		/* One pass: hostname characters, noting whether all are digits and dots. */
-		unsigned alpha = 0;
-		while (p < end) {
-			unsigned char ch = (unsigned char)*p;
-			if (ch == '.' || (unsigned char)(ch - '0') <= 9)
-				p++;
-			else if (sip_is(ch, SIP_C_ALPHA) || ch == '-')
-				p++, alpha = 1;
-			else
-				break;
-		}
+		unsigned alpha;
+		p = lex_hostname(p, end, &alpha);
 		if (p == h)
 			return NULL;
 		u->host = sip_str_span(h, p);

@@ -45,7 +45,7 @@ __attribute__((always_inline)) static inline const char *
 fast_host(struct sip_uri *u, const char *h, const char *end, bool *ok)
 {
 	const char *p = h;
-	unsigned alpha = 0;
+	unsigned alpha;
 
 	memset(&u->addr, 0, sizeof(u->addr));
 	if (p < end && (unsigned char)(*p - '0') <= 9 && sip_ipv4_scan(&p, end, u->addr.a) == 0 &&
@@ -56,16 +56,7 @@ fast_host(struct sip_uri *u, const char *h, const char *end, bool *ok)
 		*ok = true;
 		return p;
 	}
-	p = h;
-	while (p < end) {
-		unsigned char ch = (unsigned char)*p;
-		if (ch == '.' || (unsigned char)(ch - '0') <= 9)
-			p++;
-		else if (sip_is(ch, SIP_C_ALPHA) || ch == '-')
-			p++, alpha = 1;
-		else
-			break;
-	}
+	p = lex_hostname(h, end, &alpha);
 	u->host = sip_str_span(h, p);
 	u->host_type = SIP_HOST_NAME;
 	*ok = alpha && h[0] != '-' && h[0] != '.';
