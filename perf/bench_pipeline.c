@@ -44,7 +44,9 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <arpa/inet.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -738,18 +740,48 @@ make_frames(const struct plan_spec *ps)
 
 /*
  * EAL's runtime directory (/var/run/dpdk/bp<pid>, or under $XDG_RUNTIME_DIR
- * when not root) outlives the process: removed at exit, on every path.
+ * when not root) outlives the process: removed at exit, on every path,
+ * and when a signal ends the run (SIGPIPE from `| head`, SIGTERM from
+ * `timeout`, Ctrl-C). The paths are made before EAL starts, so the signal
+ * handler only forks an rm (fork, execve and waitpid are async-signal-safe).
  */
+static char rt_dir[2][256];
+static char *rt_rm[] = {"rm", "-rf", "--", rt_dir[0], rt_dir[1], NULL};
+
 static void
 remove_runtime_dir(void)
 {
-	const char *xdg = getenv("XDG_RUNTIME_DIR");
-	char cmd[512];
+	pid_t pid = fork();
 
-	snprintf(cmd, sizeof(cmd), "rm -rf /var/run/dpdk/bp%d '%s/dpdk/bp%d'", (int)getpid(),
+	if (pid == 0) {
+		execv("/bin/rm", rt_rm);
+		_exit(127);
+	}
+	int st = 0;
+	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		static const char msg[] = "bench_pipeline: could not remove the DPDK runtime directory\n";
+		(void)!write(2, msg, sizeof(msg) - 1);
+	}
+}
+
+static void
+on_fatal_signal(int sig)
+{
+	remove_runtime_dir();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+runtime_dir_cleanup_setup(void)
+{
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+	snprintf(rt_dir[0], sizeof(rt_dir[0]), "/var/run/dpdk/bp%d", (int)getpid());
+	snprintf(rt_dir[1], sizeof(rt_dir[1]), "%s/dpdk/bp%d",
 			xdg != NULL && getuid() != 0 ? xdg : "/nonexistent", (int)getpid());
-	if (system(cmd) != 0)
-		fprintf(stderr, "bench_pipeline: could not remove the DPDK runtime directory\n");
+	for (const int *s = (const int[]){SIGINT, SIGTERM, SIGHUP, SIGPIPE, 0}; *s; s++)
+		signal(*s, on_fatal_signal);
 }
 
 int
@@ -782,6 +814,7 @@ main(int argc, char **argv)
 		"--log-level=lib.eal:error", "--no-telemetry"};
 	struct dp_app *app = &dp_app;
 
+	runtime_dir_cleanup_setup();
 	if (rte_eal_init((int)RTE_DIM(eal), eal) < 0) {
 		fprintf(stderr, "bench_pipeline: EAL init failed: %s\n", rte_strerror(rte_errno));
 		return 1;

@@ -3,13 +3,14 @@
 #define SIP_FAST_H
 
 /*
- * Shared by the fast paths (sip_via_fast.c, sip_naddr_fast.c): the common
- * form of header parameters, ";name[=token]" with no LWS, quotes or
- * brackets. Internal to sip/. A fast path returns exactly what the full
+ * Shared by the fast paths (sip_via_fast.c, sip_naddr_fast.c,
+ * sip_uri_fast.c): a ":port", and the common form of header parameters,
+ * ";name[=token]" with no LWS, quotes or brackets. Internal to sip/. A fast path returns exactly what the full
  * parser would, or declines and leaves the value to it.
  */
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "sip_lex.h"
 #include "sip_str.h"
@@ -23,6 +24,24 @@ static inline bool
 sip_fast_no_lws(const char *p, const char *end)
 {
 	return p == end || (unsigned char)*p > ' ';
+}
+
+/*
+ * The digits of a ":port" at *pp (just after its ':'), as
+ * sip_hostport_parse() reads them: 0 with *port and *pp after the digits;
+ * -1 to decline (no digits, or a value past 65535).
+ */
+static inline int
+sip_fast_port(const char **pp, const char *end, uint16_t *port)
+{
+	const char *d = *pp, *p = lex_span(d, end, SIP_C_DIGIT);
+	uint64_t v;
+
+	if (lex_uint(d, p, 65535, &v) != 0)
+		return -1;
+	*port = (uint16_t)v;
+	*pp = p;
+	return 0;
 }
 
 /*

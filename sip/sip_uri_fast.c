@@ -18,6 +18,7 @@
  */
 #include "sip_uri.h"
 
+#include "sip_fast.h"
 #include "sip_lex.h"
 
 /* Bytes of a URI parameter name or value without escapes (check_uri_params()'s class). */
@@ -82,6 +83,19 @@ fast_params(const char *p, const char *end)
 	return p == end ? 0 : 1;
 }
 
+/* What follows the host or number at p: nothing, or ";params" to the end. 0, or 1 to decline. */
+static int
+fast_tail(struct sip_uri *u, const char *p, const char *end)
+{
+	u->params = SIP_STR_NULL;
+	if (p == end)
+		return 0;
+	if (*p != ';' || fast_params(p, end) != 0)
+		return 1;
+	u->params = sip_str_span(p + 1, end);
+	return 0;
+}
+
 /* The rest of a SIP/SIPS URI after "scheme:" at q: 0, or 1 to decline. */
 static int
 fast_sip(struct sip_uri *u, const char *q, const char *end)
@@ -121,22 +135,13 @@ fast_sip(struct sip_uri *u, const char *q, const char *end)
 	u->port = 0;
 	u->has_port = 0;
 	if (p < end && *p == ':') {
-		const char *d = ++p;
-		uint64_t port;
-		p = lex_span(p, end, SIP_C_DIGIT);
-		if (lex_uint(d, p, 65535, &port) != 0)
+		p++;
+		if (sip_fast_port(&p, end, &u->port) != 0)
 			return 1;
-		u->port = (uint16_t)port;
 		u->has_port = 1;
 	}
 	u->hostport = sip_str_span(h, p);
-	u->params = SIP_STR_NULL;
-	if (p < end) {
-		if (*p != ';' || fast_params(p, end) != 0)
-			return 1;
-		u->params = sip_str_span(p + 1, end);
-	}
-	return 0;
+	return fast_tail(u, p, end);
 }
 
 /* The rest of a TEL URI after "tel:" at q, as parse_tel() reads it: 0, or 1 to decline. */
@@ -160,13 +165,7 @@ fast_tel(struct sip_uri *u, const char *q, const char *end)
 	u->host_type = SIP_HOST_NONE;
 	u->port = 0;
 	u->has_port = 0;
-	u->params = SIP_STR_NULL;
-	if (p < end) {
-		if (*p != ';' || fast_params(p, end) != 0)
-			return 1;
-		u->params = sip_str_span(p + 1, end);
-	}
-	return 0;
+	return fast_tail(u, p, end);
 }
 
 /* 0 and the same *u as sip_uri_parse_full(), or 1: not a common form. */

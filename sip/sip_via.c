@@ -183,3 +183,21 @@ sip_via_top(const struct sip_msg *m, struct sip_via *v)
 	struct sip_str val = sip_hdr_value(m, h);
 	return sip_via_parse(v, val.p, val.p + val.len, &next);
 }
+
+unsigned
+sip_via_count(const struct sip_msg *m, unsigned limit)
+{
+	unsigned n = 0;
+
+	for (const struct sip_hdr *h = sip_hdr_first(m, SIP_HDR_VIA); h != NULL && n <= limit;
+			h = sip_hdr_next(m, h)) {
+		const char *p = m->buf + h->colon + 1, *e = m->buf + h->lf;
+		n++;
+		/* lex_find(), inline: a Via line is too short for a call to memchr() to pay. */
+		while (n <= limit && (p = lex_find(p, e, ',')) < e) {
+			n++;
+			p++;
+		}
+	}
+	return n;
+}

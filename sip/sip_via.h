@@ -76,6 +76,12 @@ const struct sip_hdr *sip_cursor_hdr(const struct sip_cursor *c);
 int sip_via_next(struct sip_cursor *c, struct sip_via *v);
 /* The topmost Via value: 0, or -SIP_E_MISSING_HDR / -SIP_E_VIA. */
 int sip_via_top(const struct sip_msg *m, struct sip_via *v);
+/*
+ * How many Via values m has: header lines plus the commas in them (an
+ * over-count only if a quoted parameter holds a comma). Stops counting
+ * once past limit. No parsing: a cheap bound for a limit check.
+ */
+unsigned sip_via_count(const struct sip_msg *m, unsigned limit);
 
 /* The branch starts with the RFC 3261 magic cookie and has more after it. */
 static inline bool

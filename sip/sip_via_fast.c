@@ -94,12 +94,9 @@ via_fast(struct sip_via *v, const char *p, const char *end, const char **next)
 		v->addr.af = SIP_AF_INET;
 		v->host_type = SIP_HOST_IPV4;
 		if (p < end && *p == ':') {
-			const char *d = ++p;
-			uint64_t port;
-			p = lex_span(p, end, SIP_C_DIGIT);
-			if (lex_uint(d, p, 65535, &port) != 0)
+			p++;
+			if (sip_fast_port(&p, end, &v->port) != 0)
 				return 1;
-			v->port = (uint16_t)port;
 			v->has_port = 1;
 		}
 	} else {

@@ -308,27 +308,6 @@ reply_error(const struct dp_sip_env *env, const struct dp_pkt_in *in, const stru
 		.extra = sip_str_make(warn, (size_t)wl)}, out);
 }
 
-/*
- * Via values: header lines plus the commas in them (an over-count only if
- * a quoted parameter holds a comma). Stops counting past limit.
- */
-static unsigned
-via_count(const struct sip_msg *m, unsigned limit)
-{
-	unsigned n = 0;
-
-	for (const struct sip_hdr *h = sip_hdr_first(m, SIP_HDR_VIA); h != NULL && n <= limit;
-			h = sip_hdr_next(m, h)) {
-		const char *p = m->buf + h->colon + 1, *e = m->buf + h->lf;
-		n++;
-		while (n <= limit && (p = memchr(p, ',', (size_t)(e - p))) != NULL) {
-			n++;
-			p++;
-		}
-	}
-	return n;
-}
-
 /* ---- responses ---- */
 
 /* The first value of a name-addr list header (Contact, Record-Route): its URI, or empty. */
@@ -894,7 +873,7 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 	if (sip_inspect(m, rc, 0, &v, f) != 0)
 		return reply_error(env, in, m, &v, out);
 	/* Limits (docs/dataplane.md "Limits"): answered, never forwarded. */
-	if (m->ruri_len > DP_MAX_RURI_LEN || via_count(m, DP_MAX_VIAS) > DP_MAX_VIAS) {
+	if (m->ruri_len > DP_MAX_RURI_LEN || sip_via_count(m, DP_MAX_VIAS) > DP_MAX_VIAS) {
 		bool ruri = m->ruri_len > DP_MAX_RURI_LEN;
 		if (m->method == SIP_METHOD_ACK) {
 			count(env, DP_C_DROP_ACK_UNROUTABLE);
