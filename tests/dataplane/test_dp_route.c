@@ -261,6 +261,142 @@ test_burst(void **state)
 	rules_swap_free(sw);
 }
 
+/*
+ * A plan large enough for the engine's walks (tables past 1 MiB): 80,000
+ * prefixes of 5 to 9 digits, each number's route telling which prefix won.
+ * text: the caller frees it.
+ */
+static struct rules_plan *
+big_plan(unsigned seed, char **text)
+{
+	enum { N = 80000 };
+	size_t cap = (size_t)N * 64 + 256, n = 0;
+	char *t = malloc(cap);
+	assert_non_null(t);
+	n += (size_t)snprintf(t + n, cap - n, "plan big\ngroup gw 10.0.0.20:5080\n");
+	for (unsigned i = 0; i < N; i++) {
+		/* Distinct prefixes: i in decimal after a length digit. */
+		unsigned len = 5 + (i + seed) % 5;
+		if (i % 3 == 0)
+			n += (size_t)snprintf(t + n, cap - n,
+					"10 prefix %u%0*u redirect 302 contact sip:r%u@h%u.example.net\n",
+					len, (int)len - 1, i, i, seed);
+		else
+			n += (size_t)snprintf(t + n, cap - n, "10 prefix %u%0*u forward gw\n", len,
+					(int)len - 1, i);
+	}
+	struct rules_errors errs;
+	memset(&errs, 0, sizeof(errs));
+	struct rules_plan *plan = rules_compile_text(t, n, "big", NULL, &errs);
+	if (plan == NULL)
+		rules_errors_print(&errs, stderr);
+	assert_non_null(plan);
+	*text = t;
+	return plan;
+}
+
+/* The routes of jobs [0, n) as one string each, for comparison. */
+static void
+route_strings(struct dp_sip_job *jobs, unsigned n, char (*out)[96])
+{
+	for (unsigned i = 0; i < n; i++)
+		snprintf(out[i], sizeof(out[i]), "%d %u %.*s %u", jobs[i].r.kind, jobs[i].r.code,
+				(int)(jobs[i].r.n_contacts ? jobs[i].r.contacts[0].len : jobs[i].r.ruri.len),
+				jobs[i].r.n_contacts ? jobs[i].r.contacts[0].p : jobs[i].r.ruri.p,
+				jobs[i].r.n_contacts);
+}
+
+/*
+ * Walks started ahead (dp_route_walk_start/step, as a worker does while
+ * it parses a group) must not change a route: at any stage, for some of
+ * the jobs only, left over from an earlier group, or started on a plan
+ * swapped out before the lookup.
+ */
+static void
+test_walks(void **state)
+{
+	enum { G = 8, ROUNDS = 400 };
+	static struct dp_sip_job jobs[G];
+	static struct dp_route_scratch scratch;
+	static char users[G][24];
+	static char want[G][96], got[G][96];
+	struct dp_sip_job *pj[G];
+	struct sip_addr src;
+	struct rules_rcu_ops ops = {.synchronize = no_sync};
+	char *text1, *text2;
+	(void)state;
+
+	/* Two plans, both alive (as QSBR keeps a replaced one while a worker is in its burst). */
+	struct rules_swap *sw1 = rules_swap_create(1, &ops), *sw2 = rules_swap_create(1, &ops);
+	assert_non_null(sw1);
+	assert_non_null(sw2);
+	assert_int_equal(rules_swap_publish(sw1, big_plan(0, &text1)), 0);
+	assert_int_equal(rules_swap_publish(sw2, big_plan(1, &text2)), 0);
+	assert_int_equal(sip_addr_parse(SIP_STR_LIT("192.0.2.10"), &src), 0);
+	struct dp_router rt = {.rules = sw1};
+	unsigned seed = 7, walked = 0;
+
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		unsigned n = 1 + round % G;
+		for (unsigned i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			unsigned pfx = (seed >> 8) % 80000, len = 5 + pfx % 5;
+			/* A table prefix completed with digits, or (1 in 8) no match. */
+			snprintf(users[i], sizeof(users[i]), "%u%0*u%04u", (seed & 7) ? len : 0,
+					(int)len - 1, pfx, (seed >> 4) % 10000);
+			memset(&jobs[i].r, 0, offsetof(struct dp_route, text));
+			jobs[i].q = (struct dp_query){
+				.ruri_user = sip_str_make(users[i], strlen(users[i])),
+				.ruri_host = SIP_STR_LIT("example.com"),
+				.from_uri = SIP_STR_LIT("sip:a@x"),
+				.to_uri = SIP_STR_LIT("sip:x@example.com"),
+				.method = SIP_STR_LIT("INVITE"),
+				.src = &src,
+				.callid_hash = round * 16 + i,
+			};
+			pj[i] = &jobs[i];
+		}
+		/* Without walks: the reference (the group before left none). */
+		dp_route_burst(&rt, &scratch, 1000, pj, n);
+		route_strings(jobs, n, want);
+
+		/* Walks for some jobs, each advanced a random number of lines. */
+		for (unsigned i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			if (seed % 5 != 0)
+				dp_route_walk_start(&rt, &scratch, i, &jobs[i].q);
+			dp_route_walk_step(&scratch, i + 1 - (seed % 3 == 0));
+			memset(&jobs[i].r, 0, offsetof(struct dp_route, text));
+		}
+		walked += scratch.n_walk;
+		/* Now and then the plan changes between the walks and the lookup. */
+		bool swapped = round % 16 == 5;
+		if (swapped)
+			rt.rules = sw2;
+		dp_route_burst(&rt, &scratch, 1000, pj, n);
+		assert_int_equal(scratch.n_walk, 0);
+		route_strings(jobs, n, got);
+		if (swapped) {
+			/* The reference on the new plan, then the old one back. */
+			for (unsigned i = 0; i < n; i++)
+				memset(&jobs[i].r, 0, offsetof(struct dp_route, text));
+			dp_route_burst(&rt, &scratch, 1000, pj, n);
+			route_strings(jobs, n, want);
+			rt.rules = sw1;
+		}
+		for (unsigned i = 0; i < n; i++)
+			if (strcmp(want[i], got[i]) != 0)
+				fail_msg("round %u job %u (%s): with walks '%s', without '%s'", round, i,
+						users[i], got[i], want[i]);
+	}
+	/* The plan is one the engine walks: otherwise this tested nothing. */
+	assert_true(walked > ROUNDS);
+	rules_swap_free(sw1);
+	rules_swap_free(sw2);
+	free(text1);
+	free(text2);
+}
+
 static void
 test_callid_peek(void **state)
 {
@@ -281,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_query_fields),
 		cmocka_unit_test(test_gateway_ruri),
 		cmocka_unit_test(test_burst),
+		cmocka_unit_test(test_walks),
 		cmocka_unit_test(test_callid_peek),
 	};
 	return cmocka_run_group_tests_name("dp_route", tests, NULL, NULL);
