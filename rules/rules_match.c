@@ -1092,26 +1092,37 @@ rules_match_burst_pre(const struct rules_plan *p, struct rules_scratch *s,
 		return n;
 	}
 	if (pre != NULL) {
-		/* Every walk already found its candidate: no pipeline to fill. */
-		unsigned i = 0;
-		while (i < n && prewalk_usable(p, &pre[i], &q[i]) && walk_done(&pre[i]))
-			i++;
-		if (i == n) {
-			for (i = 0; i < n; i++) {
-				struct pre pr = {pre[i].value};
-				r[i].err = match_core(p, s, &q[i], gw_down, &r[i],
-						bufs + i * buf_size, buf_size, NULL, &pr);
+		/*
+		 * Walks started ahead are mostly done: finish the rest a line
+		 * per walk per round (the other walks' steps are the wait), then
+		 * match in order. No pipeline to fill and drain.
+		 */
+		for (unsigned b = 0; b < n; b += RING) {
+			unsigned m = n - b < RING ? n - b : RING;
+			for (unsigned i = 0; i < m; i++) {
+				if (prewalk_usable(p, &pre[b + i], &q[b + i]))
+					w[i] = pre[b + i];
+				else
+					walk_locate(p, dx, &w[i], q[b + i].user);
 			}
-			return n;
+			for (bool left = true; left;) {
+				left = false;
+				for (unsigned i = 0; i < m; i++)
+					left |= rules_prewalk_step(&w[i]);
+			}
+			for (unsigned i = b; i < b + m; i++) {
+				struct pre pr = {w[i - b].value};
+				r[i].err = match_core(p, s, &q[i], gw_down, &r[i], bufs + i * buf_size,
+						buf_size, NULL, &pr);
+			}
 		}
+		return n;
 	}
 	for (unsigned i = 0; i < n + STAGES * AHEAD; i++) {
 		/* Oldest first: a ring slot is reused only after its query was matched. */
 		if (i >= STAGES * AHEAD) {
 			unsigned j = i - STAGES * AHEAD;
 			walk_t *m = &w[j % RING];
-			if (m->stage == WALK_LOCATED)
-				walk_entry(p, dx, m, p->l1[dx->l1_off + m->e]);
 			while (!walk_done(m))
 				walk_step(p, dx, m);
 			struct pre pr = {m->value};
@@ -1137,11 +1148,7 @@ rules_match_burst_pre(const struct rules_plan *p, struct rules_scratch *s,
 				walk_entry(p, dx, b, p->l1[dx->l1_off + b->e]);
 		}
 		if (i < n) {
-			walk_t *a = &w[i % RING];
-			if (pre != NULL && prewalk_usable(p, &pre[i], &q[i]))
-				*a = pre[i];
-			else
-				walk_locate(p, dx, a, q[i].user);
+			walk_locate(p, dx, &w[i % RING], q[i].user);
 		}
 	}
 	return n;
