@@ -320,7 +320,8 @@ struct rules_prewalk {
 	uint8_t stage;                 /* where it stands (rules_match.c) */
 };
 
-void rules_prewalk_start(const struct rules_plan *plan, struct rules_view user,
+/* True if the walk started: plan is one the engine walks (a large one), else nothing to do. */
+bool rules_prewalk_start(const struct rules_plan *plan, struct rules_view user,
 		struct rules_prewalk *w);
 bool rules_prewalk_step(struct rules_prewalk *w);
 /* rules_match_burst() with walks pre[0..n) (pre NULL: none) started for q[0..n). */

@@ -1027,13 +1027,15 @@ walk_locate(const struct rules_plan *p, const struct rules_dix *dx, walk_t *w,
 	__builtin_prefetch(dix_l1_addr(p, dx, w->e));
 }
 
-void
+bool
 rules_prewalk_start(const struct rules_plan *p, struct rules_view user, struct rules_prewalk *w)
 {
-	w->plan = NULL;
-	w->stage = WALK_NONE;
-	if (p != NULL && walks(p))
-		walk_locate(p, &p->h.dix[RULES_F_USER], w, user);
+	if (p == NULL || !walks(p)) {
+		w->plan = NULL;
+		return false;
+	}
+	walk_locate(p, &p->h.dix[RULES_F_USER], w, user);
+	return true;
 }
 
 bool

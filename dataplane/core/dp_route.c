@@ -257,10 +257,12 @@ dp_route_burst(const struct dp_router *rt, struct dp_route_scratch *s, uint64_t 
 			continue;
 		if (inst != NULL) {
 			dp_rules_query(&jobs[i]->q, fields, &s->rq[k]);
-			if (i < n_walk)
-				s->walk[k] = s->walk[i]; /* k <= i */
-			else
-				s->walk[k].plan = NULL;
+			if (n_walk != 0) {
+				if (i < n_walk)
+					s->walk[k] = s->walk[i]; /* k <= i */
+				else
+					s->walk[k].plan = NULL;
+			}
 			s->job[k++] = jobs[i];
 		}
 	}
@@ -272,8 +274,8 @@ dp_route_burst(const struct dp_router *rt, struct dp_route_scratch *s, uint64_t 
 	 * the current one, so the cache misses of a large plan overlap instead
 	 * of adding up.
 	 */
-	rules_inst_match_burst_pre(inst, s->tid, s->rq, s->walk, k, s->rr, s->buf[0],
-			sizeof(s->buf[0]));
+	rules_inst_match_burst_pre(inst, s->tid, s->rq, n_walk != 0 ? s->walk : NULL, k, s->rr,
+			s->buf[0], sizeof(s->buf[0]));
 	for (unsigned i = 0; i < k; i++) {
 		struct dp_route *r = &s->job[i]->r;
 		if (s->rr[i].err < 0)
@@ -313,11 +315,13 @@ dp_route_walk_start(const struct dp_router *rt, struct dp_route_scratch *s, unsi
 {
 	const struct rules_inst *inst = rt->rules != NULL ? rules_swap_current(rt->rules) : NULL;
 
+	/* A plan small enough for the cache is not walked ahead: nothing kept. */
+	if (!rules_prewalk_start(inst != NULL ? rules_inst_plan(inst) : NULL,
+			(struct rules_view){q->ruri_user.p, (uint32_t)q->ruri_user.len}, &s->walk[i]))
+		return;
 	/* Walks are kept for jobs [0, n_walk): one skipped is marked not started. */
 	for (unsigned j = s->n_walk; j < i; j++)
 		s->walk[j].plan = NULL;
-	rules_prewalk_start(inst != NULL ? rules_inst_plan(inst) : NULL,
-			(struct rules_view){q->ruri_user.p, (uint32_t)q->ruri_user.len}, &s->walk[i]);
 	if (i + 1 > s->n_walk)
 		s->n_walk = i + 1;
 }

@@ -469,7 +469,8 @@ test_burst(void **state)
 			}
 			if (how == 1 && u.len > 0)
 				u.len--;
-			rules_prewalk_start(tp.p, u, &pw[i]);
+			/* Started only on a plan the engine walks (large, or forced here). */
+			assert_int_equal(rules_prewalk_start(tp.p, u, &pw[i]), tp.p->pipeline);
 			unsigned steps = round % 4 == 1 ? 100 : rt_below(&g, 8);
 			while (steps-- > 0 && rules_prewalk_step(&pw[i]))
 				;
