@@ -429,17 +429,8 @@ process_group(struct dp_worker *w, struct burst *b, unsigned base, unsigned end)
 		if (unlikely(b->shedding) && shed(w, env, k, b->now))
 			continue;
 		w->act[k] = (uint8_t)dp_sip_begin(env, &w->in[k], &w->out[k], job);
-		/*
-		 * The dialplan walks of the packets before this one read the
-		 * line they asked for a parse ago and ask for the next; this
-		 * packet's walk starts (dp_route.h). By the lookup pass most
-		 * of a group's lines have arrived.
-		 */
-		dp_route_walk_step(&w->route, n_pending);
-		if (w->act[k] == DP_ACT_ROUTE) {
-			dp_route_walk_start(&app->router, &w->route, n_pending, &job->q);
+		if (w->act[k] == DP_ACT_ROUTE)
 			pending[n_pending++] = job;
-		}
 	}
 
 	if (n_pending)

@@ -295,40 +295,6 @@ unsigned rules_match_burst(const struct rules_plan *plan, struct rules_scratch *
 		const struct rules_query *q, unsigned n, const uint64_t *gw_down,
 		struct rules_result *r, char *bufs, size_t buf_size);
 
-/*
- * A lookup's walk through the plan's index of the Request-URI user,
- * started ahead of its match and advanced one memory line per step while
- * the caller does other work (the dataplane parses the next packets), so
- * the lines of a large plan arrive in the background instead of stalling
- * the match. rules_prewalk_start() requests the first line;
- * rules_prewalk_step() reads the line the previous call requested and
- * requests the next (false once there is nothing left to request);
- * rules_match_burst_pre() continues each walk where it stands. A walk
- * belongs to one plan and one user view: given with another plan or
- * another view, it is ignored and the lookup starts over; one whose plan
- * is NULL is not started (steps do nothing). Results are the same as
- * rules_match_burst()'s whatever the walks' stages.
- */
-struct rules_prewalk {
-	const struct rules_plan *plan; /* NULL: not started (or nothing to walk) */
-	const char *user;              /* the view it walks */
-	uint32_t user_len;
-	uint32_t e;                    /* first-level slot, then the record to read */
-	uint64_t x;                    /* the user's key */
-	uint32_t pos;                  /* nibble a node at e splits on */
-	uint32_t value;                /* the candidate, once found */
-	uint8_t stage;                 /* where it stands (rules_match.c) */
-};
-
-/* True if the walk started: plan is one the engine walks (a large one), else nothing to do. */
-bool rules_prewalk_start(const struct rules_plan *plan, struct rules_view user,
-		struct rules_prewalk *w);
-bool rules_prewalk_step(struct rules_prewalk *w);
-/* rules_match_burst() with walks pre[0..n) (pre NULL: none) started for q[0..n). */
-unsigned rules_match_burst_pre(const struct rules_plan *plan, struct rules_scratch *s,
-		const struct rules_query *q, const struct rules_prewalk *pre, unsigned n,
-		const uint64_t *gw_down, struct rules_result *r, char *bufs, size_t buf_size);
-
 /* ---- explain ---- */
 
 #define RULES_EXPLAIN_STEPS 8

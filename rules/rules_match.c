@@ -914,28 +914,14 @@ rules_match_trace(const struct rules_plan *p, struct rules_scratch *s,
 /* Rules at the head of a candidate list whose records are requested ahead. */
 #define LIST_PREFETCH 3
 
-/*
- * Where a query's walk through the user field's digit index stands
- * (struct rules_prewalk's stage): its first-level line requested (e is the
- * slot), a node's or leaf's line requested (e is the record), the
- * candidate found as a list whose line was requested (its first rules'
- * records are requested next), or found.
- */
-enum {
-	WALK_NONE = 0,
-	WALK_LOCATED,
-	WALK_AT,
-	WALK_LIST,
-	WALK_FOUND,
+/* Where a query's walk through the user field's digit index stands. */
+struct walk {
+	uint64_t x;
+	uint32_t e;   /* first-level slot, then the record to read */
+	uint32_t pos; /* nibble a node at e splits on */
+	uint32_t value;
+	bool done;
 };
-
-typedef struct rules_prewalk walk_t;
-
-static inline bool
-walk_done(const walk_t *w)
-{
-	return w->stage >= WALK_LIST;
-}
 
 /*
  * Request the rule record of candidate v, or the line of its candidate
@@ -952,44 +938,31 @@ walk_done(const walk_t *w)
 		__builtin_prefetch(&(p)->rules[(v) & RV_RULE]); \
 } while (0)
 
-/*
- * A list's line arrived: request the records of the rules that may win,
- * the first ones (if their conditions hold) and the last one (no further
- * conditions: it wins otherwise).
- */
-#define PREFETCH_LIST_RULES(p, v) do { \
-	const uint32_t *lst_ = (p)->lists + ((v) & RV_LIST_OFF); \
-	for (uint32_t k_ = 0; k_ < lst_[0] && k_ < LIST_PREFETCH; k_++) \
-		__builtin_prefetch(&(p)->rules[lst_[1 + k_] & RV_RULE]); \
-	__builtin_prefetch(&(p)->rules[lst_[lst_[0]] & RV_RULE]); \
-} while (0)
-
 static inline void
-walk_found(const struct rules_plan *p, walk_t *w, uint32_t v)
+walk_found(const struct rules_plan *p, struct walk *w, uint32_t v)
 {
 	w->value = v;
-	w->stage = v != RV_NONE && (v & RV_LIST) ? WALK_LIST : WALK_FOUND;
+	w->done = true;
 	PREFETCH_RULE(p, v);
 }
 
 /* Take entry e of the walk: a value ends it, a record is requested. */
 static inline void
-walk_entry(const struct rules_plan *p, const struct rules_dix *dx, walk_t *w, uint32_t e)
+walk_entry(const struct rules_plan *p, const struct rules_dix *dx, struct walk *w, uint32_t e)
 {
 	if (e & RV_DIRECT) {
 		walk_found(p, w, e & ~RV_DIRECT);
 		return;
 	}
 	w->e = e;
-	w->stage = WALK_AT;
 	DIX_PREFETCH(p, dx, e);
 }
 
 /* Read the record the walk is at (requested a stage ago) and request the next one. */
 static inline void
-walk_step(const struct rules_plan *p, const struct rules_dix *dx, walk_t *w)
+walk_step(const struct rules_plan *p, const struct rules_dix *dx, struct walk *w)
 {
-	if (walk_done(w))
+	if (w->done)
 		return;
 	uint32_t e = w->e;
 	if (!(e & DIX_E_NODE)) {
@@ -1005,127 +978,26 @@ walk_step(const struct rules_plan *p, const struct rules_dix *dx, walk_t *w)
 	walk_entry(p, dx, w, e);
 }
 
-/* Whether plan p walks the user field's index in bursts (else matches one by one). */
-static inline bool
-walks(const struct rules_plan *p)
-{
-	return (p->h.fields_dix & (1u << RULES_F_USER)) && p->pipeline;
-}
-
-/* Locate user in the first level and request its line. */
-static inline void
-walk_locate(const struct rules_plan *p, const struct rules_dix *dx, walk_t *w,
-		struct rules_view user)
-{
-	w->plan = p;
-	w->user = user.p;
-	w->user_len = user.len;
-	w->e = dix_locate(dx, user.p, user.len, &w->x);
-	w->pos = dx->depth;
-	w->value = RV_NONE;
-	w->stage = WALK_LOCATED;
-	__builtin_prefetch(dix_l1_addr(p, dx, w->e));
-}
-
-bool
-rules_prewalk_start(const struct rules_plan *p, struct rules_view user, struct rules_prewalk *w)
-{
-	if (p == NULL || !walks(p)) {
-		w->plan = NULL;
-		return false;
-	}
-	walk_locate(p, &p->h.dix[RULES_F_USER], w, user);
-	return true;
-}
-
-bool
-rules_prewalk_step(struct rules_prewalk *w)
-{
-	const struct rules_plan *p = w->plan;
-
-	if (p == NULL)
-		return false; /* not started */
-	switch (w->stage) {
-	case WALK_LOCATED: {
-		const struct rules_dix *dx = &p->h.dix[RULES_F_USER];
-		walk_entry(p, dx, w, p->l1[dx->l1_off + w->e]);
-		return true;
-	}
-	case WALK_AT:
-		walk_step(p, &p->h.dix[RULES_F_USER], w);
-		return true;
-	case WALK_LIST:
-		PREFETCH_LIST_RULES(p, w->value);
-		w->stage = WALK_FOUND;
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Whether walk w, given for query q, can be continued on plan p. */
-static inline bool
-prewalk_usable(const struct rules_plan *p, const walk_t *w, const struct rules_query *q)
-{
-	return w->plan == p && w->stage != WALK_NONE && w->user == q->user.p &&
-			w->user_len == q->user.len;
-}
-
 unsigned
 rules_match_burst(const struct rules_plan *p, struct rules_scratch *s,
 		const struct rules_query *q, unsigned n, const uint64_t *gw_down,
 		struct rules_result *r, char *bufs, size_t buf_size)
 {
-	return rules_match_burst_pre(p, s, q, NULL, n, gw_down, r, bufs, buf_size);
-}
-
-unsigned
-rules_match_burst_pre(const struct rules_plan *p, struct rules_scratch *s,
-		const struct rules_query *q, const struct rules_prewalk *pre, unsigned n,
-		const uint64_t *gw_down, struct rules_result *r, char *bufs, size_t buf_size)
-{
 	const struct rules_dix *dx = &p->h.dix[RULES_F_USER];
-	walk_t w[RING];
+	struct walk w[RING];
 
-	if (!walks(p)) {
+	if (!(p->h.fields_dix & (1u << RULES_F_USER)) || !p->pipeline) {
 		for (unsigned i = 0; i < n; i++)
 			r[i].err = match_core(p, s, &q[i], gw_down, &r[i], bufs + i * buf_size,
 					buf_size, NULL, NULL);
-		return n;
-	}
-	if (pre != NULL) {
-		/*
-		 * Walks started ahead are mostly done: finish the rest a line
-		 * per walk per round (the other walks' steps are the wait), then
-		 * match in order. No pipeline to fill and drain.
-		 */
-		for (unsigned b = 0; b < n; b += RING) {
-			unsigned m = n - b < RING ? n - b : RING;
-			for (unsigned i = 0; i < m; i++) {
-				if (prewalk_usable(p, &pre[b + i], &q[b + i]))
-					w[i] = pre[b + i];
-				else
-					walk_locate(p, dx, &w[i], q[b + i].user);
-			}
-			for (bool left = true; left;) {
-				left = false;
-				for (unsigned i = 0; i < m; i++)
-					left |= rules_prewalk_step(&w[i]);
-			}
-			for (unsigned i = b; i < b + m; i++) {
-				struct pre pr = {w[i - b].value};
-				r[i].err = match_core(p, s, &q[i], gw_down, &r[i], bufs + i * buf_size,
-						buf_size, NULL, &pr);
-			}
-		}
 		return n;
 	}
 	for (unsigned i = 0; i < n + STAGES * AHEAD; i++) {
 		/* Oldest first: a ring slot is reused only after its query was matched. */
 		if (i >= STAGES * AHEAD) {
 			unsigned j = i - STAGES * AHEAD;
-			walk_t *m = &w[j % RING];
-			while (!walk_done(m))
+			struct walk *m = &w[j % RING];
+			while (!m->done)
 				walk_step(p, dx, m);
 			struct pre pr = {m->value};
 			r[j].err = match_core(p, s, &q[j], gw_down, &r[j], bufs + j * buf_size,
@@ -1133,24 +1005,33 @@ rules_match_burst_pre(const struct rules_plan *p, struct rules_scratch *s,
 		}
 		if (i >= (STAGES - 1) * AHEAD && i - (STAGES - 1) * AHEAD < n) {
 			/* A list arrived: request the records of its first rules. */
-			walk_t *l = &w[(i - (STAGES - 1) * AHEAD) % RING];
-			if (l->stage == WALK_LIST) {
-				PREFETCH_LIST_RULES(p, l->value);
-				l->stage = WALK_FOUND;
+			const struct walk *l = &w[(i - (STAGES - 1) * AHEAD) % RING];
+			if (l->done && l->value != RV_NONE && (l->value & RV_LIST)) {
+				/*
+				 * The first rules may win if their conditions hold; the
+				 * last one (no further conditions) wins otherwise.
+				 */
+				const uint32_t *lst = p->lists + (l->value & RV_LIST_OFF);
+				for (uint32_t k = 0; k < lst[0] && k < LIST_PREFETCH; k++)
+					__builtin_prefetch(&p->rules[lst[1 + k] & RV_RULE]);
+				__builtin_prefetch(&p->rules[lst[lst[0]] & RV_RULE]);
 			}
 		}
 		for (unsigned st = WALK_STAGES; st >= 1; st--) {
 			unsigned d = (st + 1) * AHEAD;
-			if (i >= d && i - d < n && w[(i - d) % RING].stage == WALK_AT)
+			if (i >= d && i - d < n)
 				walk_step(p, dx, &w[(i - d) % RING]);
 		}
 		if (i >= AHEAD && i - AHEAD < n) {
-			walk_t *b = &w[(i - AHEAD) % RING];
-			if (b->stage == WALK_LOCATED)
-				walk_entry(p, dx, b, p->l1[dx->l1_off + b->e]);
+			struct walk *b = &w[(i - AHEAD) % RING];
+			walk_entry(p, dx, b, p->l1[dx->l1_off + b->e]);
 		}
 		if (i < n) {
-			walk_locate(p, dx, &w[i % RING], q[i].user);
+			struct walk *a = &w[i % RING];
+			a->e = dix_locate(dx, q[i].user.p, q[i].user.len, &a->x);
+			a->pos = dx->depth;
+			a->done = false;
+			__builtin_prefetch(dix_l1_addr(p, dx, a->e));
 		}
 	}
 	return n;

@@ -89,21 +89,13 @@ unsigned
 rules_inst_match_burst(const struct rules_inst *in, unsigned worker, const struct rules_query *q,
 		unsigned n, struct rules_result *r, char *bufs, size_t buf_size)
 {
-	return rules_inst_match_burst_pre(in, worker, q, NULL, n, r, bufs, buf_size);
-}
-
-unsigned
-rules_inst_match_burst_pre(const struct rules_inst *in, unsigned worker,
-		const struct rules_query *q, const struct rules_prewalk *pre, unsigned n,
-		struct rules_result *r, char *bufs, size_t buf_size)
-{
 	if (worker >= in->n_workers) {
 		for (unsigned i = 0; i < n; i++)
 			r[i].err = -EINVAL;
 		return n;
 	}
-	return rules_match_burst_pre(in->plan, in->scratch[worker], q, pre, n, in->gw_down, r,
-			bufs, buf_size);
+	return rules_match_burst(in->plan, in->scratch[worker], q, n, in->gw_down, r, bufs,
+			buf_size);
 }
 
 int

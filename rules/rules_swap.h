@@ -49,10 +49,6 @@ int rules_inst_match(const struct rules_inst *inst, unsigned worker,
 unsigned rules_inst_match_burst(const struct rules_inst *inst, unsigned worker,
 		const struct rules_query *q, unsigned n, struct rules_result *r, char *bufs,
 		size_t buf_size);
-/* rules_match_burst_pre() on the instance's plan (walks started on rules_inst_plan()). */
-unsigned rules_inst_match_burst_pre(const struct rules_inst *inst, unsigned worker,
-		const struct rules_query *q, const struct rules_prewalk *pre, unsigned n,
-		struct rules_result *r, char *bufs, size_t buf_size);
 
 /*
  * Mark gateway id down or up. Safe while workers match: one atomic word

@@ -247,35 +247,23 @@ dp_route_burst(const struct dp_router *rt, struct dp_route_scratch *s, uint64_t 
 	uint32_t fields = inst != NULL ? rules_plan_fields_read(rules_inst_plan(inst)) : 0;
 	unsigned k = 0;
 
-	/* Walks started for these jobs, moved along with them; none is left for the next group. */
-	unsigned n_walk = s->n_walk;
-	s->n_walk = 0;
-
 	/* Bindings first; the rest goes to the dialplan in one burst. */
 	for (unsigned i = 0; i < n; i++) {
 		if (dp_route_location(rt->loc, &jobs[i]->q, now, &jobs[i]->r))
 			continue;
 		if (inst != NULL) {
 			dp_rules_query(&jobs[i]->q, fields, &s->rq[k]);
-			if (n_walk != 0) {
-				if (i < n_walk)
-					s->walk[k] = s->walk[i]; /* k <= i */
-				else
-					s->walk[k].plan = NULL;
-			}
 			s->job[k++] = jobs[i];
 		}
 	}
 	if (k == 0)
 		return;
 	/*
-	 * One call for the whole burst: the engine continues the walks started
-	 * ahead and prefetches the next queries' table lines while it works on
-	 * the current one, so the cache misses of a large plan overlap instead
-	 * of adding up.
+	 * One call for the whole burst: the engine prefetches the next queries'
+	 * table lines while it works on the current one, so the cache misses of
+	 * a large plan overlap instead of adding up.
 	 */
-	rules_inst_match_burst_pre(inst, s->tid, s->rq, n_walk != 0 ? s->walk : NULL, k, s->rr,
-			s->buf[0], sizeof(s->buf[0]));
+	rules_inst_match_burst(inst, s->tid, s->rq, k, s->rr, s->buf[0], sizeof(s->buf[0]));
 	for (unsigned i = 0; i < k; i++) {
 		struct dp_route *r = &s->job[i]->r;
 		if (s->rr[i].err < 0)
@@ -307,28 +295,4 @@ dp_callid_peek(const char *p, uint32_t len)
 		return sip_callid_hash(sip_str_span(v, e));
 	}
 	return 0;
-}
-
-void
-dp_route_walk_start(const struct dp_router *rt, struct dp_route_scratch *s, unsigned i,
-		const struct dp_query *q)
-{
-	const struct rules_inst *inst = rt->rules != NULL ? rules_swap_current(rt->rules) : NULL;
-
-	/* A plan small enough for the cache is not walked ahead: nothing kept. */
-	if (!rules_prewalk_start(inst != NULL ? rules_inst_plan(inst) : NULL,
-			(struct rules_view){q->ruri_user.p, (uint32_t)q->ruri_user.len}, &s->walk[i]))
-		return;
-	/* Walks are kept for jobs [0, n_walk): one skipped is marked not started. */
-	for (unsigned j = s->n_walk; j < i; j++)
-		s->walk[j].plan = NULL;
-	if (i + 1 > s->n_walk)
-		s->n_walk = i + 1;
-}
-
-void
-dp_route_walk_step(struct dp_route_scratch *s, unsigned n)
-{
-	for (unsigned i = 0; i < n && i < s->n_walk; i++)
-		rules_prewalk_step(&s->walk[i]);
 }

@@ -39,8 +39,6 @@ struct dp_router {
  */
 struct dp_route_scratch {
 	unsigned tid;
-	unsigned n_walk; /* walks started for jobs [0, n_walk) (dp_route_walk_start()) */
-	struct rules_prewalk walk[DP_ROUTE_BURST];
 	struct rules_query rq[DP_ROUTE_BURST];
 	struct rules_result rr[DP_ROUTE_BURST];
 	struct dp_sip_job *job[DP_ROUTE_BURST];
@@ -55,21 +53,6 @@ struct dp_route_scratch {
  */
 void dp_route_burst(const struct dp_router *rt, struct dp_route_scratch *s, uint64_t now,
 		struct dp_sip_job **jobs, unsigned n);
-
-/*
- * The dialplan lookups of a group, started while it is being parsed: a
- * large plan's lines come from DRAM, and a walk through its index is a
- * chain of them. dp_route_walk_start() requests the first line of job i's
- * lookup (q: its query, set by dp_sip_begin(); i: its index in the jobs
- * dp_route_burst() will get); dp_route_walk_step() reads, for jobs [0, n),
- * the line each walk requested last and requests the next. Called once per
- * parsed packet, each step finds its line arrived; dp_route_burst() then
- * continues every walk where it stands, and the results are the same as
- * without (a walk of a plan swapped meanwhile is started over).
- */
-void dp_route_walk_start(const struct dp_router *rt, struct dp_route_scratch *s, unsigned i,
-		const struct dp_query *q);
-void dp_route_walk_step(struct dp_route_scratch *s, unsigned n);
 
 /* ---- pieces, exported for tests ---- */
 

@@ -403,7 +403,7 @@ test_regex_oracle(void **state)
 	}
 }
 
-/* The burst matcher, with and without walks started ahead, must agree with one-at-a-time matching. */
+/* The burst matcher must agree with one-at-a-time matching. */
 static void
 test_burst(void **state)
 {
@@ -413,9 +413,7 @@ test_burst(void **state)
 	struct rules_query q[N];
 	struct rules_result r[N];
 	char users[N][96], from[N][16];
-	static char bufs[N][512], bufs2[N][512];
-	struct rules_prewalk pw[N];
-	struct rules_result rp[N];
+	static char bufs[N][512];
 
 	(void)state;
 	gen_prefix_table(&g, &t, 2000, 20);
@@ -454,48 +452,6 @@ test_burst(void **state)
 			/* And both agree with brute force. */
 			assert_int_equal(r[i].line, oracle(&t, users[i], from[i],
 					q[i].method.len == 6 ? "INVITE" : "BYE"));
-		}
-		/*
-		 * Walks started ahead and left at any stage, or not usable (not
-		 * started, another view, another plan): the same results. Every
-		 * fourth round drives them all to the end (no pipeline to fill).
-		 */
-		for (unsigned i = 0; i < n; i++) {
-			unsigned how = rt_below(&g, 10);
-			struct rules_view u = q[i].user;
-			if (how == 0) {
-				memset(&pw[i], 0, sizeof(pw[i]));
-				continue;
-			}
-			if (how == 1 && u.len > 0)
-				u.len--;
-			/* Started only on a plan the engine walks (large, or forced here). */
-			assert_int_equal(rules_prewalk_start(tp.p, u, &pw[i]), tp.p->pipeline);
-			unsigned steps = round % 4 == 1 ? 100 : rt_below(&g, 8);
-			while (steps-- > 0 && rules_prewalk_step(&pw[i]))
-				;
-			if (how == 2)
-				pw[i].plan = (const struct rules_plan *)(const void *)&tp;
-		}
-		assert_int_equal(rules_match_burst_pre(tp.p, tp.s, q, pw, n, NULL, rp, bufs2[0], 512),
-				n);
-		for (unsigned i = 0; i < n; i++) {
-			assert_int_equal(rp[i].err, r[i].err);
-			assert_int_equal(rp[i].rule, r[i].rule);
-			assert_int_equal(rp[i].action, r[i].action);
-			assert_int_equal(rp[i].line, r[i].line);
-		}
-		/* All usable and found: the shortcut without the pipeline. */
-		for (unsigned i = 0; i < n; i++) {
-			rules_prewalk_start(tp.p, q[i].user, &pw[i]);
-			while (rules_prewalk_step(&pw[i]))
-				;
-		}
-		assert_int_equal(rules_match_burst_pre(tp.p, tp.s, q, pw, n, NULL, rp, bufs2[0], 512),
-				n);
-		for (unsigned i = 0; i < n; i++) {
-			assert_int_equal(rp[i].rule, r[i].rule);
-			assert_int_equal(rp[i].line, r[i].line);
 		}
 	}
 	rt_free(&tp);
