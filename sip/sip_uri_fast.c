@@ -84,7 +84,7 @@ fast_params(const char *p, const char *end)
 }
 
 /* What follows the host or number at p: nothing, or ";params" to the end. 0, or 1 to decline. */
-static int
+__attribute__((always_inline)) static inline int
 fast_tail(struct sip_uri *u, const char *p, const char *end)
 {
 	u->params = SIP_STR_NULL;

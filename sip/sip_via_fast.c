@@ -14,7 +14,7 @@
 #include "sip_fast.h"
 
 /* The parameters after the first ';' at p; 0 with *stop at ',' or end, 1 to decline. */
-static int
+__attribute__((always_inline)) static inline int
 fast_params(struct sip_via *v, const char *p, const char *end, const char **stop)
 {
 	struct sip_param prm;
