@@ -5,8 +5,9 @@
 /*
  * Shared by the fast paths (sip_via_fast.c, sip_naddr_fast.c,
  * sip_uri_fast.c): a ":port", and the common form of header parameters,
- * ";name[=token]" with no LWS, quotes or brackets. Internal to sip/. A fast path returns exactly what the full
- * parser would, or declines and leaves the value to it.
+ * ";name[=token]" with no LWS, quotes or brackets. Internal to sip/. A
+ * fast path returns exactly what the full parser would, or declines and
+ * leaves the value to it.
  */
 
 #include <stdbool.h>
