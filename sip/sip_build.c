@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "sip_copy.h"
 #include "sip_lex.h"
 #include "sip_scalar.h"
 #include "sip_uri.h"
@@ -49,10 +50,8 @@ w_put(struct wbuf *w, const void *s, size_t n)
 		w->full = true;
 		return;
 	}
-	/* Optional views left empty are SIP_STR_NULL: memcpy from NULL is undefined. */
-	if (n == 0)
-		return;
-	memcpy(w->p, s, n);
+	/* Empty optional views are SIP_STR_NULL: sip_copy() reads nothing when n == 0. */
+	sip_copy(w->p, s, n);
 	w->p += n;
 }
 
@@ -68,7 +67,14 @@ static inline void
 w_u32(struct wbuf *w, uint32_t v)
 {
 	char t[10];
-	w_put(w, t, sip_fmt_u32(t, v));
+	unsigned n = sip_fmt_u32(t, v);
+
+	if ((size_t)(w->end - w->p) < n) {
+		w->full = true;
+		return;
+	}
+	memcpy(w->p, t, n);
+	w->p += n;
 }
 
 /* ---- edit lists ---- */
@@ -475,6 +481,21 @@ w_line(struct wbuf *w, const struct sip_msg *m, const struct sip_hdr *h)
 	w_put(w, m->buf + h->name, sip_hdr_end(h) - h->name);
 }
 
+/*
+ * Header h and the headers of its type right after it in the message, in
+ * one copy (a peer's Vias are usually one block). Returns the last copied.
+ */
+static inline const struct sip_hdr *
+w_run(struct wbuf *w, const struct sip_msg *m, const struct sip_hdr *h)
+{
+	const struct sip_hdr *last = h, *n;
+
+	while ((n = sip_hdr_next(m, last)) != NULL && n->name == sip_hdr_end(last))
+		last = n;
+	w_put(w, m->buf + h->name, sip_hdr_end(last) - h->name);
+	return last;
+}
+
 int
 sip_build_reply(char *out, size_t cap, const struct sip_msg *m, const struct sip_reply_opts *o)
 {
@@ -511,7 +532,7 @@ sip_build_reply(char *out, size_t cap, const struct sip_msg *m, const struct sip
 	/* Vias in order; the top one gets received/rport (§18.2.1). */
 	for (const struct sip_hdr *h = via; h; h = sip_hdr_next(m, h)) {
 		if (h != via || o->top == NULL || o->src == NULL) {
-			w_line(&w, m, h);
+			h = w_run(&w, m, h);
 			continue;
 		}
 		struct sip_edits es;

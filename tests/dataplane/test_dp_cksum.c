@@ -84,6 +84,40 @@ test_dispatch(void **state)
 	check("dispatched", dp_cksum_add, 0);
 }
 
+/*
+ * Buffers longer than any packet: the AVX2 loop sums 32-bit lanes in blocks
+ * of 4,096 steps of 128 bytes (512 KiB) and must carry every block over
+ * exactly, with all-ones words (the largest lane sums) and random ones.
+ */
+static void
+test_long(void **state)
+{
+	(void)state;
+	static const size_t lens[] = {
+		524287, 524288, 524288 + 1, 524288 + 128 + 7, 1048576, 1048576 + 200, 1600003,
+	};
+	size_t cap = 1600003 + 8;
+	uint8_t *buf = malloc(cap);
+	assert_non_null(buf);
+	for (unsigned fill = 0; fill < 3; fill++) {
+		uint64_t seed = 12345 + fill;
+		for (size_t i = 0; i < cap; i++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			buf[i] = fill == 0 ? 0xff : fill == 1 ? (uint8_t)(seed >> 56) :
+				(uint8_t)(i & 1 ? 0x7f : 0xff);
+		}
+		for (size_t k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+			uint16_t want = oracle(buf + 1, lens[k], 77);
+			if (dp_cksum_fold(dp_cksum_add_sse2(buf + 1, lens[k], 77)) != want)
+				fail_msg("sse2: length %zu fill %u", lens[k], fill);
+			if (__builtin_cpu_supports("avx2") &&
+					dp_cksum_fold(dp_cksum_add_avx2(buf + 1, lens[k], 77)) != want)
+				fail_msg("avx2: length %zu fill %u", lens[k], fill);
+		}
+	}
+	free(buf);
+}
+
 /* The inline path for pseudo-header addresses (lengths known at compile time). */
 static void
 test_inline_small(void **state)
@@ -114,6 +148,7 @@ main(void)
 		cmocka_unit_test(test_variants),
 		cmocka_unit_test(test_dispatch),
 		cmocka_unit_test(test_inline_small),
+		cmocka_unit_test(test_long),
 	};
 	return cmocka_run_group_tests_name("dp_cksum", tests, NULL, NULL);
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sip_copy.h"
 #include "sip_test.h"
 
 /* ---- helpers ---- */
@@ -1191,6 +1192,41 @@ remove_values(void **state)
 	}
 }
 
+/*
+ * sip_copy(), the builders' inline memcpy(): every length up to 200 (each
+ * of its size classes and the libc fallback), source and destination
+ * against guard pages on both sides, so a read or write one byte outside
+ * [s, s + n) or [d, d + n) faults; bytes around the destination untouched.
+ */
+static void
+copy_short(void **state)
+{
+	struct guard_buf src, dst;
+	char pat[256], want[256 + 16];
+	(void)state;
+
+	assert_int_equal(guard_init(&src, 4096), 0);
+	assert_int_equal(guard_init(&dst, 4096), 0);
+	for (size_t i = 0; i < sizeof(pat); i++)
+		pat[i] = (char)(i * 7 + 1);
+	for (size_t n = 0; n <= 200; n++) {
+		for (int side = 0; side < 2; side++) {
+			const char *s = side ? guard_put(&src, pat, n) : guard_put_front(&src, pat, n);
+			/* Destination: n bytes right before the back guard, then right after the front. */
+			char *d = guard_room(&dst, n);
+			sip_copy(d, s, n);
+			expect_bytes(d, n, pat, n);
+			memset(dst.lo, GUARD_FILL, 8 + n + 8);
+			sip_copy(dst.lo + 8, s, n);
+			memset(want, GUARD_FILL, 8 + n + 8);
+			memcpy(want + 8, pat, n);
+			expect_bytes(dst.lo, 8 + n + 8, want, 8 + n + 8);
+		}
+	}
+	guard_fini(&src);
+	guard_fini(&dst);
+}
+
 static void
 small_writers(void **state)
 {
@@ -1246,6 +1282,7 @@ test_group_build(void)
 		cmocka_unit_test(edits),
 		cmocka_unit_test(remove_values),
 		cmocka_unit_test(small_writers),
+		cmocka_unit_test(copy_short),
 	};
 	keys_init();
 	int failed = RUN_ROWS("request_fwd", fwd_cases, run_fwd_case);
