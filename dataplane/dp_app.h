@@ -45,7 +45,9 @@ struct dp_reasm;
  * its three passes; a whole burst's (~110 KB) did not (docs/PERFORMANCE.md,
  * issue 11 step 3). The lookups of a group still overlap their misses.
  */
+#ifndef DP_GROUP
 #define DP_GROUP 8
+#endif
 /*
  * Keeping order behind the kernel (dp_worker.c send_out()): next hops
  * remembered per worker, and how long after its last packet went through

@@ -155,7 +155,7 @@ received() {
     ok "$3 received the via-kernel datagram"
 }
 expect() { # expect PATTERN WHAT: in the last answer
-    echo "$A" | grep -qE "$1" || die "$2: got '$A'"
+    echo "$A" | grep -E "$1" >/dev/null || die "$2: got '$A'"
     ok "$2"
 }
 
@@ -190,17 +190,17 @@ received "$TMP/g.udp" via-kernel-to-gw "gateway host"
 # has the kernel keep them resolved (managed neighbours), but only when
 # something justifies it (here a pin, as the dialplan's gateways get): any
 # address an attacker names would otherwise be ARPed for ever.
-if ip -n "$NR" neigh show dev "$TAP" | grep -q managed; then
+if ip -n "$NR" neigh show dev "$TAP" | grep managed >/dev/null; then
     die "a next hop nobody pinned is managed: $(ip -n "$NR" neigh show dev "$TAP")"
 fi
 ok "unpinned next hops are not kernel-managed"
 cmd pin 10.202.0.9
 expect "pinned 10.202.0.9 0" "10.202.0.9 pinned"
 for _ in $(seq 50); do
-    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q managed && break
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep managed >/dev/null && break
     sleep 0.1
 done
-ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q managed ||
+ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep managed >/dev/null ||
     die "pinned destination's gateway not managed: $(ip -n "$NR" neigh show dev "$TAP")"
 ok "the pinned destination's gateway neighbour is kernel-managed"
 
@@ -215,7 +215,7 @@ cmd stats
 expect "neigh count=3 " "three destinations in the table"
 
 # No DAD on the tap: no address waits (or fails) as tentative.
-if ip -n "$NR" -6 addr show dev "$TAP" | grep -q tentative; then
+if ip -n "$NR" -6 addr show dev "$TAP" | grep tentative >/dev/null; then
     die "tentative IPv6 address on $TAP: $(ip -n "$NR" -6 addr show dev "$TAP")"
 fi
 ok "IPv6 addresses on $TAP usable at once (no DAD)"
@@ -245,10 +245,10 @@ expect "conflicts=[1-9]" "the spoofed claim is counted as a conflict"
 expect "verify_probes=[1-9]" "the old MAC was probed"
 # The kernel's own entry is corrected too (it took the spoofed frame).
 for _ in $(seq 30); do
-    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC .*managed" && break
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep "lladdr $G_MAC .*managed" >/dev/null && break
     sleep 0.1
 done
-ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC .*managed" ||
+ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep "lladdr $G_MAC .*managed" >/dev/null ||
     die "kernel neighbour not restored: $(ip -n "$NR" neigh show dev "$TAP" 10.201.0.3)"
 ok "the kernel's neighbour entry is back at $G_MAC, still managed"
 
@@ -271,10 +271,10 @@ expect "mac_changes=[1-9]" "the gateway's MAC change counted"
 # created and resolved again at once, and keeps its MAC.
 ip -n "$NR" neigh del 10.201.0.3 dev "$TAP"
 for _ in $(seq 50); do
-    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC2 .*managed" && break
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep "lladdr $G_MAC2 .*managed" >/dev/null && break
     sleep 0.1
 done
-ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q "lladdr $G_MAC2 .*managed" ||
+ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep "lladdr $G_MAC2 .*managed" >/dev/null ||
     die "gateway entry not re-created: $(ip -n "$NR" neigh show dev "$TAP" 10.201.0.3)"
 cmd wait 10.202.0.9 3000 $G_MAC2
 expect "neigh 10.202.0.9 $G_MAC2" "deleted gateway entry re-created, managed, same MAC"
@@ -284,16 +284,16 @@ expect "neigh 10.202.0.9 $G_MAC2" "deleted gateway entry re-created, managed, sa
 cmd unpin 10.202.0.9
 expect "unpinned 10.202.0.9 0" "10.202.0.9 unpinned"
 for _ in $(seq 50); do
-    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q managed || break
+    ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep managed >/dev/null || break
     sleep 0.1
 done
-if ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep -q managed; then
+if ip -n "$NR" neigh show dev "$TAP" 10.201.0.3 | grep managed >/dev/null; then
     die "gateway still managed once unpinned: $(ip -n "$NR" neigh show dev "$TAP")"
 fi
 ok "unpinned gateway no longer kernel-managed"
 for _ in $(seq 150); do
     cmd stats
-    echo "$A" | grep -q "neigh count=0 " && break
+    echo "$A" | grep "neigh count=0 " >/dev/null && break
     sleep 0.1
 done
 expect "neigh count=0 " "every unused destination expired"

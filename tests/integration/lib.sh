@@ -349,7 +349,7 @@ sipline_start() {
             SIPLINE_PID=""
             fail "sipline (pid $dead) exited with status $SIPLINE_STATUS during start-up"
         }
-        if ip -n "$NS_R" -o addr show dev sl0 2>/dev/null | grep -q "inet $IP_R/"; then
+        if ip -n "$NS_R" -o addr show dev sl0 2>/dev/null | grep "inet $IP_R/" >/dev/null; then
             break
         fi
         sleep 0.1
@@ -453,7 +453,7 @@ uas_start() {
 }
 
 uas_listening() {
-    nsx "$NS_B" ss -Hlun "src $IP_B:$UAS_PORT" | grep -q .
+    nsx "$NS_B" ss -Hlun "src $IP_B:$UAS_PORT" | grep . >/dev/null
 }
 
 # uas_stop: quit the UAS (SIGUSR1: no new calls, finish current ones).

@@ -63,7 +63,7 @@ sink_start() {
 udp_listening() { # NS IP PORT
     local a=$2
     case $a in *:*) a="[$a]" ;; esac
-    nsx "$1" ss -Hlun "src $a:$3" | grep -q .
+    nsx "$1" ss -Hlun "src $a:$3" | grep . >/dev/null
 }
 
 # lines FILE REGEX: how many lines match (0 if none or no file).

@@ -46,7 +46,7 @@ grep -Eq '^ +act_in_dialog +[1-9]' "$LOG" || fail "no in-dialog request relayed 
 # Nothing left behind: the demo's namespaces are gone.
 id=$(sed -n 's/.*run id \([0-9a-f]*\),.*/\1/p' "$LOG" | head -n 1)
 [ -n "$id" ] || fail "no run id in the demo's output"
-if ip netns list | grep -q -- "-$id"; then
+if ip netns list | grep -- "-$id" >/dev/null; then
     fail "namespaces of run $id still exist: $(ip netns list | grep -- "-$id" | tr '\n' ' ')"
 fi
 echo "[demo] PASS: $(grep -F 'calls the gateway completed' "$LOG" | tr -s ' '), run $id cleaned up"

@@ -54,7 +54,7 @@ log "ICMP echo from the router's kernel to $IP_B (tap -> wire)"
 ip -n "$NS_R" neigh flush dev sl0
 probe "$NS_R" "ping from the router to $IP_B failed" ping --dst "$IP_B" --count 3
 mac_b=$(if_mac "$NS_B" b0)
-ip -n "$NS_R" neigh show "$IP_B" dev sl0 | grep -qi "$mac_b" ||
+ip -n "$NS_R" neigh show "$IP_B" dev sl0 | grep -i "$mac_b" >/dev/null ||
     fail "the router's kernel did not learn $IP_B is-at $mac_b: $(ip -n "$NS_R" neigh show dev sl0)"
 
 log "non-SIP UDP and TCP to listeners on $IP_R"

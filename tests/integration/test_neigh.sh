@@ -210,7 +210,7 @@ assert_eq "frames the router sent to the spoofer's MAC $SPOOF_MAC" "$to_spoofer"
 neigh_is "$IP_B" "resolved $B_MAC" || fail "the gateway's MAC moved: $(neigh "$IP_B")"
 # The kernel may take a spoofed frame after our correction: it is corrected again.
 kernel_mac_is() {
-    ip -n "$NS_R" neigh show dev sl0 "$IP_B" | grep -q "lladdr $1"
+    ip -n "$NS_R" neigh show dev sl0 "$IP_B" | grep "lladdr $1" >/dev/null
 }
 wait_for 3 "the kernel's neighbour $IP_B back at $B_MAC" kernel_mac_is "$B_MAC"
 expect_counter neigh_conflicts -ge 1

@@ -114,7 +114,7 @@ PEER_PID=$!
 ITEST_PIDS+=("$PEER_PID")
 exec 9>"$ITEST_TMP/testpmd.fifo"
 memif_up() {
-    telemetry_json "/ethdev/link_status,0" | grep -q '"status": *"UP"'
+    telemetry_json "/ethdev/link_status,0" | grep '"status": *"UP"' >/dev/null
 }
 wait_for 20 "the memif connection (sipline's wire port link up)" memif_up
 log "memif connected; testpmd (pid $PEER_PID) relays the capture"
