@@ -38,16 +38,21 @@ hdr_table_init(void)
 	for (unsigned t = 1; t < SIP_HDR__COUNT; t++) {
 		const char *n = hdr_info[t].name;
 		size_t len = strlen(n);
-		uint64_t w[NAME_WORDS];
+		struct name_slot *slot = &sip_hdr_name_table[name_key(n, len)];
 
-		name_words(n, len, n + len, w); /* limit = end: copies, never over-reads */
-		unsigned h = name_key(n, len);
 		/* A shared key would hide a name (lookups read the home slot only): a build bug. */
-		if (sip_hdr_name_table[h].type != SIP_HDR_OTHER)
+		if (slot->type != SIP_HDR_OTHER || len > NAME_MAX_LEN)
 			__builtin_trap();
-		memcpy(sip_hdr_name_table[h].w, w, sizeof(w));
-		sip_hdr_name_table[h].len = (uint8_t)len;
-		sip_hdr_name_table[h].type = (uint8_t)t;
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)n[i];
+			unsigned word = (unsigned)(i / 8), shift = (unsigned)(i % 8) * 8;
+			/* Letters match in either case: bit 5 is the only one that differs. */
+			uint64_t keep = (c | 0x20u) >= 'a' && (c | 0x20u) <= 'z' ? 0xdfu : 0xffu;
+			slot->w[word] |= (uint64_t)c << shift;
+			slot->mask[word] |= keep << shift;
+		}
+		slot->len = (uint8_t)len;
+		slot->type = (uint8_t)t;
 
 		unsigned char c = hdr_info[t].compact;
 		if (c) {

@@ -15,31 +15,29 @@
 
 /*
  * Long names: a table indexed by a key made of the length and the first and
- * last bytes (case-folded), one slot per key; a hit is confirmed by comparing
- * the name, read as up to three case-folded 64-bit words, with the canonical
- * one. fold() sets bit 5 only in bytes that have bit 6 set, so for canonical
- * names (letters and '-') folded equality is exactly ASCII case-insensitive
- * equality: CR (0x0d) does not turn into '-' (0x2d) as "| 0x20" would.
+ * last bytes (case-folded), one slot per key. A hit is confirmed by reading
+ * the name as up to three 64-bit words and comparing each, xor'ed with the
+ * canonical word, under the slot's mask: the mask is zero past the name's
+ * length and clears bit 5 only where the canonical byte is a letter, so a
+ * letter matches in either case (0x41 ^ 0x61 == 0x20) and every other byte,
+ * '-' included, must be exact. No folding, no length-dependent shifts: a
+ * known name costs its key, one slot and two or three xor-and steps.
  */
 #define NAME_WORDS 3
 #define NAME_MAX_LEN (NAME_WORDS * 8)
 #define TABLE_BITS 7
 #define TABLE_SIZE (1u << TABLE_BITS)
 
+/* One cache line: a lookup touches one line of the table. */
 struct name_slot {
-	uint64_t w[NAME_WORDS];
+	uint64_t w[NAME_WORDS];    /* canonical name, zero past len */
+	uint64_t mask[NAME_WORDS]; /* bytes that count, bit 5 ignored in letters */
 	uint8_t len;
 	uint8_t type; /* SIP_HDR_OTHER marks an empty slot */
-};
+} __attribute__((aligned(64)));
 
 extern struct name_slot sip_hdr_name_table[TABLE_SIZE];
 extern uint8_t sip_hdr_compact_table[256];
-
-static inline uint64_t
-fold(uint64_t w)
-{
-	return w | ((w & 0x4040404040404040ull) >> 1);
-}
 
 static inline uint64_t
 load64(const char *p)
@@ -58,36 +56,19 @@ name_key(const char *name, size_t len)
 	return ((unsigned)len * 3u + c0 * 35u + c1 * 3u) & (TABLE_SIZE - 1);
 }
 
+/* Nonzero when word i of the name differs from the slot's under its mask. */
 static inline uint64_t
-low_bytes(size_t n)
+name_diff(const struct name_slot *s, unsigned i, uint64_t word)
 {
-	return n >= 8 ? ~0ull : (1ull << (8 * n)) - 1;
-}
-
-/*
- * Name as three folded words, bytes past len zeroed. Reads 24 bytes from
- * name when they lie before limit, else copies: never reads at or past limit.
- */
-static inline void
-name_words(const char *name, size_t len, const char *limit, uint64_t w[NAME_WORDS])
-{
-	if (limit - name >= NAME_MAX_LEN) {
-		w[0] = fold(load64(name)) & low_bytes(len);
-		w[1] = len > 8 ? fold(load64(name + 8)) & low_bytes(len - 8) : 0;
-		w[2] = len > 16 ? fold(load64(name + 16)) & low_bytes(len - 16) : 0;
-	} else {
-		char tmp[NAME_MAX_LEN] = {0};
-		memcpy(tmp, name, len);
-		w[0] = fold(load64(tmp));
-		w[1] = fold(load64(tmp + 8));
-		w[2] = fold(load64(tmp + 16));
-	}
+	return (word ^ s->w[i]) & s->mask[i];
 }
 
 /*
  * Known names never share a key (sip_hdr.c checks at start-up), so a name
- * is either in its home slot or unknown: one slot is read, and the words
- * past the first are loaded and compared only when the name is that long.
+ * is either in its home slot or unknown: one slot is read. Far from limit
+ * the first two words are read whatever the length (their masks are zero
+ * past it), the third only for names longer than 16 bytes; near limit the
+ * name is copied first, so no byte at or past limit is read.
  */
 static inline enum sip_hdr_type
 sip_hdr_lookup_inline(const char *name, size_t len, const char *limit)
@@ -98,23 +79,19 @@ sip_hdr_lookup_inline(const char *name, size_t len, const char *limit)
 		return SIP_HDR_OTHER;
 
 	const struct name_slot *s = &sip_hdr_name_table[name_key(name, len)];
-	/* Read with the length: the slot's address need not live past the compares. */
-	enum sip_hdr_type type = (enum sip_hdr_type)s->type;
 	if (s->len != len) /* an empty slot's length is 0 */
 		return SIP_HDR_OTHER;
-	if (limit - name >= NAME_MAX_LEN) {
-		if ((fold(load64(name)) & low_bytes(len)) != s->w[0])
-			return SIP_HDR_OTHER;
-		if (len > 8 && (fold(load64(name + 8)) & low_bytes(len - 8)) != s->w[1])
-			return SIP_HDR_OTHER;
-		if (len > 16 && (fold(load64(name + 16)) & low_bytes(len - 16)) != s->w[2])
-			return SIP_HDR_OTHER;
-		return type;
+	const char *p = name;
+	char tmp[NAME_MAX_LEN];
+	if (limit - name < NAME_MAX_LEN) {
+		memset(tmp, 0, sizeof(tmp));
+		memcpy(tmp, name, len);
+		p = tmp;
 	}
-	uint64_t w[NAME_WORDS];
-	name_words(name, len, limit, w);
-	return s->w[0] == w[0] && s->w[1] == w[1] && s->w[2] == w[2] ?
-		(enum sip_hdr_type)s->type : SIP_HDR_OTHER;
+	uint64_t d = name_diff(s, 0, load64(p)) | name_diff(s, 1, load64(p + 8));
+	if (len > 16)
+		d |= name_diff(s, 2, load64(p + 16));
+	return d == 0 ? (enum sip_hdr_type)s->type : SIP_HDR_OTHER;
 }
 
 #endif

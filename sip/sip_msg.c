@@ -177,7 +177,8 @@ index_headers(struct sip_msg *m, const struct sip_line *lines, unsigned n, const
 		const struct sip_line *l = &lines[i];
 		const char *p = m->buf + l->start;
 
-		if (*p == ' ' || *p == '\t') {
+		/* One compare for the common case: a name starts above SP. */
+		if ((unsigned char)*p <= ' ' && (*p == ' ' || *p == '\t')) {
 			/* Folded continuation of the previous header (RFC 3261 §7.3.1). */
 			if (prev == NULL) {
 				err = err ? err : -SIP_E_HDR_LINE;
@@ -192,9 +193,15 @@ index_headers(struct sip_msg *m, const struct sip_line *lines, unsigned n, const
 			err = err ? err : -SIP_E_HDR_LINE;
 			continue;
 		}
+		/*
+		 * Blanks before the colon are rare: one compare skips the loop.
+		 * ne[-1] is inside buf even for an empty name (the previous
+		 * line's LF), and the loop then sees ne == p.
+		 */
 		const char *ne = m->buf + l->colon;
-		while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
-			ne--;
+		if ((unsigned char)ne[-1] <= ' ')
+			while (ne > p && (ne[-1] == ' ' || ne[-1] == '\t'))
+				ne--;
 		size_t nlen = (size_t)(ne - p);
 		/* Inline only the common case, a name far from the end of buf. */
 		enum sip_hdr_type t = limit - p >= NAME_MAX_LEN ?
