@@ -45,7 +45,8 @@ struct dp_reasm;
  * whole burst's (~110 KB) did not (docs/PERFORMANCE.md, issue 11 step 3).
  * 16 rather than 8: each pass's code is then fetched once for 16 packets
  * (the worker's code outgrows L1I), which outweighs the extra L1D misses of
- * the larger state: 4-11% faster in alternated timed rounds (step 11).
+ * the larger state: 3-9% faster (medians of per-round ratios in alternated
+ * timed rounds, issue 11 step 11).
  * The lookups of a group still overlap their misses.
  */
 #ifndef DP_GROUP
