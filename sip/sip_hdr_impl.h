@@ -79,6 +79,8 @@ sip_hdr_lookup_inline(const char *name, size_t len, const char *limit)
 		return SIP_HDR_OTHER;
 
 	const struct name_slot *s = &sip_hdr_name_table[name_key(name, len)];
+	/* Read with the length: the slot's address need not live past the compares. */
+	enum sip_hdr_type type = (enum sip_hdr_type)s->type;
 	if (s->len != len) /* an empty slot's length is 0 */
 		return SIP_HDR_OTHER;
 	const char *p = name;
@@ -91,7 +93,7 @@ sip_hdr_lookup_inline(const char *name, size_t len, const char *limit)
 	uint64_t d = name_diff(s, 0, load64(p)) | name_diff(s, 1, load64(p + 8));
 	if (len > 16)
 		d |= name_diff(s, 2, load64(p + 16));
-	return d == 0 ? (enum sip_hdr_type)s->type : SIP_HDR_OTHER;
+	return d == 0 ? type : SIP_HDR_OTHER;
 }
 
 #endif

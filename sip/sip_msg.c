@@ -64,6 +64,8 @@ sip_method_lookup(const char *p, size_t len)
 static int
 parse_version(const char *p, const char *end)
 {
+	if (end - p == 7 && memcmp(p, "SIP/2.0", 7) == 0) /* what nearly everyone writes */
+		return 1;
 	if (end - p < 7 || (p[0] | 0x20) != 's' || (p[1] | 0x20) != 'i' || (p[2] | 0x20) != 'p' ||
 			p[3] != '/')
 		return -1;
@@ -120,6 +122,12 @@ parse_request_line(struct sip_msg *m, const char *p, const char *end)
 	 */
 	const char *uri = q + 1;
 	const char *sp = end;
+	/*
+	 * The last SP, scanning back from the end. Nearly every request ends in
+	 * "SIP/2.0", which holds no SP: the scan may start before it.
+	 */
+	if (end - uri >= 7 && memcmp(end - 7, "SIP/2.0", 7) == 0)
+		sp = end - 7;
 	while (sp > uri && sp[-1] != ' ')
 		sp--;
 	if (sp == uri)
