@@ -14,6 +14,9 @@
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+#ifdef __AVX2__
+#include <immintrin.h>
+#endif
 
 #include "sip_chars.h"
 #include "sip_span.h"
@@ -126,6 +129,67 @@ lex_find_impl(const char *p, const char *end, char c, bool ctl)
 	while (p < end && *p != c && (!ctl || (unsigned char)*p > 0x20))
 		p++;
 	return p;
+}
+
+/* Set bits of x: POPCNT where the target has it, else the SWAR sum (no libgcc call). */
+static inline unsigned
+lex_popcount32(uint32_t x)
+{
+#ifdef __POPCNT__
+	return (unsigned)__builtin_popcount(x);
+#else
+	x = x - ((x >> 1) & 0x55555555u);
+	x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+	x = (x + (x >> 4)) & 0x0f0f0f0fu;
+	return (x * 0x01010101u) >> 24;
+#endif
+}
+
+/*
+ * How many bytes of [p, end) are c. Whole blocks of 32 (AVX2) or 16 (SSE2)
+ * bytes from p, then one block ending at end whose bytes already counted are
+ * shifted out of its mask: never a load outside [p, end).
+ */
+static inline unsigned
+lex_count(const char *p, const char *end, char c)
+{
+	unsigned n = 0;
+
+#ifdef __AVX2__
+	if (end - p >= 32) {
+		const __m256i vc = _mm256_set1_epi8(c);
+		for (; end - p >= 32; p += 32) {
+			__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)p);
+			n += lex_popcount32((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vc)));
+		}
+		if (p < end) {
+			unsigned left = (unsigned)(end - p); /* 1..31 */
+			__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(end - 32));
+			uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vc));
+			n += lex_popcount32(m >> (32 - left));
+		}
+		return n;
+	}
+#endif
+#ifdef __SSE2__
+	if (end - p >= 16) {
+		const __m128i vc = _mm_set1_epi8(c);
+		for (; end - p >= 16; p += 16) {
+			__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+			n += lex_popcount32((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, vc)));
+		}
+		if (p < end) {
+			unsigned left = (unsigned)(end - p); /* 1..15 */
+			__m128i b = _mm_loadu_si128((const __m128i *)(const void *)(end - 16));
+			uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, vc));
+			n += lex_popcount32(m >> (16 - left));
+		}
+		return n;
+	}
+#endif
+	for (; p < end; p++)
+		n += *p == c;
+	return n;
 }
 
 /* First c in [p, end), or end: memchr() for short views. */

@@ -190,14 +190,7 @@ sip_via_count(const struct sip_msg *m, unsigned limit)
 	unsigned n = 0;
 
 	for (const struct sip_hdr *h = sip_hdr_first(m, SIP_HDR_VIA); h != NULL && n <= limit;
-			h = sip_hdr_next(m, h)) {
-		const char *p = m->buf + h->colon + 1, *e = m->buf + h->lf;
-		n++;
-		/* lex_find(), inline: measured 2 instructions a message cheaper than memchr() here. */
-		while (n <= limit && (p = lex_find(p, e, ',')) < e) {
-			n++;
-			p++;
-		}
-	}
+			h = sip_hdr_next(m, h))
+		n += 1 + lex_count(m->buf + h->colon + 1, m->buf + h->lf, ',');
 	return n;
 }

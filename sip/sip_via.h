@@ -78,8 +78,9 @@ int sip_via_next(struct sip_cursor *c, struct sip_via *v);
 int sip_via_top(const struct sip_msg *m, struct sip_via *v);
 /*
  * How many Via values m has: header lines plus the commas in them (an
- * over-count only if a quoted parameter holds a comma). Stops counting
- * once past limit. No parsing: a cheap bound for a limit check.
+ * over-count only if a quoted parameter holds a comma). Stops after the
+ * header line that takes the count past limit, so a result above limit is
+ * only known to be above it. No parsing: a cheap bound for a limit check.
  */
 unsigned sip_via_count(const struct sip_msg *m, unsigned limit);
 

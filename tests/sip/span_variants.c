@@ -32,6 +32,12 @@ find_gt(const char *p, const char *end)
 	return lex_find(p, end, '>');
 }
 
+static unsigned
+count_gt(const char *p, const char *end)
+{
+	return lex_count(p, end, '>');
+}
+
 #define SPAN_ROW(name, cls) [SIP_SPAN_##name] = span_##name,
 #define ESCAPED_ROW(name, cls) [SIP_SPAN_##name] = escaped_##name,
 
@@ -51,4 +57,5 @@ const struct span_variant CAT(span_variant_, SPAN_VARIANT) = {
 	.escaped = { SIP_SPAN_SETS(ESCAPED_ROW) },
 	.find_gt_or_ctl = find_gt_or_ctl,
 	.find_gt = find_gt,
+	.count_gt = count_gt,
 };

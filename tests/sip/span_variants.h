@@ -20,6 +20,8 @@ struct span_variant {
 	span_fn find_gt_or_ctl;
 	/* lex_find(p, end, '>'). */
 	span_fn find_gt;
+	/* lex_count(p, end, '>'). */
+	unsigned (*count_gt)(const char *p, const char *end);
 };
 
 extern const struct span_variant span_variant_scalar;

@@ -8,7 +8,7 @@
  * '%', hex digits, bytes >= 0x80 and controls; and on the same inputs
  * lex_find() against memchr(), and lex_find_or_ctl(), which
  * sip_naddr_parse() uses for "<uri>", against memchr() plus
- * lex_has_ctl_or_sp(). Each input sits flush
+ * lex_has_ctl_or_sp(), and lex_count() against a byte loop. Each input sits flush
  * against a guard page at either end and is spanned from every offset, so
  * a read at or past end (or before the start) faults.
  */
@@ -147,13 +147,18 @@ check_one(const struct span_variant *v, unsigned s, const char *p, const char *e
 	const char *want_g = memchr(p, '>', (size_t)(end - p));
 	const char *got_g = v->find_gt(p, end);
 
+	unsigned want_n = 0, got_n = v->count_gt(p, end);
+	for (const char *q = p; q < end; q++)
+		want_n += *q == '>';
+
 	if (want_g == NULL)
 		want_g = end;
-	if (got_f != want_f || got_g != want_g) {
+	if (got_f != want_f || got_g != want_g || got_n != want_n) {
 		test_escape(buf, len, esc, sizeof(esc));
 		fail_msg("%s from %td of \"%s\": lex_find_or_ctl('>') %td (want %td), "
-				"lex_find('>') %td (want %td)", v->name, p - buf, esc, got_f - buf,
-				want_f - buf, got_g - buf, want_g - buf);
+				"lex_find('>') %td (want %td), lex_count('>') %u (want %u)", v->name,
+				p - buf, esc, got_f - buf, want_f - buf, got_g - buf, want_g - buf,
+				got_n, want_n);
 	}
 	if (got == want && got_e == want_e)
 		return;

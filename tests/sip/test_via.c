@@ -221,6 +221,35 @@ cursor_errors(void **state)
 	assert_int_equal(sip_via_next(&c, &v), 0);
 }
 
+/*
+ * sip_via_count(): header lines plus the commas in them (long and compact
+ * names, empty values, a comma in a quoted parameter over-counts), and the
+ * limit: at or under it the count is exact, over it the result is over it.
+ */
+static void
+via_count(void **state)
+{
+	static const char vias[] = "OPTIONS sip:a SIP/2.0" CRLF
+		"Via: SIP/2.0/UDP a;branch=z9hG4bK1,SIP/2.0/UDP b , SIP/2.0/UDP c" CRLF
+		"To: <sip:a>" CRLF
+		"v: SIP/2.0/TCP d;branch=z9hG4bK2;x=\"p,q\"" CRLF
+		"Via:" CRLF
+		"VIA: SIP/2.0/UDP e.example.com:5060;branch=z9hG4bK3;received=192.0.2.1;rport=5060,"
+		"SIP/2.0/UDP f.example.com:5060;branch=z9hG4bK4" CRLF CRLF;
+	static const char no_via[] = "OPTIONS sip:a SIP/2.0" CRLF "To: <sip:a>" CRLF CRLF;
+	struct sip_msg m;
+	(void)state;
+
+	assert_true(PARSE_LIT(&m, vias) > 0);
+	/* 4 lines, 2 + 1 (quoted) + 0 + 1 commas. */
+	assert_int_equal(sip_via_count(&m, 100), 8);
+	assert_int_equal(sip_via_count(&m, 8), 8);
+	for (unsigned limit = 0; limit < 8; limit++)
+		assert_true(sip_via_count(&m, limit) > limit);
+	assert_true(PARSE_LIT(&m, no_via) > 0);
+	assert_int_equal(sip_via_count(&m, 0), 0);
+}
+
 static void
 branches_and_transports(void **state)
 {
@@ -342,6 +371,7 @@ test_group_via(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cursor_walk),
 		cmocka_unit_test(cursor_errors),
+		cmocka_unit_test(via_count),
 		cmocka_unit_test(branches_and_transports),
 		cmocka_unit_test(fast_takes_common_forms),
 		cmocka_unit_test(fast_declines_the_rest),
