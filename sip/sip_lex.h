@@ -160,7 +160,8 @@ lex_count(const char *p, const char *end, char c)
 		const __m256i vc = _mm256_set1_epi8(c);
 		for (; end - p >= 32; p += 32) {
 			__m256i b = _mm256_loadu_si256((const __m256i *)(const void *)p);
-			n += lex_popcount32((uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vc)));
+			uint32_t m = (uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(b, vc));
+			n += lex_popcount32(m);
 		}
 		if (p < end) {
 			unsigned left = (unsigned)(end - p); /* 1..31 */
@@ -176,7 +177,8 @@ lex_count(const char *p, const char *end, char c)
 		const __m128i vc = _mm_set1_epi8(c);
 		for (; end - p >= 16; p += 16) {
 			__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
-			n += lex_popcount32((uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, vc)));
+			uint32_t m = (uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(b, vc));
+			n += lex_popcount32(m);
 		}
 		if (p < end) {
 			unsigned left = (unsigned)(end - p); /* 1..15 */

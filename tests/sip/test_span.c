@@ -156,9 +156,9 @@ check_one(const struct span_variant *v, unsigned s, const char *p, const char *e
 	if (got_f != want_f || got_g != want_g || got_n != want_n) {
 		test_escape(buf, len, esc, sizeof(esc));
 		fail_msg("%s from %td of \"%s\": lex_find_or_ctl('>') %td (want %td), "
-				"lex_find('>') %td (want %td), lex_count('>') %u (want %u)", v->name,
-				p - buf, esc, got_f - buf, want_f - buf, got_g - buf, want_g - buf,
-				got_n, want_n);
+				"lex_find('>') %td (want %td), lex_count('>') %u (want %u)",
+				v->name, p - buf, esc, got_f - buf, want_f - buf, got_g - buf,
+				want_g - buf, got_n, want_n);
 	}
 	if (got == want && got_e == want_e)
 		return;
