@@ -107,12 +107,20 @@ parse_response_line(struct sip_msg *m, const char *p, const char *end)
 static int
 parse_request_line(struct sip_msg *m, const char *p, const char *end)
 {
-	const char *q = lex_span(p, end, SIP_C_TOKEN);
-	if (q == p || q == end || *q != ' ')
+	/*
+	 * The method: a token up to the first SP. A method the table knows is
+	 * a token already (its canonical bytes, case-sensitive), so only an
+	 * unknown one is checked byte by byte.
+	 */
+	const char *q = lex_find(p, end, ' ');
+	if (q == p || q == end)
+		return -SIP_E_START_LINE;
+	enum sip_method method = sip_method_lookup(p, (size_t)(q - p));
+	if (method == SIP_METHOD_UNKNOWN && lex_span(p, q, SIP_C_TOKEN) != q)
 		return -SIP_E_START_LINE;
 	m->method_off = (uint16_t)(p - m->buf);
 	m->method_len = (uint16_t)(q - p);
-	m->method = (uint8_t)sip_method_lookup(p, (size_t)(q - p));
+	m->method = (uint8_t)method;
 
 	/*
 	 * The version is the line's last element, after the last SP: taking it

@@ -16,12 +16,13 @@ sip_cseq_parse(struct sip_str v, struct sip_cseq *out)
 	const char *q = lex_lws(p, end);
 	if (q == p || q == end)
 		return -SIP_E_CSEQ;
-	p = lex_span(q, end, SIP_C_TOKEN);
-	if (p != end)
+	/* A method the table knows is a token: only an unknown one is spanned. */
+	enum sip_method method = sip_method_lookup(q, (size_t)(end - q));
+	if (method == SIP_METHOD_UNKNOWN && lex_span(q, end, SIP_C_TOKEN) != end)
 		return -SIP_E_CSEQ;
 	out->seq = (uint32_t)seq;
 	out->method = sip_str_span(q, end);
-	out->method_id = (uint8_t)sip_method_lookup(q, (size_t)(end - q));
+	out->method_id = (uint8_t)method;
 	return 0;
 }
 
