@@ -15,6 +15,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 struct sip_copy16 {
 	unsigned char b[16];
 };
@@ -56,5 +60,27 @@ sip_copy(void *d, const void *s, size_t n)
 }
 
 #undef SIP_COPY_ENDS
+
+/*
+ * memset(d, 0, n) for a result struct cleared on every message, n a
+ * compile-time constant: 16-byte stores, which the compiler unrolls (and
+ * may pair into 32-byte ones). GCC expands a constant memset of 100-250
+ * bytes to `rep stosq` instead, which costs a start-up of tens of cycles
+ * and, under callgrind, an instruction per 8 bytes. One path for every
+ * ISA level, so the unit tests of any build run it.
+ */
+__attribute__((always_inline)) static inline void
+sip_zero(void *d, size_t n)
+{
+	unsigned char *p = d;
+	size_t i = 0;
+
+#ifdef __SSE2__
+	for (; i + 16 <= n; i += 16)
+		_mm_storeu_si128((__m128i *)(void *)(p + i), _mm_setzero_si128());
+#endif
+	if (i < n)
+		memset(p + i, 0, n - i);
+}
 
 #endif

@@ -11,6 +11,7 @@
  */
 #include "sip_via.h"
 
+#include "sip_copy.h"
 #include "sip_fast.h"
 
 /* The parameters after the first ';' at p; 0 with *stop at ',' or end, 1 to decline. */
@@ -74,7 +75,7 @@ via_fast(struct sip_via *v, const char *p, const char *end, const char **next)
 	if (end - p <= 9 || (p[0] | 0x20) != 's' || (p[1] | 0x20) != 'i' || (p[2] | 0x20) != 'p' ||
 			memcmp(p + 3, "/2.0/", 5) != 0)
 		return 1;
-	memset(v, 0, sizeof(*v));
+	sip_zero(v, sizeof(*v));
 	v->start = p;
 	v->protocol = sip_str_make(p, 3);
 	v->version = sip_str_make(p + 4, 3);

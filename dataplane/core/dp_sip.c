@@ -2,6 +2,7 @@
 #include "dp_sip.h"
 
 #include "dp_acl.h"
+#include "sip_copy.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -997,7 +998,7 @@ handle_request(const struct dp_sip_env *env, struct dp_sip_job *j)
 		.in_dialog = f->to.has_tag,
 	};
 	/* Everything but the contacts and text storage: the lookup sets only what it uses. */
-	memset(&j->r, 0, offsetof(struct dp_route, contacts));
+	sip_zero(&j->r, offsetof(struct dp_route, contacts));
 	return DP_ACT_ROUTE;
 }
 

@@ -1227,6 +1227,41 @@ copy_short(void **state)
 	guard_fini(&dst);
 }
 
+/* sip_zero(): every length 0..200, flush against the back guard and fenced by marker bytes. */
+static void
+zero_short(void **state)
+{
+	struct guard_buf dst;
+	char want[8 + 256 + 8];
+	(void)state;
+
+	assert_int_equal(guard_init(&dst, 4096), 0);
+	for (size_t n = 0; n <= 200; n++) {
+		char *d = guard_room(&dst, n);
+		memset(d, 0x5a, n);
+		sip_zero(d, n);
+		memset(want, 0, n);
+		expect_bytes(d, n, want, n);
+		memset(dst.lo, GUARD_FILL, 8 + n + 8);
+		sip_zero(dst.lo + 8, n);
+		memset(want, GUARD_FILL, 8 + n + 8);
+		memset(want + 8, 0, n);
+		expect_bytes(dst.lo, 8 + n + 8, want, 8 + n + 8);
+	}
+	/* The sizes the hot path clears, as compile-time constants. */
+	struct {
+		char fill[240];
+		char after[8];
+	} big;
+	memset(&big, 0x5a, sizeof(big));
+	sip_zero(big.fill, sizeof(big.fill));
+	for (size_t i = 0; i < sizeof(big.fill); i++)
+		assert_int_equal(big.fill[i], 0);
+	for (size_t i = 0; i < sizeof(big.after); i++)
+		assert_int_equal(big.after[i], 0x5a);
+	guard_fini(&dst);
+}
+
 static void
 small_writers(void **state)
 {
@@ -1283,6 +1318,7 @@ test_group_build(void)
 		cmocka_unit_test(remove_values),
 		cmocka_unit_test(small_writers),
 		cmocka_unit_test(copy_short),
+		cmocka_unit_test(zero_short),
 	};
 	keys_init();
 	int failed = RUN_ROWS("request_fwd", fwd_cases, run_fwd_case);
