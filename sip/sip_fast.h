@@ -35,10 +35,10 @@ sip_fast_no_lws(const char *p, const char *end)
 static inline int
 sip_fast_port(const char **pp, const char *end, uint16_t *port)
 {
-	const char *d = *pp, *p = lex_span(d, end, SIP_C_DIGIT);
 	uint64_t v;
+	const char *p = lex_uint_span(*pp, end, 65535, &v);
 
-	if (lex_uint(d, p, 65535, &v) != 0)
+	if (p == NULL)
 		return -1;
 	*port = (uint16_t)v;
 	*pp = p;

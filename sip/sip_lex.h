@@ -274,6 +274,31 @@ lex_uint(const char *p, const char *end, uint64_t max, uint64_t *out)
 }
 
 /*
+ * The digits at p as a number <= max: the byte after them, with *out set;
+ * NULL when there is no digit or the number passes max. One pass, where
+ * lex_span() of the digits and then lex_uint() read them twice.
+ */
+static inline const char *
+lex_uint_span(const char *p, const char *end, uint64_t max, uint64_t *out)
+{
+	const char *d = p;
+	uint64_t v = 0;
+
+	for (; p < end; p++) {
+		unsigned c = (unsigned)(unsigned char)*p - '0';
+		if (c > 9)
+			break;
+		v = v * 10 + c;
+		if (v > max)
+			return NULL;
+	}
+	if (p == d)
+		return NULL;
+	*out = v;
+	return p;
+}
+
+/*
  * Host-name characters from p (ALPHA, DIGIT, '-', '.'; RFC 3261 hostname
  * without its label rules): the first byte past them. *alpha is set to 1
  * when one of them is ALPHA or '-' (a name, not all digits and dots).

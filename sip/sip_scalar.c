@@ -6,12 +6,11 @@
 int
 sip_cseq_parse(struct sip_str v, struct sip_cseq *out)
 {
-	const char *p = v.p, *end = v.p + v.len;
-	const char *d = p;
+	const char *end = v.p + v.len;
 	uint64_t seq;
 
-	p = lex_span(p, end, SIP_C_DIGIT);
-	if (lex_uint(d, p, UINT32_MAX, &seq) != 0)
+	const char *p = lex_uint_span(v.p, end, UINT32_MAX, &seq);
+	if (p == NULL)
 		return -SIP_E_CSEQ;
 	const char *q = lex_lws(p, end);
 	if (q == p || q == end)

@@ -38,6 +38,12 @@ count_gt(const char *p, const char *end)
 	return lex_count(p, end, '>');
 }
 
+static const char *
+uint_span(const char *p, const char *end, uint64_t *v)
+{
+	return lex_uint_span(p, end, 65535, v);
+}
+
 #define SPAN_ROW(name, cls) [SIP_SPAN_##name] = span_##name,
 #define ESCAPED_ROW(name, cls) [SIP_SPAN_##name] = escaped_##name,
 
@@ -58,4 +64,5 @@ const struct span_variant CAT(span_variant_, SPAN_VARIANT) = {
 	.find_gt_or_ctl = find_gt_or_ctl,
 	.find_gt = find_gt,
 	.count_gt = count_gt,
+	.uint_span = uint_span,
 };

@@ -22,6 +22,8 @@ struct span_variant {
 	span_fn find_gt;
 	/* lex_count(p, end, '>'). */
 	unsigned (*count_gt)(const char *p, const char *end);
+	/* lex_uint_span(p, end, 65535, &v): the end, with v, or NULL. */
+	const char *(*uint_span)(const char *p, const char *end, uint64_t *v);
 };
 
 extern const struct span_variant span_variant_scalar;

@@ -8,15 +8,18 @@
  * '%', hex digits, bytes >= 0x80 and controls; and on the same inputs
  * lex_find() against memchr(), and lex_find_or_ctl(), which
  * sip_naddr_parse() uses for "<uri>", against memchr() plus
- * lex_has_ctl_or_sp(), and lex_count() against a byte loop. Each input sits flush
+ * lex_has_ctl_or_sp(), lex_count() against a byte loop, and lex_uint_span()
+ * against lex_span() of the digits then lex_uint(). Each input sits flush
  * against a guard page at either end and is spanned from every offset, so
  * a read at or past end (or before the start) faults.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sip_test.h"
 #include "sip_chars.h"
+#include "sip_lex.h"
 #include "sip_span.h"
 #include "span_variants.h"
 
@@ -150,6 +153,15 @@ check_one(const struct span_variant *v, unsigned s, const char *p, const char *e
 	unsigned want_n = 0, got_n = v->count_gt(p, end);
 	for (const char *q = p; q < end; q++)
 		want_n += *q == '>';
+
+	uint64_t want_v = 0, got_v = 0;
+	const char *digits = ref_span(p, end, SIP_C_DIGIT);
+	const char *want_u = lex_uint(p, digits, 65535, &want_v) == 0 ? digits : NULL;
+	const char *got_u = v->uint_span(p, end, &got_v);
+	if (got_u != want_u || (want_u != NULL && got_v != want_v))
+		fail_msg("%s from %td: lex_uint_span %td = %" PRIu64 " (want %td = %" PRIu64 ")",
+				v->name, p - buf, got_u ? got_u - buf : -1, got_v,
+				want_u ? want_u - buf : -1, want_v);
 
 	if (want_g == NULL)
 		want_g = end;
