@@ -34,7 +34,14 @@ pki_cert() {
     chmod 600 "$dir/$name.key"
 }
 
-# pki_serial FILE -> the serial in upper-case hex (as tls.list shows it)
+# pki_serial FILE -> the serial in upper-case hex without leading zeros.
+# tls.list prints whole bytes, as `openssl x509 -serial` does ("0D59..."):
+# compare its value through serial_norm.
 pki_serial() {
     openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | sed 's/^0*//'
+}
+
+# serial_norm HEX -> HEX without leading zeros (pki_serial's form)
+serial_norm() {
+    printf '%s\n' "$1" | sed 's/^0*//'
 }

@@ -189,7 +189,7 @@ cp "$PKI/server2.crt" "$PKI/server.crt"
 cp "$PKI/server2.key" "$PKI/server.key"
 ctl_ok --json tls reload
 assert_eq "tls.reload generation" "$(jget 'r["generation"]')" 3   # 1, SIGHUP 2, now 3
-assert_eq "serial after tls.reload" "$(jget 'r["certificates"][0]["serial"]')" "$SERIAL2"
+assert_eq "serial after tls.reload" "$(serial_norm "$(jget 'r["certificates"][0]["serial"]')")" "$SERIAL2"
 st "$NS_A" tls_new register --src "$IP_A" "${tls_args[@]}" --user bob --password hunter2 ||
     fail "TLS after tls.reload: $(out tls_new)"
 grep -q "^serial $SERIAL2$" "$ITEST_TMP/tls_new.out" ||
@@ -207,7 +207,7 @@ grep -qi "PEM\|no start line\|tls_cert" "$ITEST_TMP/ctl.out" ||
     fail "tls.reload error without OpenSSL's reason: $(cat "$ITEST_TMP/ctl.out")"
 reload_err=$(tr '\n' ' ' <"$ITEST_TMP/ctl.out" | head -c 160)
 ctl_ok --json tls list
-assert_eq "certificate after a failed reload" "$(jget 'r["certificates"][0]["serial"]')" "$SERIAL2"
+assert_eq "certificate after a failed reload" "$(serial_norm "$(jget 'r["certificates"][0]["serial"]')")" "$SERIAL2"
 st "$NS_A" tls_after_bad register --src "$IP_A" "${tls_args[@]}" --user bob --password hunter2 ||
     fail "TLS after a failed tls.reload: $(out tls_after_bad)"
 grep -q "^serial $SERIAL2$" "$ITEST_TMP/tls_after_bad.out" ||
