@@ -303,6 +303,8 @@ struct rules_hdr {
 	X(pool, char) \
 	X(hsdb, char)
 
+struct rules_tseg;
+
 struct rules_plan {
 	struct rules_hdr h;
 #define RULES_SEC_FIELD(name, type) type *name; uint64_t n_##name;
@@ -317,6 +319,12 @@ struct rules_plan {
 	bool pipeline;            /* index tables past cache size: bursts prefetch ahead */
 	uint32_t fields_read;     /* RULES_F_* bits any condition or template may read */
 	struct rules_gw_ipv4 *gw_ipv4; /* per gws[]: the host as an IPv4 address, if it is one */
+	/* Contact and header templates cut at their variables (rules_tmpl.h). */
+	char *tpool;
+	struct rules_tseg *tsegs;
+	uint32_t *tmpl_ct;  /* per contacts[]: its first segment */
+	uint32_t *tmpl_hdr; /* per hdrs[]: its first segment */
+	size_t tmpl_bytes;
 };
 
 /* What explain wants to know about a lookup (rules_explain.c). */

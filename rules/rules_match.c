@@ -15,52 +15,7 @@
 
 #include "rules_dix.h"
 #include "rules_impl.h"
-
-/* ---- templates ---- */
-
-int
-rules_tmpl_var(const char *p, size_t n, size_t *used)
-{
-	static const struct {
-		const char *name;
-		size_t len;
-		int var;
-	} vars[] = {
-		{"ruser", 5, TV_RUSER}, {"user", 4, TV_USER}, {"domain", 6, TV_DOMAIN},
-		{"from", 4, TV_FROM}, {"to", 2, TV_TO},
-	};
-	bool brace;
-
-	if (n < 2 || p[0] != '$')
-		return -1;
-	if (p[1] == '$') {
-		*used = 2;
-		return TV_DOLLAR;
-	}
-	brace = p[1] == '{';
-	p += 1 + brace;
-	n -= 1 + brace;
-	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
-		if (n < vars[i].len || memcmp(p, vars[i].name, vars[i].len) != 0)
-			continue;
-		if (brace) {
-			if (n == vars[i].len || p[vars[i].len] != '}')
-				return -1;
-			*used = vars[i].len + 3;
-			return vars[i].var;
-		}
-		/* "$userx" is not "$user" followed by "x": ask for braces instead. */
-		if (n > vars[i].len) {
-			char c = p[vars[i].len];
-			if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-					(c >= '0' && c <= '9') || c == '_')
-				return -1;
-		}
-		*used = vars[i].len + 1;
-		return vars[i].var;
-	}
-	return -1;
-}
+#include "rules_tmpl.h"
 
 /* ---- scratch ---- */
 
@@ -474,60 +429,18 @@ put(struct wbuf *w, const char *s, size_t n)
 	w->len += n;
 }
 
-static void
-put_u32(struct wbuf *w, uint32_t v)
+/*
+ * Template segments from seg on (rules_tmpl.h), up to the one that ends
+ * the template; returns the segment after it.
+ */
+static const struct rules_tseg *
+render(struct wbuf *w, const struct rules_plan *p, const struct rules_tseg *sg,
+		const struct rules_query *q, struct rules_view user)
 {
-	char d[10];
-	int n = 0;
-
-	do {
-		d[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0) {
-		char c = d[--n];
-		put(w, &c, 1);
-	}
-}
-
-/* RFC 3261 qvalue from thousandths: 1, 0, 0.5, 0.25, 0.125. */
-static void
-put_q(struct wbuf *w, uint16_t q)
-{
-	char t[6] = {'0', '.', 0, 0, 0, 0};
-	size_t n = 2;
-
-	if (q >= 1000) {
-		put(w, "1", 1);
-		return;
-	}
-	if (q == 0) {
-		put(w, "0", 1);
-		return;
-	}
-	t[2] = (char)('0' + q / 100);
-	t[3] = (char)('0' + q / 10 % 10);
-	t[4] = (char)('0' + q % 10);
-	n = 5;
-	while (t[n - 1] == '0')
-		n--;
-	put(w, t, n);
-}
-
-static void
-render(struct wbuf *w, struct rules_view t, const struct rules_query *q, struct rules_view user)
-{
-	uint32_t i = 0, lit = 0;
-
-	while (i < t.len) {
-		const char *d = memchr(t.p + i, '$', t.len - i);
-		if (d == NULL)
-			break;
-		i = (uint32_t)(d - t.p);
-		put(w, t.p + lit, i - lit);
-		size_t used = 1;
-		struct rules_view v = {NULL, 0};
-		switch (rules_tmpl_var(t.p + i, t.len - i, &used)) {
+	for (;; sg++) {
+		put(w, p->tpool + sg->off, sg->len);
+		struct rules_view v;
+		switch (sg->var) {
 		case TV_USER:
 			v = user;
 			break;
@@ -543,20 +456,11 @@ render(struct wbuf *w, struct rules_view t, const struct rules_query *q, struct 
 		case TV_TO:
 			v = q->to;
 			break;
-		case TV_DOLLAR:
-			v = (struct rules_view){"$", 1};
-			break;
 		default:
-			/* The compiler only lets well-formed templates through. */
-			v = (struct rules_view){"$", 1};
-			used = 1;
-			break;
+			return sg + 1;
 		}
 		put(w, v.p, v.len);
-		i += (uint32_t)used;
-		lit = i;
 	}
-	put(w, t.p + lit, t.len - lit);
 }
 
 static void
@@ -738,33 +642,38 @@ choose_gw(const struct rules_plan *p, const struct rules_prog *pg, const struct 
 	r->gw_transport = gw->transport;
 }
 
-static const char *
+/* The text of a well-known status code, with its length (no strlen() per decision). */
+#define REASON(s) ((struct rules_view){(s), sizeof(s) - 1})
+
+static struct rules_view
 default_reason(unsigned code)
 {
 	switch (code) {
-	case 300: return "Multiple Choices";
-	case 301: return "Moved Permanently";
-	case 302: return "Moved Temporarily";
-	case 305: return "Use Proxy";
-	case 380: return "Alternative Service";
-	case 400: return "Bad Request";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 410: return "Gone";
-	case 480: return "Temporarily Unavailable";
-	case 484: return "Address Incomplete";
-	case 486: return "Busy Here";
-	case 488: return "Not Acceptable Here";
-	case 500: return "Server Internal Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 603: return "Decline";
-	case 604: return "Does Not Exist Anywhere";
+	case 300: return REASON("Multiple Choices");
+	case 301: return REASON("Moved Permanently");
+	case 302: return REASON("Moved Temporarily");
+	case 305: return REASON("Use Proxy");
+	case 380: return REASON("Alternative Service");
+	case 400: return REASON("Bad Request");
+	case 403: return REASON("Forbidden");
+	case 404: return REASON("Not Found");
+	case 410: return REASON("Gone");
+	case 480: return REASON("Temporarily Unavailable");
+	case 484: return REASON("Address Incomplete");
+	case 486: return REASON("Busy Here");
+	case 488: return REASON("Not Acceptable Here");
+	case 500: return REASON("Server Internal Error");
+	case 502: return REASON("Bad Gateway");
+	case 503: return REASON("Service Unavailable");
+	case 603: return REASON("Decline");
+	case 604: return REASON("Does Not Exist Anywhere");
 	default:
-		return code < 400 ? "Redirection" : code < 500 ? "Request Failure" :
-			code < 600 ? "Server Failure" : "Global Failure";
+		return code < 400 ? REASON("Redirection") : code < 500 ? REASON("Request Failure") :
+			code < 600 ? REASON("Server Failure") : REASON("Global Failure");
 	}
 }
+
+#undef REASON
 
 static int
 apply(struct mctx *m, const uint64_t *gw_down, struct rules_result *r, char *buf, size_t cap)
@@ -783,8 +692,7 @@ apply(struct mctx *m, const uint64_t *gw_down, struct rules_result *r, char *buf
 	r->code = pg->code;
 	if (pg->action == RULES_ACT_REDIRECT || pg->action == RULES_ACT_REJECT) {
 		r->reason = pg->reason.len != 0 ? rules_sview(p, pg->reason) :
-			(struct rules_view){default_reason(pg->code),
-				(uint32_t)strlen(default_reason(pg->code))};
+			default_reason(pg->code);
 	}
 	r->attrs = rules_sview(p, pg->attrs);
 	rc = transform(p, m->s, pg, m->q->user, &user, m->tr);
@@ -800,28 +708,18 @@ apply(struct mctx *m, const uint64_t *gw_down, struct rules_result *r, char *buf
 		user = (struct rules_view){buf, (uint32_t)w.len};
 	}
 	r->user = user;
+	/* A program's contacts (and headers) are consecutive, and so are their segments. */
+	const struct rules_tseg *sg = pg->n_contacts ? p->tsegs + p->tmpl_ct[pg->contacts] : NULL;
 	for (unsigned i = 0; i < pg->n_contacts; i++) {
-		const struct rules_contact *c = &p->contacts[pg->contacts + i];
 		size_t st = w.len;
-		put(&w, "<", 1);
-		render(&w, rules_sview(p, c->uri), m->q, user);
-		put(&w, ">", 1);
-		if (c->q != RULES_NO_Q) {
-			put(&w, ";q=", 3);
-			put_q(&w, c->q);
-		}
-		if (c->expires != RULES_NO_EXPIRES) {
-			put(&w, ";expires=", 9);
-			put_u32(&w, c->expires);
-		}
+		sg = render(&w, p, sg, m->q, user);
 		r->contact[i] = (struct rules_view){buf + st, (uint32_t)(w.len - st)};
 	}
 	r->n_contacts = pg->n_contacts;
 	size_t hst = w.len;
-	for (unsigned i = 0; i < pg->n_headers; i++) {
-		render(&w, rules_sview(p, p->hdrs[pg->headers + i]), m->q, user);
-		put(&w, "\r\n", 2);
-	}
+	sg = pg->n_headers ? p->tsegs + p->tmpl_hdr[pg->headers] : NULL;
+	for (unsigned i = 0; i < pg->n_headers; i++)
+		sg = render(&w, p, sg, m->q, user);
 	r->headers = (struct rules_view){buf + hst, (uint32_t)(w.len - hst)};
 	if (pg->action == RULES_ACT_FORWARD)
 		choose_gw(p, pg, m->q, gw_down, r);

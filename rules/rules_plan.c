@@ -16,6 +16,7 @@
 
 #include "rules_dix.h"
 #include "rules_impl.h"
+#include "rules_tmpl.h"
 #include "rules_util.h"
 
 /* ---- names and helpers ---- */
@@ -71,6 +72,10 @@ rules_plan_free(struct rules_plan *p)
 	free(p->pcre);
 	free(p->digits);
 	free(p->gw_ipv4);
+	free(p->tpool);
+	free(p->tsegs);
+	free(p->tmpl_ct);
+	free(p->tmpl_hdr);
 #define FREE_SEC(name, type) free(p->name);
 	RULES_SECTIONS(FREE_SEC)
 #undef FREE_SEC
@@ -207,6 +212,11 @@ rules_plan_prepare(struct rules_plan *p, char *err, size_t errlen)
 	p->fields_read = fields_read(p);
 	if (gateway_addresses(p) < 0)
 		goto nomem;
+	if (p->tsegs == NULL) {
+		if (rules_tmpl_compile(p) < 0)
+			goto nomem;
+		p->mem_bytes += p->tmpl_bytes;
+	}
 	/*
 	 * A burst's software pipeline hides cache misses and costs a little
 	 * per query: worth it only when the tables a lookup walks do not fit

@@ -85,8 +85,11 @@ sip_span_load2x8(const char *p, const char *end)
  * >= 0x80, so the answer is final. Every load lies inside [p, end): whole
  * blocks from p, then one block that ends at end and overlaps bytes already
  * known to be members (so its first non-member is the first of the span).
+ * Always inlined: GCC's LTO inliner otherwise keeps or drops it by a size
+ * budget that any change elsewhere moves (Step 13 in docs/PERFORMANCE.md:
+ * one such change made it a call, 27 a message, and cost ~35 instructions).
  */
-static inline const char *
+__attribute__((always_inline)) static inline const char *
 sip_span_simd(const char *p, const char *end, const uint8_t *nib)
 {
 #if defined(__AVX2__)

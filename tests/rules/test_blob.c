@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -291,6 +292,47 @@ test_resealed(void **state)
 	free(text);
 }
 
+/*
+ * A template the compiler refuses ("$domaix", "${use}}") can still arrive in
+ * a resealed blob: it loads, and each '$' that starts no variable is
+ * written as text (rules_tmpl.h), next to the variables that are real.
+ */
+static void
+test_template_text(void **state)
+{
+	struct tp t = rt_compile("10 prefix 1 redirect contact sip:$user.$domain.${user}@a.example "
+			"q=0.25 header \"X-A: $ruser-$user\"\n");
+	char *blob, buf[512];
+	size_t len;
+	struct rules_result r;
+	struct rules_query q;
+
+	(void)state;
+	assert_int_equal(rules_plan_serialize(t.p, (void **)&blob, &len), 0);
+	/* "$domain" -> "$domaix" and "${user}" -> "${use}}": both unknown variables now. */
+	char *at = memmem(blob, len, "$domain", 7);
+	assert_non_null(at);
+	memcpy(at, "$domaix", 7);
+	at = memmem(blob, len, "${user}", 7);
+	assert_non_null(at);
+	memcpy(at, "${use}}", 7);
+	assert_int_equal(rules_blob_reseal(blob, len), 0);
+	struct rules_errors e = {0};
+	struct rules_plan *p = rules_plan_load(blob, len, &e);
+	assert_non_null(p);
+	struct rules_scratch *s = rules_scratch_create(p);
+	assert_non_null(s);
+	rt_query(&q, &(struct tq){.user = "123", .domain = "d.example"});
+	assert_int_equal(rules_match(p, s, &q, NULL, &r, buf, sizeof(buf)), 0);
+	assert_int_equal(r.n_contacts, 1);
+	assert_view(r.contact[0], "<sip:123.$domaix.${use}}@a.example>;q=0.25");
+	assert_view(r.headers, "X-A: 123-123\r\n");
+	rules_scratch_free(s);
+	rules_plan_free(p);
+	free(blob);
+	rt_free(&t);
+}
+
 int
 test_group_blob(void)
 {
@@ -298,6 +340,7 @@ test_group_blob(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_damaged),
 		cmocka_unit_test(test_resealed),
+		cmocka_unit_test(test_template_text),
 	};
 	return cmocka_run_group_tests_name("blob", t, NULL, NULL);
 }
