@@ -13,11 +13,37 @@
 
 #include "sip_fast.h"
 
-/* A quoted display name without escapes or line breaks: the byte after it, or NULL. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/*
+ * A quoted display name without escapes or line breaks: the byte after it,
+ * or NULL. With SSE2, 16 bytes a step while that many are left (the name is
+ * followed by at least "<x:y>" in any message worth the fast path), then the
+ * byte loop, which is the definition.
+ */
 static const char *
 quoted(const char *p, const char *end)
 {
-	for (p++; p < end; p++) {
+	p++;
+#ifdef __SSE2__
+	while (end - p >= 16) {
+		__m128i b = _mm_loadu_si128((const __m128i *)(const void *)p);
+		__m128i hit = _mm_or_si128(
+				_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('"')),
+					_mm_cmpeq_epi8(b, _mm_set1_epi8('\\'))),
+				_mm_or_si128(_mm_cmpeq_epi8(b, _mm_set1_epi8('\r')),
+					_mm_cmpeq_epi8(b, _mm_set1_epi8('\n'))));
+		unsigned m = (unsigned)_mm_movemask_epi8(hit);
+		if (m != 0) {
+			p += __builtin_ctz(m);
+			return *p == '"' ? p + 1 : NULL;
+		}
+		p += 16;
+	}
+#endif
+	for (; p < end; p++) {
 		if (*p == '"')
 			return p + 1;
 		if (*p == '\\' || *p == '\r' || *p == '\n')

@@ -258,6 +258,38 @@ fast_takes_common_forms(void **state)
 	}
 }
 
+/*
+ * Quoted display names of every length 0..40, then the same names with a
+ * quote, backslash, CR or LF put at each position: the fast path's 16-byte
+ * steps must find the first of them wherever it falls, as the full parser
+ * does (same verdict, same display name), and take the plain names.
+ */
+static void
+fast_quoted_every_position(void **state)
+{
+	static const char stops[] = "\"\\\r\n";
+	char buf[96];
+
+	(void)state;
+	for (unsigned len = 0; len <= 40; len++) {
+		for (int at = -1; at < (int)len; at++) {
+			for (unsigned s = 0; s < (at < 0 ? 1u : sizeof(stops) - 1); s++) {
+				size_t n = 0;
+				buf[n++] = '"';
+				for (unsigned i = 0; i < len; i++)
+					buf[n++] = (int)i == at ? stops[s] : (char)('a' + i % 26);
+				memcpy(buf + n, "\" <sip:a@b>;tag=1", 17);
+				n += 17;
+				const char *b = guard_put(test_slot(0), buf, n);
+				bool engaged;
+				assert_int_equal(fast_check(b, b + n, 0, &engaged), 0);
+				if (at < 0 && !engaged)
+					fail_msg("the fast path declined a display name of %u bytes", len);
+			}
+		}
+	}
+}
+
 /* What it must leave to the full parser (flags 0). */
 static void
 fast_declines_the_rest(void **state)
@@ -311,6 +343,7 @@ test_group_naddr(void)
 		cmocka_unit_test(contact_lists),
 		cmocka_unit_test(single_values),
 		cmocka_unit_test(fast_takes_common_forms),
+		cmocka_unit_test(fast_quoted_every_position),
 		cmocka_unit_test(fast_declines_the_rest),
 		cmocka_unit_test(fast_mutations),
 	};
