@@ -808,7 +808,13 @@ rules_match_trace(const struct rules_plan *p, struct rules_scratch *s,
 #define WALK_STAGES 4
 /* Locate, first level, the walk stages, the candidate list stage, match. */
 #define STAGES (WALK_STAGES + 3)
-#define RING (STAGES * AHEAD + 1)
+/*
+ * Walks in flight: more than STAGES * AHEAD, and a power of two, so that a
+ * slot's index is a mask (a modulo by 29 costs a multiply and shifts, and
+ * the loop takes seven of them a query).
+ */
+#define RING 32
+_Static_assert(RING > STAGES * AHEAD && (RING & (RING - 1)) == 0, "ring size");
 /* Rules at the head of a candidate list whose records are requested ahead. */
 #define LIST_PREFETCH 3
 
