@@ -29,6 +29,7 @@ uint64_t
 sip_hash64(const void *data, size_t len, uint64_t seed)
 {
 	const unsigned char *p = data;
+	const size_t total = len;
 	uint64_t h = seed ^ mix(len ^ K0, K1);
 
 	while (len >= 16) {
@@ -42,8 +43,17 @@ sip_hash64(const void *data, size_t len, uint64_t seed)
 		len -= 8;
 	}
 	if (len) {
+		/*
+		 * The last 1..7 bytes as a little-endian word, zero above them.
+		 * With 8 bytes or more in all, one load ending at the last byte,
+		 * shifted down (the bytes before p are the input's too): the same
+		 * word as copying them, without a variable-length memcpy().
+		 */
 		uint64_t t = 0;
-		memcpy(&t, p, len);
+		if (total >= 8)
+			t = rd64(p + len - 8) >> (8 * (8 - len));
+		else
+			memcpy(&t, p, len);
 		h = mix(t ^ K2 ^ h, K3 ^ len);
 	}
 	return mix(h ^ K0, K1 ^ seed);

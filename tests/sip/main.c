@@ -27,6 +27,7 @@ static const struct {
 	{"build", test_group_build},
 	{"validate", test_group_validate},
 	{"sign", test_group_sign},
+	{"hash", test_group_hash},
 };
 #define N_GROUPS (sizeof(groups) / sizeof(groups[0]))
 

@@ -34,6 +34,7 @@ int test_group_addr(void);
 int test_group_build(void);
 int test_group_validate(void);
 int test_group_sign(void);
+int test_group_hash(void);
 
 /*
  * Run fn once per row of a table as a cmocka test named after the row:
