@@ -107,6 +107,8 @@ sip_edits_apply(struct sip_edits *es, const char *src, uint32_t from, uint32_t t
 
 	/* Stable insertion sort by offset: few edits, mostly in order already. */
 	for (unsigned i = 1; i < es->n; i++) {
+		if (es->e[i - 1].off <= es->e[i].off)
+			continue; /* in place: no copy out and back */
 		struct sip_edit e = es->e[i];
 		unsigned j = i;
 		while (j > 0 && es->e[j - 1].off > e.off) {
