@@ -778,6 +778,17 @@ forward_to_uri(const struct dp_sip_env *env, const struct dp_pkt_in *in, const s
 static bool
 contact_is_ruri(struct sip_str contact, struct sip_str ruri)
 {
+	if (contact.len > 0 && contact.p[0] == '<') {
+		/*
+		 * What the dialplan writes, "<uri>" and parameters: the URI ends
+		 * at the first '>', so it is the Request-URI only if a '>' follows
+		 * that many bytes, none comes earlier, and the bytes are the same.
+		 */
+		if (contact.len < ruri.len + 2 || contact.p[1 + ruri.len] != '>' ||
+				memcmp(contact.p + 1, ruri.p, ruri.len) != 0)
+			return false;
+		return memchr(ruri.p, '>', ruri.len) == NULL;
+	}
 	const char *lt = memchr(contact.p, '<', contact.len);
 	const char *gt = lt ? memchr(lt, '>', contact.len - (size_t)(lt - contact.p)) : NULL;
 	struct sip_str uri = gt ? sip_str_span(lt + 1, gt) : contact;

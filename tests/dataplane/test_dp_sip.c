@@ -83,6 +83,22 @@ fake_route(void *ctx, struct dp_sip_job *j)
 		r->kind = DP_ROUTE_REDIRECT;
 		r->contacts[0] = SIP_STR_LIT("<sip:loop@" ROUTER ">");
 		r->n_contacts = 1;
+	} else if (SIP_STR_EQ_LIT(q->ruri_user, "loopq")) {
+		/* The Request-URI itself, bracketed with parameters or bare: never a target. */
+		r->kind = DP_ROUTE_REDIRECT;
+		r->contacts[0] = SIP_STR_LIT("<sip:loopq@" ROUTER ">;q=0.9;expires=60");
+		r->contacts[1] = SIP_STR_LIT("sip:loopq@" ROUTER);
+		r->contacts[2] = SIP_STR_LIT("\"Loop\" <sip:loopq@" ROUTER ">");
+		r->n_contacts = 3;
+	} else if (SIP_STR_EQ_LIT(q->ruri_user, "loopnear")) {
+		/* Near misses of the Request-URI, each a target; then the URI itself. */
+		r->kind = DP_ROUTE_REDIRECT;
+		r->contacts[0] = SIP_STR_LIT("<sip:loopnear@" ROUTER ":5060>");
+		r->contacts[1] = SIP_STR_LIT("<sip:loopnear@" ROUTER ";lr>;q=0.5");
+		r->contacts[2] = SIP_STR_LIT("<sip:loopnexr@" ROUTER ">");
+		r->contacts[3] = SIP_STR_LIT("<sip:loopnear@" ROUTER "0>");
+		r->contacts[4] = SIP_STR_LIT("<sip:loopnear@" ROUTER ">;q=0.1");
+		r->n_contacts = 5;
 	} else if (SIP_STR_EQ_LIT(q->ruri_user, "many")) {
 		r->kind = DP_ROUTE_REDIRECT;
 		for (unsigned i = 0; i < DP_MAX_CONTACTS; i++)
@@ -1040,6 +1056,24 @@ test_redirect_loop_and_amplification(void **state)
 	assert_int_equal(run_str(request("INVITE", "sip:loop@" ROUTER, NULL, NULL, NULL), &out),
 			DP_ACT_DROP);
 	assert_int_equal(cnt.v[DP_C_DROP_LOOP], 1);
+
+	/* The Request-URI with parameters, bare, or with a display name: dropped as well. */
+	assert_int_equal(run_str(request("INVITE", "sip:loopq@" ROUTER, NULL, NULL, NULL), &out),
+			DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_LOOP], 2);
+	/* Near misses are targets; only the Request-URI itself is left out. */
+	assert_int_equal(run_str(request("INVITE", "sip:loopnear@" ROUTER, NULL, NULL, NULL),
+					 &out), DP_ACT_SEND);
+	parse_out(&m);
+	assert_int_equal(m.status, 302);
+	const struct sip_hdr *ch = sip_hdr_first(&m, SIP_HDR_CONTACT);
+	assert_non_null(ch);
+	struct sip_str cv = sip_hdr_value(&m, ch);
+	char contacts[512];
+	snprintf(contacts, sizeof(contacts), "%.*s", (int)cv.len, cv.p);
+	assert_string_equal(contacts, "<sip:loopnear@" ROUTER ":5060>, "
+			"<sip:loopnear@" ROUTER ";lr>;q=0.5, <sip:loopnexr@" ROUTER ">, "
+			"<sip:loopnear@" ROUTER "0>");
 
 	/* A small request never gets a reply more than twice its size. */
 	const char *t = request("INVITE", "sip:many@" ROUTER, NULL, NULL, NULL);
