@@ -430,7 +430,7 @@ put(struct wbuf *w, const char *s, size_t n)
 }
 
 /*
- * Template segments from seg on (rules_tmpl.h), up to the one that ends
+ * Template segments from sg on (rules_tmpl.h), up to the one that ends
  * the template; returns the segment after it.
  */
 static const struct rules_tseg *

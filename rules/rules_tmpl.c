@@ -105,9 +105,10 @@ add(struct tbuild *tb, const char *pre, size_t pre_len, struct rules_view t, con
 		size_t used = 1;
 		int var = rules_tmpl_var(t.p + i, t.len - i, &used);
 		if (var < 0 || var == TV_DOLLAR) {
-			/* "$$", and what the compiler would have refused, are text. */
-			if (var < 0)
-				used = 1;
+			/*
+			 * "$$", and what the compiler would have refused, are text
+			 * (rules_tmpl_var() leaves used at 1 when it returns -1).
+			 */
 			if (text(tb, "$", 1) < 0)
 				return -ENOMEM;
 		} else if (cut(tb, (uint32_t)var) < 0) {
