@@ -3,7 +3,6 @@
 
 #include <string.h>
 
-
 #define K0 0xa0761d6478bd642full
 #define K1 0xe7037ed1a0b428dbull
 #define K2 0x8ebc6af09c88c6e3ull
