@@ -48,6 +48,8 @@ sip_hash64(const void *data, size_t len, uint64_t seed)
 		 * shifted down (the bytes before p are the input's too): the same
 		 * word as copying them, without a variable-length memcpy().
 		 */
+		_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+				"the shifted load below is the copy's word on little-endian hosts only");
 		uint64_t t = 0;
 		if (total >= 8)
 			t = rd64(p + len - 8) >> (8 * (8 - len));
