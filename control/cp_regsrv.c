@@ -446,15 +446,21 @@ binding_json(const char *aor, const struct cp_binding *b, int64_t now, bool best
 	char src[64];
 	size_t n = sip_addr_format(&b->src, src, sizeof(src));
 	src[n < sizeof(src) ? n : 0] = '\0';
-	json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:i, s:s, s:I, s:b}", "aor", aor, "contact",
-		b->contact, "expires", (json_int_t)(b->expires - now), "source", src, "port",
-		b->sport, "call_id", b->callid, "cseq", (json_int_t)b->cseq, "best", best);
+	/*
+	 * What the client registered is quoted as valid UTF-8 (cp_rpc_string()):
+	 * SIP lets a Call-ID or a Contact carry any byte above 0x7f, and a
+	 * binding jansson refused would vanish from location.list.
+	 */
+	json_t *o = json_pack("{s:o, s:o, s:I, s:s, s:i, s:o, s:I, s:b}", "aor",
+		cp_rpc_string(aor), "contact", cp_rpc_string(b->contact), "expires",
+		(json_int_t)(b->expires - now), "source", src, "port", b->sport, "call_id",
+		cp_rpc_string(b->callid), "cseq", (json_int_t)b->cseq, "best", best);
 	if (b->q >= 0)
 		json_object_set_new(o, "q", json_real(b->q / 1000.0));
 	if (b->path[0])
-		json_object_set_new(o, "path", json_string(b->path));
+		json_object_set_new(o, "path", cp_rpc_string(b->path));
 	if (b->instance[0])
-		json_object_set_new(o, "instance", json_string(b->instance));
+		json_object_set_new(o, "instance", cp_rpc_string(b->instance));
 	if (b->reg_id)
 		json_object_set_new(o, "reg_id", json_integer(b->reg_id));
 	json_object_set_new(o, "transport", json_string(b->transport == SIP_TP_TCP ? "tcp" :

@@ -208,6 +208,54 @@ response(json_t *id)
 	return r;
 }
 
+/*
+ * text as valid UTF-8 (RFC 3629) in out[0..cap), which json_string()
+ * requires. Messages quote what a client sent, cut to a length ("%.64s")
+ * that can fall inside a character, and results quote what SIP peers sent:
+ * every byte that does not begin a well-formed character (a cut one, an
+ * overlong form, a surrogate, past U+10FFFF) becomes '?'.
+ */
+static void
+utf8_repair(const char *text, char *out, size_t cap)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t n = 0;
+
+	while (*p != '\0' && n + 1 < cap) {
+		unsigned c = p[0], c1 = p[1];
+		size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
+			c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		bool ok = len != 0 &&
+			!(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 > 0x9f) &&
+			!(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 > 0x8f);
+		for (size_t i = 1; ok && i < len; i++)
+			ok = (p[i] & 0xc0) == 0x80; /* also false at the terminating NUL */
+		if (!ok) {
+			out[n++] = '?';
+			p++;
+			continue;
+		}
+		if (n + len >= cap)
+			break;
+		memcpy(out + n, p, len);
+		n += len;
+		p += len;
+	}
+	out[n] = '\0';
+}
+
+json_t *
+cp_rpc_string(const char *text)
+{
+	json_t *j = json_string(text);
+	if (j == NULL) {
+		char fixed[CP_RPC_MSG_MAX];
+		utf8_repair(text, fixed, sizeof(fixed));
+		j = json_string(fixed);
+	}
+	return j;
+}
+
 static json_t *
 error_response(json_t *id, int code, const char *message, json_t *data)
 {
@@ -215,7 +263,7 @@ error_response(json_t *id, int code, const char *message, json_t *data)
 	json_t *e = json_object();
 	json_object_set_new(e, "code", json_integer(code));
 	json_object_set_new(e, "message",
-			json_string(message ? message : cp_rpc_code_message(code)));
+			cp_rpc_string(message ? message : cp_rpc_code_message(code)));
 	if (data != NULL)
 		json_object_set_new(e, "data", data);
 	json_object_set_new(r, "error", e);
@@ -280,7 +328,7 @@ cp_rpc_error(struct cp_rpc_req *req, int code, const char *message, json_t *data
 void
 cp_rpc_errorf(struct cp_rpc_req *req, int code, json_t *data, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[CP_RPC_MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -497,7 +545,7 @@ cp_rpc_errors_json(const void *e, unsigned n, unsigned total,
 {
 	json_t *a = json_array();
 	for (unsigned i = 0; i < n; i++)
-		json_array_append_new(a, json_string(msg(e, i)));
+		json_array_append_new(a, cp_rpc_string(msg(e, i)));
 	return json_pack("{s:o, s:I}", "errors", a, "total", (json_int_t)total);
 }
 

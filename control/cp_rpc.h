@@ -148,6 +148,15 @@ int64_t cp_rpc_int(const json_t *params, const char *name, int64_t def);
 bool cp_rpc_bool(const json_t *params, const char *name, bool def);
 
 /*
+ * A JSON string of text, which jansson accepts only as valid UTF-8: text
+ * that is not (bytes a SIP peer sent, a quote cut inside a character) has
+ * each byte that begins no well-formed character replaced by '?', and is
+ * cut to CP_RPC_MSG_MAX - 1 bytes. NULL only when out of memory.
+ */
+#define CP_RPC_MSG_MAX 512
+json_t *cp_rpc_string(const char *text);
+
+/*
  * The data of CP_RPC_COMPILE_ERROR: {"errors": [msg(e, 0) .. msg(e, n - 1)],
  * "total": total}. msg reads the i-th message of e, whatever holds them
  * (the dialplan's and the ACL's error lists differ).

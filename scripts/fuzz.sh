@@ -91,6 +91,8 @@ done <<'JSON'
 {"jsonrpc":"2.0","id":5,"method":"system.listMethods"}
 []
 {"jsonrpc":"2.0","method":"nope"}
+{"jsonrpc":"2.0","id":6,"method":"system.listMethods;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;źds"}
+{"jsonrpc":"2.0","id":7,"method":"f.echo","params":{"pppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppppź":1}}
 JSON
 # Authorization seeds: RFC 7616/3261 style credentials, hostile shapes.
 mkdir -p "$WORK/auth"

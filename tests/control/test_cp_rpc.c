@@ -47,6 +47,15 @@ m_fail(struct cp_rpc_req *req, json_t *params, void *ctx)
 			json_pack("{s:i, s:s}", "version", 7, "sha256", "ab") : NULL);
 }
 
+/* A method whose message quotes raw bytes that are not UTF-8. */
+static void
+m_raw(struct cp_rpc_req *req, json_t *params, void *ctx)
+{
+	(void)params;
+	(void)ctx;
+	cp_rpc_errorf(req, -32000, NULL, "bad %s bytes", "\xff\xfe\xc0\xaf\xed\xa0\x80\xe2\x82");
+}
+
 /* Completed later by the test (held in `held`). */
 static struct cp_rpc_req *held[4];
 static unsigned n_held;
@@ -96,6 +105,7 @@ static const struct cp_rpc_method methods[] = {
 	{"t.later", "answer when the test says", NULL, false, m_later},
 	{"t.page", "25 numbers, paged", page_params, false, m_page},
 	{"t.state", "a state-changing call (logged)", NULL, true, m_echo},
+	{"t.raw", "an error quoting bytes that are not UTF-8", NULL, false, m_raw},
 };
 
 /* ---- the output side ---- */
@@ -218,6 +228,20 @@ static const struct exact_case exact[] = {
 		"'method':'t.fail','params':{'code':-32001}}",
 		"{'jsonrpc':'2.0','id':9,'error':{'code':-32001,'message':'Version conflict',"
 		"'data':{'version':7,'sha256':'ab'}}}"},
+	/*
+	 * Messages are valid UTF-8 whatever they quote: a name cut inside a
+	 * character by "%.64s" (63 bytes, then the two of U+017A), and bytes
+	 * that begin no character (0xff, 0xfe, an overlong '/', a surrogate, a
+	 * character cut at the end), each a '?'.
+	 */
+	{"method name cut inside a character", "{'jsonrpc':'2.0','id':4,'method':'"
+		"system.listMethods;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;\xc5\xba" "ds'}",
+		"{'jsonrpc':'2.0','id':4,'error':{'code':-32601,'message':'no method \\u0027"
+		"system.listMethods;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;;?\\u0027 "
+		"(system.listMethods lists them)'}}"},
+	{"message quoting bytes that are not UTF-8", "{'jsonrpc':'2.0','id':5,'method':'t.raw'}",
+		"{'jsonrpc':'2.0','id':5,'error':{'code':-32000,"
+		"'message':'bad ????????? bytes'}}"},
 	{"system.methodHelp", "{'jsonrpc':'2.0','id':1,'method':'system.methodHelp',"
 		"'params':['t.fail']}",
 		"{'jsonrpc':'2.0','id':1,'result':{'name':'t.fail',"
@@ -299,6 +323,51 @@ static const struct code_case codes[] = {
 	{"limit too large", "{'jsonrpc':'2.0','id':1,'method':'t.page',"
 		"'params':{'limit':100000}}", CP_RPC_INVALID_PARAMS},
 };
+
+/* cp_rpc_string(): valid UTF-8 kept, each byte that begins no character a '?'. */
+static void
+test_utf8_strings(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *in, *want;
+	} cases[] = {
+		{"plain", "plain"},
+		{"na\xc3\xafve \xc5\xba \xf0\x9f\x98\x80 \xe2\x82\xac", /* 2, 3 and 4 bytes */
+			"na\xc3\xafve \xc5\xba \xf0\x9f\x98\x80 \xe2\x82\xac"},
+		{"a\xff" "b\xfe", "a?b?"},
+		{"cut \xe2\x82", "cut ??"},                       /* a character cut at the end */
+		{"cut \xc5'", "cut ?'"},                           /* ... or before a quote */
+		{"overlong \xc0\xaf \xe0\x80\xaf", "overlong ?? ???"}, /* '/' in 2 and 3 bytes */
+		{"surrogate \xed\xa0\x80", "surrogate ???"},
+		{"past U+10FFFF \xf4\x90\x80\x80", "past U+10FFFF ????"},
+		{"overlong in 4 \xf0\x8f\xbf\xbf", "overlong in 4 ????"},
+		{"stray \x80\xbf", "stray ??"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *j = cp_rpc_string(cases[i].in);
+		assert_non_null(j);
+		assert_string_equal(json_string_value(j), cases[i].want);
+		json_decref(j);
+	}
+	/* Longer than a message when repaired: cut, still a string. */
+	char big[700];
+	memset(big, 0xff, sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	json_t *j = cp_rpc_string(big);
+	assert_non_null(j);
+	assert_int_equal(strlen(json_string_value(j)), CP_RPC_MSG_MAX - 1);
+	assert_int_equal(strspn(json_string_value(j), "?"), CP_RPC_MSG_MAX - 1);
+	json_decref(j);
+	/* A character that would not fit whole is left out, not cut. */
+	memset(big, 0xff, CP_RPC_MSG_MAX - 2);
+	memcpy(big + CP_RPC_MSG_MAX - 2, "\xf0\x9f\x98\x80", 5);
+	j = cp_rpc_string(big);
+	assert_non_null(j);
+	assert_int_equal(strlen(json_string_value(j)), CP_RPC_MSG_MAX - 2);
+	assert_int_equal(strspn(json_string_value(j), "?"), CP_RPC_MSG_MAX - 2);
+	json_decref(j);
+}
 
 static void
 test_codes(void **state)
@@ -485,6 +554,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_codes),
+		cmocka_unit_test(test_utf8_strings),
 		cmocka_unit_test(test_batch_too_large),
 		cmocka_unit_test(test_list_and_duplicates),
 		cmocka_unit_test(test_state_changes_logged),
