@@ -174,6 +174,15 @@ name_is_token(const char *p, const char *ne)
 	return ne > p && lex_span(p, ne, SIP_C_TOKEN) == ne;
 }
 
+/* link[] of index_headers() before any header: each type's m->first[t]. */
+static const uint16_t first_links[SIP_HDR__COUNT] = {
+#define FIRST_LINK(e, name, compact, kind) \
+	[SIP_HDR_##e] = (uint16_t)(offsetof(struct sip_msg, first) + SIP_HDR_##e),
+	SIP_HEADERS(FIRST_LINK)
+#undef FIRST_LINK
+};
+_Static_assert(sizeof(struct sip_msg) <= UINT16_MAX, "index_headers() links by 16-bit offset");
+
 /*
  * Build the header index from lines[1..n). Returns 0 or the first error.
  * A second pass over the scanner's line array on purpose: doing this work
@@ -184,11 +193,18 @@ name_is_token(const char *p, const char *ne)
 static int
 index_headers(struct sip_msg *m, const struct sip_line *lines, unsigned n, const char *limit)
 {
-	uint8_t last[SIP_HDR__COUNT];
+	/*
+	 * Where the next header of each type is linked: the byte offset in *m
+	 * of m->first[t] until one is seen, then of the last one's next. One
+	 * store either way, where a branch on "first of its type" was
+	 * mispredicted 2.7 times a message (callgrind's branch simulation).
+	 */
+	uint16_t link[SIP_HDR__COUNT];
+	uint8_t *base = (uint8_t *)m;
 	struct sip_hdr *prev = NULL;
 	int err = 0;
 
-	memset(last, SIP_HDR_NONE, sizeof(last));
+	memcpy(link, first_links, sizeof(link));
 	for (unsigned i = 1; i < n; i++) {
 		const struct sip_line *l = &lines[i];
 		const char *p = m->buf + l->start;
@@ -234,11 +250,9 @@ index_headers(struct sip_msg *m, const struct sip_line *lines, unsigned n, const
 		h->lf = l->lf;
 		h->type = (uint8_t)t;
 		h->next = SIP_HDR_NONE;
-		if (last[t] == SIP_HDR_NONE)
-			m->first[t] = (uint8_t)idx;
-		else
-			m->hdr[last[t]].next = (uint8_t)idx;
-		last[t] = (uint8_t)idx;
+		base[link[t]] = (uint8_t)idx;
+		link[t] = (uint16_t)(offsetof(struct sip_msg, hdr) + idx * sizeof(*h) +
+				offsetof(struct sip_hdr, next));
 		prev = h;
 	}
 	return err;
