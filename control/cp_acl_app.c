@@ -63,9 +63,11 @@ fan_release(struct fan *f)
 static json_t *
 dp_entry(struct cp_dp *dp, const char *result, const char *error)
 {
-	json_t *o = json_pack("{s:s, s:s}", "dataplane", cp_dp_info(dp)->path, "result", result);
+	/* The path is the configuration's bytes: quoted as valid UTF-8 (cp_rpc_string()). */
+	json_t *o = json_pack("{s:o, s:s}", "dataplane", cp_rpc_string(cp_dp_info(dp)->path),
+			"result", result);
 	if (error != NULL)
-		json_object_set_new(o, "error", json_string(error));
+		json_object_set_new(o, "error", cp_rpc_string(error));
 	return o;
 }
 
@@ -86,8 +88,8 @@ on_fan_reply(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 					"message");
 		} else if (st != 0) {
 			o = dp_entry(dp, "refused", NULL);
-			json_object_set_new(o, "error", tl ? json_stringn(text, tl) :
-					json_string(strerror(-st)));
+			json_object_set_new(o, "error", tl ? cp_rpc_stringn(text, tl) :
+					cp_rpc_string(strerror(-st)));
 			/* decode NULL: an ACL_PUSH (the only call answered by a bare RESULT). */
 			f->app->cnt[CP_C_DATAPLANE_ACL_PUSH_FAILED] += c->decode == NULL;
 		} else {
@@ -229,7 +231,7 @@ state_json(const struct cp_app *app)
 		json_object_set_new(o, "caller", json_string(a->caller ? a->caller : ""));
 	}
 	if (src == CP_ACL_FILE)
-		json_object_set_new(o, "file", json_string(app->cfg.relay_acl));
+		json_object_set_new(o, "file", cp_rpc_string(app->cfg.relay_acl));
 	return o;
 }
 
@@ -245,10 +247,10 @@ publish(struct cp_app *app, struct cp_rpc_req *req)
 	if (cp_acl_apply_relay(app, why, sizeof(why)) != 0) {
 		/* Only the file can fail here (a pushed text compiled already). */
 		cp_log("relay ACL: %s", why);
-		json_object_set_new(r, "relay_error", json_string(why));
+		json_object_set_new(r, "relay_error", cp_rpc_string(why)); /* quotes the file */
 	}
 	if (acl_push_frame(app->acl, &p, &fd) != 0) {
-		json_object_set_new(r, "push_error", json_string(strerror(-fd)));
+		json_object_set_new(r, "push_error", cp_rpc_string(strerror(-fd)));
 		json_object_set_new(r, "dataplanes", json_array());
 		cp_rpc_result(req, r);
 		return;
@@ -348,7 +350,7 @@ decode_acl_state(struct fan *f, struct cp_dp *dp, const struct sl_rx *rx)
 	json_t *o = dp_entry(dp, "ok", NULL);
 	json_object_set_new(o, "source", json_string(acl_source_link(st.source)));
 	json_object_set_new(o, "version", json_integer((json_int_t)st.version));
-	json_object_set_new(o, "sha256", json_string(st.sha256));
+	json_object_set_new(o, "sha256", cp_rpc_string(st.sha256)); /* the dataplane's bytes */
 	json_object_set_new(o, "entries", json_integer(st.entries));
 	json_object_set_new(o, "default", json_string(dp_acl_verdict_name(st.dflt)));
 	const struct cp_acl *a = f->app->acl;
@@ -389,7 +391,7 @@ m_acl_list(struct cp_rpc_req *req, json_t *params, void *ctx)
 			err, sizeof(err));
 	json_t *r = state_json(app);
 	if (acl == NULL && err[0] != '\0')
-		json_object_set_new(r, "file_error", json_string(err));
+		json_object_set_new(r, "file_error", cp_rpc_string(err)); /* quotes the file */
 	if (acl != NULL)
 		json_object_set_new(r, "default", json_string(dp_acl_verdict_name(acl->dflt)));
 	struct cp_acl_entry *es = cp_acl_entries(acl, &n);

@@ -32,6 +32,7 @@
 #include "cp_app.h"
 #include "cp_loop.h"
 #include "cp_probe.h"
+#include "cp_rpc.h"
 #include "rules.h"
 #include "sl_link.h"
 
@@ -975,8 +976,9 @@ static json_t *
 target_json(struct cp_dns *d, const struct cp_dns_target *t)
 {
 	struct cp_gw *g = cp_probe_find(d->probe, t->text, t->port, RULES_TP_UDP);
-	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:i, s:I}", "target", t->srv, "address",
-			t->text, "port", t->port, "priority", t->priority, "weight", t->weight, "ttl",
+	/* What a DNS answer named may hold any byte: quoted as valid UTF-8 (cp_rpc_string()). */
+	json_t *o = json_pack("{s:o, s:s, s:i, s:i, s:i, s:I}", "target", cp_rpc_string(t->srv),
+			"address", t->text, "port", t->port, "priority", t->priority, "weight", t->weight, "ttl",
 			(json_int_t)t->ttl);
 	if (g != NULL) {
 		json_object_set_new(o, "state", json_string(cp_gw_down(g) ? "down" : "up"));
@@ -1000,13 +1002,14 @@ cp_dns_gw_json(struct cp_dns *d, const char *host, uint16_t port, uint8_t transp
 	uint64_t now = cp_now_ms();
 	json_t *naptr = json_array(), *srv = json_array(), *tg = json_array();
 	for (unsigned i = 0; i < nm->n_naptr; i++)
-		json_array_append_new(naptr, json_pack("{s:i, s:i, s:s, s:s, s:s}", "order",
+		json_array_append_new(naptr, json_pack("{s:i, s:i, s:o, s:o, s:o}", "order",
 				nm->naptr[i].order, "preference", nm->naptr[i].preference, "flags",
-				nm->naptr[i].flags, "service", nm->naptr[i].service, "replacement",
-				nm->naptr[i].replacement));
+				cp_rpc_string(nm->naptr[i].flags), "service",
+				cp_rpc_string(nm->naptr[i].service), "replacement",
+				cp_rpc_string(nm->naptr[i].replacement)));
 	for (unsigned i = 0; i < nm->n_srv; i++)
-		json_array_append_new(srv, json_pack("{s:s, s:i, s:i, s:i}", "target",
-				nm->srv[i].target, "port", nm->srv[i].port, "priority",
+		json_array_append_new(srv, json_pack("{s:o, s:i, s:i, s:i}", "target",
+				cp_rpc_string(nm->srv[i].target), "port", nm->srv[i].port, "priority",
 				nm->srv[i].priority, "weight", nm->srv[i].weight));
 	for (unsigned i = 0; i < nm->n; i++)
 		json_array_append_new(tg, target_json(d, &nm->t[i]));
@@ -1025,7 +1028,7 @@ cp_dns_gw_json(struct cp_dns *d, const char *host, uint16_t port, uint8_t transp
 	json_object_set_new(o, "refresh_in_s", json_real(nm->job ? 0.0 :
 			((double)nm->next - (double)now) / 1000.0));
 	if (nm->last_error[0])
-		json_object_set_new(o, "last_error", json_string(nm->last_error));
+		json_object_set_new(o, "last_error", cp_rpc_string(nm->last_error));
 	json_object_set_new(o, "table_version", json_integer((json_int_t)d->version));
 	return o;
 }

@@ -97,14 +97,18 @@ dp_json(struct cp_app *app, const struct cp_dp_info *in)
 {
 	char fp[2 * SL_KEY_FP_LEN + 1];
 	bool known = in->hello.plan_version != 0 || in->hello.pid != 0;
-	json_t *o = json_pack("{s:s, s:s, s:I, s:I}", "dataplane", in->path, "state",
-			cp_dp_state_name(in->state), "since", (json_int_t)in->since, "connects",
+	/*
+	 * The path is the configuration file's bytes, the rest what the
+	 * dataplane sent on the link: quoted as valid UTF-8 (cp_rpc_string()).
+	 */
+	json_t *o = json_pack("{s:o, s:s, s:I, s:I}", "dataplane", cp_rpc_string(in->path),
+			"state", cp_dp_state_name(in->state), "since", (json_int_t)in->since, "connects",
 			(json_int_t)in->connects);
 	if (known) {
-		json_object_set_new(o, "name", json_string(in->hello.name));
+		json_object_set_new(o, "name", cp_rpc_string(in->hello.name));
 		json_object_set_new(o, "pid", json_integer(in->hello.pid));
 		json_object_set_new(o, "plan_version", json_integer((json_int_t)in->hello.plan_version));
-		json_object_set_new(o, "plan_sha256", json_string(in->hello.plan_sha256));
+		json_object_set_new(o, "plan_sha256", cp_rpc_string(in->hello.plan_sha256));
 		json_object_set_new(o, "lcores", json_integer(in->hello.lcores));
 		json_object_set_new(o, "key_fingerprint", json_string(hex_fp(in->hello.key_fp, fp)));
 		json_object_set_new(o, "key_mismatch", json_boolean(in->key_mismatch));
@@ -112,7 +116,7 @@ dp_json(struct cp_app *app, const struct cp_dp_info *in)
 				app->cur.version != 0 && in->hello.plan_version <= app->cur.version));
 	}
 	if (in->last_error[0])
-		json_object_set_new(o, "last_error", json_string(in->last_error));
+		json_object_set_new(o, "last_error", cp_rpc_string(in->last_error));
 	return o;
 }
 
@@ -249,10 +253,11 @@ m_push(struct cp_rpc_req *req, json_t *params, void *ctx)
 static json_t *
 rec_json(const struct cp_plan_rec *r)
 {
-	json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:s, s:I}", "version", (json_int_t)r->version,
+	/* The source is a file name, or a client's name cut to 255 bytes: maybe in a character. */
+	json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:o, s:I}", "version", (json_int_t)r->version,
 			"sha256", r->sha256, "created", (json_int_t)r->created, "caller",
-			r->caller ? r->caller : "", "source", r->source ? r->source : "", "rules",
-			(json_int_t)r->rules);
+			r->caller ? r->caller : "", "source", cp_rpc_string(r->source ? r->source : ""),
+			"rules", (json_int_t)r->rules);
 	if (r->note != NULL)
 		json_object_set_new(o, "note", json_string(r->note));
 	return o;
@@ -267,18 +272,20 @@ m_status(struct cp_rpc_req *req, json_t *params, void *ctx)
 	(void)params;
 	for (unsigned i = 0; i < cp_dps_count(app->dps); i++)
 		json_array_append_new(dps, dp_json(app, cp_dp_info(cp_dps_get(app->dps, i))));
-	json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:s, s:s, s:I, s:b, s:I, s:I, s:o}",
+	json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:s, s:o, s:I, s:b, s:I, s:I, s:o}",
 			"version", (json_int_t)c->version, "sha256", c->sha256, "created",
 			(json_int_t)c->created, "age_s",
 			(json_int_t)(c->created ? cp_wall_s() - c->created : 0), "caller",
-			c->caller ? c->caller : "", "source", c->source ? c->source : "", "rules",
+			c->caller ? c->caller : "", "source", cp_rpc_string(c->source ? c->source : ""),
+			"rules",
 			(json_int_t)c->rules, "compiled", c->plan != NULL, "pushes_pending",
 			(json_int_t)cp_plan_busy(app), "history",
 			(json_int_t)cp_store_plan_count(app->store), "dataplanes", dps);
 	if (c->plan != NULL) {
 		struct rules_plan_info in;
 		rules_plan_info(c->plan, &in);
-		json_object_set_new(o, "name", json_string(in.name ? in.name : ""));
+		/* A dialplan read from a file (path) may be in any encoding. */
+		json_object_set_new(o, "name", cp_rpc_string(in.name ? in.name : ""));
 		json_object_set_new(o, "gateways", json_integer(in.n_gateways));
 		json_object_set_new(o, "memory_bytes", json_integer((json_int_t)in.mem_bytes));
 	}
@@ -307,7 +314,7 @@ m_show(struct cp_rpc_req *req, json_t *params, void *ctx)
 		return;
 	}
 	json_t *o = rec_json(&r);
-	json_object_set_new(o, "text", json_stringn(r.text, r.text_len));
+	json_object_set_new(o, "text", cp_rpc_stringn(r.text, r.text_len));
 	json_object_set_new(o, "serving", json_boolean(r.version == app->cur.version));
 	cp_store_plan_clear(&r);
 	cp_rpc_result(req, o);
@@ -423,9 +430,16 @@ m_explain(struct cp_rpc_req *req, json_t *params, void *ctx)
 		cp_rpc_errorf(req, CP_RPC_INTERNAL_ERROR, NULL, "explain: %s", strerror(-rc));
 	} else {
 		const struct rules_result *r = &ex->res;
-		json_t *o = json_pack("{s:I, s:s, s:s, s:s%}", "plan_version",
+		/*
+		 * The explanation quotes the plan (maybe a file in any encoding)
+		 * and is cut to the buffer; a rewritten user or a contact may hold
+		 * any byte (a capture taken inside a character, a registered
+		 * Contact): all as valid UTF-8.
+		 */
+		json_t *o = json_pack("{s:I, s:s, s:o, s:o}", "plan_version",
 				(json_int_t)app->cur.version, "action", rules_action_name(r->action),
-				"explain", text, "user", r->user.p ? r->user.p : "", (size_t)r->user.len);
+				"explain", cp_rpc_stringn(text, strlen(text)), "user",
+				cp_rpc_stringn(r->user.p ? r->user.p : "", r->user.p ? r->user.len : 0));
 		if (r->rule != RULES_NO_RULE) {
 			json_object_set_new(o, "rule", json_integer(r->rule));
 			json_object_set_new(o, "line", json_integer(r->line));
@@ -441,7 +455,7 @@ m_explain(struct cp_rpc_req *req, json_t *params, void *ctx)
 		}
 		json_t *cs = json_array();
 		for (unsigned i = 0; i < r->n_contacts; i++)
-			json_array_append_new(cs, json_stringn(r->contact[i].p, r->contact[i].len));
+			json_array_append_new(cs, cp_rpc_stringn(r->contact[i].p, r->contact[i].len));
 		json_object_set_new(o, "contacts", cs);
 		cp_rpc_result(req, o);
 	}
@@ -641,7 +655,8 @@ stats_reply(struct cp_app *app, struct cp_rpc_req *req, const char *only, bool w
 						(t ? json_integer_value(t) : 0)));
 			}
 		}
-		json_t *o = json_pack("{s:s, s:s, s:I, s:o, s:o, s:o}", "dataplane", in->path,
+		json_t *o = json_pack("{s:o, s:s, s:I, s:o, s:o, s:o}", "dataplane",
+				cp_rpc_string(in->path),
 				"state", cp_dp_state_name(in->state), "read_at", (json_int_t)in->stats.when,
 				"counters", c, "sent", sent, "relayed", rel);
 		if (workers)

@@ -195,14 +195,19 @@ on_push_reply(struct cp_dp *dp, const struct sl_rx *rx, void *arg)
 	const char *path = cp_dp_info(dp)->path;
 	json_t *r;
 
+	/*
+	 * The path is the configuration's bytes and a refusal the dataplane's
+	 * text: quoted as valid UTF-8, or the answer would lose this dataplane.
+	 */
 	if (rx == NULL) {
-		r = json_pack("{s:s, s:s, s:s}", "dataplane", path, "result", "lost", "error",
-				"the link dropped before the dataplane answered");
+		r = json_pack("{s:o, s:s, s:s}", "dataplane", cp_rpc_string(path), "result", "lost",
+				"error", "the link dropped before the dataplane answered");
 	} else if (st != 0) {
-		r = json_pack("{s:s, s:s, s:s#}", "dataplane", path, "result", "refused", "error",
-				tl ? text : strerror(-st), tl ? (int)tl : (int)strlen(strerror(-st)));
+		r = json_pack("{s:o, s:s, s:o}", "dataplane", cp_rpc_string(path), "result",
+				"refused", "error", tl ? cp_rpc_stringn(text, tl) :
+				cp_rpc_string(strerror(-st)));
 	} else {
-		r = json_pack("{s:s, s:s}", "dataplane", path, "result", "ok");
+		r = json_pack("{s:o, s:s}", "dataplane", cp_rpc_string(path), "result", "ok");
 	}
 	if (p->f != NULL) {
 		app->cnt[st == 0 && rx ? CP_C_DATAPLANE_PUSH_OK : CP_C_DATAPLANE_PUSH_FAILED]++;
@@ -263,17 +268,19 @@ push_all(struct cp_app *app, struct fanout *f)
 		struct cp_dp *dp = cp_dps_get(app->dps, i);
 		const struct cp_dp_info *in = cp_dp_info(dp);
 		if (in->state != CP_DP_SYNC && in->state != CP_DP_READY) {
-			json_array_append_new(f->per_dp, json_pack("{s:s, s:s, s:s}", "dataplane",
-					in->path, "result", "unavailable", "error",
-					in->last_error[0] ? in->last_error : cp_dp_state_name(in->state)));
+			json_array_append_new(f->per_dp, json_pack("{s:o, s:s, s:o}", "dataplane",
+					cp_rpc_string(in->path), "result", "unavailable", "error",
+					cp_rpc_string(in->last_error[0] ? in->last_error :
+						cp_dp_state_name(in->state))));
 			continue;
 		}
 		f->waiting++;
 		int rc = push_to(app, dp, f);
 		if (rc != 0) {
 			f->waiting--;
-			json_array_append_new(f->per_dp, json_pack("{s:s, s:s, s:s}", "dataplane",
-					in->path, "result", "unavailable", "error", strerror(-rc)));
+			json_array_append_new(f->per_dp, json_pack("{s:o, s:s, s:o}", "dataplane",
+					cp_rpc_string(in->path), "result", "unavailable", "error",
+					cp_rpc_string(strerror(-rc))));
 		}
 	}
 	if (--f->waiting == 0)

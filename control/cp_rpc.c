@@ -209,49 +209,74 @@ response(json_t *id)
 }
 
 /*
- * text as valid UTF-8 (RFC 3629) in out[0..cap), which json_string()
- * requires. Messages quote what a client sent, cut to a length ("%.64s")
- * that can fall inside a character, and results quote what SIP peers sent:
- * every byte that does not begin a well-formed character (a cut one, an
- * overlong form, a surrogate, past U+10FFFF) becomes '?'.
+ * text[0..len) as valid UTF-8 (RFC 3629) in out[0..cap), which json_string()
+ * requires; returns the bytes written (out is also NUL-terminated, so cap
+ * must be at least 1). Messages quote what a client sent, cut to a length
+ * ("%.64s") that can fall inside a character, and results quote what SIP
+ * peers, certificates, DNS answers, dataplanes and files sent: every byte
+ * that does not begin a well-formed character (a cut one, an overlong form,
+ * a surrogate, past U+10FFFF) becomes '?'. A NUL byte is kept (U+0000 is a
+ * character; json_stringn() takes it). Stops before a character that would
+ * not fit.
  */
-static void
-utf8_repair(const char *text, char *out, size_t cap)
+static size_t
+utf8_repair(const char *text, size_t len, char *out, size_t cap)
 {
-	const unsigned char *p = (const unsigned char *)text;
+	const unsigned char *p = (const unsigned char *)text, *end = p + len;
 	size_t n = 0;
 
-	while (*p != '\0' && n + 1 < cap) {
-		unsigned c = p[0], c1 = p[1];
-		size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
+	while (p < end && n + 1 < cap) {
+		unsigned c = p[0], c1 = p + 1 < end ? p[1] : 0;
+		size_t clen = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
 			c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-		bool ok = len != 0 &&
+		bool ok = clen != 0 && clen <= (size_t)(end - p) &&
 			!(c == 0xe0 && c1 < 0xa0) && !(c == 0xed && c1 > 0x9f) &&
 			!(c == 0xf0 && c1 < 0x90) && !(c == 0xf4 && c1 > 0x8f);
-		for (size_t i = 1; ok && i < len; i++)
-			ok = (p[i] & 0xc0) == 0x80; /* also false at the terminating NUL */
+		for (size_t i = 1; ok && i < clen; i++)
+			ok = (p[i] & 0xc0) == 0x80;
 		if (!ok) {
 			out[n++] = '?';
 			p++;
 			continue;
 		}
-		if (n + len >= cap)
+		if (n + clen >= cap)
 			break;
-		memcpy(out + n, p, len);
-		n += len;
-		p += len;
+		memcpy(out + n, p, clen);
+		n += clen;
+		p += clen;
 	}
 	out[n] = '\0';
+	return n;
 }
 
 json_t *
 cp_rpc_string(const char *text)
 {
+	if (text == NULL)
+		return NULL;
 	json_t *j = json_string(text);
 	if (j == NULL) {
 		char fixed[CP_RPC_MSG_MAX];
-		utf8_repair(text, fixed, sizeof(fixed));
-		j = json_string(fixed);
+		size_t n = utf8_repair(text, strlen(text), fixed, sizeof(fixed));
+		j = json_stringn(fixed, n);
+	}
+	return j;
+}
+
+json_t *
+cp_rpc_stringn(const char *text, size_t len)
+{
+	if (text == NULL)
+		return len == 0 ? json_string("") : NULL;
+	json_t *j = json_stringn(text, len);
+	if (j == NULL && len < SIZE_MAX) {
+		/* A repair is never longer: each byte becomes itself or one '?'. */
+		char *fixed = malloc(len + 1);
+		if (fixed == NULL)
+			return NULL;
+		size_t n = utf8_repair(text, len, fixed, len + 1);
+		j = json_stringn(fixed, n);
+		free(fixed);
 	}
 	return j;
 }

@@ -151,10 +151,20 @@ bool cp_rpc_bool(const json_t *params, const char *name, bool def);
  * A JSON string of text, which jansson accepts only as valid UTF-8: text
  * that is not (bytes a SIP peer sent, a quote cut inside a character) has
  * each byte that begins no well-formed character replaced by '?', and is
- * cut to CP_RPC_MSG_MAX - 1 bytes. NULL only when out of memory.
+ * cut to CP_RPC_MSG_MAX - 1 bytes. NULL only when out of memory (or text
+ * is NULL). Every C string a result quotes that did not come out of a
+ * parsed JSON value or a constant goes through it (or cp_rpc_stringn()):
+ * json_string() would return NULL and the member, or with json_pack() the
+ * whole object, would be lost.
  */
 #define CP_RPC_MSG_MAX 512
 json_t *cp_rpc_string(const char *text);
+/*
+ * The same for text[0..len) (NUL bytes included), not cut: for what may be
+ * long (a dialplan's text, an explanation) or is not NUL-terminated (a
+ * dataplane's answer, a rewritten user part).
+ */
+json_t *cp_rpc_stringn(const char *text, size_t len);
 
 /*
  * The data of CP_RPC_COMPILE_ERROR: {"errors": [msg(e, 0) .. msg(e, n - 1)],

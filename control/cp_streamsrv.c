@@ -252,10 +252,14 @@ m_tls_list(struct cp_rpc_req *req, json_t *params, void *ctx)
 		return;
 	}
 	json_t *certs = cp_tls_list_json(s->tls);
-	cp_rpc_result(req, json_pack("{s:b, s:I, s:s, s:s, s:o}", "enabled", 1, "generation",
+	/*
+	 * The configuration's bytes: a reload that refused tls_client_verify
+	 * still left them in app->cfg, so quoted as valid UTF-8.
+	 */
+	cp_rpc_result(req, json_pack("{s:b, s:I, s:o, s:o, s:o}", "enabled", 1, "generation",
 		(json_int_t)cp_tls_generation(s->tls), "client_verify",
-		s->app->cfg.tls_client_verify, "min_version", s->tc.min_version, "certificates",
-		certs ? certs : json_array()));
+		cp_rpc_string(s->app->cfg.tls_client_verify), "min_version",
+		cp_rpc_string(s->tc.min_version), "certificates", certs ? certs : json_array()));
 }
 
 static void
@@ -305,7 +309,7 @@ aors_of(void *ctx, const char *aor, const struct cp_binding *b, unsigned n)
 			a = json_array();
 			json_object_set_new(map, k, a);
 		}
-		json_array_append_new(a, json_string(aor));
+		json_array_append_new(a, cp_rpc_string(aor)); /* what a REGISTER named */
 	}
 }
 
@@ -330,8 +334,9 @@ conn_one(void *ctx, const struct cp_stream_info *i)
 		aors ? json_incref(aors) : json_array(), "pinned", i->pinned);
 	if (i->transport == SIP_TP_TLS) {
 		json_object_set_new(o, "tls_version", json_string(i->tls_version));
-		json_object_set_new(o, "tls_peer", json_string(i->tls_peer));
-		json_object_set_new(o, "tls_name", json_string(i->tls_name));
+		/* A certificate's identity and a client's SNI: any byte, quoted as UTF-8. */
+		json_object_set_new(o, "tls_peer", cp_rpc_string(i->tls_peer));
+		json_object_set_new(o, "tls_name", cp_rpc_string(i->tls_name));
 	}
 	json_array_append_new(cc->all, o);
 }

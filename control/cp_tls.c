@@ -18,6 +18,8 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include "cp_rpc.h"
+
 struct cp_tls {
 	struct cp_tls_conf c;
 	SSL_CTX *server;          /* NULL: no certificate configured (no TLS listener) */
@@ -552,7 +554,8 @@ name_json(const X509_NAME *n)
 		return json_null();
 	X509_NAME_print_ex(b, n, 0, XN_FLAG_RFC2253);
 	long l = BIO_get_mem_data(b, &p);
-	json_t *j = json_stringn(p, l > 0 ? (size_t)l : 0);
+	/* RFC 2253 escapes bytes above 0x7f; valid UTF-8 whatever OpenSSL does. */
+	json_t *j = cp_rpc_stringn(p, l > 0 ? (size_t)l : 0);
 	BIO_free(b);
 	return j ? j : json_null();
 }
@@ -560,7 +563,8 @@ name_json(const X509_NAME *n)
 static void
 add_id(void *ctx, const char *id)
 {
-	json_array_append_new(ctx, json_string(id));
+	/* A certificate's names may hold any byte: quoted as valid UTF-8 (cp_rpc_string()). */
+	json_array_append_new(ctx, cp_rpc_string(id));
 }
 
 static json_t *
@@ -591,7 +595,7 @@ cert_json(X509 *x, const char *role)
 			snprintf(buf, sizeof(buf), "DNS:%.*s", len, t);
 		else
 			continue;
-		json_array_append_new(sans, json_string(buf));
+		json_array_append_new(sans, cp_rpc_string(buf));
 	}
 	GENERAL_NAMES_free(g);
 	json_t *ids = json_array();

@@ -197,6 +197,12 @@ call(const char *method, json_t *params, json_t **result, bool quiet, const char
 {
 	json_t *req = json_pack("{s:s, s:i, s:s}", "jsonrpc", "2.0", "id", next_id++, "method",
 			method);
+	*result = NULL;
+	if (req == NULL) {
+		/* JSON carries only UTF-8 (jansson refuses other bytes). */
+		fprintf(stderr, "siplinectl: %s: not a method name (not valid UTF-8)\n", method);
+		return EXIT_USAGE;
+	}
 	if (params != NULL)
 		json_object_set(req, "params", params);
 	json_t *ans = roundtrip(req, progress);
@@ -551,8 +557,14 @@ convert(const char *type, const char *name, const char *val)
 		fprintf(stderr, "siplinectl: %s=%s: not true or false\n", name, val);
 		return NULL;
 	}
-	if (strcmp(type, "string") == 0)
-		return json_string(val);
+	if (strcmp(type, "string") == 0) {
+		json_t *s = json_string(val);
+		if (s == NULL)
+			/* Said, not replaced: the caller should know what is sent. */
+			fprintf(stderr, "siplinectl: %s: not valid UTF-8 (JSON carries only UTF-8)\n",
+					name);
+		return s;
+	}
 	json_error_t je;
 	json_t *v = json_loads(val, JSON_DECODE_ANY, &je);
 	if (v == NULL)
@@ -794,11 +806,23 @@ main(int argc, char **argv)
 				char *text = read_file(path, &len);
 				if (text == NULL)
 					return EXIT_USAGE;
-				json_object_set_new(params, "text", json_stringn(text, len));
-				if (dialplan_file)
-					json_object_set_new(params, "source", json_string(strcmp(path, "-") ?
-							path : "stdin"));
+				/*
+				 * JSON carries only UTF-8: a file in another encoding
+				 * is refused here, not sent without its text.
+				 */
+				json_t *t = json_stringn(text, len);
 				free(text);
+				if (t == NULL) {
+					fprintf(stderr, "siplinectl: %s: not valid UTF-8 text (convert it, "
+							"e.g. iconv -t UTF-8)\n", path);
+					return EXIT_USAGE;
+				}
+				json_object_set_new(params, "text", t);
+				if (dialplan_file) {
+					/* Only a name for messages: a name in another encoding is "file". */
+					json_t *src = json_string(strcmp(path, "-") ? path : "stdin");
+					json_object_set_new(params, "source", src ? src : json_string("file"));
+				}
 				continue;
 			}
 			if (!bare) {

@@ -288,6 +288,74 @@ test_history_and_rollback(void **state)
 	unlink(side);
 }
 
+/*
+ * Results quote bytes that JSON did not bring: a dialplan file in Latin-1
+ * (dialplan.push path=...), a source name cut to 255 bytes inside a
+ * character. Each is valid UTF-8 in the answer, '?' for what was not,
+ * and nothing is lost: the text, the name, the source, the history entry.
+ */
+static void
+test_non_utf8_quoted(void **state)
+{
+	(void)state;
+	struct cp_app *app = app_new(":memory:", 50, 8);
+	char dir[] = "/tmp/cp_plan_utf8_XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(app->cfg.dialplan_dir, sizeof(app->cfg.dialplan_dir), "%s", dir);
+	snprintf(path, sizeof(path), "%s/latin1.dialplan", dir);
+	static const char latin1[] = "plan caf\xe9\n# na\xefve\n10 prefix 2 reject 403 \"no\"\n";
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(latin1, 1, sizeof(latin1) - 1, f), sizeof(latin1) - 1);
+	fclose(f);
+
+	json_t *a = call(app, "dialplan.push", json_pack("{s:s}", "path", path));
+	assert_int_equal(result_int(a, "version"), 1);
+	json_decref(a);
+	a = call(app, "dialplan.show", NULL);
+	json_t *r = json_object_get(a, "result");
+	assert_true(json_is_object(r));
+	const char *text = json_string_value(json_object_get(r, "text"));
+	assert_non_null(text);
+	assert_int_equal(strlen(text), sizeof(latin1) - 1);
+	assert_non_null(strstr(text, "plan caf?\n# na?ve\n"));
+	assert_string_equal(json_string_value(json_object_get(r, "source")), path);
+	json_decref(a);
+	a = call(app, "dialplan.status", NULL);
+	r = json_object_get(a, "result");
+	assert_true(json_is_object(r));
+	assert_string_equal(json_string_value(json_object_get(r, "name")), "caf?");
+	json_decref(a);
+
+	/* 128 two-byte characters: cut to 255 bytes, inside the last one. */
+	char src[2 * 128 + 1];
+	for (unsigned i = 0; i < 128; i++)
+		memcpy(src + 2 * i, "\xc3\xa9", 2);
+	src[sizeof(src) - 1] = '\0';
+	a = call(app, "dialplan.push", json_pack("{s:s, s:s}", "text", PLAN_B, "source", src));
+	assert_int_equal(result_int(a, "version"), 2);
+	json_decref(a);
+	a = call(app, "dialplan.status", NULL);
+	r = json_object_get(a, "result");
+	assert_true(json_is_object(r));
+	assert_int_equal(json_integer_value(json_object_get(r, "version")), 2);
+	const char *got = json_string_value(json_object_get(r, "source"));
+	assert_non_null(got);
+	assert_int_equal(strlen(got), 255);
+	assert_memory_equal(got, src, 254);
+	assert_int_equal(got[254], '?');
+	json_decref(a);
+	a = call(app, "dialplan.history", NULL);
+	r = json_object_get(a, "result");
+	assert_true(json_is_object(r));
+	assert_int_equal(json_array_size(json_object_get(r, "items")), 2);
+	json_decref(a);
+
+	app_free(app);
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -295,6 +363,7 @@ main(void)
 		cmocka_unit_test(test_push_versions_and_conflicts),
 		cmocka_unit_test(test_concurrent_pushes_serialized),
 		cmocka_unit_test(test_history_and_rollback),
+		cmocka_unit_test(test_non_utf8_quoted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

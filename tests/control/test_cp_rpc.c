@@ -369,6 +369,42 @@ test_utf8_strings(void **state)
 	json_decref(j);
 }
 
+/* cp_rpc_stringn(): a length, NUL bytes kept, and no cut however long. */
+static void
+test_utf8_stringn(void **state)
+{
+	(void)state;
+	json_t *j = cp_rpc_stringn("a\xff\0b\xe2\x82\xac" "c\xe2\x82", 9);
+	assert_non_null(j);
+	assert_int_equal(json_string_length(j), 9);
+	assert_memory_equal(json_string_value(j), "a?\0b\xe2\x82\xac" "c?", 9);
+	json_decref(j);
+	/* The length is what counts: a character cut by it is repaired. */
+	j = cp_rpc_stringn("x\xc3\xa9", 2);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(j), "x?");
+	json_decref(j);
+	/* A dialplan's text: longer than a message, kept whole. */
+	size_t n = 3 * CP_RPC_MSG_MAX;
+	char *big = malloc(n);
+	assert_non_null(big);
+	for (size_t i = 0; i < n; i++)
+		big[i] = i % 100 == 99 ? '\xe9' : 'a'; /* Latin-1 e acute */
+	big[n - 1] = '\xc3'; /* cut at the end */
+	j = cp_rpc_stringn(big, n);
+	assert_non_null(j);
+	assert_int_equal(json_string_length(j), n);
+	assert_int_equal(json_string_value(j)[99], '?');
+	assert_int_equal(json_string_value(j)[n - 1], '?');
+	assert_int_equal(json_string_value(j)[n - 2], 'a');
+	json_decref(j);
+	free(big);
+	j = cp_rpc_stringn(NULL, 0);
+	assert_string_equal(json_string_value(j), "");
+	json_decref(j);
+	assert_null(cp_rpc_string(NULL));
+}
+
 static void
 test_codes(void **state)
 {
@@ -555,6 +591,7 @@ main(void)
 		cmocka_unit_test(test_exact),
 		cmocka_unit_test(test_codes),
 		cmocka_unit_test(test_utf8_strings),
+		cmocka_unit_test(test_utf8_stringn),
 		cmocka_unit_test(test_batch_too_large),
 		cmocka_unit_test(test_list_and_duplicates),
 		cmocka_unit_test(test_state_changes_logged),

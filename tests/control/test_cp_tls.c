@@ -277,6 +277,52 @@ t_reload(void **state)
 	rmdir(dir);
 }
 
+/*
+ * tls.list quotes a certificate's names, which may hold any byte (an
+ * IA5String is not checked): valid UTF-8, '?' for the rest, none lost.
+ */
+static void
+t_list_non_utf8(void **state)
+{
+	(void)state;
+	char err[1024];
+	snprintf(dir, sizeof(dir), "/tmp/test_cp_tls.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	X509 *x = make_cert("x", NULL, 0xC3);
+	GENERAL_NAMES *g = sk_GENERAL_NAME_new_null();
+	GENERAL_NAME *n = GENERAL_NAME_new();
+	ASN1_IA5STRING *s = ASN1_IA5STRING_new();
+	assert_true(ASN1_STRING_set(s, "ex\xff" "ample.com", 12));
+	GENERAL_NAME_set0_value(n, GEN_DNS, s);
+	sk_GENERAL_NAME_push(g, n);
+	assert_int_equal(X509_add1_ext_i2d(x, NID_subject_alt_name, g, 0, 0), 1);
+	GENERAL_NAMES_free(g);
+	assert_true(X509_sign(x, key, EVP_sha256()) > 0);
+	write_pem("u.crt", x, key);
+
+	struct cp_tls_conf c;
+	cp_tls_conf_defaults(&c);
+	snprintf(c.cert, sizeof(c.cert), "%s/u.crt", dir);
+	struct cp_tls *t = cp_tls_create(&c, err, sizeof(err));
+	if (t == NULL)
+		fail_msg("create: %s", err);
+	json_t *a = cp_tls_list_json(t);
+	assert_non_null(a);
+	json_t *first = json_array_get(a, 0);
+	json_t *san = json_object_get(first, "san"), *ids = json_object_get(first, "sip_identities");
+	assert_int_equal(json_array_size(san), 1);
+	assert_string_equal(json_string_value(json_array_get(san, 0)), "DNS:ex?ample.com");
+	assert_int_equal(json_array_size(ids), 1);
+	assert_string_equal(json_string_value(json_array_get(ids, 0)), "ex?ample.com");
+	json_decref(a);
+	cp_tls_free(t);
+	X509_free(x);
+	char p[128];
+	snprintf(p, sizeof(p), "%s/u.crt", dir);
+	unlink(p);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -285,6 +331,7 @@ main(void)
 		cmocka_unit_test(t_embedded_nul),
 		cmocka_unit_test(t_identity_order),
 		cmocka_unit_test(t_reload),
+		cmocka_unit_test(t_list_non_utf8),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
