@@ -135,14 +135,16 @@ is_local_or_edge(const struct dp_sip_config *c, const struct sip_addr *a)
 /*
  * Nowhere to send anything: broadcast, multicast, loopback, unspecified
  * (RFC 4475 bcast), our own addresses on any port, our subnets' broadcast
- * and network addresses; IPv4-mapped IPv6 forms of all of these too.
+ * and network addresses; IPv4-mapped IPv6 forms of all of these too; and
+ * port 0 on any address (reserved: a "sent-by" or Route port 0, or a
+ * spoofed source port 0, must not make us emit such packets).
  */
 static bool
-dst_forbidden(const struct dp_sip_env *env, const struct sip_addr *a)
+dst_forbidden(const struct dp_sip_env *env, const struct sip_addr *a, uint16_t port)
 {
 	struct sip_addr u = sip_addr_unmapped(a);
 
-	return sip_addr_is_forbidden_dst(&u) || is_local_or_edge(env->cfg, &u) ||
+	return port == 0 || sip_addr_is_forbidden_dst(&u) || is_local_or_edge(env->cfg, &u) ||
 		(env->cfg_other != NULL && is_local_or_edge(env->cfg_other, &u));
 }
 
@@ -214,7 +216,9 @@ reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip
 	size_t hl = 0;
 	uint32_t limit = in->len * c->amplification;
 
-	if (dst_forbidden(env, &in->src)) {
+	/* Where it goes first: the sent-by port may be 0 where the source's is not. */
+	reply_destination(in, &f->top, out);
+	if (dst_forbidden(env, &out->dst, out->dport)) {
 		/* A spoofed source (the wire port drops these before they get here). */
 		count(env, DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
@@ -252,7 +256,6 @@ reply(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct sip
 		}
 		o.n_contacts--;
 	}
-	reply_destination(in, &f->top, out);
 	count(env, act);
 	count_status(env, code);
 	return DP_ACT_SEND;
@@ -436,7 +439,7 @@ handle_response(const struct dp_sip_env *env, const struct sip_msg *m, int rc,
 		return DP_ACT_DROP;
 	}
 	/* RFC 4475 bcast: never to broadcast, multicast, loopback or ourselves. */
-	if (dst_forbidden(env, &to.addr)) {
+	if (dst_forbidden(env, &to.addr, to.port)) {
 		count(env, DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
 	}
@@ -611,11 +614,11 @@ forward(const struct dp_sip_env *env, const struct dp_pkt_in *in, const struct s
 	 * A source we could never answer (spoofed: ours, a broadcast...) would
 	 * have the next hop's responses dropped here anyway: do not bother it.
 	 */
-	if (dst_forbidden(env, &in->src)) {
+	if (dst_forbidden(env, &in->src, in->sport)) {
 		count(env, DP_C_DROP_FORBIDDEN_DST);
 		return DP_ACT_DROP;
 	}
-	if (dst_forbidden(env, nh)) {
+	if (dst_forbidden(env, nh, nh_port)) {
 		/* Ourselves on the SIP port is a loop; anything else of ours is forbidden. */
 		bool loop = nh_port == c->port && (sip_addr_eq(nh, &c->addr) ||
 				(env->cfg_other != NULL && sip_addr_eq(nh, &env->cfg_other->addr)));

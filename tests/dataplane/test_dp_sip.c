@@ -321,6 +321,46 @@ test_reply_rport(void **state)
 	assert_int_equal(cnt.v[DP_C_ACT_REJECT], 1);
 }
 
+/*
+ * Port 0 is reserved: nothing goes to it, whichever field names it (a
+ * Via sent-by port for a reply, a spoofed source port with rport or for
+ * a forward, a Route or relay target's port: test_relay_forbidden_targets).
+ */
+static void
+test_port_zero(void **state)
+{
+	struct dp_pkt_out out;
+	char t[16384];
+	(void)state;
+
+	/* sent-by port 0, no rport: the reply would go to port 0. */
+	snprintf(t, sizeof(t), "%s", request("INVITE", "sip:reject@" ROUTER, NULL, NULL, NULL));
+	char *port = strstr(t, ":5062;");
+	assert_non_null(port);
+	memmove(port + 2, port + 5, strlen(port + 5) + 1);
+	port[1] = '0';
+	assert_non_null(strstr(t, "Via: SIP/2.0/UDP " CLIENT ":0;branch="));
+	assert_int_equal(run(t, strlen(t), CLIENT, 5062, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_FORBIDDEN_DST], 1);
+	assert_int_equal(cnt.v[DP_C_ACT_REJECT], 0);
+
+	/* The same with rport: the reply goes to the source port instead. */
+	snprintf(t, sizeof(t), "%s", request("INVITE", "sip:reject@" ROUTER, NULL,
+			"z9hG4bKp0;rport", NULL));
+	assert_int_equal(run(t, strlen(t), CLIENT, 5062, &out), DP_ACT_SEND);
+	assert_int_equal(out.dport, 5062);
+	assert_int_equal(cnt.v[DP_C_ACT_REJECT], 1);
+
+	/* A spoofed source port 0: neither answered (rport) nor forwarded. */
+	assert_int_equal(run(t, strlen(t), CLIENT, 0, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_FORBIDDEN_DST], 2);
+	snprintf(t, sizeof(t), "%s", request("INVITE", "sip:fwd1@" ROUTER, NULL, NULL, NULL));
+	assert_int_equal(run(t, strlen(t), CLIENT, 0, &out), DP_ACT_DROP);
+	assert_int_equal(cnt.v[DP_C_DROP_FORBIDDEN_DST], 3);
+	assert_int_equal(run(t, strlen(t), CLIENT, 5062, &out), DP_ACT_SEND);
+	assert_int_equal(out.dport, 5080);
+}
+
 static void
 test_forward_cancel_retransmission(void **state)
 {
@@ -948,6 +988,7 @@ test_relay_forbidden_targets(void **state)
 		"sip:x@" ROUTER ":5070", "sip:x@[::ffff:" ROUTER "]:5070", "sip:x@10.0.0.0",
 		"sip:x@10.0.0.255", "sip:x@[fd00::1]:5070", "sip:x@[fd00::]", "sip:x@0.0.0.0",
 		"sip:x@[::1]", "sip:x@[::10.0.0.9]", "sip:x@10.0.0.30;maddr=10.0.0.255",
+		"sip:x@10.0.0.30:0",
 	};
 	struct dp_pkt_out out;
 	(void)state;
@@ -1544,6 +1585,7 @@ main(void)
 		cmocka_unit_test_setup(test_redirect_and_ack, reset),
 		cmocka_unit_test_setup(test_too_large, reset),
 		cmocka_unit_test_setup(test_reply_rport, reset),
+		cmocka_unit_test_setup(test_port_zero, reset),
 		cmocka_unit_test_setup(test_forward_cancel_retransmission, reset),
 		cmocka_unit_test_setup(test_cancel_ack_follow_invite, reset),
 		cmocka_unit_test_setup(test_counters_and_limits, reset),
