@@ -23,7 +23,7 @@ ROOT=$(pwd)
 CORPUS=${SIPLINE_CORPUS:-$ROOT/../shared/corpus}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
-ALL_TARGETS=(fuzz_msg fuzz_uri fuzz_rpc fuzz_link fuzz_auth fuzz_frame)
+ALL_TARGETS=(fuzz_msg fuzz_uri fuzz_rpc fuzz_link fuzz_auth fuzz_frame fuzz_dp)
 if [ $# -gt 0 ]; then
     TARGETS=("$@")
 else
@@ -139,6 +139,32 @@ for f in "$WORK"/msg/*; do
     prev=$f
 done
 printf '\x07\r\nREGISTER sip:a SIP/2.0\r\nl: 3\r\n\r\nabc\r\n\r\n' >"$WORK/frame/seed-compact"
+
+# Dataplane seeds: three setup bytes (source and flags, source port), then a
+# datagram: each corpus message, and requests whose Request-URI user picks
+# every route fuzz_dp knows, with and without a Route to us or a name.
+mkdir -p "$WORK/dp"
+n=0
+for f in "$WORK"/msg/*; do
+    n=$((n + 1))
+    { printf '%b' "\\x$(printf %02x $((n * 37 % 256)))\\x13\\xc4"; cat "$f"; } >"$WORK/dp/seed-$n"
+done
+for user in 302 many fwd nlo nbcast nself rej unav drop xnone; do
+    for flags in 00 08 10 1e 40 66; do
+        {
+            printf '%b' "\\x$flags\\x13\\xc4"
+            printf 'INVITE sip:%s@10.0.0.1 SIP/2.0\r\n' "$user"
+            printf 'Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK-%s;rport\r\n' "$user"
+            printf 'Max-Forwards: 70\r\nFrom: <sip:a@192.0.2.10>;tag=1\r\n'
+            [ "$flags" = 10 ] && printf 'To: <sip:%s@10.0.0.1>;tag=2\r\nRoute: <sip:host.example.com;lr>\r\n' "$user" \
+                || printf 'To: <sip:%s@10.0.0.1>\r\n' "$user"
+            printf 'Call-ID: %s@192.0.2.10\r\nCSeq: 1 INVITE\r\nContact: <sip:a@192.0.2.10>\r\n' "$user"
+            printf 'Content-Length: 0\r\n\r\n'
+        } >"$WORK/dp/seed-$user-$flags"
+    done
+done
+printf '\x00\x13\xc4SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-x\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-y\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: r@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n' \
+    >"$WORK/dp/seed-response"
 
 # ---- run ----
 mkdir -p "$BUILD/artifacts" "$BUILD/logs"
