@@ -140,12 +140,18 @@ is_local_or_edge(const struct dp_sip_config *c, const struct sip_addr *a)
  * spoofed source port 0, must not make us emit such packets).
  */
 static bool
-dst_forbidden(const struct dp_sip_env *env, const struct sip_addr *a, uint16_t port)
+addr_forbidden(const struct dp_sip_env *env, const struct sip_addr *a)
 {
 	struct sip_addr u = sip_addr_unmapped(a);
 
-	return port == 0 || sip_addr_is_forbidden_dst(&u) || is_local_or_edge(env->cfg, &u) ||
+	return sip_addr_is_forbidden_dst(&u) || is_local_or_edge(env->cfg, &u) ||
 		(env->cfg_other != NULL && is_local_or_edge(env->cfg_other, &u));
+}
+
+static inline bool
+dst_forbidden(const struct dp_sip_env *env, const struct sip_addr *a, uint16_t port)
+{
+	return port == 0 || addr_forbidden(env, a);
 }
 
 /* Our own Via: our address and port, and a branch we made. */
