@@ -22,6 +22,21 @@ is_our_mac_or_group(const struct rte_ether_addr *dst, const struct dp_local *loc
 }
 
 /*
+ * A source MAC with the group bit (the first byte's lowest, as sent) or
+ * all zero: one 64-bit load of the source address and the EtherType
+ * after it (both inside the header), little-endian, its low 48 bits.
+ */
+static inline bool
+group_or_zero_source(const struct rte_ether_hdr *eth)
+{
+	uint64_t w;
+
+	memcpy(&w, &eth->src_addr, sizeof(w));
+	w &= 0xffffffffffffull;
+	return (w & 1) != 0 || w == 0;
+}
+
+/*
  * The UDP checksum of a datagram to us, unless the port vouched for it:
  * GOOD, or NONE (its integrity was verified but the field holds a partial
  * sum: virtio from a local guest). Ports that do not check (af_packet,
@@ -173,6 +188,9 @@ classify4(struct rte_mbuf *m, const struct dp_local *loc, uint32_t off,
 	if ((ip->version_ihl >> 4) != 4 || ihl < 20 || tot < ihl)
 		goto bad_l3;
 	if (off + tot > len) {
+		/* The header, options included, must be in the frame before anything sums it. */
+		if (off + ihl > len)
+			goto bad_l3;
 		/*
 		 * The head of a datagram larger than a buffer: from dp_reasm.c
 		 * (checksum verified over the whole), or a whole datagram the
@@ -315,6 +333,15 @@ dp_pkt_classify(struct rte_mbuf *m, const struct dp_local *loc, struct dp_meta *
 	eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	if (!is_our_mac_or_group(&eth->dst_addr, loc)) {
 		*why = DP_C_DROP_L2;
+		return DP_PKT_DROP;
+	}
+	/*
+	 * A source MAC is an individual address (IEEE 802): a group (broadcast,
+	 * multicast) or zero one is forged, and a reply, which goes back to
+	 * the request's source MAC, would reach every host on the segment.
+	 */
+	if (unlikely(group_or_zero_source(eth))) {
+		*why = DP_C_DROP_MARTIAN;
 		return DP_PKT_DROP;
 	}
 	meta->smac = eth->src_addr;

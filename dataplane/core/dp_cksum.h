@@ -36,9 +36,10 @@ extern uint64_t (*dp_cksum_bulk)(const void *buf, size_t len, uint64_t sum);
 /*
  * Sum of buf[0..len) added to sum (not folded). A length known at compile
  * time to be a small multiple of 8 (a pseudo-header's addresses) is summed
- * inline: a call and a tail for 8 bytes cost more than the bytes.
+ * inline: a call and a tail for 8 bytes cost more than the bytes. Always
+ * inlined: the test needs the caller's constant, and LTO does not always keep it.
  */
-static inline uint64_t
+__attribute__((always_inline)) static inline uint64_t
 dp_cksum_add(const void *buf, size_t len, uint64_t sum)
 {
 	if (__builtin_constant_p(len) && len <= 32 && len % 8 == 0) {

@@ -77,7 +77,7 @@
 	X(DROP_TRUNCATED, "frame shorter than its IP length (port frame size too small) and not a SIP request to us (those get 513)") \
 	X(DROP_L4, "UDP header invalid (length)") \
 	X(DROP_UDP_CHECKSUM, "UDP checksum wrong, or zero over IPv6 (RFC 8200)") \
-	X(DROP_MARTIAN, "source no host sends from (broadcast, multicast, loopback, IPv4-mapped, ours)") \
+	X(DROP_MARTIAN, "source no host sends from (broadcast, multicast, loopback, IPv4-mapped, ours; a group or zero MAC)") \
 	X(DROP_TX_FULL, "TX queue full") \
 	X(DROP_TX_PREPARE, "frames the wire port's driver refused to checksum (rte_eth_tx_prepare)") \
 	X(DROP_SPREAD_FULL, "--spread callid: the worker's ring was full") \

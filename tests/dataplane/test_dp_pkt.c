@@ -43,6 +43,10 @@ enum mutation {
 	MUT_SUM_ZERO,       /* payload chosen so that the checksum computes to 0: sent as 0xffff */
 	MUT_UDP_LEN_LONG,   /* UDP length past the IP payload */
 	MUT_IP_CKSUM,       /* IPv4 header checksum off by one (the UDP checksum still right) */
+	MUT_SMAC_BCAST,     /* source MAC ff:ff:ff:ff:ff:ff */
+	MUT_SMAC_MCAST,     /* source MAC 01:00:5e:00:00:01 (a group address) */
+	MUT_SMAC_ZERO,      /* source MAC 00:00:00:00:00:00 */
+	MUT_IHL_PAST_FRAME, /* IPv4 IHL 15 (60 bytes) in a shorter frame whose total length runs on */
 };
 
 struct pkt_case {
@@ -103,6 +107,11 @@ static const struct pkt_case cases[] = {
 		IP_GOOD | GOOD, SIP, 0},
 	{"v4 header correct, the port says IP GOOD, UDP summed and wrong", V4, PEER4, 600,
 		MUT_CKSUM_PLUS1, IP_GOOD, DROP, CK},
+	/* IPv4 header length: nothing is read (or summed) past the frame */
+	{"v4 IHL past the frame, total length past it too", V4, PEER4, 10, MUT_IHL_PAST_FRAME,
+		UNKNOWN, DROP, DP_C_DROP_L3},
+	{"v4 IHL past the frame, the port says IP GOOD", V4, PEER4, 10, MUT_IHL_PAST_FRAME,
+		IP_GOOD, DROP, DP_C_DROP_L3},
 	/* IPv6 checksums: 0 is forbidden (RFC 8200 8.1) */
 	{"v6 correct", V6, PEER6, 600, MUT_NONE, UNKNOWN, SIP, 0},
 	{"v6 correct, odd length", V6, PEER6, 77, MUT_NONE, UNKNOWN, SIP, 0},
@@ -114,6 +123,11 @@ static const struct pkt_case cases[] = {
 	{"v6 payload bit flipped", V6, PEER6, 600, MUT_PAYLOAD_FLIP, UNKNOWN, DROP, CK},
 	{"v6 wrong, the port says GOOD (not summed)", V6, PEER6, 600, MUT_CKSUM_PLUS1, GOOD, SIP, 0},
 	{"v6 correct, the port says BAD", V6, PEER6, 600, MUT_NONE, BAD, DROP, CK},
+	/* martian sources: a group or zero MAC (a reply to it would reach the whole segment) */
+	{"v4 from the broadcast MAC", V4, PEER4, 100, MUT_SMAC_BCAST, UNKNOWN, DROP, MART},
+	{"v4 from a multicast MAC", V4, PEER4, 100, MUT_SMAC_MCAST, UNKNOWN, DROP, MART},
+	{"v6 from a multicast MAC", V6, PEER6, 100, MUT_SMAC_MCAST, UNKNOWN, DROP, MART},
+	{"v4 from the zero MAC", V4, PEER4, 100, MUT_SMAC_ZERO, UNKNOWN, DROP, MART},
 	/* martian sources */
 	{"v4 from our own address", V4, ROUTER4, 100, MUT_NONE, UNKNOWN, DROP, MART},
 	{"v4 from our subnet's broadcast", V4, BCAST4, 100, MUT_NONE, UNKNOWN, DROP, MART},
@@ -254,6 +268,25 @@ build(const struct pkt_case *c, uint8_t *f)
 		ip->hdr_checksum = htons((uint16_t)(ntohs(ip->hdr_checksum) + 1));
 		break;
 	}
+	case MUT_SMAC_BCAST:
+		memset(f + 6, 0xff, 6);
+		break;
+	case MUT_SMAC_MCAST:
+		memcpy(f + 6, "\x01\x00\x5e\x00\x00\x01", 6);
+		break;
+	case MUT_SMAC_ZERO:
+		memset(f + 6, 0, 6);
+		break;
+	case MUT_IHL_PAST_FRAME: {
+		/* A whole (DF) UDP datagram to us, cut: the path of a head larger than a buffer. */
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)l3;
+		assert_true(RTE_ETHER_HDR_LEN + 60 > (uint32_t)(udp - f) + ulen);
+		ip->version_ihl = 0x4f;
+		ip->total_length = htons(1000);
+		ip->fragment_offset = htons(0x4000);
+		ip->hdr_checksum = 0;
+		break;
+	}
 	default:
 		break;
 	}
@@ -271,8 +304,12 @@ run_case(void **state)
 
 	memset(&m, 0, sizeof(m));
 	uint32_t len = build(c, frame);
-	m.buf_addr = frame;
-	m.buf_len = sizeof(frame);
+	/* A copy of exactly the frame: the sanitizer builds catch any read past it. */
+	uint8_t *exact = malloc(len);
+	assert_non_null(exact);
+	memcpy(exact, frame, len);
+	m.buf_addr = exact;
+	m.buf_len = (uint16_t)len;
 	m.data_off = 0;
 	m.data_len = (uint16_t)len;
 	m.pkt_len = len;
@@ -280,6 +317,7 @@ run_case(void **state)
 	m.ol_flags = c->rx_flags;
 
 	enum dp_class got = dp_pkt_classify(&m, &loc, &meta, &why);
+	free(exact);
 	if (got != c->want)
 		fail_msg("%s: class %d, expected %d (why: %s)", c->name, got, c->want,
 				got == DROP && why < DP_C__COUNT ? dp_counter_name(why) : "-");
