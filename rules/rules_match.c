@@ -703,7 +703,8 @@ apply(struct mctx *m, const uint64_t *gw_down, struct rules_result *r, char *buf
 	 * is (part of) the query's user or a plan string, both of which
 	 * outlive the result.
 	 */
-	if (user.p >= m->s->val[0] && user.p < m->s->val[0] + sizeof(m->s->val)) {
+	const char *val = (const char *)m->s->val; /* both buffers, as one object */
+	if (user.p >= val && user.p < val + sizeof(m->s->val)) {
 		put(&w, user.p, user.len);
 		user = (struct rules_view){buf, (uint32_t)w.len};
 	}
