@@ -23,7 +23,7 @@ ROOT=$(pwd)
 CORPUS=${SIPLINE_CORPUS:-$ROOT/../shared/corpus}
 BUILD=${FUZZ_BUILD:-build-fuzz}
 SECS=${FUZZ_SECONDS:-60}
-ALL_TARGETS=(fuzz_msg fuzz_uri fuzz_rpc fuzz_link fuzz_auth fuzz_frame fuzz_dp)
+ALL_TARGETS=(fuzz_msg fuzz_uri fuzz_rpc fuzz_link fuzz_auth fuzz_frame fuzz_dp fuzz_pkt fuzz_plan)
 if [ $# -gt 0 ]; then
     TARGETS=("$@")
 else
@@ -166,6 +166,61 @@ done
 printf '\x00\x13\xc4SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK-x\r\nVia: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK-y\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: r@x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n' \
     >"$WORK/dp/seed-response"
 
+# Frame seeds for fuzz_pkt: an option byte (RX checksum flags, head flag,
+# checksums made right), then a frame: SIP over IPv4 (with options, a
+# fragment, a head longer than the frame, another protocol or port, to our
+# broadcast), over IPv6 (and behind an extension header), ARP, a VLAN tag.
+mkdir -p "$WORK/pkt"
+"${PYTHON:-python3}" - "$WORK/pkt" <<'PY'
+import socket, struct, sys
+d = sys.argv[1]
+ours, peer = bytes.fromhex("027700000001"), bytes.fromhex("02770000000a")
+sip = (b"INVITE sip:1000@10.77.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 10.77.0.10;branch=z9hG4bK1\r\n"
+       b"Content-Length: 0\r\n\r\n")
+def csum(b):
+    b += b"\0" * (len(b) % 2)
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return s
+def udp(pseudo, dport=5060):
+    u = struct.pack("!HHHH", 5061, dport, 8 + len(sip), 0) + sip
+    ck = 0xffff - csum(pseudo(len(u)) + u)
+    return u[:6] + struct.pack("!H", ck or 0xffff) + u[8:]
+def v4(dst="10.77.0.1", frag=0x4000, proto=17, dport=5060, opts=b"", tot=None):
+    s, t = socket.inet_aton("10.77.0.10"), socket.inet_aton(dst)
+    u = udp(lambda n: s + t + struct.pack("!HH", 17, n), dport)
+    ihl = 20 + len(opts)
+    ip = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl // 4, 0, tot or ihl + len(u), 1, frag, 64,
+                     proto, 0, s, t) + opts
+    ip = ip[:10] + struct.pack("!H", 0xffff - csum(ip)) + ip[12:]
+    return ours + peer + b"\x08\x00" + ip + u
+def v6(nh=17):
+    s = socket.inet_pton(socket.AF_INET6, "fd00:77::10")
+    t = socket.inet_pton(socket.AF_INET6, "fd00:77::1")
+    u = udp(lambda n: s + t + struct.pack("!IxxxB", n, 17))
+    return ours + peer + b"\x86\xdd" + struct.pack("!IHBB16s16s", 6 << 28, len(u), nh, 64, s, t) + u
+arp = (b"\xff" * 6 + peer + b"\x08\x06\x00\x01\x08\x00\x06\x04\x00\x01" + peer + bytes(10) +
+       socket.inet_aton("10.77.0.1"))
+seeds = {"v4": v4(), "v4opts": v4(opts=b"\x01\x01\x01\x00"), "v4frag": v4(frag=0x2000),
+         "v4head": v4(tot=3000), "v4tcp": v4(proto=6), "v4port": v4(dport=53),
+         "v4bcast": v4(dst="10.77.0.255"), "v6": v6(), "v6ext": v6(nh=0), "arp": arp,
+         "vlan": ours + peer + b"\x81\x00\x00\x05\x08\x00" + v4()[14:]}
+for name, frame in seeds.items():
+    for opt in (0x00, 0x0a, 0x60, 0x72):
+        open("%s/seed-%s-%02x" % (d, name, opt), "wb").write(bytes([opt]) + frame)
+PY
+
+# Dialplan seeds for fuzz_plan: the project's own example and test plans,
+# and its Kamailio tables behind the "#kamailio" line that selects an import.
+mkdir -p "$WORK/plan"
+find examples tests/integration/dialplans -name '*.dialplan' | while read -r f; do
+    cp "$f" "$WORK/plan/seed-$(echo "$f" | tr / _)"
+done
+for f in examples/dialplans/kamailio/dialplan examples/dialplans/kamailio/dialplan.csv; do
+    { printf '#kamailio\n'; cat "$f"; } >"$WORK/plan/seed-kamailio-$(basename "$f")"
+done
+
 # ---- run ----
 mkdir -p "$BUILD/artifacts" "$BUILD/logs"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}
@@ -179,7 +234,10 @@ for t in "${TARGETS[@]}"; do
     echo "fuzz: $t for ${SECS}s (seeds: $(find "$seeds" -type f | wc -l), log: $log)"
     rc=0
     dict=()
-    case $t in fuzz_msg | fuzz_uri) dict=(-dict=tests/fuzz/sip.dict) ;; esac
+    case $t in
+        fuzz_msg | fuzz_uri) dict=(-dict=tests/fuzz/sip.dict) ;;
+        fuzz_plan) dict=(-dict=tests/fuzz/plan.dict) ;;
+    esac
     "$BUILD/tests/fuzz/$t" \
         -max_total_time="$SECS" -max_len=4096 -timeout=10 -rss_limit_mb=2048 \
         "${dict[@]}" -print_final_stats=1 \

@@ -2,12 +2,20 @@
 /*
  * libFuzzer target for the dialplan compiler (rules/): what a hostile or
  * broken dialplan push (`siplinectl dialplan.push`, a SIGHUP reload) can do.
- * The input is the dialplan text.
+ * The input is the dialplan text; an input that starts with the line
+ * "#kamailio" is a Kamailio dialplan table instead (db_text or CSV, as
+ * `--kamailio-dialplan` imports it, with a preamble that defines a gateway
+ * group and "forward pstn" as every row's action), read from a memfd.
  *
  * Whatever the text:
  *   - it compiles, or it is refused with at least one message, each of the
- *     form "fuzz:LINE: ..." with LINE a line of the text (or one past its
- *     end), or "fuzz: ..." for the plan as a whole;
+ *     form "SOURCE:LINE: ..." with LINE a line of the text (or one past its
+ *     end), or "SOURCE: ..." for the plan as a whole (SOURCE: "fuzz", or
+ *     the table's path or "preamble");
+ *   - a Kamailio table that imports converts to dialplan text
+ *     (rules_kamailio_convert(), what an operator reviews), a converted
+ *     table compiles exactly when it imports, and the two plans decide the
+ *     same (rule numbers and lines aside);
  *   - a plan that compiled survives the trip the control plane makes it
  *     take to the dataplane: serialized, loaded, serialized again, the
  *     two blobs are the same bytes;
@@ -23,11 +31,14 @@
  * Nothing leaks (the sanitizers' leak check). A broken invariant aborts, so
  * libFuzzer saves the input.
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "rules.h"
 #include "rules_impl.h" /* plan->pipeline, to force the burst pipeline on small plans */
@@ -44,9 +55,9 @@ fail(const char *why)
 	abort();
 }
 
-/* Each message names the source and, if it has one, a line of the text. */
+/* Each message names a source and, if it has one, a line of the text. */
 static void
-check_errors(const struct rules_errors *e, const char *text, size_t len)
+check_errors(const struct rules_errors *e, const char *text, size_t len, const char *source)
 {
 	unsigned lines = 1;
 
@@ -59,15 +70,18 @@ check_errors(const struct rules_errors *e, const char *text, size_t len)
 		/* The list cut at max_errors ends with a count of the rest. */
 		if (i == e->n - 1 && e->n > 1 && strncmp(m, "... and ", 8) == 0)
 			continue;
-		if (strncmp(m, "fuzz:", 5) != 0) {
+		size_t sl = strlen(source);
+		if (strncmp(m, "preamble:", 9) == 0)
+			continue; /* the fixed preamble of a table: its lines are not the input's */
+		if (strncmp(m, source, sl) != 0 || m[sl] != ':') {
 			fprintf(stderr, "fuzz_plan: message: %s\n", m);
 			fail("message without its source");
 		}
-		if (m[5] == ' ')
+		if (m[sl + 1] == ' ')
 			continue;
 		char *end;
-		unsigned long line = strtoul(m + 5, &end, 10);
-		if (end == m + 5 || *end != ':' || line == 0 || line > lines + 1) {
+		unsigned long line = strtoul(m + sl + 1, &end, 10);
+		if (end == m + sl + 1 || *end != ':' || line == 0 || line > lines + 1) {
 			fprintf(stderr, "fuzz_plan: message: %s\n", m);
 			fail("message with a line outside the text");
 		}
@@ -145,10 +159,12 @@ check_result(const struct rules_result *r, const char *buf, const struct rules_q
 }
 
 static void
-same_result(const struct rules_result *a, const struct rules_result *b, const char *what)
+same_decision(const struct rules_result *a, const struct rules_result *b, const char *what,
+		bool numbers)
 {
-	bool same = a->err == b->err && a->action == b->action && a->rule == b->rule &&
-		a->line == b->line && a->prio == b->prio && a->code == b->code &&
+	bool same = a->err == b->err && a->action == b->action &&
+		(!numbers || (a->rule == b->rule && a->line == b->line)) &&
+		a->prio == b->prio && a->code == b->code &&
 		a->n_contacts == b->n_contacts && a->gw == b->gw && a->gw_port == b->gw_port &&
 		a->gw_transport == b->gw_transport && view_eq(a->user, b->user) &&
 		view_eq(a->reason, b->reason) && view_eq(a->headers, b->headers) &&
@@ -161,6 +177,12 @@ same_result(const struct rules_result *a, const struct rules_result *b, const ch
 				(int)b->action, a->err, b->err);
 		fail(what);
 	}
+}
+
+static void
+same_result(const struct rules_result *a, const struct rules_result *b, const char *what)
+{
+	same_decision(a, b, what, true);
 }
 
 /* Every query through plan p one at a time into ra, and as one burst into rb. */
@@ -186,18 +208,73 @@ match_all(const struct rules_plan *p, const struct rules_query *q, unsigned n,
 	rules_scratch_free(s);
 }
 
+static const char preamble[] =
+	"plan kamailio\ngroup pstn 192.0.2.10:5060;weight=1 192.0.2.11:5060;weight=1\n";
+
+/*
+ * The table in a memfd (a regular file, as the importer requires), imported
+ * and converted; the conversion compiled. Returns the imported plan, its
+ * source name in path, and in *conv the converted one (NULL if refused).
+ */
+static struct rules_plan *
+import_table(const char *text, size_t len, char path[64], struct rules_errors *errs,
+		struct rules_plan **conv)
+{
+	struct rules_kamailio_opts kopts = {.dpid = -1, .action = "forward pstn",
+		.preamble = preamble};
+	struct rules_compile_opts opts = {.max_errors = 20};
+	int fd = memfd_create("fuzz_plan", MFD_CLOEXEC);
+
+	*conv = NULL;
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len)
+		fail("memfd");
+	snprintf(path, 64, "/proc/self/fd/%d", fd);
+	struct rules_plan *p = rules_import_kamailio(path, &kopts, &opts, errs);
+
+	char *out = NULL;
+	size_t outlen = 0;
+	FILE *f = open_memstream(&out, &outlen);
+	struct rules_errors cerrs = {0};
+	if (f == NULL)
+		fail("memstream");
+	int rc = rules_kamailio_convert(path, &kopts, f, &cerrs);
+	fclose(f);
+	/* The conversion checks rows, not regexes: it may pass a table the import refuses. */
+	if (p != NULL && rc != 0)
+		fail("a table imports, but does not convert");
+	if (rc == 0) {
+		*conv = rules_compile_text(out, outlen, "converted", &opts, &cerrs);
+		if ((*conv == NULL) != (p == NULL)) {
+			rules_errors_print(&cerrs, stderr);
+			fail("a table imports, but its conversion does not compile (or the reverse)");
+		}
+	}
+	rules_errors_clear(&cerrs);
+	free(out);
+	close(fd);
+	return p;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *text = (const char *)data;
 	struct rules_errors errs = {0};
 	struct rules_compile_opts opts = {.max_errors = 20};
+	struct rules_plan *p, *conv = NULL;
+	char source[64] = "fuzz";
 
 	if (size > 64 * 1024)
 		return 0;
-	struct rules_plan *p = rules_compile_text(text, size, "fuzz", &opts, &errs);
+	if (size >= 10 && memcmp(text, "#kamailio\n", 10) == 0) {
+		text += 10;
+		size -= 10;
+		p = import_table(text, size, source, &errs, &conv);
+	} else {
+		p = rules_compile_text(text, size, source, &opts, &errs);
+	}
 	if (p == NULL) {
-		check_errors(&errs, text, size);
+		check_errors(&errs, text, size, source);
 		rules_errors_clear(&errs);
 		return 0;
 	}
@@ -245,6 +322,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	match_all(lp, q, n, la, bufla, lb, buflb);
 	for (unsigned i = 0; i < n; i++)
 		same_result(&ra[i], &la[i], "the loaded plan decides otherwise");
+	if (conv != NULL) {
+		match_all(conv, q, n, la, bufla, lb, buflb);
+		for (unsigned i = 0; i < n; i++)
+			same_decision(&ra[i], &la[i], "a table decides otherwise converted", false);
+		rules_plan_free(conv);
+	}
 
 	rules_plan_free(lp);
 	rules_plan_free(p);
