@@ -76,6 +76,10 @@ static const struct opt opts[] = {
 		"seconds a retransmitted REGISTER gets the same answer again"},
 	{"reg_flow_timer", K_UINT, F(reg_flow_timer), 1, 86400, "120", false,
 		"Flow-Timer of outbound (RFC 5626) registrations"},
+	{"reg_amplification", K_UINT, F(reg_amplification), 0, 64, "3", false,
+		"with auth on, a UDP answer to a request that did not authenticate is at most this "
+		"many times the request (no reflection amplification; a 401 keeps the challenges "
+		"that fit, a longer answer is not sent); 0: no limit"},
 	{"store_batch", K_MS, F(store_batch_ms), 0, 1000, "0.002", false,
 		"group commit: longest wait (s) before the registrations of a batch are committed "
 		"(their 200s go out after the commit)"},

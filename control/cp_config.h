@@ -44,6 +44,7 @@ struct cp_config {
 	unsigned reg_min_expires;
 	unsigned reg_max_expires;
 	unsigned reg_max_contacts;
+	unsigned reg_amplification;
 	char reg_overflow[16];     /* reject | evict */
 	uint64_t reg_retrans_window_ms;
 	unsigned reg_flow_timer;

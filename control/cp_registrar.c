@@ -50,6 +50,7 @@ cp_reg_conf_defaults(struct cp_reg_conf *c)
 	c->evict_oldest = false;
 	c->retrans_window_s = 32;
 	c->flow_timer = 120;
+	c->amplification = 3;
 }
 
 /* ---- in-memory bindings ---- */
@@ -570,6 +571,8 @@ struct req {
 	unsigned slot;
 	bool cacheable;
 	bool supported_path, supported_outbound;
+	size_t req_len;           /* the request's bytes as received */
+	bool authed;              /* its credentials verified (never with auth off) */
 };
 
 static unsigned
@@ -682,13 +685,36 @@ emit(struct cp_reg *r, const char *buf, size_t len, const struct sip_addr *dst, 
 		r->send(r->ctx, buf, len, dst, port);
 }
 
-/* Send a response now (and remember it for retransmissions). Returns code. */
+/*
+ * The longest answer q may get: over UDP with authentication on, unless it
+ * authenticated, at most amplification times the request (its source may
+ * be forged). SIZE_MAX: any. With auth off the registrar is open by choice
+ * (anyone registers anything): its 200s list every binding, unlimited, so
+ * that a UA's own binding is never cut from them.
+ */
+static size_t
+answer_cap(const struct cp_reg *r, const struct req *q)
+{
+	if (q->transport != SIP_TP_UDP || !r->c.auth || q->authed || r->c.amplification == 0)
+		return SIZE_MAX;
+	return r->c.amplification * q->req_len;
+}
+
+/*
+ * Send a response now (and remember it for retransmissions). Returns code,
+ * or 0 when it is not sent: longer than answer_cap() allows.
+ */
 static int
 answer(struct cp_reg *r, const struct req *q, uint16_t code, const char *reason,
 		const char *extra)
 {
 	size_t len = 0;
 	char *out = build(q, code, reason, extra, &len);
+	if (out != NULL && len > answer_cap(r, q)) {
+		r->cnt[CP_REG_C_REG_AMPLIFICATION]++;
+		free(out);
+		return 0;
+	}
 	count_status(r, code);
 	if (out == NULL)
 		return code;
@@ -697,6 +723,31 @@ answer(struct cp_reg *r, const struct req *q, uint16_t code, const char *reason,
 		cache_put(r, q, out, len, code, false);
 	free(out);
 	return code;
+}
+
+/*
+ * Keep the challenges (one line each, most preferred first) that let the
+ * 401 fit answer_cap(); all of them if none would: answer() then sends
+ * nothing.
+ */
+static void
+fit_challenges(const struct cp_reg *r, const struct req *q, char *ch, size_t n)
+{
+	size_t cap = answer_cap(r, q), base = 0;
+	if (cap == SIZE_MAX)
+		return;
+	char *b = build(q, 401, NULL, "", &base);
+	free(b);
+	size_t keep = n;
+	while (keep > 0 && base + keep > cap) {
+		/* Drop the last line: back to the end of the one before it. */
+		size_t i = keep - 1;
+		while (i > 0 && ch[i - 1] != '\n')
+			i--;
+		keep = i;
+	}
+	if (keep > 0)
+		ch[keep] = '\0';
 }
 
 static bool
@@ -1122,12 +1173,16 @@ update(struct cp_reg *r, struct req *q, const char *aorkey)
 	int l = ok_extra(r, q, nb, nn, extra, sizeof(extra));
 	size_t len = 0;
 	char *resp = l < 0 ? NULL : build(q, 200, NULL, extra, &len);
-	if (resp == NULL || queue_answer(r, q, resp, len) != 0) {
-		free(resp);
+	if (resp == NULL) {
 		code = 500;
 		goto out;
 	}
 	code = 200;
+	if (queue_answer(r, q, resp, len) != 0) {
+		free(resp);
+		code = 500;
+		goto out;
+	}
 out:
 	free(nb);
 	return code;
@@ -1156,6 +1211,8 @@ cp_reg_input_tp(struct cp_reg *r, const char *buf, size_t len, const struct sip_
 	q.conn = conn;
 	q.now = now;
 	q.cacheable = false;
+	q.req_len = len;
+	q.authed = false;
 	rc = sip_parse(&q.m, buf, len, 0);
 	if (rc == -SIP_E_EMPTY)
 		return 0; /* a keep-alive */
@@ -1224,6 +1281,7 @@ cp_reg_input_tp(struct cp_reg *r, const char *buf, size_t len, const struct sip_
 		cp_auth_check(r->nonces, &r->c.authc, ha1_lookup, r, &q.m, realm, now, &ar);
 		switch (ar.v) {
 		case CP_AUTH_OK:
+			q.authed = true;
 			break;
 		case CP_AUTH_CHALLENGE:
 		case CP_AUTH_STALE: {
@@ -1232,6 +1290,7 @@ cp_reg_input_tp(struct cp_reg *r, const char *buf, size_t len, const struct sip_
 					ar.v == CP_AUTH_STALE, ch, sizeof(ch));
 			if (n < 0)
 				return answer(r, &q, 500, "No Nonce Key", NULL);
+			fit_challenges(r, &q, ch, (size_t)n);
 			/*
 			 * Cached like every answer: a retransmission gets these very bytes
 			 * (RFC 3261 §17.2.2), which clients recognise as a retransmission;

@@ -43,6 +43,16 @@ struct cp_reg_conf {
 	bool evict_oldest;          /* over max_contacts: evict the oldest (else 403) */
 	uint32_t retrans_window_s;  /* a retransmission within this gets the same answer */
 	uint32_t flow_timer;        /* RFC 5626 Flow-Timer sent with outbound registrations */
+	/*
+	 * With auth on, a UDP answer to a request that did not authenticate is
+	 * at most this many times the request (its source may be forged: no
+	 * reflection amplification); 0: no limit. A 401 keeps its first
+	 * challenges that fit; an answer that cannot fit is not sent (counted).
+	 * With auth off (an open registrar by choice) answers are not limited.
+	 * 3 by default, QUIC's anti-amplification limit (RFC 9000 §8): a 401
+	 * with three challenges is ~2.6 times a minimal REGISTER with a Contact.
+	 */
+	unsigned amplification;
 };
 
 void cp_reg_conf_defaults(struct cp_reg_conf *c);
@@ -169,7 +179,9 @@ int cp_reg_remove(struct cp_reg *r, const char *aor);
 	X(REG_RETRANS, "retransmissions answered from the cache or dropped while pending") \
 	X(REG_COMMITS, "store commits of a batch") \
 	X(REG_EXPIRED, "bindings expired") \
-	X(REG_PUSHES, "best-binding changes pushed")
+	X(REG_PUSHES, "best-binding changes pushed") \
+	X(REG_AMPLIFICATION, "UDP answers to unauthenticated requests not sent: more than " \
+			"reg_amplification times the request")
 
 enum cp_reg_counter {
 #define CP_REG_ENUM(n, h) CP_REG_C_##n,

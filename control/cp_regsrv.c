@@ -77,6 +77,7 @@ reg_conf(const struct cp_config *c, struct cp_reg_conf *rc, char *err, size_t er
 	}
 	rc->retrans_window_s = (uint32_t)(c->reg_retrans_window_ms / 1000);
 	rc->flow_timer = c->reg_flow_timer;
+	rc->amplification = c->reg_amplification;
 	return 0;
 }
 

@@ -686,6 +686,125 @@ test_options(void **state)
 	}
 }
 
+/*
+ * No reflection amplification over UDP: an answer to a request that did not
+ * authenticate is at most reg_amplification (3) times the request. A 401
+ * keeps its most preferred challenges that fit; an answer that cannot fit
+ * is not sent, and counted. Streams, authenticated requests,
+ * reg_amplification 0 and an open registrar (auth off) are not limited.
+ */
+#define TINY_B(b) "REGISTER sip:example.com SIP/2.0\r\nv: SIP/2.0/UDP 192.0.2.10;branch=z9hG4bK" \
+	b "\r\nf: <sip:alice@example.com>;tag=1\r\nt: <sip:alice@example.com>\r\ni: t\r\n" \
+	"CSeq: 1 REGISTER\r\n\r\n"
+#define TINY TINY_B("t")
+/* Another transaction (the answer cache would otherwise give TINY's answer again). */
+#define TINY_TCP TINY_B("u")
+
+static int
+send_raw(struct h *h, const char *msg, uint8_t tp)
+{
+	struct sip_addr src;
+	assert_int_equal(sip_addr_parse(S("192.0.2.10"), &src), 0);
+	h->sent = h->stream_sent = 0;
+	h->last_len = 0;
+	int code = cp_reg_input_tp(h->r, msg, strlen(msg), &src, 5062, tp, tp == SIP_TP_UDP ? 0 : 9,
+			h->now);
+	if (cp_reg_pending(h->r))
+		assert_true(cp_reg_flush(h->r) >= 0);
+	return code;
+}
+
+static unsigned
+challenges(const struct h *h)
+{
+	unsigned n = 0;
+	for (const char *p = h->last; (p = strstr(p, "WWW-Authenticate:")) != NULL; p++)
+		n++;
+	return n;
+}
+
+static void
+test_amplification(void **state)
+{
+	(void)state;
+	struct h *h = setup_h();
+	cp_reg_set_stream_io(h->r, on_stream_send, h);
+	const uint64_t *cnt = cp_reg_counters(h->r);
+	size_t tiny = strlen(TINY);
+
+	/* A tiny request: the strongest challenges fit three times its size, not all. */
+	assert_int_equal(send_raw(h, TINY, SIP_TP_UDP), 401);
+	assert_int_equal(h->sent, 1);
+	assert_true(h->last_len <= 3 * tiny);
+	assert_true(challenges(h) >= 1 && challenges(h) < 3);
+	assert_non_null(strstr(h->last, "algorithm=SHA-512-256"));
+	/* Over TCP its source is no forgery: every challenge. */
+	assert_int_equal(send_raw(h, TINY_TCP, SIP_TP_TCP), 401);
+	assert_int_equal(h->stream_sent, 1);
+	assert_int_equal(challenges(h), 3);
+	assert_true(h->last_len > 3 * tiny);
+
+	/* A request as a UA writes it (with a Contact): every challenge. */
+	compose(h, "sip:example.com", "alice@example.com", "amp1", 1, "amp1", "",
+			"Contact: <sip:alice@192.0.2.10:5062>\r\n");
+	assert_int_equal(send_req(h), 401);
+	assert_int_equal(challenges(h), 3);
+	assert_true(h->last_len <= 3 * h->req_len);
+	/* Answering the first challenge registers. */
+	assert_int_equal(reg(h, "alice", "secret", "sip:example.com", "alice@example.com", "amp2",
+			1, "Contact: <sip:alice@192.0.2.10:5062>\r\n"), 200);
+
+	/* Twice: the tiny request's 401 cannot fit at all: not sent, counted. */
+	close_reg(h);
+	h->c.amplification = 2;
+	open_reg(h);
+	cnt = cp_reg_counters(h->r);
+	assert_int_equal(send_raw(h, TINY, SIP_TP_UDP), 0);
+	assert_int_equal(h->sent, 0);
+	assert_int_equal(cnt[CP_REG_C_REG_AMPLIFICATION], 1);
+	/* The UA's request: the challenges that fit twice its size, the strongest first. */
+	compose(h, "sip:example.com", "alice@example.com", "amp3", 1, "amp3", "",
+			"Contact: <sip:alice@192.0.2.10:5062>\r\n");
+	assert_int_equal(send_req(h), 401);
+	assert_true(h->last_len <= 2 * h->req_len);
+	assert_true(challenges(h) >= 1 && challenges(h) < 3);
+	assert_non_null(strstr(h->last, "algorithm=SHA-512-256"));
+
+	/* No limit: every challenge over UDP too. */
+	close_reg(h);
+	h->c.amplification = 0;
+	open_reg(h);
+	assert_int_equal(send_raw(h, TINY, SIP_TP_UDP), 401);
+	assert_int_equal(h->sent, 1);
+	assert_int_equal(challenges(h), 3);
+
+	/*
+	 * Auth off: an open registrar by choice, not limited; its 200 lists
+	 * every binding, even to a query much smaller than the answer.
+	 */
+	close_reg(h);
+	h->c.amplification = 2;
+	h->c.auth = false;
+	h->c.max_contacts = 10;
+	open_reg(h);
+	cnt = cp_reg_counters(h->r);
+	char contacts[1024];
+	for (char i = '1'; i <= '3'; i++) {
+		char callid[8] = {'q', i, 0};
+		snprintf(contacts, sizeof(contacts), "Contact: <sip:alice-with-a-long-user-part-%c"
+				"@192.0.2.10:5062;transport=udp;some-parameter=some-value>;expires=600"
+				"\r\n", i);
+		assert_int_equal(reg(h, NULL, NULL, "sip:example.com", "alice@example.com", callid,
+				1, contacts), 200);
+	}
+	assert_int_equal(send_raw(h, TINY, SIP_TP_UDP), 200);
+	assert_true(h->last_len > 2 * tiny);
+	assert_non_null(strstr(h->last, "long-user-part-1"));
+	assert_non_null(strstr(h->last, "long-user-part-3"));
+	assert_int_equal(cnt[CP_REG_C_REG_AMPLIFICATION], 0);
+	teardown_h(h);
+}
+
 int
 main(void)
 {
@@ -698,6 +817,7 @@ main(void)
 		cmocka_unit_test(test_expiry_and_push),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_streams),
+		cmocka_unit_test(test_amplification),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
