@@ -9,8 +9,8 @@
  * TX checksum offloads: a row per (family, length, offloads), the frame
  * left to the port completed as a NIC would and compared byte for byte
  * with the one summed in software. Frames sit in a plain buffer wrapped in
- * a stack mbuf: no EAL needed. The checksums are computed here byte by
- * byte (RFC 1071), independently of dataplane/dp_cksum.h.
+ * a stack mbuf: no EAL needed. The checksums are computed byte by byte
+ * (RFC 1071, tests/common/rfc1071.h), independently of dataplane/dp_cksum.h.
  */
 #include <arpa/inet.h>
 #include <inttypes.h>
@@ -28,6 +28,7 @@
 #include <rte_udp.h>
 
 #include "dp_pkt.h"
+#include "rfc1071.h"
 
 #define ROUTER4 "10.77.0.1"
 #define BCAST4 "10.77.0.255"
@@ -170,27 +171,6 @@ local_init(void)
 	loc.udp_checksum4 = true;
 }
 
-/* RFC 1071, big-endian 16-bit words, byte by byte: the oracle. */
-static uint32_t
-sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t
-udp_cksum(const uint8_t *addrs, size_t alen, const uint8_t *udp, size_t ulen)
-{
-	uint32_t s = sum16(addrs, alen, 0) + IPPROTO_UDP + (uint32_t)ulen;
-	s = sum16(udp, ulen, s);
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
 /* Ethernet + IP + UDP to the router's SIP port; returns the frame length. */
 static uint32_t
 build(const struct pkt_case *c, uint8_t *f)
@@ -242,11 +222,11 @@ build(const struct pkt_case *c, uint8_t *f)
 		assert_true(c->payload_len >= 2 && c->payload_len % 2 == 0);
 		udp[8 + c->payload_len - 2] = 0;
 		udp[8 + c->payload_len - 1] = 0;
-		uint16_t w = udp_cksum(addrs, alen, udp, ulen);
+		uint16_t w = rfc1071_udp(addrs, alen, udp, ulen);
 		udp[8 + c->payload_len - 2] = (uint8_t)(w >> 8);
 		udp[8 + c->payload_len - 1] = (uint8_t)w;
 	}
-	uint16_t ck = udp_cksum(addrs, alen, udp, ulen);
+	uint16_t ck = rfc1071_udp(addrs, alen, udp, ulen);
 	if (c->mut == MUT_SUM_ZERO)
 		assert_int_equal(ck, 0);
 	uh->dgram_cksum = htons(ck == 0 ? 0xffff : ck);
@@ -401,14 +381,6 @@ finish_into(const struct finish_case *c, unsigned tx_cksum, uint8_t *frame, size
 	assert_int_equal(m->data_len, hl + c->payload_len);
 }
 
-/* RFC 1071 sum, folded, not complemented: what a port adds the datagram to. */
-static uint16_t
-fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
 
 static void
 run_finish(void **state)
@@ -428,11 +400,11 @@ run_finish(void **state)
 	/* Summed here: right by the oracle, and nothing asked of the port. */
 	assert_true(msw.ol_flags == 0);
 	if (v4)
-		assert_int_equal(fold(sum16(sw + l3, 20, 0)), 0xffff);
+		assert_int_equal(rfc1071_fold(rfc1071_sum(sw + l3, 20, 0)), 0xffff);
 	uint16_t field = (uint16_t)(sw[l4 + 6] << 8 | sw[l4 + 7]);
 	if (!v4 || c->udp_checksum4) {
 		sw[l4 + 6] = sw[l4 + 7] = 0;
-		uint16_t ck = udp_cksum(addrs, alen, sw + l4, ulen);
+		uint16_t ck = rfc1071_udp(addrs, alen, sw + l4, ulen);
 		assert_int_equal(field, ck == 0 ? 0xffff : ck);
 		sw[l4 + 6] = (uint8_t)(field >> 8);
 		sw[l4 + 7] = (uint8_t)field;
@@ -451,11 +423,11 @@ run_finish(void **state)
 		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(hw + l3);
 		assert_int_equal(ip->hdr_checksum, 0);
 		/* The NIC's part: the header's sum, complemented. */
-		ip->hdr_checksum = htons((uint16_t)~fold(sum16(hw + l3, 20, 0)));
+		ip->hdr_checksum = htons((uint16_t)~rfc1071_fold(rfc1071_sum(hw + l3, 20, 0)));
 	}
 	if (c->want_flags & FUDP) {
 		/* The pseudo header's sum, as the oracle and as DPDK compute it. */
-		uint16_t phdr = fold(sum16(addrs, alen, IPPROTO_UDP + ulen));
+		uint16_t phdr = rfc1071_fold(rfc1071_sum(addrs, alen, IPPROTO_UDP + ulen));
 		assert_int_equal(ntohs(uh->dgram_cksum), phdr);
 		if (v4)
 			assert_int_equal(uh->dgram_cksum, rte_ipv4_phdr_cksum(
@@ -464,7 +436,7 @@ run_finish(void **state)
 			assert_int_equal(uh->dgram_cksum, rte_ipv6_phdr_cksum(
 					(const struct rte_ipv6_hdr *)(hw + l3), mhw.ol_flags));
 		/* The NIC's part: the datagram summed over that field, complemented (0: 0xffff). */
-		uint16_t done = (uint16_t)~fold(sum16(hw + l4, ulen, 0));
+		uint16_t done = (uint16_t)~rfc1071_fold(rfc1071_sum(hw + l4, ulen, 0));
 		uh->dgram_cksum = htons(done == 0 ? 0xffff : done);
 		assert_int_equal(mhw.l4_len, 8);
 	}

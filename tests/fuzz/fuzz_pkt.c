@@ -40,6 +40,7 @@
 #include <rte_udp.h>
 
 #include "dp_pkt.h"
+#include "rfc1071.h"
 
 /* dp_reasm.c registers a dynamic flag; here any bit the RX flags do not use. */
 uint64_t dp_pkt_head_flag = 1ull << 30;
@@ -79,33 +80,6 @@ setup(void)
 	loc.port_be = htons(5060);
 	loc.udp_checksum4 = true;
 	ready = true;
-}
-
-/* RFC 1071 over big-endian 16-bit words, byte by byte. */
-static uint32_t
-sum16(const uint8_t *p, size_t n, uint32_t s)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	if (n & 1)
-		s += (uint32_t)p[n - 1] << 8;
-	return s;
-}
-
-static uint16_t
-fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)s;
-}
-
-/* The complemented UDP sum over the pseudo header (addrs) and ulen bytes at udp. */
-static uint16_t
-udp_sum(const uint8_t *addrs, size_t alen, const uint8_t *udp, size_t ulen)
-{
-	return (uint16_t)~fold(sum16(udp, ulen, sum16(addrs, alen, 0) + IPPROTO_UDP +
-			(uint32_t)ulen));
 }
 
 static bool
@@ -170,7 +144,7 @@ fix_sums(uint8_t *f, size_t len, const struct view *v, bool ip_sum, bool l4_sum)
 		size_t ulen = (size_t)(v->udp[4] << 8 | v->udp[5]);
 		if (ulen >= 8 && v->udp + ulen <= f + len) {
 			v->udp[6] = v->udp[7] = 0;
-			uint16_t ck = udp_sum(v->addrs, v->alen, v->udp, ulen);
+			uint16_t ck = rfc1071_udp(v->addrs, v->alen, v->udp, ulen);
 			if (ck == 0)
 				ck = 0xffff;
 			v->udp[6] = (uint8_t)(ck >> 8);
@@ -179,7 +153,7 @@ fix_sums(uint8_t *f, size_t len, const struct view *v, bool ip_sum, bool l4_sum)
 	}
 	if (ip_sum && v->af == SIP_AF_INET && RTE_ETHER_HDR_LEN + v->ihl <= len) {
 		ip[10] = ip[11] = 0;
-		uint16_t ck = (uint16_t)~fold(sum16(ip, v->ihl, 0));
+		uint16_t ck = (uint16_t)~rfc1071_fold(rfc1071_sum(ip, v->ihl, 0));
 		ip[10] = (uint8_t)(ck >> 8);
 		ip[11] = (uint8_t)ck;
 	}
@@ -236,7 +210,7 @@ check_sip(const uint8_t *f, size_t len, const struct view *v, const struct dp_me
 	if (v->af == SIP_AF_INET && ipf == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		fail("taken though the port said the IP header is bad");
 	if (v->af == SIP_AF_INET && ipf == RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN &&
-			fold(sum16(f + RTE_ETHER_HDR_LEN, v->ihl, 0)) != 0xffff)
+			rfc1071_fold(rfc1071_sum(f + RTE_ETHER_HDR_LEN, v->ihl, 0)) != 0xffff)
 		fail("taken with a wrong IPv4 header checksum");
 	if (head) {
 		if ((size_t)meta->payload_off + meta->payload_len != len)
@@ -255,9 +229,9 @@ check_sip(const uint8_t *f, size_t len, const struct view *v, const struct dp_me
 	/* Over IPv4, 0 is "no checksum" (RFC 768): nothing for the port to find bad. */
 	if (l4 == RTE_MBUF_F_RX_L4_CKSUM_BAD && !zero)
 		fail("taken though the port said its checksum is bad");
+	/* The sum over a right datagram, its checksum included, is all ones: complemented, 0. */
 	if (l4 == RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN && !zero &&
-			fold(sum16(v->udp, ulen, sum16(v->addrs, v->alen, 0) + IPPROTO_UDP +
-			(uint32_t)ulen)) != 0xffff)
+			rfc1071_udp(v->addrs, v->alen, v->udp, ulen) != 0)
 		fail("taken with a wrong UDP checksum");
 }
 
