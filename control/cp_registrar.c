@@ -1248,6 +1248,14 @@ cp_reg_input_tp(struct cp_reg *r, const char *buf, size_t len, const struct sip_
 			r->cnt[CP_REG_C_REG_RETRANS]++;
 			if (e->pending || e->resp == NULL)
 				return 0;
+			/*
+			 * A retransmission is as long as the original; a shorter copy of
+			 * a long request must not draw the long request's answer.
+			 */
+			if (e->resp_len > answer_cap(r, &q)) {
+				r->cnt[CP_REG_C_REG_AMPLIFICATION]++;
+				return 0;
+			}
 			emit(r, e->resp, e->resp_len, src, reply_port(&q), transport, conn);
 			return e->status;
 		}

@@ -770,6 +770,25 @@ test_amplification(void **state)
 	assert_true(challenges(h) >= 1 && challenges(h) < 3);
 	assert_non_null(strstr(h->last, "algorithm=SHA-512-256"));
 
+	/*
+	 * The answer cache: a long request's answer is not sent again for a
+	 * short request of the same transaction (Call-ID, CSeq, branch, source).
+	 */
+	char pad[700];
+	memset(pad, 'x', sizeof(pad) - 1);
+	pad[sizeof(pad) - 1] = '\0';
+	char longreq[2048];
+	snprintf(longreq, sizeof(longreq), "%.*sX-Padding: %s\r\n\r\n", (int)(tiny - 2), TINY_B("c"), pad);
+	assert_int_equal(send_raw(h, longreq, SIP_TP_UDP), 401);
+	assert_int_equal(challenges(h), 3);
+	uint64_t before = cnt[CP_REG_C_REG_AMPLIFICATION];
+	assert_int_equal(send_raw(h, TINY_B("c"), SIP_TP_UDP), 0);
+	assert_int_equal(h->sent, 0);
+	assert_int_equal(cnt[CP_REG_C_REG_AMPLIFICATION], before + 1);
+	/* The long request again (a real retransmission): its answer again. */
+	assert_int_equal(send_raw(h, longreq, SIP_TP_UDP), 401);
+	assert_int_equal(h->sent, 1);
+
 	/* No limit: every challenge over UDP too. */
 	close_reg(h);
 	h->c.amplification = 0;
