@@ -1173,16 +1173,12 @@ update(struct cp_reg *r, struct req *q, const char *aorkey)
 	int l = ok_extra(r, q, nb, nn, extra, sizeof(extra));
 	size_t len = 0;
 	char *resp = l < 0 ? NULL : build(q, 200, NULL, extra, &len);
-	if (resp == NULL) {
-		code = 500;
-		goto out;
-	}
-	code = 200;
-	if (queue_answer(r, q, resp, len) != 0) {
+	if (resp == NULL || queue_answer(r, q, resp, len) != 0) {
 		free(resp);
 		code = 500;
 		goto out;
 	}
+	code = 200;
 out:
 	free(nb);
 	return code;
